@@ -1,0 +1,1 @@
+"""Platform adapters: they translate between a platform and the neutral types, nothing more."""

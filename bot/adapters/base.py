@@ -1,0 +1,40 @@
+"""What every adapter offers the core."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+from bot.types import Delivery, Incoming
+
+# Returns True once the message's effects are committed; adapters acknowledge only then.
+Dispatch = Callable[[Incoming], Awaitable[bool]]
+
+
+class Adapter(Protocol):
+    platform: str
+
+    async def start(self, dispatch: Dispatch) -> None:
+        """Begin receiving; returns once receiving runs in the background."""
+
+    async def stop(self) -> None:
+        """Stop receiving and release connections."""
+
+    async def send(self, delivery: Delivery) -> str:
+        """Show one outbox message; returns the platform's message id."""
+        ...
+
+    def bot_username(self) -> str | None:
+        """The bot's own user name on the platform, for "/cmd@name"."""
+        ...
+
+
+def numbered_choices(delivery: Delivery) -> str:
+    """Buttons as text for platforms without them: "1 – Ich komme" lines and the hint."""
+    if not delivery.buttons:
+        return delivery.text
+    lines = [delivery.text, ""]
+    lines += [f"{n} – {button.label}" for n, button in enumerate(delivery.buttons, start=1)]
+    if delivery.choice_hint:
+        lines.append(delivery.choice_hint)
+    return "\n".join(lines)

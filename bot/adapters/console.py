@@ -1,0 +1,86 @@
+"""The console chat: one person at the terminal, talking to the same handlers as everyone."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from typing import TextIO
+
+from bot.adapters.base import Dispatch, numbered_choices
+from bot.types import ChatRef, Delivery, Incoming, Sender
+
+QUIT_WORDS = {"/ende", "/quit", "/exit", "!ende"}
+CHAT_ID = "console"
+USER_ID = "local"
+
+
+class ConsoleAdapter:
+    """Reads lines from stdin (a terminal or a pipe) and prints the bot's messages."""
+
+    platform = "console"
+
+    def __init__(
+        self,
+        *,
+        user_name: str = "",
+        stdin: TextIO | None = None,
+        stdout: TextIO | None = None,
+        settle: Callable[[], Awaitable[None]] | None = None,
+        on_finished: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._stdin = stdin or sys.stdin
+        self._stdout = stdout or sys.stdout
+        self._user_name = user_name or "Gast"
+        # Waits until the replies to a line are delivered, so output stays in order.
+        self._settle = settle
+        self._on_finished = on_finished
+        self._task: asyncio.Task[None] | None = None
+        self._sent = 0
+        self.chat = ChatRef(self.platform, CHAT_ID, "direct", "Console")
+        self.sender = Sender(USER_ID, self._user_name, None)
+
+    def bot_username(self) -> str | None:
+        return None
+
+    async def start(self, dispatch: Dispatch) -> None:
+        self._task = asyncio.create_task(self._read_loop(dispatch), name="console-reader")
+
+    async def stop(self) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+
+    async def _read_loop(self, dispatch: Dispatch) -> None:
+        interactive = self._stdin.isatty()
+        loop = asyncio.get_running_loop()
+        try:
+            while True:
+                if interactive:
+                    self._write("> ", newline=False)
+                line = await loop.run_in_executor(None, self._stdin.readline)
+                if not line:
+                    break  # Ctrl-D or end of piped input
+                text = line.rstrip("\r\n")
+                if not text.strip():
+                    continue
+                if text.strip().lower() in QUIT_WORDS:
+                    break
+                await dispatch(Incoming(chat=self.chat, sender=self.sender, text=text))
+                if self._settle is not None:
+                    await self._settle()
+        finally:
+            if interactive:
+                self._write("")
+            self._on_finished()
+
+    async def send(self, delivery: Delivery) -> str:
+        self._sent += 1
+        text = numbered_choices(delivery)
+        if delivery.attachment is not None:
+            text += f"\n[{delivery.attachment.filename}]"
+        self._write(text + "\n")
+        return str(self._sent)
+
+    def _write(self, text: str, *, newline: bool = True) -> None:
+        self._stdout.write(text + ("\n" if newline else ""))
+        self._stdout.flush()

@@ -1,0 +1,180 @@
+"""The composition root: builds every long-lived object once and passes it down."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TextIO
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.adapters.base import Adapter
+from bot.adapters.console import CHAT_ID, USER_ID, ConsoleAdapter
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.context import Services
+from bot.db import create_engine, session_factory
+from bot.delivery.sender import Sender
+from bot.dispatcher import Dispatcher
+from bot.domain import communities, people
+from bot.domain.models import Community
+from bot.i18n import Catalogs, install
+from bot.router import Router
+from bot.types import ChatRef, Incoming
+from bot.types import Sender as SenderInfo
+from handlers import register_all
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class App:
+    """Everything one running bot consists of."""
+
+    settings: Settings
+    clock: Clock
+    engine: AsyncEngine
+    sessions: async_sessionmaker
+    catalogs: Catalogs
+    router: Router
+    services: Services
+    sender: Sender
+    dispatcher: Dispatcher
+    adapters: dict[str, Adapter] = field(default_factory=dict)
+    stopped: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def dispatch(self, incoming: Incoming) -> bool:
+        return await self.dispatcher.dispatch(incoming)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def build_app(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    adapters: list[Adapter] | None = None,
+    stdin: TextIO | None = None,
+    stdout: TextIO | None = None,
+) -> App:
+    """Build the app; adapters default to what the settings configure."""
+    clock = clock or SystemClock()
+    engine = create_engine(settings.database_url, echo=settings.database.echo)
+    sessions = session_factory(engine)
+    catalogs = Catalogs.load()
+    install(catalogs)
+    router = register_all(Router())
+    services = Services(settings=settings, router=router, now=clock.now)
+    transports: dict[str, Adapter] = {}
+    sender = Sender(
+        sessions,
+        transports,
+        clock,
+        batch_size=settings.delivery.batch_size,
+        max_backoff=settings.delivery.max_backoff_seconds,
+        poll_seconds=settings.delivery.poll_seconds,
+    )
+    dispatcher = Dispatcher(
+        sessions,
+        services,
+        on_committed=sender.wake,
+        bot_usernames=lambda platform: (
+            transports[platform].bot_username() if platform in transports else None
+        ),
+    )
+    app = App(
+        settings,
+        clock,
+        engine,
+        sessions,
+        catalogs,
+        router,
+        services,
+        sender,
+        dispatcher,
+        transports,
+    )
+    chosen = adapters if adapters is not None else _configured_adapters(app, stdin, stdout)
+    for adapter in chosen:
+        transports[adapter.platform] = adapter
+    return app
+
+
+def _configured_adapters(app: App, stdin: TextIO | None, stdout: TextIO | None) -> list[Adapter]:
+    settings = app.settings
+    adapters: list[Adapter] = []
+    if settings.telegram_enabled:
+        log.warning("telegram is configured, but this version has no Telegram adapter yet")
+    if settings.matrix_enabled:
+        log.warning("matrix is configured, but this version has no Matrix adapter yet")
+    if settings.console_enabled:
+        adapters.append(
+            ConsoleAdapter(
+                user_name=settings.console.user_name,
+                stdin=stdin,
+                stdout=stdout,
+                settle=app.sender.drain,
+                on_finished=app.stopped.set,
+            )
+        )
+    return adapters
+
+
+async def prepare(app: App) -> None:
+    """First-run data: the demo community, the console chat linked to it, an admin code."""
+    now = app.clock.now()
+    async with app.sessions.begin() as session:
+        if app.settings.demo.enabled:
+            demo = await communities.ensure_demo_community(
+                session, app.settings.demo.community_name, app.settings.demo.timezone, now
+            )
+            if "console" in app.adapters:
+                await _link_console(session, demo, app.settings.console.user_name, now)
+        if not app.settings.bot.admins and not await communities.any_admin(session):
+            code = await communities.new_admin_code(session, now)
+            log.warning("No admin yet. Send '/admin %s' to the bot in a private chat.", code)
+
+
+async def _link_console(
+    session: AsyncSession, demo: Community, user_name: str, now: datetime
+) -> None:
+    """The person at the terminal is a member of the demo community, in a linked chat."""
+    chat = await people.get_or_create_chat(session, ChatRef("console", CHAT_ID, "direct"), now)
+    if chat.community_id is None:
+        chat.community_id = demo.id
+    account = await people.get_or_create_account(
+        session, "console", SenderInfo(USER_ID, user_name), now
+    )
+    await session.flush()
+    await communities.add_member(session, account.person_id, demo.id, now)
+
+
+async def run(app: App) -> None:
+    """Start the sender and the adapters, run until stopped, then shut down cleanly."""
+    await prepare(app)
+    await app.sender.recover()
+    sender_task = asyncio.create_task(app.sender.run(), name="sender")
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, app.stopped.set)
+        except (NotImplementedError, RuntimeError):
+            pass
+    if not app.adapters:
+        log.error("no chat platform configured and the console is switched off")
+        app.stopped.set()
+    for adapter in app.adapters.values():
+        await adapter.start(app.dispatch)
+        log.info("%s adapter started", adapter.platform)
+    await app.stopped.wait()
+    log.info("stopping")
+    for adapter in app.adapters.values():
+        await adapter.stop()
+    await app.sender.drain(timeout=10)
+    app.sender.stop()
+    await sender_task
+    await app.close()

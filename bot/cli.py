@@ -1,0 +1,107 @@
+"""The ``lotsenbot`` command: run, migrate, check-config."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from pathlib import Path
+
+from bot.config import ConfigError, Settings, load_settings, masked
+from bot.logs import setup_logging
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config",
+        type=Path,
+        default=argparse.SUPPRESS,
+        help="TOML configuration file (default: config.toml; built-in defaults when absent)",
+    )
+    parser = argparse.ArgumentParser(
+        prog="lotsenbot",
+        description="Chat bot for Digitalcafés, courses and Digitallotsen.",
+        parents=[common],
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser(
+        "run",
+        parents=[common],
+        help="start the bot (the console chat when no platform is configured)",
+        description="Migrate an SQLite database if needed, then start the bot. With no Telegram "
+        "or Matrix credentials it opens the console chat; /ende or Ctrl-D quits.",
+    )
+    migrate = commands.add_parser(
+        "migrate",
+        parents=[common],
+        help="bring the database schema up to date",
+        description="Run the Alembic migrations against the configured database.",
+    )
+    migrate.add_argument("--revision", default="head", help="target revision (default: head)")
+    migrate.add_argument(
+        "--downgrade", action="store_true", help="go down to --revision instead of up"
+    )
+    commands.add_parser(
+        "check-config",
+        parents=[common],
+        help="print the effective configuration with secrets masked",
+        description="Load config.toml and the LOTSENBOT_* environment, validate them and print "
+        "the result with tokens and passwords masked.",
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    config_path: Path | None = getattr(args, "config", None)
+    try:
+        settings = load_settings(config_path, explicit=config_path is not None)
+    except ConfigError as exc:
+        print(f"lotsenbot: configuration error: {exc}", file=sys.stderr)
+        return 2
+    setup_logging(settings.logging.level, json_lines=settings.logging.format == "json")
+    if args.command == "check-config":
+        print(json.dumps(masked(settings), indent=2, ensure_ascii=False))
+        return 0
+    if args.command == "migrate":
+        return _migrate(settings, args.revision, args.downgrade)
+    return _run(settings)
+
+
+def _migrate(settings: Settings, revision: str, down: bool) -> int:
+    from bot import migrate
+
+    if down:
+        migrate.downgrade(settings.database_url, revision)
+    else:
+        migrate.upgrade(settings.database_url, revision)
+    logging.getLogger("lotsenbot").info("database at %s", revision)
+    return 0
+
+
+def _run(settings: Settings) -> int:
+    from bot import migrate
+    from bot.bootstrap import build_app, run
+
+    if settings.database_url.startswith("sqlite"):
+        # The embedded database migrates itself; a shared one is migrated by the operator.
+        migrate.upgrade(settings.database_url)
+
+    async def main_async() -> int:
+        app = build_app(settings)
+        if not settings.database_url.startswith("sqlite"):
+            current = await migrate.database_revision(app.engine)
+            if current != migrate.head_revision():
+                await app.close()
+                print(
+                    "lotsenbot: the database is not up to date; run 'lotsenbot migrate' first",
+                    file=sys.stderr,
+                )
+                return 2
+        await run(app)
+        return 0
+
+    return asyncio.run(main_async())

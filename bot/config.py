@@ -1,0 +1,185 @@
+"""Settings: TOML file, environment overrides (LOTSENBOT_SECTION__KEY), built-in defaults."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+SUPPORTED_LOCALES = ("de", "en")
+ROLE_NAMES = ("member", "volunteer", "staff", "coordinator", "admin")
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message is one line for the operator."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class BotSection(_Section):
+    name: str = "Lotsenbot"
+    default_locale: Literal["de", "en"] = "de"
+    data_dir: Path = Path("var")
+    # Platform accounts ("telegram:12345", "matrix:@anna:example.org", "console:local")
+    # that are admins of every community from the start.
+    admins: list[str] = Field(default_factory=list)
+    max_text_length: int = Field(default=4000, ge=100, le=100_000)
+
+    @field_validator("admins")
+    @classmethod
+    def _accounts_have_platform(cls, value: list[str]) -> list[str]:
+        for item in value:
+            platform, _, user = item.partition(":")
+            if platform not in ("telegram", "matrix", "console") or not user:
+                raise ValueError(
+                    f"'{item}' must look like 'telegram:12345', 'matrix:@name:server' "
+                    "or 'console:local'"
+                )
+        return value
+
+
+class DatabaseSection(_Section):
+    # Empty means an SQLite file in the data directory.
+    url: str = ""
+    echo: bool = False
+
+    @field_validator("url")
+    @classmethod
+    def _known_driver(cls, value: str) -> str:
+        if value and not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("must start with 'sqlite+aiosqlite://' or 'postgresql+asyncpg://'")
+        return value
+
+
+class TelegramSection(_Section):
+    token: SecretStr = SecretStr("")
+    base_url: str = "https://api.telegram.org/bot"
+    mode: Literal["polling", "webhook"] = "polling"
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+    webhook_path: str = "/telegram"
+    webhook_url: str = ""
+    webhook_secret: SecretStr = SecretStr("")
+
+
+class MatrixSection(_Section):
+    homeserver: str = ""
+    user_id: str = ""
+    password: SecretStr = SecretStr("")
+    access_token: SecretStr = SecretStr("")
+    device_name: str = "Lotsenbot"
+
+
+class ConsoleSection(_Section):
+    # "auto": the console chat opens when neither Telegram nor Matrix is configured.
+    enabled: Literal["auto", "yes", "no"] = "auto"
+    user_name: str = "Gast"
+
+
+class DeliverySection(_Section):
+    batch_size: int = Field(default=50, ge=1, le=1000)
+    max_backoff_seconds: float = Field(default=300.0, gt=0)
+    poll_seconds: float = Field(default=5.0, gt=0)
+
+
+class DemoSection(_Section):
+    enabled: bool = True
+    community_name: str = "Digitalcafé Musterstadt"
+    timezone: str = "Europe/Berlin"
+
+
+class LoggingSection(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["text", "json"] = "text"
+
+
+class Settings(BaseSettings):
+    """The whole configuration of one deployment."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="LOTSENBOT_", env_nested_delimiter="__", extra="forbid"
+    )
+
+    bot: BotSection = Field(default_factory=BotSection)
+    database: DatabaseSection = Field(default_factory=DatabaseSection)
+    telegram: TelegramSection = Field(default_factory=TelegramSection)
+    matrix: MatrixSection = Field(default_factory=MatrixSection)
+    console: ConsoleSection = Field(default_factory=ConsoleSection)
+    delivery: DeliverySection = Field(default_factory=DeliverySection)
+    demo: DemoSection = Field(default_factory=DemoSection)
+    logging: LoggingSection = Field(default_factory=LoggingSection)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The TOML data arrives as init kwargs; the environment must win over it.
+        return (env_settings, init_settings)
+
+    @property
+    def database_url(self) -> str:
+        return self.database.url or f"sqlite+aiosqlite:///{self.bot.data_dir / 'lotsenbot.db'}"
+
+    @property
+    def telegram_enabled(self) -> bool:
+        return bool(self.telegram.token.get_secret_value())
+
+    @property
+    def matrix_enabled(self) -> bool:
+        return bool(self.matrix.homeserver and self.matrix.user_id)
+
+    @property
+    def console_enabled(self) -> bool:
+        if self.console.enabled == "auto":
+            return not (self.telegram_enabled or self.matrix_enabled)
+        return self.console.enabled == "yes"
+
+
+def _describe(error: ValidationError, source: str) -> str:
+    first = error.errors()[0]
+    key = ".".join(str(part) for part in first["loc"]) or "(top level)"
+    message = first["msg"]
+    if first["type"] == "extra_forbidden":
+        message = "unknown key"
+    return f"{source}: {key}: {message}"
+
+
+def load_settings(path: Path | str | None = None, *, explicit: bool = False) -> Settings:
+    """Read the TOML file (missing file means defaults unless named explicitly) plus env."""
+    file = Path(path) if path else Path("config.toml")
+    data: dict[str, Any] = {}
+    if file.exists():
+        try:
+            data = tomllib.loads(file.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{file}: not valid TOML: {exc}") from None
+    elif explicit:
+        raise ConfigError(f"{file}: file not found")
+    try:
+        return Settings(**data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, str(file))) from None
+
+
+def masked(settings: Settings) -> dict[str, Any]:
+    """The effective configuration as plain data, secrets replaced by stars."""
+    data = settings.model_dump(mode="json")
+    for section in data.values():
+        for key, value in section.items():
+            if isinstance(value, str) and value and _is_secret(key):
+                section[key] = "********"
+    return data
+
+
+def _is_secret(key: str) -> bool:
+    return key in ("token", "password", "access_token", "webhook_secret")

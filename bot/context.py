@@ -1,0 +1,103 @@
+"""The context a handler works with: who wrote, where, in which language, and how to answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from uuid import uuid4
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.delivery.outbox import enqueue
+from bot.domain import conversations
+from bot.domain.models import Account, Chat, Community, ConversationState, Person
+from bot.types import Attachment, Button, Incoming, Outgoing
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from bot.router import Router
+
+
+@dataclass(slots=True)
+class Services:
+    """Long-lived things handlers may use; built once by the composition root."""
+
+    settings: Settings
+    router: Router
+    now: Any  # Callable[[], datetime]
+
+
+@dataclass(slots=True)
+class Context:
+    """One dispatch: the incoming message and everything resolved for it."""
+
+    services: Services
+    session: AsyncSession
+    incoming: Incoming
+    chat: Chat
+    account: Account
+    person: Person
+    community: Community | None
+    roles: set[str]
+    locale: str
+    now: datetime
+    args: str = ""
+    button_args: dict[str, Any] = field(default_factory=dict)
+    state: ConversationState | None = None
+    dispatch_id: str = field(default_factory=lambda: uuid4().hex)
+    _replies: int = 0
+
+    @property
+    def text(self) -> str:
+        return self.incoming.text
+
+    @property
+    def is_direct(self) -> bool:
+        return self.chat.kind == "direct"
+
+    @property
+    def command_prefix(self) -> str:
+        # Element takes "/" for its own commands, so Matrix users type "!".
+        return "!" if self.chat.platform == "matrix" else "/"
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))
+
+    async def reply(
+        self,
+        text: str,
+        buttons: tuple[Button, ...] | list[Button] = (),
+        attachment: Attachment | None = None,
+    ) -> None:
+        """Answer in the chat the message came from, through the outbox."""
+        await self.send(self.chat, Outgoing(text, tuple(buttons), attachment))
+
+    async def send(self, chat: Chat, outgoing: Outgoing, dedup_key: str | None = None) -> None:
+        """Queue a message to any chat, in this dispatch's transaction."""
+        self._replies += 1
+        key = dedup_key or f"{self._dedup_base()}:{self._replies}"
+        await enqueue(self.session, chat, outgoing, dedup_key=key, now=self.now)
+
+    def _dedup_base(self) -> str:
+        incoming = self.incoming
+        if incoming.event_id:
+            return f"in:{incoming.chat.platform}:{incoming.event_id}"
+        return f"in:{incoming.chat.platform}:{self.dispatch_id}"
+
+    async def ask(
+        self,
+        text: str,
+        state: str,
+        data: dict[str, Any] | None = None,
+        buttons: tuple[Button, ...] | list[Button] = (),
+    ) -> None:
+        """Ask a question and wait for the typed answer in dialog state ``state``."""
+        await conversations.set_state(
+            self.session, self.chat.id, self.person.id, state, data or {}, self.now
+        )
+        await self.reply(text, buttons)
+
+    async def finish_dialog(self) -> None:
+        await conversations.clear_state(self.session, self.chat.id, self.person.id)
+        self.state = None

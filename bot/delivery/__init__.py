@@ -1,0 +1,1 @@
+"""Delivery: the outbox table and the loop that sends it."""

@@ -1,0 +1,240 @@
+"""The sender loop: takes due outbox rows, sends them in order per chat, never drops one."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections import defaultdict
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Protocol
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from bot.clock import Clock
+from bot.delivery.outbox import to_delivery
+from bot.domain.models import Account, Chat, OutboxMessage
+from bot.errors import ChatMoved, RetryLater, TransientError, Unreachable
+from bot.types import Delivery
+
+log = logging.getLogger(__name__)
+
+PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+
+
+class Transport(Protocol):
+    """What the sender needs of an adapter."""
+
+    platform: str
+
+    async def send(self, delivery: Delivery) -> str: ...
+
+
+class Sender:
+    """Delivers the outbox through the running adapters."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker,
+        transports: Mapping[str, Transport],
+        clock: Clock,
+        *,
+        batch_size: int = 50,
+        max_backoff: float = 300.0,
+        poll_seconds: float = 5.0,
+    ) -> None:
+        self._sessions = sessions
+        self._transports = transports
+        self._clock = clock
+        self._batch_size = batch_size
+        self._max_backoff = max_backoff
+        self._poll = poll_seconds
+        self._wake = asyncio.Event()
+        self._stopping = False
+
+    def wake(self) -> None:
+        """Something was queued: look now instead of at the next poll."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+
+    async def recover(self) -> None:
+        """After a crash, rows marked as sending are sent again.
+
+        Platforms with idempotent sends (Matrix transaction ids) show them once; elsewhere
+        at most the message in flight at the crash repeats.
+        """
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(OutboxMessage).where(OutboxMessage.status == SENDING).values(status=PENDING)
+            )
+
+    async def run(self) -> None:
+        """Send until stopped; wakes on ``wake()`` or every ``poll_seconds``."""
+        while not self._stopping:
+            self._wake.clear()
+            sent = await self.send_due()
+            if sent:
+                continue
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
+            except TimeoutError:
+                pass
+
+    async def drain(self, timeout: float = 30.0) -> None:  # noqa: ASYNC109
+        """Send everything that is due now (used at the end of piped console input and in tests)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline:
+            await self.send_due()
+            if not await self._has_due():
+                return
+            await asyncio.sleep(0.01)
+
+    async def _has_due(self) -> bool:
+        async with self._sessions() as session:
+            row = await session.scalar(
+                select(OutboxMessage.id)
+                .join(Chat, Chat.id == OutboxMessage.chat_id)
+                .where(
+                    OutboxMessage.status == PENDING,
+                    OutboxMessage.due_at <= self._clock.now(),
+                    Chat.platform.in_(list(self._transports)),
+                )
+                .limit(1)
+            )
+            return row is not None
+
+    async def send_due(self) -> int:
+        """One round: claim due rows per chat, send them, return how many were sent."""
+        claimed = await self._claim()
+        if not claimed:
+            return 0
+        results = await asyncio.gather(*(self._send_chat(rows) for rows in claimed.values()))
+        return sum(results)
+
+    async def _claim(self) -> dict[int, list[Delivery]]:
+        now = self._clock.now()
+        async with self._sessions.begin() as session:
+            rows = (
+                await session.execute(
+                    select(OutboxMessage, Chat)
+                    .join(Chat, Chat.id == OutboxMessage.chat_id)
+                    .where(
+                        OutboxMessage.status.in_((PENDING, SENDING)),
+                        Chat.platform.in_(list(self._transports)),
+                    )
+                    .order_by(OutboxMessage.id)
+                    .limit(self._batch_size * 4)
+                )
+            ).all()
+            per_chat: dict[int, list[Delivery]] = defaultdict(list)
+            blocked: set[int] = set()
+            claimed_ids: list[int] = []
+            for message, chat in rows:
+                # Per-chat order: a chat whose oldest row is not due (or in flight) waits whole.
+                if chat.id in blocked:
+                    continue
+                if message.status == SENDING or message.due_at > now:
+                    blocked.add(chat.id)
+                    continue
+                if len(claimed_ids) >= self._batch_size:
+                    break
+                per_chat[chat.id].append(to_delivery(message, chat))
+                claimed_ids.append(message.id)
+            if claimed_ids:
+                # Marked before sending: a crash now re-sends at most these rows.
+                await session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id.in_(claimed_ids))
+                    .values(status=SENDING, attempts=OutboxMessage.attempts + 1)
+                )
+        return per_chat
+
+    async def _send_chat(self, deliveries: list[Delivery]) -> int:
+        sent = 0
+        for index, delivery in enumerate(deliveries):
+            transport = self._transports[delivery.chat.platform]
+            try:
+                message_id = await transport.send(delivery)
+            except ChatMoved as moved:
+                await self._chat_moved(delivery, moved.new_external_id)
+                await self._release(deliveries[index:], delay=0.0, error=str(moved))
+                return sent
+            except RetryLater as wait:
+                await self._release(deliveries[index:], delay=wait.seconds, error=str(wait))
+                return sent
+            except Unreachable as exc:
+                await self._unreachable(delivery, str(exc))
+                continue
+            except (TransientError, Exception) as exc:
+                if not isinstance(exc, TransientError):
+                    log.exception("sending outbox row %s failed", delivery.id)
+                attempts = await self._attempts(delivery.id)
+                delay = min(self._max_backoff, 2 ** min(attempts, 16)) * random.uniform(0.5, 1.0)
+                await self._release(deliveries[index:], delay=delay, error=repr(exc))
+                return sent
+            await self._mark_sent(delivery.id, message_id)
+            sent += 1
+        return sent
+
+    async def _mark_sent(self, row_id: int, message_id: str) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == row_id)
+                .values(status=SENT, platform_message_id=message_id, sent_at=self._clock.now())
+            )
+
+    async def _release(self, deliveries: list[Delivery], *, delay: float, error: str) -> None:
+        due = self._clock.now() + timedelta(seconds=delay)
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_([d.id for d in deliveries]))
+                .values(status=PENDING, due_at=due, last_error=error[:500])
+            )
+        log.info("chat %s waits %.1fs: %s", deliveries[0].chat.external_id, delay, error)
+
+    async def _attempts(self, row_id: int) -> int:
+        async with self._sessions() as session:
+            return int(
+                await session.scalar(
+                    select(OutboxMessage.attempts).where(OutboxMessage.id == row_id)
+                )
+                or 1
+            )
+
+    async def _unreachable(self, delivery: Delivery, error: str) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == delivery.id)
+                .values(status=FAILED, last_error=f"unreachable: {error}"[:500])
+            )
+            if delivery.chat.kind == "direct":
+                await session.execute(
+                    update(Account)
+                    .where(
+                        Account.platform == delivery.chat.platform,
+                        Account.external_id == delivery.chat.external_id,
+                    )
+                    .values(unreachable=True)
+                )
+        log.warning("chat %s is unreachable: %s", delivery.chat.external_id, error)
+
+    async def _chat_moved(self, delivery: Delivery, new_external_id: str) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(Chat)
+                .where(
+                    Chat.platform == delivery.chat.platform,
+                    Chat.external_id == delivery.chat.external_id,
+                )
+                .values(external_id=new_external_id)
+            )
+        log.info("chat %s moved to %s", delivery.chat.external_id, new_external_id)

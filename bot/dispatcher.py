@@ -1,0 +1,284 @@
+"""Turns one Incoming into a committed transaction: resolve who and where, route, answer."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import unicodedata
+import weakref
+from collections.abc import Callable
+from uuid import uuid4
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.context import Context, Services
+from bot.delivery.outbox import enqueue
+from bot.domain import communities, conversations, people
+from bot.domain.models import ButtonToken, Chat, Community, ProcessedEvent
+from bot.i18n import _, pick_locale, use_locale
+from bot.roles import effective
+from bot.router import Router, parse_choice, parse_command
+from bot.types import Incoming, Outgoing
+
+log = logging.getLogger(__name__)
+
+CANCEL_WORDS = {"abbrechen", "abbruch", "stop", "stopp", "cancel", "/abbrechen", "/cancel"}
+
+
+class Dispatcher:
+    """Handles incoming messages; concurrent across chats, in order within one chat."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker,
+        services: Services,
+        *,
+        on_committed: Callable[[], None] = lambda: None,
+        bot_usernames: Callable[[str], str | None] = lambda platform: None,
+    ) -> None:
+        self._sessions = sessions
+        self._services = services
+        self._router: Router = services.router
+        self._on_committed = on_committed
+        self._bot_usernames = bot_usernames
+        self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
+
+    async def dispatch(self, incoming: Incoming) -> bool:
+        """Handle one message; True once its effects are committed (or it was a repeat)."""
+        if incoming.sender.is_bot:
+            return True
+        key = (incoming.chat.platform, incoming.chat.external_id)
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[key] = lock
+        async with lock:
+            try:
+                handled = await self._dispatch_once(incoming)
+            except IntegrityError:
+                # Most likely the same event handled by a concurrent delivery: it is done.
+                log.info("event %s already handled", incoming.event_id)
+                return True
+            except Exception:
+                log.exception("handler failed for %s in %s", incoming.text[:40], key)
+                await self._apologise(incoming)
+                return True
+        if handled:
+            self._on_committed()
+        return True
+
+    async def _dispatch_once(self, incoming: Incoming) -> bool:
+        settings = self._services.settings
+        async with self._sessions.begin() as session:
+            if incoming.event_id and await self._seen(session, incoming):
+                return False
+            now = self._services.now()
+            chat = await people.get_or_create_chat(session, incoming.chat, now)
+            account = await people.get_or_create_account(
+                session, incoming.chat.platform, incoming.sender, now
+            )
+            person = await people.person_of(session, account)
+            if _is_config_admin(settings.bot.admins, incoming) and not person.deployment_admin:
+                person.deployment_admin = True
+            community = await self._community_for(session, chat, person.id)
+            if community is not None and chat.community_id == community.id:
+                await communities.add_member(session, person.id, community.id, now)
+            roles = await communities.roles_in(
+                session, person.id, community.id if community else None
+            )
+            if person.deployment_admin:
+                # Deployment admins (config or one-time code) administer every community.
+                roles |= {"deployment_admin"} | (effective({"admin"}) if community else set())
+            locale = pick_locale(
+                person.locale, account.language_hint, community.locale if community else None
+            )
+            ctx = Context(
+                services=self._services,
+                session=session,
+                incoming=incoming,
+                chat=chat,
+                account=account,
+                person=person,
+                community=community,
+                roles=roles,
+                locale=locale,
+                now=now,
+            )
+            with use_locale(locale):
+                await self._route(ctx)
+            return True
+
+    async def _seen(self, session: AsyncSession, incoming: Incoming) -> bool:
+        platform, event_id = incoming.chat.platform, str(incoming.event_id)
+        seen = await session.scalar(
+            select(ProcessedEvent.id).where(
+                ProcessedEvent.platform == platform, ProcessedEvent.event_id == event_id
+            )
+        )
+        if seen is not None:
+            return True
+        session.add(
+            ProcessedEvent(platform=platform, event_id=event_id, processed_at=self._services.now())
+        )
+        return False
+
+    async def _community_for(
+        self, session: AsyncSession, chat: Chat, person_id: int
+    ) -> Community | None:
+        if chat.community_id is not None:
+            return await session.get(Community, chat.community_id)
+        if chat.kind == "direct":
+            return await communities.home_community(session, person_id)
+        return None
+
+    async def _route(self, ctx: Context) -> None:
+        incoming = ctx.incoming
+        text = incoming.text
+        limit = ctx.services.settings.bot.max_text_length
+        if len(text) > limit:
+            await ctx.reply(
+                _(
+                    "Your message is very long. Please write it shorter, with at most {limit} "
+                    "characters."
+                ).format(limit=limit)
+            )
+            return
+        if incoming.button_key is not None:
+            await self._press(ctx, incoming.button_key)
+            return
+        command = parse_command(text)
+        if command is not None:
+            username = self._bot_usernames(incoming.chat.platform)
+            if (
+                command.addressed_to
+                and username
+                and command.addressed_to.lower() != username.lower()
+            ):
+                return  # "/start@other_bot" in a group is not for us
+            await self._command(ctx, command.name, command.args)
+            return
+        if incoming.addressed_elsewhere:
+            return
+        await self._text(ctx, text)
+
+    async def _command(self, ctx: Context, name: str, args: str) -> None:
+        cmd = self._router.find(name)
+        in_unlinked_group = ctx.chat.kind == "group" and ctx.community is None
+        if cmd is None:
+            if not in_unlinked_group:
+                await ctx.reply(self._unknown_hint(ctx))
+            return
+        if in_unlinked_group and cmd.needs_community:
+            return  # stay quiet in groups nobody linked yet
+        if cmd.where == "direct" and not ctx.is_direct:
+            await ctx.reply(_("Please write this to me in a private chat."))
+            return
+        if cmd.roles and not cmd.roles & ctx.roles:
+            await ctx.reply(_("Sorry, only the team of this group may do that."))
+            return
+        ctx.args = args
+        await cmd.handler(ctx)
+
+    async def _press(self, ctx: Context, key: str) -> None:
+        token = await ctx.session.get(ButtonToken, key[:32])
+        if token is None or token.chat_id != ctx.chat.id or token.expires_at < ctx.now:
+            await ctx.reply(
+                _("This button no longer works. Please write {prefix}start.").format(
+                    prefix=ctx.command_prefix
+                )
+            )
+            return
+        handler = self._router.buttons.get(token.action)
+        if handler is None:
+            log.warning("no handler for button action %s", token.action)
+            await ctx.reply(
+                _("This button no longer works. Please write {prefix}start.").format(
+                    prefix=ctx.command_prefix
+                )
+            )
+            return
+        ctx.button_args = dict(token.args)
+        await handler(ctx)
+
+    async def _text(self, ctx: Context, text: str) -> None:
+        state = await conversations.get_state(ctx.session, ctx.chat.id, ctx.person.id)
+        word = _normalise(text)
+        if state is not None and word in CANCEL_WORDS:
+            await ctx.finish_dialog()
+            await ctx.reply(_("All right, I have stopped. Nothing was changed."))
+            return
+        # A typed number or word picks one of the last buttons offered in this chat.
+        key = await self._typed_choice(ctx, word)
+        if key is not None:
+            await self._press(ctx, key)
+            return
+        if state is not None:
+            handler = self._router.states.get(state.state)
+            if handler is not None:
+                ctx.state = state
+                await handler(ctx)
+                return
+            await ctx.finish_dialog()
+        if ctx.is_direct:
+            if word in ("hilfe", "help", "?"):
+                await self._command(ctx, "hilfe", "")
+                return
+            await ctx.reply(self._not_understood(ctx))
+
+    async def _typed_choice(self, ctx: Context, word: str) -> str | None:
+        keys = ctx.chat.choices or []
+        if not keys or not word:
+            return None
+        index = parse_choice(word, len(keys))
+        if index is not None:
+            return str(keys[index])
+        tokens = (
+            await ctx.session.scalars(select(ButtonToken).where(ButtonToken.key.in_(keys)))
+        ).all()
+        for token in tokens:
+            words = {_normalise(token.label), *(_normalise(a) for a in token.aliases)}
+            if word in words:
+                return token.key
+        return None
+
+    def _unknown_hint(self, ctx: Context) -> str:
+        names = " ".join(
+            f"{ctx.command_prefix}{cmd.display_name(ctx.locale)}"
+            for cmd in self._router.available(ctx.roles | {"member"}, ctx.chat.kind)[:4]
+        )
+        return _("I do not know this command. These work: {commands}").format(commands=names)
+
+    def _not_understood(self, ctx: Context) -> str:
+        return _("Sorry, I did not understand that.\nPlease write {prefix}hilfe.").format(
+            prefix=ctx.command_prefix
+        )
+
+    async def _apologise(self, incoming: Incoming) -> None:
+        """After a crash in a handler: tell the person, in a fresh transaction."""
+        try:
+            async with self._sessions.begin() as session:
+                now = self._services.now()
+                chat = await people.get_or_create_chat(session, incoming.chat, now)
+                account = await people.get_or_create_account(
+                    session, incoming.chat.platform, incoming.sender, now
+                )
+                person = await people.person_of(session, account)
+                with use_locale(pick_locale(person.locale, account.language_hint, None)):
+                    text = _("Something went wrong on our side. Please try again in a moment.")
+                key = f"error:{incoming.chat.platform}:{incoming.event_id or uuid4().hex}"
+                await enqueue(session, chat, Outgoing(text), dedup_key=key, now=now)
+            self._on_committed()
+        except Exception:
+            log.exception("could not even apologise")
+
+
+def _normalise(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).strip().strip(".!").casefold()
+
+
+def _is_config_admin(admins: list[str], incoming: Incoming) -> bool:
+    return f"{incoming.chat.platform}:{incoming.sender.external_id}" in admins

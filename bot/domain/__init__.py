@@ -1,0 +1,1 @@
+"""Domain: the database models and the services that work on them."""

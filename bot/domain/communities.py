@@ -1,0 +1,280 @@
+"""Communities, linked chats and roles. Every role check reads these tables."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import unicodedata
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.models import AdminCode, AuditLog, Chat, Community, Event, Person, Role, Series
+from bot.roles import ADMIN, MEMBER, effective
+
+
+def slugify(name: str) -> str:
+    text = unicodedata.normalize("NFKD", name.replace("ß", "ss")).encode("ascii", "ignore")
+    slug = re.sub(r"[^a-z0-9]+", "-", text.decode().lower()).strip("-")
+    return slug[:48] or "gruppe"
+
+
+async def create_community(
+    session: AsyncSession,
+    name: str,
+    *,
+    now: datetime,
+    timezone: str = "Europe/Berlin",
+    locale: str = "de",
+    created_by: int | None = None,
+    is_demo: bool = False,
+) -> Community:
+    base = slugify(name)
+    slug, n = base, 1
+    while await session.scalar(select(Community.id).where(Community.slug == slug)) is not None:
+        n += 1
+        slug = f"{base}-{n}"
+    community = Community(
+        slug=slug,
+        name=name[:200],
+        timezone=timezone,
+        locale=locale,
+        is_demo=is_demo,
+        created_at=now,
+    )
+    session.add(community)
+    await session.flush()
+    if created_by is not None:
+        await grant_role(session, created_by, community.id, ADMIN, granted_by=created_by, now=now)
+    return community
+
+
+async def find_community(session: AsyncSession, ref: str) -> Community | None:
+    """By number or by short name (slug)."""
+    ref = ref.strip()
+    if ref.isdigit():
+        return await session.get(Community, int(ref))
+    return await session.scalar(select(Community).where(Community.slug == slugify(ref)))
+
+
+async def roles_in(session: AsyncSession, person_id: int, community_id: int | None) -> set[str]:
+    """The person's granted roles in that community, with what they include."""
+    if community_id is None:
+        return set()
+    granted = await session.scalars(
+        select(Role.role).where(Role.person_id == person_id, Role.community_id == community_id)
+    )
+    return effective(set(granted))
+
+
+async def home_community(session: AsyncSession, person_id: int) -> Community | None:
+    """For a private chat: the community the person most recently got a role in."""
+    return await session.scalar(
+        select(Community)
+        .join(Role, Role.community_id == Community.id)
+        .where(Role.person_id == person_id)
+        .order_by(Role.created_at.desc(), Role.id.desc())
+        .limit(1)
+    )
+
+
+async def grant_role(
+    session: AsyncSession,
+    person_id: int,
+    community_id: int,
+    role: str,
+    *,
+    granted_by: int | None,
+    now: datetime,
+) -> bool:
+    """Grant a role; False when the person had it already."""
+    exists = await session.scalar(
+        select(Role.id).where(
+            Role.person_id == person_id, Role.community_id == community_id, Role.role == role
+        )
+    )
+    if exists is not None:
+        return False
+    session.add(
+        Role(
+            person_id=person_id,
+            community_id=community_id,
+            role=role,
+            granted_by=granted_by,
+            created_at=now,
+        )
+    )
+    session.add(
+        AuditLog(
+            at=now,
+            actor_person_id=granted_by,
+            community_id=community_id,
+            action="role.grant",
+            details={"person": person_id, "role": role},
+        )
+    )
+    await session.flush()
+    return True
+
+
+async def revoke_role(
+    session: AsyncSession, person_id: int, community_id: int, role: str, *, by: int, now: datetime
+) -> bool:
+    result = await session.execute(
+        delete(Role).where(
+            Role.person_id == person_id, Role.community_id == community_id, Role.role == role
+        )
+    )
+    if result.rowcount:  # type: ignore[attr-defined]
+        session.add(
+            AuditLog(
+                at=now,
+                actor_person_id=by,
+                community_id=community_id,
+                action="role.revoke",
+                details={"person": person_id, "role": role},
+            )
+        )
+        return True
+    return False
+
+
+async def count_admins(session: AsyncSession, community_id: int) -> int:
+    return int(
+        await session.scalar(
+            select(func.count(Role.id)).where(Role.community_id == community_id, Role.role == ADMIN)
+        )
+        or 0
+    )
+
+
+async def link_chat(
+    session: AsyncSession, chat: Chat, community: Community, *, by: int, now: datetime
+) -> None:
+    chat.community_id = community.id
+    session.add(
+        AuditLog(
+            at=now,
+            actor_person_id=by,
+            community_id=community.id,
+            action="chat.link",
+            details={"chat": chat.id},
+        )
+    )
+
+
+async def people_of(session: AsyncSession, community_id: int) -> list[tuple[Person, list[str]]]:
+    """Everyone with a role in the community, with their granted roles."""
+    rows = (
+        await session.execute(
+            select(Person, Role.role)
+            .join(Role, Role.person_id == Person.id)
+            .where(Role.community_id == community_id)
+            .order_by(Person.id, Role.role)
+        )
+    ).all()
+    result: dict[int, tuple[Person, list[str]]] = {}
+    for person, role in rows:
+        result.setdefault(person.id, (person, []))[1].append(role)
+    return list(result.values())
+
+
+# --- first admin ---------------------------------------------------------------------------
+
+
+def _hash(code: str) -> str:
+    return hashlib.sha256(code.strip().upper().encode()).hexdigest()
+
+
+async def any_admin(session: AsyncSession) -> bool:
+    has_role = await session.scalar(select(Role.id).where(Role.role == ADMIN).limit(1))
+    has_global = await session.scalar(select(Person.id).where(Person.deployment_admin).limit(1))
+    return has_role is not None or has_global is not None
+
+
+async def new_admin_code(session: AsyncSession, now: datetime) -> str:
+    """A one-time code; only its hash is stored."""
+    code = "-".join(secrets.token_hex(2).upper() for _ in range(3))
+    session.add(AdminCode(code_hash=_hash(code), created_at=now))
+    return code
+
+
+async def redeem_admin_code(
+    session: AsyncSession, code: str, person: Person, now: datetime
+) -> bool:
+    row = await session.scalar(
+        select(AdminCode).where(AdminCode.code_hash == _hash(code), AdminCode.used_at.is_(None))
+    )
+    if row is None or now - row.created_at > timedelta(days=7):
+        return False
+    row.used_at, row.used_by = now, person.id
+    person.deployment_admin = True
+    session.add(AuditLog(at=now, actor_person_id=person.id, action="admin.code_redeemed"))
+    return True
+
+
+# --- demo ------------------------------------------------------------------------------------
+
+
+async def ensure_demo_community(
+    session: AsyncSession, name: str, timezone: str, now: datetime
+) -> Community:
+    """The demo community with one upcoming Digitalcafé, created on first run."""
+    community = await session.scalar(select(Community).where(Community.is_demo))
+    if community is None:
+        community = await create_community(session, name, now=now, timezone=timezone, is_demo=True)
+        session.add(
+            Series(
+                community_id=community.id,
+                kind="cafe",
+                title="Digitalcafé",
+                rrule="FREQ=MONTHLY;BYDAY=+1WE",
+                place="Stadtbibliothek, Raum 2",
+                topic="Fotos vom Handy an die Familie schicken",
+                capacity=15,
+                created_at=now,
+            )
+        )
+    upcoming = await session.scalar(
+        select(Event.id).where(Event.community_id == community.id, Event.starts_at > now).limit(1)
+    )
+    if upcoming is None:
+        starts = _next_demo_date(now, timezone)
+        series_id = await session.scalar(
+            select(Series.id).where(Series.community_id == community.id).limit(1)
+        )
+        session.add(
+            Event(
+                community_id=community.id,
+                series_id=series_id,
+                title="Digitalcafé",
+                starts_at=starts,
+                ends_at=starts + timedelta(hours=2),
+                place="Stadtbibliothek, Raum 2",
+                topic="Fotos vom Handy an die Familie schicken",
+                capacity=15,
+                created_at=now,
+            )
+        )
+    await session.flush()
+    return community
+
+
+def _next_demo_date(now: datetime, timezone: str) -> datetime:
+    """Next Wednesday at 15:00 local time, at least a day ahead."""
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(timezone)
+    local = (now + timedelta(days=1)).astimezone(zone)
+    days = (2 - local.weekday()) % 7
+    day = (local + timedelta(days=days)).date()
+    return datetime(day.year, day.month, day.day, 15, 0, tzinfo=zone).astimezone(now.tzinfo)
+
+
+async def add_member(
+    session: AsyncSession, person_id: int, community_id: int, now: datetime
+) -> None:
+    """Everyone who writes in a community's chat is a member of it."""
+    await grant_role(session, person_id, community_id, MEMBER, granted_by=None, now=now)

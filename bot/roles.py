@@ -1,0 +1,47 @@
+"""Role names and what each role includes."""
+
+from __future__ import annotations
+
+MEMBER, VOLUNTEER, STAFF, COORDINATOR, ADMIN = (
+    "member",
+    "volunteer",
+    "staff",
+    "coordinator",
+    "admin",
+)
+ALL_ROLES = (MEMBER, VOLUNTEER, STAFF, COORDINATOR, ADMIN)
+
+# A coordinator may do what staff may do, an admin what a coordinator may do.
+_INCLUDES = {
+    ADMIN: {ADMIN, COORDINATOR, STAFF, MEMBER},
+    COORDINATOR: {COORDINATOR, STAFF, MEMBER},
+    STAFF: {STAFF, MEMBER},
+    VOLUNTEER: {VOLUNTEER, MEMBER},
+    MEMBER: {MEMBER},
+}
+
+# Words people type for a role, German first; each maps to the stored role name.
+ROLE_WORDS = {
+    "mitglied": MEMBER,
+    "member": MEMBER,
+    "lotse": VOLUNTEER,
+    "lotsin": VOLUNTEER,
+    "digitallotse": VOLUNTEER,
+    "digitallotsin": VOLUNTEER,
+    "volunteer": VOLUNTEER,
+    "team": STAFF,
+    "staff": STAFF,
+    "koordination": COORDINATOR,
+    "koordinator": COORDINATOR,
+    "koordinatorin": COORDINATOR,
+    "coordinator": COORDINATOR,
+    "admin": ADMIN,
+}
+
+
+def effective(granted: set[str]) -> set[str]:
+    """Every role the granted ones include."""
+    result: set[str] = set()
+    for role in granted:
+        result |= _INCLUDES.get(role, {role})
+    return result

@@ -1,0 +1,139 @@
+"""Routes an incoming message to a handler: commands, button presses and dialog answers."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from bot.context import Context
+
+Handler = Callable[["Context"], Awaitable[None]]
+Where = Literal["any", "direct", "group"]
+
+# "/cmd", "/cmd@botname", "!cmd" followed by optional arguments.
+_COMMAND = re.compile(r"^[/!]([A-Za-z0-9_]{1,64})(?:@([A-Za-z0-9_]{1,64}))?(?:\s+(.*))?$", re.S)
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedCommand:
+    name: str
+    args: str
+    addressed_to: str | None
+
+
+def parse_command(text: str) -> ParsedCommand | None:
+    """Split "/befehl@bot arg" into its parts; None when the text is no command."""
+    match = _COMMAND.match(text.strip())
+    if not match:
+        return None
+    name, target, args = match.groups()
+    return ParsedCommand(name.lower(), (args or "").strip(), target)
+
+
+def parse_choice(text: str, count: int) -> int | None:
+    """A typed number "2" or "2." as a 0-based choice, when it is in range."""
+    cleaned = text.strip().rstrip(".)").strip()
+    if cleaned.isdigit() and len(cleaned) <= 3:
+        number = int(cleaned)
+        if 1 <= number <= count:
+            return number - 1
+    return None
+
+
+@dataclass(slots=True)
+class Command:
+    names: tuple[str, ...]
+    handler: Handler
+    description: str
+    roles: frozenset[str] = frozenset()
+    where: Where = "any"
+    listed: bool = True
+    # False for commands that must work in chats not yet linked to a community.
+    needs_community: bool = True
+    # Who sees it in /hilfe when that differs from who may run it.
+    list_roles: frozenset[str] = frozenset()
+
+    def display_name(self, locale: str) -> str:
+        """The German name, or the English one for English readers."""
+        return self.names[1] if locale == "en" and len(self.names) > 1 else self.names[0]
+
+
+@dataclass(slots=True)
+class Router:
+    """Holds the handlers of every feature; filled by each feature's ``register``."""
+
+    commands: dict[str, Command] = field(default_factory=dict)
+    buttons: dict[str, Handler] = field(default_factory=dict)
+    states: dict[str, Handler] = field(default_factory=dict)
+    ordered: list[Command] = field(default_factory=list)
+
+    def command(
+        self,
+        *names: str,
+        description: str,
+        roles: Iterable[str] = (),
+        where: Where = "any",
+        listed: bool = True,
+        needs_community: bool = True,
+        aliases: Iterable[str] = (),
+        list_roles: Iterable[str] = (),
+    ) -> Callable[[Handler], Handler]:
+        """Register a handler: German name, English name, then further aliases."""
+
+        def decorate(handler: Handler) -> Handler:
+            cmd = Command(
+                tuple(names),
+                handler,
+                description,
+                frozenset(roles),
+                where,
+                listed,
+                needs_community,
+                frozenset(list_roles) or frozenset(roles),
+            )
+            for name in (*names, *aliases):
+                if name in self.commands:
+                    raise ValueError(f"command {name!r} registered twice")
+                self.commands[name] = cmd
+            self.ordered.append(cmd)
+            return handler
+
+        return decorate
+
+    def button(self, action: str) -> Callable[[Handler], Handler]:
+        """Register the handler for a button action such as "lang.set"."""
+
+        def decorate(handler: Handler) -> Handler:
+            if action in self.buttons:
+                raise ValueError(f"button action {action!r} registered twice")
+            self.buttons[action] = handler
+            return handler
+
+        return decorate
+
+    def state(self, name: str) -> Callable[[Handler], Handler]:
+        """Register the handler that receives typed text while a dialog waits in ``name``."""
+
+        def decorate(handler: Handler) -> Handler:
+            if name in self.states:
+                raise ValueError(f"dialog state {name!r} registered twice")
+            self.states[name] = handler
+            return handler
+
+        return decorate
+
+    def find(self, name: str) -> Command | None:
+        return self.commands.get(name.lower())
+
+    def available(self, roles: set[str], where: str) -> list[Command]:
+        """Commands a person with these roles may use in this kind of chat, in order."""
+        return [
+            cmd
+            for cmd in self.ordered
+            if cmd.listed
+            and (not cmd.list_roles or cmd.list_roles & roles)
+            and (cmd.where == "any" or cmd.where == where)
+        ]

@@ -1,0 +1,92 @@
+"""Platform-neutral message types that adapters translate to and from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+ChatKind = Literal["direct", "group"]
+
+
+@dataclass(frozen=True, slots=True)
+class Sender:
+    """Who wrote: the platform's user id and what the platform tells about them."""
+
+    external_id: str
+    display_name: str
+    language_hint: str | None = None
+    is_bot: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRef:
+    """Where it was written."""
+
+    platform: str
+    external_id: str
+    kind: ChatKind
+    title: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """One thing a person did: a message, a command, or a button press."""
+
+    chat: ChatRef
+    sender: Sender
+    text: str = ""
+    button_key: str | None = None
+    # Platform's own id of the event (update id, event id) for deduplication.
+    event_id: str | None = None
+    # Set when the platform tells us the text was addressed to another bot.
+    addressed_elsewhere: bool = False
+    raw_meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """A choice offered with a message: label for people, action and args for the router."""
+
+    label: str
+    action: str
+    args: dict[str, Any] = field(default_factory=dict)
+    # Typed words that choose this button too, e.g. "ja" for "Ich komme".
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    filename: str
+    data: bytes
+    mime_type: str = "application/octet-stream"
+    is_image: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """What a handler wants a chat to see."""
+
+    text: str
+    buttons: tuple[Button, ...] = ()
+    attachment: Attachment | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedButton:
+    label: str
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """An outbox row as an adapter sees it: already rendered, buttons already keyed."""
+
+    id: int
+    dedup_key: str
+    chat: ChatRef
+    text: str
+    buttons: tuple[RenderedButton, ...] = ()
+    # For platforms without buttons: "Antworten Sie mit 1, 2 oder 3." in the reader's language.
+    choice_hint: str = ""
+    attachment: Attachment | None = None
+    edit_message_id: str | None = None

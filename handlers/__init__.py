@@ -1,0 +1,13 @@
+"""Feature handlers, one module per feature; ``register_all`` wires them into a router."""
+
+from __future__ import annotations
+
+from bot.router import Router
+from handlers import admin, start
+
+
+def register_all(router: Router) -> Router:
+    """Register every feature's handlers; the order is the order of /hilfe."""
+    start.register(router)
+    admin.register(router)
+    return router

@@ -1,0 +1,92 @@
+"""First contact, help and language choice."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot.context import Context
+from bot.domain.models import Event
+from bot.i18n import N_, _, format_when, use_locale
+from bot.router import Router
+from bot.types import Button
+
+LANGUAGES = (("de", "Deutsch", ("deutsch", "german")), ("en", "English", ("englisch", "english")))
+
+
+def register(router: Router) -> None:
+    """Add the start, help and language commands."""
+
+    @router.command(
+        "start", description=N_("Start and greeting"), needs_community=False, aliases=("hallo",)
+    )
+    async def start(ctx: Context) -> None:
+        """Greet the person and tell what the bot can do."""
+        if ctx.chat.kind == "group" and ctx.community is None:
+            return
+        lines = [_("Hello {name}!").format(name=ctx.person.display_name)]
+        if ctx.community is not None:
+            lines.append(_("I am the helper of {community}.").format(community=ctx.community.name))
+        else:
+            lines.append(_("I am Lotsenbot."))
+        lines.append(_("I tell you about dates and help you sign up."))
+        next_date = await _next_event(ctx)
+        if next_date is not None and ctx.community is not None:
+            lines.append("")
+            lines.append(_("The next date:"))
+            lines.append(
+                f"{next_date.title}: {format_when(next_date.starts_at, ctx.community.timezone)}"
+            )
+            if next_date.place:
+                lines.append(next_date.place)
+        lines.append("")
+        lines.append(
+            _("Write {prefix}hilfe to see everything I can do.").format(prefix=ctx.command_prefix)
+        )
+        await ctx.reply("\n".join(lines))
+
+    @router.command("hilfe", "help", description=N_("What I can do"))
+    async def help_(ctx: Context) -> None:
+        """List the commands this person may use here."""
+        lines = [_("This is what I can do:")]
+        for cmd in router.available(ctx.roles | {"member"}, ctx.chat.kind):
+            lines.append(
+                f"{ctx.command_prefix}{cmd.display_name(ctx.locale)} – {_(cmd.description)}"
+            )
+        await ctx.reply("\n".join(lines))
+
+    @router.command("sprache", "language", description=N_("Choose your language"))
+    async def language(ctx: Context) -> None:
+        """Offer the languages as buttons."""
+        buttons = [
+            Button(label, "lang.set", {"locale": code, "person": ctx.person.id}, aliases)
+            for code, label, aliases in LANGUAGES
+        ]
+        await ctx.reply(_("Which language would you like?"), buttons)
+
+    @router.button("lang.set")
+    async def set_language(ctx: Context) -> None:
+        """Store the chosen language and confirm in it."""
+        code = ctx.button_args.get("locale")
+        if code not in dict((c, c) for c, _l, _a in LANGUAGES):
+            return
+        if ctx.button_args.get("person") not in (None, ctx.person.id):
+            await ctx.reply(_("This button is for someone else."))
+            return
+        ctx.person.locale = code
+        with use_locale(code):
+            await ctx.reply(_("Thank you. I will write to you in English from now on."))
+
+
+async def _next_event(ctx: Context) -> Event | None:
+    if ctx.community is None:
+        return None
+    return await ctx.session.scalar(
+        select(Event)
+        .where(
+            Event.community_id == ctx.community.id,
+            Event.starts_at > ctx.now,
+            Event.status != "cancelled",
+        )
+        .order_by(Event.starts_at)
+        .limit(1)
+    )
