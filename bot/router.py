@@ -14,6 +14,7 @@ Handler = Callable[["Context"], Awaitable[None]]
 Where = Literal["any", "direct", "group"]
 
 # "/cmd", "/cmd@botname", "!cmd" followed by optional arguments.
+_NUMBER = re.compile(r"[0-9]{1,3}")
 _COMMAND = re.compile(r"^[/!]([A-Za-z0-9_]{1,64})(?:@([A-Za-z0-9_]{1,64}))?(?:\s+(.*))?$", re.S)
 
 
@@ -36,7 +37,8 @@ def parse_command(text: str) -> ParsedCommand | None:
 def parse_choice(text: str, count: int) -> int | None:
     """A typed number "2" or "2." as a 0-based choice, when it is in range."""
     cleaned = text.strip().rstrip(".)").strip()
-    if cleaned.isdigit() and len(cleaned) <= 3:
+    # Only ASCII digits: str.isdigit() also accepts "²", which int() refuses.
+    if _NUMBER.fullmatch(cleaned):
         number = int(cleaned)
         if 1 <= number <= count:
             return number - 1

@@ -106,15 +106,17 @@ async def grant_role(
             created_at=now,
         )
     )
-    session.add(
-        AuditLog(
-            at=now,
-            actor_person_id=granted_by,
-            community_id=community_id,
-            action="role.grant",
-            details={"person": person_id, "role": role},
+    if granted_by is not None:
+        # Automatic memberships (writing in a linked chat) are not staff actions.
+        session.add(
+            AuditLog(
+                at=now,
+                actor_person_id=granted_by,
+                community_id=community_id,
+                action="role.grant",
+                details={"person": person_id, "role": role},
+            )
         )
-    )
     await session.flush()
     return True
 

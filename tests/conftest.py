@@ -1,0 +1,79 @@
+"""Shared fixtures: a migrated database per test and a bot driven through the memory platform."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot import migrate
+from bot.bootstrap import App, build_app, prepare
+from bot.config import Settings
+from bot.domain import people
+from bot.domain.models import Community
+from bot.types import ChatRef
+from tests.fakes.clock import FakeClock
+from tests.fakes.memory import Conversation, MemoryAdapter
+
+_TEMPLATE: dict[str, Path] = {}
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """A migrated SQLite database (migrated once per session, then copied)."""
+    if "db" not in _TEMPLATE:
+        template = tmp_path.parent / "template.db"
+        migrate.upgrade(f"sqlite+aiosqlite:///{template}")
+        _TEMPLATE["db"] = template
+    target = tmp_path / "bot.db"
+    target.write_bytes(_TEMPLATE["db"].read_bytes())
+    return f"sqlite+aiosqlite:///{target}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database on each backend the bot supports."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
+    return request.getfixturevalue("postgres_url")
+
+
+def make_settings(url: str, tmp_path: Path, **sections: dict) -> Settings:  # type: ignore[type-arg]
+    data: dict = {"bot": {"data_dir": str(tmp_path)}, "database": {"url": url}}  # type: ignore[type-arg]
+    for key, values in sections.items():
+        data.setdefault(key, {}).update(values)
+    return Settings(**data)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+async def app(sqlite_url: str, tmp_path: Path, clock: FakeClock) -> AsyncIterator[App]:
+    adapter = MemoryAdapter(platform="console")
+    application = build_app(make_settings(sqlite_url, tmp_path), clock=clock, adapters=[adapter])
+    await prepare(application)
+    yield application
+    await application.close()
+
+
+@pytest.fixture
+def conversation(app: App) -> Conversation:
+    adapter = app.adapters["console"]
+    assert isinstance(adapter, MemoryAdapter)
+    return Conversation(app, adapter)
+
+
+@pytest.fixture
+async def demo_group(app: App, conversation: Conversation) -> ChatRef:
+    """A group chat linked to the demo community, as an admin would have done."""
+    chat = conversation.group("group-1", "Digitalcafé Musterstadt")
+    async with app.sessions.begin() as session:
+        demo = await session.scalar(select(Community).where(Community.is_demo))
+        row = await people.get_or_create_chat(session, chat, app.clock.now())
+        row.community_id = demo.id
+    return chat

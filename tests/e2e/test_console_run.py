@@ -1,0 +1,73 @@
+"""`lotsenbot run` as a person starts it: a real process, piped input, a fresh data directory."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _lotsenbot(tmp_path: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LOTSENBOT_")}
+    env["PYTHONPATH"] = str(ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=90,
+    )
+
+
+def test_piped_start_prints_the_german_answer_and_exits(tmp_path: Path) -> None:
+    result = _lotsenbot(tmp_path, "run", stdin="/start\n/hilfe\n")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(
+        "Hallo Gast!\nIch bin der Lotsenbot von Digitalcafé Musterstadt."
+    )
+    assert "Der nächste Termin:\nDigitalcafé: Mittwoch" in result.stdout
+    assert "Das kann ich für Sie tun:" in result.stdout
+    assert (tmp_path / "var" / "lotsenbot.db").exists()
+    assert "No admin yet. Send '/admin " in result.stderr
+
+
+def test_ende_quits_before_the_rest_and_state_persists(tmp_path: Path) -> None:
+    first = _lotsenbot(tmp_path, "run", stdin="/sprache\n2\n/ende\n/start\n")
+    assert first.returncode == 0, first.stderr
+    assert "Thank you. I will write to you in English from now on." in first.stdout
+    assert "Hello" not in first.stdout  # nothing after /ende was handled
+    second = _lotsenbot(tmp_path, "run", stdin="/start\n")
+    assert second.stdout.startswith("Hello Gast!")
+
+
+@pytest.mark.parametrize("command", ["run", "migrate", "check-config"])
+def test_every_command_has_help(tmp_path: Path, command: str) -> None:
+    result = _lotsenbot(tmp_path, command, "--help")
+    assert result.returncode == 0
+    assert f"usage: lotsenbot {command}" in result.stdout
+    assert "--config" in result.stdout
+
+
+def test_invalid_config_stops_the_start_with_one_line(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text("[delivery]\nbatch_size = 0\n")
+    result = _lotsenbot(tmp_path, "run", stdin="/start\n")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.strip().splitlines() == [
+        "lotsenbot: configuration error: config.toml: delivery.batch_size: "
+        "Input should be greater than or equal to 1"
+    ]
+
+
+def test_migrate_then_check_config(tmp_path: Path) -> None:
+    assert _lotsenbot(tmp_path, "migrate").returncode == 0
+    assert (tmp_path / "var" / "lotsenbot.db").exists()
+    shown = _lotsenbot(tmp_path, "check-config")
+    assert '"default_locale": "de"' in shown.stdout

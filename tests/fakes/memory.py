@@ -1,0 +1,127 @@
+"""An in-memory chat platform: tests play people and read what the bot sent, through the
+whole stack (dispatcher, router, handlers, outbox, sender)."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from uuid import uuid4
+
+from bot.adapters.base import Dispatch, numbered_choices
+from bot.errors import DeliveryError
+from bot.types import ChatRef, Delivery, Incoming, Sender
+
+
+@dataclass
+class Shown:
+    """One message as a person on the platform would see it."""
+
+    chat_id: str
+    text: str
+    buttons: list[tuple[str, str]]
+    rendered: str
+    delivery_id: int
+    dedup_key: str
+
+
+@dataclass
+class MemoryAdapter:
+    """A platform that lives in a list; ``fail_next`` makes sends fail like a real one."""
+
+    platform: str = "console"
+    username: str | None = "lotsen_bot"
+    shown: list[Shown] = field(default_factory=list)
+    fail_next: list[DeliveryError] = field(default_factory=list)
+    dispatch: Dispatch | None = None
+    _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+    def bot_username(self) -> str | None:
+        return self.username
+
+    async def start(self, dispatch: Dispatch) -> None:
+        self.dispatch = dispatch
+
+    async def stop(self) -> None:
+        self.dispatch = None
+
+    async def send(self, delivery: Delivery) -> str:
+        if self.fail_next:
+            raise self.fail_next.pop(0)
+        self.shown.append(
+            Shown(
+                chat_id=delivery.chat.external_id,
+                text=delivery.text,
+                buttons=[(b.label, b.key) for b in delivery.buttons],
+                rendered=numbered_choices(delivery),
+                delivery_id=delivery.id,
+                dedup_key=delivery.dedup_key,
+            )
+        )
+        return str(next(self._ids))
+
+    def to(self, chat_id: str) -> list[Shown]:
+        return [s for s in self.shown if s.chat_id == chat_id]
+
+
+@dataclass
+class Person:
+    """Somebody on the memory platform."""
+
+    user_id: str
+    name: str
+    language: str | None = "de"
+    is_bot: bool = False
+
+    @property
+    def sender(self) -> Sender:
+        return Sender(self.user_id, self.name, self.language, self.is_bot)
+
+
+class Conversation:
+    """Drives an app through a MemoryAdapter: ``say`` returns what the bot answered."""
+
+    def __init__(self, app, adapter: MemoryAdapter) -> None:  # type: ignore[no-untyped-def]
+        self.app = app
+        self.adapter = adapter
+        self._seen = 0
+
+    def direct(self, person: Person) -> ChatRef:
+        return ChatRef(self.adapter.platform, f"dm-{person.user_id}", "direct", "")
+
+    def group(self, chat_id: str = "group-1", title: str = "Digitalcafé") -> ChatRef:
+        return ChatRef(self.adapter.platform, chat_id, "group", title)
+
+    async def say(
+        self,
+        person: Person,
+        text: str = "",
+        *,
+        chat: ChatRef | None = None,
+        button_key: str | None = None,
+        event_id: str | None = None,
+    ) -> list[Shown]:
+        """Post as ``person`` (a private chat unless ``chat`` is given); return new bot messages."""
+        where = chat or self.direct(person)
+        incoming = Incoming(
+            chat=where,
+            sender=person.sender,
+            text=text,
+            button_key=button_key,
+            event_id=event_id if event_id is not None else f"ev-{uuid4().hex}",
+        )
+        await self.app.dispatch(incoming)
+        return await self.flush()
+
+    async def press(
+        self, person: Person, shown: Shown, label: str, chat: ChatRef | None = None
+    ) -> list[Shown]:
+        """Tap the button with this label on a message the bot showed."""
+        key = next(key for text, key in shown.buttons if text == label)
+        return await self.say(person, chat=chat, button_key=key)
+
+    async def flush(self) -> list[Shown]:
+        """Deliver everything due and return what is new since the last call."""
+        await self.app.sender.drain(timeout=10)
+        new = self.adapter.shown[self._seen :]
+        self._seen = len(self.adapter.shown)
+        return new

@@ -1,0 +1,114 @@
+"""The outbox and sender: dedup, per-chat order, waiting, retrying, never dropping."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from bot.delivery.outbox import enqueue
+from bot.domain import people
+from bot.domain.models import Account, Chat, OutboxMessage
+from bot.errors import ChatMoved, RetryLater, TransientError, Unreachable
+from bot.types import ChatRef, Outgoing, Sender
+
+
+async def _queue(app, chat_id: str, *texts: str, kind: str = "direct") -> None:  # type: ignore[no-untyped-def]
+    async with app.sessions.begin() as session:
+        now = app.clock.now()
+        chat = await people.get_or_create_chat(session, ChatRef("console", chat_id, kind), now)
+        for text in texts:
+            await enqueue(session, chat, Outgoing(text), dedup_key=f"{chat_id}:{text}", now=now)
+
+
+async def _statuses(app) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    async with app.sessions() as session:
+        rows = (await session.execute(select(OutboxMessage.dedup_key, OutboxMessage.status))).all()
+    return dict(rows)
+
+
+def _texts(app, chat_id: str) -> list[str]:  # type: ignore[no-untyped-def]
+    return [s.text for s in app.adapters["console"].to(chat_id)]
+
+
+async def test_same_dedup_key_is_queued_once(app) -> None:
+    await _queue(app, "a", "eins")
+    await _queue(app, "a", "eins")
+    async with app.sessions() as session:
+        assert await session.scalar(select(func.count(OutboxMessage.id))) == 1
+    await app.sender.drain()
+    assert _texts(app, "a") == ["eins"]
+
+
+async def test_transient_failure_keeps_order_and_retries(app) -> None:
+    adapter = app.adapters["console"]
+    await _queue(app, "a", "eins", "zwei")
+    await _queue(app, "b", "drei")
+    adapter.fail_next.append(TransientError("502 Bad Gateway"))
+    await app.sender.send_due()
+    # "eins" failed; "zwei" must not overtake it. Chat b is not held up.
+    assert _texts(app, "a") == [] and _texts(app, "b") == ["drei"]
+    assert (await _statuses(app))["a:zwei"] == "pending"
+    app.clock.advance(seconds=10)
+    await app.sender.drain()
+    assert _texts(app, "a") == ["eins", "zwei"]
+
+
+async def test_retry_after_waits_for_that_chat_only(app) -> None:
+    adapter = app.adapters["console"]
+    await _queue(app, "a", "eins")
+    adapter.fail_next.append(RetryLater(30))
+    await app.sender.send_due()
+    assert _texts(app, "a") == []
+    app.clock.advance(seconds=29)
+    await app.sender.send_due()
+    assert _texts(app, "a") == []
+    app.clock.advance(seconds=2)
+    await app.sender.send_due()
+    assert _texts(app, "a") == ["eins"]
+
+
+async def test_unreachable_person_is_marked_and_the_row_kept(app) -> None:
+    adapter = app.adapters["console"]
+    async with app.sessions.begin() as session:
+        await people.get_or_create_account(
+            session, "console", Sender("p1", "Paula"), app.clock.now()
+        )
+    await _queue(app, "p1", "Hallo")
+    adapter.fail_next.append(Unreachable("Forbidden: bot was blocked by the user"))
+    await app.sender.drain()
+    assert (await _statuses(app))["p1:Hallo"] == "failed"
+    async with app.sessions() as session:
+        assert await session.scalar(select(Account.unreachable).where(Account.external_id == "p1"))
+
+
+async def test_moved_chat_is_followed(app) -> None:
+    adapter = app.adapters["console"]
+    await _queue(app, "-100", "Neuigkeit", kind="group")
+    adapter.fail_next.append(ChatMoved("-100999"))
+    await app.sender.drain()
+    assert _texts(app, "-100999") == ["Neuigkeit"]
+    async with app.sessions() as session:
+        assert await session.scalar(select(Chat.id).where(Chat.external_id == "-100")) is None
+
+
+async def test_unexpected_error_does_not_drop_the_message(app) -> None:
+    adapter = app.adapters["console"]
+    await _queue(app, "a", "eins")
+    adapter.fail_next.append(ValueError("adapter bug"))  # type: ignore[arg-type]
+    await app.sender.send_due()
+    assert (await _statuses(app))["a:eins"] == "pending"
+    app.clock.advance(seconds=10)
+    await app.sender.drain()
+    assert _texts(app, "a") == ["eins"]
+
+
+async def test_rows_in_flight_at_a_crash_are_sent_after_restart(app) -> None:
+    await _queue(app, "a", "eins")
+    async with app.sessions.begin() as session:
+        row = await session.scalar(select(OutboxMessage))
+        row.status = "sending"  # as left behind by a killed process
+    await app.sender.drain()
+    assert _texts(app, "a") == []
+    await app.sender.recover()
+    await app.sender.drain()
+    assert _texts(app, "a") == ["eins"]
+    assert (await _statuses(app))["a:eins"] == "sent"
