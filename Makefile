@@ -33,8 +33,8 @@ test: catalogs
 catalogs-update: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k N_ -k ngettext:1,2 --no-location --sort-output \
 		--omit-header -o locales/messages.pot bot handlers
-	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-location \
-		--omit-header --ignore-obsolete
+	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-wrap \
+		--ignore-obsolete
 
 lint: $(STAMP)
 	$(BIN)/ruff check bot handlers migrations tests bench

@@ -21,7 +21,7 @@ from bot.delivery.sender import Sender
 from bot.dispatcher import Dispatcher
 from bot.domain import communities, people
 from bot.domain.models import Community
-from bot.i18n import Catalogs, install
+from bot.i18n import Catalogs, _, install, use_locale
 from bot.router import Router
 from bot.types import ChatRef, Incoming
 from bot.types import Sender as SenderInfo
@@ -48,6 +48,15 @@ class App:
 
     async def dispatch(self, incoming: Incoming) -> bool:
         return await self.dispatcher.dispatch(incoming)
+
+    def command_menu(self, locale: str) -> list[tuple[str, str]]:
+        """Commands every member may use, for the platform's command menu."""
+        with use_locale(locale):
+            return [
+                (cmd.display_name(locale), _(cmd.description))
+                for cmd in self.router.available({"member"}, "direct")
+                if not cmd.roles
+            ]
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -108,7 +117,9 @@ def _configured_adapters(app: App, stdin: TextIO | None, stdout: TextIO | None) 
     settings = app.settings
     adapters: list[Adapter] = []
     if settings.telegram_enabled:
-        log.warning("telegram is configured, but this version has no Telegram adapter yet")
+        from bot.adapters.telegram import TelegramAdapter
+
+        adapters.append(TelegramAdapter(settings.telegram, commands=app.command_menu))
     if settings.matrix_enabled:
         log.warning("matrix is configured, but this version has no Matrix adapter yet")
     if settings.console_enabled:
@@ -153,13 +164,13 @@ async def _link_console(
     await communities.add_member(session, account.person_id, demo.id, now)
 
 
-async def run(app: App) -> None:
+async def run(app: App, *, handle_signals: bool = True) -> None:
     """Start the sender and the adapters, run until stopped, then shut down cleanly."""
     await prepare(app)
     await app.sender.recover()
     sender_task = asyncio.create_task(app.sender.run(), name="sender")
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in (signal.SIGINT, signal.SIGTERM) if handle_signals else ():
         try:
             loop.add_signal_handler(sig, app.stopped.set)
         except (NotImplementedError, RuntimeError):

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from uuid import uuid4
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.context import Context, Services
@@ -63,6 +63,9 @@ class Dispatcher:
                 # Most likely the same event handled by a concurrent delivery: it is done.
                 log.info("event %s already handled", incoming.event_id)
                 return True
+            except DBAPIError:
+                # Nothing was committed: the platform must deliver the event again.
+                raise
             except Exception:
                 log.exception("handler failed for %s in %s", incoming.text[:40], key)
                 await self._apologise(incoming)
@@ -76,6 +79,11 @@ class Dispatcher:
         async with self._sessions.begin() as session:
             if incoming.event_id and await self._seen(session, incoming):
                 return False
+            if incoming.moved_to is not None:
+                await people.move_chat(
+                    session, incoming.chat.platform, incoming.chat.external_id, incoming.moved_to
+                )
+                return True
             now = self._services.now()
             chat = await people.get_or_create_chat(session, incoming.chat, now)
             account = await people.get_or_create_account(
@@ -150,7 +158,7 @@ class Dispatcher:
         if incoming.button_key is not None:
             await self._press(ctx, incoming.button_key)
             return
-        command = parse_command(text)
+        command = None if incoming.forwarded else parse_command(text)
         if command is not None:
             username = self._bot_usernames(incoming.chat.platform)
             if (

@@ -30,3 +30,7 @@ class ChatMoved(DeliveryError):
     def __init__(self, new_external_id: str) -> None:
         super().__init__(f"chat moved to {new_external_id}")
         self.new_external_id = new_external_id
+
+
+class PermanentError(DeliveryError):
+    """The platform refuses this message as it is; sending it again cannot help."""

@@ -40,6 +40,10 @@ class Incoming:
     event_id: str | None = None
     # Set when the platform tells us the text was addressed to another bot.
     addressed_elsewhere: bool = False
+    # A forwarded message is someone else's words: never run it as a command.
+    forwarded: bool = False
+    # The chat got a new id (Telegram group upgraded to a supergroup).
+    moved_to: str | None = None
     raw_meta: dict[str, Any] = field(default_factory=dict)
 
 

@@ -16,6 +16,7 @@ from bot.domain.models import Community
 from bot.types import ChatRef
 from tests.fakes.clock import FakeClock
 from tests.fakes.memory import Conversation, MemoryAdapter
+from tests.fakes.postgres import postgres_cluster, postgres_url  # noqa: F401 - fixtures
 
 _TEMPLATE: dict[str, Path] = {}
 

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 from collections.abc import Awaitable, Callable
 from typing import TextIO
 
 from bot.adapters.base import Dispatch, numbered_choices
+from bot.i18n import _
 from bot.types import ChatRef, Delivery, Incoming, Sender
+
+log = logging.getLogger(__name__)
 
 QUIT_WORDS = {"/ende", "/quit", "/exit", "!ende"}
 CHAT_ID = "console"
@@ -65,7 +69,11 @@ class ConsoleAdapter:
                     continue
                 if text.strip().lower() in QUIT_WORDS:
                     break
-                await dispatch(Incoming(chat=self.chat, sender=self.sender, text=text))
+                try:
+                    await dispatch(Incoming(chat=self.chat, sender=self.sender, text=text))
+                except Exception:
+                    log.exception("could not handle the console input")
+                    self._write(_("Sorry, I have a problem right now. Please try again later."))
                 if self._settle is not None:
                     await self._settle()
         finally:

@@ -10,13 +10,15 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.orm import aliased
 
 from bot.clock import Clock
 from bot.delivery.outbox import to_delivery
+from bot.domain import people
 from bot.domain.models import Account, Chat, OutboxMessage
-from bot.errors import ChatMoved, RetryLater, TransientError, Unreachable
+from bot.errors import ChatMoved, PermanentError, RetryLater, TransientError, Unreachable
 from bot.types import Delivery
 
 log = logging.getLogger(__name__)
@@ -44,6 +46,7 @@ class Sender:
         batch_size: int = 50,
         max_backoff: float = 300.0,
         poll_seconds: float = 5.0,
+        max_inflight: int = 200,
     ) -> None:
         self._sessions = sessions
         self._transports = transports
@@ -51,6 +54,7 @@ class Sender:
         self._batch_size = batch_size
         self._max_backoff = max_backoff
         self._poll = poll_seconds
+        self._max_inflight = max_inflight
         self._wake = asyncio.Event()
         self._stopping = False
 
@@ -74,16 +78,57 @@ class Sender:
             )
 
     async def run(self) -> None:
-        """Send until stopped; wakes on ``wake()`` or every ``poll_seconds``."""
+        """Send until stopped; each chat gets its own task, so a slow chat holds up no other."""
+        inflight: dict[int, asyncio.Task[int]] = {}
         while not self._stopping:
             self._wake.clear()
-            sent = await self.send_due()
-            if sent:
+            claimed: dict[int, list[Delivery]] = {}
+            if len(inflight) < self._max_inflight:
+                try:
+                    claimed = await self._claim(exclude=set(inflight))
+                except Exception:  # the database may be briefly unavailable; try again later
+                    log.exception("claiming outbox rows failed")
+            for chat_id, deliveries in claimed.items():
+                task = asyncio.create_task(self._send_chat(deliveries), name=f"send-{chat_id}")
+                inflight[chat_id] = task
+                task.add_done_callback(lambda _t, c=chat_id: self._finished(inflight, c))
+            if claimed:
                 continue
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
+                await asyncio.wait_for(self._wake.wait(), timeout=await self._idle_seconds())
             except TimeoutError:
                 pass
+        if inflight:
+            await asyncio.gather(*inflight.values(), return_exceptions=True)
+
+    async def _idle_seconds(self) -> float:
+        """Sleep until the next row falls due (a retry time), at most ``poll_seconds``.
+
+        Rows already due but not claimed wait for a chat in flight, whose end wakes us.
+        """
+        now = self._clock.now()
+        try:
+            async with self._sessions() as session:
+                next_due = await session.scalar(
+                    select(func.min(OutboxMessage.due_at))
+                    .join(Chat, Chat.id == OutboxMessage.chat_id)
+                    .where(
+                        OutboxMessage.status == PENDING,
+                        OutboxMessage.due_at > now,
+                        Chat.platform.in_(list(self._transports)),
+                    )
+                )
+        except Exception:
+            log.exception("reading the next due time failed")
+            return self._poll
+        if next_due is None:
+            return self._poll
+        seconds = (next_due - now).total_seconds()
+        return min(self._poll, max(seconds, 0.005))
+
+    def _finished(self, inflight: dict[int, asyncio.Task[int]], chat_id: int) -> None:
+        inflight.pop(chat_id, None)
+        self._wake.set()
 
     async def drain(self, timeout: float = 30.0) -> None:  # noqa: ASYNC109
         """Send everything that is due now (used at the end of piped console input and in tests)."""
@@ -110,47 +155,53 @@ class Sender:
             return row is not None
 
     async def send_due(self) -> int:
-        """One round: claim due rows per chat, send them, return how many were sent."""
+        """One round, waited for: claim due rows per chat, send them, return how many were sent."""
         claimed = await self._claim()
         if not claimed:
             return 0
         results = await asyncio.gather(*(self._send_chat(rows) for rows in claimed.values()))
         return sum(results)
 
-    async def _claim(self) -> dict[int, list[Delivery]]:
+    async def _claim(self, exclude: set[int] | None = None) -> dict[int, list[Delivery]]:
+        """Mark due rows as sending and return them grouped by chat, oldest first.
+
+        A row is due when its time has come and no older unsent row of the same chat is
+        waiting or in flight, which keeps every chat's messages in order.
+        """
         now = self._clock.now()
+        earlier = aliased(OutboxMessage)
+        blocked_by_earlier = exists().where(
+            earlier.chat_id == OutboxMessage.chat_id,
+            earlier.id < OutboxMessage.id,
+            or_(
+                earlier.status == SENDING,
+                and_(earlier.status == PENDING, earlier.due_at > now),
+            ),
+        )
+        query = (
+            select(OutboxMessage, Chat)
+            .join(Chat, Chat.id == OutboxMessage.chat_id)
+            .where(
+                OutboxMessage.status == PENDING,
+                OutboxMessage.due_at <= now,
+                Chat.platform.in_(list(self._transports)),
+                ~blocked_by_earlier,
+            )
+            .order_by(OutboxMessage.id)
+            .limit(self._batch_size)
+        )
+        if exclude:
+            query = query.where(OutboxMessage.chat_id.not_in(exclude))
         async with self._sessions.begin() as session:
-            rows = (
-                await session.execute(
-                    select(OutboxMessage, Chat)
-                    .join(Chat, Chat.id == OutboxMessage.chat_id)
-                    .where(
-                        OutboxMessage.status.in_((PENDING, SENDING)),
-                        Chat.platform.in_(list(self._transports)),
-                    )
-                    .order_by(OutboxMessage.id)
-                    .limit(self._batch_size * 4)
-                )
-            ).all()
+            rows = (await session.execute(query)).all()
             per_chat: dict[int, list[Delivery]] = defaultdict(list)
-            blocked: set[int] = set()
-            claimed_ids: list[int] = []
             for message, chat in rows:
-                # Per-chat order: a chat whose oldest row is not due (or in flight) waits whole.
-                if chat.id in blocked:
-                    continue
-                if message.status == SENDING or message.due_at > now:
-                    blocked.add(chat.id)
-                    continue
-                if len(claimed_ids) >= self._batch_size:
-                    break
                 per_chat[chat.id].append(to_delivery(message, chat))
-                claimed_ids.append(message.id)
-            if claimed_ids:
-                # Marked before sending: a crash now re-sends at most these rows.
+            if rows:
+                # Marked before sending: after a crash, at most these rows are sent again.
                 await session.execute(
                     update(OutboxMessage)
-                    .where(OutboxMessage.id.in_(claimed_ids))
+                    .where(OutboxMessage.id.in_([m.id for m, _c in rows]))
                     .values(status=SENDING, attempts=OutboxMessage.attempts + 1)
                 )
         return per_chat
@@ -170,6 +221,9 @@ class Sender:
                 return sent
             except Unreachable as exc:
                 await self._unreachable(delivery, str(exc))
+                continue
+            except PermanentError as exc:
+                await self._give_up(delivery, str(exc))
                 continue
             except (TransientError, Exception) as exc:
                 if not isinstance(exc, TransientError):
@@ -227,14 +281,19 @@ class Sender:
                 )
         log.warning("chat %s is unreachable: %s", delivery.chat.external_id, error)
 
-    async def _chat_moved(self, delivery: Delivery, new_external_id: str) -> None:
+    async def _give_up(self, delivery: Delivery, error: str) -> None:
+        """The platform refuses this message as it is (a bug of ours): keep it, marked failed."""
         async with self._sessions.begin() as session:
             await session.execute(
-                update(Chat)
-                .where(
-                    Chat.platform == delivery.chat.platform,
-                    Chat.external_id == delivery.chat.external_id,
-                )
-                .values(external_id=new_external_id)
+                update(OutboxMessage)
+                .where(OutboxMessage.id == delivery.id)
+                .values(status=FAILED, last_error=f"refused: {error}"[:500])
+            )
+        log.error("outbox row %s refused by %s: %s", delivery.id, delivery.chat.platform, error)
+
+    async def _chat_moved(self, delivery: Delivery, new_external_id: str) -> None:
+        async with self._sessions.begin() as session:
+            await people.move_chat(
+                session, delivery.chat.platform, delivery.chat.external_id, new_external_id
             )
         log.info("chat %s moved to %s", delivery.chat.external_id, new_external_id)

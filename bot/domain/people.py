@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.models import Account, Chat, Person
+from bot.domain.models import (
+    Account,
+    ButtonToken,
+    Chat,
+    ConversationState,
+    OutboxMessage,
+    Person,
+)
 from bot.types import ChatRef, Sender
 
 
@@ -85,3 +92,29 @@ async def person_of(session: AsyncSession, account: Account) -> Person:
     person = await session.get(Person, account.person_id)
     assert person is not None
     return person
+
+
+async def move_chat(session: AsyncSession, platform: str, old_id: str, new_id: str) -> None:
+    """A chat got a new platform id (Telegram group → supergroup); keep its history and link.
+
+    When the new id was already seen, its row is merged into the old one.
+    """
+    old = await session.scalar(
+        select(Chat).where(Chat.platform == platform, Chat.external_id == old_id)
+    )
+    if old is None:
+        return
+    new = await session.scalar(
+        select(Chat).where(Chat.platform == platform, Chat.external_id == new_id)
+    )
+    if new is not None:
+        for model in (OutboxMessage, ButtonToken):
+            await session.execute(
+                update(model).where(model.chat_id == new.id).values(chat_id=old.id)
+            )
+        await session.execute(delete(ConversationState).where(ConversationState.chat_id == new.id))
+        if old.community_id is None:
+            old.community_id = new.community_id
+        await session.delete(new)
+        await session.flush()
+    old.external_id = new_id

@@ -340,16 +340,26 @@ class FakeTelegramServer:
         return self._queue("edited_message", message)
 
     def press_button(
-        self, chat: JSON | int, user: JSON, message_id: int, callback_data: str
+        self,
+        chat: JSON | int,
+        user: JSON,
+        message_id: int,
+        callback_data: str,
+        *,
+        forged: bool = False,
     ) -> str:
-        """Press an inline button of a bot message; returns the callback query id."""
+        """Press an inline button of a bot message; returns the callback query id.
+
+        forged=True sends ``callback_data`` even if no button carries it, as a modified
+        client could.
+        """
         data = callback_data
         chat_id = self._id(chat)
         message = self._messages.get((chat_id, message_id))
         if message is None:
             raise LookupError(f"no message {message_id} in chat {chat_id}")
         rows = message.get("reply_markup", {}).get("inline_keyboard", [])
-        if not any(b.get("callback_data") == data for row in rows for b in row):
+        if not forged and not any(b.get("callback_data") == data for row in rows for b in row):
             raise LookupError(f"message {message_id} has no button with {data!r}")
         query_id = str(4_000_000_000_000 + next(self._ids))
         self._open_callbacks.add(query_id)

@@ -145,7 +145,10 @@ async def test_fresh_databases_are_isolated(
 
 async def _claim(conn: AsyncConnection, limit: int) -> list[int]:
     result = await conn.execute(
-        text("SELECT id FROM jobs ORDER BY id LIMIT :limit FOR UPDATE SKIP LOCKED"),
+        text(
+            "SELECT id FROM jobs WHERE claimed_by IS NULL ORDER BY id"
+            " LIMIT :limit FOR UPDATE SKIP LOCKED"
+        ),
         {"limit": limit},
     )
     return list(result.scalars().all())
@@ -195,7 +198,7 @@ async def test_skip_locked_gives_concurrent_transactions_disjoint_rows(
         async def worker(name: str) -> list[int]:
             mine: list[int] = []
             async with engine.connect() as conn:
-                while True:
+                for _ in range(20):  # bounded: a bug must fail, not spin forever
                     async with conn.begin():
                         ids = await _claim(conn, 1)
                         if not ids:
@@ -207,6 +210,7 @@ async def test_skip_locked_gives_concurrent_transactions_disjoint_rows(
                             {"name": name, "id": ids[0]},
                         )
                     mine.extend(ids)
+            raise AssertionError(f"{name} never saw an empty queue")
 
         results = await asyncio.gather(*(worker(f"w{i}") for i in range(4)))
         flat = [job for claimed in results for job in claimed]

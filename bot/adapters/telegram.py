@@ -1,0 +1,423 @@
+"""Telegram through python-telegram-bot: translates updates to Incoming and Delivery to calls.
+
+We run our own getUpdates loop instead of PTB's Updater, because the Updater confirms
+updates before they are handled; here the offset moves on only after every update of a
+batch is committed, so a crash loses nothing and a redelivery is recognised by update_id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+import warnings
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from typing import Any
+
+from aiohttp import web
+from telegram import (
+    Bot,
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    Message,
+    Update,
+)
+from telegram.constants import ParseMode
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
+from telegram.request import HTTPXRequest
+
+from bot.adapters.base import Dispatch
+from bot.config import TelegramSection
+from bot.delivery.limits import ChatRateLimiter
+from bot.errors import (
+    ChatMoved,
+    PermanentError,
+    RetryLater,
+    TransientError,
+    Unreachable,
+)
+from bot.types import ChatRef, Delivery, Incoming, Sender
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT = 4096
+MAX_CAPTION = 1024
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
+# Telegram's documented limits: ~30 messages/s overall, 1/s per private chat, 20/min per group.
+TELEGRAM_LIMITS = {"overall": (30, 1.0), "private": (1, 1.0), "group": (20, 60.0)}
+
+CommandList = Callable[[str], list[tuple[str, str]]]
+
+
+def to_html(text: str) -> str:
+    """Our texts are plain; everything, user text included, is escaped for HTML mode."""
+    return html.escape(text, quote=False)
+
+
+SEPARATORS = ("\n\n", "\n", " ")
+
+
+def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Split at paragraph, then line, then word boundaries so each escaped part fits."""
+    chunks: list[str] = []
+    current = ""
+    for joiner, piece in _units(text, limit, 0, ""):
+        candidate = f"{current}{joiner}{piece}" if current else piece
+        if len(to_html(candidate)) <= limit:
+            current = candidate
+        else:
+            chunks.append(current)
+            current = piece
+    if current or not chunks:
+        chunks.append(current)
+    return chunks
+
+
+def _units(text: str, limit: int, level: int, joiner: str) -> Iterator[tuple[str, str]]:
+    """Pieces that each fit, with the separator that stood before them."""
+    if len(to_html(text)) <= limit:
+        yield joiner, text
+        return
+    if level == len(SEPARATORS):
+        step = limit // 5  # "&amp;" is the longest escape
+        for start in range(0, len(text), step):
+            yield (joiner if start == 0 else ""), text[start : start + step]
+        return
+    separator = SEPARATORS[level]
+    for index, piece in enumerate(text.split(separator)):
+        yield from _units(piece, limit, level + 1, joiner if index == 0 else separator)
+
+
+def translate(update: Update, bot_id: int | None) -> Incoming | None:
+    """A Telegram update as an Incoming, or None when it is nothing for us."""
+    event_id = str(update.update_id)
+    if update.callback_query is not None:
+        query = update.callback_query
+        message = query.message
+        if not isinstance(message, Message) or query.data is None:
+            return None
+        return Incoming(
+            chat=_chat_ref(message),
+            sender=_sender(query.from_user),
+            button_key=query.data,
+            event_id=event_id,
+            raw_meta={"callback_query_id": query.id},
+        )
+    message = update.message
+    if message is None:
+        # Edited messages and channel posts never run anything again.
+        return None
+    if message.chat.type == "channel":
+        return None
+    if message.migrate_to_chat_id is not None:
+        return Incoming(
+            chat=_chat_ref(message),
+            sender=Sender("telegram-service", "Telegram", None, is_bot=False),
+            event_id=event_id,
+            moved_to=str(message.migrate_to_chat_id),
+        )
+    user = message.from_user
+    if user is None or message.sender_chat is not None:
+        # Anonymous group admins and channels post as a chat: nobody we can give rights to.
+        sender = Sender(
+            f"chat{message.sender_chat.id if message.sender_chat else 'unknown'}",
+            message.sender_chat.title or "" if message.sender_chat else "",
+            None,
+            is_bot=True,
+        )
+    else:
+        if user.id == bot_id:
+            return None
+        sender = _sender(user)
+    text = message.text or message.caption or ""
+    return Incoming(
+        chat=_chat_ref(message),
+        sender=sender,
+        text=text,
+        event_id=event_id,
+        forwarded=message.forward_origin is not None,
+    )
+
+
+def _chat_ref(message: Message) -> ChatRef:
+    chat = message.chat
+    kind = "direct" if chat.type == "private" else "group"
+    return ChatRef("telegram", str(chat.id), kind, chat.title or "")
+
+
+def _sender(user: Any) -> Sender:
+    return Sender(str(user.id), user.full_name, user.language_code, bool(user.is_bot))
+
+
+def _retry_seconds(error: RetryAfter) -> float:
+    with warnings.catch_warnings():
+        # PTB 22 warns that retry_after becomes a timedelta; both forms are handled here.
+        warnings.simplefilter("ignore")
+        value = error.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class TelegramAdapter:
+    """Long polling (default) or webhook; sends paced by a sliding-window limiter."""
+
+    platform = "telegram"
+
+    def __init__(
+        self,
+        config: TelegramSection,
+        *,
+        commands: CommandList | None = None,
+        limiter: ChatRateLimiter | None = None,
+        request_timeout: float = 20.0,
+    ) -> None:
+        self._config = config
+        self._commands = commands
+        poll_timeout = config.poll_timeout
+        self._poll_timeout = poll_timeout
+        self.limiter = limiter or ChatRateLimiter(
+            overall=TELEGRAM_LIMITS["overall"],
+            private=TELEGRAM_LIMITS["private"],
+            group=TELEGRAM_LIMITS["group"],
+        )
+        token = config.token.get_secret_value()
+        base = config.base_url.rstrip("/")
+        self.bot = Bot(
+            token,
+            base_url=base,
+            base_file_url=base.removesuffix("/bot") + "/file/bot",
+            request=HTTPXRequest(
+                connection_pool_size=256,
+                read_timeout=request_timeout,
+                write_timeout=request_timeout,
+                connect_timeout=10.0,
+                pool_timeout=60.0,
+            ),
+            get_updates_request=HTTPXRequest(
+                connection_pool_size=2, read_timeout=poll_timeout + 10.0, connect_timeout=10.0
+            ),
+        )
+        self._dispatch: Dispatch | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._runner: web.AppRunner | None = None
+        self._stopping = False
+
+    def bot_username(self) -> str | None:
+        return self.bot.username if self.bot.bot else None
+
+    def deep_link(self, payload: str) -> str:
+        return f"https://t.me/{self.bot.username}?start={payload}"
+
+    async def start(self, dispatch: Dispatch) -> None:
+        self._dispatch = dispatch
+        await self.bot.initialize()
+        await self._set_commands()
+        if self._config.mode == "webhook":
+            await self._start_webhook()
+        else:
+            await self.bot.delete_webhook(drop_pending_updates=False)
+            self._task = asyncio.create_task(self._poll_loop(), name="telegram-polling")
+
+    async def stop(self) -> None:
+        self._stopping = True
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except (asyncio.CancelledError, Exception):
+                pass
+        if self._runner is not None:
+            await self._runner.cleanup()
+        await self.bot.shutdown()
+
+    async def _set_commands(self) -> None:
+        if self._commands is None:
+            return
+        for locale in ("de", "en"):
+            commands = [BotCommand(name, desc[:256]) for name, desc in self._commands(locale)]
+            try:
+                await self.bot.set_my_commands(commands, language_code=locale)
+                if locale == "de":
+                    await self.bot.set_my_commands(commands)  # default for other languages
+            except TelegramError as exc:
+                log.warning("setMyCommands failed: %s", exc)
+
+    # --- receiving ----------------------------------------------------------------------
+
+    async def _poll_loop(self) -> None:
+        offset: int | None = None
+        backoff = 1.0
+        while not self._stopping:
+            try:
+                updates = await self.bot.get_updates(
+                    offset=offset, timeout=self._poll_timeout, allowed_updates=ALLOWED_UPDATES
+                )
+            except RetryAfter as exc:
+                await asyncio.sleep(_retry_seconds(exc))
+                continue
+            except (NetworkError, TimedOut) as exc:
+                log.warning("getUpdates failed: %s", exc)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 30.0)
+                continue
+            backoff = 1.0
+            if not updates:
+                continue
+            if await self.handle_batch(updates):
+                # Only now does the next getUpdates confirm this batch to Telegram.
+                offset = updates[-1].update_id + 1
+            else:
+                await asyncio.sleep(backoff)
+
+    async def handle_batch(self, updates: list[Update]) -> bool:
+        """Handle a batch: chats concurrently, each chat's updates in order; True if all held."""
+        per_chat: dict[int | str, list[Update]] = {}
+        for update in updates:
+            chat = update.effective_chat
+            per_chat.setdefault(chat.id if chat else f"u{update.update_id}", []).append(update)
+        results = await asyncio.gather(
+            *(self._handle_chat(chat_updates) for chat_updates in per_chat.values()),
+            return_exceptions=True,
+        )
+        ok = True
+        for result in results:
+            if isinstance(result, BaseException):
+                log.error("updates not committed, Telegram will deliver them again: %r", result)
+                ok = False
+        return ok
+
+    async def _handle_chat(self, updates: list[Update]) -> None:
+        for update in updates:
+            await self.handle_update(update)
+
+    async def handle_update(self, update: Update) -> None:
+        assert self._dispatch is not None
+        incoming = translate(update, self.bot.id if self.bot.bot else None)
+        try:
+            if incoming is not None:
+                await self._dispatch(incoming)
+        finally:
+            if update.callback_query is not None:
+                # Always answered, or the person's app shows a spinner for a long time.
+                try:
+                    await update.callback_query.answer()
+                except TelegramError as exc:
+                    log.info("answerCallbackQuery failed: %s", exc)
+
+    async def _start_webhook(self) -> None:
+        config = self._config
+        app = web.Application()
+        app.router.add_post(config.webhook_path, self._on_webhook)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, config.webhook_listen, config.webhook_port)
+        await site.start()
+        await self.bot.set_webhook(
+            url=config.webhook_url,
+            secret_token=config.webhook_secret.get_secret_value() or None,
+            allowed_updates=ALLOWED_UPDATES,
+        )
+
+    async def _on_webhook(self, request: web.Request) -> web.Response:
+        secret = self._config.webhook_secret.get_secret_value()
+        if secret and request.headers.get("X-Telegram-Bot-Api-Secret-Token") != secret:
+            return web.Response(status=403)
+        try:
+            update = Update.de_json(await request.json(), self.bot)
+        except Exception:
+            return web.Response(status=400)
+        try:
+            await self.handle_update(update)
+        except Exception:
+            log.exception("webhook update %s not committed", update.update_id)
+            return web.Response(status=500)  # Telegram delivers it again
+        return web.Response(status=200)
+
+    # --- sending ------------------------------------------------------------------------
+
+    async def send(self, delivery: Delivery) -> str:
+        chat_id = delivery.chat.external_id
+        is_group = delivery.chat.kind == "group"
+        markup = None
+        if delivery.buttons:
+            markup = InlineKeyboardMarkup(
+                [[InlineKeyboardButton(b.label, callback_data=b.key)] for b in delivery.buttons]
+            )
+        try:
+            if delivery.attachment is not None:
+                return await self._send_file(delivery, chat_id, is_group, markup)
+            if delivery.edit_message_id is not None:
+                await self.limiter.acquire(chat_id, is_group)
+                await self.bot.edit_message_text(
+                    to_html(delivery.text),
+                    chat_id=chat_id,
+                    message_id=int(delivery.edit_message_id),
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup,
+                )
+                return delivery.edit_message_id
+            parts = split_text(delivery.text)
+            message_id = ""
+            for index, part in enumerate(parts):
+                await self.limiter.acquire(chat_id, is_group)
+                message = await self.bot.send_message(
+                    chat_id,
+                    to_html(part),
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup if index == len(parts) - 1 else None,
+                )
+                message_id = str(message.message_id)
+            return message_id
+        except RetryAfter as exc:
+            seconds = _retry_seconds(exc)
+            scope = self.limiter.refused(chat_id, seconds)
+            raise RetryLater(seconds, scope) from exc
+        except ChatMigrated as exc:
+            raise ChatMoved(str(exc.new_chat_id)) from exc
+        except Forbidden as exc:
+            raise Unreachable(str(exc)) from exc
+        except BadRequest as exc:
+            if "chat not found" in str(exc).lower():
+                raise Unreachable(str(exc)) from exc
+            raise PermanentError(str(exc)) from exc
+        except (TimedOut, NetworkError) as exc:
+            raise TransientError(str(exc)) from exc
+
+    async def _send_file(
+        self, delivery: Delivery, chat_id: str, is_group: bool, markup: Any
+    ) -> str:
+        attachment = delivery.attachment
+        assert attachment is not None
+        caption = delivery.text if len(delivery.text) <= MAX_CAPTION else None
+        if caption is None and delivery.text:
+            await self.limiter.acquire(chat_id, is_group)
+            await self.bot.send_message(chat_id, to_html(delivery.text), parse_mode=ParseMode.HTML)
+        await self.limiter.acquire(chat_id, is_group)
+        file = InputFile(attachment.data, filename=attachment.filename)
+        if attachment.is_image:
+            message = await self.bot.send_photo(
+                chat_id,
+                file,
+                caption=to_html(caption) if caption else None,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+            )
+        else:
+            message = await self.bot.send_document(
+                chat_id,
+                file,
+                caption=to_html(caption) if caption else None,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+            )
+        return str(message.message_id)

@@ -1,0 +1,106 @@
+"""Sliding-window rate limits, so the bot paces itself below a platform's limits instead of
+collecting 429 answers."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Callable
+
+
+class SlidingWindow:
+    """At most ``limit`` events in any ``period`` seconds."""
+
+    __slots__ = ("limit", "period", "times")
+
+    def __init__(self, limit: int, period: float) -> None:
+        self.limit = limit
+        self.period = period
+        self.times: deque[float] = deque()
+
+    def wait_time(self, now: float) -> float:
+        while self.times and self.times[0] <= now - self.period:
+            self.times.popleft()
+        if len(self.times) < self.limit:
+            return 0.0
+        return self.times[0] + self.period - now
+
+    def record(self, now: float) -> None:
+        self.times.append(now)
+
+
+class ChatRateLimiter:
+    """One overall window plus one window per chat (private and group chats differ).
+
+    ``acquire`` waits until a send to that chat fits every window, then books it. A 429
+    pauses the chat, or everything when several chats are refused at once.
+    """
+
+    def __init__(
+        self,
+        *,
+        overall: tuple[int, float],
+        private: tuple[int, float],
+        group: tuple[int, float],
+        margin: float = 0.04,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        # The server counts arrivals, we count departures: a margin of seconds on every
+        # window absorbs the difference in network delay between two requests.
+        self._overall = SlidingWindow(overall[0], overall[1] + margin)
+        self._private = (private[0], private[1] + margin)
+        self._group = (group[0], group[1] + margin)
+        self._chats: dict[str, SlidingWindow] = {}
+        self._paused_chat: dict[str, float] = {}
+        self._paused_all = 0.0
+        self._recent_429: deque[tuple[float, str]] = deque()
+        self._clock = clock
+
+    def _window(self, chat_id: str, is_group: bool) -> SlidingWindow:
+        window = self._chats.get(chat_id)
+        if window is None:
+            limit, period = self._group if is_group else self._private
+            window = self._chats[chat_id] = SlidingWindow(limit, period)
+            if len(self._chats) > 50_000:
+                self._forget_idle()
+        return window
+
+    def _forget_idle(self) -> None:
+        now = self._clock()
+        for chat_id in [c for c, w in self._chats.items() if w.wait_time(now) == 0 and not w.times]:
+            del self._chats[chat_id]
+
+    def delay(self, chat_id: str, is_group: bool) -> float:
+        """Seconds until a send to this chat would fit; 0 when it fits now."""
+        now = self._clock()
+        return max(
+            self._overall.wait_time(now),
+            self._window(chat_id, is_group).wait_time(now),
+            self._paused_all - now,
+            self._paused_chat.get(chat_id, 0.0) - now,
+            0.0,
+        )
+
+    async def acquire(self, chat_id: str, is_group: bool) -> None:
+        while True:
+            wait = self.delay(chat_id, is_group)
+            if wait <= 0:
+                now = self._clock()
+                self._overall.record(now)
+                self._window(chat_id, is_group).record(now)
+                return
+            await asyncio.sleep(wait)
+
+    def refused(self, chat_id: str, retry_after: float) -> str:
+        """Note a 429; returns the scope paused: "chat" or "all"."""
+        now = self._clock()
+        self._recent_429.append((now, chat_id))
+        while self._recent_429 and self._recent_429[0][0] < now - 1.0:
+            self._recent_429.popleft()
+        self._paused_chat[chat_id] = now + retry_after
+        if len({chat for _, chat in self._recent_429}) >= 3:
+            # Several chats refused within a second: the bot-wide limit was hit.
+            self._paused_all = now + retry_after
+            return "all"
+        return "chat"

@@ -1,0 +1,243 @@
+"""End to end on Telegram: PTB unmodified against the Bot-API test server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import select
+
+from bot.delivery.outbox import enqueue
+from bot.domain import people
+from bot.domain.models import Account, Chat, ProcessedEvent
+from bot.types import ChatRef, Outgoing
+from tests.e2e.telegram_bot import RunningBot, fast_server
+from tests.fakes.telegram_server import FakeTelegramServer
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[FakeTelegramServer]:
+    async with fast_server() as fake:
+        yield fake
+    assert fake.internal_errors == []
+
+
+@pytest.fixture
+async def bot(server, sqlite_url, tmp_path) -> AsyncIterator[RunningBot]:  # type: ignore[no-untyped-def]
+    running = RunningBot(server, sqlite_url, tmp_path)
+    await running.start()
+    yield running
+    await running.stop()
+
+
+async def _reply(server: FakeTelegramServer, chat_id: int, contains: str, start: int = 0):  # type: ignore[no-untyped-def]
+    return await server.wait_for(
+        lambda r: r.chat_id == chat_id and contains in (r.text or ""), timeout=15, start=start
+    )
+
+
+async def test_start_in_a_private_chat(server, bot) -> None:  # type: ignore[no-untyped-def]
+    anna = server.user(1001, "Anna")
+    server.post_message(server.private_chat(anna), anna, "/start")
+    reply = await _reply(server, 1001, "Hallo Anna!")
+    assert reply.parse_mode == "HTML"
+    assert "Ich bin der Lotsenbot." in reply.text
+    # German and English command menus were set.
+    assert [c["command"] for c in server.commands(None, "de")][:3] == ["start", "hilfe", "sprache"]
+    assert [c["command"] for c in server.commands(None, "en")][:3] == ["start", "help", "language"]
+
+
+async def test_group_commands_with_bot_name_after_linking(server, bot) -> None:  # type: ignore[no-untyped-def]
+    admin, mia = server.user(1, "Ada"), server.user(2, "Mia")
+    group = server.group(-500, "Digitalcafé")
+    server.post_message(group, mia, "/start@lotsen_test_bot")
+    server.post_message(group, admin, "/verbinden@lotsen_test_bot 1")
+    await _reply(server, -500, "Dieser Chat gehört jetzt zu Digitalcafé Musterstadt")
+    mark = len(server.sent)
+    server.post_message(group, mia, "/start@other_bot")
+    server.post_message(group, mia, "/start@lotsen_test_bot")
+    reply = await _reply(server, -500, "Hallo Mia!", start=mark)
+    # The unlinked group stayed quiet; the command for another bot was ignored.
+    assert [r.text.splitlines()[0] for r in server.messages_to(-500)] == [
+        "Fertig. Dieser Chat gehört jetzt zu Digitalcafé Musterstadt.",
+        "Hallo Mia!",
+    ]
+    assert reply.text.count("Hallo") == 1
+
+
+async def test_button_round_trip_and_callbacks_are_answered(server, bot) -> None:  # type: ignore[no-untyped-def]
+    anna = server.user(1001, "Anna")
+    chat = server.private_chat(anna)
+    server.post_message(chat, anna, "/sprache")
+    question = await _reply(server, 1001, "Welche Sprache")
+    assert [row[0]["text"] for row in question.reply_markup["inline_keyboard"]] == [
+        "Deutsch",
+        "English",
+    ]
+    english_key = question.reply_markup["inline_keyboard"][1][0]["callback_data"]
+    assert len(english_key.encode()) <= 64
+    query_id = server.press_button(chat, anna, question.message_id, english_key)
+    await _reply(server, 1001, "I will write to you in English")
+    for _ in range(50):
+        if query_id in server.answered_callbacks:
+            break
+        await asyncio.sleep(0.05)
+    assert query_id in server.answered_callbacks
+
+
+async def test_forged_callback_gets_a_note_and_changes_nothing(server, bot) -> None:  # type: ignore[no-untyped-def]
+    anna = server.user(1001, "Anna")
+    chat = server.private_chat(anna)
+    server.post_message(chat, anna, "/sprache")
+    question = await _reply(server, 1001, "Welche Sprache")
+    query_id = server.press_button(chat, anna, question.message_id, "lang.set:en", forged=True)
+    await _reply(server, 1001, "Dieser Knopf geht nicht mehr.")
+    assert query_id in server.answered_callbacks
+    async with bot.app.sessions() as session:
+        assert await session.scalar(select(Account.person_id)) is not None
+        from bot.domain.models import Person
+
+        assert (await session.scalars(select(Person.locale))).all() == [None]
+
+
+async def test_edited_and_forwarded_commands_do_not_run(server, bot) -> None:  # type: ignore[no-untyped-def]
+    anna = server.user(1001, "Anna")
+    chat = server.private_chat(anna)
+    first = server.post_message(chat, anna, "/start")
+    await _reply(server, 1001, "Hallo Anna!")
+    server.edit_message(first, "/sprache")
+    server.post_message(chat, anna, "/sprache", forward_from=server.user(77, "Fritz"))
+    await _reply(server, 1001, "Das habe ich leider nicht verstanden.")
+    await asyncio.sleep(0.3)
+    texts = [r.text for r in server.messages_to(1001)]
+    assert not any("Welche Sprache" in t for t in texts)
+
+
+async def test_long_text_is_split_at_paragraphs(server, bot) -> None:  # type: ignore[no-untyped-def]
+    sentence = "Wir üben gemeinsam <Fotos> & Nachrichten."
+    paragraphs = [f"Absatz {n}: " + " ".join([sentence] * 30) for n in range(8)]
+    text = "\n\n".join(paragraphs)
+    assert len(text) > 4096
+    app = bot.app
+    async with app.sessions.begin() as session:
+        chat = await people.get_or_create_chat(
+            session, ChatRef("telegram", "1001", "direct"), app.clock.now()
+        )
+        await enqueue(session, chat, Outgoing(text), dedup_key="long-1", now=app.clock.now())
+    server.user(1001, "Anna")
+    server.private_chat(1001)
+    app.sender.wake()
+    await server.wait_until_sent(2, timeout=15)
+    await asyncio.sleep(1.0)
+    assert all(len(r.text) <= 4096 for r in server.messages_to(1001))
+    parts = [r.plain_text for r in server.messages_to(1001)]
+    assert len(parts) >= 2
+    assert "\n\n".join(parts) == text  # nothing lost, split between paragraphs, unescaped
+
+
+async def test_429_storm_is_survived_with_nothing_lost(server, bot) -> None:  # type: ignore[no-untyped-def]
+    app = bot.app
+    group = server.group(-900, "Gruppe")
+    server.inject("sendMessage", "429", times=6)
+    async with app.sessions.begin() as session:
+        chat = await people.get_or_create_chat(
+            session, ChatRef("telegram", "-900", "group"), app.clock.now()
+        )
+        for n in range(12):
+            await enqueue(
+                session, chat, Outgoing(f"Nachricht {n}"), dedup_key=f"s{n}", now=app.clock.now()
+            )
+    app.sender.wake()
+    for _ in range(300):
+        if len(server.messages_to(-900)) == 12:
+            break
+        await asyncio.sleep(0.1)
+    assert [r.text for r in server.messages_to(-900)] == [f"Nachricht {n}" for n in range(12)]
+    assert server.count_429 == 6
+    del group
+
+
+async def test_blocked_person_is_marked_unreachable(server, bot) -> None:  # type: ignore[no-untyped-def]
+    anna = server.user(1001, "Anna")
+    server.post_message(server.private_chat(anna), anna, "/start")
+    await _reply(server, 1001, "Hallo Anna!")
+    server.block(anna)
+    app = bot.app
+    async with app.sessions.begin() as session:
+        chat = await session.scalar(select(Chat).where(Chat.external_id == "1001"))
+        await enqueue(session, chat, Outgoing("Erinnerung"), dedup_key="r1", now=app.clock.now())
+    app.sender.wake()
+    for _ in range(100):
+        async with app.sessions() as session:
+            if await session.scalar(
+                select(Account.unreachable).where(Account.external_id == "1001")
+            ):
+                break
+        await asyncio.sleep(0.05)
+    else:
+        pytest.fail("account was not marked unreachable")
+
+
+async def test_group_migrated_to_supergroup_is_followed(server, bot) -> None:  # type: ignore[no-untyped-def]
+    admin, mia = server.user(1, "Ada"), server.user(2, "Mia")
+    group = server.group(-600, "Treff")
+    server.post_message(group, admin, "/verbinden 1")
+    await _reply(server, -600, "Fertig.")
+    server.migrate_to_supergroup(group, -100600)
+    server.post_message(-100600, mia, "/start")
+    await _reply(server, -100600, "Hallo Mia!")
+    app = bot.app
+    async with app.sessions() as session:
+        chats = (await session.scalars(select(Chat).where(Chat.kind == "group"))).all()
+    assert [(c.external_id, c.community_id) for c in chats] == [("-100600", 1)]
+
+
+async def test_redelivered_updates_change_nothing(server, bot) -> None:  # type: ignore[no-untyped-def]
+    from telegram import Update
+
+    anna = server.user(1001, "Anna")
+    update = server.post_message(server.private_chat(anna), anna, "/start")
+    await _reply(server, 1001, "Hallo Anna!")
+    adapter = bot.app.adapters["telegram"]
+    again = Update.de_json(update, adapter.bot)
+    assert await adapter.handle_batch([again, again])
+    await asyncio.sleep(0.5)
+    assert len(server.messages_to(1001)) == 1
+    async with bot.app.sessions() as session:
+        assert len((await session.scalars(select(ProcessedEvent.event_id))).all()) == 1
+
+
+async def test_webhook_mode_checks_the_secret(server, sqlite_url, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import socket
+
+    import aiohttp
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    running = RunningBot(
+        server,
+        sqlite_url,
+        tmp_path,
+        telegram={
+            "mode": "webhook",
+            "webhook_port": port,
+            "webhook_secret": "s3cret",
+            "webhook_url": f"http://127.0.0.1:{port}/telegram",
+        },
+    )
+    await running.start()
+    try:
+        anna = server.user(1001, "Anna")
+        server.post_message(server.private_chat(anna), anna, "/start")
+        await _reply(server, 1001, "Hallo Anna!")
+        async with aiohttp.ClientSession() as client:
+            async with client.post(
+                f"http://127.0.0.1:{port}/telegram",
+                json={"update_id": 1},
+                headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"},
+            ) as response:
+                assert response.status == 403
+    finally:
+        await running.stop()
