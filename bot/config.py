@@ -61,6 +61,7 @@ class TelegramSection(_Section):
     base_url: str = "https://api.telegram.org/bot"
     mode: Literal["polling", "webhook"] = "polling"
     poll_timeout: int = Field(default=25, ge=0, le=50)
+    max_in_flight: int = Field(default=1, ge=1, le=100)
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = Field(default=8443, ge=1, le=65535)
     webhook_path: str = "/telegram"

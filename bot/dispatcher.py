@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.context import Context, Services
+from bot.delivery import reach
 from bot.delivery.outbox import enqueue
 from bot.domain import communities, conversations, people
 from bot.domain.models import ButtonToken, Chat, Community, ProcessedEvent
@@ -89,6 +90,10 @@ class Dispatcher:
             account = await people.get_or_create_account(
                 session, incoming.chat.platform, incoming.sender, now
             )
+            if account.unreachable and chat.kind == "direct":
+                # Writing to us privately proves we can write back: send what waited.
+                account.unreachable = False
+                await reach.requeue_after_contact(session, chat, now)
             person = await people.person_of(session, account)
             if _is_config_admin(settings.bot.admins, incoming) and not person.deployment_admin:
                 person.deployment_admin = True

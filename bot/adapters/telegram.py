@@ -183,6 +183,9 @@ class TelegramAdapter:
     ) -> None:
         self._config = config
         self._commands = commands
+        # Telegram has no idempotency key: one unrecorded send at a time bounds what a
+        # crash can repeat to that one message.
+        self.max_in_flight = config.max_in_flight
         poll_timeout = config.poll_timeout
         self._poll_timeout = poll_timeout
         self.limiter = limiter or ChatRateLimiter(
@@ -344,6 +347,10 @@ class TelegramAdapter:
         return web.Response(status=200)
 
     # --- sending ------------------------------------------------------------------------
+
+    async def wait_ready(self, delivery: Delivery) -> None:
+        """Wait for the chat's own window, so a sending slot is never held while waiting."""
+        await self.limiter.wait_chat(delivery.chat.external_id, delivery.chat.kind == "group")
 
     async def send(self, delivery: Delivery) -> str:
         chat_id = delivery.chat.external_id

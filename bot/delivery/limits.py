@@ -82,6 +82,20 @@ class ChatRateLimiter:
             0.0,
         )
 
+    def chat_delay(self, chat_id: str, is_group: bool) -> float:
+        """Seconds until this chat's own window and pause allow a send (overall ignored)."""
+        now = self._clock()
+        return max(
+            self._window(chat_id, is_group).wait_time(now),
+            self._paused_chat.get(chat_id, 0.0) - now,
+            0.0,
+        )
+
+    async def wait_chat(self, chat_id: str, is_group: bool) -> None:
+        """Wait until the chat itself is ready, without booking anything."""
+        while (wait := self.chat_delay(chat_id, is_group)) > 0:  # noqa: ASYNC110
+            await asyncio.sleep(wait)
+
     async def acquire(self, chat_id: str, is_group: bool) -> None:
         while True:
             wait = self.delay(chat_id, is_group)

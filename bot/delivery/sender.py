@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from bot.clock import Clock
+from bot.delivery import reach
 from bot.delivery.outbox import to_delivery
 from bot.domain import people
 from bot.domain.models import Account, Chat, OutboxMessage
@@ -27,7 +28,12 @@ PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
 
 
 class Transport(Protocol):
-    """What the sender needs of an adapter."""
+    """What the sender needs of an adapter.
+
+    Optional: ``max_in_flight`` (sends whose result is not yet recorded; 1 where a send
+    cannot be made idempotent, so a crash repeats at most one message) and
+    ``wait_ready(delivery)`` (wait for the chat's own rate limit before queueing for a slot).
+    """
 
     platform: str
 
@@ -57,6 +63,7 @@ class Sender:
         self._max_inflight = max_inflight
         self._wake = asyncio.Event()
         self._stopping = False
+        self._slots: dict[str, asyncio.Semaphore | None] = {}
 
     def wake(self) -> None:
         """Something was queued: look now instead of at the next poll."""
@@ -211,7 +218,7 @@ class Sender:
         for index, delivery in enumerate(deliveries):
             transport = self._transports[delivery.chat.platform]
             try:
-                message_id = await transport.send(delivery)
+                await self._send_one(transport, delivery)
             except ChatMoved as moved:
                 await self._chat_moved(delivery, moved.new_external_id)
                 await self._release(deliveries[index:], delay=0.0, error=str(moved))
@@ -232,9 +239,30 @@ class Sender:
                 delay = min(self._max_backoff, 2 ** min(attempts, 16)) * random.uniform(0.5, 1.0)
                 await self._release(deliveries[index:], delay=delay, error=repr(exc))
                 return sent
-            await self._mark_sent(delivery.id, message_id)
             sent += 1
         return sent
+
+    def _slot(self, transport: Transport) -> asyncio.Semaphore | None:
+        # Built on first use: adapters are registered after the sender is created.
+        if transport.platform not in self._slots:
+            limit = getattr(transport, "max_in_flight", None)
+            self._slots[transport.platform] = asyncio.Semaphore(limit) if limit else None
+        return self._slots[transport.platform]
+
+    async def _send_one(self, transport: Transport, delivery: Delivery) -> str:
+        """Send and record it; with a slot limit, the record is written before the slot frees."""
+        wait_ready = getattr(transport, "wait_ready", None)
+        if wait_ready is not None:
+            await wait_ready(delivery)
+        slot = self._slot(transport)
+        if slot is None:
+            message_id = await transport.send(delivery)
+            await self._mark_sent(delivery.id, message_id)
+            return message_id
+        async with slot:
+            message_id = await transport.send(delivery)
+            await self._mark_sent(delivery.id, message_id)
+        return message_id
 
     async def _mark_sent(self, row_id: int, message_id: str) -> None:
         async with self._sessions.begin() as session:
@@ -268,7 +296,7 @@ class Sender:
             await session.execute(
                 update(OutboxMessage)
                 .where(OutboxMessage.id == delivery.id)
-                .values(status=FAILED, last_error=f"unreachable: {error}"[:500])
+                .values(status=FAILED, last_error=f"{reach.UNREACHABLE}: {error}"[:500])
             )
             if delivery.chat.kind == "direct":
                 await session.execute(
@@ -279,6 +307,16 @@ class Sender:
                     )
                     .values(unreachable=True)
                 )
+                deep_link = getattr(self._transports[delivery.chat.platform], "deep_link", None)
+                if deep_link is not None:
+                    await reach.ask_to_open_private_chat(
+                        session,
+                        delivery.chat.platform,
+                        delivery.chat.external_id,
+                        deep_link("hallo"),
+                        self._clock.now(),
+                    )
+        self.wake()
         log.warning("chat %s is unreachable: %s", delivery.chat.external_id, error)
 
     async def _give_up(self, delivery: Delivery, error: str) -> None:

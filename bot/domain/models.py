@@ -124,6 +124,8 @@ class Account(Base):
     language_hint: Mapped[str | None] = mapped_column(String(16))
     # The platform refused a private message (blocked, or never started the bot).
     unreachable: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When we last asked in a group to open a private chat with the bot (not more than daily).
+    start_asked_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     person: Mapped[Person] = relationship(back_populates="accounts")

@@ -83,8 +83,6 @@ async def get_or_create_account(
             account.display_name = name
         if sender.language_hint and account.language_hint != sender.language_hint:
             account.language_hint = sender.language_hint
-        # Writing to us proves the chat works again.
-        account.unreachable = False
     return account
 
 

@@ -158,25 +158,33 @@ async def test_429_storm_is_survived_with_nothing_lost(server, bot) -> None:  # 
     del group
 
 
-async def test_blocked_person_is_marked_unreachable(server, bot) -> None:  # type: ignore[no-untyped-def]
-    anna = server.user(1001, "Anna")
-    server.post_message(server.private_chat(anna), anna, "/start")
-    await _reply(server, 1001, "Hallo Anna!")
-    server.block(anna)
+async def test_blocked_person_is_asked_in_the_group_and_gets_the_message_later(server, bot) -> None:  # type: ignore[no-untyped-def]
+    admin, anna = server.user(1, "Ada"), server.user(1001, "Anna Berg")
+    group = server.group(-700, "Digitalcafé")
+    server.post_message(group, admin, "/verbinden 1")
+    await _reply(server, -700, "Fertig.")
+    server.post_message(group, anna, "/ich")
+    await _reply(server, -700, "Ihre Nummer ist")
+    server.never_started(anna)
     app = bot.app
     async with app.sessions.begin() as session:
-        chat = await session.scalar(select(Chat).where(Chat.external_id == "1001"))
-        await enqueue(session, chat, Outgoing("Erinnerung"), dedup_key="r1", now=app.clock.now())
+        chat = await people.get_or_create_chat(
+            session, ChatRef("telegram", "1001", "direct"), app.clock.now()
+        )
+        await enqueue(
+            session, chat, Outgoing("Erinnerung an morgen"), dedup_key="r1", now=app.clock.now()
+        )
     app.sender.wake()
-    for _ in range(100):
-        async with app.sessions() as session:
-            if await session.scalar(
-                select(Account.unreachable).where(Account.external_id == "1001")
-            ):
-                break
-        await asyncio.sleep(0.05)
-    else:
-        pytest.fail("account was not marked unreachable")
+    ask = await _reply(server, -700, "Anna, ich habe eine Nachricht für Sie.")
+    assert "https://t.me/lotsen_test_bot?start=hallo" in ask.text
+    async with app.sessions() as session:
+        assert await session.scalar(
+            select(Account.unreachable).where(Account.external_id == "1001")
+        )
+    # Anna taps the link: Telegram sends "/start hallo" in her private chat.
+    server.post_message(server.private_chat(anna), anna, "/start hallo")
+    await _reply(server, 1001, "Erinnerung an morgen")
+    await _reply(server, 1001, "Hallo Anna Berg!")
 
 
 async def test_group_migrated_to_supergroup_is_followed(server, bot) -> None:  # type: ignore[no-untyped-def]
@@ -241,3 +249,55 @@ async def test_webhook_mode_checks_the_secret(server, sqlite_url, tmp_path) -> N
                 assert response.status == 403
     finally:
         await running.stop()
+
+
+async def test_server_errors_are_retried_and_files_sent(server, bot) -> None:  # type: ignore[no-untyped-def]
+    from bot.types import Attachment
+
+    server.user(1001, "Anna")
+    server.private_chat(1001)
+    server.inject("sendMessage", "http500", times=1)
+    server.inject("sendMessage", "http502", times=1)
+    app = bot.app
+    async with app.sessions.begin() as session:
+        chat = await people.get_or_create_chat(
+            session, ChatRef("telegram", "1001", "direct"), app.clock.now()
+        )
+        await enqueue(session, chat, Outgoing("Trotz Fehler"), dedup_key="e1", now=app.clock.now())
+        report = Attachment("bericht.csv", b"a;b\n1;2\n", "text/csv")
+        await enqueue(
+            session,
+            chat,
+            Outgoing("Ihr Bericht", attachment=report),
+            dedup_key="e2",
+            now=app.clock.now(),
+        )
+    app.sender.wake()
+    document = await server.wait_for(lambda r: r.method == "sendDocument", timeout=20)
+    assert (document.filename, document.file_size, document.caption) == (
+        "bericht.csv",
+        8,
+        "Ihr Bericht",
+    )
+    assert [r.text for r in server.messages_to(1001) if r.method == "sendMessage"] == [
+        "Trotz Fehler"
+    ]
+
+
+async def test_anonymous_group_admin_gets_nothing(server, bot) -> None:  # type: ignore[no-untyped-def]
+    from bot.domain.models import Role
+
+    admin, mia = server.user(1, "Ada"), server.user(2, "Mia")
+    group = server.group(-800, "Treff", supergroup=True)
+    server.post_message(group, admin, "/verbinden 1")
+    await _reply(server, -800, "Fertig.")
+    server.post_message(group, mia, "/ich")
+    await _reply(server, -800, "Ihre Nummer ist")
+    mark = len(server.sent)
+    server.post_message(group, None, "/rolle_geben 2 admin", sender_chat=group)
+    server.post_message(group, mia, "/hilfe")
+    await _reply(server, -800, "Das kann ich", start=mark)
+    assert len(server.messages_to(-800)) == 3
+    async with bot.app.sessions() as session:
+        roles = (await session.scalars(select(Role.role).where(Role.person_id == 2))).all()
+    assert roles == ["member"]
