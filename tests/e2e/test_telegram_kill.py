@@ -40,7 +40,7 @@ def _greetings(server: FakeTelegramServer) -> Counter[int]:
     return Counter(r.chat_id for r in server.sent if r.text and r.text.startswith("Hallo"))
 
 
-async def _wait(condition, timeout: float) -> bool:  # type: ignore[no-untyped-def]
+async def _wait(condition, timeout: float) -> bool:  # type: ignore[no-untyped-def]  # noqa: ASYNC109
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while loop.time() < deadline:
