@@ -77,7 +77,9 @@ class Context:
         """Queue a message to any chat, in this dispatch's transaction."""
         self._replies += 1
         key = dedup_key or f"{self._dedup_base()}:{self._replies}"
-        await enqueue(self.session, chat, outgoing, dedup_key=key, now=self.now)
+        await enqueue(
+            self.session, chat, outgoing, dedup_key=key, now=self.now, known_new=dedup_key is None
+        )
 
     def _dedup_base(self) -> str:
         incoming = self.incoming

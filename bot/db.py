@@ -8,6 +8,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
+from bot import sqlite_inline
+
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     """An engine with the settings each backend needs for concurrent use."""
@@ -15,11 +17,12 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        # One connection: writers queue in-process (FIFO, no busy-wait sleeps inside SQLite).
+        # One connection: writers queue in-process (FIFO, no busy-wait sleeps inside SQLite),
+        # and its statements run inline on the loop (see bot/sqlite_inline.py).
         engine = create_async_engine(
             url,
             echo=echo,
-            connect_args={"timeout": 30},
+            async_creator=sqlite_inline.creator(parsed.database or ":memory:"),
             pool_size=1,
             max_overflow=0,
             pool_timeout=120,

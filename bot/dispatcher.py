@@ -19,7 +19,7 @@ from bot.delivery.outbox import enqueue
 from bot.domain import communities, conversations, people
 from bot.domain.models import ButtonToken, Chat, Community, ProcessedEvent
 from bot.i18n import _, pick_locale, use_locale
-from bot.roles import effective
+from bot.roles import MEMBER, effective
 from bot.router import Router, parse_choice, parse_command
 from bot.types import Incoming, Outgoing
 
@@ -98,11 +98,14 @@ class Dispatcher:
             if _is_config_admin(settings.bot.admins, incoming) and not person.deployment_admin:
                 person.deployment_admin = True
             community = await self._community_for(session, chat, person.id)
-            if community is not None and chat.community_id == community.id:
-                await communities.add_member(session, person.id, community.id, now)
-            roles = await communities.roles_in(
+            granted = await communities.granted_roles(
                 session, person.id, community.id if community else None
             )
+            if community is not None and chat.community_id == community.id and not granted:
+                # Everyone who writes in a community's chat is a member of it.
+                await communities.add_member(session, person.id, community.id, now)
+                granted = {MEMBER}
+            roles = effective(granted)
             if person.deployment_admin:
                 # Deployment admins (config or one-time code) administer every community.
                 roles |= {"deployment_admin"} | (effective({"admin"}) if community else set())
@@ -126,23 +129,22 @@ class Dispatcher:
             return True
 
     async def _seen(self, session: AsyncSession, incoming: Incoming) -> bool:
-        platform, event_id = incoming.chat.platform, str(incoming.event_id)
-        seen = await session.scalar(
-            select(ProcessedEvent.id).where(
-                ProcessedEvent.platform == platform, ProcessedEvent.event_id == event_id
+        """Record the event as handled; a repeat fails the unique key and is rolled back."""
+        session.add(
+            ProcessedEvent(
+                platform=incoming.chat.platform,
+                event_id=str(incoming.event_id),
+                processed_at=self._services.now(),
             )
         )
-        if seen is not None:
-            return True
-        session.add(
-            ProcessedEvent(platform=platform, event_id=event_id, processed_at=self._services.now())
-        )
+        await session.flush()
         return False
 
     async def _community_for(
         self, session: AsyncSession, chat: Chat, person_id: int
     ) -> Community | None:
         if chat.community_id is not None:
+            # Usually loaded with the chat already; get() then reads the identity map.
             return await session.get(Community, chat.community_id)
         if chat.kind == "direct":
             return await communities.home_community(session, person_id)

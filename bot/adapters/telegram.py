@@ -214,6 +214,7 @@ class TelegramAdapter:
         self._task: asyncio.Task[None] | None = None
         self._runner: web.AppRunner | None = None
         self._stopping = False
+        self._answering: set[asyncio.Task[None]] = set()
 
     def bot_username(self) -> str | None:
         return self.bot.username if self.bot.bot else None
@@ -241,6 +242,8 @@ class TelegramAdapter:
                 pass
         if self._runner is not None:
             await self._runner.cleanup()
+        if self._answering:
+            await asyncio.gather(*self._answering, return_exceptions=True)
         await self.bot.shutdown()
 
     async def _set_commands(self) -> None:
@@ -311,11 +314,17 @@ class TelegramAdapter:
                 await self._dispatch(incoming)
         finally:
             if update.callback_query is not None:
-                # Always answered, or the person's app shows a spinner for a long time.
-                try:
-                    await update.callback_query.answer()
-                except TelegramError as exc:
-                    log.info("answerCallbackQuery failed: %s", exc)
+                # Always answered, or the app shows a spinner; in the background, so the
+                # next getUpdates need not wait for this round trip.
+                task = asyncio.create_task(self._answer(update.callback_query.id))
+                self._answering.add(task)
+                task.add_done_callback(self._answering.discard)
+
+    async def _answer(self, query_id: str) -> None:
+        try:
+            await self.bot.answer_callback_query(query_id)
+        except TelegramError as exc:
+            log.info("answerCallbackQuery failed: %s", exc)
 
     async def _start_webhook(self) -> None:
         config = self._config

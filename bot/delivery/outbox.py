@@ -32,13 +32,19 @@ async def enqueue(
     dedup_key: str,
     now: datetime,
     due_at: datetime | None = None,
+    known_new: bool = False,
 ) -> OutboxMessage | None:
-    """Queue a message for a chat; a second call with the same dedup key adds nothing."""
-    existing = await session.scalar(
-        select(OutboxMessage.id).where(OutboxMessage.dedup_key == dedup_key)
-    )
-    if existing is not None:
-        return None
+    """Queue a message for a chat; a second call with the same dedup key adds nothing.
+
+    ``known_new`` skips the look-up where the key cannot exist yet (a reply to an event
+    recorded as new in this transaction); the unique index still guards it.
+    """
+    if not known_new:
+        existing = await session.scalar(
+            select(OutboxMessage.id).where(OutboxMessage.dedup_key == dedup_key)
+        )
+        if existing is not None:
+            return None
     rendered: list[dict[str, str]] = []
     for button in outgoing.buttons:
         key = secrets.token_urlsafe(9)

@@ -59,14 +59,21 @@ async def find_community(session: AsyncSession, ref: str) -> Community | None:
     return await session.scalar(select(Community).where(Community.slug == slugify(ref)))
 
 
-async def roles_in(session: AsyncSession, person_id: int, community_id: int | None) -> set[str]:
-    """The person's granted roles in that community, with what they include."""
+async def granted_roles(
+    session: AsyncSession, person_id: int, community_id: int | None
+) -> set[str]:
+    """The roles granted to the person in that community, as stored."""
     if community_id is None:
         return set()
     granted = await session.scalars(
         select(Role.role).where(Role.person_id == person_id, Role.community_id == community_id)
     )
-    return effective(set(granted))
+    return set(granted)
+
+
+async def roles_in(session: AsyncSession, person_id: int, community_id: int | None) -> set[str]:
+    """The person's granted roles in that community, with what they include."""
+    return effective(await granted_roles(session, person_id, community_id))
 
 
 async def home_community(session: AsyncSession, person_id: int) -> Community | None:

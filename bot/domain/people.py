@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
 
 from bot.domain.models import (
     Account,
@@ -20,9 +21,11 @@ from bot.types import ChatRef, Sender
 
 
 async def get_or_create_chat(session: AsyncSession, ref: ChatRef, now: datetime) -> Chat:
-    """The chat row for a platform chat, created on first contact."""
+    """The chat row for a platform chat (with its community), created on first contact."""
     chat = await session.scalar(
-        select(Chat).where(Chat.platform == ref.platform, Chat.external_id == ref.external_id)
+        select(Chat)
+        .options(joinedload(Chat.community))
+        .where(Chat.platform == ref.platform, Chat.external_id == ref.external_id)
     )
     if chat is None:
         chat = Chat(
@@ -53,9 +56,9 @@ async def get_or_create_account(
 ) -> Account:
     """The account (and its person) for a platform user, created on first contact."""
     account = await session.scalar(
-        select(Account).where(
-            Account.platform == platform, Account.external_id == sender.external_id
-        )
+        select(Account)
+        .options(joinedload(Account.person))
+        .where(Account.platform == platform, Account.external_id == sender.external_id)
     )
     name = (sender.display_name or "").strip()[:200]
     if account is None:
