@@ -20,6 +20,7 @@ from bot.db import create_engine, session_factory
 from bot.delivery.sender import Sender
 from bot.dispatcher import Dispatcher
 from bot.domain import communities, people
+from bot.domain.keyvalue import StateStore
 from bot.domain.models import Community
 from bot.i18n import Catalogs, _, install, use_locale
 from bot.router import Router
@@ -121,7 +122,11 @@ def _configured_adapters(app: App, stdin: TextIO | None, stdout: TextIO | None) 
 
         adapters.append(TelegramAdapter(settings.telegram, commands=app.command_menu))
     if settings.matrix_enabled:
-        log.warning("matrix is configured, but this version has no Matrix adapter yet")
+        from bot.adapters.matrix import MatrixAdapter
+
+        adapters.append(
+            MatrixAdapter(settings.matrix, settings.bot.data_dir, StateStore(app.sessions))
+        )
     if settings.console_enabled:
         adapters.append(
             ConsoleAdapter(

@@ -17,7 +17,7 @@ from bot.context import Context, Services
 from bot.delivery import reach
 from bot.delivery.outbox import enqueue
 from bot.domain import communities, conversations, people
-from bot.domain.models import ButtonToken, Chat, Community, ProcessedEvent
+from bot.domain.models import ButtonToken, Chat, Community, OutboxMessage, ProcessedEvent
 from bot.i18n import _, pick_locale, use_locale
 from bot.roles import MEMBER, effective
 from bot.router import Router, parse_choice, parse_command
@@ -165,6 +165,15 @@ class Dispatcher:
         if incoming.button_key is not None:
             await self._press(ctx, incoming.button_key)
             return
+        if incoming.joined:
+            if self._router.on_join is not None:
+                await self._router.on_join(ctx)
+            return
+        if incoming.reaction is not None:
+            key = await self._reaction_choice(ctx, incoming.reacted_to or "")
+            if key is not None:
+                await self._press(ctx, key)
+            return
         command = None if incoming.forwarded else parse_command(text)
         if command is not None:
             username = self._bot_usernames(incoming.chat.platform)
@@ -243,6 +252,17 @@ class Dispatcher:
                 await self._command(ctx, "hilfe", "")
                 return
             await ctx.reply(self._not_understood(ctx))
+
+    async def _reaction_choice(self, ctx: Context, message_id: str) -> str | None:
+        """A 👍 on one of our messages picks its first button ("Ich komme")."""
+        content = await ctx.session.scalar(
+            select(OutboxMessage.content).where(
+                OutboxMessage.chat_id == ctx.chat.id,
+                OutboxMessage.platform_message_id == message_id,
+            )
+        )
+        buttons = (content or {}).get("buttons") or []
+        return str(buttons[0]["key"]) if buttons else None
 
     async def _typed_choice(self, ctx: Context, word: str) -> str | None:
         keys = ctx.chat.choices or []

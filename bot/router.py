@@ -71,6 +71,7 @@ class Router:
     buttons: dict[str, Handler] = field(default_factory=dict)
     states: dict[str, Handler] = field(default_factory=dict)
     ordered: list[Command] = field(default_factory=list)
+    on_join: Handler | None = None
 
     def command(
         self,
@@ -126,6 +127,13 @@ class Router:
             return handler
 
         return decorate
+
+    def joined(self, handler: Handler) -> Handler:
+        """Register the handler that greets when the bot is added to a chat."""
+        if self.on_join is not None:
+            raise ValueError("a join handler is registered already")
+        self.on_join = handler
+        return handler
 
     def find(self, name: str) -> Command | None:
         return self.commands.get(name.lower())

@@ -44,6 +44,11 @@ class Incoming:
     forwarded: bool = False
     # The chat got a new id (Telegram group upgraded to a supergroup).
     moved_to: str | None = None
+    # A reaction ("👍") to one of the bot's messages (its platform message id).
+    reaction: str | None = None
+    reacted_to: str | None = None
+    # The bot was just added to (or joined) this chat.
+    joined: bool = False
     raw_meta: dict[str, Any] = field(default_factory=dict)
 
 

@@ -44,6 +44,20 @@ def register(router: Router) -> None:
         )
         await ctx.reply("\n".join(lines))
 
+    @router.joined
+    async def joined(ctx: Context) -> None:
+        """Greet a chat the bot was just added to; unlinked groups learn how to link them."""
+        if ctx.chat.kind == "group" and ctx.community is None:
+            await ctx.reply(
+                _(
+                    "Hello! I am Lotsenbot.\n"
+                    "An admin connects this chat with a group by writing {prefix}verbinden "
+                    "and the number of the group."
+                ).format(prefix=ctx.command_prefix)
+            )
+            return
+        await start(ctx)
+
     @router.command("hilfe", "help", description=N_("What I can do"))
     async def help_(ctx: Context) -> None:
         """List the commands this person may use here."""

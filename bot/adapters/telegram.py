@@ -217,7 +217,10 @@ class TelegramAdapter:
         self._answering: set[asyncio.Task[None]] = set()
 
     def bot_username(self) -> str | None:
-        return self.bot.username if self.bot.bot else None
+        try:
+            return self.bot.username
+        except RuntimeError:  # not initialised yet
+            return None
 
     def deep_link(self, payload: str) -> str:
         return f"https://t.me/{self.bot.username}?start={payload}"
@@ -308,7 +311,7 @@ class TelegramAdapter:
 
     async def handle_update(self, update: Update) -> None:
         assert self._dispatch is not None
-        incoming = translate(update, self.bot.id if self.bot.bot else None)
+        incoming = translate(update, self.bot.id)
         try:
             if incoming is not None:
                 await self._dispatch(incoming)

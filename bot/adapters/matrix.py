@@ -1,0 +1,397 @@
+"""Matrix through matrix-nio: sync events to Incoming, Delivery to m.notice events.
+
+Exactly once: the sync token is stored only after every event of a batch is committed,
+and events carry their event_id for deduplication, so a restart neither replays nor misses.
+Sends carry a transaction id derived from the outbox dedup key, so Synapse shows a retried
+or restarted send once. Encrypted rooms work through nio's crypto store under data_dir.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import html
+import io
+import json
+import logging
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from nio import (
+    AsyncClient,
+    AsyncClientConfig,
+    InviteMemberEvent,
+    JoinError,
+    LoginResponse,
+    MatrixRoom,
+    MegolmEvent,
+    ReactionEvent,
+    RoomMessageNotice,
+    RoomMessageText,
+    RoomSendError,
+    RoomSendResponse,
+    SyncError,
+    UploadResponse,
+)
+
+from bot.adapters.base import Dispatch, numbered_choices
+from bot.config import MatrixSection
+from bot.domain.keyvalue import StateStore
+from bot.errors import RetryLater, TransientError, Unreachable
+from bot.types import ChatRef, Delivery, Incoming, Sender
+
+log = logging.getLogger(__name__)
+
+SYNC_KEY = "matrix:next_batch"
+# Synapse sends at most 10 events per room and sync unless asked for more.
+SYNC_FILTER = {"room": {"timeline": {"limit": 100}}}
+THUMBS_UP = re.compile("^\U0001f44d[\U0001f3fb-\U0001f3ff\ufe0f]*$")
+_REPLY_FALLBACK = re.compile(r"^(> .*\n)+\n", re.M)
+
+
+def transaction_id(dedup_key: str, part: str = "") -> str:
+    """Stable per outbox row: Synapse answers a repeated id with the first event."""
+    return "lb" + hashlib.sha256(f"{dedup_key}|{part}".encode()).hexdigest()[:40]
+
+
+def to_html(text: str) -> str:
+    return html.escape(text, quote=False).replace("\n", "<br>")
+
+
+def translate(room: MatrixRoom, event: Any, own_user_id: str) -> Incoming | None:
+    """A room event as an Incoming, or None when it is nothing for us."""
+    if getattr(event, "sender", None) == own_user_id:
+        return None
+    chat = ChatRef(
+        "matrix",
+        room.room_id,
+        "direct" if room.member_count <= 2 else "group",
+        room.display_name or "",
+    )
+    sender = Sender(event.sender, room.user_name(event.sender) or event.sender, None)
+    if isinstance(event, ReactionEvent):
+        if not THUMBS_UP.match(event.key):
+            return None
+        return Incoming(
+            chat=chat,
+            sender=sender,
+            event_id=event.event_id,
+            reaction="👍",
+            reacted_to=event.reacts_to,
+        )
+    if isinstance(event, RoomMessageNotice):
+        return None  # notices are what bots send; never answer another bot
+    if isinstance(event, RoomMessageText):
+        relates = event.source.get("content", {}).get("m.relates_to", {})
+        if relates.get("rel_type") == "m.replace":
+            return None  # an edit never runs a command again
+        text = _REPLY_FALLBACK.sub("", event.body, count=1) if relates else event.body
+        return Incoming(chat=chat, sender=sender, text=text, event_id=event.event_id)
+    return None
+
+
+class MatrixAdapter:
+    """One nio client: a sync loop for receiving, room_send for the outbox."""
+
+    platform = "matrix"
+
+    def __init__(
+        self,
+        config: MatrixSection,
+        data_dir: Path,
+        state: StateStore,
+        *,
+        sync_timeout_ms: int = 30_000,
+    ) -> None:
+        self._config = config
+        self._dir = data_dir / "matrix"
+        self._state = state
+        self._sync_timeout = sync_timeout_ms
+        self.client: AsyncClient | None = None
+        self._dispatch: Dispatch | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._seen_rooms: set[str] = set()
+
+    def bot_username(self) -> str | None:
+        return None  # Matrix commands are not addressed with "@bot"
+
+    # --- login --------------------------------------------------------------------------
+
+    async def start(self, dispatch: Dispatch) -> None:
+        self._dispatch = dispatch
+        self._dir.mkdir(parents=True, exist_ok=True)
+        self.client = await self._login()
+        if self.client.should_upload_keys:
+            await self.client.keys_upload()
+        since = await self._state.get(SYNC_KEY)
+        if since is None:
+            # First start: begin at "now"; what was said before the bot existed is history.
+            first = await self.client.sync(timeout=0, full_state=True)
+            if isinstance(first, SyncError):
+                raise RuntimeError(f"first Matrix sync failed: {first.message}")
+            await self._handle_invites(first)
+            await self._state.set(SYNC_KEY, first.next_batch)
+        self._task = asyncio.create_task(self._sync_loop(), name="matrix-sync")
+
+    async def _login(self) -> AsyncClient:
+        config = self._config
+        credentials_file = self._dir / "credentials.json"
+        # max_limit_exceeded=0: a 429 comes back to us (the outbox waits and keeps order)
+        # instead of nio sleeping inside the call.
+        client_config = AsyncClientConfig(
+            store_sync_tokens=False,
+            encryption_enabled=True,
+            request_timeout=60,
+            max_limit_exceeded=0,
+            max_timeouts=2,
+        )
+        if credentials_file.exists():
+            saved = json.loads(credentials_file.read_text())
+            client = AsyncClient(
+                config.homeserver,
+                saved["user_id"],
+                device_id=saved["device_id"],
+                store_path=str(self._dir),
+                config=client_config,
+            )
+            client.restore_login(saved["user_id"], saved["device_id"], saved["access_token"])
+            return client
+        client = AsyncClient(
+            config.homeserver, config.user_id, store_path=str(self._dir), config=client_config
+        )
+        token = config.access_token.get_secret_value()
+        if token:
+            client.access_token = token
+            whoami = await client.whoami()
+            device_id = getattr(whoami, "device_id", None)
+            if not device_id:
+                raise RuntimeError("the Matrix access token has no device; log in with a password")
+            client.restore_login(config.user_id, device_id, token)
+        else:
+            response = await client.login(
+                config.password.get_secret_value(), device_name=config.device_name
+            )
+            if not isinstance(response, LoginResponse):
+                raise RuntimeError(f"Matrix login failed: {getattr(response, 'message', response)}")
+        # Stored so restarts reuse the device: Synapse locks out repeated password logins,
+        # and the crypto store belongs to this device.
+        credentials_file.write_text(
+            json.dumps(
+                {
+                    "user_id": client.user_id,
+                    "device_id": client.device_id,
+                    "access_token": client.access_token,
+                }
+            )
+        )
+        os.chmod(credentials_file, 0o600)
+        return client
+
+    async def stop(self) -> None:
+        self._stopping = True
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except (asyncio.CancelledError, Exception):
+                pass
+        if self.client is not None:
+            await self.client.close()
+
+    # --- receiving ----------------------------------------------------------------------
+
+    async def _sync_loop(self) -> None:
+        assert self.client is not None
+        backoff = 1.0
+        while not self._stopping:
+            since = await self._state.get(SYNC_KEY)
+            try:
+                response = await self.client.sync(
+                    timeout=self._sync_timeout, since=since, sync_filter=SYNC_FILTER
+                )
+            except Exception as exc:  # network trouble or Synapse restarting
+                log.warning("Matrix sync failed: %r", exc)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 30.0)
+                continue
+            if isinstance(response, SyncError):
+                log.warning("Matrix sync error: %s", response.message)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 30.0)
+                continue
+            backoff = 1.0
+            await self._keys()
+            await self._handle_invites(response)
+            if await self._handle_rooms(response):
+                await self._state.set(SYNC_KEY, response.next_batch)
+            else:
+                await asyncio.sleep(1.0)
+
+    async def _keys(self) -> None:
+        """What nio's sync_forever does between syncs, so encrypted rooms keep working."""
+        client = self.client
+        assert client is not None
+        try:
+            await client.send_to_device_messages()
+            if client.should_upload_keys:
+                await client.keys_upload()
+            if client.should_query_keys:
+                await client.keys_query()
+            if client.should_claim_keys:
+                await client.keys_claim(client.get_users_for_key_claiming())
+        except Exception as exc:
+            log.warning("Matrix key maintenance failed: %r", exc)
+
+    async def _handle_invites(self, response: Any) -> None:
+        client = self.client
+        assert client is not None and self._dispatch is not None
+        for room_id, info in response.rooms.invite.items():
+            if not any(
+                isinstance(e, InviteMemberEvent) and e.state_key == client.user_id
+                for e in info.invite_state
+            ):
+                continue
+            joined = await client.join(room_id)
+            if isinstance(joined, JoinError):
+                log.warning("could not join %s: %s", room_id, joined.message)
+                continue
+            inviter = next(
+                (e.sender for e in info.invite_state if isinstance(e, InviteMemberEvent)), ""
+            )
+            room = client.rooms.get(room_id)
+            kind = "direct" if room is None or room.member_count <= 2 else "group"
+            await self._dispatch(
+                Incoming(
+                    chat=ChatRef("matrix", room_id, kind, room.display_name if room else ""),
+                    sender=Sender(inviter or "matrix-service", inviter, None),
+                    event_id=f"join:{room_id}:{response.next_batch}",
+                    joined=True,
+                )
+            )
+
+    async def _handle_rooms(self, response: Any) -> bool:
+        """Dispatch each room's events in order, rooms concurrently; True if all committed."""
+        results = await asyncio.gather(
+            *(self._handle_room(room_id, info) for room_id, info in response.rooms.join.items()),
+            return_exceptions=True,
+        )
+        failed = [r for r in results if isinstance(r, BaseException)]
+        for error in failed:
+            log.error("Matrix events not committed, syncing them again: %r", error)
+        return not failed
+
+    async def _handle_room(self, room_id: str, info: Any) -> None:
+        client = self.client
+        assert client is not None and self._dispatch is not None
+        room = client.rooms.get(room_id)
+        if room is None:
+            return
+        if info.timeline.limited and room_id in self._seen_rooms:
+            log.warning("more than 100 new events in %s at once; older ones are skipped", room_id)
+        self._seen_rooms.add(room_id)
+        for event in info.timeline.events:
+            if isinstance(event, MegolmEvent):
+                log.warning(
+                    "could not decrypt %s in %s; asking for the key", event.event_id, room_id
+                )
+                try:
+                    await client.request_room_key(event)
+                except Exception:
+                    pass
+                continue
+            incoming = translate(room, event, client.user_id)
+            if incoming is not None:
+                await self._dispatch(incoming)
+
+    # --- sending ------------------------------------------------------------------------
+
+    async def send(self, delivery: Delivery) -> str:
+        client = self.client
+        assert client is not None
+        room_id = delivery.chat.external_id
+        body = numbered_choices(delivery)
+        event_id = ""
+        if body:
+            content = {
+                "msgtype": "m.notice",
+                "body": body,
+                "format": "org.matrix.custom.html",
+                "formatted_body": to_html(body),
+            }
+            event_id = await self._room_send(room_id, content, transaction_id(delivery.dedup_key))
+        if delivery.attachment is not None:
+            content = await self._file_content(room_id, delivery)
+            event_id = await self._room_send(
+                room_id, content, transaction_id(delivery.dedup_key, "file")
+            )
+        return event_id
+
+    async def _room_send(self, room_id: str, content: dict[str, Any], tx_id: str) -> str:
+        client = self.client
+        assert client is not None
+        try:
+            response = await client.room_send(
+                room_id, "m.room.message", content, tx_id=tx_id, ignore_unverified_devices=True
+            )
+        except Exception as exc:
+            raise TransientError(repr(exc)) from exc
+        if isinstance(response, RoomSendResponse):
+            return response.event_id
+        if isinstance(response, RoomSendError):
+            if response.status_code == "M_LIMIT_EXCEEDED":
+                raise RetryLater((response.retry_after_ms or 1000) / 1000)
+            if response.status_code == "M_FORBIDDEN":
+                raise Unreachable(response.message)
+        raise TransientError(str(response))
+
+    async def _file_content(self, room_id: str, delivery: Delivery) -> dict[str, Any]:
+        client = self.client
+        attachment = delivery.attachment
+        assert client is not None and attachment is not None
+        room = client.rooms.get(room_id)
+        encrypted = bool(room and room.encrypted)
+        try:
+            upload, keys = await client.upload(
+                lambda *_: io.BytesIO(attachment.data),
+                content_type=attachment.mime_type,
+                filename=attachment.filename,
+                filesize=len(attachment.data),
+                encrypt=encrypted,
+            )
+        except Exception as exc:
+            raise TransientError(repr(exc)) from exc
+        if not isinstance(upload, UploadResponse):
+            raise TransientError(f"upload failed: {upload}")
+        content: dict[str, Any] = {
+            "msgtype": "m.image" if attachment.is_image else "m.file",
+            "body": attachment.filename,
+            "info": {"mimetype": attachment.mime_type, "size": len(attachment.data)},
+        }
+        if encrypted and keys:
+            content["file"] = {**keys, "url": upload.content_uri}
+        else:
+            content["url"] = upload.content_uri
+        return content
+
+    async def open_direct_room(self, user_id: str) -> str:
+        """A new encrypted direct room with one person, for writing to them privately."""
+        client = self.client
+        assert client is not None
+        response = await client.room_create(
+            is_direct=True,
+            invite=[user_id],
+            initial_state=[
+                {
+                    "type": "m.room.encryption",
+                    "state_key": "",
+                    "content": {"algorithm": "m.megolm.v1.aes-sha2"},
+                }
+            ],
+        )
+        room_id = getattr(response, "room_id", None)
+        if not room_id:
+            raise TransientError(f"could not open a direct room: {response}")
+        return room_id

@@ -1,0 +1,254 @@
+"""End to end on Matrix: the bot's nio adapter against a real Synapse, members as nio clients."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from nio import MegolmEvent, RoomMessageFile, RoomMessageNotice
+from sqlalchemy import func, select
+
+from bot.delivery.outbox import enqueue
+from bot.domain import people
+from bot.domain.models import OutboxMessage
+from bot.types import Attachment, ChatRef, Outgoing
+from tests.e2e.matrix_bot import RunningMatrixBot, bot_account
+from tests.fakes.matrix_peer import Peer, logged_in
+from tests.fakes.synapse import SynapseServer, synapse_fixture  # noqa: F401 - fixture
+
+
+def notice(contains: str):  # type: ignore[no-untyped-def]
+    return lambda e: isinstance(e, RoomMessageNotice) and contains in e.body
+
+
+@pytest.fixture
+async def matrix_bot(
+    synapse: SynapseServer, sqlite_url: str, tmp_path: Path
+) -> AsyncIterator[RunningMatrixBot]:
+    running = RunningMatrixBot(synapse, await bot_account(synapse), sqlite_url, tmp_path)
+    await running.start()
+    yield running
+    await running.stop()
+
+
+@pytest.fixture
+async def anna(synapse: SynapseServer, tmp_path: Path) -> AsyncIterator[Peer]:
+    user = await synapse.new_user_async("anna")
+    async with logged_in(synapse, user, tmp_path / "anna-store") as peer:
+        yield peer
+
+
+async def _room_with_bot(peer: Peer, bot: RunningMatrixBot, *, encrypted: bool = False) -> str:
+    initial_state = []
+    if encrypted:
+        initial_state.append(
+            {
+                "type": "m.room.encryption",
+                "state_key": "",
+                "content": {"algorithm": "m.megolm.v1.aes-sha2"},
+            }
+        )
+    created = await peer.client.room_create(
+        invite=[bot.account.user_id], is_direct=True, initial_state=initial_state
+    )
+    room_id = created.room_id  # type: ignore[union-attr]
+    await peer.wait_until(
+        lambda: (
+            room_id in peer.client.rooms and bot.account.user_id in peer.client.rooms[room_id].users
+        )
+    )
+    return room_id
+
+
+async def _say(peer: Peer, room_id: str, text: str) -> str:
+    response = await peer.client.room_send(
+        room_id,
+        "m.room.message",
+        {"msgtype": "m.text", "body": text},
+        ignore_unverified_devices=True,
+    )
+    return response.event_id  # type: ignore[union-attr]
+
+
+async def test_invite_join_greeting_and_start(matrix_bot, anna) -> None:  # type: ignore[no-untyped-def]
+    room_id = await _room_with_bot(anna, matrix_bot)
+    greeting = await anna.wait_for(room_id, notice("Hallo"))
+    assert "formatted_body" in greeting.source["content"]
+    await _say(anna, room_id, "!hilfe")
+    help_text = await anna.wait_for(room_id, notice("Das kann ich für Sie tun:"))
+    assert "!sprache – Sprache wählen" in help_text.body
+
+
+async def test_numbered_dialog_and_reaction(matrix_bot, anna) -> None:  # type: ignore[no-untyped-def]
+    room_id = await _room_with_bot(anna, matrix_bot)
+    await _say(anna, room_id, "!sprache")
+    question = await anna.wait_for(room_id, notice("Welche Sprache"))
+    assert question.body.endswith("1 – Deutsch\n2 – English\nAntworten Sie mit 1 oder 2.")
+    await _say(anna, room_id, "2")
+    await anna.wait_for(room_id, notice("I will write to you in English"))
+    await _say(anna, room_id, "!sprache")
+    again = await anna.wait_for(room_id, notice("Which language"))
+    # A thumbs-up on a message with choices picks its first choice.
+    await anna.client.room_send(
+        room_id,
+        "m.reaction",
+        {"m.relates_to": {"rel_type": "m.annotation", "event_id": again.event_id, "key": "👍"}},
+    )
+    await anna.wait_for(room_id, notice("Ich schreibe Ihnen ab jetzt auf Deutsch"))
+
+
+async def test_edits_and_notices_do_not_run_commands(matrix_bot, anna) -> None:  # type: ignore[no-untyped-def]
+    room_id = await _room_with_bot(anna, matrix_bot)
+    await anna.wait_for(room_id, notice("Hallo"))
+    original = await _say(anna, room_id, "Guten Tag")
+    await anna.client.room_send(
+        room_id,
+        "m.room.message",
+        {
+            "msgtype": "m.text",
+            "body": "* !sprache",
+            "m.new_content": {"msgtype": "m.text", "body": "!sprache"},
+            "m.relates_to": {"rel_type": "m.replace", "event_id": original},
+        },
+    )
+    await anna.client.room_send(
+        room_id, "m.room.message", {"msgtype": "m.notice", "body": "!sprache"}
+    )
+    await _say(anna, room_id, "!ich")
+    await anna.wait_for(room_id, notice("Ihre Nummer ist"))
+    bodies = [e.body for _, e in anna.events if isinstance(e, RoomMessageNotice)]
+    assert not any("Welche Sprache" in b for b in bodies)
+
+
+async def test_file_is_uploaded(matrix_bot, anna) -> None:  # type: ignore[no-untyped-def]
+    room_id = await _room_with_bot(anna, matrix_bot)
+    await anna.wait_for(room_id, notice("Hallo"))
+    app = matrix_bot.app
+    async with app.sessions.begin() as session:
+        chat = await people.get_or_create_chat(
+            session, ChatRef("matrix", room_id, "direct"), app.clock.now()
+        )
+        report = Attachment("bericht.csv", b"a;b\n1;2\n", "text/csv")
+        await enqueue(
+            session,
+            chat,
+            Outgoing("Ihr Bericht", attachment=report),
+            dedup_key="f1",
+            now=app.clock.now(),
+        )
+    app.sender.wake()
+    file_event = await anna.wait_for(room_id, lambda e: isinstance(e, RoomMessageFile))
+    assert file_event.body == "bericht.csv"
+    downloaded = await anna.client.download(file_event.url)
+    assert downloaded.body == b"a;b\n1;2\n"
+
+
+async def test_encrypted_direct_room(matrix_bot, anna) -> None:  # type: ignore[no-untyped-def]
+    room_id = await _room_with_bot(anna, matrix_bot, encrypted=True)
+    greeting = await anna.wait_for(room_id, notice("Hallo"))
+    assert greeting.decrypted  # the bot wrote encrypted
+    await _say(anna, room_id, "!ich")
+    answer = await anna.wait_for(room_id, notice("Ihre Nummer ist"))
+    assert answer.decrypted
+    assert not any(isinstance(e, MegolmEvent) for _, e in anna.events)
+
+
+async def test_restart_neither_replays_nor_misses(
+    matrix_bot, anna, synapse, sqlite_url, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    room_id = await _room_with_bot(anna, matrix_bot)
+    await anna.wait_for(room_id, notice("Hallo"))
+    await _say(anna, room_id, "!ich")
+    await anna.wait_for(room_id, notice("Ihre Nummer ist"))
+    await matrix_bot.stop()
+    await _say(anna, room_id, "!hilfe")  # written while the bot is down
+    again = RunningMatrixBot(synapse, matrix_bot.account, sqlite_url, tmp_path)
+    await again.start()
+    try:
+        await anna.wait_for(room_id, notice("Das kann ich für Sie tun"))
+        await _say(anna, room_id, "!sprache")
+        await anna.wait_for(room_id, notice("Welche Sprache"))
+    finally:
+        await again.stop()
+    await matrix_bot.start()  # the fixture stops it at the end
+    bodies = [e.body.splitlines()[0] for _, e in anna.events if isinstance(e, RoomMessageNotice)]
+    assert bodies.count("Ihre Nummer ist 1.") <= 1
+    assert sum(b.startswith("Ihre Nummer") for b in bodies) == 1
+    assert sum(b.startswith("Das kann ich") for b in bodies) == 1
+
+
+async def test_synapse_restart_loses_nothing(matrix_bot, anna, synapse) -> None:  # type: ignore[no-untyped-def]
+    room_id = await _room_with_bot(anna, matrix_bot)
+    await anna.wait_for(room_id, notice("Hallo"))
+    app = matrix_bot.app
+    async with app.sessions.begin() as session:
+        chat = await people.get_or_create_chat(
+            session, ChatRef("matrix", room_id, "direct"), app.clock.now()
+        )
+        await enqueue(
+            session, chat, Outgoing("Vor dem Neustart"), dedup_key="x1", now=app.clock.now()
+        )
+    app.sender.wake()
+    await anna.wait_for(room_id, notice("Vor dem Neustart"))
+    await anna.client.close()
+    synapse.restart()
+    async with app.sessions.begin() as session:
+        chat = await people.get_or_create_chat(
+            session, ChatRef("matrix", room_id, "direct"), app.clock.now()
+        )
+        await enqueue(
+            session, chat, Outgoing("Nach dem Neustart"), dedup_key="x2", now=app.clock.now()
+        )
+    app.sender.wake()
+    await anna.wait_for(room_id, notice("Nach dem Neustart"), within=60)
+    await _say(anna, room_id, "!ich")
+    await anna.wait_for(room_id, notice("Ihre Nummer ist"), within=60)
+    async with app.sessions() as session:
+        pending = await session.scalar(
+            select(func.count(OutboxMessage.id)).where(OutboxMessage.status != "sent")
+        )
+    assert pending == 0
+
+
+async def test_default_rate_limits_still_deliver_everything(
+    synapse, anna, sqlite_url, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    running = RunningMatrixBot(
+        synapse, await bot_account(synapse, override=False), sqlite_url, tmp_path
+    )
+    app = await running.start()
+    try:
+        room_id = await _room_with_bot(anna, running)
+        await anna.wait_for(room_id, notice("Hallo"))
+        async with app.sessions.begin() as session:
+            chat = await people.get_or_create_chat(
+                session, ChatRef("matrix", room_id, "direct"), app.clock.now()
+            )
+            for n in range(14):
+                await enqueue(
+                    session,
+                    chat,
+                    Outgoing(f"Nachricht {n}"),
+                    dedup_key=f"m{n}",
+                    now=app.clock.now(),
+                )
+        app.sender.wake()
+        await anna.wait_until(
+            lambda: (
+                sum(
+                    isinstance(e, RoomMessageNotice) and e.body.startswith("Nachricht")
+                    for _, e in anna.events
+                )
+                >= 14
+            ),
+            within=120,
+        )
+    finally:
+        await running.stop()
+    received = [
+        e.body
+        for _, e in anna.events
+        if isinstance(e, RoomMessageNotice) and e.body.startswith("Nachricht")
+    ]
+    assert received == [f"Nachricht {n}" for n in range(14)]  # in order, once each
