@@ -81,7 +81,7 @@ REPORT = [
     ),
     ("event-loop lag", "p99 {loop_lag_p99_ms:.1f} ms, max {loop_lag_max_ms:.1f} ms"),
     ("peak RSS", "{peak_rss_mb:.0f} MB"),
-    ("wall", "{wall_s:.1f} s from the first enqueue on ({total_wall_s:.1f} s in all)"),
+    ("wall", "{wall_s:.1f} s from the start of the bot ({total_wall_s:.1f} s in all)"),
 ]
 
 

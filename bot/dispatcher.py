@@ -247,6 +247,9 @@ class Dispatcher:
                 await handler(ctx)
                 return
             await ctx.finish_dialog()
+        if not ctx.is_direct and ctx.community is not None and self._router.on_group_text:
+            await self._router.on_group_text(ctx)
+            return
         if ctx.is_direct:
             if word in ("hilfe", "help", "?"):
                 await self._command(ctx, "hilfe", "")

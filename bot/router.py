@@ -72,6 +72,7 @@ class Router:
     states: dict[str, Handler] = field(default_factory=dict)
     ordered: list[Command] = field(default_factory=list)
     on_join: Handler | None = None
+    on_group_text: Handler | None = None
 
     def command(
         self,
@@ -133,6 +134,13 @@ class Router:
         if self.on_join is not None:
             raise ValueError("a join handler is registered already")
         self.on_join = handler
+        return handler
+
+    def group_text(self, handler: Handler) -> Handler:
+        """Register the handler for plain text in a linked group (not a command, no dialog)."""
+        if self.on_group_text is not None:
+            raise ValueError("a group text handler is registered already")
+        self.on_group_text = handler
         return handler
 
     def find(self, name: str) -> Command | None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from bot.router import Router
-from handlers import admin, start
+from handlers import accounts, admin, community, start
 
 
 def register_all(router: Router) -> Router:
     """Register every feature's handlers; the order is the order of /hilfe."""
     start.register(router)
+    accounts.register(router)
+    community.register(router)
     admin.register(router)
     return router

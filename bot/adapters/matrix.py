@@ -60,6 +60,11 @@ def to_html(text: str) -> str:
     return html.escape(text, quote=False).replace("\n", "<br>")
 
 
+def _localpart(user_id: str) -> str:
+    """ "@anna:stadt.example" → "anna", for people without a display name."""
+    return user_id.removeprefix("@").split(":")[0]
+
+
 def translate(room: MatrixRoom, event: Any, own_user_id: str) -> Incoming | None:
     """A room event as an Incoming, or None when it is nothing for us."""
     if getattr(event, "sender", None) == own_user_id:
@@ -70,7 +75,7 @@ def translate(room: MatrixRoom, event: Any, own_user_id: str) -> Incoming | None
         "direct" if room.member_count <= 2 else "group",
         room.display_name or "",
     )
-    sender = Sender(event.sender, room.user_name(event.sender) or event.sender, None)
+    sender = Sender(event.sender, room.user_name(event.sender) or _localpart(event.sender), None)
     if isinstance(event, ReactionEvent):
         if not THUMBS_UP.match(event.key):
             return None
@@ -261,12 +266,21 @@ class MatrixAdapter:
             inviter = next(
                 (e.sender for e in info.invite_state if isinstance(e, InviteMemberEvent)), ""
             )
+            # The inviter's own member event in the invite state carries their display name.
+            inviter_name = next(
+                (
+                    e.content.get("displayname")
+                    for e in info.invite_state
+                    if isinstance(e, InviteMemberEvent) and e.state_key == inviter
+                ),
+                None,
+            ) or _localpart(inviter)
             room = client.rooms.get(room_id)
             kind = "direct" if room is None or room.member_count <= 2 else "group"
             await self._dispatch(
                 Incoming(
                     chat=ChatRef("matrix", room_id, kind, room.display_name if room else ""),
-                    sender=Sender(inviter or "matrix-service", inviter, None),
+                    sender=Sender(inviter or "matrix-service", inviter_name, None),
                     event_id=f"join:{room_id}:{response.next_batch}",
                     joined=True,
                 )

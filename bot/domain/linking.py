@@ -1,0 +1,98 @@
+"""One person across platforms: link codes, and merging two person rows into one."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import Table, and_, delete, exists, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.models import AuditLog, Base, LinkCode, Person
+
+CODE_LIFETIME = timedelta(minutes=30)
+# No 0/O, 1/I/L: codes are read from one phone and typed on another.
+_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+
+
+def _hash(code: str) -> str:
+    return hashlib.sha256("".join(code.split()).replace("-", "").upper().encode()).hexdigest()
+
+
+async def new_code(session: AsyncSession, person: Person, now: datetime) -> str:
+    code = "".join(secrets.choice(_ALPHABET) for _ in range(6))
+    session.add(
+        LinkCode(
+            code_hash=_hash(code),
+            person_id=person.id,
+            created_at=now,
+            expires_at=now + CODE_LIFETIME,
+        )
+    )
+    return code
+
+
+async def redeem(session: AsyncSession, code: str, person: Person, now: datetime) -> int | None:
+    """Join ``person`` into the code's person; returns that person's id, None if invalid."""
+    row = await session.scalar(
+        select(LinkCode).where(LinkCode.code_hash == _hash(code), LinkCode.used_at.is_(None))
+    )
+    if row is None or row.expires_at < now:
+        return None
+    row.used_at = now
+    keep_id, drop_id = row.person_id, person.id
+    if keep_id != drop_id:
+        await merge_persons(session, keep_id=keep_id, drop_id=drop_id)
+        session.add(
+            AuditLog(
+                at=now,
+                actor_person_id=keep_id,
+                action="account.link",
+                details={"merged_person": drop_id},
+            )
+        )
+    return keep_id
+
+
+async def merge_persons(session: AsyncSession, *, keep_id: int, drop_id: int) -> None:
+    """Move everything that points at ``drop_id`` to ``keep_id``, then delete ``drop_id``.
+
+    Works from the foreign keys, so tables added later are merged too. Rows that would
+    break a unique constraint (the same role twice) are dropped from the merged person.
+    """
+    keep = await session.get(Person, keep_id)
+    drop = await session.get(Person, drop_id)
+    assert keep is not None and drop is not None
+    keep.locale = keep.locale or drop.locale
+    keep.deployment_admin = keep.deployment_admin or drop.deployment_admin
+    await session.flush()
+    for table in Base.metadata.sorted_tables:
+        for fk in table.foreign_keys:
+            if fk.column.table.name != "persons" or table.name == "persons":
+                continue
+            column = fk.parent
+            await _drop_colliding(session, table, column.name, keep_id, drop_id)
+            await session.execute(
+                update(table).where(column == drop_id).values({column.name: keep_id})
+            )
+    await session.execute(delete(Person).where(Person.id == drop_id))
+    # The row is gone; the object must not be flushed again.
+    session.expunge(drop)
+
+
+async def _drop_colliding(
+    session: AsyncSession, table: Table, column: str, keep_id: int, drop_id: int
+) -> None:
+    for constraint in table.constraints:
+        names = [c.name for c in getattr(constraint, "columns", [])]
+        if column not in names or constraint.__class__.__name__ != "UniqueConstraint":
+            continue
+        other = table.alias("other")
+        same = and_(*(other.c[n] == table.c[n] for n in names if n != column))
+        await session.execute(
+            delete(table).where(
+                table.c[column] == drop_id,
+                exists().where(other.c[column] == keep_id, same),
+            )
+        )

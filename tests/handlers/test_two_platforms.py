@@ -1,0 +1,101 @@
+"""One community on Telegram and Matrix: linked accounts, notices to both, optional relay."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.bootstrap import App, build_app, prepare
+from bot.domain.models import Account, Person, Role
+from tests.conftest import make_settings
+from tests.fakes.clock import FakeClock
+from tests.fakes.memory import Conversation, MemoryAdapter
+from tests.fakes.memory import Person as Someone
+
+ADA_TG = Someone("1", "Ada")
+ANNA_TG = Someone("100", "Anna")
+ANNA_MX = Someone("@anna:stadt.example", "Anna B.")
+MIA_TG = Someone("200", "Mia")
+
+
+@pytest.fixture
+async def both(
+    sqlite_url: str, tmp_path: Path
+) -> AsyncIterator[tuple[App, Conversation, Conversation]]:
+    telegram, matrix = MemoryAdapter(platform="telegram"), MemoryAdapter(platform="matrix")
+    settings = make_settings(sqlite_url, tmp_path, bot={"admins": ["telegram:1"]})
+    app = build_app(settings, clock=FakeClock(), adapters=[telegram, matrix])
+    await prepare(app)
+    yield app, Conversation(app, telegram), Conversation(app, matrix)
+    await app.close()
+
+
+async def test_linking_makes_one_person(both) -> None:  # type: ignore[no-untyped-def]
+    app, tg, mx = both
+    tg_group = tg.group("-10")
+    await tg.say(ADA_TG, "/verbinden 1", chat=tg_group)
+    await tg.say(ANNA_TG, "/start", chat=tg_group)  # Anna becomes a member on Telegram
+    [code_message] = await tg.say(ANNA_TG, "/verknuepfen")
+    code = re.search(r"Ihr Code ist: (\w+)", code_message.text).group(1)  # type: ignore[union-attr]
+    assert f"!verknuepfen {code}" in code_message.text
+    [wrong] = await mx.say(ANNA_MX, "!verknuepfen XXXXXX")
+    assert wrong.text.startswith("Dieser Code passt nicht.")
+    [done] = await mx.say(ANNA_MX, f"!verknuepfen {code.lower()}")
+    assert done.text.startswith("Fertig. Beide Apps gehören jetzt zu Ihnen.")
+    async with app.sessions() as session:
+        owners = dict((await session.execute(select(Account.external_id, Account.person_id))).all())
+        assert owners["100"] == owners["@anna:stadt.example"] != owners["1"]
+        persons = await session.scalar(select(func.count(Person.id)))
+        roles = (
+            await session.scalars(select(Role.role).where(Role.person_id == owners["100"]))
+        ).all()
+    assert persons == 2 and roles == ["member"]
+    [me_tg] = await tg.say(ANNA_TG, "/ich")
+    [me_mx] = await mx.say(ANNA_MX, "!ich")
+    assert me_tg.text.splitlines()[0] == me_mx.text.splitlines()[0]
+    [reused] = await mx.say(Someone("@eve:stadt.example", "Eve"), f"!verknuepfen {code}")
+    assert reused.text.startswith("Dieser Code passt nicht.")
+
+
+async def test_expired_code_is_refused(both) -> None:  # type: ignore[no-untyped-def]
+    app, tg, mx = both
+    [code_message] = await tg.say(ANNA_TG, "/verknuepfen")
+    code = re.search(r"Ihr Code ist: (\w+)", code_message.text).group(1)  # type: ignore[union-attr]
+    app.clock.advance(minutes=31)
+    [late] = await mx.say(ANNA_MX, f"!verknuepfen {code}")
+    assert late.text.startswith("Dieser Code passt nicht.")
+
+
+async def test_notice_and_relay_reach_both_platforms(both) -> None:  # type: ignore[no-untyped-def]
+    _app, tg, mx = both
+    tg_group, mx_room = tg.group("-10", "Café"), mx.group("!room:stadt.example", "Café")
+    await tg.say(ADA_TG, "/verbinden 1", chat=tg_group)
+    await tg.say(ADA_TG, "/verknuepfen")
+    [code_message] = tg.adapter.shown[-1:]
+    code = re.search(r"Ihr Code ist: (\w+)", code_message.text).group(1)  # type: ignore[union-attr]
+    ada_mx = Someone("@ada:stadt.example", "Ada")
+    await mx.say(ada_mx, f"!verknuepfen {code}")
+    [linked] = await mx.say(ada_mx, "!verbinden 1", chat=mx_room)
+    assert linked.text.startswith("Fertig.")
+
+    await tg.say(ADA_TG, "/mitteilung Am Montag ist die Bibliothek geschlossen.", chat=tg_group)
+    await mx.flush()
+    assert tg.adapter.to("-10")[-2].text == "Am Montag ist die Bibliothek geschlossen."
+    assert (
+        mx.adapter.to("!room:stadt.example")[-1].text == "Am Montag ist die Bibliothek geschlossen."
+    )
+
+    # Relay is off by default.
+    await tg.say(MIA_TG, "Hallo zusammen", chat=tg_group)
+    assert [s.text for s in await mx.flush()] == []
+    await tg.say(ADA_TG, "/weiterleiten an", chat=tg_group)
+    await tg.say(MIA_TG, "Hallo zusammen", chat=tg_group)
+    await tg.say(MIA_TG, "/hilfe", chat=tg_group)
+    relayed = [s.text for s in await mx.flush()]
+    assert relayed == ["Mia (Telegram): Hallo zusammen"]  # the command was not relayed
+    await mx.say(Someone("@otto:stadt.example", "Otto"), "Guten Tag", chat=mx_room)
+    assert tg.adapter.to("-10")[-1].text == "Otto (Matrix): Guten Tag"
