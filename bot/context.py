@@ -10,7 +10,7 @@ from uuid import uuid4
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery.outbox import enqueue
-from bot.domain import conversations
+from bot.domain import conversations, people
 from bot.domain.models import Account, Chat, Community, ConversationState, Person
 from bot.types import Attachment, Button, Incoming, Outgoing
 
@@ -86,6 +86,14 @@ class Context:
         if incoming.event_id:
             return f"in:{incoming.chat.platform}:{incoming.event_id}"
         return f"in:{incoming.chat.platform}:{self.dispatch_id}"
+
+    async def send_private(self, person_id: int, outgoing: Outgoing, dedup_key: str) -> bool:
+        """Write to a person in a private chat; False when no platform lets us."""
+        chat = await people.private_chat(self.session, person_id, self.now)
+        if chat is None:
+            return False
+        await self.send(chat, outgoing, dedup_key)
+        return True
 
     async def ask(
         self,

@@ -95,6 +95,8 @@ class Dispatcher:
                 account.unreachable = False
                 await reach.requeue_after_contact(session, chat, now)
             person = await people.person_of(session, account)
+            if chat.kind == "direct" and chat.person_id != person.id:
+                chat.person_id = person.id
             if _is_config_admin(settings.bot.admins, incoming) and not person.deployment_admin:
                 person.deployment_admin = True
             community = await self._community_for(session, chat, person.id)

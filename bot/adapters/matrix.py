@@ -39,7 +39,7 @@ from nio import (
 from bot.adapters.base import Dispatch, numbered_choices
 from bot.config import MatrixSection
 from bot.domain.keyvalue import StateStore
-from bot.errors import RetryLater, TransientError, Unreachable
+from bot.errors import ChatMoved, RetryLater, TransientError, Unreachable
 from bot.types import ChatRef, Delivery, Incoming, Sender
 
 log = logging.getLogger(__name__)
@@ -254,10 +254,15 @@ class MatrixAdapter:
         client = self.client
         assert client is not None and self._dispatch is not None
         for room_id, info in response.rooms.invite.items():
-            if not any(
-                isinstance(e, InviteMemberEvent) and e.state_key == client.user_id
-                for e in info.invite_state
-            ):
+            own_invite = next(
+                (
+                    e
+                    for e in info.invite_state
+                    if isinstance(e, InviteMemberEvent) and e.state_key == client.user_id
+                ),
+                None,
+            )
+            if own_invite is None:
                 continue
             joined = await client.join(room_id)
             if isinstance(joined, JoinError):
@@ -276,7 +281,9 @@ class MatrixAdapter:
                 None,
             ) or _localpart(inviter)
             room = client.rooms.get(room_id)
-            kind = "direct" if room is None or room.member_count <= 2 else "group"
+            # Element marks invitations to a direct chat; a room of three with one member
+            # joined so far is still a group.
+            kind = "direct" if own_invite.content.get("is_direct") else "group"
             await self._dispatch(
                 Incoming(
                     chat=ChatRef("matrix", room_id, kind, room.display_name if room else ""),
@@ -326,6 +333,10 @@ class MatrixAdapter:
         client = self.client
         assert client is not None
         room_id = delivery.chat.external_id
+        if room_id.startswith("@"):
+            # A private message to someone without a room yet: open one; the sender then
+            # moves the chat to the room and sends again.
+            raise ChatMoved(await self.open_direct_room(room_id))
         body = numbered_choices(delivery)
         event_id = ""
         if body:

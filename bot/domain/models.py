@@ -93,6 +93,10 @@ class Chat(Base):
     )
     # Button keys of the last message with choices, so a typed "2" picks the second one.
     choices: Mapped[list[Any] | None] = mapped_column(JSON)
+    # For a direct chat: the person on the other side.
+    person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("persons.id", ondelete="CASCADE"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     community: Mapped[Community | None] = relationship(back_populates="chats")

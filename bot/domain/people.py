@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import and_, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
@@ -119,3 +119,31 @@ async def move_chat(session: AsyncSession, platform: str, old_id: str, new_id: s
         await session.delete(new)
         await session.flush()
     old.external_id = new_id
+
+
+async def private_chat(session: AsyncSession, person_id: int, now: datetime) -> Chat | None:
+    """Where to write to a person privately: their last direct chat with the bot, else a new
+    one on a reachable account (Matrix opens the room when the first message goes out)."""
+    chat = await session.scalar(
+        select(Chat)
+        .join(Account, and_(Account.platform == Chat.platform, Account.person_id == person_id))
+        .where(Chat.person_id == person_id, Chat.kind == "direct", ~Account.unreachable)
+        .order_by(Chat.id.desc())
+        .limit(1)
+    )
+    if chat is not None:
+        return chat
+    account = await session.scalar(
+        select(Account)
+        .where(Account.person_id == person_id, ~Account.unreachable)
+        .order_by(Account.id)
+        .limit(1)
+    )
+    if account is None or account.platform == "console":
+        return None
+    # Telegram's private chat id is the user id; for Matrix the user id stands in for the
+    # room until the adapter has opened it (it then reports the room id as a moved chat).
+    ref = ChatRef(account.platform, account.external_id, "direct")
+    chat = await get_or_create_chat(session, ref, now)
+    chat.person_id = person_id
+    return chat

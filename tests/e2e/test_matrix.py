@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from bot.delivery.outbox import enqueue
 from bot.domain import people
-from bot.domain.models import OutboxMessage
+from bot.domain.models import Account, Chat, OutboxMessage
 from bot.types import Attachment, ChatRef, Outgoing
 from tests.e2e.matrix_bot import RunningMatrixBot, bot_account
 from tests.fakes.matrix_peer import Peer, logged_in
@@ -252,3 +252,58 @@ async def test_default_rate_limits_still_deliver_everything(
         if isinstance(e, RoomMessageNotice) and e.body.startswith("Nachricht")
     ]
     assert received == [f"Nachricht {n}" for n in range(14)]  # in order, once each
+
+
+async def test_private_message_opens_an_encrypted_direct_room(matrix_bot, anna, synapse) -> None:  # type: ignore[no-untyped-def]
+    # Anna is known from a group room only; the bot must open a private room to reach her.
+    other = await synapse.new_user_async("otto")
+    async with logged_in(synapse, other, Path(anna.client.store_path + "-otto")) as otto:
+        created = await anna.client.room_create(
+            invite=[matrix_bot.account.user_id, otto.client.user_id]
+        )
+        group_id = created.room_id
+        await otto.wait_until(lambda: group_id in otto.client.invited_rooms)
+        await otto.client.join(group_id)
+        await anna.wait_for(group_id, notice("Hallo"))
+        await _say(anna, group_id, "Guten Tag")
+        app = matrix_bot.app
+        for _ in range(100):
+            async with app.sessions() as session:
+                person_id = await session.scalar(
+                    select(Account.person_id).where(Account.external_id == anna.client.user_id)
+                )
+            if person_id:
+                break
+            await anna.sync_once()
+        async with app.sessions.begin() as session:
+            chat = await people.private_chat(session, person_id, app.clock.now())
+            assert chat is not None and chat.external_id == anna.client.user_id
+            await enqueue(
+                session, chat, Outgoing("Nur für Sie"), dedup_key="p1", now=app.clock.now()
+            )
+        app.sender.wake()
+        await anna.wait_until(lambda: len(anna.client.invited_rooms) > 0, within=30)
+        room_id = next(iter(anna.client.invited_rooms))
+        await anna.client.join(room_id)
+        message = await anna.wait_for(room_id, notice("Nur für Sie"), within=30)
+        assert message.decrypted
+        async with app.sessions() as session:
+            chat = await session.scalar(select(Chat).where(Chat.person_id == person_id))
+        assert chat.external_id == room_id
+
+
+async def test_a_repeated_send_is_shown_once(matrix_bot, anna) -> None:  # type: ignore[no-untyped-def]
+    from bot.types import Delivery
+
+    room_id = await _room_with_bot(anna, matrix_bot)
+    await anna.wait_for(room_id, notice("Hallo"))
+    adapter = matrix_bot.app.adapters["matrix"]
+    delivery = Delivery(
+        id=0, dedup_key="reminder:42", chat=ChatRef("matrix", room_id, "direct"), text="Einmal"
+    )
+    first = await adapter.send(delivery)
+    again = await adapter.send(delivery)  # as after a crash between sending and recording
+    assert first == again
+    await _say(anna, room_id, "!ich")
+    await anna.wait_for(room_id, notice("Ihre Nummer ist"))
+    assert sum(isinstance(e, RoomMessageNotice) and e.body == "Einmal" for _, e in anna.events) == 1
