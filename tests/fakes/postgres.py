@@ -461,12 +461,13 @@ class PostgresCluster:
 
     # -- databases -----------------------------------------------------------
 
-    def create_database(self, name: str) -> str:
-        """Create an empty database ``name`` and return its SQLAlchemy URL."""
+    def create_database(self, name: str, template: str = "template0") -> str:
+        """Create database ``name`` (a copy of ``template``) and return its SQLAlchemy URL."""
         _check_db_name(name)
+        _check_db_name(template)
         # template0 never has connections, so parallel CREATE DATABASE calls
         # cannot fail with "source database is being accessed by other users".
-        statement = f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8'"
+        statement = f'CREATE DATABASE "{name}" TEMPLATE "{template}" ENCODING \'UTF8\''
         _run_in_thread(lambda: self._admin([statement]))
         return self.url_for(name)
 

@@ -56,7 +56,7 @@ async def test_dialog_can_be_cancelled(app, conversation):
         assert (await session.scalars(select(Community.name))).all() == ["Digitalcafé Musterstadt"]
 
 
-async def test_dialog_survives_a_restart(app, conversation, sqlite_url, tmp_path, clock):
+async def test_dialog_survives_a_restart(app, conversation, db_url, tmp_path, clock):
     from bot.bootstrap import build_app
     from tests.conftest import make_settings
     from tests.fakes.memory import Conversation, MemoryAdapter
@@ -64,7 +64,7 @@ async def test_dialog_survives_a_restart(app, conversation, sqlite_url, tmp_path
     app.settings.bot.admins.append("console:1")
     await conversation.say(ADA, "/gruppe_neu")
     await app.close()
-    settings = make_settings(sqlite_url, tmp_path, bot={"admins": ["console:1"]})
+    settings = make_settings(db_url, tmp_path, bot={"admins": ["console:1"]})
     restarted = build_app(settings, clock=clock, adapters=[MemoryAdapter()])
     try:
         again = Conversation(restarted, restarted.adapters["console"])  # type: ignore[arg-type]

@@ -24,10 +24,10 @@ MIA_TG = Someone("200", "Mia")
 
 @pytest.fixture
 async def both(
-    sqlite_url: str, tmp_path: Path
+    db_url: str, tmp_path: Path
 ) -> AsyncIterator[tuple[App, Conversation, Conversation]]:
     telegram, matrix = MemoryAdapter(platform="telegram"), MemoryAdapter(platform="matrix")
-    settings = make_settings(sqlite_url, tmp_path, bot={"admins": ["telegram:1"]})
+    settings = make_settings(db_url, tmp_path, bot={"admins": ["telegram:1"]})
     app = build_app(settings, clock=FakeClock(), adapters=[telegram, matrix])
     await prepare(app)
     yield app, Conversation(app, telegram), Conversation(app, matrix)
