@@ -13,6 +13,8 @@ group windows never decide the run's length. N=10,000 -> 333 s, 20*333/60/2 = 55
 group, 1,000 to 20 groups and 9,000 to 2,000 private chats (4 or 5 each).
 ``--order round`` (default) enqueues like a series of announcements: every chat's messages
 spread evenly over the queue; ``--order chat`` enqueues each chat's messages back to back.
+``--latency-ms`` adds that much to every API call (default 0: the server's own speed);
+``--max-in-flight`` sets telegram.max_in_flight (default: the bot's own default).
 ``--fill before`` (default) fills the outbox (in transactions of 500 rows) before the bot
 starts, so the rate measured is the Sender's; ``--fill during`` writes while it sends.
 
@@ -60,7 +62,7 @@ REPORT = [
     (
         "messages",
         "{messages} ({group_messages} to {groups} groups, the rest to {private_chats}"
-        " private chats; order {order})",
+        " private chats; order {order}; {latency_ms:.0f} ms API latency)",
     ),
     (
         "outbox filled",
@@ -136,7 +138,7 @@ async def bench(args: argparse.Namespace, tmp: str, url: str) -> dict[str, float
         else default_group_messages(args.messages, args.groups)
     )
     chats = plan(args.messages, args.private, args.groups, per_group, args.order)
-    server = FakeTelegramServer(strict=True)  # Telegram's real windows
+    server = FakeTelegramServer(strict=True, latency_ms=args.latency_ms)  # real windows
     await server.start()
     for ref in dict.fromkeys(chats):
         if ref.kind == "group":
@@ -146,7 +148,8 @@ async def bench(args: argparse.Namespace, tmp: str, url: str) -> dict[str, float
     settings = Settings(
         bot={"data_dir": tmp, "admins": ["telegram:1"]},
         database={"url": url},
-        telegram={"token": server.token, "base_url": server.base_url, "poll_timeout": 1},
+        telegram={"token": server.token, "base_url": server.base_url, "poll_timeout": 1}
+        | ({"max_in_flight": args.max_in_flight} if args.max_in_flight else {}),
         console={"enabled": "no"},
         demo={"enabled": False},
     )
@@ -215,6 +218,7 @@ async def bench(args: argparse.Namespace, tmp: str, url: str) -> dict[str, float
     return {
         "messages": len(chats),
         "private_chats": args.private,
+        "latency_ms": args.latency_ms,
         "groups": args.groups,
         "group_messages": per_group * args.groups,
         "per_group_received_max": per_group_max,
@@ -250,6 +254,10 @@ def main() -> None:
         choices=("before", "during"),
         default="before",
         help="enqueue before/while sending",
+    )
+    parser.add_argument("--latency-ms", type=float, default=0.0, help="added to every API call")
+    parser.add_argument(
+        "--max-in-flight", type=int, default=None, help="telegram.max_in_flight (bot default)"
     )
     parser.add_argument("--quick", action="store_true", help="600 messages, 120 chats, 20 groups")
     args = parser.parse_args()

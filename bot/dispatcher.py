@@ -60,9 +60,9 @@ class Dispatcher:
         async with lock:
             try:
                 handled = await self._dispatch_once(incoming)
-            except IntegrityError:
-                # Most likely the same event handled by a concurrent delivery: it is done.
-                log.info("event %s already handled", incoming.event_id)
+            except IntegrityError as exc:
+                # Usually the same event delivered twice (its processed_events row exists).
+                log.info("event %s not applied: %s", incoming.event_id, exc.orig)
                 return True
             except DBAPIError:
                 # Nothing was committed: the platform must deliver the event again.

@@ -101,6 +101,9 @@ class MatrixAdapter:
     """One nio client: a sync loop for receiving, room_send for the outbox."""
 
     platform = "matrix"
+    # Sends are idempotent (transaction ids), so this only bounds concurrency: below nio's
+    # 100 pooled connections, which the sync shares.
+    max_in_flight = 64
 
     def __init__(
         self,
@@ -119,6 +122,12 @@ class MatrixAdapter:
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._seen_rooms: set[str] = set()
+        # Synapse limits the whole account: after a 429 every room waits, not just one, and
+        # until a send gets through again they go one at a time, so they do not all hit the
+        # limit at once when the wait is over.
+        self._paused_until = 0.0
+        self._limited = False
+        self._one_at_a_time = asyncio.Lock()
 
     def bot_username(self) -> str | None:
         return None  # Matrix commands are not addressed with "@bot"
@@ -329,7 +338,22 @@ class MatrixAdapter:
 
     # --- sending ------------------------------------------------------------------------
 
+    async def wait_ready(self, delivery: Delivery) -> None:
+        """Hold every send while Synapse's rate limit for the bot's account is in force."""
+        loop = asyncio.get_running_loop()
+        while (wait := self._paused_until - loop.time()) > 0:  # noqa: ASYNC110
+            await asyncio.sleep(wait)
+
     async def send(self, delivery: Delivery) -> str:
+        if not self._limited:
+            return await self._send(delivery)
+        async with self._one_at_a_time:
+            await self.wait_ready(delivery)
+            message_id = await self._send(delivery)
+            self._limited = False
+            return message_id
+
+    async def _send(self, delivery: Delivery) -> str:
         client = self.client
         assert client is not None
         room_id = delivery.chat.external_id
@@ -367,7 +391,11 @@ class MatrixAdapter:
             return response.event_id
         if isinstance(response, RoomSendError):
             if response.status_code == "M_LIMIT_EXCEEDED":
-                raise RetryLater((response.retry_after_ms or 1000) / 1000)
+                seconds = (response.retry_after_ms or 1000) / 1000
+                loop = asyncio.get_running_loop()
+                self._paused_until = max(self._paused_until, loop.time() + seconds)
+                self._limited = True
+                raise RetryLater(seconds, scope="all")
             if response.status_code == "M_FORBIDDEN":
                 raise Unreachable(response.message)
         raise TransientError(str(response))
