@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 from dataclasses import dataclass, field
@@ -173,6 +174,9 @@ async def run(app: App, *, handle_signals: bool = True) -> None:
     """Start the sender and the adapters, run until stopped, then shut down cleanly."""
     await prepare(app)
     await app.sender.recover()
+    # Start-up objects live as long as the process: keeping them out of the collector's
+    # full passes avoids pauses of 100 ms and more under load.
+    gc.freeze()
     sender_task = asyncio.create_task(app.sender.run(), name="sender")
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM) if handle_signals else ():

@@ -11,10 +11,12 @@ import asyncio
 import html
 import logging
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
+import httpx
 from aiohttp import web
 from telegram import (
     Bot,
@@ -199,12 +201,17 @@ class TelegramAdapter:
             token,
             base_url=base,
             base_file_url=base.removesuffix("/bot") + "/file/bot",
+            # A small pool: httpcore slows down as its pool grows, and sends go one at a
+            # time anyway; callback answers are the only bursts.
             request=HTTPXRequest(
-                connection_pool_size=256,
+                connection_pool_size=32,
                 read_timeout=request_timeout,
                 write_timeout=request_timeout,
                 connect_timeout=10.0,
                 pool_timeout=60.0,
+                httpx_kwargs={
+                    "limits": httpx.Limits(max_connections=32, max_keepalive_connections=8)
+                },
             ),
             get_updates_request=HTTPXRequest(
                 connection_pool_size=2, read_timeout=poll_timeout + 10.0, connect_timeout=10.0
@@ -312,16 +319,14 @@ class TelegramAdapter:
     async def handle_update(self, update: Update) -> None:
         assert self._dispatch is not None
         incoming = translate(update, self.bot.id)
-        try:
-            if incoming is not None:
-                await self._dispatch(incoming)
-        finally:
-            if update.callback_query is not None:
-                # Always answered, or the app shows a spinner; in the background, so the
-                # next getUpdates need not wait for this round trip.
-                task = asyncio.create_task(self._answer(update.callback_query.id))
-                self._answering.add(task)
-                task.add_done_callback(self._answering.discard)
+        if update.callback_query is not None:
+            # Answered at once and always, or the app shows a spinner; what the press
+            # changes arrives as a message. In the background, so nothing waits for it.
+            task = asyncio.create_task(self._answer(update.callback_query.id))
+            self._answering.add(task)
+            task.add_done_callback(self._answering.discard)
+        if incoming is not None:
+            await self._dispatch(incoming)
 
     async def _answer(self, query_id: str) -> None:
         try:
@@ -360,6 +365,15 @@ class TelegramAdapter:
 
     # --- sending ------------------------------------------------------------------------
 
+    @asynccontextmanager
+    async def _paced(self, chat_id: str, is_group: bool) -> AsyncIterator[None]:
+        """Book a slot in the limiter for one request; it counts until the answer came."""
+        booking = await self.limiter.acquire(chat_id, is_group)
+        try:
+            yield
+        finally:
+            self.limiter.done(booking)
+
     async def wait_ready(self, delivery: Delivery) -> None:
         """Wait for the chat's own window, so a sending slot is never held while waiting."""
         await self.limiter.wait_chat(delivery.chat.external_id, delivery.chat.kind == "group")
@@ -376,25 +390,25 @@ class TelegramAdapter:
             if delivery.attachment is not None:
                 return await self._send_file(delivery, chat_id, is_group, markup)
             if delivery.edit_message_id is not None:
-                await self.limiter.acquire(chat_id, is_group)
-                await self.bot.edit_message_text(
-                    to_html(delivery.text),
-                    chat_id=chat_id,
-                    message_id=int(delivery.edit_message_id),
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=markup,
-                )
+                async with self._paced(chat_id, is_group):
+                    await self.bot.edit_message_text(
+                        to_html(delivery.text),
+                        chat_id=chat_id,
+                        message_id=int(delivery.edit_message_id),
+                        parse_mode=ParseMode.HTML,
+                        reply_markup=markup,
+                    )
                 return delivery.edit_message_id
             parts = split_text(delivery.text)
             message_id = ""
             for index, part in enumerate(parts):
-                await self.limiter.acquire(chat_id, is_group)
-                message = await self.bot.send_message(
-                    chat_id,
-                    to_html(part),
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=markup if index == len(parts) - 1 else None,
-                )
+                async with self._paced(chat_id, is_group):
+                    message = await self.bot.send_message(
+                        chat_id,
+                        to_html(part),
+                        parse_mode=ParseMode.HTML,
+                        reply_markup=markup if index == len(parts) - 1 else None,
+                    )
                 message_id = str(message.message_id)
             return message_id
         except RetryAfter as exc:
@@ -419,24 +433,27 @@ class TelegramAdapter:
         assert attachment is not None
         caption = delivery.text if len(delivery.text) <= MAX_CAPTION else None
         if caption is None and delivery.text:
-            await self.limiter.acquire(chat_id, is_group)
-            await self.bot.send_message(chat_id, to_html(delivery.text), parse_mode=ParseMode.HTML)
-        await self.limiter.acquire(chat_id, is_group)
+            async with self._paced(chat_id, is_group):
+                await self.bot.send_message(
+                    chat_id, to_html(delivery.text), parse_mode=ParseMode.HTML
+                )
         file = InputFile(attachment.data, filename=attachment.filename)
-        if attachment.is_image:
-            message = await self.bot.send_photo(
-                chat_id,
-                file,
-                caption=to_html(caption) if caption else None,
-                parse_mode=ParseMode.HTML,
-                reply_markup=markup,
-            )
-        else:
-            message = await self.bot.send_document(
-                chat_id,
-                file,
-                caption=to_html(caption) if caption else None,
-                parse_mode=ParseMode.HTML,
-                reply_markup=markup,
-            )
+        html_caption = to_html(caption) if caption else None
+        async with self._paced(chat_id, is_group):
+            if attachment.is_image:
+                message = await self.bot.send_photo(
+                    chat_id,
+                    file,
+                    caption=html_caption,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup,
+                )
+            else:
+                message = await self.bot.send_document(
+                    chat_id,
+                    file,
+                    caption=html_caption,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup,
+                )
         return str(message.message_id)

@@ -10,24 +10,33 @@ from collections.abc import Callable
 
 
 class SlidingWindow:
-    """At most ``limit`` events in any ``period`` seconds."""
+    """At most ``limit`` events in any ``period`` seconds.
+
+    Each event's time is a mutable cell, so a booking made at departure can be moved to the
+    moment the answer came back: the server counted it somewhere in between.
+    """
 
     __slots__ = ("limit", "period", "times")
 
     def __init__(self, limit: int, period: float) -> None:
         self.limit = limit
         self.period = period
-        self.times: deque[float] = deque()
+        self.times: deque[list[float]] = deque()
 
     def wait_time(self, now: float) -> float:
-        while self.times and self.times[0] <= now - self.period:
+        while self.times and self.times[0][0] <= now - self.period:
             self.times.popleft()
         if len(self.times) < self.limit:
             return 0.0
-        return self.times[0] + self.period - now
+        return self.times[0][0] + self.period - now
 
-    def record(self, now: float) -> None:
-        self.times.append(now)
+    def record(self, now: float) -> list[float]:
+        cell = [now]
+        self.times.append(cell)
+        return cell
+
+
+Booking = tuple[list[float], list[float]]
 
 
 class ChatRateLimiter:
@@ -96,15 +105,24 @@ class ChatRateLimiter:
         while (wait := self.chat_delay(chat_id, is_group)) > 0:  # noqa: ASYNC110
             await asyncio.sleep(wait)
 
-    async def acquire(self, chat_id: str, is_group: bool) -> None:
+    async def acquire(self, chat_id: str, is_group: bool) -> Booking:
+        """Wait until a send fits every window and book it; pass the booking to ``done``."""
         while True:
             wait = self.delay(chat_id, is_group)
             if wait <= 0:
                 now = self._clock()
-                self._overall.record(now)
-                self._window(chat_id, is_group).record(now)
-                return
+                return (self._overall.record(now), self._window(chat_id, is_group).record(now))
             await asyncio.sleep(wait)
+
+    def done(self, booking: Booking) -> None:
+        """The answer came back: count the send from now, the latest it can have arrived.
+
+        A slow first request (a new connection) otherwise lets the next window's sends
+        reach the server closer together than we counted.
+        """
+        now = self._clock()
+        for cell in booking:
+            cell[0] = max(cell[0], now)
 
     def refused(self, chat_id: str, retry_after: float) -> str:
         """Note a 429; returns the scope paused: "chat" or "all"."""

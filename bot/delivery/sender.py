@@ -64,6 +64,7 @@ class Sender:
         self._wake = asyncio.Event()
         self._stopping = False
         self._slots: dict[str, asyncio.Semaphore | None] = {}
+        self._background: set[asyncio.Task[None]] = set()
 
     def wake(self) -> None:
         """Something was queued: look now instead of at the next poll."""
@@ -134,8 +135,31 @@ class Sender:
         return min(self._poll, max(seconds, 0.005))
 
     def _finished(self, inflight: dict[int, asyncio.Task[int]], chat_id: int) -> None:
-        inflight.pop(chat_id, None)
+        task = inflight.pop(chat_id, None)
+        if task is not None and not task.cancelled() and task.exception() is not None:
+            # Only database trouble gets here (send errors are handled per row): give the
+            # chat's claimed rows back once the database answers again.
+            log.error("sending to chat %s stopped: %r", chat_id, task.exception())
+            retry = asyncio.create_task(self._give_back(chat_id))
+            self._background.add(retry)
+            retry.add_done_callback(self._background.discard)
         self._wake.set()
+
+    async def _give_back(self, chat_id: int) -> None:
+        delay = 1.0
+        while not self._stopping:
+            try:
+                async with self._sessions.begin() as session:
+                    await session.execute(
+                        update(OutboxMessage)
+                        .where(OutboxMessage.chat_id == chat_id, OutboxMessage.status == SENDING)
+                        .values(status=PENDING)
+                    )
+                self._wake.set()
+                return
+            except Exception:
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self._max_backoff)
 
     async def drain(self, timeout: float = 30.0) -> None:  # noqa: ASYNC109
         """Send everything that is due now (used at the end of piped console input and in tests)."""

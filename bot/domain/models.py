@@ -182,7 +182,11 @@ class OutboxMessage(Base):
     """One message to send. Written in the transaction of the change that caused it."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "due_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "due_at"),
+        # For "is an older row of this chat still waiting?" when claiming.
+        Index("ix_outbox_chat_status", "chat_id", "status", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     dedup_key: Mapped[str] = mapped_column(String(200), unique=True)
