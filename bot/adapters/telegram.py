@@ -40,6 +40,7 @@ from telegram.error import (
 from telegram.request import HTTPXRequest
 
 from bot.adapters.base import Dispatch
+from bot.adapters.telegram_intake import Intake
 from bot.config import TelegramSection
 from bot.delivery.limits import ChatRateLimiter
 from bot.errors import (
@@ -222,6 +223,7 @@ class TelegramAdapter:
         self._runner: web.AppRunner | None = None
         self._stopping = False
         self._answering: set[asyncio.Task[None]] = set()
+        self._answered: dict[str, None] = {}  # recent query ids, oldest first
 
     def bot_username(self) -> str | None:
         try:
@@ -271,32 +273,40 @@ class TelegramAdapter:
     # --- receiving ----------------------------------------------------------------------
 
     async def _poll_loop(self) -> None:
-        offset: int | None = None
+        intake = Intake(self.handle_update)
         backoff = 1.0
-        while not self._stopping:
-            try:
-                updates = await self.bot.get_updates(
-                    offset=offset, timeout=self._poll_timeout, allowed_updates=ALLOWED_UPDATES
-                )
-            except RetryAfter as exc:
-                await asyncio.sleep(_retry_seconds(exc))
-                continue
-            except (NetworkError, TimedOut) as exc:
-                log.warning("getUpdates failed: %s", exc)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 30.0)
-                continue
-            backoff = 1.0
-            if not updates:
-                continue
-            if await self.handle_batch(updates):
-                # Only now does the next getUpdates confirm this batch to Telegram.
-                offset = updates[-1].update_id + 1
-            else:
-                await asyncio.sleep(backoff)
+        try:
+            while not self._stopping:
+                try:
+                    updates = await self.bot.get_updates(
+                        offset=intake.offset(),
+                        # While updates are in hand, only look for more instead of waiting.
+                        timeout=0 if intake.busy else self._poll_timeout,
+                        allowed_updates=ALLOWED_UPDATES,
+                    )
+                except RetryAfter as exc:
+                    await asyncio.sleep(_retry_seconds(exc))
+                    continue
+                except (NetworkError, TimedOut) as exc:
+                    log.warning("getUpdates failed: %s", exc)
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, 30.0)
+                    continue
+                backoff = 1.0
+                for update in updates:
+                    self._answer_soon(update)
+                new = intake.accept(updates)
+                if intake.failed and not new:
+                    await asyncio.sleep(1.0)  # the database may be back in a moment
+                elif intake.busy and not new:
+                    await intake.wait_progress(timeout=0.2)
+        finally:
+            await intake.stop()
 
     async def handle_batch(self, updates: list[Update]) -> bool:
         """Handle a batch: chats concurrently, each chat's updates in order; True if all held."""
+        for update in updates:
+            self._answer_soon(update)
         per_chat: dict[int | str, list[Update]] = {}
         for update in updates:
             chat = update.effective_chat
@@ -318,15 +328,26 @@ class TelegramAdapter:
 
     async def handle_update(self, update: Update) -> None:
         assert self._dispatch is not None
+        self._answer_soon(update)
         incoming = translate(update, self.bot.id)
-        if update.callback_query is not None:
-            # Answered at once and always, or the app shows a spinner; what the press
-            # changes arrives as a message. In the background, so nothing waits for it.
-            task = asyncio.create_task(self._answer(update.callback_query.id))
-            self._answering.add(task)
-            task.add_done_callback(self._answering.discard)
         if incoming is not None:
             await self._dispatch(incoming)
+
+    def _answer_soon(self, update: Update) -> None:
+        """Answer a button press at once and always, or the app shows a spinner.
+
+        What the press changes arrives as a message; the answer runs in the background, so
+        neither the dispatch nor the next getUpdates waits for it. Once per query.
+        """
+        query = update.callback_query
+        if query is None or query.id in self._answered:
+            return
+        self._answered[query.id] = None
+        while len(self._answered) > 10_000:
+            self._answered.pop(next(iter(self._answered)))
+        task = asyncio.create_task(self._answer(query.id))
+        self._answering.add(task)
+        task.add_done_callback(self._answering.discard)
 
     async def _answer(self, query_id: str) -> None:
         try:

@@ -1,0 +1,408 @@
+"""German date and time input ("jeden 2. Dienstag 15 Uhr", "9.12. 15:00–17:00") as UTC."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from dateutil.rrule import rrulestr
+
+MAX_LENGTH = 200
+# A typo like "9.12.2062" should be caught, not scheduled.
+MAX_YEARS_AHEAD = 10
+
+Reason = Literal[
+    "empty",
+    "no_date",
+    "no_time",
+    "past",
+    "impossible_date",
+    "impossible_time",
+    "too_long",
+    "unknown",
+]
+
+
+@dataclass(frozen=True)
+class When:
+    """A parsed date: the first start in UTC, an optional same-day end, an optional RRULE."""
+
+    start: datetime
+    end: datetime | None
+    rrule: str | None
+    has_time: bool
+
+
+class WhenError(ValueError):
+    """Input we cannot use as a date; `reason` says why, for choosing the reply."""
+
+    def __init__(self, reason: Reason) -> None:
+        super().__init__(reason)
+        self.reason: Reason = reason
+
+
+def _forms(stems: dict[str, int], endings: tuple[str, ...]) -> dict[str, int]:
+    return {stem + end: value for stem, value in stems.items() for end in endings}
+
+
+_WEEKDAYS = {
+    **{"mo": 0, "di": 1, "mi": 2, "do": 3, "fr": 4, "sa": 5, "so": 6},
+    **{"montag": 0, "dienstag": 1, "mittwoch": 2, "donnerstag": 3, "freitag": 4},
+    **{"samstag": 5, "sonnabend": 5, "sonntag": 6},
+}
+# "dienstags" means every Tuesday.
+_PLURAL_WEEKDAYS = {name + "s": wd for name, wd in _WEEKDAYS.items() if len(name) > 2}
+_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+_MONTHS = {
+    **dict.fromkeys(("januar", "jan", "jaenner"), 1),
+    **dict.fromkeys(("februar", "feb"), 2),
+    **dict.fromkeys(("maerz", "marz", "mrz", "maer", "mar"), 3),
+    **dict.fromkeys(("april", "apr"), 4),
+    "mai": 5,
+    **dict.fromkeys(("juni", "jun"), 6),
+    **dict.fromkeys(("juli", "jul"), 7),
+    **dict.fromkeys(("august", "aug"), 8),
+    **dict.fromkeys(("september", "sep", "sept"), 9),
+    **dict.fromkeys(("oktober", "okt"), 10),
+    **dict.fromkeys(("november", "nov"), 11),
+    **dict.fromkeys(("dezember", "dez"), 12),
+}
+_ENDINGS = ("", "n", "r", "s")
+_ORDINALS = _forms(
+    {"erste": 1, "zweite": 2, "dritte": 3, "vierte": 4, "fuenfte": 5, "funfte": 5}, _ENDINGS
+)
+_LAST = _forms({"letzte": -1, "vorletzte": -2}, _ENDINGS)
+# Phone keyboards often drop the umlaut, so "nachsten" and "ubermorgen" count too.
+_NEXT = set(_forms({"naechste": 0, "nachste": 0, "kommende": 0}, _ENDINGS))
+_RELATIVE = {"heute": 0, "morgen": 1, "uebermorgen": 2, "ubermorgen": 2}
+_SERIES = {"jeden", "jede", "jeder", "jedes", "immer"}
+_DAILY = {"taeglich", "taglich"}
+_WORKDAYS = {"werktags", "werktaeglich", "werktaglich"}
+_MONTHLY = {"monat", "monats", "monatlich"}
+_FILLER = {"um", "am", "ab", "von", "den", "der", "dem", "im", "in", "des", "und", "jeweils"}
+_FILLER |= set(_forms({"diese": 0}, _ENDINGS))
+
+_TRANSLIT = str.maketrans(
+    {"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"} | dict.fromkeys("–—‐‑‒−", "-")
+)
+_TOKEN = re.compile(
+    r"""
+    (?P<iso>(?P<iy>[0-9]{4})-(?P<im>[0-9]{1,2})-(?P<id>[0-9]{1,2}))(?![0-9])
+    |(?P<date>(?P<d>[0-9]{1,2})\.(?P<m>[0-9]{1,2})\.(?P<y>[0-9]{4}|[0-9]{2})?)(?![0-9])
+    |(?P<time>(?P<hh>[0-9]{1,2})[:.](?P<mm>[0-9]{2}))(?![0-9])
+    |(?P<ord>[0-9]{1,2})\.
+    |(?P<num>[0-9]+)
+    |(?P<word>[a-z]+)\.?
+    |(?P<dash>-)
+    |(?P<sep>[\s,;!?.]+)
+    |(?P<bad>.)
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+_UNTIL_UTC = re.compile(r"UNTIL=([0-9]{8}T[0-9]{6})Z")
+
+
+@dataclass(frozen=True)
+class _Tok:
+    kind: str
+    word: str = ""
+    # Numbers: (n,) for "num"/"ord", (hour, minute), (day, month) or (day, month, year).
+    n: tuple[int, ...] = ()
+
+
+@dataclass
+class _Parts:
+    series: bool = False
+    daily: bool = False
+    monthly: bool = False
+    next_week: bool = False
+    weekdays: list[tuple[int | None, int]] = field(default_factory=list)
+    day: tuple[int, int, int | None] | None = None
+    offset: int | None = None
+    times: list[time] = field(default_factory=list)
+
+
+def parse_when(
+    text: str, now: datetime, timezone: str = "Europe/Berlin", *, require_time: bool = False
+) -> When:
+    """Parse German date/time input relative to `now`; raise WhenError with a reason."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    if len(text) > MAX_LENGTH:
+        raise WhenError("too_long")
+    if not text.strip():
+        raise WhenError("empty")
+    tz = ZoneInfo(timezone)
+    parts = _scan(_tokenize(text))
+    start_t = parts.times[0] if parts.times else None
+    end_t = parts.times[1] if len(parts.times) > 1 else None
+    if start_t is not None and end_t is not None and end_t <= start_t:
+        raise WhenError("impossible_time")
+    today = now.astimezone(tz).date()
+    rule = _rrule(parts)
+    if rule is None:
+        day = _one_off_day(parts, today, start_t, now, tz)
+        start = _utc(day, start_t or time(0), tz)
+        past = (start_t is not None and start < now) or day < today
+    else:
+        # A series given "ab 1.12." starts there, but never before today.
+        lower = max(_base_day(parts, today) or today, today)
+        draft = When(_utc(lower, start_t or time(0), tz), None, rule, start_t is not None)
+        found = occurrences(draft, timezone, max(now, draft.start) if start_t else draft.start, 1)
+        if not found:
+            raise WhenError("unknown")
+        start, past = found[0], False
+        day = start.astimezone(tz).date()
+    if require_time and start_t is None:
+        raise WhenError("no_time")
+    if past:
+        raise WhenError("past")
+    end = _utc(day, end_t, tz) if end_t is not None else None
+    return When(start=start, end=end, rrule=rule, has_time=start_t is not None)
+
+
+def occurrences(
+    when: When, timezone: str, after: datetime, count: int, *, inclusive: bool = True
+) -> list[datetime]:
+    """The next `count` starts (UTC) at or after `after` (strictly after if not inclusive)."""
+    if count <= 0:
+        return []
+
+    def wanted(utc: datetime) -> bool:
+        return utc > after or (inclusive and utc == after)
+
+    if when.rrule is None:
+        return [when.start] if wanted(when.start) else []
+    tz = ZoneInfo(timezone)
+    # Step in naive local wall time so 15 Uhr stays 15 Uhr when the clocks change.
+    dtstart = when.start.astimezone(tz).replace(tzinfo=None)
+    rule = rrulestr(_local_until(when.rrule, tz), dtstart=dtstart)
+    # Probe a day early: wall time and UTC differ by the offset, the UTC filter decides.
+    probe = max(dtstart, after.astimezone(tz).replace(tzinfo=None) - timedelta(days=1))
+    found: list[datetime] = []
+    for local in rule.xafter(probe, inc=True):
+        # Nonexistent wall times (spring gap) resolve with fold=0, i.e. one hour later.
+        utc = local.replace(tzinfo=tz).astimezone(UTC)
+        if wanted(utc):
+            found.append(utc)
+            if len(found) == count:
+                break
+    return found
+
+
+def _local_until(rule: str, tz: ZoneInfo) -> str:
+    # dateutil refuses a UTC UNTIL next to a naive DTSTART, so move it into wall time.
+    def local(match: re.Match[str]) -> str:
+        utc = datetime.strptime(match.group(1), "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
+        return "UNTIL=" + utc.astimezone(tz).strftime("%Y%m%dT%H%M%S")
+
+    return _UNTIL_UTC.sub(local, rule)
+
+
+def _utc(day: date, wall: time, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, wall, tzinfo=tz).astimezone(UTC)
+
+
+def _tokenize(text: str) -> list[_Tok]:
+    norm = unicodedata.normalize("NFKC", text).casefold().translate(_TRANSLIT)
+    tokens: list[_Tok] = []
+    for match in _TOKEN.finditer(norm):
+        kind = match.lastgroup or "bad"
+        if kind == "bad":
+            raise WhenError("unknown")
+        if kind == "iso":
+            tokens.append(_Tok("date", n=(int(match["id"]), int(match["im"]), int(match["iy"]))))
+        elif kind == "date":
+            year = match["y"] or ""
+            day_month = (int(match["d"]), int(match["m"]))
+            # Two-digit years ("9.12.26") are this century's.
+            full = () if not year else (int(year) + (2000 if len(year) == 2 else 0),)
+            tokens.append(_Tok("date", n=day_month + full))
+        elif kind == "time":
+            tokens.append(_Tok("time", n=(int(match["hh"]), int(match["mm"]))))
+        elif kind in ("ord", "num"):
+            tokens.append(_Tok(kind, n=(int(match[kind]),)))
+        elif kind in ("word", "dash"):
+            tokens.append(_Tok(kind, word=match[kind]))
+    return tokens
+
+
+def _scan(tokens: list[_Tok]) -> _Parts:
+    """Collect what the tokens say, in any order; conflicting or unknown words fail."""
+    parts = _Parts()
+    pending: list[int] = []
+    end = _Tok("end")
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        nxt = tokens[i + 1] if i + 1 < len(tokens) else end
+        month = _MONTHS.get(nxt.word) if nxt.kind == "word" else None
+        if tok.kind in ("ord", "num") and month is not None:
+            year: int | None = None
+            # "9. Dezember 2026": only a four-digit number after the month is a year.
+            third = tokens[i + 2] if i + 2 < len(tokens) else end
+            if third.kind == "num" and third.n[0] >= 1000:
+                year = third.n[0]
+                i += 1
+            _set_day(parts, (tok.n[0], month, year))
+            i += 2
+        elif tok.kind == "ord":
+            pending.append(tok.n[0])
+            i += 1
+        elif tok.kind == "date":
+            _set_day(parts, (tok.n[0], tok.n[1], tok.n[2] if len(tok.n) > 2 else None))
+            i += 1
+        elif tok.kind in ("num", "time") and not parts.times:
+            i = _read_times(tokens, i, parts.times)
+        elif tok.kind == "word":
+            _word(parts, tok.word, pending)
+            i += 1
+        else:
+            raise WhenError("unknown")
+    if pending:
+        raise WhenError("unknown")
+    return parts
+
+
+def _word(parts: _Parts, word: str, pending: list[int]) -> None:
+    if word in _WEEKDAYS or word in _PLURAL_WEEKDAYS:
+        weekday = _WEEKDAYS.get(word, _PLURAL_WEEKDAYS.get(word, 0))
+        parts.series |= word in _PLURAL_WEEKDAYS
+        for ordinal in pending or [None]:
+            if ordinal not in (None, -2, -1, 1, 2, 3, 4, 5):
+                raise WhenError("impossible_date")
+            parts.weekdays.append((ordinal, weekday))
+        pending.clear()
+    elif word in _ORDINALS or word in _LAST:
+        pending.append(_ORDINALS.get(word) or _LAST[word])
+    elif word in _RELATIVE:
+        if parts.offset is not None or parts.day is not None:
+            raise WhenError("unknown")
+        parts.offset = _RELATIVE[word]
+    elif word in _NEXT:
+        parts.next_week = True
+    elif word in _SERIES:
+        parts.series = True
+    elif word in _DAILY or (word in ("tag", "tage") and parts.series):
+        parts.daily = True
+    elif word in _WORKDAYS:
+        parts.series = True
+        parts.weekdays.extend((None, wd) for wd in range(5))
+    elif word in _MONTHLY:
+        parts.monthly = True
+    elif word not in _FILLER:
+        raise WhenError("unknown")
+
+
+def _set_day(parts: _Parts, day: tuple[int, int, int | None]) -> None:
+    if parts.day is not None or parts.offset is not None:
+        raise WhenError("unknown")
+    parts.day = day
+
+
+def _read_times(tokens: list[_Tok], i: int, times: list[time]) -> int:
+    """Read "15", "15:30", "15 Uhr 30", optionally "– 17 Uhr"; return the next index."""
+    while True:
+        tok = tokens[i]
+        if tok.kind not in ("num", "time") or tok.n[0] > 99:
+            raise WhenError("unknown")
+        hour, minute = tok.n if tok.kind == "time" else (tok.n[0], 0)
+        i += 1
+        if _is(tokens, i, "uhr"):
+            i += 1
+            # "15 Uhr 30" puts the minutes after the word.
+            minutes = tokens[i] if i < len(tokens) else _Tok("end")
+            if tok.kind == "num" and minutes.kind == "num" and not _is(tokens, i + 1, *_MONTHS):
+                minute = tokens[i].n[0]
+                i += 1
+        if not (0 <= hour <= 23 and 0 <= minute <= 59):
+            raise WhenError("impossible_time")
+        times.append(time(hour, minute))
+        ranged = i < len(tokens) and (tokens[i].kind == "dash" or _is(tokens, i, "bis"))
+        if len(times) == 2 or not ranged:
+            return i
+        i += 1
+        if i >= len(tokens):
+            raise WhenError("unknown")
+
+
+def _is(tokens: list[_Tok], i: int, *words: str) -> bool:
+    return i < len(tokens) and tokens[i].kind == "word" and tokens[i].word in words
+
+
+def _rrule(parts: _Parts) -> str | None:
+    ordinals = [o for o, _ in parts.weekdays if o is not None]
+    if ordinals and not (parts.series or parts.monthly):
+        # "letzten Freitag" alone means the one just gone; other ordinals need "jeden".
+        raise WhenError("past" if min(ordinals) < 0 else "unknown")
+    if not (parts.series or parts.daily or ordinals):
+        return None
+    if parts.next_week:
+        raise WhenError("unknown")
+    if parts.daily:
+        if parts.weekdays:
+            raise WhenError("unknown")
+        return "FREQ=DAILY"
+    if not parts.weekdays or 0 < len(ordinals) < len(parts.weekdays):
+        raise WhenError("unknown")
+    if ordinals:
+        byday = dict.fromkeys(f"{o:+d}{_CODES[wd]}" for o, wd in parts.weekdays)
+        return "FREQ=MONTHLY;BYDAY=" + ",".join(byday)
+    weekdays = sorted({wd for _, wd in parts.weekdays})
+    return "FREQ=WEEKLY;BYDAY=" + ",".join(_CODES[wd] for wd in weekdays)
+
+
+def _base_day(parts: _Parts, today: date) -> date | None:
+    """The day given by a date or "heute/morgen/übermorgen", if any."""
+    if parts.offset is not None:
+        return today + timedelta(days=parts.offset)
+    if parts.day is None:
+        return None
+    day, month, year = parts.day
+    if year is not None:
+        if year < today.year:
+            raise WhenError("past")
+        if year > today.year + MAX_YEARS_AHEAD:
+            raise WhenError("impossible_date")
+        try:
+            return date(year, month, day)
+        except ValueError:
+            raise WhenError("impossible_date") from None
+    # Without a year: the next such date at or after today ("29.2." may be years away).
+    for candidate in range(today.year, today.year + 9):
+        try:
+            found = date(candidate, month, day)
+        except ValueError:
+            continue
+        if found >= today:
+            return found
+    raise WhenError("impossible_date")
+
+
+def _one_off_day(
+    parts: _Parts, today: date, start_t: time | None, now: datetime, tz: ZoneInfo
+) -> date:
+    """Resolve a single date; a bare weekday is the next one whose start is still ahead."""
+    day = _base_day(parts, today)
+    if len(parts.weekdays) > 1 or (parts.next_week and (day is not None or not parts.weekdays)):
+        raise WhenError("unknown")
+    if parts.weekdays:
+        weekday = parts.weekdays[0][1]
+        if day is not None:
+            if day.weekday() != weekday:
+                raise WhenError("impossible_date")
+            return day
+        ahead = (weekday - today.weekday()) % 7
+        # "nächsten Montag" is never today: on a Sunday it is tomorrow, on a Monday in 7 days.
+        if ahead == 0 and (
+            parts.next_week or (start_t is not None and _utc(today, start_t, tz) < now)
+        ):
+            ahead = 7
+        return today + timedelta(days=ahead)
+    if day is None:
+        raise WhenError("no_date" if parts.times else "unknown")
+    return day
