@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.types import Delivery, Incoming
 
@@ -38,3 +40,12 @@ def numbered_choices(delivery: Delivery) -> str:
     if delivery.choice_hint:
         lines.append(delivery.choice_hint)
     return "\n".join(lines)
+
+
+async def cancel_and_wait(task: asyncio.Task[Any] | None) -> None:
+    """Stop a background task (a polling or sync loop) and wait until it has."""
+    if task is None:
+        return
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await task

@@ -36,7 +36,7 @@ from nio import (
     UploadResponse,
 )
 
-from bot.adapters.base import Dispatch, numbered_choices
+from bot.adapters.base import Dispatch, cancel_and_wait, numbered_choices
 from bot.config import MatrixSection
 from bot.domain.keyvalue import StateStore
 from bot.errors import ChatMoved, RetryLater, TransientError, Unreachable
@@ -206,12 +206,7 @@ class MatrixAdapter:
 
     async def stop(self) -> None:
         self._stopping = True
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except (asyncio.CancelledError, Exception):
-                pass
+        await cancel_and_wait(self._task)
         if self.client is not None:
             await self.client.close()
 

@@ -39,7 +39,7 @@ from telegram.error import (
 )
 from telegram.request import HTTPXRequest
 
-from bot.adapters.base import Dispatch
+from bot.adapters.base import Dispatch, cancel_and_wait
 from bot.adapters.telegram_intake import Intake
 from bot.config import TelegramSection
 from bot.delivery.limits import ChatRateLimiter
@@ -246,12 +246,7 @@ class TelegramAdapter:
 
     async def stop(self) -> None:
         self._stopping = True
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except (asyncio.CancelledError, Exception):
-                pass
+        await cancel_and_wait(self._task)
         if self._runner is not None:
             await self._runner.cleanup()
         if self._answering:
