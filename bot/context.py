@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -25,7 +26,7 @@ class Services:
 
     settings: Settings
     router: Router
-    now: Any  # Callable[[], datetime]
+    now: Callable[[], datetime]
 
 
 @dataclass(slots=True)
