@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from bot.router import Router
-from handlers import accounts, admin, community, start
+from handlers import accounts, admin, community, events, start
 
 
 def register_all(router: Router) -> Router:
     """Register every feature's handlers; the order is the order of /hilfe."""
     start.register(router)
     accounts.register(router)
+    events.register(router)
     community.register(router)
     admin.register(router)
     return router

@@ -99,3 +99,47 @@ async def test_notice_and_relay_reach_both_platforms(both) -> None:  # type: ign
     assert relayed == ["Mia (Telegram): Hallo zusammen"]  # the command was not relayed
     await mx.say(Someone("@otto:stadt.example", "Otto"), "Guten Tag", chat=mx_room)
     assert tg.adapter.to("-10")[-1].text == "Otto (Matrix): Guten Tag"
+
+
+async def test_one_sign_up_count_across_both_platforms(both) -> None:  # type: ignore[no-untyped-def]
+    app, tg, mx = both
+    tg_group, mx_room = tg.group("-10", "Café"), mx.group("!room:stadt.example", "Café")
+    ada_mx = Someone("@ada:stadt.example", "Ada")
+    await tg.say(ADA_TG, "/verbinden 1", chat=tg_group)
+    [code_message] = await tg.say(ADA_TG, "/verknuepfen")
+    code = re.search(r"Ihr Code ist: (\w+)", code_message.text).group(1)  # type: ignore[union-attr]
+    await mx.say(ada_mx, f"!verknuepfen {code}")
+    await mx.say(ada_mx, "!verbinden 1", chat=mx_room)
+    # Anna uses both apps and links them.
+    [code_message] = await tg.say(ANNA_TG, "/verknuepfen")
+    code = re.search(r"Ihr Code ist: (\w+)", code_message.text).group(1)  # type: ignore[union-attr]
+    await mx.say(ANNA_MX, f"!verknuepfen {code}")
+
+    shown = await tg.say(ADA_TG, "/ankuendigen", chat=tg_group)
+    assert [s.text for s in shown][-1] == "An 2 Chats geschickt."
+    [tg_post] = [s for s in shown if s.buttons]
+    [mx_post] = await mx.flush()
+    for post in (tg_post, mx_post):
+        assert post.text.splitlines() == [
+            "Digitalcafé",
+            "Mittwoch, 25. November 2026, 15:00 Uhr",
+            "Stadtbibliothek, Raum 2",
+            "Thema: Fotos vom Handy an die Familie schicken",
+            "Noch 15 Plätze frei.",
+        ]
+        assert [label for label, _ in post.buttons] == ["Ich komme", "Ich kann nicht"]
+
+    [yes_tg] = await tg.press(ANNA_TG, tg_post, "Ich komme", chat=tg_group)
+    assert yes_tg.text == "Danke! Sie sind angemeldet.\nNoch 14 Plätze frei."
+    # The same person answers again in the Matrix room, typing the number of the choice.
+    [yes_mx] = await mx.say(ANNA_MX, "1", chat=mx_room)
+    assert yes_mx.text == "Danke! Sie sind angemeldet.\nNoch 14 Plätze frei."
+    [mia] = await tg.press(MIA_TG, tg_post, "Ich komme", chat=tg_group)
+    assert mia.text.endswith("Noch 13 Plätze frei.")
+    [no] = await mx.say(ANNA_MX, "nein", chat=mx_room)
+    assert no.text == "Danke für Ihre Antwort."
+    async with app.sessions() as session:
+        from bot.domain.models import Rsvp
+
+        answers = (await session.execute(select(Rsvp.person_id, Rsvp.status))).all()
+    assert sorted(status for _, status in answers) == ["no", "yes"]  # Anna once, Mia once
