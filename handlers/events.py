@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from bot.context import Context
-from bot.domain import rsvps
-from bot.domain.models import Community, Event, Rsvp
+from bot.domain import events, rsvps
+from bot.domain.models import Community, Event
 from bot.i18n import N_, _, format_when, ngettext, use_locale
 from bot.roles import STAFF
 from bot.router import Router
@@ -52,16 +50,7 @@ def register(router: Router) -> None:
     async def announce(ctx: Context) -> None:
         """Post the community's next date, with sign-up buttons, to each linked group chat."""
         assert ctx.community is not None
-        event = await ctx.session.scalar(
-            select(Event)
-            .where(
-                Event.community_id == ctx.community.id,
-                Event.starts_at > ctx.now,
-                Event.status != "cancelled",
-            )
-            .order_by(Event.starts_at)
-            .limit(1)
-        )
+        event = await events.next_event(ctx.session, ctx.community.id, ctx.now)
         if event is None:
             await ctx.reply(_("There is no next date yet."))
             return
@@ -78,7 +67,7 @@ def register(router: Router) -> None:
         if event is None:
             return
         taken = await rsvps.seats_taken(ctx.session, event.id)
-        current = await _current(ctx, event)
+        current = await rsvps.status_of(ctx.session, event.id, ctx.person.id)
         if event.capacity is not None and current != rsvps.YES and taken >= event.capacity:
             await ctx.reply(_("Sorry, this date is full."))
             return
@@ -112,9 +101,3 @@ async def _event(ctx: Context) -> Event | None:
         )
         return None
     return event
-
-
-async def _current(ctx: Context, event: Event) -> str | None:
-    return await ctx.session.scalar(
-        select(Rsvp.status).where(Rsvp.event_id == event.id, Rsvp.person_id == ctx.person.id)
-    )

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from bot.context import Context
-from bot.domain.models import Event
+from bot.domain import events
 from bot.i18n import N_, _, format_when, use_locale
 from bot.router import Router
 from bot.types import Button
@@ -29,7 +27,11 @@ def register(router: Router) -> None:
         else:
             lines.append(_("I am Lotsenbot."))
         lines.append(_("I tell you about dates and help you sign up."))
-        next_date = await _next_event(ctx)
+        next_date = (
+            await events.next_event(ctx.session, ctx.community.id, ctx.now)
+            if ctx.community is not None
+            else None
+        )
         if next_date is not None and ctx.community is not None:
             lines.append("")
             lines.append(_("The next date:"))
@@ -89,18 +91,3 @@ def register(router: Router) -> None:
         ctx.person.locale = code
         with use_locale(code):
             await ctx.reply(_("Thank you. I will write to you in English from now on."))
-
-
-async def _next_event(ctx: Context) -> Event | None:
-    if ctx.community is None:
-        return None
-    return await ctx.session.scalar(
-        select(Event)
-        .where(
-            Event.community_id == ctx.community.id,
-            Event.starts_at > ctx.now,
-            Event.status != "cancelled",
-        )
-        .order_by(Event.starts_at)
-        .limit(1)
-    )

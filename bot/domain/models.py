@@ -186,6 +186,8 @@ class OutboxMessage(Base):
         Index("ix_outbox_due", "status", "due_at"),
         # For "is an older row of this chat still waiting?" when claiming.
         Index("ix_outbox_chat_status", "chat_id", "status", "id"),
+        # For finding the message a reaction refers to.
+        Index("ix_outbox_chat_message", "chat_id", "platform_message_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

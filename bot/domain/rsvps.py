@@ -23,6 +23,12 @@ async def seats_taken(session: AsyncSession, event_id: int) -> int:
     )
 
 
+async def status_of(session: AsyncSession, event_id: int, person_id: int) -> str | None:
+    return await session.scalar(
+        select(Rsvp.status).where(Rsvp.event_id == event_id, Rsvp.person_id == person_id)
+    )
+
+
 async def answer(
     session: AsyncSession, event: Event, person_id: int, status: str, now: datetime
 ) -> Rsvp:
