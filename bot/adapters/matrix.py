@@ -122,6 +122,7 @@ class MatrixAdapter:
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._seen_rooms: set[str] = set()
+        self._key_lock = asyncio.Lock()
         # Synapse limits the whole account: after a 429 every room waits, not just one, and
         # until a send gets through again they go one at a time, so they do not all hit the
         # limit at once when the wait is over.
@@ -244,15 +245,19 @@ class MatrixAdapter:
         client = self.client
         assert client is not None
         try:
-            await client.send_to_device_messages()
-            if client.should_upload_keys:
-                await client.keys_upload()
-            if client.should_query_keys:
-                await client.keys_query()
-            if client.should_claim_keys:
-                await client.keys_claim(client.get_users_for_key_claiming())
+            async with self._key_lock:
+                await self._keys_locked(client)
         except Exception as exc:
             log.warning("Matrix key maintenance failed: %r", exc)
+
+    async def _keys_locked(self, client: AsyncClient) -> None:
+        await client.send_to_device_messages()
+        if client.should_upload_keys:
+            await client.keys_upload()
+        if client.should_query_keys:
+            await client.keys_query()
+        if client.should_claim_keys:
+            await client.keys_claim(client.get_users_for_key_claiming())
 
     async def _handle_invites(self, response: Any) -> None:
         client = self.client
@@ -376,6 +381,16 @@ class MatrixAdapter:
     async def _room_send(self, room_id: str, content: dict[str, Any], tx_id: str) -> str:
         client = self.client
         assert client is not None
+        room = client.rooms.get(room_id)
+        if room is not None and room.encrypted:
+            # The room key goes only to devices we know: finish any pending device query
+            # first, or a new member could not read this message (or the next ones).
+            async with self._key_lock:
+                if client.should_query_keys:
+                    try:
+                        await client.keys_query()
+                    except Exception as exc:
+                        raise TransientError(repr(exc)) from exc
         try:
             response = await client.room_send(
                 room_id, "m.room.message", content, tx_id=tx_id, ignore_unverified_devices=True

@@ -106,7 +106,7 @@ async def test_members_and_platform_group_admins_get_nothing(app, conversation, 
     # Being an admin of the chat on Telegram or Matrix is not a role in our database.
     await conversation.say(MIA, "/start", chat=demo_group)
     [refused] = await conversation.say(GROUP_ADMIN, "/rolle_geben 2 admin", chat=demo_group)
-    assert refused.text == "Das darf leider nur das Team dieser Gruppe."
+    assert refused.text == "Das dürfen hier leider nur die Verantwortlichen."
     [refused_link] = await conversation.say(GROUP_ADMIN, "/verbinden 1", chat=demo_group)
     assert refused_link.text == "Das darf leider nur ein Admin dieser Gruppe."
     async with app.sessions() as session:

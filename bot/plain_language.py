@@ -1,0 +1,435 @@
+"""Checks member-facing German against the house rules in PLAIN-LANGUAGE.md.
+
+The checker is a heuristic helper for authors and tests, not a grammar engine: it finds
+long sentences, English or technical words that have a plain German alternative,
+abbreviations, the impersonal "man" and, for announcements, missing date, time or place
+and too many lines. It never raises, whatever text it is given.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+__all__ = ["RULES", "Finding", "check"]
+
+RULES = (
+    "long_sentence",
+    "jargon",
+    "abbreviation",
+    "impersonal_man",
+    "missing_date",
+    "missing_time",
+    "missing_place",
+    "too_many_lines",
+)
+
+MAX_EXCERPT = 60
+MAX_ANNOUNCEMENT_LINES = 8
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    excerpt: str
+    suggestion: str
+
+
+# Jargon word (lower case, singular) -> plain German replacement as it goes into
+# 'Schreiben Sie <replacement> statt "<word>".' The table follows PLAIN-LANGUAGE.md.
+_JARGON: dict[str, str] = {
+    "event": '"Termin"',
+    "meeting": '"Treffen"',
+    "workshop": '"Kurs"',
+    "rsvp": '"anmelden" oder "Anmeldung"',
+    "registrieren": '"anmelden"',
+    "registrierung": '"Anmeldung"',
+    "link": '"Tippen Sie hier"',
+    "url": '"Tippen Sie hier"',
+    "klicken": '"tippen"',
+    "button": '"Knopf"',
+    "feedback": '"Rückmeldung"',
+    "reminder": '"Erinnerung"',
+    "deadline": '"Anmelden bis Dienstag, 2. Dezember"',
+    "location": '"Ort"',
+    "check-in": '"Sie sind da" oder "Anwesenheit"',
+    "checkin": '"Sie sind da" oder "Anwesenheit"',
+    "update": '"Neuigkeit" oder "Änderung"',
+    "updaten": '"ändern"',
+    "account": '"Konto"',
+    "login": '"anmelden"',
+    "log-in": '"anmelden"',
+    "einloggen": '"anmelden"',
+    "eingeloggt": '"angemeldet"',
+    "user": '"Person"',
+    "slot": '"Platz"',
+    "ticket": '"Platz"',
+    "team": '"wir" oder "die Gruppe"',
+    "community": '"wir" oder "die Gruppe"',
+    "status": '"Sie sind angemeldet" oder "Sie stehen auf der Warteliste"',
+    "download": '"herunterladen"',
+    "downloaden": '"herunterladen"',
+    "upload": '"schicken"',
+    "uploaden": '"schicken"',
+    "skill": '"Thema"',
+    "matching": '"passende Hilfe finden"',
+    "volunteer": '"Digitallotse" oder "Digitallotsin"',
+    "request": '"Anfrage"',
+}
+
+# Extra advice after the replacement sentence.
+_JARGON_EXTRA: dict[str, str] = {
+    "link": " Oder sagen Sie, was dann passiert.",
+    "url": " Oder sagen Sie, was dann passiert.",
+    "feedback": ' Oder fragen Sie: "Wie war es?"',
+}
+
+# Words whose plural "-s" form is a different, harmless German word ("links" = left).
+_NO_PLURAL_S = frozenset({"link"})
+
+# Verb stems: any word starting with one of these maps to the given table entry.
+_JARGON_STEMS: tuple[tuple[str, str], ...] = (
+    ("registrier", "registrieren"),
+    ("klick", "klicken"),
+    ("geklickt", "klicken"),
+    ("angeklickt", "klicken"),
+    ("anklicken", "klicken"),
+    ("geupdatet", "updaten"),
+)
+
+# Names of apps and of our own offers are fine (PLAIN-LANGUAGE.md rule 7). They are
+# blanked out before the jargon scan so that e.g. "Microsoft Teams" is not read as "Team".
+_ALLOWED_PHRASES = (
+    "Microsoft Teams",
+    "Online-Banking",
+    "E-Mail",
+    "WhatsApp",
+    "Telegram",
+    "Matrix",
+    "Element",
+    "Signal",
+    "Zoom",
+    "Smartphone",
+    "Tablet",
+    "Digitalcafé",
+    "Digitallotse",
+    "Digitallotsin",
+    "Admin",
+)
+_ALLOWED_RE = re.compile(
+    r"(?<!\w)(?:" + "|".join(re.escape(p) for p in _ALLOWED_PHRASES) + r")(?!\w)",
+    re.IGNORECASE,
+)
+
+# Abbreviations to write out. Each pattern allows the spaced and unspaced spelling.
+_ABBREVIATIONS: tuple[tuple[re.Pattern[str], str, str], ...] = tuple(
+    (re.compile(pattern, re.IGNORECASE), shown, advice)
+    for pattern, shown, advice in (
+        (r"(?<!\w)bzw\.", "bzw.", '"oder"'),
+        (r"(?<!\w)z\.\s?b\.", "z. B.", '"zum Beispiel"'),
+        (r"(?<!\w)ggf\.", "ggf.", '"wenn nötig" oder "falls"'),
+        (r"(?<!\w)u\.\s?a\.", "u. a.", '"unter anderem" oder "und andere"'),
+        (r"(?<!\w)d\.\s?h\.", "d. h.", '"das heißt"'),
+        (r"(?<!\w)usw\.", "usw.", '"und so weiter"'),
+        (r"(?<!\w)evtl\.", "evtl.", '"vielleicht"'),
+        (r"(?<!\w)inkl\.", "inkl.", '"mit"'),
+        (r"(?<!\w)bzgl\.", "bzgl.", '"zu" oder "über"'),
+        (r"(?<!\w)vgl\.", "vgl.", '"siehe"'),
+    )
+)
+
+# Tokens before a period that do not end a sentence ("Nr. 2", "ca. 10", "Str. 5").
+_NO_SPLIT_ABBREVIATIONS = frozenset(
+    {
+        "bzw",
+        "ggf",
+        "usw",
+        "evtl",
+        "inkl",
+        "bzgl",
+        "vgl",
+        "ca",
+        "nr",
+        "str",
+        "dr",
+        "fr",
+        "hr",
+        "prof",
+        "tel",
+        "zzgl",
+        "bspw",
+        "etc",
+    }
+)
+
+_MONTHS = (
+    "januar",
+    "jänner",
+    "februar",
+    "märz",
+    "april",
+    "mai",
+    "juni",
+    "juli",
+    "august",
+    "september",
+    "oktober",
+    "november",
+    "dezember",
+)
+_WEEKDAYS = (
+    "montag",
+    "dienstag",
+    "mittwoch",
+    "donnerstag",
+    "freitag",
+    "samstag",
+    "sonnabend",
+    "sonntag",
+)
+
+_PLACEHOLDER_RE = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}")
+_WORD_RE = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
+_COUNTED_WORD_RE = re.compile(r"\w")
+# A sentence may end at ., ! or ? (possibly repeated, possibly followed by a closing
+# quote or bracket) when whitespace follows.
+_END_RE = re.compile(r"[.!?…]+[\"'»«“”)\]]*(?=\s)")
+_MAN_RE = re.compile(r"(?<!\w)man(?!\w)", re.IGNORECASE)
+
+_MONTH_ALT = "|".join(_MONTHS)
+_WEEKDAY_ALT = "|".join(_WEEKDAYS)
+_DATE_RE = re.compile(
+    r"(?<!\w)(?:"
+    rf"(?:{_WEEKDAY_ALT})s?"  # weekday, also "montags"
+    rf"|(?:[1-9]|[12]\d|3[01])\.\s*(?:{_MONTH_ALT})"  # 9. Dezember
+    r"|(?:0?[1-9]|[12]\d|3[01])\.(?:0?[1-9]|1[0-2])\.(?:\d{2,4})?"  # 9.12. / 09.12.2025
+    r"|\d{4}-\d{2}-\d{2}"  # ISO date
+    r")(?!\w)",
+    re.IGNORECASE,
+)
+_TIME_RE = re.compile(r"(?<![\w.:])(?:[01]?\d|2[0-3])(?:[:.][0-5]\d)?\s*Uhr(?!\w)", re.IGNORECASE)
+# Place words may be part of a compound ("Stadtbibliothek", "Gemeindesaal").
+_PLACE_WORD_RE = re.compile(
+    r"raum|saal|bibliothek|bücherei|straße|strasse|str\.|allee|gasse|erdgeschoss|etage"
+    r"|stockwerk|gemeindehaus|rathaus|haus der|zentrum|schule|kirche|foyer|halle|büro"
+    r"|treffpunkt|adresse|(?<!\w)ort:|(?<!\w)online(?!\w)|videoanruf|videokonferenz",
+    re.IGNORECASE,
+)
+# Street address like "Lindenweg 3" or "Am Markt 5", or a postcode before a town name.
+_ADDRESS_RE = re.compile(
+    r"[A-ZÄÖÜ][\w-]*(?:weg|platz|ring|damm|ufer|markt|chaussee)\s+\d+[a-z]?(?!\w)"
+    r"|(?<!\d)\d{5}\s+[A-ZÄÖÜ]"
+)
+
+
+def _excerpt(text: str) -> str:
+    """Shorten text to at most MAX_EXCERPT characters on one line."""
+    flat = " ".join(text.split())
+    if len(flat) <= MAX_EXCERPT:
+        return flat
+    return flat[: MAX_EXCERPT - 1].rstrip() + "…"
+
+
+def _ends_sentence(line: str, start: int, end: int) -> bool:
+    """Whether the punctuation at line[start:end] ends a sentence."""
+    punct = line[start:end]
+    if "!" in punct or "?" in punct or "…" in punct:
+        return True
+    rest = line[end:].lstrip()
+    if not rest:
+        return True
+    following = rest[0]
+    # A lower-case word after a period continues the sentence ("z. B. bei", "9.12. bitte").
+    if following.islower() or following in "-–—,;:":
+        return False
+    # The token right before the period, scanned backwards (bounded, no regex backtracking).
+    i = start
+    while i > 0 and start - i < 40 and (line[i - 1].isalnum() or line[i - 1] in "._"):
+        i -= 1
+    token = line[i:start]
+    last = token.rsplit(".", 1)[-1]
+    if not last:
+        return True
+    if last.lower() in _NO_SPLIT_ABBREVIATIONS:
+        return False
+    if len(last) == 1 and last.isalpha():
+        return False  # "z. B.", initials such as "A. Müller"
+    if last.isdigit() or re.fullmatch(r"\d+\.\d+", token):
+        # "9. Dezember", "9.12. 2025": a number with a period before a month or a year.
+        next_word = re.match(r"\w+", rest)
+        nxt = next_word.group(0).lower() if next_word else ""
+        if nxt in _MONTHS or nxt.isdigit():
+            return False
+    return True
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split text into sentences; every line is at least its own sentence."""
+    sentences: list[str] = []
+    for raw_line in text.splitlines():
+        line = raw_line.strip()
+        if not line:
+            continue
+        begin = 0
+        for match in _END_RE.finditer(line):
+            if _ends_sentence(line, match.start(), match.end()):
+                piece = line[begin : match.end()].strip()
+                if piece:
+                    sentences.append(piece)
+                begin = match.end()
+        piece = line[begin:].strip()
+        if piece:
+            sentences.append(piece)
+    return sentences
+
+
+def _count_words(sentence: str) -> int:
+    return sum(1 for token in sentence.split() if _COUNTED_WORD_RE.search(token))
+
+
+def _jargon_key(word: str) -> str | None:
+    """Return the jargon table key for one word or hyphen part, if any."""
+    lower = word.lower()
+    if lower in _JARGON:
+        return lower
+    if lower.endswith("s") and lower[:-1] in _JARGON and lower[:-1] not in _NO_PLURAL_S:
+        return lower[:-1]
+    for stem, key in _JARGON_STEMS:
+        if lower.startswith(stem):
+            return key
+    return None
+
+
+def _jargon_findings(text: str) -> list[Finding]:
+    findings: list[Finding] = []
+    seen: set[str] = set()
+    masked = _ALLOWED_RE.sub(lambda m: " " * len(m.group(0)), text)
+    for match in _WORD_RE.finditer(masked):
+        token = match.group(0)
+        # Whole hyphenated token first ("Check-in"), then each hyphen part ("Event-Raum").
+        hits: list[str] = []
+        if "-" in token and token.lower() in _JARGON:
+            hits.append(token)
+        else:
+            hits.extend(part for part in token.split("-") if _jargon_key(part))
+        for hit in hits:
+            key = _jargon_key(hit)
+            if key is None or hit.lower() in seen:
+                continue
+            seen.add(hit.lower())
+            findings.append(
+                Finding(
+                    rule="jargon",
+                    excerpt=_excerpt(hit),
+                    suggestion=(
+                        f'Schreiben Sie {_JARGON[key]} statt "{hit}".{_JARGON_EXTRA.get(key, "")}'
+                    ),
+                )
+            )
+    return findings
+
+
+def _abbreviation_findings(text: str) -> list[Finding]:
+    findings: list[Finding] = []
+    for pattern, shown, advice in _ABBREVIATIONS:
+        match = pattern.search(text)
+        if match:
+            findings.append(
+                Finding(
+                    rule="abbreviation",
+                    excerpt=_excerpt(match.group(0)),
+                    suggestion=f'Schreiben Sie {advice} statt "{shown}".',
+                )
+            )
+    return findings
+
+
+def _sentence_findings(sentences: list[str], max_words: int) -> list[Finding]:
+    findings: list[Finding] = []
+    for sentence in sentences:
+        words = _count_words(sentence)
+        if words > max_words:
+            findings.append(
+                Finding(
+                    rule="long_sentence",
+                    excerpt=_excerpt(sentence),
+                    suggestion=(
+                        f"Dieser Satz hat {words} Wörter. Teilen Sie ihn in kürzere Sätze. "
+                        f"Höchstens {max_words} Wörter, besser 8 bis 12."
+                    ),
+                )
+            )
+        if _MAN_RE.search(sentence):
+            findings.append(
+                Finding(
+                    rule="impersonal_man",
+                    excerpt=_excerpt(sentence),
+                    suggestion=(
+                        'Sprechen Sie die Person mit "Sie" an. Zum Beispiel: '
+                        '"Sie können sich anmelden." statt "Man kann sich anmelden."'
+                    ),
+                )
+            )
+    return findings
+
+
+def _announcement_findings(text: str) -> list[Finding]:
+    findings: list[Finding] = []
+    lines = [line for line in text.splitlines() if line.strip()]
+    if not _DATE_RE.search(text):
+        findings.append(
+            Finding(
+                rule="missing_date",
+                excerpt=_excerpt(lines[0]) if lines else "",
+                suggestion=(
+                    'Schreiben Sie Wochentag und Datum, zum Beispiel "Dienstag, 9. Dezember".'
+                ),
+            )
+        )
+    if not _TIME_RE.search(text):
+        findings.append(
+            Finding(
+                rule="missing_time",
+                excerpt=_excerpt(lines[0]) if lines else "",
+                suggestion='Schreiben Sie die Uhrzeit, zum Beispiel "15 Uhr" oder "15:30 Uhr".',
+            )
+        )
+    if not (_PLACE_WORD_RE.search(text) or _ADDRESS_RE.search(text)):
+        findings.append(
+            Finding(
+                rule="missing_place",
+                excerpt=_excerpt(lines[0]) if lines else "",
+                suggestion='Schreiben Sie den Ort, zum Beispiel "Stadtbibliothek, Raum 2".',
+            )
+        )
+    if len(lines) > MAX_ANNOUNCEMENT_LINES:
+        findings.append(
+            Finding(
+                rule="too_many_lines",
+                excerpt=f"{len(lines)} Zeilen",
+                suggestion=(
+                    f"Die Ankündigung hat {len(lines)} Zeilen. Kürzen Sie sie auf "
+                    f"höchstens {MAX_ANNOUNCEMENT_LINES} Zeilen. "
+                    "Sie soll auf einen Bildschirm passen."
+                ),
+            )
+        )
+    return findings
+
+
+def check(text: str, *, announcement: bool = False, max_words: int = 20) -> list[Finding]:
+    """Check German text against the plain-language rules; returns findings in text order
+    per rule group (sentences, jargon, abbreviations, then announcement checks).
+
+    Format placeholders such as "{link}" count as one word and are never read as jargon,
+    so catalog templates can be checked as they are.
+    """
+    if not isinstance(text, str) or not text.strip():
+        return []
+    plain = _PLACEHOLDER_RE.sub("X", text)
+    findings = _sentence_findings(split_sentences(plain), max_words)
+    findings.extend(_jargon_findings(plain))
+    findings.extend(_abbreviation_findings(plain))
+    if announcement:
+        findings.extend(_announcement_findings(plain))
+    return findings

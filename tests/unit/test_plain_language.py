@@ -1,0 +1,346 @@
+"""The plain-language checker and the German catalog against PLAIN-LANGUAGE.md."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.plain_language import Finding, check, split_sentences
+
+ROOT = Path(__file__).resolve().parents[2]
+CATALOG = ROOT / "locales" / "de" / "LC_MESSAGES" / "messages.po"
+
+# The example announcement from PLAIN-LANGUAGE.md.
+ANNOUNCEMENT = """\
+Digitalcafé in der Stadtbibliothek
+Mittwoch, 3. Dezember, 15 Uhr bis 17 Uhr
+Raum 2, Erdgeschoss
+Thema: Fotos vom Handy an die Familie schicken
+Bringen Sie Ihr Handy mit.
+Noch 6 Plätze frei.
+[Ich komme]  [Ich komme mit Begleitung]  [Ich kann nicht]"""
+
+WAITING_LIST = """\
+Das Digitalcafé am Mittwoch ist leider voll.
+Sie stehen auf der Warteliste. Sie sind Nummer 2.
+Wird ein Platz frei, schreibe ich Ihnen sofort."""
+
+REMINDER = """\
+Erinnerung: Morgen ist Digitalcafé.
+Mittwoch, 3. Dezember, 15 Uhr. Stadtbibliothek, Raum 2.
+Sie können nicht? Tippen Sie auf "Ich kann nicht".
+Dann bekommt jemand anderes Ihren Platz."""
+
+NOT_UNDERSTOOD = """\
+Das habe ich leider nicht verstanden.
+Bitte schreiben Sie 1, 2 oder 3.
+Oder schreiben Sie "Hilfe"."""
+
+BAD_ANNOUNCEMENT = "Unser Event am 9.12. — bitte RSVP bis Freitag via Link"
+
+# Rules every German catalog string must pass.
+CATALOG_RULES = frozenset({"long_sentence", "jargon", "abbreviation", "impersonal_man"})
+
+# Justified exceptions: (msgid, rule, excerpt). Keep this minimal.
+# "team" is the literal role word admins type ({prefix}rolle_geben 12 team, see
+# bot/roles.ROLE_WORDS), so the admin-only role messages and the role label must use it.
+# The label is only shown to the people who hold that role ("Ihre Rollen: …").
+# "Admin", "Code" and "Chat" are not flagged by check() at all.
+CATALOG_ALLOWLIST = frozenset(
+    {
+        (
+            "I do not know this role. These exist: mitglied, lotse, team, koordination, admin",
+            "jargon",
+            "team",
+        ),
+        ("Please write it like this: {prefix}rolle_geben 12 team", "jargon", "team"),
+        ("team", "jargon", "Team"),
+    }
+)
+
+# Real findings in the catalog, to be fixed by rewording the German msgstr (not allowed
+# here). Members see this message when they try a staff command. Suggested German:
+# "Das darf in dieser Gruppe leider nur die Leitung." Remove the entry once fixed.
+# Findings in the German catalog not yet reworded (empty: none are known).
+KNOWN_CATALOG_FINDINGS: frozenset[tuple[str, str, str]] = frozenset()
+
+
+def _rules(findings: list[Finding]) -> list[str]:
+    return [f.rule for f in findings]
+
+
+def _jargon(findings: list[Finding]) -> set[str]:
+    return {f.excerpt for f in findings if f.rule == "jargon"}
+
+
+# --- examples from PLAIN-LANGUAGE.md -------------------------------------------------
+
+
+def test_example_announcement_has_no_findings() -> None:
+    assert check(ANNOUNCEMENT, announcement=True) == []
+
+
+@pytest.mark.parametrize("text", [WAITING_LIST, REMINDER, NOT_UNDERSTOOD])
+def test_other_examples_have_no_findings(text: str) -> None:
+    assert check(text) == []
+
+
+def test_reminder_passes_as_announcement() -> None:
+    assert check(REMINDER, announcement=True) == []
+
+
+def test_bad_announcement() -> None:
+    findings = check(BAD_ANNOUNCEMENT, announcement=True)
+    assert {"Event", "RSVP", "Link"} <= _jargon(findings)
+    rules = _rules(findings)
+    assert "missing_time" in rules
+    assert "missing_place" in rules
+    assert "missing_date" not in rules  # "9.12." and "Freitag" are dates
+    event = next(f for f in findings if f.excerpt == "Event")
+    assert event.suggestion == 'Schreiben Sie "Termin" statt "Event".'
+
+
+def test_bad_text_without_announcement_has_only_jargon() -> None:
+    assert set(_rules(check(BAD_ANNOUNCEMENT))) == {"jargon"}
+
+
+# --- long_sentence -------------------------------------------------------------------
+
+
+def test_long_sentence() -> None:
+    sentence = (
+        "Wir treffen uns am Mittwoch in der Stadtbibliothek im Raum 2 "
+        "und schauen gemeinsam mit Ihnen, wie Sie Fotos vom Handy an die Familie schicken."
+    )
+    assert len(sentence.split()) == 25
+    findings = check(sentence)
+    assert _rules(findings) == ["long_sentence"]
+    assert findings[0].excerpt.startswith("Wir treffen uns am Mittwoch")
+    assert len(findings[0].excerpt) <= 60
+    assert "25 Wörter" in findings[0].suggestion
+
+
+def test_twenty_words_are_fine_and_max_words_is_configurable() -> None:
+    sentence = " ".join(["Wort"] * 19) + " Ende."
+    assert check(sentence) == []
+    assert _rules(check(sentence, max_words=12)) == ["long_sentence"]
+
+
+def test_each_line_is_its_own_sentence() -> None:
+    text = "\n".join(["Bitte bringen Sie Ihr Handy und Ihr Ladekabel mit"] * 4)
+    assert check(text) == []
+
+
+def test_sentence_splitting_copes_with_dates_and_abbreviations() -> None:
+    text = (
+        "Am 9. Dezember um 15.30 Uhr treffen wir uns in Raum Nr. 2. "
+        "Bringen Sie z. B. Ihr Handy mit. Treffen am 9.12. — bitte pünktlich!"
+    )
+    assert split_sentences(text) == [
+        "Am 9. Dezember um 15.30 Uhr treffen wir uns in Raum Nr. 2.",
+        "Bringen Sie z. B. Ihr Handy mit.",
+        "Treffen am 9.12. — bitte pünktlich!",
+    ]
+    assert split_sentences(WAITING_LIST) == [
+        "Das Digitalcafé am Mittwoch ist leider voll.",
+        "Sie stehen auf der Warteliste.",
+        "Sie sind Nummer 2.",
+        "Wird ein Platz frei, schreibe ich Ihnen sofort.",
+    ]
+
+
+# --- jargon --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "word", "replacement"),
+    [
+        ("Das Meeting ist morgen.", "Meeting", '"Treffen"'),
+        ("Der Workshop ist voll.", "Workshop", '"Kurs"'),
+        ("Bitte registrieren Sie sich.", "registrieren", '"anmelden"'),
+        ("Klicken Sie hier.", "Klicken", '"tippen"'),
+        ("Drücken Sie den Button.", "Button", '"Knopf"'),
+        ("Danke für Ihr Feedback.", "Feedback", '"Rückmeldung"'),
+        ("Das ist ein Reminder.", "Reminder", '"Erinnerung"'),
+        ("Die Deadline ist Freitag.", "Deadline", '"Anmelden bis Dienstag, 2. Dezember"'),
+        ("Die Location ist neu.", "Location", '"Ort"'),
+        ("Der Check-in beginnt um 15 Uhr.", "Check-in", '"Sie sind da" oder "Anwesenheit"'),
+        ("Es gibt ein Update.", "Update", '"Neuigkeit" oder "Änderung"'),
+        ("Ihr Account ist fertig.", "Account", '"Konto"'),
+        ("Der Login geht nicht.", "Login", '"anmelden"'),
+        ("Jeder User darf kommen.", "User", '"Person"'),
+        ("Noch 3 Slots frei.", "Slots", '"Platz"'),
+        ("Ihr Ticket ist da.", "Ticket", '"Platz"'),
+        ("Unser Team hilft.", "Team", '"wir" oder "die Gruppe"'),
+        ("Die Community trifft sich.", "Community", '"wir" oder "die Gruppe"'),
+        ("Ihr Status ist gut.", "Status", '"Sie sind angemeldet"'),
+        ("Der Download ist fertig.", "Download", '"herunterladen"'),
+        ("Der Upload ist fertig.", "Upload", '"schicken"'),
+        ("Welcher Skill passt?", "Skill", '"Thema"'),
+        ("Das Matching läuft.", "Matching", '"passende Hilfe finden"'),
+        ("Ein Volunteer hilft.", "Volunteer", '"Digitallotse" oder "Digitallotsin"'),
+        ("Ihr Request ist da.", "Request", '"Anfrage"'),
+        ("Öffnen Sie die URL.", "URL", '"Tippen Sie hier"'),
+    ],
+)
+def test_jargon_words(text: str, word: str, replacement: str) -> None:
+    findings = check(text)
+    assert _jargon(findings) == {word}
+    assert replacement in findings[0].suggestion
+    assert f'statt "{word}"' in findings[0].suggestion
+
+
+def test_jargon_case_insensitive_and_hyphen_parts() -> None:
+    assert _jargon(check("Der EVENT-Raum ist offen.")) == {"EVENT"}
+    assert _jargon(check("Die Events und der link.")) == {"Events", "link"}
+
+
+def test_jargon_needs_word_boundaries() -> None:
+    # "eventuell" contains "event", "links" is the German word for "left".
+    assert check("Eventuell tippen Sie oben links.") == []
+    assert check("Der Teamgeist zählt.") == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Schreiben Sie uns bei WhatsApp.",
+        "Wir üben Online-Banking.",
+        "Sie bekommen eine E-Mail.",
+        "Wir üben Videoanrufe mit Microsoft Teams.",
+        "Das Digitalcafé mit Ihrer Digitallotsin.",
+        "Sie nutzen Telegram oder Element.",
+        "Das darf nur ein Admin.",
+    ],
+)
+def test_known_names_are_fine(text: str) -> None:
+    assert check(text) == []
+
+
+def test_placeholders_are_not_jargon() -> None:
+    assert check("Bitte tippen Sie hier:\n{link}") == []
+
+
+# --- abbreviation, impersonal_man ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "excerpt", "replacement"),
+    [
+        ("Bringen Sie z. B. Ihr Handy mit.", "z. B.", '"zum Beispiel"'),
+        ("Bringen Sie z.B. Ihr Handy mit.", "z.B.", '"zum Beispiel"'),
+        ("Handy bzw. Tablet.", "bzw.", '"oder"'),
+        ("Bringen Sie ggf. eine Brille mit.", "ggf.", '"wenn nötig"'),
+        ("Wir üben u. a. Fotos schicken.", "u. a.", '"unter anderem"'),
+    ],
+)
+def test_abbreviation(text: str, excerpt: str, replacement: str) -> None:
+    findings = check(text)
+    assert _rules(findings) == ["abbreviation"]
+    assert findings[0].excerpt == excerpt
+    assert replacement in findings[0].suggestion
+
+
+def test_impersonal_man() -> None:
+    findings = check("Man kann sich anmelden.")
+    assert _rules(findings) == ["impersonal_man"]
+    assert findings[0].excerpt == "Man kann sich anmelden."
+    assert '"Sie können sich anmelden."' in findings[0].suggestion
+    assert check("Der Mann kommt. Sie können sich anmelden.") == []
+
+
+# --- announcement checks -------------------------------------------------------------
+
+
+def test_announcement_missing_date() -> None:
+    text = "Digitalcafé um 15 Uhr\nStadtbibliothek, Raum 2"
+    assert _rules(check(text, announcement=True)) == ["missing_date"]
+    assert _rules(check(text)) == []
+
+
+@pytest.mark.parametrize(
+    "when", ["Dienstag, 15 Uhr", "9. Dezember, 15:30 Uhr", "9.12., 15.30 Uhr", "09.12.2025 15 Uhr"]
+)
+def test_announcement_date_and_time_forms(when: str) -> None:
+    assert check(f"Digitalcafé\n{when}\nStadtbibliothek", announcement=True) == []
+
+
+@pytest.mark.parametrize(
+    "place",
+    ["Gemeindesaal", "Raum 2", "Lindenweg 3", "Hauptstraße 12", "Wir treffen uns online."],
+)
+def test_announcement_place_forms(place: str) -> None:
+    assert check(f"Digitalcafé\nDienstag, 9. Dezember, 15 Uhr\n{place}", announcement=True) == []
+
+
+def test_announcement_missing_place_and_time() -> None:
+    text = "Digitalcafé am Dienstag, 9. Dezember\nBringen Sie Ihr Handy mit."
+    assert _rules(check(text, announcement=True)) == ["missing_time", "missing_place"]
+
+
+def test_announcement_too_many_lines() -> None:
+    extra = "\n".join(f"Punkt {n}." for n in range(1, 4))
+    text = f"{ANNOUNCEMENT}\n\n{extra}"
+    findings = check(text, announcement=True)
+    assert _rules(findings) == ["too_many_lines"]
+    assert findings[0].excerpt == "10 Zeilen"
+    assert check(ANNOUNCEMENT + "\nPunkt 1.", announcement=True) == []
+
+
+# --- robustness ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   \n\n",
+        "\x00\x1b[31m\x07\u2028\u0085 Event!",
+        "🎉🎉🎉 " * 2000,
+        "a. " * 3400,
+        "z. B. " * 1700,
+        "9." * 5000,
+        "{" * 10_000,
+    ],
+)
+def test_odd_input(text: str) -> None:
+    for finding in check(text, announcement=True):
+        assert len(finding.excerpt) <= 60
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=10_000), st.booleans(), st.integers(min_value=0, max_value=40))
+def test_check_never_raises(text: str, announcement: bool, max_words: int) -> None:
+    findings = check(text, announcement=announcement, max_words=max_words)
+    assert all(isinstance(f, Finding) and len(f.excerpt) <= 60 for f in findings)
+
+
+# --- the real German catalog ---------------------------------------------------------
+
+
+def _catalog_findings() -> set[tuple[str, str, str]]:
+    with CATALOG.open("rb") as handle:
+        catalog = read_po(handle)
+    found: set[tuple[str, str, str]] = set()
+    for message in catalog:
+        if not message.id:
+            continue  # header
+        msgid = message.id[0] if isinstance(message.id, tuple) else message.id
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        for string in strings:
+            for finding in check(string or ""):
+                if finding.rule in CATALOG_RULES:
+                    found.add((msgid, finding.rule, finding.excerpt))
+    return found
+
+
+def test_catalog_follows_plain_language() -> None:
+    found = _catalog_findings() - CATALOG_ALLOWLIST
+    assert found == KNOWN_CATALOG_FINDINGS, (
+        "New or fixed plain-language findings in the German catalog; "
+        "update KNOWN_CATALOG_FINDINGS (remove fixed ones, reword new ones)."
+    )
