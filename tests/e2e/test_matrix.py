@@ -14,6 +14,7 @@ from bot.domain import people
 from bot.domain.models import Account, Chat, OutboxMessage
 from bot.types import Attachment, ChatRef, Outgoing
 from tests.e2e.matrix_bot import RunningMatrixBot, bot_account
+from tests.e2e.queue import queue
 from tests.fakes.matrix_peer import Peer, logged_in
 from tests.fakes.synapse import SynapseServer, synapse_fixture  # noqa: F401 - fixture
 
@@ -125,19 +126,12 @@ async def test_file_is_uploaded(matrix_bot, anna) -> None:  # type: ignore[no-un
     room_id = await _room_with_bot(anna, matrix_bot)
     await anna.wait_for(room_id, notice("Hallo"))
     app = matrix_bot.app
-    async with app.sessions.begin() as session:
-        chat = await people.get_or_create_chat(
-            session, ChatRef("matrix", room_id, "direct"), app.clock.now()
-        )
-        report = Attachment("bericht.csv", b"a;b\n1;2\n", "text/csv")
-        await enqueue(
-            session,
-            chat,
-            Outgoing("Ihr Bericht", attachment=report),
-            dedup_key="f1",
-            now=app.clock.now(),
-        )
-    app.sender.wake()
+    report = Attachment("bericht.csv", b"a;b\n1;2\n", "text/csv")
+    await queue(
+        app,
+        ChatRef("matrix", room_id, "direct"),
+        ("f1", Outgoing("Ihr Bericht", attachment=report)),
+    )
     file_event = await anna.wait_for(room_id, lambda e: isinstance(e, RoomMessageFile))
     assert file_event.body == "bericht.csv"
     downloaded = await anna.client.download(file_event.url)
@@ -182,25 +176,12 @@ async def test_synapse_restart_loses_nothing(matrix_bot, anna, synapse) -> None:
     room_id = await _room_with_bot(anna, matrix_bot)
     await anna.wait_for(room_id, notice("Hallo"))
     app = matrix_bot.app
-    async with app.sessions.begin() as session:
-        chat = await people.get_or_create_chat(
-            session, ChatRef("matrix", room_id, "direct"), app.clock.now()
-        )
-        await enqueue(
-            session, chat, Outgoing("Vor dem Neustart"), dedup_key="x1", now=app.clock.now()
-        )
-    app.sender.wake()
+    room = ChatRef("matrix", room_id, "direct")
+    await queue(app, room, ("x1", Outgoing("Vor dem Neustart")))
     await anna.wait_for(room_id, notice("Vor dem Neustart"))
     await anna.client.close()
     synapse.restart()
-    async with app.sessions.begin() as session:
-        chat = await people.get_or_create_chat(
-            session, ChatRef("matrix", room_id, "direct"), app.clock.now()
-        )
-        await enqueue(
-            session, chat, Outgoing("Nach dem Neustart"), dedup_key="x2", now=app.clock.now()
-        )
-    app.sender.wake()
+    await queue(app, room, ("x2", Outgoing("Nach dem Neustart")))
     await anna.wait_for(room_id, notice("Nach dem Neustart"), within=60)
     await _say(anna, room_id, "!ich")
     await anna.wait_for(room_id, notice("Ihre Nummer ist"), within=60)
@@ -221,19 +202,11 @@ async def test_default_rate_limits_still_deliver_everything(
     try:
         room_id = await _room_with_bot(anna, running)
         await anna.wait_for(room_id, notice("Hallo"))
-        async with app.sessions.begin() as session:
-            chat = await people.get_or_create_chat(
-                session, ChatRef("matrix", room_id, "direct"), app.clock.now()
-            )
-            for n in range(14):
-                await enqueue(
-                    session,
-                    chat,
-                    Outgoing(f"Nachricht {n}"),
-                    dedup_key=f"m{n}",
-                    now=app.clock.now(),
-                )
-        app.sender.wake()
+        await queue(
+            app,
+            ChatRef("matrix", room_id, "direct"),
+            *((f"m{n}", Outgoing(f"Nachricht {n}")) for n in range(14)),
+        )
         await anna.wait_until(
             lambda: (
                 sum(

@@ -8,10 +8,9 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import select
 
-from bot.delivery.outbox import enqueue
-from bot.domain import people
 from bot.domain.models import Account, Chat, ProcessedEvent
 from bot.types import ChatRef, Outgoing
+from tests.e2e.queue import queue
 from tests.e2e.telegram_bot import RunningBot, fast_server
 from tests.fakes.telegram_server import FakeTelegramServer
 
@@ -120,14 +119,9 @@ async def test_long_text_is_split_at_paragraphs(server, bot) -> None:  # type: i
     text = "\n\n".join(paragraphs)
     assert len(text) > 4096
     app = bot.app
-    async with app.sessions.begin() as session:
-        chat = await people.get_or_create_chat(
-            session, ChatRef("telegram", "1001", "direct"), app.clock.now()
-        )
-        await enqueue(session, chat, Outgoing(text), dedup_key="long-1", now=app.clock.now())
     server.user(1001, "Anna")
     server.private_chat(1001)
-    app.sender.wake()
+    await queue(app, ChatRef("telegram", "1001", "direct"), ("long-1", Outgoing(text)))
     await server.wait_until_sent(2, timeout=15)
     await asyncio.sleep(1.0)
     assert all(len(r.text) <= 4096 for r in server.messages_to(1001))
@@ -140,15 +134,11 @@ async def test_429_storm_is_survived_with_nothing_lost(server, bot) -> None:  # 
     app = bot.app
     group = server.group(-900, "Gruppe")
     server.inject("sendMessage", "429", times=6)
-    async with app.sessions.begin() as session:
-        chat = await people.get_or_create_chat(
-            session, ChatRef("telegram", "-900", "group"), app.clock.now()
-        )
-        for n in range(12):
-            await enqueue(
-                session, chat, Outgoing(f"Nachricht {n}"), dedup_key=f"s{n}", now=app.clock.now()
-            )
-    app.sender.wake()
+    await queue(
+        app,
+        ChatRef("telegram", "-900", "group"),
+        *((f"s{n}", Outgoing(f"Nachricht {n}")) for n in range(12)),
+    )
     for _ in range(300):
         if len(server.messages_to(-900)) == 12:
             break
@@ -167,14 +157,9 @@ async def test_blocked_person_is_asked_in_the_group_and_gets_the_message_later(s
     await _reply(server, -700, "Ihre Nummer ist")
     server.never_started(anna)
     app = bot.app
-    async with app.sessions.begin() as session:
-        chat = await people.get_or_create_chat(
-            session, ChatRef("telegram", "1001", "direct"), app.clock.now()
-        )
-        await enqueue(
-            session, chat, Outgoing("Erinnerung an morgen"), dedup_key="r1", now=app.clock.now()
-        )
-    app.sender.wake()
+    await queue(
+        app, ChatRef("telegram", "1001", "direct"), ("r1", Outgoing("Erinnerung an morgen"))
+    )
     ask = await _reply(server, -700, "Anna, ich habe eine Nachricht für Sie.")
     assert "https://t.me/lotsen_test_bot?start=hallo" in ask.text
     async with app.sessions() as session:
@@ -259,20 +244,13 @@ async def test_server_errors_are_retried_and_files_sent(server, bot) -> None:  #
     server.inject("sendMessage", "http500", times=1)
     server.inject("sendMessage", "http502", times=1)
     app = bot.app
-    async with app.sessions.begin() as session:
-        chat = await people.get_or_create_chat(
-            session, ChatRef("telegram", "1001", "direct"), app.clock.now()
-        )
-        await enqueue(session, chat, Outgoing("Trotz Fehler"), dedup_key="e1", now=app.clock.now())
-        report = Attachment("bericht.csv", b"a;b\n1;2\n", "text/csv")
-        await enqueue(
-            session,
-            chat,
-            Outgoing("Ihr Bericht", attachment=report),
-            dedup_key="e2",
-            now=app.clock.now(),
-        )
-    app.sender.wake()
+    report = Attachment("bericht.csv", b"a;b\n1;2\n", "text/csv")
+    await queue(
+        app,
+        ChatRef("telegram", "1001", "direct"),
+        ("e1", Outgoing("Trotz Fehler")),
+        ("e2", Outgoing("Ihr Bericht", attachment=report)),
+    )
     document = await server.wait_for(lambda r: r.method == "sendDocument", timeout=20)
     assert (document.filename, document.file_size, document.caption) == (
         "bericht.csv",

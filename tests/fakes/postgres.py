@@ -51,6 +51,8 @@ from typing import Any, TypeVar
 
 import pytest
 
+from tests.fakes.processes import pid_alive
+
 ENV_URL = "LOTSENBOT_TEST_POSTGRES_URL"
 DEFAULT_DATABASE = "lotsenbot_test"
 # The superuser role inside our cluster (initdb -U), independent of the OS user.
@@ -299,16 +301,6 @@ def _check_db_name(name: str) -> str:
     return name
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _tmp_parent() -> str:
     # When we drop to OS_USER it must be able to traverse to the data dir; a
     # TMPDIR under /root would not allow that, /tmp always does.
@@ -348,7 +340,7 @@ def _reap_stale_clusters() -> None:
             owner = json.loads((base / _OWNER_FILE).read_text())["pid"]
         except (OSError, ValueError, KeyError, TypeError):
             continue
-        if not isinstance(owner, int) or _pid_alive(owner):
+        if not isinstance(owner, int) or pid_alive(owner):
             continue
         _kill_postmaster(base / "data")
         shutil.rmtree(base, ignore_errors=True)

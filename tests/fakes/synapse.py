@@ -61,6 +61,8 @@ from typing import Any
 
 import pytest
 
+from tests.fakes.processes import pid_alive
+
 log = logging.getLogger(__name__)
 
 ENV_PYTHON = "LOTSENBOT_SYNAPSE_PYTHON"
@@ -195,16 +197,6 @@ def ensure_synapse_python() -> str:
 # --------------------------------------------------------------------------
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _is_our_synapse(pid: int, config_path: Path) -> bool:
     # Guard against PID reuse: only a process whose command line names this
     # very config file is the Synapse we started.
@@ -234,7 +226,7 @@ def _sweep_stale_dirs() -> None:
                 if time.time() - path.stat().st_mtime > 86400:
                     shutil.rmtree(path, ignore_errors=True)
             continue
-        if owner_pid == os.getpid() or _pid_alive(owner_pid):
+        if owner_pid == os.getpid() or pid_alive(owner_pid):
             continue
         if isinstance(server_pid, int) and _is_our_synapse(server_pid, path / _CONFIG_FILE):
             with contextlib.suppress(OSError):

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import get_args
 from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.domain.when import When, WhenError, occurrences, parse_when
+from bot.domain.when import Reason, When, WhenError, occurrences, parse_when
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -282,16 +283,7 @@ def _check(text: str, now: datetime, timezone: str = "Europe/Berlin") -> None:
     try:
         when = parse_when(text, now, timezone)
     except WhenError as error:
-        assert error.reason in {
-            "empty",
-            "no_date",
-            "no_time",
-            "past",
-            "impossible_date",
-            "impossible_time",
-            "too_long",
-            "unknown",
-        }
+        assert error.reason in get_args(Reason)
         return
     assert when.start.tzinfo is UTC
     assert when.start >= now - timedelta(days=1)
