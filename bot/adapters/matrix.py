@@ -382,15 +382,27 @@ class MatrixAdapter:
         client = self.client
         assert client is not None
         room = client.rooms.get(room_id)
-        if room is not None and room.encrypted:
+        if room is None:
+            # A room we just opened, not yet seen in a sync.
+            raise TransientError(f"room {room_id} not synced yet")
+        if room.encrypted:
+            if set(room.users) <= {client.user_id}:
+                # Synapse sends the invitations of a new room after creating it; a message
+                # encrypted before the invitee shows up here could never be read by them.
+                raise TransientError(f"nobody to read room {room_id} yet")
             # The room key goes only to devices we know: finish any pending device query
             # first, or a new member could not read this message (or the next ones).
             async with self._key_lock:
-                if client.should_query_keys:
-                    try:
+                try:
+                    if client.should_query_keys:
                         await client.keys_query()
-                    except Exception as exc:
-                        raise TransientError(repr(exc)) from exc
+                    missing = client.get_missing_sessions(room_id)
+                    if missing:
+                        await client.keys_claim(missing)
+                except Exception as exc:
+                    raise TransientError(repr(exc)) from exc
+                if key_misses_a_device(client, room):
+                    client.invalidate_outbound_session(room_id)
         try:
             response = await client.room_send(
                 room_id, "m.room.message", content, tx_id=tx_id, ignore_unverified_devices=True
@@ -458,3 +470,24 @@ class MatrixAdapter:
         if not room_id:
             raise TransientError(f"could not open a direct room: {response}")
         return room_id
+
+
+def key_misses_a_device(client: AsyncClient, room: Any) -> bool:
+    """Whether the room's current key was shared before some member's device was known."""
+    olm = client.olm
+    if olm is None:
+        return False
+    session = olm.outbound_group_sessions.get(room.room_id)
+    if session is None or not session.shared:
+        return False
+    covered = session.users_shared_with | session.users_ignored
+    for user_id in room.users:
+        for device in olm.device_store.active_user_devices(user_id):
+            if device.id == olm.device_id or (user_id, device.id) in covered:
+                continue
+            if olm.is_device_blacklisted(device):
+                continue
+            # Only devices we can actually reach; others would force a new key every time.
+            if olm.session_store.get(device.curve25519):
+                return True
+    return False
