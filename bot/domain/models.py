@@ -252,6 +252,8 @@ class LinkCode(Base):
 
 
 class Series(Base):
+    """A recurring date (Digitalcafé, Sprechstunde) or a course with a fixed number of dates."""
+
     __tablename__ = "series"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -260,33 +262,58 @@ class Series(Base):
     )
     kind: Mapped[str] = mapped_column(String(16), default="cafe")  # cafe|course|office_hours|other
     title: Mapped[str] = mapped_column(String(200))
+    # RFC 5545 RRULE in the community's wall time, from DTSTART = starts_at.
     rrule: Mapped[str | None] = mapped_column(Text)
+    starts_at: Mapped[datetime | None] = mapped_column()
+    duration_minutes: Mapped[int | None] = mapped_column(Integer)
+    # Local dates (ISO, "2026-12-02") that are skipped, e.g. for a holiday.
+    exdates: Mapped[list[Any]] = mapped_column(default=list)
     place: Mapped[str] = mapped_column(String(300), default="")
+    online_link: Mapped[str] = mapped_column(String(500), default="")
     topic: Mapped[str] = mapped_column(String(300), default="")
     capacity: Mapped[int | None] = mapped_column(Integer)
+    contact: Mapped[str] = mapped_column(String(300), default="")
+    bring: Mapped[str] = mapped_column(String(300), default="")
+    # Sign-up closes this many hours before each date (None: open until the start).
+    deadline_hours: Mapped[int | None] = mapped_column(Integer)
+    announce_days: Mapped[int] = mapped_column(Integer, default=7)
+    announce_again_days: Mapped[int | None] = mapped_column(Integer, default=1)
+    public: Mapped[bool] = mapped_column(Boolean, default=True)
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active|ended
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Event(Base):
+    """One date. Dates of a series are created ahead from its rule, one row per occurrence."""
+
     __tablename__ = "events"
+    __table_args__ = (UniqueConstraint("series_id", "occurrence"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     community_id: Mapped[int] = mapped_column(
         ForeignKey("communities.id", ondelete="CASCADE"), index=True
     )
     series_id: Mapped[int | None] = mapped_column(ForeignKey("series.id", ondelete="SET NULL"))
+    # The start the rule gave this date; stays when the date is moved, so it is made once.
+    occurrence: Mapped[datetime | None] = mapped_column()
     title: Mapped[str] = mapped_column(String(200))
     starts_at: Mapped[datetime] = mapped_column(index=True)
     ends_at: Mapped[datetime | None] = mapped_column()
     place: Mapped[str] = mapped_column(String(300), default="")
+    online_link: Mapped[str] = mapped_column(String(500), default="")
     topic: Mapped[str] = mapped_column(String(300), default="")
     capacity: Mapped[int | None] = mapped_column(Integer)
+    contact: Mapped[str] = mapped_column(String(300), default="")
+    bring: Mapped[str] = mapped_column(String(300), default="")
+    signup_deadline: Mapped[datetime | None] = mapped_column()
+    public: Mapped[bool] = mapped_column(Boolean, default=True)
     status: Mapped[str] = mapped_column(String(16), default="scheduled")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Rsvp(Base):
-    """A person's answer to a date: coming (with how many in all) or not."""
+    """A person's answer to a date: yes, no, on the waiting list, or cancelled."""
 
     __tablename__ = "rsvps"
     __table_args__ = (UniqueConstraint("event_id", "person_id"),)
@@ -294,10 +321,53 @@ class Rsvp(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
-    status: Mapped[str] = mapped_column(String(16))  # yes | no
+    status: Mapped[str] = mapped_column(String(16))  # yes | no | waitlist | cancelled
+    # Seats this answer takes: the person plus companions.
     party_size: Mapped[int] = mapped_column(Integer, default=1)
+    # Arrival order within the date; the waiting list moves up in this order.
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    # Staff who entered a sign-up taken by phone, and the number to call back.
+    added_by: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
+    phone: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class EventPost(Base):
+    """An announcement of a date in a group chat, so its free places can be edited in place."""
+
+    __tablename__ = "event_posts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
+    dedup_key: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Announcement(Base):
+    """A post to the community's chats at a set time: a date, or staff's own text."""
+
+    __tablename__ = "announcements"
+    __table_args__ = (Index("ix_announcements_due", "status", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(
+        ForeignKey("communities.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))  # event | event_again | text
+    event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("events.id", ondelete="CASCADE"), index=True
+    )
+    text: Mapped[str] = mapped_column(Text, default="")
+    # Chat ids to post to; None means every group chat of the community.
+    chat_ids: Mapped[list[Any] | None] = mapped_column()
+    due_at: Mapped[datetime] = mapped_column()
+    # Repeating text announcements: an RRULE in wall time from the first due_at.
+    rrule: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="scheduled")  # scheduled|done|cancelled
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class AuditLog(Base):
