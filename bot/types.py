@@ -98,4 +98,9 @@ class Delivery:
     # For platforms without buttons: "Antworten Sie mit 1, 2 oder 3." in the reader's language.
     choice_hint: str = ""
     attachment: Attachment | None = None
+    # Set on an edit: the platform's id of the message whose text and buttons this replaces.
     edit_message_id: str | None = None
+    # An edit row's original dedup key (the sender looks up the message id from it).
+    edit_of: str | None = None
+    # Counts an edit row's versions, so each new text gets its own idempotency key.
+    revision: int = 0

@@ -15,6 +15,9 @@ Dispatch = Callable[[Incoming], Awaitable[bool]]
 
 class Adapter(Protocol):
     platform: str
+    # Whether a delivery with edit_message_id changes that message; the sender drops edits
+    # for platforms that cannot, rather than posting them again.
+    supports_edit: bool
 
     async def start(self, dispatch: Dispatch) -> None:
         """Begin receiving; returns once receiving runs in the background."""

@@ -15,6 +15,9 @@ from bot.types import ChatRef, Delivery, Incoming, Sender
 log = logging.getLogger(__name__)
 
 QUIT_WORDS = {"/ende", "/quit", "/exit", "!ende"}
+# A terminal cannot change what it printed: an edit is printed again behind this mark
+# (a symbol, so it needs no translation).
+EDITED_MARK = "✎ "
 CHAT_ID = "console"
 USER_ID = "local"
 
@@ -23,6 +26,7 @@ class ConsoleAdapter:
     """Reads lines from stdin (a terminal or a pipe) and prints the bot's messages."""
 
     platform = "console"
+    supports_edit = True
 
     def __init__(
         self,
@@ -82,8 +86,11 @@ class ConsoleAdapter:
             self._on_finished()
 
     async def send(self, delivery: Delivery) -> str:
-        self._sent += 1
         text = numbered_choices(delivery)
+        if delivery.edit_message_id is not None:
+            self._write(EDITED_MARK + text + "\n")
+            return delivery.edit_message_id
+        self._sent += 1
         if delivery.attachment is not None:
             text += f"\n[{delivery.attachment.filename}]"
         self._write(text + "\n")

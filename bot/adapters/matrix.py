@@ -1,5 +1,8 @@
 """Matrix through matrix-nio: sync events to Incoming, Delivery to m.notice events.
 
+Edits are m.replace events (the original's text in "m.new_content", a "* " fallback body
+for clients that do not show edits); incoming edits never run anything again.
+
 Exactly once: the sync token is stored only after every event of a batch is committed,
 and events carry their event_id for deduplication, so a restart neither replays nor misses.
 Sends carry a transaction id derived from the outbox dedup key, so Synapse shows a retried
@@ -101,6 +104,7 @@ class MatrixAdapter:
     """One nio client: a sync loop for receiving, room_send for the outbox."""
 
     platform = "matrix"
+    supports_edit = True
     # Sends are idempotent (transaction ids), so this only bounds concurrency: below nio's
     # 100 pooled connections, which the sync shares.
     max_in_flight = 64
@@ -362,14 +366,16 @@ class MatrixAdapter:
             # moves the chat to the room and sends again.
             raise ChatMoved(await self.open_direct_room(room_id))
         body = numbered_choices(delivery)
+        if delivery.edit_message_id is not None:
+            # Each revision its own transaction id: a retry of one is shown once, and a
+            # later text (even an earlier one again) is a new event.
+            tx_id = transaction_id(delivery.dedup_key, f"edit{delivery.revision}")
+            return await self._room_send(
+                room_id, edit_content(body, delivery.edit_message_id), tx_id
+            )
         event_id = ""
         if body:
-            content = {
-                "msgtype": "m.notice",
-                "body": body,
-                "format": "org.matrix.custom.html",
-                "formatted_body": to_html(body),
-            }
+            content = _notice(body)
             event_id = await self._room_send(room_id, content, transaction_id(delivery.dedup_key))
         if delivery.attachment is not None:
             content = await self._file_content(room_id, delivery)
@@ -470,6 +476,24 @@ class MatrixAdapter:
         if not room_id:
             raise TransientError(f"could not open a direct room: {response}")
         return room_id
+
+
+def _notice(body: str) -> dict[str, Any]:
+    return {
+        "msgtype": "m.notice",
+        "body": body,
+        "format": "org.matrix.custom.html",
+        "formatted_body": to_html(body),
+    }
+
+
+def edit_content(body: str, event_id: str) -> dict[str, Any]:
+    """An m.replace of our notice ``event_id``; nio copies the relation out of encryption."""
+    return {
+        **_notice(f"* {body}"),
+        "m.new_content": _notice(body),
+        "m.relates_to": {"rel_type": "m.replace", "event_id": event_id},
+    }
 
 
 def key_misses_a_device(client: AsyncClient, room: Any) -> bool:

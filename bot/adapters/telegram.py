@@ -175,6 +175,7 @@ class TelegramAdapter:
     """Long polling (default) or webhook; sends paced by a sliding-window limiter."""
 
     platform = "telegram"
+    supports_edit = True
 
     def __init__(
         self,
@@ -403,18 +404,10 @@ class TelegramAdapter:
                 [[InlineKeyboardButton(b.label, callback_data=b.key)] for b in delivery.buttons]
             )
         try:
+            if delivery.edit_message_id is not None:
+                return await self._edit(delivery, delivery.edit_message_id, is_group, markup)
             if delivery.attachment is not None:
                 return await self._send_file(delivery, chat_id, is_group, markup)
-            if delivery.edit_message_id is not None:
-                async with self._paced(chat_id, is_group):
-                    await self.bot.edit_message_text(
-                        to_html(delivery.text),
-                        chat_id=chat_id,
-                        message_id=int(delivery.edit_message_id),
-                        parse_mode=ParseMode.HTML,
-                        reply_markup=markup,
-                    )
-                return delivery.edit_message_id
             parts = split_text(delivery.text)
             message_id = ""
             for index, part in enumerate(parts):
@@ -441,6 +434,30 @@ class TelegramAdapter:
             raise PermanentError(str(exc)) from exc
         except (TimedOut, NetworkError) as exc:
             raise TransientError(str(exc)) from exc
+
+    async def _edit(self, delivery: Delivery, message_id: str, is_group: bool, markup: Any) -> str:
+        """editMessageText; paced like a send, since edits count toward the chat's limit."""
+        chat_id = delivery.chat.external_id
+        try:
+            async with self._paced(chat_id, is_group):
+                # Without reply_markup Telegram removes the keyboard, so it is always sent.
+                await self.bot.edit_message_text(
+                    to_html(delivery.text),
+                    chat_id=chat_id,
+                    message_id=int(message_id),
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup,
+                )
+        except BadRequest as exc:
+            reason = str(exc).lower()
+            if "not modified" in reason:
+                pass  # it shows this text already: a repeat after a retry or a restart
+            elif "message to edit not found" in reason or "can't be edited" in reason:
+                # Deleted by an admin, or no longer ours to change: nothing left to update.
+                log.info("message %s in %s not edited: %s", message_id, chat_id, exc)
+            else:
+                raise
+        return message_id
 
     async def _send_file(
         self, delivery: Delivery, chat_id: str, is_group: bool, markup: Any

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import secrets
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.models import ButtonToken, Chat, OutboxMessage
 from bot.i18n import _
-from bot.types import Attachment, ChatRef, Delivery, Outgoing, RenderedButton
+from bot.types import Attachment, Button, ChatRef, Delivery, Outgoing, RenderedButton
+
+log = logging.getLogger(__name__)
 
 BUTTON_LIFETIME = timedelta(days=60)
+EDIT_PREFIX = "edit:"
+DEDUP_KEY_LENGTH = 200  # the outbox column's size
 
 
 def choice_hint(count: int) -> str:
@@ -45,28 +54,11 @@ async def enqueue(
         )
         if existing is not None:
             return None
-    rendered: list[dict[str, str]] = []
-    for button in outgoing.buttons:
-        key = secrets.token_urlsafe(9)
-        session.add(
-            ButtonToken(
-                key=key,
-                chat_id=chat.id,
-                action=button.action,
-                args=dict(button.args),
-                label=button.label,
-                aliases=list(button.aliases),
-                created_at=now,
-                expires_at=now + BUTTON_LIFETIME,
-            )
-        )
-        rendered.append({"label": button.label, "key": key})
+    rendered = _render_buttons(session, chat, outgoing.buttons, now)
     if rendered:
         # A typed number in this chat now refers to these buttons.
         chat.choices = [item["key"] for item in rendered]
-    content: dict[str, Any] = {"text": outgoing.text, "buttons": rendered}
-    if rendered:
-        content["choice_hint"] = choice_hint(len(rendered))
+    content = _content(outgoing.text, rendered)
     data = None
     if outgoing.attachment is not None:
         att = outgoing.attachment
@@ -89,6 +81,123 @@ async def enqueue(
     return message
 
 
+def _render_buttons(
+    session: AsyncSession, chat: Chat, buttons: Sequence[Button], now: datetime
+) -> list[dict[str, str]]:
+    """Store each button's action under a random key bound to the chat; only the key travels."""
+    rendered: list[dict[str, str]] = []
+    for button in buttons:
+        key = secrets.token_urlsafe(9)
+        session.add(
+            ButtonToken(
+                key=key,
+                chat_id=chat.id,
+                action=button.action,
+                args=dict(button.args),
+                label=button.label,
+                aliases=list(button.aliases),
+                created_at=now,
+                expires_at=now + BUTTON_LIFETIME,
+            )
+        )
+        rendered.append({"label": button.label, "key": key})
+    return rendered
+
+
+def _content(text: str, rendered: list[dict[str, str]]) -> dict[str, Any]:
+    content: dict[str, Any] = {"text": text, "buttons": rendered}
+    if rendered:
+        content["choice_hint"] = choice_hint(len(rendered))
+    return content
+
+
+def edit_key(original_dedup_key: str) -> str:
+    """The dedup key of the one outbox row that carries the edits of a message."""
+    key = EDIT_PREFIX + original_dedup_key
+    if len(key) > DEDUP_KEY_LENGTH:
+        # Too long for the column: a hash keeps it unique and stable.
+        key = EDIT_PREFIX + "#" + hashlib.sha256(original_dedup_key.encode()).hexdigest()
+    return key
+
+
+async def enqueue_edit(
+    session: AsyncSession, original_dedup_key: str, outgoing: Outgoing, now: datetime
+) -> None:
+    """Queue a new text (and buttons) for a message sent earlier under original_dedup_key.
+
+    All edits of a message share one row: while it waits, a newer text replaces the older
+    one (Telegram allows 20 messages a minute in a group, edits included); once sent, it
+    is queued again with the new text. Nothing happens for an unknown key.
+    """
+    original = await session.scalar(
+        select(OutboxMessage).where(OutboxMessage.dedup_key == original_dedup_key)
+    )
+    if original is None:
+        return
+    if "attachment" in original.content or "edit_of" in original.content:
+        # A file's caption is no text message, and an edit row is not a message of its own.
+        log.warning("outbox row %r cannot be edited", original_dedup_key)
+        return
+    if outgoing.attachment is not None:
+        log.warning("an edit of %r changes text and buttons only", original_dedup_key)
+    chat = await session.get(Chat, original.chat_id)
+    assert chat is not None
+    rendered = _render_buttons(session, chat, outgoing.buttons, now)
+    content = _content(outgoing.text, rendered)
+    content["edit_of"] = original_dedup_key
+    key = edit_key(original_dedup_key)
+    row = await _locked_row(session, key)
+    if row is None:
+        row = OutboxMessage(
+            dedup_key=key,
+            chat_id=chat.id,
+            content={**content, "revision": 1},
+            status="pending",
+            due_at=now,
+            created_at=now,
+        )
+        try:
+            async with session.begin_nested():
+                session.add(row)
+        except IntegrityError:
+            # Another transaction queued the first edit a moment ago: update that one.
+            row = await _locked_row(session, key)
+            assert row is not None
+        else:
+            _follow_choices(chat, original.content, rendered)
+            return
+    _follow_choices(chat, row.content, rendered)
+    row.content = {**content, "revision": int(row.content.get("revision", 0)) + 1}
+    if row.status != "pending":
+        # Sent (or being sent) already: the new text is one more edit. A pending row keeps
+        # its due time, which may be a wait the platform asked for.
+        row.status = "pending"
+        row.due_at = now
+        row.attempts = 0
+        row.last_error = ""
+
+
+async def _locked_row(session: AsyncSession, dedup_key: str) -> OutboxMessage | None:
+    # Locked (PostgreSQL) so two edits at once count the revision up one after the other.
+    return await session.scalar(
+        select(OutboxMessage)
+        .where(OutboxMessage.dedup_key == dedup_key)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+def _follow_choices(chat: Chat, shown: dict[str, Any], rendered: list[dict[str, str]]) -> None:
+    """Typed numbers that referred to the message's old buttons now refer to its new ones."""
+    old_keys = [b["key"] for b in shown.get("buttons", [])]
+    if old_keys and chat.choices == old_keys:
+        chat.choices = [item["key"] for item in rendered]
+
+
+def _buttons(content: dict[str, Any]) -> tuple[RenderedButton, ...]:
+    return tuple(RenderedButton(b["label"], b["key"]) for b in content.get("buttons", []))
+
+
 def to_delivery(row: OutboxMessage, chat: Chat) -> Delivery:
     """The adapter's view of an outbox row."""
     content = row.content
@@ -103,8 +212,21 @@ def to_delivery(row: OutboxMessage, chat: Chat) -> Delivery:
         dedup_key=row.dedup_key,
         chat=ChatRef(chat.platform, chat.external_id, chat.kind, chat.title),  # type: ignore[arg-type]
         text=content["text"],
-        buttons=tuple(RenderedButton(b["label"], b["key"]) for b in content.get("buttons", [])),
+        buttons=_buttons(content),
         choice_hint=content.get("choice_hint", ""),
         attachment=attachment,
-        edit_message_id=content.get("edit_message_id"),
+        edit_of=content.get("edit_of"),
+        revision=int(content.get("revision", 0)),
+    )
+
+
+def edit_delivery(delivery: Delivery, content: dict[str, Any], message_id: str) -> Delivery:
+    """An edit as the adapter sees it: the row's latest content and the message it changes."""
+    return replace(
+        delivery,
+        text=content["text"],
+        buttons=_buttons(content),
+        choice_hint=content.get("choice_hint", ""),
+        revision=int(content.get("revision", 0)),
+        edit_message_id=message_id,
     )

@@ -16,7 +16,7 @@ from sqlalchemy.orm import aliased
 
 from bot.clock import Clock
 from bot.delivery import reach
-from bot.delivery.outbox import to_delivery
+from bot.delivery.outbox import edit_delivery, to_delivery
 from bot.domain import people
 from bot.domain.models import Account, Chat, OutboxMessage
 from bot.errors import ChatMoved, PermanentError, RetryLater, TransientError, Unreachable
@@ -31,8 +31,10 @@ class Transport(Protocol):
     """What the sender needs of an adapter.
 
     Optional: ``max_in_flight`` (sends whose result is not yet recorded; 1 where a send
-    cannot be made idempotent, so a crash repeats at most one message) and
-    ``wait_ready(delivery)`` (wait for the chat's own rate limit before queueing for a slot).
+    cannot be made idempotent, so a crash repeats at most one message),
+    ``wait_ready(delivery)`` (wait for the chat's own rate limit before queueing for a slot)
+    and ``supports_edit`` (True where a delivery with ``edit_message_id`` changes that
+    message; without it edits are dropped rather than posted as new messages).
     """
 
     platform: str
@@ -242,7 +244,7 @@ class Sender:
         for index, delivery in enumerate(deliveries):
             transport = self._transports[delivery.chat.platform]
             try:
-                await self._send_one(transport, delivery)
+                message_id = await self._send_one(transport, delivery)
             except ChatMoved as moved:
                 await self._chat_moved(delivery, moved.new_external_id)
                 await self._release(deliveries[index:], delay=0.0, error=str(moved))
@@ -263,7 +265,8 @@ class Sender:
                 delay = min(self._max_backoff, 2 ** min(attempts, 16)) * random.uniform(0.5, 1.0)
                 await self._release(deliveries[index:], delay=delay, error=repr(exc))
                 return sent
-            sent += 1
+            if message_id is not None:
+                sent += 1
         return sent
 
     def _slot(self, transport: Transport) -> asyncio.Semaphore | None:
@@ -273,27 +276,77 @@ class Sender:
             self._slots[transport.platform] = asyncio.Semaphore(limit) if limit else None
         return self._slots[transport.platform]
 
-    async def _send_one(self, transport: Transport, delivery: Delivery) -> str:
-        """Send and record it; with a slot limit, the record is written before the slot frees."""
+    async def _send_one(self, transport: Transport, delivery: Delivery) -> str | None:
+        """Send and record it; with a slot limit, the record is written before the slot frees.
+
+        Returns the platform's message id, or None for an edit with nothing to change.
+        """
         wait_ready = getattr(transport, "wait_ready", None)
         if wait_ready is not None:
             await wait_ready(delivery)
+        is_edit = delivery.edit_of is not None
+        if is_edit:
+            # Read after the wait, so edits queued meanwhile go out as this one.
+            prepared = await self._prepare_edit(transport, delivery)
+            if prepared is None:
+                return None
+            delivery = prepared
         slot = self._slot(transport)
         if slot is None:
             message_id = await transport.send(delivery)
-            await self._mark_sent(delivery.id, message_id)
+            await self._mark_sent(delivery.id, message_id, only_if_sending=is_edit)
             return message_id
         async with slot:
             message_id = await transport.send(delivery)
-            await self._mark_sent(delivery.id, message_id)
+            await self._mark_sent(delivery.id, message_id, only_if_sending=is_edit)
         return message_id
 
-    async def _mark_sent(self, row_id: int, message_id: str) -> None:
+    async def _prepare_edit(self, transport: Transport, delivery: Delivery) -> Delivery | None:
+        """The edit's latest text and the id of the message it changes; None to drop it.
+
+        The original is older in the same chat, so per-chat order sent it first; if it
+        failed or has no id, or the platform cannot edit, there is nothing to change.
+        """
+        now = self._clock.now()
+        async with self._sessions.begin() as session:
+            row = await session.get(
+                OutboxMessage, delivery.id, with_for_update=True, populate_existing=True
+            )
+            if row is None:
+                return None
+            original = (
+                await session.execute(
+                    select(OutboxMessage.status, OutboxMessage.platform_message_id).where(
+                        OutboxMessage.dedup_key == delivery.edit_of
+                    )
+                )
+            ).first()
+            if original is not None and original.status in (PENDING, SENDING):
+                raise TransientError("the edited message is not sent yet")
+            reason = ""
+            if not getattr(transport, "supports_edit", False):
+                reason = f"{delivery.chat.platform} cannot edit messages"
+            elif original is None or original.status != SENT:
+                reason = "the original message was not delivered"
+            elif not original.platform_message_id:
+                reason = "the original message has no id"
+            if reason:
+                row.status, row.sent_at, row.last_error = SENT, now, f"dropped: {reason}"
+                log.info("edit %s dropped: %s", delivery.dedup_key, reason)
+                return None
+            # Claimed again with the content read now: an edit queued after this point sets
+            # the row back to pending, and the conditional _mark_sent leaves it so.
+            row.status = SENDING
+            return edit_delivery(delivery, row.content, original.platform_message_id)
+
+    async def _mark_sent(self, row_id: int, message_id: str, *, only_if_sending: bool) -> None:
+        query = update(OutboxMessage).where(OutboxMessage.id == row_id)
+        if only_if_sending:
+            # An edit row set back to pending while this send was out has a newer text.
+            query = query.where(OutboxMessage.status == SENDING)
         async with self._sessions.begin() as session:
             await session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id == row_id)
-                .values(status=SENT, platform_message_id=message_id, sent_at=self._clock.now())
+                query.values(status=SENT, platform_message_id=message_id, sent_at=self._clock.now())
             )
 
     async def _release(self, deliveries: list[Delivery], *, delay: float, error: str) -> None:

@@ -9,7 +9,7 @@ import pytest
 from nio import MegolmEvent, RoomMessageFile, RoomMessageNotice
 from sqlalchemy import func, select
 
-from bot.delivery.outbox import enqueue
+from bot.delivery.outbox import enqueue, enqueue_edit
 from bot.domain import people
 from bot.domain.models import Account, Chat, OutboxMessage
 from bot.types import Attachment, ChatRef, Outgoing
@@ -21,6 +21,19 @@ from tests.fakes.synapse import SynapseServer, synapse_fixture  # noqa: F401 - f
 
 def notice(contains: str):  # type: ignore[no-untyped-def]
     return lambda e: isinstance(e, RoomMessageNotice) and contains in e.body
+
+
+def replaces(event_id: str, text: str | None = None):  # type: ignore[no-untyped-def]
+    """An edit of ``event_id`` (with this new text, if given)."""
+
+    def matches(event) -> bool:  # type: ignore[no-untyped-def]
+        content = event.source.get("content", {})
+        relates = content.get("m.relates_to", {})
+        if relates.get("rel_type") != "m.replace" or relates.get("event_id") != event_id:
+            return False
+        return text is None or content.get("m.new_content", {}).get("body") == text
+
+    return matches
 
 
 @pytest.fixture
@@ -280,3 +293,25 @@ async def test_a_repeated_send_is_shown_once(matrix_bot, anna) -> None:  # type:
     await _say(anna, room_id, "!ich")
     await anna.wait_for(room_id, notice("Ihre Nummer ist"))
     assert sum(isinstance(e, RoomMessageNotice) and e.body == "Einmal" for _, e in anna.events) == 1
+
+
+@pytest.mark.parametrize("encrypted", [False, True])
+async def test_edit_replaces_the_text_in_place(matrix_bot, anna, encrypted) -> None:  # type: ignore[no-untyped-def]
+    room_id = await _room_with_bot(anna, matrix_bot, encrypted=encrypted)
+    await anna.wait_for(room_id, notice("Hallo"))
+    app = matrix_bot.app
+    await queue(app, ChatRef("matrix", room_id, "direct"), ("ann-1", Outgoing("20 von 20 frei")))
+    original = await anna.wait_for(room_id, notice("20 von 20 frei"))
+    texts = ["19 von 20 frei", "18 von 20 frei"]
+    for text in texts:
+        async with app.sessions.begin() as session:
+            await enqueue_edit(session, "ann-1", Outgoing(text), app.clock.now())
+        app.sender.wake()
+        await anna.wait_for(room_id, replaces(original.event_id, text))
+    edits = [e for _, e in anna.events if replaces(original.event_id)(e)]
+    assert [e.source["content"]["m.new_content"]["body"] for e in edits] == texts
+    assert [e.body for e in edits] == [f"* {t}" for t in texts]  # for clients without edits
+    assert all(isinstance(e, RoomMessageNotice) and e.decrypted == encrypted for e in edits)
+    is_edit = replaces(original.event_id)
+    posted = [e for _, e in anna.events if notice("von 20")(e) and not is_edit(e)]
+    assert posted == [original]

@@ -8,8 +8,9 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import select
 
-from bot.domain.models import Account, Chat, ProcessedEvent
-from bot.types import ChatRef, Outgoing
+from bot.delivery.outbox import enqueue_edit
+from bot.domain.models import Account, Chat, OutboxMessage, ProcessedEvent
+from bot.types import Button, ChatRef, Delivery, Outgoing, RenderedButton
 from tests.e2e.queue import queue
 from tests.e2e.telegram_bot import RunningBot, fast_server
 from tests.fakes.telegram_server import FakeTelegramServer
@@ -279,3 +280,44 @@ async def test_anonymous_group_admin_gets_nothing(server, bot) -> None:  # type:
     async with bot.app.sessions() as session:
         roles = (await session.scalars(select(Role.role).where(Role.person_id == 2))).all()
     assert roles == ["member"]
+
+
+async def test_announcement_is_edited_in_place(server, bot) -> None:  # type: ignore[no-untyped-def]
+    server.group(-950, "Digitalcafé")
+    app = bot.app
+    group = ChatRef("telegram", "-950", "group")
+    come = (Button("Ich komme", "rsvp.yes", {"event": 1}),)
+    await queue(app, group, ("ann-1", Outgoing("Digitalcafé: 20 von 20 Plätzen frei", come)))
+    original = await _reply(server, -950, "20 von 20 Plätzen frei")
+    for text in ("Digitalcafé: 19 von 20 Plätzen frei", "Digitalcafé: 18 von 20 Plätzen frei"):
+        async with app.sessions.begin() as session:
+            await enqueue_edit(session, "ann-1", Outgoing(text, come), app.clock.now())
+        app.sender.wake()
+    last = await server.wait_for(
+        lambda r: r.method == "editMessageText" and "18 von 20" in (r.plain_text or ""),
+        timeout=15,
+    )
+    await asyncio.sleep(0.5)  # time for anything that should not come
+    # The message changed in place (once, or once per edit), never posted again.
+    assert len(server.messages_to(-950)) == 1
+    edits = server.edits_of(-950, original.message_id)
+    assert 1 <= len(edits) <= 2 and edits[-1] is last
+    shown = server.message(-950, original.message_id)
+    assert shown is not None and shown["text"] == "Digitalcafé: 18 von 20 Plätzen frei"
+    (button,) = [b for row in shown["reply_markup"]["inline_keyboard"] for b in row]
+    assert button["text"] == "Ich komme" and button["callback_data"] != original.callback_data[0]
+    async with app.sessions() as session:
+        statuses = (await session.scalars(select(OutboxMessage.status))).all()
+    assert set(statuses) == {"sent"}
+    # The same edit again (as after a crash before it was recorded) is no error.
+    adapter = app.adapters["telegram"]
+    again = Delivery(
+        id=0,
+        dedup_key="edit:ann-1",
+        chat=group,
+        text="Digitalcafé: 18 von 20 Plätzen frei",
+        buttons=(RenderedButton("Ich komme", button["callback_data"]),),
+        edit_message_id=str(original.message_id),
+    )
+    assert await adapter.send(again) == str(original.message_id)
+    assert server.edits_of(-950, original.message_id) == edits

@@ -4,11 +4,12 @@ whole stack (dispatcher, router, handlers, outbox, sender)."""
 from __future__ import annotations
 
 import itertools
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from uuid import uuid4
 
 from bot.adapters.base import Dispatch, numbered_choices
-from bot.errors import DeliveryError
+from bot.errors import DeliveryError, PermanentError
 from bot.types import ChatRef, Delivery, Incoming, Sender
 
 
@@ -22,17 +23,27 @@ class Shown:
     rendered: str
     delivery_id: int
     dedup_key: str
+    # The platform's id of the message (for an edit: of the message it changed).
+    message_id: str = ""
 
 
 @dataclass
 class MemoryAdapter:
-    """A platform that lives in a list; ``fail_next`` makes sends fail like a real one."""
+    """A platform that lives in a list; ``fail_next`` makes sends fail like a real one.
+
+    New messages go to ``shown``, edits to ``edits``; ``current`` is what a message looks
+    like now. ``supports_edit = False`` plays a platform that cannot edit.
+    """
 
     platform: str = "console"
     username: str | None = "lotsen_bot"
     shown: list[Shown] = field(default_factory=list)
+    edits: list[Shown] = field(default_factory=list)
     fail_next: list[DeliveryError] = field(default_factory=list)
     dispatch: Dispatch | None = None
+    supports_edit: bool = True
+    # Runs inside each send, for what happens while a message is on its way.
+    during_send: Callable[[Delivery], Awaitable[None]] | None = None
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     def bot_username(self) -> str | None:
@@ -45,22 +56,38 @@ class MemoryAdapter:
         self.dispatch = None
 
     async def send(self, delivery: Delivery) -> str:
+        if self.during_send is not None:
+            await self.during_send(delivery)
         if self.fail_next:
             raise self.fail_next.pop(0)
-        self.shown.append(
-            Shown(
-                chat_id=delivery.chat.external_id,
-                text=delivery.text,
-                buttons=[(b.label, b.key) for b in delivery.buttons],
-                rendered=numbered_choices(delivery),
-                delivery_id=delivery.id,
-                dedup_key=delivery.dedup_key,
-            )
+        edited = delivery.edit_message_id
+        if edited is not None and not any(s.message_id == edited for s in self.shown):
+            raise PermanentError(f"no message {edited} to edit")
+        message_id = edited if edited is not None else str(next(self._ids))
+        shown = Shown(
+            chat_id=delivery.chat.external_id,
+            text=delivery.text,
+            buttons=[(b.label, b.key) for b in delivery.buttons],
+            rendered=numbered_choices(delivery),
+            delivery_id=delivery.id,
+            dedup_key=delivery.dedup_key,
+            message_id=message_id,
         )
-        return str(next(self._ids))
+        (self.shown if edited is None else self.edits).append(shown)
+        return message_id
 
     def to(self, chat_id: str) -> list[Shown]:
         return [s for s in self.shown if s.chat_id == chat_id]
+
+    def current(self, message_id: str) -> Shown:
+        """The message as people see it now: its latest edit, else as it was sent."""
+        for edit in reversed(self.edits):
+            if edit.message_id == message_id:
+                return edit
+        return next(s for s in self.shown if s.message_id == message_id)
+
+    def current_text(self, message_id: str) -> str:
+        return self.current(message_id).text
 
 
 @dataclass

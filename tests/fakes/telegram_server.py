@@ -27,6 +27,7 @@ Public API (the "play people" calls are synchronous and queue updates)::
     server.inject("sendMessage", "timeout_after_delivery", times=1, chat_id=None)
 
     server.sent, server.messages_to(chat_id), server.message(chat_id, message_id)
+    server.edits_of(chat_id, message_id)     # editMessageText calls that changed it
     server.answered_callbacks, server.requests["sendMessage"], server.count_429
     await server.wait_for(lambda r: r.text == "Hi", timeout=10)
     await server.wait_until_sent(3, timeout=10)
@@ -408,6 +409,14 @@ class FakeTelegramServer:
     def messages_to(self, chat_id: int) -> list[SentRecord]:
         return [r for r in self.sent if r.chat_id == chat_id and r.method in SEND_METHODS]
 
+    def edits_of(self, chat_id: int, message_id: int) -> list[SentRecord]:
+        """The performed editMessageText calls on one message, oldest first."""
+        return [
+            r
+            for r in self.sent
+            if (r.method, r.chat_id, r.message_id) == ("editMessageText", chat_id, message_id)
+        ]
+
     def message(self, chat_id: int, message_id: int) -> JSON | None:
         """The message as users see it now (after edits), or None once deleted."""
         return self._messages.get((chat_id, message_id))
@@ -600,7 +609,9 @@ class FakeTelegramServer:
 
     def _bot_message(self, params: JSON, action: str) -> JSON:
         chat = self._target_chat(params)
-        message = self._messages.get((chat["id"], params.get("message_id") or 0))
+        if params.get("message_id") in (None, ""):
+            raise ApiError(400, "Bad Request: message identifier is not specified")
+        message = self._messages.get((chat["id"], params["message_id"]))
         if message is None:
             raise ApiError(400, f"Bad Request: message to {action} not found")
         if action == "edit" and message.get("from") != self.bot_user:
@@ -609,7 +620,9 @@ class FakeTelegramServer:
 
     def _rate_limit(self, method: str, chat_id: int) -> None:
         if self.strict:
-            # Edits only count against the per-chat windows, sends against all.
+            # Edits only count against the per-chat windows (a group's 20 a minute
+            # includes them), sends against all. Refused calls never get here: they cost
+            # nothing, a "message is not modified" edit included.
             self.limits.acquire(chat_id, counts_overall=method in SEND_METHODS)
 
     def _record(self, method: str, message: JSON, params: JSON, **fields: Any) -> None:
