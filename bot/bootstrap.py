@@ -12,7 +12,7 @@ from typing import TextIO
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.adapters.base import Adapter
+from bot.adapters.base import Adapter, cancel_and_wait
 from bot.adapters.console import CHAT_ID, USER_ID, ConsoleAdapter
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
@@ -25,6 +25,7 @@ from bot.domain.keyvalue import StateStore
 from bot.domain.models import Community
 from bot.i18n import Catalogs, _, install, use_locale
 from bot.router import Router
+from bot.scheduler import Scheduler
 from bot.types import ChatRef, Incoming
 from bot.types import Sender as SenderInfo
 from handlers import register_all
@@ -45,6 +46,7 @@ class App:
     services: Services
     sender: Sender
     dispatcher: Dispatcher
+    scheduler: Scheduler
     adapters: dict[str, Adapter] = field(default_factory=dict)
     stopped: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -89,10 +91,17 @@ def build_app(
         max_backoff=settings.delivery.max_backoff_seconds,
         poll_seconds=settings.delivery.poll_seconds,
     )
+    scheduler = Scheduler(sessions, clock, on_queued=sender.wake)
+
+    def committed() -> None:
+        # A handler may have queued messages or scheduled something due right away.
+        sender.wake()
+        scheduler.wake()
+
     dispatcher = Dispatcher(
         sessions,
         services,
-        on_committed=sender.wake,
+        on_committed=committed,
         bot_usernames=lambda platform: (
             transports[platform].bot_username() if platform in transports else None
         ),
@@ -107,12 +116,24 @@ def build_app(
         services,
         sender,
         dispatcher,
+        scheduler,
         transports,
     )
     chosen = adapters if adapters is not None else _configured_adapters(app, stdin, stdout)
     for adapter in chosen:
         transports[adapter.platform] = adapter
+    services.chat_link = lambda payload: _chat_link(app, payload)
     return app
+
+
+def _chat_link(app: App, payload: str) -> str | None:
+    """Telegram's deep link opens the date directly; Matrix can only open the chat."""
+    telegram = app.adapters.get("telegram")
+    if telegram is not None and telegram.bot_username():
+        return f"https://t.me/{telegram.bot_username()}?start={payload}"
+    if app.settings.matrix_enabled:
+        return f"https://matrix.to/#/{app.settings.matrix.user_id}"
+    return None
 
 
 def _configured_adapters(app: App, stdin: TextIO | None, stdout: TextIO | None) -> list[Adapter]:
@@ -178,6 +199,20 @@ async def run(app: App, *, handle_signals: bool = True) -> None:
     # full passes avoids pauses of 100 ms and more under load.
     gc.freeze()
     sender_task = asyncio.create_task(app.sender.run(), name="sender")
+    scheduler_task = asyncio.create_task(app.scheduler.run(), name="scheduler")
+    feed = None
+    if app.settings.web.enabled:
+        from bot.web import FeedServer
+
+        feed = FeedServer(
+            app.sessions,
+            app.settings.web.host,
+            app.settings.web.port,
+            app.clock.now,
+            catalogs=app.catalogs,
+        )
+        await feed.start()
+        log.info("calendar feed on %s:%s", app.settings.web.host, feed.port)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM) if handle_signals else ():
         try:
@@ -192,6 +227,9 @@ async def run(app: App, *, handle_signals: bool = True) -> None:
         log.info("%s adapter started", adapter.platform)
     await app.stopped.wait()
     log.info("stopping")
+    await cancel_and_wait(scheduler_task)
+    if feed is not None:
+        await feed.stop()
     for adapter in app.adapters.values():
         await adapter.stop()
     await app.sender.drain(timeout=10)

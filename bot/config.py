@@ -89,6 +89,24 @@ class DeliverySection(_Section):
     poll_seconds: float = Field(default=5.0, gt=0)
 
 
+class WebSection(_Section):
+    # A small web server for the calendar feed (/kalender/<group>.ics); off unless wanted.
+    enabled: bool = False
+    # Loopback by default: a reverse proxy in front adds HTTPS and the public name.
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    # The address people use to reach the feed, e.g. "https://termine.stadt.example";
+    # the bot shows it when it hands out a feed link.
+    public_url: str = ""
+
+    @field_validator("public_url")
+    @classmethod
+    def _web_address(cls, value: str) -> str:
+        if value and not value.startswith(("https://", "http://")):
+            raise ValueError("must start with 'https://' (or 'http://')")
+        return value.rstrip("/")
+
+
 class DemoSection(_Section):
     enabled: bool = True
     community_name: str = "Digitalcafé Musterstadt"
@@ -113,6 +131,7 @@ class Settings(BaseSettings):
     matrix: MatrixSection = Field(default_factory=MatrixSection)
     console: ConsoleSection = Field(default_factory=ConsoleSection)
     delivery: DeliverySection = Field(default_factory=DeliverySection)
+    web: WebSection = Field(default_factory=WebSection)
     demo: DemoSection = Field(default_factory=DemoSection)
     logging: LoggingSection = Field(default_factory=LoggingSection)
 

@@ -27,6 +27,8 @@ class Services:
     settings: Settings
     router: Router
     now: Callable[[], datetime]
+    # A link that opens a chat with the bot (and, on Telegram, the given start payload).
+    chat_link: Callable[[str], str | None] = lambda payload: None
 
 
 @dataclass(slots=True)
@@ -102,10 +104,16 @@ class Context:
         state: str,
         data: dict[str, Any] | None = None,
         buttons: tuple[Button, ...] | list[Button] = (),
+        *,
+        numbers: bool = False,
     ) -> None:
-        """Ask a question and wait for the typed answer in dialog state ``state``."""
+        """Ask a question and wait for the typed answer in dialog state ``state``.
+
+        With ``numbers`` a typed number is the answer, not a pick among the buttons.
+        """
+        data = {**(data or {}), "numbers": numbers}
         await conversations.set_state(
-            self.session, self.chat.id, self.person.id, state, data or {}, self.now
+            self.session, self.chat.id, self.person.id, state, data, self.now
         )
         await self.reply(text, buttons)
 

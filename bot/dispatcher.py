@@ -238,7 +238,9 @@ class Dispatcher:
             await ctx.reply(_("All right, I have stopped. Nothing was changed."))
             return
         # A typed number or word picks one of the last buttons offered in this chat.
-        key = await self._typed_choice(ctx, word)
+        # A dialog asking for a number (places, companions) takes "2" as the answer itself.
+        numbers_typed = state is not None and state.data.get("numbers") and word.isdigit()
+        key = None if numbers_typed else await self._typed_choice(ctx, word)
         if key is not None:
             await self._press(ctx, key)
             return

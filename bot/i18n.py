@@ -29,6 +29,7 @@ DATETIME_PATTERNS = {
 }
 DATE_PATTERNS = {"de": "EEEE, d. MMMM y", "en": "EEEE, d MMMM y"}
 TIME_PATTERNS = {"de": "HH:mm 'Uhr'", "en": "h:mm a"}
+BARE_TIME_PATTERNS = {"de": "HH:mm", "en": "h:mm a"}
 
 
 class Catalogs:
@@ -142,4 +143,23 @@ def format_time(moment: datetime, timezone: str, locale: str | None = None) -> s
     loc = locale or current_locale()
     return format_datetime(
         moment, TIME_PATTERNS.get(loc, TIME_PATTERNS["de"]), tzinfo=ZoneInfo(timezone), locale=loc
+    )
+
+
+def format_span(start: datetime, end: datetime | None, timezone: str) -> str:
+    """ "Mittwoch, 2. Dezember 2026, 15:00 bis 17:00 Uhr", or just the start without an end."""
+    if end is None:
+        return format_when(start, timezone)
+    loc = current_locale()
+    tz = ZoneInfo(timezone)
+    if start.astimezone(tz).date() != end.astimezone(tz).date():
+        return _("{start} to {end}").format(
+            start=format_when(start, timezone), end=format_when(end, timezone)
+        )
+    return _("{day}, {start} to {end}").format(
+        day=format_day(start, timezone),
+        start=format_datetime(
+            start, BARE_TIME_PATTERNS.get(loc, BARE_TIME_PATTERNS["de"]), tzinfo=tz, locale=loc
+        ),
+        end=format_time(end, timezone),
     )

@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from bot.router import Router
-from handlers import accounts, admin, community, events, start
+from handlers import (
+    accounts,
+    admin,
+    announcements,
+    community,
+    date_changes,
+    events,
+    new_date,
+    start,
+)
 
 
 def register_all(router: Router) -> Router:
@@ -11,6 +20,9 @@ def register_all(router: Router) -> Router:
     start.register(router)
     accounts.register(router)
     events.register(router)
+    new_date.register(router)
+    date_changes.register(router)
+    announcements.register(router)
     community.register(router)
     admin.register(router)
     return router

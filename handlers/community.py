@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from bot.context import Context
+from bot.domain import communities
 from bot.domain.models import Chat
 from bot.i18n import N_, _
 from bot.roles import ADMIN, STAFF
@@ -16,15 +15,7 @@ PLATFORM_NAMES = {"telegram": "Telegram", "matrix": "Matrix", "console": "Konsol
 
 async def group_chats(ctx: Context) -> list[Chat]:
     assert ctx.community is not None
-    return list(
-        (
-            await ctx.session.scalars(
-                select(Chat)
-                .where(Chat.community_id == ctx.community.id, Chat.kind == "group")
-                .order_by(Chat.id)
-            )
-        ).all()
-    )
+    return await communities.group_chats(ctx.session, ctx.community.id)
 
 
 def register(router: Router) -> None:

@@ -1,98 +1,444 @@
-"""Dates of a community: post the next one to every chat, and sign up with one tap."""
+"""Signing up for dates: Ich komme (with companions), Ich kann nicht, /termine, /abmelden."""
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
+from bot.calendar import event_ics
 from bot.context import Context
-from bot.domain import events, rsvps
-from bot.domain.models import Community, Event
-from bot.i18n import N_, _, format_when, ngettext, use_locale
+from bot.domain import announcements, rsvps, series
+from bot.domain.models import Chat, Community, Event, Rsvp
+from bot.event_texts import (
+    COMING,
+    NOT_COMING,
+    WITH_COMPANY,
+    announcement,
+    confirmation,
+    moved_up_notice,
+    waitlist_notice,
+)
+from bot.i18n import N_, _, format_span
+from bot.notices import post_event, refresh_posts, tell_person
+from bot.poster import poster_pdf
 from bot.roles import STAFF
 from bot.router import Router
-from bot.types import Button, Outgoing
-from handlers.community import group_chats
+from bot.types import Attachment, Button, Outgoing
 
-
-def free_places(event: Event, taken: int) -> str:
-    if event.capacity is None:
-        return ""
-    free = max(event.capacity - taken, 0)
-    if free == 0:
-        return _("No places left.")
-    return ngettext("{free} place left.", "{free} places left.", free).format(free=free)
-
-
-def announcement(event: Event, community: Community, taken: int) -> Outgoing:
-    """The date written out, in the community's language, with the sign-up buttons."""
-    with use_locale(community.locale):
-        lines = [event.title, format_when(event.starts_at, community.timezone)]
-        if event.place:
-            lines.append(event.place)
-        if event.topic:
-            lines.append(_("Topic: {topic}").format(topic=event.topic))
-        if places := free_places(event, taken):
-            lines.append(places)
-        buttons = (
-            Button(_("I am coming"), "rsvp.yes", {"event": event.id}, (_("yes"),)),
-            Button(_("I cannot come"), "rsvp.no", {"event": event.id}, (_("no"),)),
-        )
-        return Outgoing("\n".join(lines), buttons)
+MAX_COMPANIONS = rsvps.MAX_PARTY - 1
+UPCOMING_SHOWN = 8
 
 
 def register(router: Router) -> None:
-    """Add the announce command and the sign-up buttons."""
+    """Add sign-up buttons, the date list, cancelling, and posting a date now."""
+
+    @router.command("termine", "dates", description=N_("Show the next dates and your sign-ups"))
+    async def list_dates(ctx: Context) -> None:
+        """The community's next dates, each with the person's own status."""
+        assert ctx.community is not None
+        dates = await upcoming(ctx, UPCOMING_SHOWN)
+        if not dates:
+            await ctx.reply(_("There are no dates planned at the moment."))
+            return
+        lines = [_("The next dates:")]
+        buttons = []
+        staff = ctx.has_role(STAFF)
+        for n, event in enumerate(dates, start=1):
+            when = format_span(event.starts_at, event.ends_at, ctx.community.timezone)
+            line = f"{n}. {event.title}: {when}"
+            if staff:
+                line += " " + _("(No. {id})").format(id=event.id)
+            if status := await own_status(ctx, event):
+                line += "\n   " + status
+            lines.append(line)
+            buttons.append(Button(f"{n}. {event.title}", "event.show", {"event": event.id}))
+        lines.append("")
+        lines.append(_("Write the number of a date to see it and sign up."))
+        await ctx.reply("\n".join(lines), buttons)
+
+    @router.button("event.show")
+    async def show(ctx: Context) -> None:
+        """One date written out, with the sign-up buttons."""
+        event = await _event(ctx)
+        if event is not None:
+            await show_event(ctx, event)
+
+    @router.command(
+        "aushang",
+        "poster",
+        description=N_("Printable poster of a date: number"),
+        roles=(STAFF,),
+    )
+    async def poster(ctx: Context) -> None:
+        """An A4 PDF for the notice board, with a QR code that opens the sign-up in the chat."""
+        assert ctx.community is not None
+        event = await pick_event(ctx)
+        if event is None:
+            return
+        shown = [event]
+        if event.series_id is not None:
+            shown = [
+                e
+                for e in await upcoming(ctx, 40)
+                if e.series_id == event.series_id and e.starts_at >= event.starts_at
+            ][:8] or [event]
+        pdf = poster_pdf(
+            ctx.community, shown, sign_up_url=ctx.services.chat_link(f"termin_{event.id}")
+        )
+        await ctx.reply(
+            _("Here is the poster to print."),
+            attachment=Attachment(
+                filename=f"aushang-{event.starts_at:%Y-%m-%d}.pdf",
+                data=pdf,
+                mime_type="application/pdf",
+            ),
+        )
+
+    @router.button(COMING)
+    async def coming(ctx: Context) -> None:
+        """Sign up alone."""
+        event = await _event(ctx)
+        if event is not None:
+            await sign_up(ctx, event, 1)
+
+    @router.button(WITH_COMPANY)
+    async def coming_with_company(ctx: Context) -> None:
+        """Ask how many people come along."""
+        event = await _event(ctx)
+        if event is None:
+            return
+        buttons = [
+            Button(str(n), "rsvp.party", {"event": event.id, "n": n})
+            for n in range(1, MAX_COMPANIONS + 1)
+        ]
+        # Asked privately where possible: a group should not see who brings whom.
+        await ctx.ask(
+            _("How many people are you bringing along? Please write a number, for example 1."),
+            "rsvp.party",
+            {"event": event.id},
+            buttons,
+            numbers=True,
+        )
+
+    @router.button("rsvp.party")
+    async def party_button(ctx: Context) -> None:
+        """The number of companions, tapped."""
+        await ctx.finish_dialog()
+        event = await _event(ctx)
+        if event is not None:
+            await sign_up(ctx, event, 1 + int(ctx.button_args.get("n", 0)))
+
+    @router.state("rsvp.party")
+    async def party_typed(ctx: Context) -> None:
+        """The number of companions, typed."""
+        assert ctx.state is not None
+        text = ctx.text.strip()
+        if not text.isdigit() or not 1 <= int(text) <= MAX_COMPANIONS:
+            await ctx.reply(
+                _("Please write a number from 1 to {most}. Or write: abbrechen").format(
+                    most=MAX_COMPANIONS
+                )
+            )
+            return
+        event_id = int(ctx.state.data.get("event", 0))
+        await ctx.finish_dialog()
+        event = await ctx.session.get(Event, event_id)
+        if event is None or ctx.community is None or event.community_id != ctx.community.id:
+            await ctx.reply(_("This date no longer exists."))
+            return
+        await sign_up(ctx, event, 1 + int(text))
+
+    @router.button(NOT_COMING)
+    async def not_coming(ctx: Context) -> None:
+        """Say no, or give back a place."""
+        event = await _event(ctx)
+        if event is None:
+            return
+        had_place = await give_back(ctx, event, decline=True)
+        if had_place:
+            await tell(ctx, _("Thank you for letting us know. Your place is now free for others."))
+        else:
+            await tell(ctx, _("Thank you for letting us know."))
+
+    @router.command("abmelden", "cancel_sign_up", description=N_("Cancel your sign-up"))
+    async def cancel_sign_up(ctx: Context) -> None:
+        """Cancel one's own sign-up; asks which date when there are several."""
+        mine = await my_sign_ups(ctx)
+        if not mine:
+            await ctx.reply(_("You are not signed up for any date."))
+            return
+        if len(mine) == 1:
+            await _cancel(ctx, mine[0])
+            return
+        assert ctx.community is not None
+        buttons = [
+            Button(
+                f"{n}. {event.title}, "
+                + format_span(event.starts_at, None, ctx.community.timezone),
+                "rsvp.cancel",
+                {"event": event.id},
+            )
+            for n, event in enumerate(mine, start=1)
+        ]
+        await ctx.reply(_("Which date do you want to cancel? Please write the number."), buttons)
+
+    @router.button("rsvp.cancel")
+    async def cancel_button(ctx: Context) -> None:
+        """Cancel the chosen sign-up."""
+        event = await _event(ctx)
+        if event is not None:
+            await _cancel(ctx, event)
 
     @router.command(
         "ankuendigen",
         "announce",
-        description=N_("Post the next date to all chats"),
+        description=N_("Post the next date to all chats now"),
         roles=(STAFF,),
     )
     async def announce(ctx: Context) -> None:
-        """Post the community's next date, with sign-up buttons, to each linked group chat."""
+        """Post a date (the next one, or the given number) with sign-up buttons right now."""
         assert ctx.community is not None
-        event = await events.next_event(ctx.session, ctx.community.id, ctx.now)
+        event = await pick_event(ctx)
         if event is None:
-            await ctx.reply(_("There is no next date yet."))
             return
-        message = announcement(event, ctx.community, await rsvps.seats_taken(ctx.session, event.id))
-        chats = await group_chats(ctx)
-        for n, chat in enumerate(chats):
-            await ctx.send(chat, message, dedup_key=f"announce:{ctx.dispatch_id}:{n}")
-        await ctx.reply(_("Sent to {count} chats.").format(count=len(chats)))
+        count = await post_event(
+            ctx.session, event, ctx.community, f"announce:{ctx.dispatch_id}", ctx.now
+        )
+        # The regular post 7 days before is still due: no need to post twice.
+        for pending in await announcements.for_event(ctx.session, event.id):
+            if pending.kind == announcements.EVENT:
+                pending.status = announcements.DONE
+        await ctx.reply(_("Sent to {count} chats.").format(count=count))
 
-    @router.button("rsvp.yes")
-    async def coming(ctx: Context) -> None:
-        """Sign up; one answer per person, from whichever app."""
-        event = await _event(ctx)
-        if event is None:
-            return
-        taken = await rsvps.seats_taken(ctx.session, event.id)
-        current = await rsvps.status_of(ctx.session, event.id, ctx.person.id)
-        if event.capacity is not None and current != rsvps.YES and taken >= event.capacity:
-            await ctx.reply(_("Sorry, this date is full."))
-            return
-        await rsvps.answer(ctx.session, event, ctx.person.id, rsvps.YES, ctx.now)
-        taken = await rsvps.seats_taken(ctx.session, event.id)
-        await ctx.reply(
-            "\n".join(
-                part
-                for part in (_("Thank you! You are signed up."), free_places(event, taken))
-                if part
+
+async def show_event(ctx: Context, event: Event) -> None:
+    """The date as in the announcement, plus the person's own status."""
+    assert ctx.community is not None
+    taken = await rsvps.seats_taken(ctx.session, event.id)
+    waiting = await rsvps.waiting_count(ctx.session, event.id)
+    message = announcement(event, ctx.community, taken, waiting, ctx.now)
+    status = await own_status(ctx, event)
+    text = message.text + ("\n\n" + status if status else "")
+    await ctx.reply(text, message.buttons)
+
+
+async def upcoming(ctx: Context, limit: int) -> list[Event]:
+    assert ctx.community is not None
+    return list(
+        (
+            await ctx.session.scalars(
+                select(Event)
+                .where(
+                    Event.community_id == ctx.community.id,
+                    Event.starts_at > ctx.now,
+                    Event.status != "cancelled",
+                )
+                .order_by(Event.starts_at)
+                .limit(limit)
+            )
+        ).all()
+    )
+
+
+async def pick_event(ctx: Context) -> Event | None:
+    """The date staff named by its number ("No. 12"), or the next one."""
+    assert ctx.community is not None
+    first = ctx.args.split(maxsplit=1)[0] if ctx.args else ""
+    if first.isdigit():
+        event = await ctx.session.get(Event, int(first))
+        if event is None or event.community_id != ctx.community.id:
+            await ctx.reply(
+                _(
+                    "There is no date with number {number}. {prefix}termine shows the numbers."
+                ).format(number=first, prefix=ctx.command_prefix)
+            )
+            return None
+        return event
+    dates = await upcoming(ctx, 1)
+    if not dates:
+        await ctx.reply(_("There is no next date yet."))
+        return None
+    return dates[0]
+
+
+async def own_status(ctx: Context, event: Event) -> str:
+    rsvp = await rsvps.find(ctx.session, event.id, ctx.person.id)
+    if rsvp is None:
+        return ""
+    if rsvp.status == rsvps.YES:
+        return _("You are signed up.")
+    if rsvp.status == rsvps.WAITLIST:
+        return _("You are number {position} on the waiting list.").format(
+            position=await rsvps.position(ctx.session, rsvp)
+        )
+    return ""
+
+
+async def my_sign_ups(ctx: Context) -> list[Event]:
+    return list(
+        (
+            await ctx.session.scalars(
+                select(Event)
+                .join(Rsvp, Rsvp.event_id == Event.id)
+                .where(
+                    Rsvp.person_id == ctx.person.id,
+                    Rsvp.status.in_((rsvps.YES, rsvps.WAITLIST)),
+                    Event.starts_at > ctx.now,
+                    Event.status != "cancelled",
+                )
+                .order_by(Event.starts_at)
+            )
+        ).all()
+    )
+
+
+async def tell(ctx: Context, text: str, attachment: Attachment | None = None) -> None:
+    """Answer privately when the person wrote in a group, so the group sees no names."""
+    if ctx.is_direct:
+        await ctx.reply(text, attachment=attachment)
+        return
+    outgoing = Outgoing(text, (), attachment)
+    key = f"private:{ctx.dispatch_id}"
+    # The app they just tapped in is the one they are looking at.
+    same_app = await ctx.session.scalar(
+        select(Chat)
+        .where(
+            Chat.person_id == ctx.person.id,
+            Chat.kind == "direct",
+            Chat.platform == ctx.chat.platform,
+        )
+        .order_by(Chat.id.desc())
+        .limit(1)
+    )
+    if same_app is not None:
+        await ctx.send(same_app, outgoing, key)
+    elif not await ctx.send_private(ctx.person.id, outgoing, key):
+        await ctx.reply(text, attachment=attachment)
+
+
+async def sign_up_person(
+    ctx: Context,
+    event: Event,
+    person_id: int,
+    party_size: int,
+    *,
+    phone: str | None = None,
+) -> rsvps.SignUp:
+    """Sign someone up for the date (a course: all its dates); returns the first date's result."""
+    locked = await rsvps.lock(ctx.session, event.id)
+    assert locked is not None
+    dates = await series.course_dates(ctx.session, locked)
+    results = []
+    added_by = None if person_id == ctx.person.id else ctx.person.id
+    for date in dates:
+        if date.id != locked.id:
+            await rsvps.lock(ctx.session, date.id)
+        results.append(
+            await rsvps.sign_up(
+                ctx.session, date, person_id, party_size, ctx.now, added_by=added_by, phone=phone
             )
         )
+    for date, each in zip(dates, results, strict=True):
+        await _moved_up(ctx, date, each.moved_up)
+        if each.changed:
+            await refresh_posts(ctx.session, date, ctx.now)
+    return results[0]
 
-    @router.button("rsvp.no")
-    async def not_coming(ctx: Context) -> None:
-        """Say no (or take back a yes)."""
-        event = await _event(ctx)
-        if event is None:
-            return
-        await rsvps.answer(ctx.session, event, ctx.person.id, rsvps.NO, ctx.now)
-        await ctx.reply(_("Thank you for letting us know."))
+
+async def sign_up(ctx: Context, event: Event, party_size: int) -> None:
+    """Sign the person up and tell them privately: confirmation with calendar file, or waiting."""
+    assert ctx.community is not None
+    community = ctx.community
+    result = await sign_up_person(ctx, event, ctx.person.id, party_size)
+    if result.outcome == "over":
+        await tell(ctx, _("Sorry, this date is over or was cancelled."))
+    elif result.outcome == "closed":
+        await tell(
+            ctx,
+            _("Sorry, sign-up for this date has closed. Please ask: {contact}").format(
+                contact=event.contact or community.contact or "-"
+            ),
+        )
+    elif result.outcome == "no_room":
+        await tell(
+            ctx,
+            _("Sorry, there are not enough places for your companions. Your place stays."),
+        )
+    elif result.outcome == rsvps.WAITLIST:
+        assert result.position is not None
+        await tell(ctx, waitlist_notice(event, community, result.position))
+    elif not result.changed:
+        await tell(ctx, _("You are already signed up. See you then!"))
+    else:
+        await tell(
+            ctx,
+            confirmation(event, community, party_size, ctx.command_prefix),
+            ics_file(event, community),
+        )
+
+
+def ics_file(event: Event, community: Community) -> Attachment:
+    return Attachment(
+        filename=f"termin-{event.starts_at:%Y-%m-%d}.ics",
+        data=event_ics(event, community),
+        mime_type="text/calendar",
+    )
+
+
+async def give_back(ctx: Context, event: Event, *, decline: bool) -> bool:
+    """Free the person's place (all dates of a course); True when they had one."""
+    locked = await rsvps.lock(ctx.session, event.id)
+    assert locked is not None
+    had_place = False
+    for date in await series.course_dates(ctx.session, locked):
+        if date.id != locked.id:
+            await rsvps.lock(ctx.session, date.id)
+        if decline:
+            release = await rsvps.decline(ctx.session, date, ctx.person.id, ctx.now)
+        else:
+            release = await rsvps.cancel(ctx.session, date, ctx.person.id, ctx.now)
+        had_place = had_place or release.had_seat
+        await _moved_up(ctx, date, release.moved_up)
+        await refresh_posts(ctx.session, date, ctx.now)
+    return had_place
+
+
+async def _cancel(ctx: Context, event: Event) -> None:
+    await give_back(ctx, event, decline=False)
+    assert ctx.community is not None
+    await ctx.reply(
+        _("You are signed off from: {title}, {when}. Thank you for letting us know.").format(
+            title=event.title,
+            when=format_span(event.starts_at, event.ends_at, ctx.community.timezone),
+        )
+    )
+
+
+async def _moved_up(ctx: Context, event: Event, moved: list[Rsvp]) -> None:
+    """Tell everyone who got a place from the waiting list."""
+    assert ctx.community is not None
+    community = ctx.community
+    for rsvp in moved:
+        await tell_person(
+            ctx.session,
+            rsvp.person_id,
+            community,
+            lambda prefix: moved_up_notice(event, community, prefix),
+            f"moved-up:{event.id}:{rsvp.id}:{rsvp.updated_at.isoformat()}",
+            ctx.now,
+            attachment=lambda: ics_file(event, community),
+        )
 
 
 async def _event(ctx: Context) -> Event | None:
     event = await ctx.session.get(Event, int(ctx.button_args.get("event", 0)))
+    if (
+        event is not None
+        and ctx.is_direct
+        and (ctx.community is None or ctx.community.id != event.community_id)
+    ):
+        # The button was offered in this private chat (tokens are bound to it), so the
+        # date's own community applies, whichever community the chat is linked to.
+        ctx.community = await ctx.session.get(Community, event.community_id)
     if event is None or ctx.community is None or event.community_id != ctx.community.id:
         await ctx.reply(
             _("This button no longer works. Please write {prefix}start.").format(

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from bot.context import Context
 from bot.domain import events
+from bot.domain.models import Community, Event
 from bot.i18n import N_, _, format_when, use_locale
 from bot.router import Router
 from bot.types import Button
+from handlers.events import show_event
 
 LANGUAGES = (("de", "Deutsch", ("deutsch", "german")), ("en", "English", ("englisch", "english")))
 
@@ -21,6 +23,13 @@ def register(router: Router) -> None:
         """Greet the person and tell what the bot can do."""
         if ctx.chat.kind == "group" and ctx.community is None:
             return
+        if ctx.args.startswith("termin_") and ctx.args[7:].isdigit():
+            # Opened from a poster's QR code or a link: show that date to sign up.
+            event = await ctx.session.get(Event, int(ctx.args[7:]))
+            if event is not None and event.public:
+                ctx.community = await ctx.session.get(Community, event.community_id)
+                await show_event(ctx, event)
+                return
         lines = [_("Hello {name}!").format(name=ctx.person.display_name)]
         if ctx.community is not None:
             lines.append(_("I am the helper of {community}.").format(community=ctx.community.name))

@@ -287,3 +287,16 @@ async def add_member(
 ) -> None:
     """Everyone who writes in a community's chat is a member of it."""
     await grant_role(session, person_id, community_id, MEMBER, granted_by=None, now=now)
+
+
+async def group_chats(session: AsyncSession, community_id: int) -> list[Chat]:
+    """The community's linked group chats, where announcements go."""
+    return list(
+        (
+            await session.scalars(
+                select(Chat)
+                .where(Chat.community_id == community_id, Chat.kind == "group")
+                .order_by(Chat.id)
+            )
+        ).all()
+    )

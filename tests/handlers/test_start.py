@@ -42,7 +42,7 @@ async def test_command_forms_bot_name_and_exclamation_mark(conversation, demo_gr
 
 async def test_unknown_command_gets_a_short_hint(conversation, demo_group):
     [shown] = await conversation.say(ANNA, "/gibtsnicht", chat=demo_group)
-    assert shown.text == "Diesen Befehl kenne ich nicht. Das geht: /start /hilfe /sprache /ich"
+    assert shown.text == "Diesen Befehl kenne ich nicht. Das geht: /start /hilfe /sprache /termine"
 
 
 async def test_plain_text_in_private_chat_is_answered_kindly(conversation, demo_group):

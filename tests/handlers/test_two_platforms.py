@@ -122,22 +122,38 @@ async def test_one_sign_up_count_across_both_platforms(both) -> None:  # type: i
     for post in (tg_post, mx_post):
         assert post.text.splitlines() == [
             "Digitalcafé",
-            "Mittwoch, 25. November 2026, 15:00 Uhr",
-            "Stadtbibliothek, Raum 2",
+            "Mittwoch, 25. November 2026, 15:00 bis 17:00 Uhr",
+            "Ort: Stadtbibliothek, Raum 2",
             "Thema: Fotos vom Handy an die Familie schicken",
-            "Noch 15 Plätze frei.",
+            "Noch 15 von 15 Plätzen frei.",
         ]
-        assert [label for label, _ in post.buttons] == ["Ich komme", "Ich kann nicht"]
+        assert [label for label, _ in post.buttons] == [
+            "Ich komme",
+            "Ich komme mit Begleitung",
+            "Ich kann nicht",
+        ]
 
+    # The answer goes privately, so the group sees no names; the group posts show the count.
     [yes_tg] = await tg.press(ANNA_TG, tg_post, "Ich komme", chat=tg_group)
-    assert yes_tg.text == "Danke! Sie sind angemeldet.\nNoch 14 Plätze frei."
+    assert yes_tg.chat_id == "dm-100"  # her private chat with the bot
+    assert yes_tg.text.startswith("Sie sind angemeldet. Wir freuen uns auf Sie!")
+    await mx.flush()
+    assert tg.adapter.current_text(tg_post.message_id).endswith("Noch 14 von 15 Plätzen frei.")
+    assert mx.adapter.current_text(mx_post.message_id).endswith("Noch 14 von 15 Plätzen frei.")
     # The same person answers again in the Matrix room, typing the number of the choice.
     [yes_mx] = await mx.say(ANNA_MX, "1", chat=mx_room)
-    assert yes_mx.text == "Danke! Sie sind angemeldet.\nNoch 14 Plätze frei."
+    assert yes_mx.chat_id != "!room:stadt.example"
+    assert yes_mx.text == "Sie sind schon angemeldet. Bis bald!"
     [mia] = await tg.press(MIA_TG, tg_post, "Ich komme", chat=tg_group)
-    assert mia.text.endswith("Noch 13 Plätze frei.")
+    assert mia.chat_id == "200"
+    await mx.flush()
+    assert mx.adapter.current_text(mx_post.message_id).endswith("Noch 13 von 15 Plätzen frei.")
     [no] = await mx.say(ANNA_MX, "nein", chat=mx_room)
-    assert no.text == "Danke für Ihre Antwort."
+    assert no.text == "Danke für Ihre Nachricht. Ihr Platz ist jetzt für andere frei."
+    # Nobody's name ever appears in either group.
+    for adapter, room in ((tg.adapter, "-10"), (mx.adapter, "!room:stadt.example")):
+        texts = [s.text for s in adapter.to(room)] + [e.text for e in adapter.edits]
+        assert not any(name in text for text in texts for name in ("Anna", "Mia"))
     async with app.sessions() as session:
         from bot.domain.models import Rsvp
 

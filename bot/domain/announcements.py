@@ -1,0 +1,172 @@
+"""Scheduled posts to a community's chats: dates before they happen, and staff's own texts."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.models import Announcement, Event, Series
+from bot.domain.when import When, occurrences
+
+EVENT, EVENT_AGAIN, TEXT = "event", "event_again", "text"
+SCHEDULED, DONE, CANCELLED = "scheduled", "done", "cancelled"
+DEFAULT_DAYS, DEFAULT_AGAIN_DAYS = 7, 1
+
+
+async def _offsets(session: AsyncSession, event: Event) -> tuple[int, int | None]:
+    if event.series_id is not None:
+        series = await session.get(Series, event.series_id)
+        if series is not None:
+            return series.announce_days, series.announce_again_days
+    return DEFAULT_DAYS, DEFAULT_AGAIN_DAYS
+
+
+async def schedule_for_event(session: AsyncSession, event: Event, now: datetime) -> None:
+    """Post the date 7 days before (or at once when that is past) and again 1 day before."""
+    first_days, again_days = await _offsets(session, event)
+    first = max(event.starts_at - timedelta(days=first_days), now)
+    session.add(
+        Announcement(
+            community_id=event.community_id,
+            kind=EVENT,
+            event_id=event.id,
+            due_at=first,
+            created_at=now,
+        )
+    )
+    if again_days is not None:
+        again = event.starts_at - timedelta(days=again_days)
+        # Only when it is a real second reminder, not right after the first post.
+        if again > first + timedelta(hours=12):
+            session.add(
+                Announcement(
+                    community_id=event.community_id,
+                    kind=EVENT_AGAIN,
+                    event_id=event.id,
+                    due_at=again,
+                    created_at=now,
+                )
+            )
+    await session.flush()
+
+
+async def for_event(session: AsyncSession, event_id: int) -> list[Announcement]:
+    return list(
+        (
+            await session.scalars(
+                select(Announcement)
+                .where(Announcement.event_id == event_id, Announcement.status == SCHEDULED)
+                .order_by(Announcement.due_at)
+            )
+        ).all()
+    )
+
+
+async def reschedule_for_event(session: AsyncSession, event: Event, now: datetime) -> None:
+    """After a move: the posts not yet made follow the new time."""
+    pending = await for_event(session, event.id)
+    first_days, again_days = await _offsets(session, event)
+    for announcement in pending:
+        days = first_days if announcement.kind == EVENT else again_days or DEFAULT_AGAIN_DAYS
+        announcement.due_at = max(event.starts_at - timedelta(days=days), now)
+    await session.flush()
+
+
+async def drop_for_event(session: AsyncSession, event_id: int) -> None:
+    for announcement in await for_event(session, event_id):
+        announcement.status = CANCELLED
+    await session.flush()
+
+
+async def post_event_now(session: AsyncSession, event: Event, now: datetime) -> Announcement:
+    """Staff's "post now": the first scheduled post becomes due at once (or a new one)."""
+    pending = [a for a in await for_event(session, event.id) if a.kind == EVENT]
+    if pending:
+        pending[0].due_at = now
+        await session.flush()
+        return pending[0]
+    announcement = Announcement(
+        community_id=event.community_id,
+        kind=EVENT,
+        event_id=event.id,
+        due_at=now,
+        created_at=now,
+    )
+    session.add(announcement)
+    await session.flush()
+    return announcement
+
+
+async def schedule_text(
+    session: AsyncSession,
+    community_id: int,
+    text: str,
+    due_at: datetime,
+    rrule: str | None,
+    chat_ids: list[int] | None,
+    created_by: int | None,
+    now: datetime,
+) -> Announcement:
+    announcement = Announcement(
+        community_id=community_id,
+        kind=TEXT,
+        text=text,
+        due_at=due_at,
+        rrule=rrule,
+        chat_ids=chat_ids,
+        created_by=created_by,
+        created_at=now,
+    )
+    session.add(announcement)
+    await session.flush()
+    return announcement
+
+
+async def upcoming(session: AsyncSession, community_id: int) -> list[Announcement]:
+    """The community's scheduled posts, soonest first."""
+    return list(
+        (
+            await session.scalars(
+                select(Announcement)
+                .where(
+                    Announcement.community_id == community_id,
+                    Announcement.status == SCHEDULED,
+                )
+                .order_by(Announcement.due_at, Announcement.id)
+            )
+        ).all()
+    )
+
+
+async def due(session: AsyncSession, now: datetime, limit: int = 50) -> list[Announcement]:
+    return list(
+        (
+            await session.scalars(
+                select(Announcement)
+                .where(Announcement.status == SCHEDULED, Announcement.due_at <= now)
+                .order_by(Announcement.due_at, Announcement.id)
+                .limit(limit)
+            )
+        ).all()
+    )
+
+
+async def next_due(session: AsyncSession) -> datetime | None:
+    return await session.scalar(
+        select(Announcement.due_at)
+        .where(Announcement.status == SCHEDULED)
+        .order_by(Announcement.due_at)
+        .limit(1)
+    )
+
+
+def following(announcement: Announcement, timezone: str, now: datetime) -> datetime | None:
+    """The next time a repeating text is due after now, in the community's wall time."""
+    if not announcement.rrule:
+        return None
+    # Each due time is itself an occurrence, so it serves as DTSTART (and keeps 9:00 at 9:00).
+    when = When(announcement.due_at, None, announcement.rrule, True)
+    found = occurrences(when, timezone, now, 1, inclusive=False)
+    return found[0] if found else None

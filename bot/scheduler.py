@@ -1,0 +1,145 @@
+"""Runs what is due: scheduled announcements, and making series dates ahead.
+
+The tables are the schedule. This loop only wakes at the next due time (or when told that
+something changed), takes what is due in its own transaction and writes the posts to the
+outbox there, so a crash either posts an announcement once or not at all. After a restart
+it simply finds what fell due while the process was down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import Clock
+from bot.domain import announcements, rsvps, series
+from bot.domain.models import Announcement, Community, Event, KeyValue, Series
+from bot.notices import post_event, tell_groups
+from bot.types import Outgoing
+
+log = logging.getLogger(__name__)
+
+# Wake at least this often, so a changed clock or a missed wake-up costs little.
+MAX_SLEEP = timedelta(minutes=15)
+EXTEND_EVERY = timedelta(hours=12)
+
+
+class Scheduler:
+    """Takes due work from the tables; one instance per process (one leader on PostgreSQL)."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        on_queued: Callable[[], None] | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self._wake = asyncio.Event()
+        self._on_queued = on_queued
+
+    def wake(self) -> None:
+        """Something was scheduled or changed: look again now."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self.run_due()
+                wait = await self._seconds_to_next()
+            except Exception:
+                log.exception("scheduler round failed; trying again in a minute")
+                wait = 60.0
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=wait)
+            except TimeoutError:
+                pass
+
+    async def _seconds_to_next(self) -> float:
+        async with self._sessions() as session:
+            due = await announcements.next_due(session)
+        now = self._clock.now()
+        until = min(due, now + MAX_SLEEP) if due else now + MAX_SLEEP
+        return max((until - now).total_seconds(), 0.05)
+
+    async def run_due(self) -> int:
+        """Do everything due now; returns how many announcements were handled."""
+        await self.extend_series()
+        handled = 0
+        while True:
+            async with self._sessions.begin() as session:
+                now = self._clock.now()
+                batch = await announcements.due(session, now, limit=20)
+                for announcement in batch:
+                    await self._post(session, announcement, now)
+                handled += len(batch)
+            if batch and self._on_queued is not None:
+                self._on_queued()
+            if len(batch) < 20:
+                return handled
+
+    async def extend_series(self, force: bool = False) -> None:
+        """Make the next months' dates of every active series (twice a day is plenty)."""
+        now = self._clock.now()
+        async with self._sessions.begin() as session:
+            mark = await session.get(KeyValue, "scheduler.extended_at")
+            if not force and mark and now - datetime.fromisoformat(mark.value) < EXTEND_EVERY:
+                return
+            rows = (
+                await session.execute(
+                    select(Series, Community)
+                    .join(Community, Community.id == Series.community_id)
+                    .where(Series.status == "active", Series.starts_at.is_not(None))
+                )
+            ).all()
+            for item, community in rows:
+                await series.extend(session, item, community, now)
+            if mark is None:
+                session.add(
+                    KeyValue(key="scheduler.extended_at", value=now.isoformat(), updated_at=now)
+                )
+            else:
+                mark.value, mark.updated_at = now.isoformat(), now
+
+    async def _post(self, session: AsyncSession, announcement: Announcement, now: datetime) -> None:
+        community = await session.get(Community, announcement.community_id)
+        if community is None:
+            announcement.status = announcements.CANCELLED
+            return
+        if announcement.kind == announcements.TEXT:
+            key = f"ann:{announcement.id}:{announcement.due_at.isoformat()}"
+            text = announcement.text
+            await tell_groups(
+                session,
+                community,
+                lambda _prefix: Outgoing(text),
+                key,
+                now,
+                chat_ids=announcement.chat_ids,
+            )
+            following = announcements.following(announcement, community.timezone, now)
+            if following is not None:
+                announcement.due_at = following
+            else:
+                announcement.status = announcements.DONE
+            return
+        announcement.status = announcements.DONE
+        event = await session.get(Event, announcement.event_id) if announcement.event_id else None
+        if event is None or not _worth_posting(event, now):
+            return
+        if announcement.kind == announcements.EVENT_AGAIN:
+            taken = await rsvps.seats_taken(session, event.id)
+            if event.capacity is not None and taken >= event.capacity:
+                return  # full: a second post would only disappoint
+        await post_event(session, event, community, f"ann:{announcement.id}", now)
+
+
+def _worth_posting(event: Event, now: datetime) -> bool:
+    """No post for a date that is over, called off or closed for sign-up."""
+    return rsvps.open_for_sign_up(event, now) is None

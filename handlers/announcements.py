@@ -1,0 +1,240 @@
+"""Staff schedule their own announcements (once or repeating), list, change and cancel them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.context import Context
+from bot.domain import announcements, communities
+from bot.domain.models import Announcement, Event
+from bot.domain.when import WhenError, parse_when
+from bot.i18n import N_, _, format_when
+from bot.plain_language import check
+from bot.roles import STAFF
+from bot.router import Router
+from bot.types import Button
+from handlers.when_words import when_error
+
+MAX_TEXT = 1500
+
+
+def register(router: Router) -> None:
+    """Add the scheduled-announcement commands."""
+
+    @router.command(
+        "ankuendigung_neu",
+        "new_announcement",
+        description=N_("Schedule an announcement of your own"),
+        roles=(STAFF,),
+        where="direct",
+    )
+    async def new(ctx: Context) -> None:
+        """Ask for the text; the plain-language check runs before anything is scheduled."""
+        if ctx.args:
+            await _text(ctx, ctx.args)
+            return
+        await ctx.ask(
+            _("Please write the text of the announcement. Write it as members should read it."),
+            "ann.text",
+        )
+
+    @router.state("ann.text")
+    async def text_typed(ctx: Context) -> None:
+        """The announcement text."""
+        await _text(ctx, ctx.text)
+
+    @router.button("ann.keep")
+    async def keep(ctx: Context) -> None:
+        """Use the text despite the plain-language tips."""
+        state = await _state(ctx, "ann.review")
+        if state is not None:
+            await _ask_when(ctx, state["text"])
+
+    @router.state("ann.review")
+    async def rewritten(ctx: Context) -> None:
+        """A new version of the text after the tips."""
+        await _text(ctx, ctx.text)
+
+    @router.state("ann.when")
+    async def when_typed(ctx: Context) -> None:
+        """When to post: once ("Montag 9 Uhr") or repeating ("jeden Montag 9 Uhr")."""
+        assert ctx.state is not None and ctx.community is not None
+        data = dict(ctx.state.data)
+        try:
+            when = parse_when(ctx.text, ctx.now, ctx.community.timezone, require_time=True)
+        except WhenError as error:
+            await ctx.reply(when_error(error, ctx.command_prefix))
+            return
+        data.update(start=when.start.isoformat(), rrule=when.rrule)
+        await _ask_chats(ctx, data)
+
+    @router.button("ann.now")
+    async def post_now(ctx: Context) -> None:
+        """Post right away."""
+        state = await _state(ctx, "ann.when")
+        if state is not None:
+            await _ask_chats(ctx, {**state, "start": ctx.now.isoformat(), "rrule": None})
+
+    @router.button("ann.chats")
+    async def chats_chosen(ctx: Context) -> None:
+        """All groups, or one group, then save."""
+        assert ctx.community is not None
+        state = await _state(ctx, "ann.chats")
+        if state is None:
+            return
+        chat = ctx.button_args.get("chat")
+        await ctx.finish_dialog()
+        start = datetime.fromisoformat(state["start"])
+        await announcements.schedule_text(
+            ctx.session,
+            ctx.community.id,
+            state["text"],
+            max(start, ctx.now),
+            state.get("rrule"),
+            [int(chat)] if chat else None,
+            ctx.person.id,
+            ctx.now,
+        )
+        if state.get("rrule"):
+            answer = _("Saved. It is posted regularly, first on {when}.")
+        else:
+            answer = _("Saved. It is posted on {when}.")
+        await ctx.reply(answer.format(when=format_when(start, ctx.community.timezone)))
+
+    @router.command(
+        "ankuendigungen",
+        "announcements",
+        description=N_("Show, change or cancel scheduled announcements"),
+        roles=(STAFF,),
+        where="direct",
+    )
+    async def listing(ctx: Context) -> None:
+        """The scheduled posts of this community, each with buttons to change or cancel it."""
+        assert ctx.community is not None
+        rows = await announcements.upcoming(ctx.session, ctx.community.id)
+        if not rows:
+            await ctx.reply(_("No announcements are scheduled."))
+            return
+        lines = [_("Scheduled announcements:")]
+        buttons = []
+        for n, row in enumerate(rows[:15], start=1):
+            lines.append(
+                f"{n}. {format_when(row.due_at, ctx.community.timezone)}: {await _label(ctx, row)}"
+            )
+            buttons.append(Button(_("{n}: cancel").format(n=n), "ann.cancel", {"id": row.id}))
+            buttons.append(Button(_("{n}: new time").format(n=n), "ann.move", {"id": row.id}))
+        await ctx.reply("\n".join(lines), buttons)
+
+    @router.button("ann.cancel")
+    async def cancel(ctx: Context) -> None:
+        """Cancel one scheduled post."""
+        row = await _row(ctx)
+        if row is not None:
+            row.status = announcements.CANCELLED
+            await ctx.reply(_("Cancelled. It will not be posted."))
+
+    @router.button("ann.move")
+    async def move(ctx: Context) -> None:
+        """Ask for the new time of one scheduled post."""
+        row = await _row(ctx)
+        if row is not None:
+            await ctx.ask(_("When should it be posted instead?"), "ann.move", {"id": row.id})
+
+    @router.state("ann.move")
+    async def move_typed(ctx: Context) -> None:
+        """The new time for a scheduled post."""
+        assert ctx.state is not None and ctx.community is not None
+        row = await ctx.session.get(Announcement, int(ctx.state.data.get("id", 0)))
+        if row is None or row.community_id != ctx.community.id:
+            await ctx.finish_dialog()
+            return
+        try:
+            when = parse_when(ctx.text, ctx.now, ctx.community.timezone, require_time=True)
+        except WhenError as error:
+            await ctx.reply(when_error(error, ctx.command_prefix))
+            return
+        await ctx.finish_dialog()
+        row.due_at = when.start
+        if row.kind == announcements.TEXT and when.rrule:
+            row.rrule = when.rrule
+        await ctx.reply(
+            _("Changed. It is posted on {when}.").format(
+                when=format_when(when.start, ctx.community.timezone)
+            )
+        )
+
+
+async def _text(ctx: Context, text: str) -> None:
+    text = text.strip()
+    if not text or len(text) > MAX_TEXT:
+        await ctx.reply(
+            _("Please write a text with at most {limit} characters.").format(limit=MAX_TEXT)
+        )
+        return
+    findings = check(text, announcement=True)
+    if not findings:
+        await _ask_when(ctx, text)
+        return
+    lines = [_("Tips for plain language:")]
+    lines += [f"- „{f.excerpt}“: {f.suggestion}" for f in findings[:6]]
+    lines += ["", _("Write an improved text, or tap: Use as it is")]
+    await ctx.ask(
+        "\n".join(lines),
+        "ann.review",
+        {"text": text},
+        [Button(_("Use as it is"), "ann.keep")],
+    )
+
+
+async def _ask_when(ctx: Context, text: str) -> None:
+    await ctx.ask(
+        _("When should it be posted? For example: Montag 9 Uhr, or repeating: jeden Montag 9 Uhr"),
+        "ann.when",
+        {"text": text},
+        [Button(_("Post now"), "ann.now")],
+    )
+
+
+async def _ask_chats(ctx: Context, data: dict[str, object]) -> None:
+    assert ctx.community is not None
+    chats = await communities.group_chats(ctx.session, ctx.community.id)
+    buttons = [Button(_("All groups"), "ann.chats", {})]
+    buttons += [
+        Button(chat.title or f"{chat.platform} {chat.id}", "ann.chats", {"chat": chat.id})
+        for chat in chats[:8]
+    ]
+    await ctx.ask(_("Where should it be posted?"), "ann.chats", dict(data), buttons)
+
+
+async def _state(ctx: Context, name: str) -> dict[str, object] | None:
+    from bot.domain import conversations
+
+    state = await conversations.get_state(ctx.session, ctx.chat.id, ctx.person.id)
+    if state is None or state.state != name:
+        await ctx.reply(
+            _("This question is over. Please start again with {prefix}ankuendigung_neu.").format(
+                prefix=ctx.command_prefix
+            )
+        )
+        return None
+    return dict(state.data)
+
+
+async def _row(ctx: Context) -> Announcement | None:
+    assert ctx.community is not None
+    row = await ctx.session.get(Announcement, int(ctx.button_args.get("id", 0)))
+    if row is None or row.community_id != ctx.community.id or row.status != "scheduled":
+        await ctx.reply(_("This announcement is no longer scheduled."))
+        return None
+    return row
+
+
+async def _label(ctx: Context, row: Announcement) -> str:
+    if row.kind == announcements.TEXT:
+        short = row.text if len(row.text) <= 60 else row.text[:57] + "…"
+        return short + (" " + _("(repeats)") if row.rrule else "")
+    event = await ctx.session.get(Event, row.event_id) if row.event_id else None
+    title = event.title if event else "?"
+    if row.kind == announcements.EVENT_AGAIN:
+        return _("Reminder for the date: {title}").format(title=title)
+    return _("The date: {title}").format(title=title)

@@ -1,0 +1,22 @@
+"""Friendly answers when a typed date or time cannot be understood."""
+
+from __future__ import annotations
+
+from bot.domain.when import WhenError
+from bot.i18n import _
+
+
+def when_error(error: WhenError, prefix: str) -> str:
+    """Say in plain words what is missing, with an example that works."""
+    example = _("For example: 9.12. 15 Uhr, or: jeden 1. Mittwoch 15 Uhr")
+    reason = {
+        "empty": _("Please write a date and a time."),
+        "no_date": _("I am missing the day."),
+        "no_time": _("I am missing the time."),
+        "past": _("This date is in the past."),
+        "impossible_date": _("This day does not exist."),
+        "impossible_time": _("This time does not work. The end must be after the start."),
+        "too_long": _("That is too long."),
+        "unknown": _("I did not understand the date."),
+    }.get(error.reason, _("I did not understand the date."))
+    return f"{reason} {example}"
