@@ -93,15 +93,11 @@ def build_app(
     )
     scheduler = Scheduler(sessions, clock, on_queued=sender.wake)
 
-    def committed() -> None:
-        # A handler may have queued messages or scheduled something due right away.
-        sender.wake()
-        scheduler.wake()
-
     dispatcher = Dispatcher(
         sessions,
         services,
-        on_committed=committed,
+        on_committed=sender.wake,
+        on_schedule_changed=scheduler.wake,
         bot_usernames=lambda platform: (
             transports[platform].bot_username() if platform in transports else None
         ),

@@ -91,8 +91,11 @@ class Context:
         return f"in:{incoming.chat.platform}:{self.dispatch_id}"
 
     async def send_private(self, person_id: int, outgoing: Outgoing, dedup_key: str) -> bool:
-        """Write to a person in a private chat; False when no platform lets us."""
-        chat = await people.private_chat(self.session, person_id, self.now)
+        """Write to a person in a private chat, on this chat's app if they use it there;
+        False when no platform lets us."""
+        chat = await people.private_chat(
+            self.session, person_id, self.now, prefer=self.chat.platform
+        )
         if chat is None:
             return False
         await self.send(chat, outgoing, dedup_key)
@@ -116,6 +119,12 @@ class Context:
             self.session, self.chat.id, self.person.id, state, data, self.now
         )
         await self.reply(text, buttons)
+
+    async def dialog_data(self, state: str) -> dict[str, Any] | None:
+        """The answers so far of dialog ``state``, or None when it is not the open one
+        (a button from an earlier question pressed later)."""
+        current = await conversations.get_state(self.session, self.chat.id, self.person.id)
+        return dict(current.data) if current is not None and current.state == state else None
 
     async def finish_dialog(self) -> None:
         await conversations.clear_state(self.session, self.chat.id, self.person.id)

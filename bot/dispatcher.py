@@ -17,6 +17,7 @@ from bot.context import Context, Services
 from bot.delivery import reach
 from bot.delivery.outbox import enqueue
 from bot.domain import communities, conversations, people
+from bot.domain.announcements import schedule_changed
 from bot.domain.models import ButtonToken, Chat, Community, OutboxMessage, ProcessedEvent
 from bot.i18n import _, pick_locale, use_locale
 from bot.roles import MEMBER, effective
@@ -25,6 +26,7 @@ from bot.types import Incoming, Outgoing
 
 log = logging.getLogger(__name__)
 
+SCHEDULE_CHANGED = "schedule_changed"
 CANCEL_WORDS = {"abbrechen", "abbruch", "stop", "stopp", "cancel", "/abbrechen", "/cancel"}
 
 
@@ -37,12 +39,14 @@ class Dispatcher:
         services: Services,
         *,
         on_committed: Callable[[], None] = lambda: None,
+        on_schedule_changed: Callable[[], None] = lambda: None,
         bot_usernames: Callable[[str], str | None] = lambda platform: None,
     ) -> None:
         self._sessions = sessions
         self._services = services
         self._router: Router = services.router
         self._on_committed = on_committed
+        self._on_schedule_changed = on_schedule_changed
         self._bot_usernames = bot_usernames
         self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = (
             weakref.WeakValueDictionary()
@@ -73,9 +77,12 @@ class Dispatcher:
                 return True
         if handled:
             self._on_committed()
+            if handled == SCHEDULE_CHANGED:
+                self._on_schedule_changed()
         return True
 
-    async def _dispatch_once(self, incoming: Incoming) -> bool:
+    async def _dispatch_once(self, incoming: Incoming) -> bool | str:
+        """Handle one event in one transaction; truthy when something was committed."""
         settings = self._services.settings
         async with self._sessions.begin() as session:
             if incoming.event_id and await self._seen(session, incoming):
@@ -128,7 +135,8 @@ class Dispatcher:
             )
             with use_locale(locale):
                 await self._route(ctx)
-            return True
+            # Only then is the scheduler asked to look again, not after every message.
+            return SCHEDULE_CHANGED if schedule_changed(session) else True
 
     async def _seen(self, session: AsyncSession, incoming: Incoming) -> bool:
         """Record the event as handled; a repeat fails the unique key and is rolled back."""

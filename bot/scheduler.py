@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.domain import announcements, rsvps, series
-from bot.domain.models import Announcement, Community, Event, KeyValue, Series
+from bot.domain.models import Announcement, Community, Event, Series
 from bot.notices import post_event, tell_groups
 from bot.types import Outgoing
 
@@ -42,6 +42,7 @@ class Scheduler:
         self._clock = clock
         self._wake = asyncio.Event()
         self._on_queued = on_queued
+        self._extended_at: datetime | None = None
 
     def wake(self) -> None:
         """Something was scheduled or changed: look again now."""
@@ -85,12 +86,14 @@ class Scheduler:
                 return handled
 
     async def extend_series(self, force: bool = False) -> None:
-        """Make the next months' dates of every active series (twice a day is plenty)."""
+        """Make the next months' dates of every active series (twice a day is plenty).
+
+        Kept in memory: after a restart one extra pass costs little, as it is idempotent.
+        """
         now = self._clock.now()
+        if not force and self._extended_at and now - self._extended_at < EXTEND_EVERY:
+            return
         async with self._sessions.begin() as session:
-            mark = await session.get(KeyValue, "scheduler.extended_at")
-            if not force and mark and now - datetime.fromisoformat(mark.value) < EXTEND_EVERY:
-                return
             rows = (
                 await session.execute(
                     select(Series, Community)
@@ -100,12 +103,7 @@ class Scheduler:
             ).all()
             for item, community in rows:
                 await series.extend(session, item, community, now)
-            if mark is None:
-                session.add(
-                    KeyValue(key="scheduler.extended_at", value=now.isoformat(), updated_at=now)
-                )
-            else:
-                mark.value, mark.updated_at = now.isoformat(), now
+        self._extended_at = now
 
     async def _post(self, session: AsyncSession, announcement: Announcement, now: datetime) -> None:
         community = await session.get(Community, announcement.community_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from bot.context import Context
 from bot.domain import announcements, communities
@@ -63,7 +64,7 @@ def register(router: Router) -> None:
         try:
             when = parse_when(ctx.text, ctx.now, ctx.community.timezone, require_time=True)
         except WhenError as error:
-            await ctx.reply(when_error(error, ctx.command_prefix))
+            await ctx.reply(when_error(error))
             return
         data.update(start=when.start.isoformat(), rrule=when.rrule)
         await _ask_chats(ctx, data)
@@ -151,12 +152,10 @@ def register(router: Router) -> None:
         try:
             when = parse_when(ctx.text, ctx.now, ctx.community.timezone, require_time=True)
         except WhenError as error:
-            await ctx.reply(when_error(error, ctx.command_prefix))
+            await ctx.reply(when_error(error))
             return
         await ctx.finish_dialog()
-        row.due_at = when.start
-        if row.kind == announcements.TEXT and when.rrule:
-            row.rrule = when.rrule
+        await announcements.move(ctx.session, row, when.start, when.rrule)
         await ctx.reply(
             _("Changed. It is posted on {when}.").format(
                 when=format_when(when.start, ctx.community.timezone)
@@ -206,18 +205,15 @@ async def _ask_chats(ctx: Context, data: dict[str, object]) -> None:
     await ctx.ask(_("Where should it be posted?"), "ann.chats", dict(data), buttons)
 
 
-async def _state(ctx: Context, name: str) -> dict[str, object] | None:
-    from bot.domain import conversations
-
-    state = await conversations.get_state(ctx.session, ctx.chat.id, ctx.person.id)
-    if state is None or state.state != name:
+async def _state(ctx: Context, name: str) -> dict[str, Any] | None:
+    data = await ctx.dialog_data(name)
+    if data is None:
         await ctx.reply(
             _("This question is over. Please start again with {prefix}ankuendigung_neu.").format(
                 prefix=ctx.command_prefix
             )
         )
-        return None
-    return dict(state.data)
+    return data
 
 
 async def _row(ctx: Context) -> Announcement | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -45,7 +46,7 @@ def register(router: Router) -> None:
         try:
             start, end = _new_time(parts[1], event, ctx.community.timezone, ctx.now)
         except WhenError as error:
-            await ctx.reply(when_error(error, ctx.command_prefix))
+            await ctx.reply(when_error(error))
             return
         place = parts[2] if len(parts) > 2 else None
         change = await series.move(ctx.session, event, start, end, place, ctx.now)
@@ -192,10 +193,10 @@ async def _call_off(ctx: Context, *, skip: bool) -> None:
 
 
 async def _tell_all(
-    ctx: Context, event: Event, build: object, key: str
+    ctx: Context, event: Event, build: Callable[[str], str], key: str
 ) -> tuple[int, list[tuple[str, str]]]:
     """Tell everyone with a place or on the waiting list; the rest go to staff's call list."""
-    assert ctx.community is not None and callable(build)
+    assert ctx.community is not None
     community: Community = ctx.community
     told = 0
     unreachable: list[tuple[str, str]] = []

@@ -6,8 +6,8 @@ from sqlalchemy import select
 
 from bot.calendar import event_ics
 from bot.context import Context
-from bot.domain import announcements, rsvps, series
-from bot.domain.models import Chat, Community, Event, Rsvp
+from bot.domain import announcements, events, rsvps, series
+from bot.domain.models import Community, Event, Rsvp
 from bot.event_texts import (
     COMING,
     NOT_COMING,
@@ -203,10 +203,7 @@ def register(router: Router) -> None:
         count = await post_event(
             ctx.session, event, ctx.community, f"announce:{ctx.dispatch_id}", ctx.now
         )
-        # The regular post 7 days before is still due: no need to post twice.
-        for pending in await announcements.for_event(ctx.session, event.id):
-            if pending.kind == announcements.EVENT:
-                pending.status = announcements.DONE
+        await announcements.mark_first_posted(ctx.session, event.id)
         await ctx.reply(_("Sent to {count} chats.").format(count=count))
 
 
@@ -223,20 +220,7 @@ async def show_event(ctx: Context, event: Event) -> None:
 
 async def upcoming(ctx: Context, limit: int) -> list[Event]:
     assert ctx.community is not None
-    return list(
-        (
-            await ctx.session.scalars(
-                select(Event)
-                .where(
-                    Event.community_id == ctx.community.id,
-                    Event.starts_at > ctx.now,
-                    Event.status != "cancelled",
-                )
-                .order_by(Event.starts_at)
-                .limit(limit)
-            )
-        ).all()
-    )
+    return await events.upcoming(ctx.session, ctx.community.id, ctx.now, limit)
 
 
 async def pick_event(ctx: Context) -> Event | None:
@@ -297,21 +281,7 @@ async def tell(ctx: Context, text: str, attachment: Attachment | None = None) ->
         await ctx.reply(text, attachment=attachment)
         return
     outgoing = Outgoing(text, (), attachment)
-    key = f"private:{ctx.dispatch_id}"
-    # The app they just tapped in is the one they are looking at.
-    same_app = await ctx.session.scalar(
-        select(Chat)
-        .where(
-            Chat.person_id == ctx.person.id,
-            Chat.kind == "direct",
-            Chat.platform == ctx.chat.platform,
-        )
-        .order_by(Chat.id.desc())
-        .limit(1)
-    )
-    if same_app is not None:
-        await ctx.send(same_app, outgoing, key)
-    elif not await ctx.send_private(ctx.person.id, outgoing, key):
+    if not await ctx.send_private(ctx.person.id, outgoing, f"private:{ctx.dispatch_id}"):
         await ctx.reply(text, attachment=attachment)
 
 

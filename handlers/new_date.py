@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.context import Context
-from bot.domain import announcements, conversations, series
+from bot.domain import announcements, series
 from bot.domain.when import When, WhenError, parse_when
 from bot.event_texts import announcement
 from bot.i18n import N_, _, format_span, format_when
@@ -163,11 +163,10 @@ def register(router: Router) -> None:
 
 
 async def _current(ctx: Context) -> dict[str, Any] | None:
-    state = await conversations.get_state(ctx.session, ctx.chat.id, ctx.person.id)
-    if state is None or state.state != STATE:
+    data = await ctx.dialog_data(STATE)
+    if data is None:
         await _over(ctx)
-        return None
-    return dict(state.data)
+    return data
 
 
 async def _over(ctx: Context) -> None:
@@ -244,7 +243,7 @@ def _store(ctx: Context, key: str, text: str, data: dict[str, Any], tapped: bool
         try:
             when = parse_when(text, ctx.now, ctx.community.timezone, require_time=True)
         except WhenError as error:
-            return when_error(error, ctx.command_prefix)
+            return when_error(error)
         data.update(_when_data(when))
     elif key == "course":
         if tapped and text == ONGOING:
@@ -369,9 +368,7 @@ async def _create(ctx: Context, data: dict[str, Any], post_now: bool) -> None:
     first = events[0]
     if post_now:
         await post_event(ctx.session, first, ctx.community, f"announce:{ctx.dispatch_id}", ctx.now)
-        for pending in await announcements.for_event(ctx.session, first.id):
-            if pending.kind == announcements.EVENT:
-                pending.status = announcements.DONE
+        await announcements.mark_first_posted(ctx.session, first.id)
     when = format_span(first.starts_at, first.ends_at, ctx.community.timezone)
     if created_series is None:
         text = _("Saved: {title}, {when}.").format(title=first.title, when=when)

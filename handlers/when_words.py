@@ -6,7 +6,7 @@ from bot.domain.when import WhenError
 from bot.i18n import _
 
 
-def when_error(error: WhenError, prefix: str) -> str:
+def when_error(error: WhenError) -> str:
     """Say in plain words what is missing, with an example that works."""
     example = _("For example: 9.12. 15 Uhr, or: jeden 1. Mittwoch 15 Uhr")
     reason = {

@@ -13,6 +13,16 @@ from bot.domain.when import When, occurrences
 EVENT, EVENT_AGAIN, TEXT = "event", "event_again", "text"
 SCHEDULED, DONE, CANCELLED = "scheduled", "done", "cancelled"
 DEFAULT_DAYS, DEFAULT_AGAIN_DAYS = 7, 1
+_CHANGED = "schedule_changed"
+
+
+def mark_changed(session: AsyncSession) -> None:
+    """Note that something may now be due sooner, so the scheduler looks after the commit."""
+    session.info[_CHANGED] = True
+
+
+def schedule_changed(session: AsyncSession) -> bool:
+    return bool(session.info.get(_CHANGED))
 
 
 async def _offsets(session: AsyncSession, event: Event) -> tuple[int, int | None]:
@@ -25,6 +35,7 @@ async def _offsets(session: AsyncSession, event: Event) -> tuple[int, int | None
 
 async def schedule_for_event(session: AsyncSession, event: Event, now: datetime) -> None:
     """Post the date 7 days before (or at once when that is past) and again 1 day before."""
+    mark_changed(session)
     first_days, again_days = await _offsets(session, event)
     first = max(event.starts_at - timedelta(days=first_days), now)
     session.add(
@@ -66,6 +77,7 @@ async def for_event(session: AsyncSession, event_id: int) -> list[Announcement]:
 
 async def reschedule_for_event(session: AsyncSession, event: Event, now: datetime) -> None:
     """After a move: the posts not yet made follow the new time."""
+    mark_changed(session)
     pending = await for_event(session, event.id)
     first_days, again_days = await _offsets(session, event)
     for announcement in pending:
@@ -80,23 +92,21 @@ async def drop_for_event(session: AsyncSession, event_id: int) -> None:
     await session.flush()
 
 
-async def post_event_now(session: AsyncSession, event: Event, now: datetime) -> Announcement:
-    """Staff's "post now": the first scheduled post becomes due at once (or a new one)."""
-    pending = [a for a in await for_event(session, event.id) if a.kind == EVENT]
-    if pending:
-        pending[0].due_at = now
-        await session.flush()
-        return pending[0]
-    announcement = Announcement(
-        community_id=event.community_id,
-        kind=EVENT,
-        event_id=event.id,
-        due_at=now,
-        created_at=now,
-    )
-    session.add(announcement)
-    await session.flush()
-    return announcement
+async def mark_first_posted(session: AsyncSession, event_id: int) -> None:
+    """Staff posted the date by hand: the regular post 7 days before is not needed anymore."""
+    for announcement in await for_event(session, event_id):
+        if announcement.kind == EVENT:
+            announcement.status = DONE
+
+
+async def move(
+    session: AsyncSession, announcement: Announcement, due_at: datetime, rrule: str | None
+) -> None:
+    """A new time for a scheduled post; a text may become a repeating one."""
+    mark_changed(session)
+    announcement.due_at = due_at
+    if announcement.kind == TEXT and rrule:
+        announcement.rrule = rrule
 
 
 async def schedule_text(
@@ -109,6 +119,7 @@ async def schedule_text(
     created_by: int | None,
     now: datetime,
 ) -> Announcement:
+    mark_changed(session)
     announcement = Announcement(
         community_id=community_id,
         kind=TEXT,

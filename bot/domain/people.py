@@ -121,16 +121,21 @@ async def move_chat(session: AsyncSession, platform: str, old_id: str, new_id: s
     old.external_id = new_id
 
 
-async def private_chat(session: AsyncSession, person_id: int, now: datetime) -> Chat | None:
-    """Where to write to a person privately: their last direct chat with the bot, else a new
-    one on a reachable account (Matrix opens the room when the first message goes out)."""
-    chat = await session.scalar(
+async def private_chat(
+    session: AsyncSession, person_id: int, now: datetime, *, prefer: str | None = None
+) -> Chat | None:
+    """Where to write to a person privately: their last direct chat with the bot (on the
+    ``prefer``red platform if they have one there), else a new one on a reachable account
+    (Matrix opens the room when the first message goes out)."""
+    query = (
         select(Chat)
         .join(Account, and_(Account.platform == Chat.platform, Account.person_id == person_id))
         .where(Chat.person_id == person_id, Chat.kind == "direct", ~Account.unreachable)
-        .order_by(Chat.id.desc())
-        .limit(1)
     )
+    if prefer is not None:
+        # The app they just used is the one they are looking at.
+        query = query.order_by((Chat.platform == prefer).desc())
+    chat = await session.scalar(query.order_by(Chat.id.desc()).limit(1))
     if chat is not None:
         return chat
     account = await session.scalar(
