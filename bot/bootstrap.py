@@ -13,7 +13,7 @@ from typing import TextIO
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.adapters.base import Adapter, cancel_and_wait
-from bot.adapters.console import CHAT_ID, USER_ID, ConsoleAdapter
+from bot.adapters.console import CHAT_ID, GROUP_ID, USER_ID, ConsoleAdapter
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.context import Services
@@ -176,14 +176,18 @@ async def prepare(app: App) -> None:
 async def _link_console(
     session: AsyncSession, demo: Community, user_name: str, now: datetime
 ) -> None:
-    """The person at the terminal is a member of the demo community, in a linked chat."""
+    """The person at the terminal is a member of the demo community, in a linked chat; the
+    console's group (where the terminal can speak for residents) belongs to it too."""
     chat = await people.get_or_create_chat(session, ChatRef("console", CHAT_ID, "direct"), now)
-    if chat.community_id is None:
-        chat.community_id = demo.id
+    group = await people.get_or_create_chat(session, ChatRef("console", GROUP_ID, "group"), now)
+    for linked in (chat, group):
+        if linked.community_id is None:
+            linked.community_id = demo.id
     account = await people.get_or_create_account(
         session, "console", SenderInfo(USER_ID, user_name), now
     )
     await session.flush()
+    chat.person_id = account.person_id
     await communities.add_member(session, account.person_id, demo.id, now)
 
 

@@ -118,7 +118,12 @@ class Context:
         await conversations.set_state(
             self.session, self.chat.id, self.person.id, state, data, self.now
         )
+        earlier_choices = self.chat.choices
         await self.reply(text, buttons)
+        if not self.is_direct:
+            # In a group the question is for one person only: a "ja" typed by everyone
+            # else still answers the post above it.
+            self.chat.choices = earlier_choices
 
     async def dialog_data(self, state: str) -> dict[str, Any] | None:
         """The answers so far of dialog ``state``, or None when it is not the open one

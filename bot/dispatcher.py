@@ -208,6 +208,14 @@ class Dispatcher:
             return
         if in_unlinked_group and cmd.needs_community:
             return  # stay quiet in groups nobody linked yet
+        if cmd.needs_community and ctx.community is None:
+            await ctx.reply(
+                _(
+                    "I do not know your group yet.\n"
+                    "Please write {prefix}start once in your group. Then this works here too."
+                ).format(prefix=ctx.command_prefix)
+            )
+            return
         if cmd.where == "direct" and not ctx.is_direct:
             await ctx.reply(_("Please write this to me in a private chat."))
             return

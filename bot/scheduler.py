@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.domain import announcements, rsvps, series
-from bot.domain.models import Announcement, Community, Event, Series
+from bot.domain.models import Announcement, Community, Event, EventPost, Series
 from bot.notices import post_event, tell_groups
 from bot.types import Outgoing
 
@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 # Wake at least this often, so a changed clock or a missed wake-up costs little.
 MAX_SLEEP = timedelta(minutes=15)
 EXTEND_EVERY = timedelta(hours=12)
+# The post the day before is left out when the date was posted this recently anyway.
+AGAIN_NOT_WITHIN = timedelta(hours=12)
 
 
 class Scheduler:
@@ -135,7 +137,18 @@ class Scheduler:
             taken = await rsvps.seats_taken(session, event.id)
             if event.capacity is not None and taken >= event.capacity:
                 return  # full: a second post would only disappoint
+            if await _posted_since(session, event.id, now - AGAIN_NOT_WITHIN):
+                return  # e.g. created late, so the first post went out just now
         await post_event(session, event, community, f"ann:{announcement.id}", now)
+
+
+async def _posted_since(session: AsyncSession, event_id: int, since: datetime) -> bool:
+    found = await session.scalar(
+        select(EventPost.id)
+        .where(EventPost.event_id == event_id, EventPost.created_at >= since)
+        .limit(1)
+    )
+    return found is not None
 
 
 def _worth_posting(event: Event, now: datetime) -> bool:

@@ -110,7 +110,9 @@ def register(router: Router) -> None:
             _("Done. This chat now belongs to {community}.").format(community=community.name)
         )
 
-    @router.command("ich", "me", description=N_("Show your number and roles"))
+    @router.command(
+        "ich", "me", description=N_("Show your number and roles"), needs_community=False
+    )
     async def whoami(ctx: Context) -> None:
         """Tell the person their number and roles in this community."""
         granted = sorted(r for r in ctx.roles if r in ROLE_LABELS)

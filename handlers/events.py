@@ -7,7 +7,7 @@ from sqlalchemy import select
 from bot.calendar import event_ics
 from bot.context import Context
 from bot.domain import announcements, events, rsvps, series
-from bot.domain.models import Community, Event, Rsvp
+from bot.domain.models import Community, Event, Rsvp, Series
 from bot.event_texts import (
     COMING,
     NOT_COMING,
@@ -164,7 +164,7 @@ def register(router: Router) -> None:
         """Cancel one's own sign-up; asks which date when there are several."""
         mine = await my_sign_ups(ctx)
         if not mine:
-            await ctx.reply(_("You are not signed up for any date."))
+            await tell(ctx, _("You are not signed up for any date."))
             return
         if len(mine) == 1:
             await _cancel(ctx, mine[0])
@@ -179,7 +179,9 @@ def register(router: Router) -> None:
             )
             for n, event in enumerate(mine, start=1)
         ]
-        await ctx.reply(_("Which date do you want to cancel? Please write the number."), buttons)
+        await tell(
+            ctx, _("Which date do you want to cancel? Please write the number."), None, buttons
+        )
 
     @router.button("rsvp.cancel")
     async def cancel_button(ctx: Context) -> None:
@@ -258,31 +260,45 @@ async def own_status(ctx: Context, event: Event) -> str:
 
 
 async def my_sign_ups(ctx: Context) -> list[Event]:
-    return list(
-        (
-            await ctx.session.scalars(
-                select(Event)
-                .join(Rsvp, Rsvp.event_id == Event.id)
-                .where(
-                    Rsvp.person_id == ctx.person.id,
-                    Rsvp.status.in_((rsvps.YES, rsvps.WAITLIST)),
-                    Event.starts_at > ctx.now,
-                    Event.status != "cancelled",
-                )
-                .order_by(Event.starts_at)
+    """The person's coming dates; a course once, by its next date (one sign-up covers all)."""
+    rows = (
+        await ctx.session.execute(
+            select(Event, Series.kind)
+            .join(Rsvp, Rsvp.event_id == Event.id)
+            .outerjoin(Series, Series.id == Event.series_id)
+            .where(
+                Rsvp.person_id == ctx.person.id,
+                Rsvp.status.in_((rsvps.YES, rsvps.WAITLIST)),
+                Event.starts_at > ctx.now,
+                Event.status != "cancelled",
             )
-        ).all()
-    )
+            .order_by(Event.starts_at)
+        )
+    ).all()
+    seen_courses: set[int] = set()
+    mine = []
+    for event, kind in rows:
+        if kind == "course" and event.series_id is not None:
+            if event.series_id in seen_courses:
+                continue
+            seen_courses.add(event.series_id)
+        mine.append(event)
+    return mine
 
 
-async def tell(ctx: Context, text: str, attachment: Attachment | None = None) -> None:
+async def tell(
+    ctx: Context,
+    text: str,
+    attachment: Attachment | None = None,
+    buttons: tuple[Button, ...] | list[Button] = (),
+) -> None:
     """Answer privately when the person wrote in a group, so the group sees no names."""
     if ctx.is_direct:
-        await ctx.reply(text, attachment=attachment)
+        await ctx.reply(text, buttons, attachment=attachment)
         return
-    outgoing = Outgoing(text, (), attachment)
+    outgoing = Outgoing(text, tuple(buttons), attachment)
     if not await ctx.send_private(ctx.person.id, outgoing, f"private:{ctx.dispatch_id}"):
-        await ctx.reply(text, attachment=attachment)
+        await ctx.reply(text, buttons, attachment=attachment)
 
 
 async def sign_up_person(
@@ -307,8 +323,9 @@ async def sign_up_person(
                 ctx.session, date, person_id, party_size, ctx.now, added_by=added_by, phone=phone
             )
         )
+    told: set[int] = set()
     for date, each in zip(dates, results, strict=True):
-        await _moved_up(ctx, date, each.moved_up)
+        await _moved_up(ctx, date, each.moved_up, told)
         if each.changed:
             await refresh_posts(ctx.session, date, ctx.now)
     return results[0]
@@ -322,12 +339,11 @@ async def sign_up(ctx: Context, event: Event, party_size: int) -> None:
     if result.outcome == "over":
         await tell(ctx, _("Sorry, this date is over or was cancelled."))
     elif result.outcome == "closed":
-        await tell(
-            ctx,
-            _("Sorry, sign-up for this date has closed. Please ask: {contact}").format(
-                contact=event.contact or community.contact or "-"
-            ),
-        )
+        contact = event.contact or community.contact
+        closed = _("Sorry, sign-up for this date has closed.")
+        if contact:
+            closed += " " + _("Please ask: {contact}").format(contact=contact)
+        await tell(ctx, closed)
     elif result.outcome == "no_room":
         await tell(
             ctx,
@@ -359,6 +375,7 @@ async def give_back(ctx: Context, event: Event, *, decline: bool) -> bool:
     locked = await rsvps.lock(ctx.session, event.id)
     assert locked is not None
     had_place = False
+    told: set[int] = set()
     for date in await series.course_dates(ctx.session, locked):
         if date.id != locked.id:
             await rsvps.lock(ctx.session, date.id)
@@ -367,7 +384,7 @@ async def give_back(ctx: Context, event: Event, *, decline: bool) -> bool:
         else:
             release = await rsvps.cancel(ctx.session, date, ctx.person.id, ctx.now)
         had_place = had_place or release.had_seat
-        await _moved_up(ctx, date, release.moved_up)
+        await _moved_up(ctx, date, release.moved_up, told)
         await refresh_posts(ctx.session, date, ctx.now)
     return had_place
 
@@ -375,19 +392,24 @@ async def give_back(ctx: Context, event: Event, *, decline: bool) -> bool:
 async def _cancel(ctx: Context, event: Event) -> None:
     await give_back(ctx, event, decline=False)
     assert ctx.community is not None
-    await ctx.reply(
+    await tell(
+        ctx,
         _("You are signed off from: {title}, {when}. Thank you for letting us know.").format(
             title=event.title,
             when=format_span(event.starts_at, event.ends_at, ctx.community.timezone),
-        )
+        ),
     )
 
 
-async def _moved_up(ctx: Context, event: Event, moved: list[Rsvp]) -> None:
-    """Tell everyone who got a place from the waiting list."""
+async def _moved_up(ctx: Context, event: Event, moved: list[Rsvp], told: set[int]) -> None:
+    """Tell everyone who got a place from the waiting list; ``told`` holds who already
+    heard it (a course moves a person up on each of its dates, and one notice is enough)."""
     assert ctx.community is not None
     community = ctx.community
     for rsvp in moved:
+        if rsvp.person_id in told:
+            continue
+        told.add(rsvp.person_id)
         await tell_person(
             ctx.session,
             rsvp.person_id,

@@ -69,7 +69,7 @@ def register(router: Router) -> None:
             return
         await start(ctx)
 
-    @router.command("hilfe", "help", description=N_("What I can do"))
+    @router.command("hilfe", "help", description=N_("What I can do"), needs_community=False)
     async def help_(ctx: Context) -> None:
         """List the commands this person may use here."""
         lines = [_("This is what I can do:")]
@@ -79,7 +79,9 @@ def register(router: Router) -> None:
             )
         await ctx.reply("\n".join(lines))
 
-    @router.command("sprache", "language", description=N_("Choose your language"))
+    @router.command(
+        "sprache", "language", description=N_("Choose your language"), needs_community=False
+    )
     async def language(ctx: Context) -> None:
         """Offer the languages as buttons."""
         buttons = [

@@ -1,9 +1,16 @@
-"""The console chat: one person at the terminal, talking to the same handlers as everyone."""
+"""The console chat: the person at the terminal, talking to the same handlers as everyone.
+
+To try out how residents see the bot, the terminal can also speak for others:
+``@Anna: ja`` is Anna writing in the community's group, ``@Anna> /termine`` is Anna writing
+to the bot privately. What the bot sends to the group is printed behind 👥, what it sends
+to Anna privately behind 👤 Anna.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import sys
 from collections.abc import Awaitable, Callable
 from typing import TextIO
@@ -20,6 +27,11 @@ QUIT_WORDS = {"/ende", "/quit", "/exit", "!ende"}
 EDITED_MARK = "✎ "
 CHAT_ID = "console"
 USER_ID = "local"
+GROUP_ID = "console-group"
+GROUP_MARK = "👥 "
+PERSON_MARK = "👤 "
+# "@Anna: text" speaks in the group, "@Anna> text" privately; names up to 40 characters.
+_AS_SOMEONE = re.compile(r"^@([^:>@\n]{1,40}?)\s*([:>])\s*(.*)$")
 
 
 class ConsoleAdapter:
@@ -46,6 +58,7 @@ class ConsoleAdapter:
         self._task: asyncio.Task[None] | None = None
         self._sent = 0
         self.chat = ChatRef(self.platform, CHAT_ID, "direct", "Console")
+        self.group = ChatRef(self.platform, GROUP_ID, "group", "Console group")
         self.sender = Sender(USER_ID, self._user_name, None)
 
     def bot_username(self) -> str | None:
@@ -74,7 +87,7 @@ class ConsoleAdapter:
                 if text.strip().lower() in QUIT_WORDS:
                     break
                 try:
-                    await dispatch(Incoming(chat=self.chat, sender=self.sender, text=text))
+                    await dispatch(self._incoming(text))
                 except Exception:
                     log.exception("could not handle the console input")
                     self._write(_("Sorry, I have a problem right now. Please try again later."))
@@ -85,8 +98,24 @@ class ConsoleAdapter:
                 self._write("")
             self._on_finished()
 
+    def _incoming(self, text: str) -> Incoming:
+        """A line as a message: the terminal's own, or one spoken for somebody else."""
+        found = _AS_SOMEONE.match(text.strip())
+        if found is None or not found.group(3):
+            return Incoming(chat=self.chat, sender=self.sender, text=text)
+        name, where, said = found.group(1).strip(), found.group(2), found.group(3)
+        someone = Sender(f"@{name}", name, None)
+        if where == ":":
+            return Incoming(chat=self.group, sender=someone, text=said)
+        chat = ChatRef(self.platform, someone.external_id, "direct", name)
+        return Incoming(chat=chat, sender=someone, text=said)
+
     async def send(self, delivery: Delivery) -> str:
         text = numbered_choices(delivery)
+        if delivery.chat.external_id == GROUP_ID:
+            text = GROUP_MARK + text
+        elif delivery.chat.external_id != CHAT_ID:
+            text = f"{PERSON_MARK}{delivery.chat.external_id.removeprefix('@')}: {text}"
         if delivery.edit_message_id is not None:
             self._write(EDITED_MARK + text + "\n")
             return delivery.edit_message_id

@@ -144,10 +144,11 @@ async def private_chat(
         .order_by(Account.id)
         .limit(1)
     )
-    if account is None or account.platform == "console":
+    if account is None:
         return None
     # Telegram's private chat id is the user id; for Matrix the user id stands in for the
-    # room until the adapter has opened it (it then reports the room id as a moved chat).
+    # room until the adapter has opened it (it then reports the room id as a moved chat);
+    # the console names a resident's private chat after them, like their user id.
     ref = ChatRef(account.platform, account.external_id, "direct")
     chat = await get_or_create_chat(session, ref, now)
     chat.person_id = person_id

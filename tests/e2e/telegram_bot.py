@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.bootstrap import App, build_app, run
+from bot.clock import Clock
 from bot.delivery.limits import ChatRateLimiter
 from tests.conftest import make_settings
 from tests.fakes.telegram_server import FakeTelegramServer
@@ -34,17 +35,25 @@ def limiter_for(server_kwargs: dict[str, tuple[int, float]] = FAST_LIMITS) -> Ch
 class RunningBot:
     """The whole bot with a Telegram adapter, started and stopped by a test."""
 
-    def __init__(self, server: FakeTelegramServer, url: str, tmp_path: Path, **sections: Any):
+    def __init__(
+        self,
+        server: FakeTelegramServer,
+        url: str,
+        tmp_path: Path,
+        clock: Clock | None = None,
+        **sections: Any,
+    ):
         telegram = {"token": server.token, "base_url": server.base_url, "poll_timeout": 1}
         telegram.update(sections.pop("telegram", {}))
         bot = {"admins": ["telegram:1"]}
         bot.update(sections.pop("bot", {}))
         self.settings = make_settings(url, tmp_path, telegram=telegram, bot=bot, **sections)
+        self.clock = clock
         self.app: App | None = None
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> App:
-        self.app = build_app(self.settings)
+        self.app = build_app(self.settings, clock=self.clock)
         self.app.adapters["telegram"].limiter = limiter_for()  # type: ignore[attr-defined]
         self._task = asyncio.create_task(run(self.app, handle_signals=False))
         return self.app

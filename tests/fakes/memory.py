@@ -10,7 +10,7 @@ from uuid import uuid4
 
 from bot.adapters.base import Dispatch, numbered_choices
 from bot.errors import DeliveryError, PermanentError
-from bot.types import ChatRef, Delivery, Incoming, Sender
+from bot.types import Attachment, ChatRef, Delivery, Incoming, Sender
 
 
 @dataclass
@@ -25,6 +25,7 @@ class Shown:
     dedup_key: str
     # The platform's id of the message (for an edit: of the message it changed).
     message_id: str = ""
+    attachment: Attachment | None = None
 
 
 @dataclass
@@ -72,6 +73,7 @@ class MemoryAdapter:
             delivery_id=delivery.id,
             dedup_key=delivery.dedup_key,
             message_id=message_id,
+            attachment=delivery.attachment,
         )
         (self.shown if edited is None else self.edits).append(shown)
         return message_id

@@ -3,35 +3,15 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
-from bot.bootstrap import App, build_app, prepare
+from bot.bootstrap import App
 from bot.domain.models import Announcement, Event, Rsvp, Series
-from tests.conftest import make_settings
-from tests.fakes.clock import FakeClock
-from tests.fakes.memory import Conversation, MemoryAdapter
+from tests.fakes.memory import Conversation
 from tests.fakes.memory import Person as Someone
-
-ADA = Someone("1", "Ada")  # staff
-GROUP = "-10"
-
-
-@pytest.fixture
-async def tg(db_url: str, tmp_path: Path) -> AsyncIterator[Conversation]:
-    adapter = MemoryAdapter(platform="telegram")
-    settings = make_settings(db_url, tmp_path, bot={"admins": ["telegram:1"]})
-    app = build_app(settings, clock=FakeClock(), adapters=[adapter])
-    await prepare(app)
-    conversation = Conversation(app, adapter)
-    await conversation.say(ADA, "/verbinden 1", chat=conversation.group(GROUP))
-    await conversation.say(ADA, "/start", chat=conversation.group(GROUP))  # now a member there
-    yield conversation
-    await app.close()
+from tests.handlers.conftest import ADA, GROUP
 
 
 async def _create_monthly_cafe(tg: Conversation) -> list[str]:

@@ -140,7 +140,7 @@ async def test_handler_crash_apologises_and_keeps_nothing_half_done(app, convers
         await ctx.reply("half")
         raise RuntimeError("boom")
 
-    app.router.command("kaputt", description="test")(broken)
+    app.router.command("kaputt", description="test", needs_community=False)(broken)
     [shown] = await conversation.say(ANNA, "/kaputt")
     assert (
         shown.text

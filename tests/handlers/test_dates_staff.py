@@ -1,0 +1,194 @@
+"""Staff's side of dates: courses, phone sign-ups and the list, scheduled announcements,
+the notice-board poster, the sign-up deadline and the post the day before."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from bot.domain.models import Event, Rsvp
+from tests.fakes.memory import Conversation, Shown
+from tests.fakes.memory import Person as Someone
+from tests.handlers.conftest import ADA, GROUP
+
+ERIKA = Someone("300", "Erika")
+OTTO = Someone("301", "Otto")
+
+
+async def _dates(tg: Conversation, title: str) -> list[Event]:
+    async with tg.app.sessions() as session:
+        query = select(Event).where(Event.title == title).order_by(Event.starts_at)
+        return list((await session.scalars(query)).all())
+
+
+async def _one_date(tg: Conversation, line: str) -> tuple[Event, Shown]:
+    """Create with the one-line form, post now; returns the date and the group's post."""
+    [preview] = await tg.say(ADA, f"/termin_neu {line}")
+    await tg.press(ADA, preview, "Speichern und jetzt ankündigen")
+    [event] = await _dates(tg, line.split(";")[0])
+    [post] = [s for s in tg.adapter.to(GROUP) if s.buttons and event.title in s.text]
+    return event, post
+
+
+async def test_a_course_is_one_sign_up_for_all_its_dates(tg: Conversation) -> None:
+    [q] = await tg.say(ADA, "/termin_neu")
+    for answer in ("Smartphone-Kurs", "jeden Dienstag 10 Uhr"):
+        [q] = await tg.say(ADA, answer)
+    assert q.text.startswith("Ist es ein Kurs mit einer festen Zahl von Terminen?")
+    for answer in ("4", "Rathaus, Saal 1"):
+        [q] = await tg.say(ADA, answer)
+    [q] = await tg.press(ADA, q, "Überspringen")  # no online address
+    [q] = await tg.say(ADA, "Das eigene Handy kennenlernen")
+    [q] = await tg.say(ADA, "1")
+    [q] = await tg.press(ADA, q, "Überspringen")  # contact
+    [q] = await tg.press(ADA, q, "Bis zum Beginn")
+    [q] = await tg.press(ADA, q, "Überspringen")  # bring
+    assert "Ein Kurs mit 4 Terminen" in q.text
+    await tg.press(ADA, q, "Speichern und jetzt ankündigen")
+    dates = await _dates(tg, "Smartphone-Kurs")
+    assert len(dates) == 4
+    assert [d.starts_at - dates[0].starts_at for d in dates] == [
+        timedelta(weeks=n) for n in range(4)
+    ]
+    [post] = [s for s in tg.adapter.to(GROUP) if s.buttons and "Smartphone-Kurs" in s.text]
+
+    [yes] = await tg.press(ERIKA, post, "Ich komme", chat=tg.group(GROUP))
+    assert yes.text.startswith("Sie sind angemeldet.")
+    [full] = await tg.press(OTTO, post, "Ich komme", chat=tg.group(GROUP))
+    assert "Sie sind Nummer 1 auf der Warteliste." in full.text
+    async with tg.app.sessions() as session:
+        rows = (await session.execute(select(Rsvp.event_id, Rsvp.status))).all()
+    assert sorted(rows) == sorted(
+        [(d.id, "yes") for d in dates] + [(d.id, "waitlist") for d in dates]
+    )
+
+    # Erika gives up the course: Otto gets the place on every date, told once.
+    shown = await tg.say(ERIKA, "/abmelden")
+    moved = [s for s in shown if s.text.startswith("Gute Nachricht")]
+    assert [s.chat_id for s in moved] == ["301"]
+    async with tg.app.sessions() as session:
+        seated = (
+            await session.execute(select(Rsvp.event_id, Rsvp.status).where(Rsvp.status == "yes"))
+        ).all()
+    assert sorted(seated) == [(d.id, "yes") for d in dates]
+
+
+async def test_staff_sign_up_a_caller_and_see_the_list(tg: Conversation) -> None:
+    event, post = await _one_date(tg, "Sprechstunde; 9.12. 10 Uhr; Rathaus; 3")
+    [done] = await tg.say(ADA, f"/anmelden_fuer {event.id}; =Erika Muster; 04542 1234; 2")
+    assert done.text == "=Erika Muster ist angemeldet."
+    [waiting] = await tg.say(ADA, f"/anmelden_fuer {event.id}; Hans Alt; ; 2")
+    assert waiting.text == "Hans Alt ist Nummer 1 auf der Warteliste."
+    [bad] = await tg.say(ADA, f"/anmelden_fuer {event.id}; Hans Alt; ; 9")
+    assert bad.text == "Bitte geben Sie die Zahl der Personen an, von 1 bis 5."
+    [wrong] = await tg.say(ADA, "/anmelden_fuer 999; Hans Alt")
+    assert wrong.text.startswith("Einen Termin mit der Nummer 999 gibt es nicht.")
+    # Names only in staff's private chat; the group's post shows the count.
+    [listing] = await tg.say(ADA, f"/teilnehmer {event.id}")
+    assert listing.text.splitlines()[2:] == [
+        "Belegte Plätze: 2 von 3",
+        "",
+        "Angemeldet:",
+        "1. =Erika Muster (+1) Telefon 04542 1234",
+        "",
+        "Warteliste:",
+        "1. Hans Alt (+1)",
+    ]
+    [elsewhere] = await tg.say(ADA, f"/teilnehmer {event.id}", chat=tg.group(GROUP))
+    assert elsewhere.text == "Bitte schreiben Sie mir das in einem privaten Chat."
+    assert "Noch 1 von 3 Plätzen frei." in tg.adapter.current_text(post.message_id)
+    # Members may not do it.
+    [refused] = await tg.say(ERIKA, f"/anmelden_fuer {event.id}; Eve", chat=tg.group(GROUP))
+    assert refused.text == "Das dürfen hier leider nur die Verantwortlichen."
+
+
+async def test_sign_up_closes_politely_at_the_deadline(tg: Conversation) -> None:
+    [q] = await tg.say(ADA, "/termin_neu")
+    for answer in ("Sprechstunde", "9.12. 10 Uhr", "Rathaus"):
+        [q] = await tg.say(ADA, answer)
+    [q] = await tg.press(ADA, q, "Überspringen")  # online
+    [q] = await tg.press(ADA, q, "Überspringen")  # topic
+    [q] = await tg.say(ADA, "10")
+    [q] = await tg.press(ADA, q, "Überspringen")  # contact
+    [q] = await tg.press(ADA, q, "1 Tag vorher")
+    [q] = await tg.press(ADA, q, "Überspringen")  # bring
+    assert "Bitte melden Sie sich an bis Dienstag, 8. Dezember 2026, 10:00 Uhr." in q.text
+    await tg.press(ADA, q, "Speichern und jetzt ankündigen")
+    [event] = await _dates(tg, "Sprechstunde")
+    [post] = [s for s in tg.adapter.to(GROUP) if s.buttons]
+    tg.app.clock.set(event.starts_at - timedelta(hours=2))  # type: ignore[attr-defined]
+    [closed] = await tg.press(ERIKA, post, "Ich komme", chat=tg.group(GROUP))
+    assert closed.chat_id == "300"  # privately: Telegram's private chat is the user id
+    assert closed.text == "Die Anmeldung für diesen Termin ist leider geschlossen."
+    async with tg.app.sessions() as session:
+        assert (await session.scalars(select(Rsvp))).all() == []
+
+
+async def test_the_day_before_post_only_while_places_are_free(tg: Conversation) -> None:
+    app = tg.app
+    for line in ("Sprechstunde; 10.12. 10 Uhr; Rathaus; 1", "Fotokurs; 10.12. 14 Uhr; Rathaus; 1"):
+        [preview] = await tg.say(ADA, f"/termin_neu {line}")
+        await tg.press(ADA, preview, "Speichern")
+    [full] = await _dates(tg, "Sprechstunde")
+    [free] = await _dates(tg, "Fotokurs")
+    await tg.say(ADA, f"/anmelden_fuer {full.id}; Hans Alt")
+
+    def posts() -> list[str]:
+        return [s.text.splitlines()[0] for s in tg.adapter.to(GROUP) if s.buttons]
+
+    app.clock.set(free.starts_at - timedelta(days=7))  # type: ignore[attr-defined]
+    await app.scheduler.run_due()
+    await tg.flush()
+    assert posts() == ["Sprechstunde", "Fotokurs"]  # a week before: both
+    app.clock.set(free.starts_at - timedelta(hours=23))  # type: ignore[attr-defined]
+    await app.scheduler.run_due()
+    await tg.flush()
+    assert posts() == ["Sprechstunde", "Fotokurs", "Fotokurs"]  # the day before: free only
+
+
+async def test_a_late_date_is_posted_once_not_twice(tg: Conversation) -> None:
+    app = tg.app
+    [preview] = await tg.say(ADA, "/termin_neu Sprechstunde; morgen 10 Uhr; Rathaus; 5")
+    await tg.press(ADA, preview, "Speichern")
+    await app.scheduler.run_due()
+    await tg.flush()
+    # Both the week's and the day's post are due at once: one post is enough.
+    assert [s.text.splitlines()[0] for s in tg.adapter.to(GROUP) if s.buttons] == ["Sprechstunde"]
+
+
+async def test_scheduled_announcements_are_listed_moved_and_cancelled(tg: Conversation) -> None:
+    await tg.say(ADA, "/ankuendigung_neu")
+    [tips] = await tg.say(ADA, "Am Montag, 7. Dezember, ist die Bibliothek geschlossen.")
+    assert "Uhrzeit" in tips.text  # a tip only: staff may use it as it is
+    [when] = await tg.press(ADA, tips, "So verwenden")
+    assert when.text.startswith("Wann soll es geschickt werden?")
+    [where] = await tg.say(ADA, "5.12. 9 Uhr")
+    [saved] = await tg.press(ADA, where, "Alle Gruppen")
+    assert saved.text.startswith("Gespeichert. Es wird geschickt am Samstag, 5. Dezember 2026")
+    [listing] = await tg.say(ADA, "/ankuendigungen")
+    assert "Am Montag, 7. Dezember, ist die Bibliothek geschlossen." in listing.text
+    [ask] = await tg.press(ADA, listing, "1: neue Zeit")
+    assert ask.text == "Wann soll es stattdessen geschickt werden?"
+    [moved] = await tg.say(ADA, "4.12. 9 Uhr")
+    assert moved.text.startswith("Geändert. Es wird geschickt am Freitag, 4. Dezember 2026")
+    [listing] = await tg.say(ADA, "/ankuendigungen")
+    [gone] = await tg.press(ADA, listing, "1: absagen")
+    assert gone.text == "Abgesagt. Es wird nicht geschickt."
+    tg.app.clock.advance(days=30)  # type: ignore[attr-defined]
+    await tg.app.scheduler.run_due()
+    await tg.flush()
+    assert not [s for s in tg.adapter.to(GROUP) if "Bibliothek geschlossen" in s.text]
+    [empty] = await tg.say(ADA, "/ankuendigungen")
+    assert empty.text == "Es sind keine Ankündigungen geplant."
+
+
+async def test_poster_for_the_notice_board(tg: Conversation) -> None:
+    event, _ = await _one_date(tg, "Sprechstunde; 9.12. 10 Uhr; Rathaus; 3")
+    [poster] = await tg.say(ADA, f"/aushang {event.id}")
+    assert poster.chat_id == "dm-1"
+    assert poster.text == "Hier ist der Aushang zum Ausdrucken."
+    assert poster.attachment is not None and poster.attachment.data.startswith(b"%PDF")
+    assert poster.attachment.filename == "aushang-2026-12-09.pdf"
+    [members] = await tg.say(ERIKA, f"/aushang {event.id}")
+    assert members.attachment is None
