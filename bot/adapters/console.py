@@ -114,7 +114,7 @@ class ConsoleAdapter:
         text = numbered_choices(delivery)
         if delivery.chat.external_id == GROUP_ID:
             text = GROUP_MARK + text
-        elif delivery.chat.external_id != CHAT_ID:
+        elif delivery.chat.external_id.startswith("@"):  # a resident the console speaks for
             text = f"{PERSON_MARK}{delivery.chat.external_id.removeprefix('@')}: {text}"
         if delivery.edit_message_id is not None:
             self._write(EDITED_MARK + text + "\n")
