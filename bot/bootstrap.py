@@ -7,7 +7,7 @@ import gc
 import logging
 import signal
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TextIO
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -20,7 +20,7 @@ from bot.context import Services
 from bot.db import create_engine, session_factory
 from bot.delivery.sender import Sender
 from bot.dispatcher import Dispatcher
-from bot.domain import communities, people
+from bot.domain import communities, jobs, people
 from bot.domain.keyvalue import StateStore
 from bot.domain.models import Community
 from bot.i18n import Catalogs, _, install, use_locale
@@ -81,7 +81,8 @@ def build_app(
     catalogs = Catalogs.load()
     install(catalogs)
     router = register_all(Router())
-    services = Services(settings=settings, router=router, now=clock.now)
+    policy = reminder_policy(settings)
+    services = Services(settings=settings, router=router, now=clock.now, policy=policy)
     transports: dict[str, Adapter] = {}
     sender = Sender(
         sessions,
@@ -91,7 +92,7 @@ def build_app(
         max_backoff=settings.delivery.max_backoff_seconds,
         poll_seconds=settings.delivery.poll_seconds,
     )
-    scheduler = Scheduler(sessions, clock, on_queued=sender.wake)
+    scheduler = Scheduler(sessions, clock, on_queued=sender.wake, policy=policy)
 
     dispatcher = Dispatcher(
         sessions,
@@ -156,6 +157,18 @@ def _configured_adapters(app: App, stdin: TextIO | None, stdout: TextIO | None) 
             )
         )
     return adapters
+
+
+def reminder_policy(settings: Settings) -> jobs.Policy:
+    """The [reminders] section as the rules the scheduler and handlers apply."""
+    section = settings.reminders
+    return jobs.Policy(
+        default=tuple(section.default),
+        grace=timedelta(minutes=section.grace_minutes),
+        feedback_after=timedelta(minutes=section.feedback_after_minutes),
+        nudge_after=timedelta(hours=section.feedback_nudge_hours),
+        ask_wishes=section.ask_wishes,
+    )
 
 
 async def prepare(app: App) -> None:

@@ -107,6 +107,30 @@ class WebSection(_Section):
         return value.rstrip("/")
 
 
+class RemindersSection(_Section):
+    # When a date reminds everyone signed up, unless its series says otherwise:
+    # "1d@10:00" the day before at 10:00 (the group's time), "2h" two hours before.
+    default: list[str] = Field(default_factory=lambda: ["1d@10:00", "2h"])
+    # What fell due while the bot was off is still sent this long after its time;
+    # older is marked expired and staff are told.
+    grace_minutes: int = Field(default=120, ge=0, le=7 * 24 * 60)
+    # The feedback question goes out this long after a date ends.
+    feedback_after_minutes: int = Field(default=30, ge=0, le=24 * 60)
+    # One gentle second ask for feedback, this long after the first; never more.
+    feedback_nudge_hours: int = Field(default=24, ge=1, le=14 * 24)
+    # Ask for topic wishes after the feedback.
+    ask_wishes: bool = True
+
+    @field_validator("default")
+    @classmethod
+    def _offsets(cls, value: list[str]) -> list[str]:
+        from bot.domain.jobs import parse_offset
+
+        for spec in value:
+            parse_offset(spec)
+        return value
+
+
 class DemoSection(_Section):
     enabled: bool = True
     community_name: str = "Digitalcafé Musterstadt"
@@ -132,6 +156,7 @@ class Settings(BaseSettings):
     console: ConsoleSection = Field(default_factory=ConsoleSection)
     delivery: DeliverySection = Field(default_factory=DeliverySection)
     web: WebSection = Field(default_factory=WebSection)
+    reminders: RemindersSection = Field(default_factory=RemindersSection)
     demo: DemoSection = Field(default_factory=DemoSection)
     logging: LoggingSection = Field(default_factory=LoggingSection)
 

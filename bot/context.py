@@ -11,7 +11,7 @@ from uuid import uuid4
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery.outbox import enqueue
-from bot.domain import conversations, people
+from bot.domain import conversations, jobs, people
 from bot.domain.models import Account, Chat, Community, ConversationState, Person
 from bot.types import Attachment, Button, Incoming, Outgoing
 
@@ -29,6 +29,7 @@ class Services:
     now: Callable[[], datetime]
     # A link that opens a chat with the bot (and, on Telegram, the given start payload).
     chat_link: Callable[[str], str | None] = lambda payload: None
+    policy: jobs.Policy = field(default_factory=jobs.Policy)
 
 
 @dataclass(slots=True)

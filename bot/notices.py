@@ -17,7 +17,7 @@ from bot.domain import communities, people, rsvps
 from bot.domain.models import Community, Event, EventPost, Person
 from bot.event_texts import announcement
 from bot.i18n import use_locale
-from bot.types import Attachment, Outgoing
+from bot.types import Attachment, Button, Outgoing
 
 
 def prefix_for(platform: str) -> str:
@@ -33,6 +33,8 @@ async def tell_person(
     dedup_key: str,
     now: datetime,
     attachment: Callable[[], Attachment] | None = None,
+    buttons: Callable[[], tuple[Button, ...]] | None = None,
+    expires_at: datetime | None = None,
 ) -> bool:
     """Write to one person privately; False when they have no chat with us (phone sign-ups)."""
     chat = await people.private_chat(session, person_id, now)
@@ -42,7 +44,15 @@ async def tell_person(
     with use_locale((person.locale if person else None) or community.locale):
         text = build(prefix_for(chat.platform))
         file = attachment() if attachment else None
-    await enqueue(session, chat, Outgoing(text, (), file), dedup_key=dedup_key, now=now)
+        shown = buttons() if buttons else ()
+    await enqueue(
+        session,
+        chat,
+        Outgoing(text, shown, file),
+        dedup_key=dedup_key,
+        now=now,
+        expires_at=expires_at,
+    )
     return True
 
 

@@ -1,9 +1,12 @@
-"""Runs what is due: scheduled announcements, and making series dates ahead.
+"""Runs what is due: scheduled announcements, reminders and what follows a date, and making
+series dates ahead.
 
-The tables are the schedule. This loop only wakes at the next due time (or when told that
-something changed), takes what is due in its own transaction and writes the posts to the
-outbox there, so a crash either posts an announcement once or not at all. After a restart
-it simply finds what fell due while the process was down.
+The tables are the schedule. APScheduler only wakes this loop, at the next due time and
+every few minutes besides; the loop then takes what is due in its own transaction and
+writes the messages to the outbox there, so a crash sends a job's messages once or not at
+all. Nothing lives in APScheduler's job store, so a restart loses nothing: the loop finds
+what fell due while the process was down (and sends it if still useful, see
+``follow_up.run_job``).
 """
 
 from __future__ import annotations
@@ -11,14 +14,18 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
-from bot.domain import announcements, rsvps, series
+from bot.domain import announcements, jobs, rsvps, series
 from bot.domain.models import Announcement, Community, Event, EventPost, Series
+from bot.follow_up import run_job
 from bot.notices import post_event, tell_groups
 from bot.types import Outgoing
 
@@ -29,6 +36,7 @@ MAX_SLEEP = timedelta(minutes=15)
 EXTEND_EVERY = timedelta(hours=12)
 # The post the day before is left out when the date was posted this recently anyway.
 AGAIN_NOT_WITHIN = timedelta(hours=12)
+BATCH = 20
 
 
 class Scheduler:
@@ -39,53 +47,78 @@ class Scheduler:
         sessions: async_sessionmaker[AsyncSession],
         clock: Clock,
         on_queued: Callable[[], None] | None = None,
+        policy: jobs.Policy | None = None,
     ) -> None:
         self._sessions = sessions
         self._clock = clock
         self._wake = asyncio.Event()
         self._on_queued = on_queued
+        self._policy = policy or jobs.Policy()
         self._extended_at: datetime | None = None
+        self._alarm: AsyncIOScheduler | None = None
 
     def wake(self) -> None:
         """Something was scheduled or changed: look again now."""
         self._wake.set()
 
     async def run(self) -> None:
-        while True:
-            try:
-                await self.run_due()
-                wait = await self._seconds_to_next()
-            except Exception:
-                log.exception("scheduler round failed; trying again in a minute")
-                wait = 60.0
-            self._wake.clear()
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=wait)
-            except TimeoutError:
-                pass
+        # A job that fires late still only wakes us (misfire_grace_time=None: never dropped).
+        self._alarm = AsyncIOScheduler(timezone=UTC, job_defaults={"misfire_grace_time": None})
+        self._alarm.add_job(self.wake, IntervalTrigger(seconds=MAX_SLEEP.total_seconds()))
+        self._alarm.start()
+        try:
+            while True:
+                self._wake.clear()
+                try:
+                    await self.run_due()
+                    await self._set_alarm()
+                except Exception:
+                    log.exception("scheduler round failed; trying again at the next wake-up")
+                await self._wake.wait()
+        finally:
+            self._alarm.shutdown(wait=False)
 
-    async def _seconds_to_next(self) -> float:
+    async def _set_alarm(self) -> None:
+        """Ask APScheduler to wake us at the next due time in the tables."""
         async with self._sessions() as session:
-            due = await announcements.next_due(session)
+            candidates = [
+                await announcements.next_due(session),
+                await jobs.next_due(session),
+            ]
+        due = min((c for c in candidates if c is not None), default=None)
+        if due is None or self._alarm is None:
+            return
         now = self._clock.now()
-        until = min(due, now + MAX_SLEEP) if due else now + MAX_SLEEP
-        return max((until - now).total_seconds(), 0.05)
+        at = datetime.now(UTC) + max(due - now, timedelta(milliseconds=50))
+        self._alarm.add_job(self.wake, DateTrigger(run_date=at), id="next", replace_existing=True)
 
     async def run_due(self) -> int:
-        """Do everything due now; returns how many announcements were handled."""
+        """Do everything due now; returns how many announcements and jobs were handled."""
         await self.extend_series()
         handled = 0
         while True:
             async with self._sessions.begin() as session:
                 now = self._clock.now()
-                batch = await announcements.due(session, now, limit=20)
+                batch = await announcements.due(session, now, limit=BATCH)
                 for announcement in batch:
                     await self._post(session, announcement, now)
-                handled += len(batch)
+            handled += len(batch)
             if batch and self._on_queued is not None:
                 self._on_queued()
-            if len(batch) < 20:
+            if len(batch) < BATCH:
+                break
+        while True:
+            # One job per transaction: a reminder may fan out to many people.
+            async with self._sessions.begin() as session:
+                now = self._clock.now()
+                due = await jobs.due(session, now, limit=1)
+                for job in due:
+                    await run_job(session, job, self._policy, now)
+            if not due:
                 return handled
+            handled += 1
+            if self._on_queued is not None:
+                self._on_queued()
 
     async def extend_series(self, force: bool = False) -> None:
         """Make the next months' dates of every active series (twice a day is plenty).
@@ -104,7 +137,7 @@ class Scheduler:
                 )
             ).all()
             for item, community in rows:
-                await series.extend(session, item, community, now)
+                await series.extend(session, item, community, now, policy=self._policy)
         self._extended_at = now
 
     async def _post(self, session: AsyncSession, announcement: Announcement, now: datetime) -> None:

@@ -7,9 +7,11 @@ from handlers import (
     accounts,
     admin,
     announcements,
+    checkin,
     community,
     date_changes,
     events,
+    feedback,
     new_date,
     start,
 )
@@ -23,6 +25,8 @@ def register_all(router: Router) -> Router:
     new_date.register(router)
     date_changes.register(router)
     announcements.register(router)
+    checkin.register(router)
+    feedback.register(router)
     community.register(router)
     admin.register(router)
     return router

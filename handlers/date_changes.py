@@ -49,7 +49,9 @@ def register(router: Router) -> None:
             await ctx.reply(when_error(error))
             return
         place = parts[2] if len(parts) > 2 else None
-        change = await series.move(ctx.session, event, start, end, place, ctx.now)
+        change = await series.move(
+            ctx.session, event, start, end, place, ctx.now, policy=ctx.services.policy
+        )
         community = ctx.community
         told, unreachable = await _tell_all(
             ctx,

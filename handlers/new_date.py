@@ -360,7 +360,13 @@ def _rhythm(data: dict[str, Any], timezone: str) -> str:
 async def _create(ctx: Context, data: dict[str, Any], post_now: bool) -> None:
     assert ctx.community is not None
     created_series, events = await series.create(
-        ctx.session, ctx.community, _when(data), _details(data), ctx.now, created_by=ctx.person.id
+        ctx.session,
+        ctx.community,
+        _when(data),
+        _details(data),
+        ctx.now,
+        created_by=ctx.person.id,
+        policy=ctx.services.policy,
     )
     if not events:
         await ctx.reply(_("I could not find a date in the coming months. Nothing was saved."))

@@ -8,6 +8,7 @@ from bot.domain.models import Community, Event
 from bot.i18n import N_, _, format_when, use_locale
 from bot.router import Router
 from bot.types import Button
+from handlers.checkin import check_in_self
 from handlers.events import show_event
 
 LANGUAGES = (("de", "Deutsch", ("deutsch", "german")), ("en", "English", ("englisch", "english")))
@@ -22,6 +23,10 @@ def register(router: Router) -> None:
     async def start(ctx: Context) -> None:
         """Greet the person and tell what the bot can do."""
         if ctx.chat.kind == "group" and ctx.community is None:
+            return
+        if ctx.args.startswith("hier_"):
+            # Scanned at the venue: the QR code's link checks the person in.
+            await check_in_self(ctx, ctx.args[5:])
             return
         if ctx.args.startswith("termin_") and ctx.args[7:].isdigit():
             # Opened from a poster's QR code or a link: show that date to sign up.

@@ -42,6 +42,7 @@ async def enqueue(
     now: datetime,
     due_at: datetime | None = None,
     known_new: bool = False,
+    expires_at: datetime | None = None,
 ) -> OutboxMessage | None:
     """Queue a message for a chat; a second call with the same dedup key adds nothing.
 
@@ -76,6 +77,7 @@ async def enqueue(
         status="pending",
         due_at=due_at or now,
         created_at=now,
+        expires_at=expires_at,
     )
     session.add(message)
     return message

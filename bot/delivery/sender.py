@@ -25,6 +25,7 @@ from bot.types import Delivery
 log = logging.getLogger(__name__)
 
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+EXPIRED = "expired"
 
 
 class Transport(Protocol):
@@ -228,6 +229,14 @@ class Sender:
         async with self._sessions.begin() as session:
             rows = (await session.execute(query)).all()
             per_chat: dict[int, list[Delivery]] = defaultdict(list)
+            late = [m.id for m, _c in rows if m.expires_at is not None and m.expires_at <= now]
+            if late:
+                # E.g. a reminder after its date began (the bot was off): no use any more.
+                log.warning("%d messages expired before they could be sent", len(late))
+                await session.execute(
+                    update(OutboxMessage).where(OutboxMessage.id.in_(late)).values(status=EXPIRED)
+                )
+                rows = [(m, c) for m, c in rows if m.id not in late]
             for message, chat in rows:
                 per_chat[chat.id].append(to_delivery(message, chat))
             if rows:

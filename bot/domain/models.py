@@ -202,6 +202,9 @@ class OutboxMessage(Base):
     platform_message_id: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column()
+    # After this moment the message is no use any more (a reminder once the date began):
+    # the sender marks it expired instead of sending it late.
+    expires_at: Mapped[datetime | None] = mapped_column()
 
 
 class ProcessedEvent(Base):
@@ -278,6 +281,10 @@ class Series(Base):
     deadline_hours: Mapped[int | None] = mapped_column(Integer)
     announce_days: Mapped[int] = mapped_column(Integer, default=7)
     announce_again_days: Mapped[int | None] = mapped_column(Integer, default=1)
+    # When each date reminds the people signed up, e.g. ["1d@10:00", "2h"]; None: the default.
+    reminders: Mapped[list[Any] | None] = mapped_column(JSON)
+    # Ask for topic wishes after each date's feedback.
+    ask_wishes: Mapped[bool] = mapped_column(Boolean, default=True)
     public: Mapped[bool] = mapped_column(Boolean, default=True)
     status: Mapped[str] = mapped_column(String(16), default="active")  # active|ended
     created_by: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
@@ -309,6 +316,10 @@ class Event(Base):
     signup_deadline: Mapped[datetime | None] = mapped_column()
     public: Mapped[bool] = mapped_column(Boolean, default=True)
     status: Mapped[str] = mapped_column(String(16), default="scheduled")
+    # People who came without signing up and were only counted at the door.
+    walk_ins: Mapped[int] = mapped_column(Integer, default=0)
+    # The short number people type (or scan) to check themselves in at the venue.
+    checkin_code: Mapped[str | None] = mapped_column(String(8), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -329,6 +340,8 @@ class Rsvp(Base):
     # Staff who entered a sign-up taken by phone, and the number to call back.
     added_by: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
     phone: Mapped[str | None] = mapped_column(String(40))
+    # After the date: True came, False did not come (only known where attendance was taken).
+    attended: Mapped[bool | None] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -383,3 +396,67 @@ class AuditLog(Base):
     )
     action: Mapped[str] = mapped_column(String(64))
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Job(Base):
+    """Work due at a set time for one date: a reminder, the date's end (feedback, thanks),
+    the one feedback nudge. The table is the schedule; a restart finds what fell due."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        UniqueConstraint("event_id", "kind", "offset_spec"),
+        Index("ix_jobs_due", "status", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))  # reminder | end | nudge
+    # Which reminder ("1d@10:00", "2h"); empty for the other kinds.
+    offset_spec: Mapped[str] = mapped_column(String(32), default="")
+    due_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default="scheduled")  # |done|expired|cancelled
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column()
+
+
+class Attendance(Base):
+    """Someone was there: checked in by staff, by themselves at the venue, or as a guest."""
+
+    __tablename__ = "attendance"
+    __table_args__ = (UniqueConstraint("event_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
+    how: Mapped[str] = mapped_column(String(16))  # staff | self | all | guest
+    by_person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class EventHelper(Base):
+    """A volunteer or staff member who served at a date (for their thanks and milestones)."""
+
+    __tablename__ = "event_helpers"
+    __table_args__ = (UniqueConstraint("event_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Feedback(Base):
+    """How it was for one attendee: 1 to 5 (as smileys), an optional comment, topic wishes."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (UniqueConstraint("event_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
+    rating: Mapped[int | None] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    wish: Mapped[str] = mapped_column(Text, default="")
+    asked_at: Mapped[datetime] = mapped_column(default=utcnow)
+    nudged_at: Mapped[datetime | None] = mapped_column()
+    answered_at: Mapped[datetime | None] = mapped_column()

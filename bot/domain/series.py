@@ -10,15 +10,16 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain import announcements
+from bot.domain import announcements, jobs
 from bot.domain.models import Community, Event, Series
 from bot.domain.when import When, occurrences
 
 # Dates of an open-ended series exist this far ahead; a daily job keeps extending them.
 HORIZON = timedelta(days=120)
 # A date without an end time is shown and exported as lasting this long.
-DEFAULT_DURATION = timedelta(hours=2)
+DEFAULT_DURATION = jobs.DEFAULT_LENGTH
 MAX_COURSE_DATES = 52
+DEFAULT_POLICY = jobs.Policy()
 
 
 @dataclass(slots=True)
@@ -46,6 +47,7 @@ async def create(
     now: datetime,
     *,
     created_by: int | None = None,
+    policy: jobs.Policy = DEFAULT_POLICY,
 ) -> tuple[Series | None, list[Event]]:
     """Store a single date, or a series with its dates for the coming months."""
     duration = when.end - when.start if when.end is not None else None
@@ -54,6 +56,7 @@ async def create(
         session.add(event)
         await session.flush()
         await announcements.schedule_for_event(session, event, now)
+        await jobs.schedule_for_event(session, event, community.timezone, policy, now)
         return None, [event]
     rule = when.rrule
     if details.course_dates:
@@ -81,7 +84,7 @@ async def create(
     )
     session.add(series)
     await session.flush()
-    return series, await extend(session, series, community, now)
+    return series, await extend(session, series, community, now, policy=policy)
 
 
 def series_when(series: Series) -> When:
@@ -90,7 +93,12 @@ def series_when(series: Series) -> When:
 
 
 async def extend(
-    session: AsyncSession, series: Series, community: Community, now: datetime
+    session: AsyncSession,
+    series: Series,
+    community: Community,
+    now: datetime,
+    *,
+    policy: jobs.Policy = DEFAULT_POLICY,
 ) -> list[Event]:
     """Create the series' dates up to the horizon that do not exist yet (idempotent)."""
     if series.status != "active" or series.starts_at is None:
@@ -122,6 +130,7 @@ async def extend(
     await session.flush()
     for event in made:
         await announcements.schedule_for_event(session, event, now)
+        await jobs.schedule_for_event(session, event, community.timezone, policy, now)
     return made
 
 
@@ -184,6 +193,8 @@ async def move(
     end: datetime | None,
     place: str | None,
     now: datetime,
+    *,
+    policy: jobs.Policy = DEFAULT_POLICY,
 ) -> Change:
     """Give a date a new time (and optionally place); sign-ups stay."""
     change = Change(event, event.starts_at, event.ends_at, event.place)
@@ -197,6 +208,9 @@ async def move(
     event.status = "changed"
     await session.flush()
     await announcements.reschedule_for_event(session, event, now)
+    community = await session.get(Community, event.community_id)
+    assert community is not None
+    await jobs.reschedule_for_event(session, event, community.timezone, policy, now)
     return change
 
 
@@ -204,6 +218,7 @@ async def cancel(session: AsyncSession, event: Event, now: datetime) -> None:
     """Call a date off; its scheduled posts are dropped, the sign-ups are kept for the notice."""
     event.status = "cancelled"
     await announcements.drop_for_event(session, event.id)
+    await jobs.drop_for_event(session, event.id)
     await session.flush()
 
 
