@@ -1,4 +1,4 @@
-"""The ``lotsenbot`` command: run, migrate, check-config."""
+"""The ``lotsenbot`` command: run, migrate, check-config, qr."""
 
 from __future__ import annotations
 
@@ -51,6 +51,18 @@ def _parser() -> argparse.ArgumentParser:
         description="Load config.toml and the LOTSENBOT_* environment, validate them and print "
         "the result with tokens and passwords masked.",
     )
+    qr = commands.add_parser(
+        "qr",
+        parents=[common],
+        help="make the check-in QR code of a date as a PNG picture",
+        description="Write the QR code people scan at the venue to check in (Telegram), and "
+        "print the number they can type instead (Matrix, console). DATE is the date's number "
+        "(shown by /termine to staff) or a day such as 2026-12-09 or 9.12.2026.",
+    )
+    qr.add_argument("date", metavar="DATE", help="number of the date, or its day")
+    qr.add_argument(
+        "--out", type=Path, default=None, help="PNG file to write (default: checkin-<number>.png)"
+    )
     return parser
 
 
@@ -68,6 +80,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "migrate":
         return _migrate(settings, args.revision, args.downgrade)
+    if args.command == "qr":
+        from bot.checkin_qr import write_qr
+
+        return asyncio.run(write_qr(settings, args.date, args.out))
     return _run(settings)
 
 

@@ -216,11 +216,12 @@ class Dispatcher:
                 ).format(prefix=ctx.command_prefix)
             )
             return
+        if cmd.roles and not cmd.roles & ctx.roles:
+            # First: sending a member to a private chat only to refuse them there misleads.
+            await ctx.reply(_("Sorry, only the team of this group may do that."))
+            return
         if cmd.where == "direct" and not ctx.is_direct:
             await ctx.reply(_("Please write this to me in a private chat."))
-            return
-        if cmd.roles and not cmd.roles & ctx.roles:
-            await ctx.reply(_("Sorry, only the team of this group may do that."))
             return
         ctx.args = args
         await cmd.handler(ctx)
