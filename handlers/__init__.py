@@ -13,6 +13,7 @@ from handlers import (
     events,
     feedback,
     new_date,
+    reminder_times,
     start,
 )
 
@@ -25,6 +26,7 @@ def register_all(router: Router) -> Router:
     new_date.register(router)
     date_changes.register(router)
     announcements.register(router)
+    reminder_times.register(router)
     checkin.register(router)
     feedback.register(router)
     community.register(router)

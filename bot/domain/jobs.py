@@ -83,10 +83,13 @@ async def schedule_for_event(
     timezone: str,
     policy: Policy,
     now: datetime,
+    specs: list[str] | None = None,
 ) -> None:
     """The date's reminders still ahead, and its end (feedback and thanks)."""
     mark_changed(session)
-    for spec in await reminder_specs(session, event, policy.default):
+    if specs is None:
+        specs = await reminder_specs(session, event, policy.default)
+    for spec in specs:
         due = reminder_due(spec, event.starts_at, timezone)
         if due > now and due < event.starts_at:
             session.add(
@@ -113,6 +116,11 @@ async def reschedule_for_event(
 ) -> None:
     """After a move: the reminders follow the new time (a reminder already sent for the old
     time goes out again for the new one when that is still ahead)."""
+    own = (
+        await session.scalars(
+            select(Job.offset_spec).where(Job.event_id == event.id, Job.kind == REMINDER)
+        )
+    ).all()
     await session.execute(
         delete(Job).where(
             Job.event_id == event.id,
@@ -120,7 +128,44 @@ async def reschedule_for_event(
             Job.status.in_((SCHEDULED, DONE, EXPIRED)),
         )
     )
-    await schedule_for_event(session, event, timezone, policy, now)
+    # A date keeps the reminder times it had (set for it alone, or by its series).
+    await schedule_for_event(session, event, timezone, policy, now, list(own) or None)
+
+
+async def set_reminders(
+    session: AsyncSession,
+    event: Event,
+    specs: list[str],
+    timezone: str,
+    now: datetime,
+) -> None:
+    """New reminder times for one date; those already sent stay sent."""
+    await session.execute(
+        delete(Job).where(Job.event_id == event.id, Job.kind == REMINDER, Job.status == SCHEDULED)
+    )
+    done = set(
+        (
+            await session.scalars(
+                select(Job.offset_spec).where(Job.event_id == event.id, Job.kind == REMINDER)
+            )
+        ).all()
+    )
+    mark_changed(session)
+    for spec in specs:
+        due = reminder_due(spec, event.starts_at, timezone)
+        if spec not in done and now < due < event.starts_at:
+            session.add(
+                Job(event_id=event.id, kind=REMINDER, offset_spec=spec, due_at=due, created_at=now)
+            )
+    await session.flush()
+
+
+def describe(spec: str) -> tuple[int, int, int]:
+    """(days, hour, minute) for "1d@10:00"; (0, -1, minutes) for "2h" or "30m"."""
+    days, at, before = parse_offset(spec)
+    if at is not None:
+        return days, at.hour, at.minute
+    return 0, -1, int(before.total_seconds() // 60)
 
 
 async def drop_for_event(session: AsyncSession, event_id: int) -> None:

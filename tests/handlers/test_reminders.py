@@ -132,3 +132,48 @@ def test_offsets_are_checked() -> None:
         except ValueError:
             continue
         raise AssertionError(f"{bad!r} was accepted")
+
+
+async def test_staff_set_the_reminder_times_of_a_series(tg) -> None:  # type: ignore[no-untyped-def]
+    [preview] = await tg.say(ADA, "/termin_neu Digitalcafé; jeden Mittwoch 15 Uhr; Rathaus; 5")
+    await tg.press(ADA, preview, "Speichern")
+    async with tg.app.sessions() as session:
+        first = await session.scalar(
+            select(Event).order_by(Event.starts_at).where(Event.place == "Rathaus")
+        )
+    assert first is not None
+    [shown] = await tg.say(ADA, f"/erinnerungen {first.id}")
+    assert shown.text == "Erinnerungen für Digitalcafé: am Vortag um 10:00 Uhr, 2 Stunden vorher"
+    [saved] = await tg.say(
+        ADA, f"/erinnerungen {first.id}; 3 Tage vorher 18 Uhr; 30 Minuten vorher"
+    )
+    assert saved.text.startswith(
+        "Gespeichert. Erinnerungen: 3 Tage vorher um 18:00 Uhr, 30 Minuten vorher"
+    )
+    [wrong] = await tg.say(ADA, f"/erinnerungen {first.id}; übermorgen irgendwann")
+    assert wrong.text.startswith("Bitte schreiben Sie es so:")
+    async with tg.app.sessions() as session:
+        specs = (
+            await session.scalars(
+                select(Job.offset_spec).where(Job.event_id == first.id, Job.kind == "reminder")
+            )
+        ).all()
+        # Dates made later follow the series' times too.
+        later = await session.scalar(
+            select(Event).order_by(Event.starts_at.desc()).where(Event.place == "Rathaus")
+        )
+    assert sorted(specs) == ["30m", "3d@18:00"]
+    assert later is not None
+    tg.app.clock.set(later.starts_at - timedelta(days=10))  # type: ignore[attr-defined]
+    await tg.app.scheduler.extend_series(force=True)
+    async with tg.app.sessions() as session:
+        newest = await session.scalar(
+            select(Event).order_by(Event.starts_at.desc()).where(Event.place == "Rathaus")
+        )
+        assert newest is not None and newest.id != later.id
+        specs = (
+            await session.scalars(
+                select(Job.offset_spec).where(Job.event_id == newest.id, Job.kind == "reminder")
+            )
+        ).all()
+    assert sorted(specs) == ["30m", "3d@18:00"]
