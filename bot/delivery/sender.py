@@ -200,7 +200,9 @@ class Sender:
         """Mark due rows as sending and return them grouped by chat, oldest first.
 
         A row is due when its time has come and no older unsent row of the same chat is
-        waiting or in flight, which keeps every chat's messages in order.
+        waiting or in flight, which keeps every chat's messages in order. Rows are taken in id
+        order: ordered by due time instead, the batch limit could cut an older due row of a
+        chat and let a newer one go first.
         """
         now = self._clock.now()
         earlier = aliased(OutboxMessage)
@@ -237,7 +239,8 @@ class Sender:
                     update(OutboxMessage).where(OutboxMessage.id.in_(late)).values(status=EXPIRED)
                 )
                 rows = [(m, c) for m, c in rows if m.id not in late]
-            for message, chat in rows:
+            # Within a chat, id order is the order to send in (a newer row can fall due first).
+            for message, chat in sorted(rows, key=lambda row: row[0].id):
                 per_chat[chat.id].append(to_delivery(message, chat))
             if rows:
                 # Marked before sending: after a crash, at most these rows are sent again.
