@@ -160,7 +160,8 @@ def _configured_adapters(app: App, stdin: TextIO | None, stdout: TextIO | None) 
 
 
 def reminder_policy(settings: Settings) -> jobs.Policy:
-    """The [reminders] section as the rules the scheduler and handlers apply."""
+    """The [reminders] and [volunteers] sections as the rules the scheduler and handlers
+    apply."""
     section = settings.reminders
     return jobs.Policy(
         default=tuple(section.default),
@@ -168,6 +169,9 @@ def reminder_policy(settings: Settings) -> jobs.Policy:
         feedback_after=timedelta(minutes=section.feedback_after_minutes),
         nudge_after=timedelta(hours=section.feedback_nudge_hours),
         ask_wishes=section.ask_wishes,
+        offer_to=settings.volunteers.offer_to,
+        widen_after=timedelta(hours=settings.volunteers.widen_after_hours),
+        escalate_after=timedelta(hours=settings.volunteers.escalate_after_hours),
     )
 
 

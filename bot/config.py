@@ -131,6 +131,15 @@ class RemindersSection(_Section):
         return value
 
 
+class VolunteersSection(_Section):
+    # A help request is offered to this many fitting Digitallotsen at a time.
+    offer_to: int = Field(default=3, ge=1, le=20)
+    # Nobody took it after this long: the next fitting people are asked too.
+    widen_after_hours: float = Field(default=4, gt=0, le=7 * 24)
+    # Still nobody after this long: staff are told and take care of it.
+    escalate_after_hours: float = Field(default=24, gt=0, le=14 * 24)
+
+
 class DemoSection(_Section):
     enabled: bool = True
     community_name: str = "Digitalcafé Musterstadt"
@@ -157,6 +166,7 @@ class Settings(BaseSettings):
     delivery: DeliverySection = Field(default_factory=DeliverySection)
     web: WebSection = Field(default_factory=WebSection)
     reminders: RemindersSection = Field(default_factory=RemindersSection)
+    volunteers: VolunteersSection = Field(default_factory=VolunteersSection)
     demo: DemoSection = Field(default_factory=DemoSection)
     logging: LoggingSection = Field(default_factory=LoggingSection)
 

@@ -26,11 +26,10 @@ from bot.domain.models import (
 )
 from bot.i18n import N_
 from bot.notices import tell_person
-from bot.roles import ADMIN, COORDINATOR, STAFF, VOLUNTEER
+from bot.roles import ADMIN, COORDINATOR, STAFF, TEAM, VOLUNTEER
 
 log = logging.getLogger(__name__)
 HELPER_ROLES = (VOLUNTEER, STAFF, COORDINATOR, ADMIN)
-STAFF_ROLES = (STAFF, COORDINATOR, ADMIN)
 
 
 async def run_job(session: AsyncSession, job: Job, policy: jobs.Policy, now: datetime) -> None:
@@ -236,7 +235,7 @@ async def _expire(
     staff = (
         await session.scalars(
             select(Role.person_id)
-            .where(Role.community_id == community.id, Role.role.in_(STAFF_ROLES))
+            .where(Role.community_id == community.id, Role.role.in_(TEAM))
             .distinct()
         )
     ).all()

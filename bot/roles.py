@@ -10,6 +10,8 @@ MEMBER, VOLUNTEER, STAFF, COORDINATOR, ADMIN = (
     "admin",
 )
 ALL_ROLES = (MEMBER, VOLUNTEER, STAFF, COORDINATOR, ADMIN)
+# Who hears about what needs a person's attention (missed reminders, unanswered requests).
+TEAM = (STAFF, COORDINATOR, ADMIN)
 
 # A coordinator may do what staff may do, an admin what a coordinator may do.
 _INCLUDES = {

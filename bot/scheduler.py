@@ -22,8 +22,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import helping
 from bot.clock import Clock
-from bot.domain import announcements, jobs, rsvps, series
+from bot.domain import announcements, help_requests, jobs, rsvps, series
 from bot.domain.models import Announcement, Community, Event, EventPost, Series
 from bot.follow_up import run_job
 from bot.notices import post_event, tell_groups
@@ -84,6 +85,8 @@ class Scheduler:
             candidates = [
                 await announcements.next_due(session),
                 await jobs.next_due(session),
+                await help_requests.next_step(session),
+                await helping.next_meeting_reminder(session),
             ]
         due = min((c for c in candidates if c is not None), default=None)
         if due is None or self._alarm is None:
@@ -106,6 +109,19 @@ class Scheduler:
             if batch and self._on_queued is not None:
                 self._on_queued()
             if len(batch) < BATCH:
+                break
+        while True:
+            async with self._sessions.begin() as session:
+                now = self._clock.now()
+                steps = await help_requests.due_steps(session, now)
+                for request in steps:
+                    await helping.step(session, request, self._policy, now)
+                met = await helping.meeting_reminders(session, now)
+            if steps or met:
+                handled += len(steps) + met
+                if self._on_queued is not None:
+                    self._on_queued()
+            if len(steps) < BATCH:
                 break
         while True:
             # One job per transaction: a reminder may fan out to many people.

@@ -12,9 +12,11 @@ from handlers import (
     date_changes,
     events,
     feedback,
+    help_requests,
     new_date,
     reminder_times,
     start,
+    volunteers,
 )
 
 
@@ -29,6 +31,8 @@ def register_all(router: Router) -> Router:
     reminder_times.register(router)
     checkin.register(router)
     feedback.register(router)
+    help_requests.register(router)
+    volunteers.register(router)
     community.register(router)
     admin.register(router)
     return router

@@ -10,6 +10,7 @@ from bot.router import Router
 from bot.types import Button
 from handlers.checkin import check_in_self
 from handlers.events import show_event
+from handlers.help_requests import command_list, start_request
 
 LANGUAGES = (("de", "Deutsch", ("deutsch", "german")), ("en", "English", ("englisch", "english")))
 
@@ -74,15 +75,26 @@ def register(router: Router) -> None:
             return
         await start(ctx)
 
-    @router.command("hilfe", "help", description=N_("What I can do"), needs_community=False)
+    @router.command(
+        "hilfe", "help", description=N_("Help, and what I can do"), needs_community=False
+    )
     async def help_(ctx: Context) -> None:
+        """In a private chat: "Wobei brauchen Sie Hilfe?"; in a group: what the bot can do."""
+        if ctx.is_direct and ctx.community is not None:
+            await start_request(ctx)
+            return
+        await ctx.reply(command_list(ctx, router))
+
+    @router.command(
+        "befehle",
+        "commands",
+        description=N_("What I can do"),
+        needs_community=False,
+        listed=False,  # it is the list itself
+    )
+    async def commands(ctx: Context) -> None:
         """List the commands this person may use here."""
-        lines = [_("This is what I can do:")]
-        for cmd in router.available(ctx.roles | {"member"}, ctx.chat.kind):
-            lines.append(
-                f"{ctx.command_prefix}{cmd.display_name(ctx.locale)} – {_(cmd.description)}"
-            )
-        await ctx.reply("\n".join(lines))
+        await ctx.reply(command_list(ctx, router))
 
     @router.command(
         "sprache", "language", description=N_("Choose your language"), needs_community=False

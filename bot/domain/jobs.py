@@ -37,6 +37,11 @@ class Policy:
     feedback_after: timedelta = timedelta(minutes=30)
     nudge_after: timedelta = timedelta(hours=24)
     ask_wishes: bool = True
+    # Help requests: how many volunteers are asked at once, when more are asked, when
+    # staff take over.
+    offer_to: int = 3
+    widen_after: timedelta = timedelta(hours=4)
+    escalate_after: timedelta = timedelta(hours=24)
 
 
 def parse_offset(spec: str) -> tuple[int, time | None, timedelta]:

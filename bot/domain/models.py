@@ -460,3 +460,114 @@ class Feedback(Base):
     asked_at: Mapped[datetime] = mapped_column(default=utcnow)
     nudged_at: Mapped[datetime | None] = mapped_column()
     answered_at: Mapped[datetime | None] = mapped_column()
+
+
+class Skill(Base):
+    """One entry of a community's skill catalog: what residents ask help with."""
+
+    __tablename__ = "skills"
+    __table_args__ = (UniqueConstraint("community_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(
+        ForeignKey("communities.id", ondelete="CASCADE"), index=True
+    )
+    # Stable across renames and shared by a region's communities ("smartphone").
+    key: Mapped[str] = mapped_column(String(40))
+    label: Mapped[str] = mapped_column(String(80))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class VolunteerProfile(Base):
+    """What a Digitallotse can and wants to do; one per person, for all their communities."""
+
+    __tablename__ = "volunteer_profiles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("persons.id", ondelete="CASCADE"), unique=True
+    )
+    languages: Mapped[list[Any]] = mapped_column(JSON, default=list)  # ["de", "tr"]
+    areas: Mapped[list[Any]] = mapped_column(JSON, default=list)  # Ortsteile, as typed
+    # Weekly windows: [{"day": 0-6 (Monday 0), "from": 14, "to": 18}] in local hours.
+    windows: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    places: Mapped[list[Any]] = mapped_column(JSON, default=list)  # cafe | phone | home
+    max_open: Mapped[int] = mapped_column(Integer, default=2)
+    paused_until: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class VolunteerSkill(Base):
+    """A skill key a volunteer offers (its own table, so matching can use an index)."""
+
+    __tablename__ = "volunteer_skills"
+    __table_args__ = (
+        UniqueConstraint("person_id", "skill"),
+        Index("ix_volunteer_skills_skill", "skill", "person_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"))
+    skill: Mapped[str] = mapped_column(String(40))
+
+
+class HelpRequest(Base):
+    """A resident's wish for one-to-one help, from asking to done."""
+
+    __tablename__ = "help_requests"
+    __table_args__ = (
+        Index("ix_help_requests_volunteer", "volunteer_id", "status"),
+        Index("ix_help_requests_step", "status", "next_step_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(
+        ForeignKey("communities.id", ondelete="CASCADE"), index=True
+    )
+    requester_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"))
+    skill: Mapped[str] = mapped_column(String(40))
+    description: Mapped[str] = mapped_column(Text, default="")
+    # As the person said it ("dienstags nachmittags"); parsed hints for matching.
+    when_text: Mapped[str] = mapped_column(String(200), default="")
+    when_days: Mapped[list[Any]] = mapped_column(JSON, default=list)  # weekdays 0-6
+    when_hours: Mapped[list[Any]] = mapped_column(JSON, default=list)  # [from, to] local
+    place: Mapped[str] = mapped_column(String(16), default="cafe")  # cafe | phone | home
+    area: Mapped[str] = mapped_column(String(100), default="")
+    language: Mapped[str] = mapped_column(String(8), default="de")
+    phone: Mapped[str | None] = mapped_column(String(40))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
+    # open → offered → accepted → done; or cancelled, escalated
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    volunteer_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
+    accepted_at: Mapped[datetime | None] = mapped_column()
+    agreed_at: Mapped[datetime | None] = mapped_column()  # the meeting both agreed on
+    reminded_at: Mapped[datetime | None] = mapped_column()
+    done_at: Mapped[datetime | None] = mapped_column()
+    minutes: Mapped[int | None] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(Text, default="")
+    rating: Mapped[int | None] = mapped_column(Integer)
+    # How many rounds of offers went out, and when the next step (widen, escalate) is due.
+    rounds: Mapped[int] = mapped_column(Integer, default=0)
+    next_step_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class HelpOffer(Base):
+    """A request offered to one volunteer, and their answer."""
+
+    __tablename__ = "help_offers"
+    __table_args__ = (UniqueConstraint("request_id", "volunteer_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("help_requests.id", ondelete="CASCADE"), index=True
+    )
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"))
+    answer: Mapped[str] = mapped_column(
+        String(16), default=""
+    )  # "" | declined | accepted | taken | returned
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+    answered_at: Mapped[datetime | None] = mapped_column()

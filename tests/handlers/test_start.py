@@ -50,7 +50,14 @@ async def test_plain_text_in_private_chat_is_answered_kindly(conversation, demo_
     [shown] = await conversation.say(ANNA, "Was ist das hier?")
     assert shown.text == "Das habe ich leider nicht verstanden.\nBitte schreiben Sie /hilfe."
     [helped] = await conversation.say(ANNA, "Hilfe")
-    assert helped.text.startswith("Das kann ich für Sie tun:")
+    assert helped.text == "Wobei brauchen Sie Hilfe? Bitte tippen Sie auf ein Thema."
+    assert [label for label, _ in helped.buttons][-3:] == [
+        "Drucker",
+        "Etwas anderes",
+        "Was kann der Bot?",
+    ]
+    [commands] = await conversation.press(ANNA, helped, "Was kann der Bot?")
+    assert commands.text.startswith("Das kann ich für Sie tun:")
 
 
 async def test_plain_text_in_group_is_left_alone(conversation, demo_group):
