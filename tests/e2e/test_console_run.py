@@ -27,12 +27,13 @@ def _lotsenbot(tmp_path: Path, *args: str, stdin: str = "") -> subprocess.Comple
 
 
 def test_piped_start_prints_the_german_answer_and_exits(tmp_path: Path) -> None:
-    result = _lotsenbot(tmp_path, "run", stdin="/start\n/hilfe\n")
+    result = _lotsenbot(tmp_path, "run", stdin="/start\n/hilfe\n/befehle\n")
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(
         "Hallo Gast!\nIch bin der Lotsenbot von Digitalcafé Musterstadt."
     )
     assert "Der nächste Termin:\nDigitalcafé: Mittwoch" in result.stdout
+    assert "Wobei brauchen Sie Hilfe? Bitte tippen Sie auf ein Thema." in result.stdout
     assert "Das kann ich für Sie tun:" in result.stdout
     assert (tmp_path / "var" / "lotsenbot.db").exists()
     assert "No admin yet. Send '/admin " in result.stderr
