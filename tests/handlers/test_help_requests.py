@@ -212,3 +212,34 @@ async def test_nobody_takes_it_more_are_asked_then_staff(tg: Conversation) -> No
         )
     assert request is not None and request.status == "escalated"
     assert paused is not None and walter not in asked
+
+
+async def test_given_back_it_is_offered_again_and_the_resident_can_cancel(tg: Conversation) -> None:
+    await _community(tg)
+    shown = await _ask_for_help(tg)
+    offers = {
+        s.chat_id.removeprefix("dm-"): s
+        for s in shown
+        if s.text.startswith("Jemand braucht Hilfe.")
+    }
+    [yours] = to(await tap(tg, VOLKER, offers["201"], "Ich übernehme"), VOLKER)
+    # Volker cannot after all: the request goes to someone not asked before (Walter).
+    shown = await tap(tg, VOLKER, yours, "Zurückgeben")
+    assert to(shown, VOLKER)[0].text == "Danke für Bescheid. Wir suchen jemand anderen."
+    assert [s.chat_id for s in shown if s.text.startswith("Jemand braucht Hilfe.")] == ["dm-202"]
+    # Volker's old buttons do nothing any more.
+    [stale] = await tap(tg, VOLKER, yours, "Erledigt")
+    assert stale.text.startswith("Dieser Knopf geht nicht mehr.")
+    [walters] = [s for s in shown if s.chat_id == "dm-202"]
+    shown = await tap(tg, WALTER, walters, "Ich übernehme")
+    [news] = to(shown, ANNA)
+    assert news.text.startswith("Gute Nachricht: Walter hilft Ihnen.")
+    # Anna no longer needs it: Walter is told, the request is closed.
+    shown = await tap(tg, ANNA, news, "Ich brauche keine Hilfe mehr")
+    assert to(shown, ANNA)[0].text == "In Ordnung. Ihre Anfrage ist abgesagt."
+    assert to(shown, WALTER)[0].text.endswith("Sie müssen nichts mehr tun. Danke!")
+    [again] = await tap(tg, ANNA, news, "Ich brauche keine Hilfe mehr")
+    assert again.text == "Diese Anfrage ist schon beendet."
+    async with tg.app.sessions() as session:
+        request = await session.scalar(select(HelpRequest))
+    assert request is not None and request.status == "cancelled"
