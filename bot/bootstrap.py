@@ -20,7 +20,7 @@ from bot.context import Services
 from bot.db import create_engine, session_factory
 from bot.delivery.sender import Sender
 from bot.dispatcher import Dispatcher
-from bot.domain import communities, jobs, people
+from bot.domain import communities, jobs, people, privacy
 from bot.domain.keyvalue import StateStore
 from bot.domain.models import Community
 from bot.i18n import Catalogs, _, install, use_locale
@@ -92,7 +92,16 @@ def build_app(
         max_backoff=settings.delivery.max_backoff_seconds,
         poll_seconds=settings.delivery.poll_seconds,
     )
-    scheduler = Scheduler(sessions, clock, on_queued=sender.wake, policy=policy)
+    section = settings.privacy
+    retention = privacy.Retention(
+        feedback_comments=timedelta(days=30 * section.feedback_comment_months),
+        help_details=timedelta(days=30 * section.help_details_months),
+        unreachable_accounts=timedelta(days=30 * section.unreachable_account_months),
+        sent_messages=timedelta(days=section.sent_message_days),
+    )
+    scheduler = Scheduler(
+        sessions, clock, on_queued=sender.wake, policy=policy, retention=retention
+    )
 
     dispatcher = Dispatcher(
         sessions,

@@ -15,6 +15,7 @@ from bot.config import Settings
 from bot.db import create_engine, session_factory
 from bot.domain import attendance
 from bot.domain.models import Community, Event
+from bot.numbers import is_number
 
 _GERMAN_DAY = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})?$")
 
@@ -39,7 +40,7 @@ async def _find(settings: Settings, text: str) -> tuple[Event, Community] | str:
     sessions = session_factory(engine)
     try:
         async with sessions.begin() as session:
-            if text.isdigit():
+            if is_number(text):
                 event = await session.get(Event, int(text))
                 if event is None:
                     return f"there is no date with number {text}"

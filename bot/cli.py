@@ -1,4 +1,4 @@
-"""The ``lotsenbot`` command: run, migrate, check-config, qr."""
+"""The ``lotsenbot`` command: run, migrate, check-config, qr, export."""
 
 from __future__ import annotations
 
@@ -63,6 +63,9 @@ def _parser() -> argparse.ArgumentParser:
     qr.add_argument(
         "--out", type=Path, default=None, help="PNG file to write (default: checkin-<number>.png)"
     )
+    from bot.export_cli import add_parser as add_export
+
+    add_export(commands, common)
     return parser
 
 
@@ -84,6 +87,10 @@ def main(argv: list[str] | None = None) -> int:
         from bot.checkin_qr import write_qr
 
         return asyncio.run(write_qr(settings, args.date, args.out))
+    if args.command == "export":
+        from bot.export_cli import run_export
+
+        return asyncio.run(run_export(settings, args))
     return _run(settings)
 
 

@@ -140,6 +140,20 @@ class VolunteersSection(_Section):
     escalate_after_hours: float = Field(default=24, gt=0, le=14 * 24)
 
 
+class PrivacySection(_Section):
+    # Show the short data protection note after a person's first private message.
+    first_contact_note: bool = True
+    # Retention: details older than this are removed every day (counts stay).
+    feedback_comment_months: int = Field(default=12, ge=1, le=120)
+    help_details_months: int = Field(default=6, ge=1, le=120)
+    unreachable_account_months: int = Field(default=12, ge=1, le=120)
+    sent_message_days: int = Field(default=90, ge=1, le=3650)
+    # A person who sends more than this many messages in the window gets one polite note
+    # and is then not answered until the window has passed.
+    flood_messages: int = Field(default=30, ge=5, le=1000)
+    flood_seconds: int = Field(default=60, ge=5, le=3600)
+
+
 class DemoSection(_Section):
     enabled: bool = True
     community_name: str = "Digitalcafé Musterstadt"
@@ -167,6 +181,7 @@ class Settings(BaseSettings):
     web: WebSection = Field(default_factory=WebSection)
     reminders: RemindersSection = Field(default_factory=RemindersSection)
     volunteers: VolunteersSection = Field(default_factory=VolunteersSection)
+    privacy: PrivacySection = Field(default_factory=PrivacySection)
     demo: DemoSection = Field(default_factory=DemoSection)
     logging: LoggingSection = Field(default_factory=LoggingSection)
 

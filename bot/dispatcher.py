@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import unicodedata
 import weakref
+from collections import deque
 from collections.abc import Callable
 from uuid import uuid4
 
@@ -20,6 +22,7 @@ from bot.domain import communities, conversations, people
 from bot.domain.announcements import schedule_changed
 from bot.domain.models import ButtonToken, Chat, Community, OutboxMessage, ProcessedEvent
 from bot.i18n import _, pick_locale, use_locale
+from bot.numbers import is_number
 from bot.roles import MEMBER, effective
 from bot.router import Router, parse_choice, parse_command
 from bot.types import Incoming, Outgoing
@@ -51,6 +54,8 @@ class Dispatcher:
         self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = (
             weakref.WeakValueDictionary()
         )
+        privacy = services.settings.privacy
+        self._flood = FloodGuard(privacy.flood_messages, privacy.flood_seconds)
 
     async def dispatch(self, incoming: Incoming) -> bool:
         """Handle one message; True once its effects are committed (or it was a repeat)."""
@@ -134,7 +139,25 @@ class Dispatcher:
                 now=now,
             )
             with use_locale(locale):
-                await self._route(ctx)
+                flood = self._flood.check((incoming.chat.platform, incoming.sender.external_id))
+                if flood == FloodGuard.NOTE:
+                    await ctx.reply(
+                        _("You are writing very fast. Please wait a moment, then try again.")
+                    )
+                elif flood == FloodGuard.OK:
+                    offered_before = chat.choices
+                    await self._route(ctx)
+                    if (
+                        self._router.on_first_contact is not None
+                        and chat.kind == "direct"
+                        and person.privacy_noted_at is None
+                        and person.erased_at is None
+                        and settings.privacy.first_contact_note
+                        # Not while a question is open: a typed "2" must still answer it.
+                        and chat.choices == offered_before
+                        and await conversations.get_state(session, chat.id, person.id) is None
+                    ):
+                        await self._router.on_first_contact(ctx)
             # Only then is the scheduler asked to look again, not after every message.
             return SCHEDULE_CHANGED if schedule_changed(session) else True
 
@@ -244,6 +267,10 @@ class Dispatcher:
                 )
             )
             return
+        needed = self._router.button_roles.get(token.action)
+        if needed and not needed & ctx.roles:
+            await ctx.reply(_("Sorry, only the team of this group may do that."))
+            return
         ctx.button_args = dict(token.args)
         await handler(ctx)
 
@@ -256,13 +283,18 @@ class Dispatcher:
             return
         # A typed number or word picks one of the last buttons offered in this chat.
         # A dialog asking for a number (places, companions) takes "2" as the answer itself.
-        numbers_typed = state is not None and state.data.get("numbers") and word.isdigit()
+        numbers_typed = state is not None and state.data.get("numbers") and is_number(word)
         key = None if numbers_typed else await self._typed_choice(ctx, word)
         if key is not None:
             await self._press(ctx, key)
             return
         if state is not None:
             handler = self._router.states.get(state.state)
+            needed = self._router.state_roles.get(state.state)
+            if handler is not None and needed and not needed & ctx.roles:
+                await ctx.finish_dialog()
+                await ctx.reply(_("Sorry, only the team of this group may do that."))
+                return
             if handler is not None:
                 ctx.state = state
                 await handler(ctx)
@@ -333,6 +365,36 @@ class Dispatcher:
             self._on_committed()
         except Exception:
             log.exception("could not even apologise")
+
+
+class FloodGuard:
+    """Per person, in this process: a sliding window of message times. Over the limit the
+    person gets one note, then silence until the window has room again."""
+
+    OK, NOTE, QUIET = "ok", "note", "quiet"
+
+    def __init__(self, limit: int, seconds: float, clock: Callable[[], float] = time.monotonic):
+        self._limit, self._seconds, self._clock = limit, seconds, clock
+        self._seen: dict[tuple[str, str], deque[float]] = {}
+        self._noted: set[tuple[str, str]] = set()
+
+    def check(self, who: tuple[str, str]) -> str:
+        now = self._clock()
+        times = self._seen.setdefault(who, deque())
+        while times and times[0] <= now - self._seconds:
+            times.popleft()
+        if len(times) >= self._limit:
+            if who in self._noted:
+                return self.QUIET
+            self._noted.add(who)
+            return self.NOTE
+        times.append(now)
+        self._noted.discard(who)
+        if len(self._seen) > 50_000:
+            # Forget people who went quiet, so the table does not grow without end.
+            for key in [k for k, v in self._seen.items() if not v or v[-1] <= now - self._seconds]:
+                del self._seen[key]
+        return self.OK
 
 
 def _normalise(text: str) -> str:

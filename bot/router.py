@@ -70,8 +70,13 @@ class Router:
     commands: dict[str, Command] = field(default_factory=dict)
     buttons: dict[str, Handler] = field(default_factory=dict)
     states: dict[str, Handler] = field(default_factory=dict)
+    # Roles a button or a dialog step needs (checked on every press and answer, so a role
+    # taken away also stops the buttons handed out before).
+    button_roles: dict[str, frozenset[str]] = field(default_factory=dict)
+    state_roles: dict[str, frozenset[str]] = field(default_factory=dict)
     ordered: list[Command] = field(default_factory=list)
     on_join: Handler | None = None
+    on_first_contact: Handler | None = None
     on_group_text: Handler | None = None
 
     def command(
@@ -107,24 +112,28 @@ class Router:
 
         return decorate
 
-    def button(self, action: str) -> Callable[[Handler], Handler]:
+    def button(self, action: str, roles: Iterable[str] = ()) -> Callable[[Handler], Handler]:
         """Register the handler for a button action such as "lang.set"."""
 
         def decorate(handler: Handler) -> Handler:
             if action in self.buttons:
                 raise ValueError(f"button action {action!r} registered twice")
             self.buttons[action] = handler
+            if roles:
+                self.button_roles[action] = frozenset(roles)
             return handler
 
         return decorate
 
-    def state(self, name: str) -> Callable[[Handler], Handler]:
+    def state(self, name: str, roles: Iterable[str] = ()) -> Callable[[Handler], Handler]:
         """Register the handler that receives typed text while a dialog waits in ``name``."""
 
         def decorate(handler: Handler) -> Handler:
             if name in self.states:
                 raise ValueError(f"dialog state {name!r} registered twice")
             self.states[name] = handler
+            if roles:
+                self.state_roles[name] = frozenset(roles)
             return handler
 
         return decorate
@@ -134,6 +143,13 @@ class Router:
         if self.on_join is not None:
             raise ValueError("a join handler is registered already")
         self.on_join = handler
+        return handler
+
+    def first_contact(self, handler: Handler) -> Handler:
+        """Register the handler that runs once, after a person's first private message."""
+        if self.on_first_contact is not None:
+            raise ValueError("a first-contact handler is registered already")
+        self.on_first_contact = handler
         return handler
 
     def group_text(self, handler: Handler) -> Handler:

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import helping
 from bot.clock import Clock
-from bot.domain import announcements, help_requests, jobs, rsvps, series
+from bot.domain import announcements, help_requests, jobs, privacy, rsvps, series
 from bot.domain.models import Announcement, Community, Event, EventPost, Series
 from bot.follow_up import run_job
 from bot.notices import post_event, tell_groups
@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 # Wake at least this often, so a changed clock or a missed wake-up costs little.
 MAX_SLEEP = timedelta(minutes=15)
 EXTEND_EVERY = timedelta(hours=12)
+RETAIN_EVERY = timedelta(hours=24)
 # The post the day before is left out when the date was posted this recently anyway.
 AGAIN_NOT_WITHIN = timedelta(hours=12)
 BATCH = 20
@@ -49,6 +50,7 @@ class Scheduler:
         clock: Clock,
         on_queued: Callable[[], None] | None = None,
         policy: jobs.Policy | None = None,
+        retention: privacy.Retention | None = None,
     ) -> None:
         self._sessions = sessions
         self._clock = clock
@@ -56,6 +58,8 @@ class Scheduler:
         self._on_queued = on_queued
         self._policy = policy or jobs.Policy()
         self._extended_at: datetime | None = None
+        self._retention = retention or privacy.Retention()
+        self._retained_at: datetime | None = None
         self._alarm: AsyncIOScheduler | None = None
 
     def wake(self) -> None:
@@ -98,6 +102,7 @@ class Scheduler:
     async def run_due(self) -> int:
         """Do everything due now; returns how many announcements and jobs were handled."""
         await self.extend_series()
+        await self.housekeeping()
         handled = 0
         while True:
             async with self._sessions.begin() as session:
@@ -135,6 +140,15 @@ class Scheduler:
             handled += 1
             if self._on_queued is not None:
                 self._on_queued()
+
+    async def housekeeping(self) -> None:
+        """Chats of erased people go once their goodbye is out; retention once a day."""
+        async with self._sessions.begin() as session:
+            now = self._clock.now()
+            await privacy.purge_erased_chats(session)
+            if self._retained_at is None or now - self._retained_at >= RETAIN_EVERY:
+                await privacy.apply_retention(session, self._retention, now)
+                self._retained_at = now
 
     async def extend_series(self, force: bool = False) -> None:
         """Make the next months' dates of every active series (twice a day is plenty).

@@ -11,9 +11,11 @@ from handlers import (
     community,
     date_changes,
     events,
+    exports,
     feedback,
     help_requests,
     new_date,
+    privacy,
     reminder_times,
     start,
     volunteers,
@@ -33,6 +35,8 @@ def register_all(router: Router) -> Router:
     feedback.register(router)
     help_requests.register(router)
     volunteers.register(router)
+    privacy.register(router)
+    exports.register(router)
     community.register(router)
     admin.register(router)
     return router

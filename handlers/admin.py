@@ -8,6 +8,7 @@ from bot.context import Context
 from bot.domain import communities
 from bot.domain.models import Community, Person
 from bot.i18n import N_, _
+from bot.numbers import is_number
 from bot.roles import ADMIN, ROLE_WORDS, STAFF
 from bot.router import Router
 
@@ -204,7 +205,7 @@ async def _parse_role_args(ctx: Context) -> tuple[Person | None, str | None]:
     usage = _("Please write it like this: {prefix}rolle_geben 12 team").format(
         prefix=ctx.command_prefix
     )
-    if len(parts) != 2 or not parts[0].isdigit():
+    if len(parts) != 2 or not is_number(parts[0]):
         await ctx.reply(usage)
         return None, None
     role = ROLE_WORDS.get(parts[1].casefold())

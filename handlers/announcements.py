@@ -39,24 +39,24 @@ def register(router: Router) -> None:
             "ann.text",
         )
 
-    @router.state("ann.text")
+    @router.state("ann.text", roles=(STAFF,))
     async def text_typed(ctx: Context) -> None:
         """The announcement text."""
         await _text(ctx, ctx.text)
 
-    @router.button("ann.keep")
+    @router.button("ann.keep", roles=(STAFF,))
     async def keep(ctx: Context) -> None:
         """Use the text despite the plain-language tips."""
         state = await _state(ctx, "ann.review")
         if state is not None:
             await _ask_when(ctx, state["text"])
 
-    @router.state("ann.review")
+    @router.state("ann.review", roles=(STAFF,))
     async def rewritten(ctx: Context) -> None:
         """A new version of the text after the tips."""
         await _text(ctx, ctx.text)
 
-    @router.state("ann.when")
+    @router.state("ann.when", roles=(STAFF,))
     async def when_typed(ctx: Context) -> None:
         """When to post: once ("Montag 9 Uhr") or repeating ("jeden Montag 9 Uhr")."""
         assert ctx.state is not None and ctx.community is not None
@@ -69,14 +69,14 @@ def register(router: Router) -> None:
         data.update(start=when.start.isoformat(), rrule=when.rrule)
         await _ask_chats(ctx, data)
 
-    @router.button("ann.now")
+    @router.button("ann.now", roles=(STAFF,))
     async def post_now(ctx: Context) -> None:
         """Post right away."""
         state = await _state(ctx, "ann.when")
         if state is not None:
             await _ask_chats(ctx, {**state, "start": ctx.now.isoformat(), "rrule": None})
 
-    @router.button("ann.chats")
+    @router.button("ann.chats", roles=(STAFF,))
     async def chats_chosen(ctx: Context) -> None:
         """All groups, or one group, then save."""
         assert ctx.community is not None
@@ -126,7 +126,7 @@ def register(router: Router) -> None:
             buttons.append(Button(_("{n}: new time").format(n=n), "ann.move", {"id": row.id}))
         await ctx.reply("\n".join(lines), buttons)
 
-    @router.button("ann.cancel")
+    @router.button("ann.cancel", roles=(STAFF,))
     async def cancel(ctx: Context) -> None:
         """Cancel one scheduled post."""
         row = await _row(ctx)
@@ -134,14 +134,14 @@ def register(router: Router) -> None:
             row.status = announcements.CANCELLED
             await ctx.reply(_("Cancelled. It will not be posted."))
 
-    @router.button("ann.move")
+    @router.button("ann.move", roles=(STAFF,))
     async def move(ctx: Context) -> None:
         """Ask for the new time of one scheduled post."""
         row = await _row(ctx)
         if row is not None:
             await ctx.ask(_("When should it be posted instead?"), "ann.move", {"id": row.id})
 
-    @router.state("ann.move")
+    @router.state("ann.move", roles=(STAFF,))
     async def move_typed(ctx: Context) -> None:
         """The new time for a scheduled post."""
         assert ctx.state is not None and ctx.community is not None

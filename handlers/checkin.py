@@ -15,6 +15,7 @@ from bot.delivery.outbox import enqueue_edit
 from bot.domain import attendance, jobs
 from bot.domain.models import Community, Event, EventHelper, Person
 from bot.i18n import N_, _, format_span, ngettext
+from bot.numbers import is_number
 from bot.roles import STAFF
 from bot.router import Router
 from bot.types import Attachment, Button, Outgoing
@@ -43,7 +44,7 @@ def register(router: Router) -> None:
         key = f"checkin:{event.id}:{ctx.dispatch_id}"
         await ctx.send(ctx.chat, await _list(ctx, event, key), key)
 
-    @router.button(TOGGLE)
+    @router.button(TOGGLE, roles=(STAFF,))
     async def toggle(ctx: Context) -> None:
         """A name tapped: there, or (tapped again) not there after all."""
         event = await _listed_event(ctx)
@@ -56,7 +57,7 @@ def register(router: Router) -> None:
             await attendance.undo(ctx.session, event, person_id)
         await _refresh(ctx, event)
 
-    @router.button(ALL)
+    @router.button(ALL, roles=(STAFF,))
     async def everyone(ctx: Context) -> None:
         """ "Alle anwesend": everyone signed up is there."""
         event = await _listed_event(ctx)
@@ -68,7 +69,7 @@ def register(router: Router) -> None:
             )
         await _refresh(ctx, event)
 
-    @router.button(GUEST)
+    @router.button(GUEST, roles=(STAFF,))
     async def guest(ctx: Context) -> None:
         """Someone came without signing up: ask the name, or just count."""
         event = await _listed_event(ctx)
@@ -81,7 +82,7 @@ def register(router: Router) -> None:
             numbers=True,
         )
 
-    @router.state(GUEST_STATE)
+    @router.state(GUEST_STATE, roles=(STAFF,))
     async def guest_typed(ctx: Context) -> None:
         """The guest's name, or how many guests came."""
         assert ctx.state is not None
@@ -91,7 +92,7 @@ def register(router: Router) -> None:
         if event is None or ctx.community is None or event.community_id != ctx.community.id:
             return
         text = ctx.text.strip()
-        if text.isdigit():
+        if is_number(text):
             count = int(text)
             if not 1 <= count <= 100:
                 await ctx.reply(_("Please write a number from 1 to 100."))
@@ -118,7 +119,7 @@ def register(router: Router) -> None:
             ctx.button_args = {"list": data["list"]}
             await _refresh(ctx, event)
 
-    @router.button(DONE)
+    @router.button(DONE, roles=(STAFF,))
     async def done(ctx: Context) -> None:
         """Close the list with a short count."""
         event = await _listed_event(ctx)
@@ -161,7 +162,7 @@ def register(router: Router) -> None:
 async def check_in_self(ctx: Context, code: str) -> None:
     """Shared by /hier and the QR code's deep link (/start hier_12345)."""
     code = code.strip()
-    event = await attendance.by_code(ctx.session, code, ctx.now) if code.isdigit() else None
+    event = await attendance.by_code(ctx.session, code, ctx.now) if is_number(code) else None
     if event is None:
         await ctx.reply(
             _("This number does not fit a date today. Please look again, or ask the team.")
@@ -195,7 +196,7 @@ async def _date(ctx: Context) -> Event | None:
     assert ctx.community is not None
     number = ctx.args.strip().removeprefix("Nr.").strip()
     if number:
-        event = await ctx.session.get(Event, int(number)) if number.isdigit() else None
+        event = await ctx.session.get(Event, int(number)) if is_number(number) else None
         if event is None or event.community_id != ctx.community.id:
             await ctx.reply(
                 _(

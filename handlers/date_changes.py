@@ -15,6 +15,7 @@ from bot.domain.when import WhenError, parse_when
 from bot.event_texts import cancel_notice, change_notice
 from bot.i18n import N_, _, format_span
 from bot.notices import refresh_posts, tell_groups, tell_person
+from bot.numbers import is_number
 from bot.roles import STAFF
 from bot.router import Router
 from bot.types import Outgoing
@@ -100,7 +101,7 @@ def register(router: Router) -> None:
             return
         phone = (parts[2] if len(parts) > 2 else "")[:40] or None
         size_text = parts[3] if len(parts) > 3 and parts[3] else "1"
-        if not size_text.isdigit() or not 1 <= int(size_text) <= rsvps.MAX_PARTY:
+        if not is_number(size_text) or not 1 <= int(size_text) <= rsvps.MAX_PARTY:
             await ctx.reply(
                 _("Please give the number of people from 1 to {most}.").format(most=rsvps.MAX_PARTY)
             )
@@ -250,7 +251,7 @@ async def _usage(ctx: Context, example: str) -> None:
 async def _numbered(ctx: Context, parts: list[str], example: str) -> Event | None:
     assert ctx.community is not None
     number = parts[0].removeprefix("Nr.").removeprefix("nr.").strip() if parts else ""
-    if not number.isdigit():
+    if not is_number(number):
         await _usage(ctx, example)
         return None
     event = await ctx.session.get(Event, int(number))

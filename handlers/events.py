@@ -19,6 +19,7 @@ from bot.event_texts import (
 )
 from bot.i18n import N_, _, format_span
 from bot.notices import post_event, refresh_posts, tell_person
+from bot.numbers import is_number
 from bot.poster import poster_pdf
 from bot.roles import STAFF
 from bot.router import Router
@@ -132,7 +133,7 @@ def register(router: Router) -> None:
         """The number of companions, typed."""
         assert ctx.state is not None
         text = ctx.text.strip()
-        if not text.isdigit() or not 1 <= int(text) <= MAX_COMPANIONS:
+        if not is_number(text) or not 1 <= int(text) <= MAX_COMPANIONS:
             await ctx.reply(
                 _("Please write a number from 1 to {most}. Or write: abbrechen").format(
                     most=MAX_COMPANIONS
@@ -229,7 +230,7 @@ async def pick_event(ctx: Context) -> Event | None:
     """The date staff named by its number ("No. 12"), or the next one."""
     assert ctx.community is not None
     first = ctx.args.split(maxsplit=1)[0] if ctx.args else ""
-    if first.isdigit():
+    if is_number(first):
         event = await ctx.session.get(Event, int(first))
         if event is None or event.community_id != ctx.community.id:
             await ctx.reply(

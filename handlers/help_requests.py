@@ -19,6 +19,7 @@ from bot.domain.when import WhenError, parse_when
 from bot.follow_up_texts import RATINGS
 from bot.i18n import N_, _, format_when
 from bot.notices import tell_person
+from bot.numbers import is_number
 from bot.roles import STAFF
 from bot.router import Router
 from bot.types import Button
@@ -326,7 +327,7 @@ def register(router: Router) -> None:
         """The minutes spent."""
         assert ctx.state is not None
         text = ctx.text.strip()
-        if not text.isdigit() or not 1 <= int(text) <= help_requests.MAX_MINUTES:
+        if not is_number(text) or not 1 <= int(text) <= help_requests.MAX_MINUTES:
             await ctx.reply(_("Please write the minutes as a number, for example 45."))
             return
         data = {**ctx.state.data, "minutes": int(text)}

@@ -13,6 +13,7 @@ from bot.domain.when import When, WhenError, parse_when
 from bot.event_texts import announcement
 from bot.i18n import N_, _, format_span, format_when
 from bot.notices import post_event
+from bot.numbers import is_number
 from bot.plain_language import check
 from bot.roles import STAFF
 from bot.router import Router
@@ -118,13 +119,13 @@ def register(router: Router) -> None:
             return
         await _ask(ctx, "title", {})
 
-    @router.state(STATE)
+    @router.state(STATE, roles=(STAFF,))
     async def answer(ctx: Context) -> None:
         """A typed answer to the current question."""
         assert ctx.state is not None
         await _take(ctx, dict(ctx.state.data), ctx.text.strip())
 
-    @router.button("newdate.pick")
+    @router.button("newdate.pick", roles=(STAFF,))
     async def pick(ctx: Context) -> None:
         """A tapped answer to the current question."""
         data = await _current(ctx)
@@ -135,7 +136,7 @@ def register(router: Router) -> None:
             return
         await _take(ctx, data, str(ctx.button_args.get("value", "")), tapped=True)
 
-    @router.button("newdate.back")
+    @router.button("newdate.back", roles=(STAFF,))
     async def back(ctx: Context) -> None:
         """Go back one question."""
         data = await _current(ctx)
@@ -143,13 +144,13 @@ def register(router: Router) -> None:
             return
         await _back(ctx, data)
 
-    @router.button("newdate.stop")
+    @router.button("newdate.stop", roles=(STAFF,))
     async def stop(ctx: Context) -> None:
         """Stop the dialog; nothing is saved."""
         await ctx.finish_dialog()
         await ctx.reply(_("All right, I have stopped. Nothing was changed."))
 
-    @router.button("newdate.save")
+    @router.button("newdate.save", roles=(STAFF,))
     async def save(ctx: Context) -> None:
         """Store the date as shown in the summary (and post it now if asked)."""
         data = await _current(ctx)
@@ -248,7 +249,7 @@ def _store(ctx: Context, key: str, text: str, data: dict[str, Any], tapped: bool
     elif key == "course":
         if tapped and text == ONGOING:
             data["course_dates"] = None
-        elif text.isdigit() and 2 <= int(text) <= series.MAX_COURSE_DATES:
+        elif is_number(text) and 2 <= int(text) <= series.MAX_COURSE_DATES:
             data["course_dates"] = int(text)
         else:
             return _("Please write a number from 2 to {most}, or tap: Ongoing").format(
@@ -259,7 +260,7 @@ def _store(ctx: Context, key: str, text: str, data: dict[str, Any], tapped: bool
     elif key == "capacity":
         if tapped and text == NO_LIMIT:
             data["capacity"] = None
-        elif text.isdigit() and 1 <= int(text) <= MAX_CAPACITY:
+        elif is_number(text) and 1 <= int(text) <= MAX_CAPACITY:
             data["capacity"] = int(text)
         else:
             return _("Please write the number of places, for example 15.")
@@ -281,7 +282,7 @@ def _hours_before(text: str) -> str | None:
     words = text.lower().split()
     if not words:
         return None
-    if words[0].isdigit():
+    if is_number(words[0]):
         return str(int(words[0]) * 24) if int(words[0]) <= 14 else None
     return None
 

@@ -10,6 +10,7 @@ from bot.context import Context
 from bot.domain import jobs
 from bot.domain.models import Event, Job, Series
 from bot.i18n import N_, _, ngettext
+from bot.numbers import is_number
 from bot.roles import STAFF
 from bot.router import Router
 
@@ -38,7 +39,7 @@ def register(router: Router) -> None:
         assert ctx.community is not None
         parts = [p.strip() for p in ctx.args.split(";")] if ctx.args else []
         number = parts[0].removeprefix("Nr.").strip() if parts else ""
-        event = await ctx.session.get(Event, int(number)) if number.isdigit() else None
+        event = await ctx.session.get(Event, int(number)) if is_number(number) else None
         if event is None or event.community_id != ctx.community.id:
             await ctx.reply(_usage(ctx))
             return

@@ -6,6 +6,7 @@ from bot.context import Context
 from bot.domain import events
 from bot.domain.models import Community, Event
 from bot.i18n import N_, _, format_when, use_locale
+from bot.numbers import is_number
 from bot.router import Router
 from bot.types import Button
 from handlers.checkin import check_in_self
@@ -29,7 +30,7 @@ def register(router: Router) -> None:
             # Scanned at the venue: the QR code's link checks the person in.
             await check_in_self(ctx, ctx.args[5:])
             return
-        if ctx.args.startswith("termin_") and ctx.args[7:].isdigit():
+        if ctx.args.startswith("termin_") and is_number(ctx.args[7:]):
             # Opened from a poster's QR code or a link: show that date to sign up.
             event = await ctx.session.get(Event, int(ctx.args[7:]))
             if event is not None and event.public:

@@ -16,6 +16,7 @@ from bot.domain.models import HelpRequest, Person, Role, VolunteerProfile, Volun
 from bot.domain.when import WhenError, parse_when
 from bot.i18n import N_, _, format_day
 from bot.notices import tell_person
+from bot.numbers import is_number
 from bot.roles import STAFF, VOLUNTEER
 from bot.router import Router
 from bot.types import Button, Outgoing
@@ -55,7 +56,7 @@ def register(router: Router) -> None:
         key = f"vol-skills:{ctx.person.id}:{ctx.dispatch_id}"
         await ctx.send(ctx.chat, await _skills_message(ctx, key), key)
 
-    @router.button(SKILL)
+    @router.button(SKILL, roles=(VOLUNTEER,))
     async def toggle_skill(ctx: Context) -> None:
         """A skill tapped: offered, or (again) not."""
         key, skill = ctx.button_args.get("list"), ctx.button_args.get("skill")
@@ -73,7 +74,7 @@ def register(router: Router) -> None:
         await ctx.session.flush()
         await enqueue_edit(ctx.session, key, await _skills_message(ctx, key), ctx.now)
 
-    @router.button(SKILLS_DONE)
+    @router.button(SKILLS_DONE, roles=(VOLUNTEER,))
     async def skills_done(ctx: Context) -> None:
         """Next: languages."""
         await ctx.ask(
@@ -83,7 +84,7 @@ def register(router: Router) -> None:
             [Button(_("Only German"), ONLY_GERMAN)],
         )
 
-    @router.state(LANGUAGES)
+    @router.state(LANGUAGES, roles=(VOLUNTEER,))
     async def languages_typed(ctx: Context) -> None:
         """Languages, typed as words."""
         row = await _profile_row(ctx)
@@ -93,14 +94,14 @@ def register(router: Router) -> None:
         ]
         await _ask_places(ctx)
 
-    @router.button(ONLY_GERMAN)
+    @router.button(ONLY_GERMAN, roles=(VOLUNTEER,))
     async def only_german(ctx: Context) -> None:
         """ "Nur Deutsch"."""
         row = await _profile_row(ctx)
         row.languages = ["de"]
         await _ask_places(ctx)
 
-    @router.button(PLACE)
+    @router.button(PLACE, roles=(VOLUNTEER,))
     async def toggle_place(ctx: Context) -> None:
         """A place tapped: Digitalcafé, phone, at people's homes."""
         row = await _profile_row(ctx)
@@ -112,7 +113,7 @@ def register(router: Router) -> None:
         row.places = sorted(chosen)
         await enqueue_edit(ctx.session, key, _places_message(row, key), ctx.now)
 
-    @router.button(PLACES_DONE)
+    @router.button(PLACES_DONE, roles=(VOLUNTEER,))
     async def places_done(ctx: Context) -> None:
         """Next: areas (for visits at home), else times."""
         row = await _profile_row(ctx)
@@ -128,39 +129,39 @@ def register(router: Router) -> None:
             return
         await _ask_times(ctx)
 
-    @router.state(AREAS)
+    @router.state(AREAS, roles=(VOLUNTEER,))
     async def areas_typed(ctx: Context) -> None:
         """Parts of town, comma separated."""
         row = await _profile_row(ctx)
         row.areas = [a.strip()[:60] for a in re.split(r"[,;]|\bund\b", ctx.text) if a.strip()][:20]
         await _ask_times(ctx)
 
-    @router.button(EVERYWHERE)
+    @router.button(EVERYWHERE, roles=(VOLUNTEER,))
     async def everywhere(ctx: Context) -> None:
         """ "Überall"."""
         row = await _profile_row(ctx)
         row.areas = []
         await _ask_times(ctx)
 
-    @router.state(TIMES)
+    @router.state(TIMES, roles=(VOLUNTEER,))
     async def times_typed(ctx: Context) -> None:
         """Usual times, in words; what is not understood matches any time."""
         row = await _profile_row(ctx)
         row.windows = weekly.windows(ctx.text)
         await _ask_max(ctx)
 
-    @router.button(VARIES)
+    @router.button(VARIES, roles=(VOLUNTEER,))
     async def varies(ctx: Context) -> None:
         """ "Ganz unterschiedlich"."""
         row = await _profile_row(ctx)
         row.windows = []
         await _ask_max(ctx)
 
-    @router.state(MAX_OPEN)
+    @router.state(MAX_OPEN, roles=(VOLUNTEER,))
     async def max_typed(ctx: Context) -> None:
         """How many requests at once, at most."""
         text = ctx.text.strip()
-        if not text.isdigit() or not 1 <= int(text) <= 10:
+        if not is_number(text) or not 1 <= int(text) <= 10:
             await ctx.reply(_("Please write a number from 1 to 10."))
             return
         row = await _profile_row(ctx)
@@ -222,7 +223,7 @@ def register(router: Router) -> None:
         """Give the volunteer role and ask the person to fill in their profile."""
         assert ctx.community is not None
         number = ctx.args.strip()
-        person = await ctx.session.get(Person, int(number)) if number.isdigit() else None
+        person = await ctx.session.get(Person, int(number)) if is_number(number) else None
         if person is None:
             await ctx.reply(
                 _(
@@ -230,6 +231,10 @@ def register(router: Router) -> None:
                     "{prefix}personen shows the numbers."
                 ).format(prefix=ctx.command_prefix)
             )
+            return
+        if not await communities.granted_roles(ctx.session, person.id, ctx.community.id):
+            # Person numbers are the same for all groups: only our own people can be invited.
+            await ctx.reply(_("This person does not belong to your group yet."))
             return
         await communities.grant_role(
             ctx.session,

@@ -72,6 +72,9 @@ def db_url(request: pytest.FixtureRequest, sqlite_url: str) -> Iterator[str]:
 
 def make_settings(url: str, tmp_path: Path, **sections: dict) -> Settings:  # type: ignore[type-arg]
     data: dict = {"bot": {"data_dir": str(tmp_path)}, "database": {"url": url}}  # type: ignore[type-arg]
+    # The data protection note after a first private message is tested on its own
+    # (tests/handlers/test_privacy.py); elsewhere it would only add a message to count.
+    data["privacy"] = {"first_contact_note": False}
     for key, values in sections.items():
         data.setdefault(key, {}).update(values)
     return Settings(**data)

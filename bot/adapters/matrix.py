@@ -50,6 +50,8 @@ log = logging.getLogger(__name__)
 SYNC_KEY = "matrix:next_batch"
 # Synapse sends at most 10 events per room and sync unless asked for more.
 SYNC_FILTER = {"room": {"timeline": {"limit": 100}}}
+# At a restart: the rooms' state only; their events come from the stored sync token.
+STATE_ONLY = {"room": {"timeline": {"limit": 0}}}
 THUMBS_UP = re.compile("^\U0001f44d[\U0001f3fb-\U0001f3ff\ufe0f]*$")
 _REPLY_FALLBACK = re.compile(r"^(> .*\n)+\n", re.M)
 
@@ -133,6 +135,9 @@ class MatrixAdapter:
         self._paused_until = 0.0
         self._limited = False
         self._one_at_a_time = asyncio.Lock()
+        # Set once the rooms are known: the sender starts before the adapters, and a send
+        # before that would fail and back off (longer with every restart).
+        self._ready = asyncio.Event()
 
     def bot_username(self) -> str | None:
         return None  # Matrix commands are not addressed with "@bot"
@@ -146,13 +151,18 @@ class MatrixAdapter:
         if self.client.should_upload_keys:
             await self.client.keys_upload()
         since = await self._state.get(SYNC_KEY)
+        # nio keeps rooms (members, encryption) in memory only: learn every joined room at
+        # each start, or a room quiet since the stored token could not be written to.
+        first = await self.client.sync(
+            timeout=0, full_state=True, sync_filter=None if since is None else STATE_ONLY
+        )
+        if isinstance(first, SyncError):
+            raise RuntimeError(f"first Matrix sync failed: {first.message}")
         if since is None:
             # First start: begin at "now"; what was said before the bot existed is history.
-            first = await self.client.sync(timeout=0, full_state=True)
-            if isinstance(first, SyncError):
-                raise RuntimeError(f"first Matrix sync failed: {first.message}")
             await self._handle_invites(first)
             await self._state.set(SYNC_KEY, first.next_batch)
+        self._ready.set()
         self._task = asyncio.create_task(self._sync_loop(), name="matrix-sync")
 
     async def _login(self) -> AsyncClient:
@@ -343,7 +353,9 @@ class MatrixAdapter:
     # --- sending ------------------------------------------------------------------------
 
     async def wait_ready(self, delivery: Delivery) -> None:
-        """Hold every send while Synapse's rate limit for the bot's account is in force."""
+        """Hold every send until the adapter has started, and while Synapse's rate limit for
+        the bot's account is in force."""
+        await self._ready.wait()
         loop = asyncio.get_running_loop()
         while (wait := self._paused_until - loop.time()) > 0:  # noqa: ASYNC110
             await asyncio.sleep(wait)

@@ -12,6 +12,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.models import AdminCode, AuditLog, Chat, Community, Event, Person, Role, Series
+from bot.numbers import is_number
 from bot.roles import ADMIN, MEMBER, effective
 
 
@@ -54,7 +55,7 @@ async def create_community(
 async def find_community(session: AsyncSession, ref: str) -> Community | None:
     """By number or by short name (slug)."""
     ref = ref.strip()
-    if ref.isdigit():
+    if is_number(ref):
         return await session.get(Community, int(ref))
     return await session.scalar(select(Community).where(Community.slug == slugify(ref)))
 

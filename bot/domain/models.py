@@ -74,6 +74,9 @@ class Community(Base):
     contact: Mapped[str] = mapped_column(String(300), default="")
     relay: Mapped[bool] = mapped_column(Boolean, default=False)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Shown by /datenschutz in addition to the standard text, and who to ask about it.
+    privacy_text: Mapped[str] = mapped_column(Text, default="")
+    privacy_contact: Mapped[str] = mapped_column(String(300), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     chats: Mapped[list[Chat]] = relationship(back_populates="community")
@@ -98,6 +101,8 @@ class Chat(Base):
         ForeignKey("persons.id", ondelete="CASCADE"), index=True
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The person asked to be erased: the chat goes once the last message to it is out.
+    erased_at: Mapped[datetime | None] = mapped_column()
 
     community: Mapped[Community | None] = relationship(back_populates="chats")
 
@@ -111,7 +116,19 @@ class Person(Base):
     locale: Mapped[str | None] = mapped_column(String(8))
     # Admin of the whole deployment (from config or a one-time code): may create communities.
     deployment_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Data protection: when the short note was shown, when the person agreed, when the
+    # optional facts question was asked (once), and when their data was erased.
+    privacy_noted_at: Mapped[datetime | None] = mapped_column()
+    consent_at: Mapped[datetime | None] = mapped_column()
+    facts_asked_at: Mapped[datetime | None] = mapped_column()
+    erased_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Optional facts for "who we reach" in reports, only with the person's consent (when it
+    # was given): an age band ("60-69", "70-79", "80+") and the Ortsteil. Reported only as
+    # counts, and only where at least 5 people share a value.
+    age_band: Mapped[str | None] = mapped_column(String(16))
+    area: Mapped[str | None] = mapped_column(String(100))
+    facts_consent_at: Mapped[datetime | None] = mapped_column()
 
     accounts: Mapped[list[Account]] = relationship(back_populates="person")
 
