@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import Table, and_, delete, exists, select, update
+from sqlalchemy import Table, and_, delete, exists, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.models import AuditLog, Base, LinkCode, Person
@@ -89,7 +89,7 @@ async def _drop_colliding(
         if column not in names or constraint.__class__.__name__ != "UniqueConstraint":
             continue
         other = table.alias("other")
-        same = and_(*(other.c[n] == table.c[n] for n in names if n != column))
+        same = and_(true(), *(other.c[n] == table.c[n] for n in names if n != column))
         await session.execute(
             delete(table).where(
                 table.c[column] == drop_id,
