@@ -22,7 +22,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import helping
+from bot import certificate, helping
 from bot.clock import Clock
 from bot.domain import announcements, help_requests, jobs, privacy, rsvps, series
 from bot.domain.models import Announcement, Community, Event, EventPost, Series
@@ -128,6 +128,11 @@ class Scheduler:
                     self._on_queued()
             if len(steps) < BATCH:
                 break
+        async with self._sessions.begin() as session:
+            # In December, once a year: staff hear that certificates can be made.
+            if await certificate.yearly_reminder(session, self._clock.now()):
+                if self._on_queued is not None:
+                    self._on_queued()
         while True:
             # One job per transaction: a reminder may fan out to many people.
             async with self._sessions.begin() as session:

@@ -7,6 +7,7 @@ from handlers import (
     accounts,
     admin,
     announcements,
+    certificates,
     checkin,
     community,
     date_changes,
@@ -35,6 +36,7 @@ def register_all(router: Router) -> Router:
     feedback.register(router)
     help_requests.register(router)
     volunteers.register(router)
+    certificates.register(router)
     privacy.register(router)
     exports.register(router)
     community.register(router)

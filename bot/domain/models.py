@@ -535,7 +535,7 @@ class HelpRequest(Base):
 
     __tablename__ = "help_requests"
     __table_args__ = (
-        Index("ix_help_requests_volunteer", "volunteer_id", "status"),
+        Index("ix_help_requests_volunteer", "volunteer_id", "status", "accepted_at"),
         Index("ix_help_requests_step", "status", "next_step_at"),
     )
 
@@ -576,7 +576,11 @@ class HelpOffer(Base):
     """A request offered to one volunteer, and their answer."""
 
     __tablename__ = "help_offers"
-    __table_args__ = (UniqueConstraint("request_id", "volunteer_id"),)
+    __table_args__ = (
+        UniqueConstraint("request_id", "volunteer_id"),
+        # Matching counts each volunteer's unanswered offers.
+        Index("ix_help_offers_volunteer", "volunteer_id", "answer"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[int] = mapped_column(
