@@ -10,17 +10,15 @@ request's new state, commit), without the chat messages.
 
 Three variants run on identical copies of the database, so each sees the same offers pile up:
 
-* ``rank``      — ``bot.domain.matching.rank`` as it is in the tree;
-* ``fast``      — the alternative below (``fast_rank``): the same top three, reading the
-                  candidates best possible score first and stopping early; its copy gets
-                  the two indexes it needs (``add_indexes``) unless ``--no-indexes``;
-* ``baseline``  — the floor: one SQL statement that counts the candidates (same join and
-                  filters as rank's first query, no Python scoring) plus the same offer rows
-                  and commit. No ranking can be cheaper than finding its candidates once.
+* ``rank``         — ``bot.domain.matching.rank`` with the schema's indexes;
+* ``old_indexes``  — the same function on the indexes before migration 0013 (no index on
+                     offers by volunteer), to show what the indexes bring;
+* ``baseline``     — the floor: one SQL statement that counts the candidates (same join
+                     and filters, no Python scoring) plus the same offer rows and commit.
+                     No ranking can be cheaper than finding its candidates once.
 
     .venv/bin/python bench/matching.py                  # 10,000 volunteers, 1,000 requests
     .venv/bin/python bench/matching.py --quick          # 2,000 / 200, a smoke run
-    .venv/bin/python bench/matching.py --no-indexes     # fast_rank on the schema as it is
 """
 
 from __future__ import annotations
@@ -29,7 +27,6 @@ import argparse
 import asyncio
 import json
 import random
-import re
 import resource
 import shutil
 import statistics
@@ -43,7 +40,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import Text, and_, cast, exists, func, insert, literal, or_, select, type_coerce
+from sqlalchemy import and_, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import migrate
@@ -276,211 +273,6 @@ def _candidate_filter(request: HelpRequest, now: datetime) -> tuple[tuple[Any, A
     ]
 
 
-# --- the proposed rank (to replace the body of bot/domain/matching.rank) --------------------
-
-# Values the LIKE test below can look for safely: no LIKE wildcards, no JSON escapes.
-_PLAIN = re.compile(r"[a-z0-9-]{1,20}")
-
-
-def _listed(column: Any, value: str) -> Any:
-    """SQL: the JSON list in ``column`` holds the string ``value``. A LIKE on the JSON text
-    works the same on SQLite and PostgreSQL (json.dumps writes the element as "value");
-    SQLite's LIKE ignores case, which only lets a few more rows through to the exact check."""
-    return cast(column, Text).like(f'%"{value}"%')
-
-
-def _empty(column: Any) -> Any:
-    """SQL: the JSON list in ``column`` holds no string (empty, or null)."""
-    return cast(column, Text).not_like('%"%')
-
-
-def _raw(column: Any) -> Any:
-    """A JSON column without SQLAlchemy's decoding: text on SQLite, a list on PostgreSQL
-    (asyncpg decodes json itself). Only the rows that can still win are decoded."""
-    return type_coerce(column, Text)
-
-
-def _decoded(value: Any) -> list[Any]:
-    if isinstance(value, str):
-        value = json.loads(value)
-    return value or []
-
-
-async def fast_rank(
-    session: AsyncSession,
-    request: HelpRequest,
-    now: datetime,
-    *,
-    exclude: set[int] | frozenset[int] = frozenset(),
-    limit: int = 3,
-) -> list[Candidate]:
-    """The best ``limit`` volunteers to offer the request to, best first (as matching.rank).
-
-    A score is at most ``bonus`` (time, area) + 1 (language) - the fairness penalty. The
-    candidates are read in groups, best possible score first: volunteers who speak the
-    language and have nothing open, recent or pending (penalty 0); those who speak it but are
-    busy; then the same two without the language. The idle groups come in the index's order,
-    so the database stops working when we stop reading; a group is skipped, and a group's
-    reading stops, as soon as nobody in it can still beat the third best found. Typically a few
-    dozen of thousands of candidates are looked at, and JSON is decoded only for those.
-    """
-    owner = VolunteerProfile.person_id
-    busy = or_(
-        exists().where(
-            HelpRequest.volunteer_id == owner, HelpRequest.status.in_(matching.OPEN_STATES)
-        ),
-        exists().where(
-            HelpRequest.volunteer_id == owner, HelpRequest.accepted_at >= now - matching.RECENT
-        ),
-        exists()
-        .where(HelpOffer.volunteer_id == owner, HelpOffer.answer == "")
-        .where(HelpRequest.id == HelpOffer.request_id, HelpRequest.status == "offered"),
-    )
-    base = [
-        VolunteerSkill.skill == request.skill,
-        or_(VolunteerProfile.paused_until.is_(None), VolunteerProfile.paused_until <= now),
-        owner != request.requester_id,
-    ]
-    if _PLAIN.fullmatch(request.place):
-        base.append(
-            or_(_listed(VolunteerProfile.places, request.place), _empty(VolunteerProfile.places))
-        )
-    area = request.area.casefold().strip()
-    bonus = (2 if request.when_days or request.when_hours else 0) + (1 if area else 0)
-    if _PLAIN.fullmatch(request.language):
-        speaks = _listed(VolunteerProfile.languages, request.language)
-        if request.language == "de":
-            speaks = or_(speaks, _empty(VolunteerProfile.languages))
-        groups = [
-            (and_(speaks, ~busy), False, bonus + 1),
-            (and_(speaks, busy), True, bonus + 1),
-            (and_(~speaks, ~busy), False, bonus),
-            (and_(~speaks, busy), True, bonus),
-        ]
-    else:
-        groups = [(~busy, False, bonus + 1), (busy, True, bonus + 1)]
-    ranked: list[Candidate] = []
-    for condition, counted, top in groups:
-        # A busy volunteer loses at least 0.5 (one recent or pending request).
-        if len(ranked) == limit and ranked[-1].score > top - (0.5 if counted else 0):
-            continue
-        rows = await session.stream(_group_query(request, now, [*base, condition], counted))
-        async for batch in rows.partitions(32):
-            if not _read(request, batch, top, area, exclude, limit, ranked):
-                break
-        await rows.close()
-    return ranked
-
-
-def _group_query(request: HelpRequest, now: datetime, where: list[Any], counted: bool) -> Any:
-    owner = VolunteerProfile.person_id
-    columns = [
-        owner.label("person_id"),
-        VolunteerProfile.max_open,
-        _raw(VolunteerProfile.languages).label("languages"),
-        _raw(VolunteerProfile.areas).label("areas"),
-        _raw(VolunteerProfile.windows).label("windows"),
-        _raw(VolunteerProfile.places).label("places"),
-    ]
-    query = (
-        select(*columns)
-        .join(VolunteerSkill, VolunteerSkill.person_id == owner)
-        .join(
-            Role,
-            and_(
-                Role.person_id == owner,
-                Role.community_id == request.community_id,
-                Role.role == VOLUNTEER,
-            ),
-        )
-        .where(*where)
-    )
-    if not counted:
-        # Nothing open, recent or pending: ties go by number, which is the index's order.
-        return query.add_columns(
-            literal(0).label("open_now"), literal(0).label("recent"), literal(0).label("pending")
-        ).order_by(VolunteerSkill.person_id)
-    open_now = select(func.count()).where(
-        HelpRequest.volunteer_id == owner, HelpRequest.status.in_(matching.OPEN_STATES)
-    )
-    recent = select(func.count()).where(
-        HelpRequest.volunteer_id == owner, HelpRequest.accepted_at >= now - matching.RECENT
-    )
-    pending = (
-        select(func.count())
-        .select_from(HelpOffer)
-        .join(HelpRequest, HelpRequest.id == HelpOffer.request_id)
-        .where(
-            HelpOffer.volunteer_id == owner,
-            HelpOffer.answer == "",
-            HelpRequest.status == "offered",
-        )
-    )
-    inner = query.add_columns(
-        open_now.scalar_subquery().label("open_now"),
-        recent.scalar_subquery().label("recent"),
-        pending.scalar_subquery().label("pending"),
-    ).subquery()
-    c = inner.c
-    penalty = 1.5 * c.open_now + 0.5 * c.recent + 0.5 * c.pending
-    return select(inner).order_by(penalty, c.open_now, c.recent, c.person_id)
-
-
-def _read(
-    request: HelpRequest,
-    rows: Any,
-    top: float,
-    area: str,
-    exclude: Any,
-    limit: int,
-    ranked: list[Candidate],
-) -> bool:
-    """Score rows into ``ranked`` (kept best first, at most ``limit``); False once no further
-    row of this group can get in (rows come best possible score first, then tie order)."""
-    for row in rows:
-        best = top - (1.5 * row.open_now + 0.5 * row.recent + 0.5 * row.pending)
-        if len(ranked) == limit:
-            last = ranked[-1]
-            if best < last.score or (
-                best == last.score
-                and (row.open_now, row.recent, row.person_id)
-                > (last.open_requests, last.recent_requests, last.person_id)
-            ):
-                return False
-        if row.open_now >= row.max_open:
-            continue
-        candidate = _score(request, row, area, exclude)
-        if candidate is not None:
-            ranked.append(candidate)
-            ranked.sort(key=lambda c: (-c.score, c.open_requests, c.recent_requests, c.person_id))
-            del ranked[limit:]
-    return True
-
-
-def _score(request: HelpRequest, row: Any, area: str, exclude: Any) -> Candidate | None:
-    """matching.rank's filters and score for one row, with the counts from the row."""
-    if row.person_id in exclude:
-        return None
-    places = _decoded(row.places)
-    if places and request.place not in places:
-        return None
-    areas = [a.casefold().strip() for a in _decoded(row.areas)]
-    if request.place == "home" and area and areas and area not in areas:
-        return None
-    score = 0.0
-    fits = matching._fits_time(_decoded(row.windows), request.when_days, request.when_hours)
-    if fits:
-        score += 2
-    elif fits is False:
-        score -= 2
-    if area and area in areas:
-        score += 1
-    if request.language in (_decoded(row.languages) or ["de"]):
-        score += 1
-    score -= 1.5 * row.open_now + 0.5 * row.recent + 0.5 * row.pending
-    return Candidate(row.person_id, score, row.open_now, row.recent)
-
-
 async def run(url: str, request_ids: list[int], rank: Rank) -> dict[str, Any]:
     engine = create_engine(url)
     sessions = session_factory(engine)
@@ -532,16 +324,14 @@ async def candidate_rows(url: str, request_ids: list[int]) -> float:
     return total / min(100, len(request_ids))
 
 
-async def add_indexes(url: str) -> None:
-    """The indexes fast_rank's counts need (proposed for migration 0010): offers by volunteer,
-    and the accepted time in the volunteer index, so both counts read only the index."""
+async def old_indexes(url: str) -> None:
+    """The schema before migration 0013, to show what the two indexes bring."""
     engine = create_engine(url)
     async with engine.begin() as connection:
         for statement in (
-            "CREATE INDEX ix_help_offers_volunteer ON help_offers (volunteer_id, answer)",
+            "DROP INDEX ix_help_offers_volunteer",
             "DROP INDEX ix_help_requests_volunteer",
-            "CREATE INDEX ix_help_requests_volunteer"
-            " ON help_requests (volunteer_id, status, accepted_at)",
+            "CREATE INDEX ix_help_requests_volunteer ON help_requests (volunteer_id, status)",
             "ANALYZE",
         ):
             await connection.exec_driver_sql(statement)
@@ -554,9 +344,6 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=1_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--quick", action="store_true", help="2,000 volunteers, 200 requests")
-    parser.add_argument(
-        "--no-indexes", action="store_true", help="fast_rank without the proposed indexes"
-    )
     args = parser.parse_args()
     if args.quick:
         args.volunteers, args.requests = 2_000, 200
@@ -571,22 +358,22 @@ def main() -> None:
         candidates = asyncio.run(candidate_rows(url, request_ids))
         for name, rank in (
             ("rank", matching.rank),
-            ("fast", fast_rank),
+            ("old_indexes", matching.rank),
             ("baseline", count_candidates),
         ):
             copy = Path(tmp) / f"{name}.db"
             shutil.copyfile(template, copy)
-            if name == "fast" and not args.no_indexes:
-                asyncio.run(add_indexes(f"sqlite+aiosqlite:///{copy}"))
+            if name == "old_indexes":
+                asyncio.run(old_indexes(f"sqlite+aiosqlite:///{copy}"))
             results[name] = asyncio.run(run(f"sqlite+aiosqlite:///{copy}", request_ids, rank))
-    same = results["rank"]["offered"] == results["fast"]["offered"]
+    same = results["rank"]["offered"] == results["old_indexes"]["offered"]
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    current, fast, base = results["rank"], results["fast"], results["baseline"]
+    current, old, base = results["rank"], results["old_indexes"], results["baseline"]
     print(f"volunteers / requests:  {args.volunteers} / {args.requests} (built in {build_s:.1f} s)")
     print(f"candidates per request: {candidates:.0f} on average (skill, role, not the requester)")
     for name, label in (
         ("rank", "matching.rank + offer"),
-        ("fast", "fast_rank + offer"),
+        ("old_indexes", "same, indexes before 0013"),
         ("baseline", "baseline (count) + offer"),
     ):
         r = results[name]
@@ -594,7 +381,7 @@ def main() -> None:
             f"{label:26} p50 {r['p50_ms']:6.2f}  p95 {r['p95_ms']:6.2f}  "
             f"p99 {r['p99_ms']:6.2f}  max {r['max_ms']:6.2f} ms  ({r['offers']} offers)"
         )
-    print(f"fast_rank offers the same volunteers as rank: {same}")
+    print(f"the same volunteers offered with either index set: {same}")
     print(f"peak RSS:               {peak:.0f} MB")
     summary = {
         "volunteers": args.volunteers,
@@ -603,12 +390,13 @@ def main() -> None:
         "p50_ms": round(current["p50_ms"], 2),
         "p95_ms": round(current["p95_ms"], 2),
         "p99_ms": round(current["p99_ms"], 2),
-        "fast_p50_ms": round(fast["p50_ms"], 2),
-        "fast_p95_ms": round(fast["p95_ms"], 2),
-        "fast_p99_ms": round(fast["p99_ms"], 2),
+        "old_indexes_p50_ms": round(old["p50_ms"], 2),
+        "old_indexes_p95_ms": round(old["p95_ms"], 2),
+        "old_indexes_p99_ms": round(old["p99_ms"], 2),
         "baseline_p50_ms": round(base["p50_ms"], 2),
         "baseline_p95_ms": round(base["p95_ms"], 2),
-        "fast_same_offers": same,
+        "same_offers": same,
+        "p95_vs_baseline_ratio": round(current["p95_ms"] / base["p95_ms"], 1),
         "goal_p95_ms": 20,
         "peak_rss_mb": round(peak, 1),
     }
