@@ -23,7 +23,7 @@ from reportlab.pdfgen.canvas import Canvas
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain import help_requests
+from bot.domain import communities, help_requests
 from bot.domain.models import (
     Community,
     Event,
@@ -31,7 +31,6 @@ from bot.domain.models import (
     HelpRequest,
     KeyValue,
     Person,
-    Role,
     Skill,
 )
 from bot.domain.skills import DEFAULT_SKILLS
@@ -39,7 +38,6 @@ from bot.domain.skills import label as skill_label
 from bot.i18n import _, current_locale, format_day, ngettext, use_locale
 from bot.notices import tell_person
 from bot.poster import _printable
-from bot.roles import TEAM
 
 MARGIN = 56.0
 REGULAR, BOLD = "Helvetica", "Helvetica-Bold"
@@ -305,14 +303,7 @@ async def yearly_reminder(session: AsyncSession, now: datetime) -> int:
             continue
         session.add(KeyValue(key=key, value=now.isoformat(), updated_at=now))
         helpers = await _active_people(session, community, local.year)
-        team = (
-            await session.scalars(
-                select(Role.person_id)
-                .where(Role.community_id == community.id, Role.role.in_(TEAM))
-                .distinct()
-                .order_by(Role.person_id)
-            )
-        ).all()
+        team = await communities.team_of(session, community.id)
         for person_id in team:
             ok = await tell_person(
                 session,

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.delivery.outbox import enqueue
 from bot.domain import conversations, jobs, people
 from bot.domain.models import Account, Chat, Community, ConversationState, Person
+from bot.i18n import _
 from bot.types import Attachment, Button, Incoming, Outgoing
 
 if TYPE_CHECKING:
@@ -101,6 +102,14 @@ class Context:
             return False
         await self.send(chat, outgoing, dedup_key)
         return True
+
+    async def button_gone(self) -> None:
+        """The answer to a forged, stale or foreign button: it changes nothing."""
+        await self.reply(
+            _("This button no longer works. Please write {prefix}start.").format(
+                prefix=self.command_prefix
+            )
+        )
 
     async def ask(
         self,

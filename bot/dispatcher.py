@@ -252,20 +252,12 @@ class Dispatcher:
     async def _press(self, ctx: Context, key: str) -> None:
         token = await ctx.session.get(ButtonToken, key[:32])
         if token is None or token.chat_id != ctx.chat.id or token.expires_at < ctx.now:
-            await ctx.reply(
-                _("This button no longer works. Please write {prefix}start.").format(
-                    prefix=ctx.command_prefix
-                )
-            )
+            await ctx.button_gone()
             return
         handler = self._router.buttons.get(token.action)
         if handler is None:
             log.warning("no handler for button action %s", token.action)
-            await ctx.reply(
-                _("This button no longer works. Please write {prefix}start.").format(
-                    prefix=ctx.command_prefix
-                )
-            )
+            await ctx.button_gone()
             return
         needed = self._router.button_roles.get(token.action)
         if needed and not needed & ctx.roles:

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import follow_up_texts as texts
-from bot.domain import jobs, rsvps
+from bot.domain import communities, jobs, rsvps
 from bot.domain.models import (
     Attendance,
     Community,
@@ -26,7 +26,7 @@ from bot.domain.models import (
 )
 from bot.i18n import N_
 from bot.notices import tell_person
-from bot.roles import ADMIN, COORDINATOR, STAFF, TEAM, VOLUNTEER
+from bot.roles import ADMIN, COORDINATOR, STAFF, VOLUNTEER
 
 log = logging.getLogger(__name__)
 HELPER_ROLES = (VOLUNTEER, STAFF, COORDINATOR, ADMIN)
@@ -232,13 +232,7 @@ async def _expire(
     ``what`` is a message id, translated for each reader."""
     job.status = jobs.EXPIRED
     log.warning("job %s (%s) for date %s expired", job.id, job.kind, event.id)
-    staff = (
-        await session.scalars(
-            select(Role.person_id)
-            .where(Role.community_id == community.id, Role.role.in_(TEAM))
-            .distinct()
-        )
-    ).all()
+    staff = await communities.team_of(session, community.id)
     for person_id in staff:
         await tell_person(
             session,

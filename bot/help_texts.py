@@ -27,13 +27,40 @@ def skill_words(request: HelpRequest, skill: Skill | None, community: Community)
     return label(skill, community) if skill is not None else request.skill
 
 
+def _what_when_where(request: HelpRequest, skill: Skill | None, community: Community) -> list[str]:
+    return [
+        _("Topic: {skill}").format(skill=skill_words(request, skill, community)),
+        _("When: {when}").format(when=request.when_text or _("any time")),
+        _("Where: {where}").format(where=place_words(request)),
+    ]
+
+
+def _in_full(
+    head: str,
+    request: HelpRequest,
+    skill: Skill | None,
+    community: Community,
+    name: str,
+    phone: str | None,
+    no_phone: str = "",
+) -> str:
+    """Everything about a request, with who asked: for whoever takes care of it."""
+    lines = [head, _("Name: {name}").format(name=name)]
+    if phone:
+        lines.append(_("Phone: {phone}").format(phone=phone))
+    elif no_phone:
+        lines.append(no_phone)
+    lines += _what_when_where(request, skill, community)
+    if request.description:
+        lines.append(_("In their words: {text}").format(text=request.description))
+    return "\n".join(lines)
+
+
 def offer(request: HelpRequest, skill: Skill | None, community: Community) -> str:
     """What a volunteer sees before taking it: the topic, a rough time, the area. No name."""
     lines = [
         _("Someone needs help. Can you take it?"),
-        _("Topic: {skill}").format(skill=skill_words(request, skill, community)),
-        _("When: {when}").format(when=request.when_text or _("any time")),
-        _("Where: {where}").format(where=place_words(request)),
+        *_what_when_where(request, skill, community),
     ]
     return "\n".join(lines)
 
@@ -51,22 +78,15 @@ def for_volunteer(
     phone: str | None,
 ) -> str:
     """After accepting: who it is, how to reach them, what it is about."""
-    lines = [
+    return _in_full(
         _("Thank you! Request {number} is yours now.").format(number=request.id),
-        _("Name: {name}").format(name=name),
-    ]
-    if phone:
-        lines.append(_("Phone: {phone}").format(phone=phone))
-    else:
-        lines.append(_("No phone number: write through me with the button below."))
-    lines += [
-        _("Topic: {skill}").format(skill=skill_words(request, skill, community)),
-        _("When: {when}").format(when=request.when_text or _("any time")),
-        _("Where: {where}").format(where=place_words(request)),
-    ]
-    if request.description:
-        lines.append(_("In their words: {text}").format(text=request.description))
-    return "\n".join(lines)
+        request,
+        skill,
+        community,
+        name,
+        phone,
+        _("No phone number: write through me with the button below."),
+    )
 
 
 def volunteer_buttons(request: HelpRequest) -> tuple[Button, ...]:
@@ -111,22 +131,10 @@ def escalated_staff(
     name: str,
     phone: str | None,
 ) -> str:
-    lines = [
-        _("Nobody has taken help request {number} yet. Please take care of it.").format(
-            number=request.id
-        ),
-        _("Name: {name}").format(name=name),
-    ]
-    if phone:
-        lines.append(_("Phone: {phone}").format(phone=phone))
-    lines += [
-        _("Topic: {skill}").format(skill=skill_words(request, skill, community)),
-        _("When: {when}").format(when=request.when_text or _("any time")),
-        _("Where: {where}").format(where=place_words(request)),
-    ]
-    if request.description:
-        lines.append(_("In their words: {text}").format(text=request.description))
-    return "\n".join(lines)
+    head = _("Nobody has taken help request {number} yet. Please take care of it.").format(
+        number=request.id
+    )
+    return _in_full(head, request, skill, community, name, phone)
 
 
 def volunteer_thanks(done: int) -> str:

@@ -13,10 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import help_texts
-from bot.domain import help_requests, jobs, matching, skills
-from bot.domain.models import Community, HelpOffer, HelpRequest, Person, Role
+from bot.domain import communities, help_requests, jobs, matching, skills
+from bot.domain.models import Community, HelpOffer, HelpRequest, Person
 from bot.notices import tell_person
-from bot.roles import TEAM
 
 
 def first_name(person: Person | None) -> str:
@@ -85,7 +84,7 @@ async def escalate(
     )
     requester = await session.get(Person, request.requester_id)
     skill = await skills.find(session, community, request.skill)
-    for person_id in await staff_of(session, community.id):
+    for person_id in await communities.team_of(session, community.id):
         await tell_person(
             session,
             person_id,
@@ -219,18 +218,6 @@ async def next_meeting_reminder(session: AsyncSession) -> datetime | None:
     ).all()
     due = [jobs.reminder_due("1d@10:00", agreed, zone) for agreed, zone in rows if agreed]
     return min(due, default=None)
-
-
-async def staff_of(session: AsyncSession, community_id: int) -> list[int]:
-    return list(
-        (
-            await session.scalars(
-                select(Role.person_id)
-                .where(Role.community_id == community_id, Role.role.in_(TEAM))
-                .distinct()
-            )
-        ).all()
-    )
 
 
 def _name(person: Person | None) -> str:

@@ -240,11 +240,7 @@ async def _today(ctx: Context, community: Community) -> Event | None:
 async def _listed_event(ctx: Context) -> Event | None:
     event = await ctx.session.get(Event, int(ctx.button_args.get("event", 0) or 0))
     if event is None or ctx.community is None or event.community_id != ctx.community.id:
-        await ctx.reply(
-            _("This button no longer works. Please write {prefix}start.").format(
-                prefix=ctx.command_prefix
-            )
-        )
+        await ctx.button_gone()
         return None
     return event
 

@@ -433,10 +433,6 @@ async def _event(ctx: Context) -> Event | None:
         # date's own community applies, whichever community the chat is linked to.
         ctx.community = await ctx.session.get(Community, event.community_id)
     if event is None or ctx.community is None or event.community_id != ctx.community.id:
-        await ctx.reply(
-            _("This button no longer works. Please write {prefix}start.").format(
-                prefix=ctx.command_prefix
-            )
-        )
+        await ctx.button_gone()
         return None
     return event

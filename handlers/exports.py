@@ -118,11 +118,7 @@ def register(router: Router) -> None:
         field = ctx.button_args.get("set")
         value = ctx.button_args.get("value")
         if data is None or field not in ("what", "fmt", "period") or not isinstance(value, str):
-            await ctx.reply(
-                _("This button no longer works. Please write {prefix}start.").format(
-                    prefix=ctx.command_prefix
-                )
-            )
+            await ctx.button_gone()
             return
         if field == "fmt":
             data["fmt"], data["sep"] = (CSV, ";") if value == "csv;" else (value, ",")

@@ -28,7 +28,7 @@ def register(router: Router) -> None:
         row = await _row(ctx)
         rating = ctx.button_args.get("rating")
         if row is None or rating not in {value for value, _f, _l in RATINGS}:
-            await _not_for_you(ctx)
+            await ctx.button_gone()
             return
         changed = row.rating is not None
         row.rating, row.answered_at = int(rating), ctx.now
@@ -78,7 +78,7 @@ async def _take(ctx: Context, step: str, text: str) -> None:
     row = await _row(ctx, (state or {}).get("event"))
     await ctx.finish_dialog()
     if row is None:
-        await _not_for_you(ctx)
+        await ctx.button_gone()
         return
     answer = "" if _normalise(text) in NO_WORDS else text.strip()[:MAX_ANSWER]
     if step == COMMENT:
@@ -103,14 +103,6 @@ async def _ask_wishes(ctx: Context, event_id: int) -> bool:
     if series_id is None:
         return True
     return bool(await ctx.session.scalar(select(Series.ask_wishes).where(Series.id == series_id)))
-
-
-async def _not_for_you(ctx: Context) -> None:
-    await ctx.reply(
-        _("This button no longer works. Please write {prefix}start.").format(
-            prefix=ctx.command_prefix
-        )
-    )
 
 
 def _normalise(text: str) -> str:

@@ -59,7 +59,7 @@ def register(router: Router) -> None:
     async def pick(ctx: Context) -> None:
         """A skill tapped (or "Etwas anderes")."""
         if await ctx.dialog_data(ASK) is None:
-            await _over(ctx)
+            await ctx.button_gone()
             return
         await _describe(ctx, {"skill": str(ctx.button_args.get("skill", OTHER))})
 
@@ -91,7 +91,7 @@ def register(router: Router) -> None:
         """ "Egal": any time suits."""
         data = await ctx.dialog_data(WHEN)
         if data is None:
-            await _over(ctx)
+            await ctx.button_gone()
             return
         await _ask_where(ctx, data)
 
@@ -100,7 +100,7 @@ def register(router: Router) -> None:
         """Digitalcafé, phone or at home."""
         data = await ctx.dialog_data(WHERE)
         if data is None:
-            await _over(ctx)
+            await ctx.button_gone()
             return
         data["place"] = str(ctx.button_args.get("place", "cafe"))
         if data["place"] == "home":
@@ -143,7 +143,7 @@ def register(router: Router) -> None:
         """ "Lieber hier im Chat": no phone number."""
         data = await ctx.dialog_data(PHONE)
         if data is None:
-            await _over(ctx)
+            await ctx.button_gone()
             return
         await _save(ctx, data)
 
@@ -238,7 +238,7 @@ def register(router: Router) -> None:
         request = await ctx.session.get(HelpRequest, int(ctx.state.data.get("request", 0)))
         await ctx.finish_dialog()
         if request is None or request.status != help_requests.ACCEPTED:
-            await _over(ctx)
+            await ctx.button_gone()
             return
         other = (
             request.volunteer_id if ctx.person.id == request.requester_id else request.requester_id
@@ -283,7 +283,7 @@ def register(router: Router) -> None:
         community = await ctx.session.get(Community, request.community_id) if request else None
         if request is None or community is None or request.status != help_requests.ACCEPTED:
             await ctx.finish_dialog()
-            await _over(ctx)
+            await ctx.button_gone()
             return
         try:
             when = parse_when(ctx.text, ctx.now, community.timezone, require_time=True)
@@ -345,7 +345,7 @@ def register(router: Router) -> None:
         await ctx.finish_dialog()
         request = await ctx.session.get(HelpRequest, int(data.get("request", 0)))
         if request is None or request.status != help_requests.ACCEPTED:
-            await _over(ctx)
+            await ctx.button_gone()
             return
         note = ctx.text.strip()
         note = "" if note.casefold() in ("nein", "no", "-") else note[:MAX_TEXT]
@@ -372,7 +372,7 @@ def register(router: Router) -> None:
         """The resident no longer needs help; the volunteer is told."""
         request = await _request(ctx)
         if request is None or request.requester_id != ctx.person.id:
-            await _over(ctx)
+            await ctx.button_gone()
             return
         if request.status not in help_requests.ACTIVE:
             await ctx.reply(_("This request is already closed."))
@@ -404,7 +404,7 @@ def register(router: Router) -> None:
             or request.status != help_requests.DONE
             or rating not in {value for value, _f, _w in RATINGS}
         ):
-            await _over(ctx)
+            await ctx.button_gone()
             return
         request.rating = int(rating)
         await ctx.reply(_("Thank you for your answer!"))
@@ -534,7 +534,7 @@ async def _create(ctx: Context, data: dict[str, Any], *, requester_id: int) -> H
 async def _request(ctx: Context) -> HelpRequest | None:
     request = await ctx.session.get(HelpRequest, int(ctx.button_args.get("request", 0) or 0))
     if request is None:
-        await _over(ctx)
+        await ctx.button_gone()
     return request
 
 
@@ -542,7 +542,7 @@ async def _mine(ctx: Context, *, volunteer_only: bool = False) -> HelpRequest | 
     """The request behind the button, if this person takes part in it and it is running."""
     request = await ctx.session.get(HelpRequest, int(ctx.button_args.get("request", 0) or 0))
     if request is None or request.status != help_requests.ACCEPTED:
-        await _over(ctx)
+        await ctx.button_gone()
         return None
     allowed = (
         {request.volunteer_id}
@@ -553,7 +553,7 @@ async def _mine(ctx: Context, *, volunteer_only: bool = False) -> HelpRequest | 
         }
     )
     if ctx.person.id not in allowed:
-        await _over(ctx)
+        await ctx.button_gone()
         return None
     return request
 
@@ -572,14 +572,6 @@ async def _tell_staff_who(ctx: Context, request: HelpRequest, community: Communi
         ).format(helper=name, number=request.id, name=requester.display_name if requester else "?"),
         f"help-staff-told:{request.id}",
         ctx.now,
-    )
-
-
-async def _over(ctx: Context) -> None:
-    await ctx.reply(
-        _("This button no longer works. Please write {prefix}start.").format(
-            prefix=ctx.command_prefix
-        )
     )
 
 

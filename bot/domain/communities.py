@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.models import AdminCode, AuditLog, Chat, Community, Event, Person, Role, Series
 from bot.numbers import is_number
-from bot.roles import ADMIN, MEMBER, effective
+from bot.roles import ADMIN, MEMBER, TEAM, effective
 
 
 def slugify(name: str) -> str:
@@ -298,6 +298,20 @@ async def group_chats(session: AsyncSession, community_id: int) -> list[Chat]:
                 select(Chat)
                 .where(Chat.community_id == community_id, Chat.kind == "group")
                 .order_by(Chat.id)
+            )
+        ).all()
+    )
+
+
+async def team_of(session: AsyncSession, community_id: int) -> list[int]:
+    """Staff, coordinators and admins of a community: who hears what needs a person."""
+    return list(
+        (
+            await session.scalars(
+                select(Role.person_id)
+                .where(Role.community_id == community_id, Role.role.in_(TEAM))
+                .distinct()
+                .order_by(Role.person_id)
             )
         ).all()
     )
