@@ -19,6 +19,7 @@ from bot.numbers import is_number
 from bot.roles import STAFF
 from bot.router import Router
 from bot.types import Attachment, Button, Outgoing
+from handlers.events import numbered_event
 
 TOGGLE, ALL, GUEST, DONE = "ci.toggle", "ci.all", "ci.guest", "ci.done"
 GUEST_STATE = "ci.guest_name"
@@ -196,15 +197,7 @@ async def _date(ctx: Context) -> Event | None:
     assert ctx.community is not None
     number = ctx.args.strip().removeprefix("Nr.").strip()
     if number:
-        event = await ctx.session.get(Event, int(number)) if is_number(number) else None
-        if event is None or event.community_id != ctx.community.id:
-            await ctx.reply(
-                _(
-                    "There is no date with number {number}. {prefix}termine shows the numbers."
-                ).format(number=number, prefix=ctx.command_prefix)
-            )
-            return None
-        return event
+        return await numbered_event(ctx, number)
     event = await _today(ctx, ctx.community)
     if event is None:
         await ctx.reply(

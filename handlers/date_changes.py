@@ -19,7 +19,7 @@ from bot.numbers import is_number
 from bot.roles import STAFF
 from bot.router import Router
 from bot.types import Outgoing
-from handlers.events import ics_file, sign_up_person
+from handlers.events import ics_file, numbered_event, sign_up_person
 from handlers.when_words import when_error
 
 MAX_NAME = 100
@@ -254,15 +254,7 @@ async def _numbered(ctx: Context, parts: list[str], example: str) -> Event | Non
     if not is_number(number):
         await _usage(ctx, example)
         return None
-    event = await ctx.session.get(Event, int(number))
-    if event is None or event.community_id != ctx.community.id:
-        await ctx.reply(
-            _("There is no date with number {number}. {prefix}termine shows the numbers.").format(
-                number=number, prefix=ctx.command_prefix
-            )
-        )
-        return None
-    return event
+    return await numbered_event(ctx, number)
 
 
 def _new_time(

@@ -226,20 +226,28 @@ async def upcoming(ctx: Context, limit: int) -> list[Event]:
     return await events.upcoming(ctx.session, ctx.community.id, ctx.now, limit)
 
 
+async def numbered_event(ctx: Context, number: str) -> Event | None:
+    """The community's date with this number (as /termine shows it to staff); otherwise
+    the person is told and None returned."""
+    assert ctx.community is not None
+    number = number.strip().removeprefix("Nr.").removeprefix("nr.").strip()
+    event = await ctx.session.get(Event, int(number)) if is_number(number) else None
+    if event is None or event.community_id != ctx.community.id:
+        await ctx.reply(
+            _("There is no date with number {number}. {prefix}termine shows the numbers.").format(
+                number=number, prefix=ctx.command_prefix
+            )
+        )
+        return None
+    return event
+
+
 async def pick_event(ctx: Context) -> Event | None:
     """The date staff named by its number ("No. 12"), or the next one."""
     assert ctx.community is not None
     first = ctx.args.split(maxsplit=1)[0] if ctx.args else ""
     if is_number(first):
-        event = await ctx.session.get(Event, int(first))
-        if event is None or event.community_id != ctx.community.id:
-            await ctx.reply(
-                _(
-                    "There is no date with number {number}. {prefix}termine shows the numbers."
-                ).format(number=first, prefix=ctx.command_prefix)
-            )
-            return None
-        return event
+        return await numbered_event(ctx, first)
     dates = await upcoming(ctx, 1)
     if not dates:
         await ctx.reply(_("There is no next date yet."))
