@@ -10,11 +10,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TextIO
 
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.adapters.base import Adapter, cancel_and_wait
 from bot.adapters.console import CHAT_ID, GROUP_ID, USER_ID, ConsoleAdapter
 from bot.clock import Clock, SystemClock
+from bot.cluster import OUTBOX, SCHEDULE, Cluster, make_cluster
 from bot.config import Settings
 from bot.context import Services
 from bot.db import create_engine, session_factory
@@ -22,8 +24,9 @@ from bot.delivery.sender import Sender
 from bot.dispatcher import Dispatcher
 from bot.domain import communities, jobs, people, privacy
 from bot.domain.keyvalue import StateStore
-from bot.domain.models import Community
+from bot.domain.models import Community, OutboxMessage
 from bot.i18n import Catalogs, _, install, use_locale
+from bot.logs import set_log_context
 from bot.router import Router
 from bot.scheduler import Scheduler
 from bot.types import ChatRef, Incoming
@@ -47,7 +50,11 @@ class App:
     sender: Sender
     dispatcher: Dispatcher
     scheduler: Scheduler
+    cluster: Cluster
+    # Every configured platform; ``running`` holds those this process runs now (the sender
+    # sends through them). They differ while another process leads: it runs Matrix.
     adapters: dict[str, Adapter] = field(default_factory=dict)
+    running: dict[str, Adapter] = field(default_factory=dict)
     stopped: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def dispatch(self, incoming: Incoming) -> bool:
@@ -84,6 +91,7 @@ def build_app(
     policy = reminder_policy(settings)
     services = Services(settings=settings, router=router, now=clock.now, policy=policy)
     transports: dict[str, Adapter] = {}
+    cluster = make_cluster(settings.database_url, heartbeat=settings.cluster.heartbeat_seconds)
     sender = Sender(
         sessions,
         transports,
@@ -91,6 +99,7 @@ def build_app(
         batch_size=settings.delivery.batch_size,
         max_backoff=settings.delivery.max_backoff_seconds,
         poll_seconds=settings.delivery.poll_seconds,
+        cluster=cluster,
     )
     section = settings.privacy
     retention = privacy.Retention(
@@ -99,17 +108,35 @@ def build_app(
         unreachable_accounts=timedelta(days=30 * section.unreachable_account_months),
         sent_messages=timedelta(days=section.sent_message_days),
     )
+
+    def queued() -> None:
+        sender.wake()
+        cluster.notify(OUTBOX)  # the chat may be another process's to send to
+
+    def schedule_changed() -> None:
+        scheduler.wake()
+        if not cluster.is_leader:
+            cluster.notify(SCHEDULE)
+
     scheduler = Scheduler(
-        sessions, clock, on_queued=sender.wake, policy=policy, retention=retention
+        sessions,
+        clock,
+        on_queued=queued,
+        policy=policy,
+        retention=retention,
+        leads=lambda: cluster.is_leader,
+    )
+    cluster.on_notify = lambda topic: (
+        sender.wake() if topic == OUTBOX else scheduler.wake() if topic == SCHEDULE else None
     )
 
     dispatcher = Dispatcher(
         sessions,
         services,
-        on_committed=sender.wake,
-        on_schedule_changed=scheduler.wake,
+        on_committed=queued,
+        on_schedule_changed=schedule_changed,
         bot_usernames=lambda platform: (
-            transports[platform].bot_username() if platform in transports else None
+            app.adapters[platform].bot_username() if platform in app.adapters else None
         ),
     )
     app = App(
@@ -123,11 +150,12 @@ def build_app(
         sender,
         dispatcher,
         scheduler,
-        transports,
+        cluster,
+        running=transports,
     )
     chosen = adapters if adapters is not None else _configured_adapters(app, stdin, stdout)
     for adapter in chosen:
-        transports[adapter.platform] = adapter
+        app.adapters[adapter.platform] = app.running[adapter.platform] = adapter
     services.chat_link = lambda payload: _chat_link(app, payload)
     return app
 
@@ -220,25 +248,32 @@ async def _link_console(
 async def run(app: App, *, handle_signals: bool = True) -> None:
     """Start the sender and the adapters, run until stopped, then shut down cleanly."""
     await prepare(app)
+    await app.cluster.start()
+    set_log_context(process=app.cluster.process_id)
     await app.sender.recover()
+    for platform, adapter in app.adapters.items():
+        if getattr(adapter, "leader_only", False):
+            # Not sent through until started below, once this process leads.
+            app.running.pop(platform, None)
     # Start-up objects live as long as the process: keeping them out of the collector's
     # full passes avoids pauses of 100 ms and more under load.
     gc.freeze()
     sender_task = asyncio.create_task(app.sender.run(), name="sender")
     scheduler_task = asyncio.create_task(app.scheduler.run(), name="scheduler")
-    feed = None
+    web = None
     if app.settings.web.enabled:
         from bot.web import FeedServer
 
-        feed = FeedServer(
+        web = FeedServer(
             app.sessions,
             app.settings.web.host,
             app.settings.web.port,
             app.clock.now,
             catalogs=app.catalogs,
+            health=lambda: health(app),
         )
-        await feed.start()
-        log.info("calendar feed on %s:%s", app.settings.web.host, feed.port)
+        await web.start()
+        log.info("calendar feed and /health on %s:%s", app.settings.web.host, web.port)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM) if handle_signals else ():
         try:
@@ -249,16 +284,89 @@ async def run(app: App, *, handle_signals: bool = True) -> None:
         log.error("no chat platform configured and the console is switched off")
         app.stopped.set()
     for adapter in app.adapters.values():
-        await adapter.start(app.dispatch)
+        if getattr(adapter, "leader_only", False):
+            continue
+        if getattr(adapter, "receives_on_leader_only", False):
+            await adapter.start(app.dispatch, receive=False)  # type: ignore[call-arg]
+        else:
+            await adapter.start(app.dispatch)
+        app.running[adapter.platform] = adapter
         log.info("%s adapter started", adapter.platform)
+    # The first round is awaited, so a platform that cannot start stops the process as before.
+    await _follow_cluster(app)
+    follower = asyncio.create_task(_keep_following(app), name="cluster-follower")
     await app.stopped.wait()
     log.info("stopping")
+    await cancel_and_wait(follower)
     await cancel_and_wait(scheduler_task)
-    if feed is not None:
-        await feed.stop()
-    for adapter in app.adapters.values():
+    if web is not None:
+        await web.stop()
+    for adapter in list(app.running.values()):
         await adapter.stop()
     await app.sender.drain(timeout=10)
     app.sender.stop()
     await sender_task
+    await app.cluster.stop()
     await app.close()
+
+
+async def _follow_cluster(app: App) -> None:
+    """Do what this process's place in the cluster asks: as leader run the leader-only
+    platforms and receive by polling; share the overall sending rate with the others."""
+    cluster = app.cluster
+    cluster.changed.clear()
+    leads = cluster.is_leader
+    set_log_context(process=cluster.process_id, leader=leads)
+    for platform, adapter in app.adapters.items():
+        if getattr(adapter, "leader_only", False):
+            if leads and platform not in app.running:
+                await adapter.start(app.dispatch)
+                app.running[platform] = adapter
+                log.info("%s adapter started (this process leads)", platform)
+            elif not leads and platform in app.running:
+                del app.running[platform]
+                await adapter.stop()
+                log.info("%s adapter stopped (another process leads)", platform)
+        elif getattr(adapter, "receives_on_leader_only", False):
+            await adapter.set_receiving(leads)  # type: ignore[attr-defined]
+        if hasattr(adapter, "share_rate"):
+            adapter.share_rate(cluster.size)
+    app.scheduler.wake()
+    app.sender.wake()
+
+
+async def _keep_following(app: App) -> None:
+    while True:
+        await app.cluster.changed.wait()
+        try:
+            await _follow_cluster(app)
+        except Exception:
+            log.exception("taking up this process's part failed; trying again shortly")
+            await asyncio.sleep(5)
+            app.cluster.changed.set()
+
+
+async def health(app: App) -> tuple[int, dict[str, object]]:
+    """For monitoring: 200 when the database answers and no due message waits too long."""
+    now = app.clock.now()
+    body: dict[str, object] = {
+        **app.cluster.describe(),
+        "platforms": sorted(app.running),
+    }
+    try:
+        async with app.sessions() as session:
+            pending, oldest = (
+                await session.execute(
+                    select(func.count(OutboxMessage.id), func.min(OutboxMessage.due_at)).where(
+                        OutboxMessage.status == "pending", OutboxMessage.due_at <= now
+                    )
+                )
+            ).one()
+    except Exception as exc:
+        log.warning("health check: database unavailable: %r", exc)
+        return 503, {**body, "status": "database unavailable"}
+    waited = (now - oldest).total_seconds() if oldest is not None else 0.0
+    body.update(due_messages=int(pending), oldest_due_seconds=round(waited, 1))
+    if waited > app.settings.web.health_max_delay_seconds:
+        return 503, {**body, "status": "delivery stuck"}
+    return 200, {**body, "status": "ok"}

@@ -67,6 +67,12 @@ class TelegramSection(_Section):
     webhook_path: str = "/telegram"
     webhook_url: str = ""
     webhook_secret: SecretStr = SecretStr("")
+    # Several bot processes on one host may share the webhook port (SO_REUSEPORT); the
+    # system then spreads Telegram's connections over them.
+    webhook_reuse_port: bool = False
+    # The bot's overall sending rate; Telegram allows about 30 a second (more only with
+    # paid broadcasts). Several processes share it.
+    messages_per_second: int = Field(default=30, ge=1, le=1000)
 
 
 class MatrixSection(_Section):
@@ -89,6 +95,13 @@ class DeliverySection(_Section):
     poll_seconds: float = Field(default=5.0, gt=0)
 
 
+class ClusterSection(_Section):
+    # Only with PostgreSQL: how often a process says it is alive and tries to become the
+    # leader. A dead leader is replaced within about this time (its lock goes with its
+    # connection); a process not seen for three times this long counts as gone.
+    heartbeat_seconds: float = Field(default=2.0, ge=0.2, le=60)
+
+
 class WebSection(_Section):
     # A small web server for the calendar feed (/kalender/<group>.ics); off unless wanted.
     enabled: bool = False
@@ -105,6 +118,9 @@ class WebSection(_Section):
         if value and not value.startswith(("https://", "http://")):
             raise ValueError("must start with 'https://' (or 'http://')")
         return value.rstrip("/")
+
+    # /health answers 503 when a due message has waited longer than this (stuck delivery).
+    health_max_delay_seconds: int = Field(default=600, ge=10)
 
 
 class RemindersSection(_Section):
@@ -179,6 +195,7 @@ class Settings(BaseSettings):
     console: ConsoleSection = Field(default_factory=ConsoleSection)
     delivery: DeliverySection = Field(default_factory=DeliverySection)
     web: WebSection = Field(default_factory=WebSection)
+    cluster: ClusterSection = Field(default_factory=ClusterSection)
     reminders: RemindersSection = Field(default_factory=RemindersSection)
     volunteers: VolunteersSection = Field(default_factory=VolunteersSection)
     privacy: PrivacySection = Field(default_factory=PrivacySection)

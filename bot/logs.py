@@ -4,12 +4,27 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import sys
 from datetime import UTC, datetime
 
 # Telegram bot tokens and Matrix access tokens in URLs or messages.
 _SECRETS = re.compile(r"(\d{6,}:[A-Za-z0-9_-]{20,})|(syt_[A-Za-z0-9_]+)|(access_token=[^&\s]+)")
+
+
+# Who is writing, for JSON lines: set by the composition root once the process knows its
+# place among several bot processes (bot.cluster).
+_context: dict[str, object] = {}
+
+
+def set_log_context(**fields: object) -> None:
+    """Fields added to every JSON log line from now on (None removes one)."""
+    for key, value in fields.items():
+        if value is None:
+            _context.pop(key, None)
+        else:
+            _context[key] = value
 
 
 def redact(text: str) -> str:
@@ -28,6 +43,8 @@ class _Redacting(logging.Formatter):
                 "level": record.levelname,
                 "logger": record.name,
                 "message": record.getMessage(),
+                "pid": os.getpid(),
+                **_context,
             }
             if record.exc_info:
                 entry["exception"] = self.formatException(record.exc_info)
@@ -42,5 +59,5 @@ def setup_logging(level: str = "INFO", *, json_lines: bool = False) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     # Library chatter at INFO would bury our own lines.
-    for noisy in ("httpx", "aiosqlite", "alembic", "telegram", "apscheduler"):
+    for noisy in ("httpx", "aiosqlite", "alembic", "telegram", "apscheduler", "nio"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger(noisy).level))

@@ -51,6 +51,7 @@ class Scheduler:
         on_queued: Callable[[], None] | None = None,
         policy: jobs.Policy | None = None,
         retention: privacy.Retention | None = None,
+        leads: Callable[[], bool] = lambda: True,
     ) -> None:
         self._sessions = sessions
         self._clock = clock
@@ -61,6 +62,8 @@ class Scheduler:
         self._retention = retention or privacy.Retention()
         self._retained_at: datetime | None = None
         self._alarm: AsyncIOScheduler | None = None
+        # With several processes only the leader works through the tables.
+        self._leads = leads
 
     def wake(self) -> None:
         """Something was scheduled or changed: look again now."""
@@ -75,8 +78,9 @@ class Scheduler:
             while True:
                 self._wake.clear()
                 try:
-                    await self.run_due()
-                    await self._set_alarm()
+                    if self._leads():
+                        await self.run_due()
+                        await self._set_alarm()
                 except Exception:
                     log.exception("scheduler round failed; trying again at the next wake-up")
                 await self._wake.wait()

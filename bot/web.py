@@ -1,4 +1,5 @@
-"""A small web server for each community's calendar feed: GET /kalender/<slug>.ics.
+"""A small web server for each community's calendar feed (GET /kalender/<slug>.ics) and
+the health check for monitoring (GET /health).
 
 Calendar apps (phone, Outlook, Thunderbird) subscribe to the address and fetch it again
 every few hours; a change or cancellation then shows up without anyone doing anything.
@@ -10,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 
 from aiohttp import web
@@ -62,6 +63,7 @@ class FeedServer:
         *,
         catalogs: Catalogs | None = None,
         uid_host: str = "lotsenbot",
+        health: Callable[[], Awaitable[tuple[int, dict[str, object]]]] | None = None,
     ) -> None:
         self._sessions = sessions
         self._host = host
@@ -69,6 +71,7 @@ class FeedServer:
         self._now = now
         self._catalogs = catalogs
         self._uid_host = uid_host
+        self._health = health
         self._runner: web.AppRunner | None = None
 
     @property
@@ -83,6 +86,8 @@ class FeedServer:
         app = web.Application()
         for route in ROUTES:
             app.router.add_get(route, self._feed)
+        if self._health is not None:
+            app.router.add_get("/health", self._health_check)
         # No access log: it would record the IP addresses of the people who subscribe.
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
@@ -99,6 +104,11 @@ class FeedServer:
         runner, self._runner = self._runner, None
         if runner is not None:
             await runner.cleanup()
+
+    async def _health_check(self, _request: web.Request) -> web.StreamResponse:
+        assert self._health is not None
+        status, body = await self._health()
+        return web.json_response(body, status=status, headers={"Cache-Control": "no-store"})
 
     async def _feed(self, request: web.Request) -> web.StreamResponse:
         if self._catalogs is not None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+from bot.cluster import MIGRATION
 from bot.db import create_engine
 from bot.domain.models import Base
 
@@ -23,6 +25,13 @@ def _configure(connection: Connection) -> None:
         compare_type=True,
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Two `lotsenbot migrate` at once (several hosts starting): the second waits
+            # here until the first has committed, then finds nothing left to do.
+            connection.execute(
+                text("SELECT pg_advisory_xact_lock(:a, :b)"),
+                dict(zip("ab", MIGRATION, strict=True)),
+            )
         context.run_migrations()
 
 

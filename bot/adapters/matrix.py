@@ -107,6 +107,9 @@ class MatrixAdapter:
 
     platform = "matrix"
     supports_edit = True
+    # Only the leading process syncs and sends: nio's room state and the crypto store
+    # belong to one running client, and transaction ids make the leader's resends safe.
+    leader_only = True
     # Sends are idempotent (transaction ids), so this only bounds concurrency: below nio's
     # 100 pooled connections, which the sync shares.
     max_in_flight = 64
@@ -146,6 +149,7 @@ class MatrixAdapter:
 
     async def start(self, dispatch: Dispatch) -> None:
         self._dispatch = dispatch
+        self._stopping = False  # started again when this process leads again
         self._dir.mkdir(parents=True, exist_ok=True)
         self.client = await self._login()
         if self.client.should_upload_keys:
@@ -221,7 +225,9 @@ class MatrixAdapter:
 
     async def stop(self) -> None:
         self._stopping = True
+        self._ready.clear()
         await cancel_and_wait(self._task)
+        self._task = None
         if self.client is not None:
             await self.client.close()
 

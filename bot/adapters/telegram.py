@@ -192,8 +192,9 @@ class TelegramAdapter:
         self.max_in_flight = config.max_in_flight
         poll_timeout = config.poll_timeout
         self._poll_timeout = poll_timeout
+        self._rate = config.messages_per_second
         self.limiter = limiter or ChatRateLimiter(
-            overall=TELEGRAM_LIMITS["overall"],
+            overall=(self._rate, TELEGRAM_LIMITS["overall"][1]),
             private=TELEGRAM_LIMITS["private"],
             group=TELEGRAM_LIMITS["group"],
         )
@@ -235,15 +236,39 @@ class TelegramAdapter:
     def deep_link(self, payload: str) -> str:
         return f"https://t.me/{self.bot.username}?start={payload}"
 
-    async def start(self, dispatch: Dispatch) -> None:
+    @property
+    def receives_on_leader_only(self) -> bool:
+        """Telegram answers a second getUpdates with 409 Conflict: one process polls.
+        Webhooks reach every process (behind a load balancer or a shared port)."""
+        return self._config.mode == "polling"
+
+    async def start(self, dispatch: Dispatch, *, receive: bool = True) -> None:
+        """Connect and, in webhook mode, listen; in polling mode poll only if ``receive``."""
         self._dispatch = dispatch
         await self.bot.initialize()
-        await self._set_commands()
         if self._config.mode == "webhook":
+            await self._set_commands()
             await self._start_webhook()
-        else:
+        elif receive:
+            await self.set_receiving(True)
+
+    async def set_receiving(self, on: bool) -> None:
+        """Start or stop long polling (the leader polls; see ``receives_on_leader_only``)."""
+        if self._config.mode != "polling" or on == (self._task is not None):
+            return
+        if on:
+            await self._set_commands()
             await self.bot.delete_webhook(drop_pending_updates=False)
+            self._stopping = False
             self._task = asyncio.create_task(self._poll_loop(), name="telegram-polling")
+        else:
+            self._stopping = True
+            task, self._task = self._task, None
+            await cancel_and_wait(task)
+
+    def share_rate(self, processes: int) -> None:
+        """Several processes send: each keeps to its part of the overall rate."""
+        self.limiter.set_overall(max(1, self._rate // max(1, processes)))
 
     async def stop(self) -> None:
         self._stopping = True
@@ -357,7 +382,12 @@ class TelegramAdapter:
         app.router.add_post(config.webhook_path, self._on_webhook)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, config.webhook_listen, config.webhook_port)
+        site = web.TCPSite(
+            self._runner,
+            config.webhook_listen,
+            config.webhook_port,
+            reuse_port=config.webhook_reuse_port or None,
+        )
         await site.start()
         await self.bot.set_webhook(
             url=config.webhook_url,

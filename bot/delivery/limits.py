@@ -66,6 +66,10 @@ class ChatRateLimiter:
         self._recent_429: deque[tuple[float, str]] = deque()
         self._clock = clock
 
+    def set_overall(self, limit: int) -> None:
+        """A new overall limit (its period stays); sends already counted still count."""
+        self._overall.limit = limit
+
     def _window(self, chat_id: str, is_group: bool) -> SlidingWindow:
         window = self._chats.get(chat_id)
         if window is None:

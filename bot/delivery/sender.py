@@ -7,14 +7,15 @@ import logging
 import random
 from collections import defaultdict
 from collections.abc import Mapping
-from datetime import timedelta
-from typing import Protocol
+from datetime import datetime, timedelta
+from typing import Any, Protocol
 
-from sqlalchemy import and_, exists, func, or_, select, update
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from bot.clock import Clock
+from bot.cluster import CHAT_CLASS, Cluster, SoloCluster
 from bot.delivery import reach
 from bot.delivery.outbox import edit_delivery, to_delivery
 from bot.domain import people
@@ -35,7 +36,9 @@ class Transport(Protocol):
     cannot be made idempotent, so a crash repeats at most one message),
     ``wait_ready(delivery)`` (wait for the chat's own rate limit before queueing for a slot)
     and ``supports_edit`` (True where a delivery with ``edit_message_id`` changes that
-    message; without it edits are dropped rather than posted as new messages).
+    message; without it edits are dropped rather than posted as new messages),
+    ``leader_only`` (True where only the leading process runs the platform, Matrix: its
+    chats are not shared out among processes).
     """
 
     platform: str
@@ -56,6 +59,7 @@ class Sender:
         max_backoff: float = 300.0,
         poll_seconds: float = 5.0,
         max_inflight: int = 200,
+        cluster: Cluster | None = None,
     ) -> None:
         self._sessions = sessions
         self._transports = transports
@@ -64,6 +68,7 @@ class Sender:
         self._max_backoff = max_backoff
         self._poll = poll_seconds
         self._max_inflight = max_inflight
+        self._cluster = cluster or SoloCluster()
         self._wake = asyncio.Event()
         self._stopping = False
         self._slots: dict[str, asyncio.Semaphore | None] = {}
@@ -81,8 +86,11 @@ class Sender:
         """After a crash, rows marked as sending are sent again.
 
         Platforms with idempotent sends (Matrix transaction ids) show them once; elsewhere
-        at most the message in flight at the crash repeats.
+        at most the message in flight at the crash repeats. With several processes the
+        leader gives back only a dead process's rows (``bot.cluster``).
         """
+        if self._cluster.distributed:
+            return
         async with self._sessions.begin() as session:
             await session.execute(
                 update(OutboxMessage).where(OutboxMessage.status == SENDING).values(status=PENDING)
@@ -124,9 +132,7 @@ class Sender:
                     select(func.min(OutboxMessage.due_at))
                     .join(Chat, Chat.id == OutboxMessage.chat_id)
                     .where(
-                        OutboxMessage.status == PENDING,
-                        OutboxMessage.due_at > now,
-                        Chat.platform.in_(list(self._transports)),
+                        OutboxMessage.status == PENDING, OutboxMessage.due_at > now, self._ours()
                     )
                 )
         except Exception:
@@ -136,6 +142,18 @@ class Sender:
             return self._poll
         seconds = (next_due - now).total_seconds()
         return min(self._poll, max(seconds, 0.005))
+
+    def _ours(self) -> ColumnElement[bool]:
+        """The chats this process sends to: those of its running platforms, and with several
+        processes its share of the shared ones, so each chat's rate window stays in one
+        process."""
+        platforms = list(self._transports)
+        size, rank = self._cluster.size, self._cluster.rank
+        if size <= 1:
+            return Chat.platform.in_(platforms)
+        solo = [p for p in platforms if getattr(self._transports[p], "leader_only", False)]
+        shared = [p for p in platforms if p not in solo]
+        return or_(Chat.platform.in_(solo), and_(Chat.platform.in_(shared), Chat.id % size == rank))
 
     def _finished(self, inflight: dict[int, asyncio.Task[int]], chat_id: int) -> None:
         task = inflight.pop(chat_id, None)
@@ -182,7 +200,7 @@ class Sender:
                 .where(
                     OutboxMessage.status == PENDING,
                     OutboxMessage.due_at <= self._clock.now(),
-                    Chat.platform.in_(list(self._transports)),
+                    self._ours(),
                 )
                 .limit(1)
             )
@@ -205,30 +223,12 @@ class Sender:
         chat and let a newer one go first.
         """
         now = self._clock.now()
-        earlier = aliased(OutboxMessage)
-        blocked_by_earlier = exists().where(
-            earlier.chat_id == OutboxMessage.chat_id,
-            earlier.id < OutboxMessage.id,
-            or_(
-                earlier.status == SENDING,
-                and_(earlier.status == PENDING, earlier.due_at > now),
-            ),
-        )
-        query = (
-            select(OutboxMessage, Chat)
-            .join(Chat, Chat.id == OutboxMessage.chat_id)
-            .where(
-                OutboxMessage.status == PENDING,
-                OutboxMessage.due_at <= now,
-                Chat.platform.in_(list(self._transports)),
-                ~blocked_by_earlier,
-            )
-            .order_by(OutboxMessage.id)
-            .limit(self._batch_size)
-        )
-        if exclude:
-            query = query.where(OutboxMessage.chat_id.not_in(exclude))
+        query = self._due_query(now, exclude)
         async with self._sessions.begin() as session:
+            if self._cluster.distributed:
+                query = await self._lock_chats(session, query)
+                if query is None:
+                    return {}
             rows = (await session.execute(query)).all()
             per_chat: dict[int, list[Delivery]] = defaultdict(list)
             late = [m.id for m, _c in rows if m.expires_at is not None and m.expires_at <= now]
@@ -247,14 +247,79 @@ class Sender:
                 await session.execute(
                     update(OutboxMessage)
                     .where(OutboxMessage.id.in_([m.id for m, _c in rows]))
-                    .values(status=SENDING, attempts=OutboxMessage.attempts + 1)
+                    .values(
+                        status=SENDING,
+                        attempts=OutboxMessage.attempts + 1,
+                        claimed_by=self._cluster.process_id,
+                    )
                 )
         return per_chat
+
+    def _due_query(self, now: datetime, exclude: set[int] | None) -> Select[Any]:
+        earlier = aliased(OutboxMessage)
+        blocked_by_earlier = exists().where(
+            earlier.chat_id == OutboxMessage.chat_id,
+            earlier.id < OutboxMessage.id,
+            or_(
+                earlier.status == SENDING,
+                and_(earlier.status == PENDING, earlier.due_at > now),
+            ),
+        )
+        query = (
+            select(OutboxMessage, Chat)
+            .join(Chat, Chat.id == OutboxMessage.chat_id)
+            .where(
+                OutboxMessage.status == PENDING,
+                OutboxMessage.due_at <= now,
+                self._ours(),
+                ~blocked_by_earlier,
+            )
+            .order_by(OutboxMessage.id)
+            .limit(self._batch_size)
+        )
+        if exclude:
+            query = query.where(OutboxMessage.chat_id.not_in(exclude))
+        return query
+
+    async def _lock_chats(self, session: AsyncSession, query: Select[Any]) -> Select[Any] | None:
+        """With several processes: lock the candidate chats, then read their rows afresh.
+
+        Row locks alone are not enough: another process may have claimed a chat's older rows
+        and committed after our statement's snapshot was taken, and its newer rows would then
+        look free. A chat's advisory lock is held by whoever claims it until their commit, so
+        the second statement, begun after we hold it, sees every earlier claim.
+        """
+        candidates = (await session.execute(query.with_only_columns(OutboxMessage.chat_id))).all()
+        chat_ids = list(dict.fromkeys(int(row[0]) for row in candidates))
+        if not chat_ids:
+            return None
+        locked = (
+            (
+                await session.execute(
+                    text(
+                        "SELECT c FROM unnest(CAST(:ids AS integer[])) AS c"
+                        " WHERE pg_try_advisory_xact_lock(:cls, c)"
+                    ),
+                    {"ids": chat_ids, "cls": CHAT_CLASS},
+                )
+            )
+            .scalars()
+            .all()
+        )
+        if not locked:
+            return None
+        return query.where(OutboxMessage.chat_id.in_(locked)).with_for_update(
+            of=OutboxMessage, skip_locked=True
+        )
 
     async def _send_chat(self, deliveries: list[Delivery]) -> int:
         sent = 0
         for index, delivery in enumerate(deliveries):
-            transport = self._transports[delivery.chat.platform]
+            transport = self._transports.get(delivery.chat.platform)
+            if transport is None:
+                # The platform stopped here meanwhile (another process leads now and runs it).
+                await self._release(deliveries[index:], delay=0.0, error="not running here")
+                return sent
             try:
                 message_id = await self._send_one(transport, delivery)
             except ChatMoved as moved:

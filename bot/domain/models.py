@@ -222,6 +222,23 @@ class OutboxMessage(Base):
     # After this moment the message is no use any more (a reminder once the date began):
     # the sender marks it expired instead of sending it late.
     expires_at: Mapped[datetime | None] = mapped_column()
+    # The bot process (BotProcess.id) that marked the row as sending, on PostgreSQL: only
+    # a dead process's rows are given back, never those another process is sending now.
+    claimed_by: Mapped[int | None] = mapped_column(Integer)
+
+
+class BotProcess(Base):
+    """One running bot process on a shared (PostgreSQL) database, for fail-over and health."""
+
+    __tablename__ = "bot_processes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    host: Mapped[str] = mapped_column(String(255), default="")
+    pid: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    leader: Mapped[bool] = mapped_column(default=False)
+    stopped_at: Mapped[datetime | None] = mapped_column()
 
 
 class ProcessedEvent(Base):
