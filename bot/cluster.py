@@ -12,7 +12,7 @@ dies, another process gets the leader lock at its next heartbeat.
 Processes wake each other with LISTEN/NOTIFY: a message queued by one process for a chat
 another one sends to, or a schedule changed outside the leader.
 
-With SQLite there is one process, and it leads (``SoloCluster``).
+With SQLite there is one process, and it leads (``SoloProcess``).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ OUTBOX, SCHEDULE = "outbox", "schedule"
 PENDING, SENDING = "pending", "sending"
 
 
-class SoloCluster:
+class SoloProcess:
     """One process alone on its database (SQLite): it always leads."""
 
     distributed = False
@@ -66,7 +66,7 @@ class SoloCluster:
         return {"process": None, "leader": True, "processes": 1}
 
 
-class PostgresCluster:
+class PostgresProcesses:
     """This process among others on one PostgreSQL database."""
 
     distributed = True
@@ -289,11 +289,11 @@ class PostgresCluster:
         return {"process": self.process_id, "leader": self.is_leader, "processes": self.size}
 
 
-Cluster = SoloCluster | PostgresCluster
+Cluster = SoloProcess | PostgresProcesses
 
 
 def make_cluster(url: str, *, heartbeat: float) -> Cluster:
     """PostgreSQL allows several processes; SQLite one."""
     if make_url(url).get_backend_name() == "postgresql":
-        return PostgresCluster(url, heartbeat=heartbeat)
-    return SoloCluster()
+        return PostgresProcesses(url, heartbeat=heartbeat)
+    return SoloProcess()

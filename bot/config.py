@@ -103,7 +103,8 @@ class ClusterSection(_Section):
 
 
 class WebSection(_Section):
-    # A small web server for the calendar feed (/kalender/<group>.ics); off unless wanted.
+    # A small web server for the calendar feed (/kalender/<group>.ics) and /health; off
+    # unless wanted.
     enabled: bool = False
     # Loopback by default: a reverse proxy in front adds HTTPS and the public name.
     host: str = "127.0.0.1"

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from bot.clock import Clock
-from bot.cluster import CHAT_CLASS, Cluster, SoloCluster
+from bot.cluster import CHAT_CLASS, Cluster, SoloProcess
 from bot.delivery import reach
 from bot.delivery.outbox import edit_delivery, to_delivery
 from bot.domain import people
@@ -68,7 +68,7 @@ class Sender:
         self._max_backoff = max_backoff
         self._poll = poll_seconds
         self._max_inflight = max_inflight
-        self._cluster = cluster or SoloCluster()
+        self._cluster = cluster or SoloProcess()
         self._wake = asyncio.Event()
         self._stopping = False
         self._slots: dict[str, asyncio.Semaphore | None] = {}

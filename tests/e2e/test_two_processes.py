@@ -1,6 +1,7 @@
 """Two bot processes on one PostgreSQL database, one of them SIGKILLed three times while
-5,000 messages go out to Telegram and Matrix and people write to the bot (issue #10): nothing
-lost, nothing repeated on Matrix, at most one repeat per kill on Telegram."""
+5,000 messages go out to Telegram and Matrix, people write to the bot and a reminder falls
+due (issue #10): nothing lost, nothing repeated on Matrix, at most one repeat per kill on
+Telegram."""
 
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ async def test_two_processes_one_killed_deliver_everything_once(
         matrix_rooms=25,
         per_matrix_room=100,
         people_writing=60,
+        people_reminded=40,
         kills=KILLS,
         finish_timeout=240,
     )
@@ -48,6 +50,9 @@ async def test_two_processes_one_killed_deliver_everything_once(
     # People who wrote while processes died were answered, once (webhooks on either process).
     assert result.replies_lost == 0, report
     assert result.replies_duplicated <= KILLS, report
+    # A reminder that fell due right after the leader died was sent by the new leader, once.
+    assert result.reminders_lost == 0, report
+    assert result.reminders_duplicated <= KILLS, report
     # Both processes wrote structured logs naming their process.
     lines = [
         json.loads(line)

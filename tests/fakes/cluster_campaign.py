@@ -1,8 +1,8 @@
 """Two bot processes on one PostgreSQL database, SIGKILLed in turn while they deliver a full
 outbox to Telegram and Matrix and while people write to the bot (issue #10).
 
-Used by ``tests/e2e/test_two_processes.py`` (5,000 messages, 3 kills) and
-``bench/multiprocess.py --kills`` (longer).
+Used by ``tests/e2e/test_two_processes.py`` (5,000 messages, 3 kills); ``bench/multiprocess.py``
+uses its process and outbox helpers.
 
 Setup: a prepared outbox of ``telegram_chats x per_telegram_chat`` messages to private
 Telegram chats and ``matrix_rooms x per_matrix_room`` messages to Matrix rooms (Synapse),
@@ -13,10 +13,12 @@ fake Bot API server's deliveries reach either; Matrix run by the leader.
 
 The campaign: the first process starts and leads, the second joins. At evenly spread points
 of the delivery one process is killed with SIGKILL (first the leader, then the other, in
-turn) and started again at once. Meanwhile ``people_writing`` people each send "/start" on
-Telegram and must get exactly one greeting. In the end both stop with SIGTERM, and the
-copies are counted: Telegram may repeat at most the one message in flight per kill, Matrix
-nothing (transaction ids).
+turn) and started again at once. Right after the first kill a reminder for
+``people_reminded`` people falls due (written to the database with a NOTIFY, as a handler
+in the other process would): the new leader must send it. Meanwhile ``people_writing``
+people each send "/start" on Telegram and must get exactly one greeting. In the end both
+stop with SIGTERM, and the copies are counted: Telegram may repeat at most the one message
+in flight per kill, Matrix nothing (transaction ids).
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from typing import Any
 from urllib.parse import quote
 
 import aiohttp
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from bot import migrate
 from bot.db import create_engine, session_factory
@@ -48,6 +50,7 @@ from bot.domain import people
 from bot.domain.models import BotProcess, OutboxMessage
 from bot.types import ChatRef, Outgoing
 from tests.fakes.reminder_platforms import SynapseCount, api, matrix_people
+from tests.fakes.reminder_setup import TITLE, Recipient, seed_reminder
 from tests.fakes.synapse import SynapseServer
 from tests.fakes.telegram_server import FakeTelegramServer
 
@@ -57,6 +60,7 @@ PROBE = re.compile(r"Probe (telegram|matrix) (\S+) #(\d+)")
 API = "/_matrix/client/v3"
 TELEGRAM_RATE = 200  # messages a second for the bot (config) and the fake server alike
 FIRST_WRITER = 900_000
+FIRST_REMINDED = 800_000
 
 
 @dataclass
@@ -66,6 +70,8 @@ class ClusterResult:
     received: Counter[str]  # copies the platforms got
     replies: Counter[str]  # greetings per person who wrote
     writers: list[str]
+    reminders: Counter[str]  # reminders per person with a place
+    reminded: list[str]
     outbox: dict[str, int]
     elapsed_s: float
     count_429: int
@@ -80,6 +86,14 @@ class ClusterResult:
             for text in self.expected
             if platform in text and self.received[text] > 1
         )
+
+    @property
+    def reminders_lost(self) -> int:
+        return sum(1 for chat in self.reminded if not self.reminders[chat])
+
+    @property
+    def reminders_duplicated(self) -> int:
+        return sum(max(0, self.reminders[chat] - 1) for chat in self.reminded)
 
     @property
     def replies_lost(self) -> int:
@@ -198,6 +212,11 @@ class Watch:
                 select(BotProcess.pid).where(BotProcess.leader, BotProcess.stopped_at.is_(None))
             )
 
+    async def notify_schedule(self) -> None:
+        async with self.engine.connect() as connection:
+            await connection.execute(text("SELECT pg_notify('lotsenbot', 'schedule')"))
+            await connection.commit()
+
     async def close(self) -> None:
         await self.engine.dispose()
 
@@ -259,6 +278,7 @@ async def run_campaign(
     matrix_rooms: int,
     per_matrix_room: int,
     people_writing: int,
+    people_reminded: int,
     kills: int,
     finish_timeout: float,
     say: Callable[[str], None] = lambda _line: None,
@@ -287,6 +307,12 @@ async def run_campaign(
                 user = server.user(FIRST_WRITER + n, f"Schreiber {n}")
                 server.private_chat(user)
                 writers[str(FIRST_WRITER + n)] = user
+            reminded = []
+            for n in range(people_reminded):
+                server.private_chat(server.user(FIRST_REMINDED + n, f"Gast {n}"))
+                reminded.append(
+                    Recipient(str(FIRST_REMINDED + n), str(FIRST_REMINDED + n), f"Gast {n}")
+                )
             bot = await synapse.new_user_async("lotsenbot")
             admin = await synapse.new_user_async("admin", admin=True)
             await synapse.override_ratelimit_async(bot.user_id, admin.access_token)
@@ -340,12 +366,18 @@ async def run_campaign(
                 )
                 say(f"  {kill_log[-1]}")
                 victim.spawn()
+                if number == 1:
+                    # The leader just died: a reminder falls due, queued as a handler in a
+                    # follower would (NOTIFY included). The new leader must send it, once.
+                    await seed_reminder(url, "telegram", reminded)
+                    await watch.notify_schedule()
             await writing
 
             async def finished() -> bool:
                 done = (await watch.outbox()).get("sent", 0) >= total
                 answered = all(server.messages_to(int(chat)) for chat in writers)
-                return done and answered
+                reminded_all = all(server.messages_to(int(r.chat_id)) for r in reminded)
+                return done and answered and reminded_all
 
             if not await _until(finished, finish_timeout, processes):
                 notes.append(f"not finished within {finish_timeout:.0f} s")
@@ -358,12 +390,22 @@ async def run_campaign(
                 await _room_probes(http, synapse.base_url, bot.access_token, bot.user_id, rooms)
             )
             replies = Counter({chat: len(server.messages_to(int(chat))) for chat in writers})
+            reminders = Counter(
+                {
+                    r.chat_id: sum(
+                        TITLE in (m.text or "") for m in server.messages_to(int(r.chat_id))
+                    )
+                    for r in reminded
+                }
+            )
             return ClusterResult(
                 kills=kill_log,
                 expected=expected,
                 received=received,
                 replies=replies,
                 writers=list(writers),
+                reminders=reminders,
+                reminded=[r.chat_id for r in reminded],
                 outbox=await watch.outbox(),
                 elapsed_s=elapsed,
                 count_429=server.count_429,

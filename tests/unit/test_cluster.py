@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 
 from bot import migrate
 from bot.clock import SystemClock
-from bot.cluster import PostgresCluster
+from bot.cluster import PostgresProcesses
 from bot.db import create_engine, session_factory
 from bot.delivery.outbox import enqueue
 from bot.delivery.sender import Sender
@@ -34,20 +34,20 @@ async def pg_url(postgres_url: str) -> str:
 
 
 @pytest.fixture
-async def clusters(pg_url: str) -> AsyncIterator[list[PostgresCluster]]:
-    made: list[PostgresCluster] = []
+async def clusters(pg_url: str) -> AsyncIterator[list[PostgresProcesses]]:
+    made: list[PostgresProcesses] = []
     yield made
     for cluster in made:
         await cluster.stop()
 
 
-def _cluster(url: str, made: list[PostgresCluster]) -> PostgresCluster:
-    cluster = PostgresCluster(url, heartbeat=HEARTBEAT)
+def _cluster(url: str, made: list[PostgresProcesses]) -> PostgresProcesses:
+    cluster = PostgresProcesses(url, heartbeat=HEARTBEAT)
     made.append(cluster)
     return cluster
 
 
-async def _die(cluster: PostgresCluster) -> None:
+async def _die(cluster: PostgresProcesses) -> None:
     """As a SIGKILL would: no goodbye, the connection just goes away."""
     assert cluster._task is not None
     cluster._task.cancel()
@@ -68,7 +68,7 @@ async def _process_rows(url: str) -> dict[int, tuple[bool, bool]]:
 
 
 async def test_one_leader_and_another_takes_over_when_it_dies(
-    pg_url: str, clusters: list[PostgresCluster]
+    pg_url: str, clusters: list[PostgresProcesses]
 ) -> None:
     first, second = _cluster(pg_url, clusters), _cluster(pg_url, clusters)
     await first.start()
@@ -88,7 +88,7 @@ async def test_one_leader_and_another_takes_over_when_it_dies(
 
 
 async def test_an_orderly_stop_hands_leadership_on(
-    pg_url: str, clusters: list[PostgresCluster]
+    pg_url: str, clusters: list[PostgresProcesses]
 ) -> None:
     first, second = _cluster(pg_url, clusters), _cluster(pg_url, clusters)
     await first.start()
@@ -101,7 +101,7 @@ async def test_an_orderly_stop_hands_leadership_on(
 
 
 async def test_only_a_dead_processes_messages_in_flight_are_given_back(
-    pg_url: str, clusters: list[PostgresCluster]
+    pg_url: str, clusters: list[PostgresProcesses]
 ) -> None:
     leader, alive, dead = (_cluster(pg_url, clusters) for _ in range(3))
     for cluster in (leader, alive, dead):
@@ -130,7 +130,7 @@ async def test_only_a_dead_processes_messages_in_flight_are_given_back(
 
 
 async def test_a_notify_wakes_the_other_process(
-    pg_url: str, clusters: list[PostgresCluster]
+    pg_url: str, clusters: list[PostgresProcesses]
 ) -> None:
     first, second = _cluster(pg_url, clusters), _cluster(pg_url, clusters)
     heard: asyncio.Queue[str] = asyncio.Queue()
@@ -164,7 +164,7 @@ class _Recording:
 
 @pytest.mark.parametrize("shared_out", [False, True], ids=["every-chat", "chats-shared-out"])
 async def test_three_senders_send_every_message_once_and_in_order(
-    pg_url: str, clusters: list[PostgresCluster], shared_out: bool
+    pg_url: str, clusters: list[PostgresProcesses], shared_out: bool
 ) -> None:
     """Three processes' senders on one outbox: each message once, each chat in order, never
     two sends to one chat at once. Without sharing out, all try every chat (as in the
@@ -235,7 +235,7 @@ async def test_a_process_on_its_own_gives_back_what_it_left_sending(pg_url: str)
     now = datetime.now(UTC)
     try:
         sessions = session_factory(engine)
-        old = PostgresCluster(pg_url, heartbeat=HEARTBEAT)
+        old = PostgresProcesses(pg_url, heartbeat=HEARTBEAT)
         await old.start()
         async with sessions.begin() as session:
             chat = await people.get_or_create_chat(session, ChatRef("telegram", "9", "direct"), now)
@@ -245,7 +245,7 @@ async def test_a_process_on_its_own_gives_back_what_it_left_sending(pg_url: str)
                 update(OutboxMessage).values(status="sending", claimed_by=old.process_id)
             )
         await _die(old)
-        new = PostgresCluster(pg_url, heartbeat=HEARTBEAT)
+        new = PostgresProcesses(pg_url, heartbeat=HEARTBEAT)
         await new.start()
         try:
             assert new.is_leader

@@ -1,0 +1,226 @@
+"""Benchmark: throughput of one and two bot processes on PostgreSQL, and one on SQLite,
+side by side (issue #10 point 4).
+
+Each setup runs the real bot (``python -m bot run``) against a fresh database, with
+Telegram in webhook mode on one shared port (``webhook_reuse_port``; with two processes the
+system spreads the fake Bot API server's connections over both). The fake server runs in
+this process, without flood control, so the bot's own pacing and work are what is measured
+(``messages_per_second = 1000``, one message per chat):
+
+* **inbound**: ``--updates`` people each send "/start" at once; measured from the moment
+  they are queued at the server until the last greeting arrived there: updates per second,
+  and p50/p99 per person (from queued to greeted).
+* **outbound**: ``--messages`` messages to as many chats are written into the outbox in one
+  transaction; measured until the server received the last: messages per second.
+
+Peak RSS is read from each bot process (``VmHWM``) before it stops. The ratio compares two
+PostgreSQL processes against one, in the same run.
+
+    .venv/bin/python bench/multiprocess.py                     # 2,000 updates, 5,000 messages
+    .venv/bin/python bench/multiprocess.py --updates 500 --messages 1000 --only pg-2
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bot import migrate
+from tests.fakes.cluster_campaign import BotRun, Watch, seed_outbox, write_config
+from tests.fakes.postgres import PostgresCluster
+from tests.fakes.telegram_server import FakeTelegramServer
+
+SETUPS = {"sqlite-1": ("sqlite", 1), "pg-1": ("postgresql", 1), "pg-2": ("postgresql", 2)}
+FIRST_SENDER = 500_000
+FIRST_RECIPIENT = 2_000_000
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def _wait(condition: Any, seconds: float, processes: list[BotRun]) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        for process in processes:
+            process.check_alive()
+        if condition():
+            return
+        await asyncio.sleep(0.005)
+    raise RuntimeError("timed out:\n" + "\n".join(p.tail(3000) for p in processes))
+
+
+async def run_setup(
+    name: str, url: str, workdir: Path, updates: int, messages: int
+) -> dict[str, Any]:
+    backend, count = SETUPS[name]
+    await asyncio.to_thread(migrate.upgrade, url)
+    server = FakeTelegramServer(strict=False)
+    await server.start()
+    processes: list[BotRun] = []
+    try:
+        senders = []
+        for n in range(updates):
+            user = server.user(FIRST_SENDER + n, f"Person {n}")
+            server.private_chat(user)
+            senders.append(user)
+        recipients = [str(FIRST_RECIPIENT + n) for n in range(messages)]
+        for chat in recipients:
+            server.private_chat(server.user(int(chat), "Empfänger"))
+        config = write_config(workdir / "config.toml", workdir, url, server, _free_port(), "")
+        text = config.read_text().replace("messages_per_second = 200", "messages_per_second = 1000")
+        config.write_text(text + "[delivery]\npoll_seconds = 0.2\nbatch_size = 200\n")
+        processes = [BotRun(f"{name}-{n}", config, workdir) for n in range(count)]
+        for process in processes:
+            process.spawn()
+        await _wait(
+            lambda: all("telegram adapter started" in p.tail(100_000) for p in processes),
+            120,
+            processes,
+        )
+        if backend == "postgresql":
+            watch = Watch(url)
+            try:
+                # Each process knows the other before the clock starts (shares, rates).
+                while True:
+                    alive = [p.tail(100_000).count(f"{count} bot processes") for p in processes]
+                    if all(alive) or count == 1:
+                        break
+                    await asyncio.sleep(0.1)
+            finally:
+                await watch.close()
+        await asyncio.sleep(1.0)
+
+        # inbound
+        sent_before = len(server.sent)
+        queued_at: dict[int, float] = {}
+        began = time.monotonic()
+        for user in senders:
+            server.post_message(user["id"], user, "/start")
+            queued_at[user["id"]] = time.monotonic()
+        await _wait(
+            lambda: (
+                len({r.chat_id for r in server.sent[sent_before:]} & queued_at.keys()) >= updates
+            ),
+            600,
+            processes,
+        )
+        first_reply: dict[int, float] = {}
+        for record in server.sent[sent_before:]:
+            first_reply.setdefault(record.chat_id, record.at)
+        inbound_s = max(first_reply[c] for c in queued_at) - began
+        latencies = [(first_reply[c] - queued_at[c]) * 1000 for c in queued_at]
+
+        # outbound
+        sent_before = len(server.sent)
+        began = time.monotonic()
+        await seed_outbox(url, [("telegram", chat, 1) for chat in recipients])
+        await _wait(lambda: len(server.sent) - sent_before >= messages, 600, processes)
+        outbound_s = max(r.at for r in server.sent[sent_before:]) - began
+        rss = [_peak_rss_mb(p.pid) for p in processes]
+    finally:
+        for process in processes:
+            await process.stop()
+        await server.stop()
+    return {
+        "setup": name,
+        "processes": count,
+        "updates_per_s": round(updates / inbound_s, 1),
+        "update_p50_ms": round(statistics.median(latencies), 1),
+        "update_p99_ms": round(_percentile(latencies, 0.99), 1),
+        "messages_per_s": round(messages / outbound_s, 1),
+        "peak_rss_mb": round(max(rss), 1),
+    }
+
+
+async def main_async(args: argparse.Namespace) -> list[dict[str, Any]]:
+    results = []
+    chosen = args.only.split(",") if args.only else list(SETUPS)
+    with tempfile.TemporaryDirectory(prefix="lotsenbot-multi-") as tmp:
+        cluster = PostgresCluster.from_env() if any(c.startswith("pg") for c in chosen) else None
+        if cluster is not None:
+            cluster.start()
+        try:
+            for name in chosen:
+                workdir = Path(tmp) / name
+                workdir.mkdir()
+                if SETUPS[name][0] == "sqlite":
+                    url = f"sqlite+aiosqlite:///{workdir / 'bot.db'}"
+                else:
+                    assert cluster is not None
+                    url = cluster.create_database(f"lotsenbot_bench_{uuid.uuid4().hex[:8]}")
+                print(f"{name}: running …", flush=True)
+                result = await run_setup(name, url, workdir, args.updates, args.messages)
+                results.append(result)
+                print(f"{name}: {result}", flush=True)
+        finally:
+            if cluster is not None:
+                cluster.stop()
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--updates", type=int, default=2000)
+    parser.add_argument("--messages", type=int, default=5000)
+    parser.add_argument("--only", default="", help="comma-separated: sqlite-1,pg-1,pg-2")
+    args = parser.parse_args()
+    results = asyncio.run(main_async(args))
+    print()
+    header = ("setup", "updates/s", "p50 ms", "p99 ms", "messages/s", "peak RSS MB")
+    print(f"{header[0]:10s} " + " ".join(f"{h:>11s}" for h in header[1:]))
+    for r in results:
+        print(
+            f"{r['setup']:10s} {r['updates_per_s']:11.1f} {r['update_p50_ms']:11.1f} "
+            f"{r['update_p99_ms']:11.1f} {r['messages_per_s']:11.1f} {r['peak_rss_mb']:11.1f}"
+        )
+    figures: dict[str, Any] = {}
+    for r in results:
+        key = r["setup"].replace("-", "_")
+        for field in (
+            "updates_per_s",
+            "update_p50_ms",
+            "update_p99_ms",
+            "messages_per_s",
+            "peak_rss_mb",
+        ):
+            figures[f"{key}_{field}"] = r[field]
+    by = {r["setup"]: r for r in results}
+    if "pg-1" in by and "pg-2" in by:
+        figures["pg_2_vs_1_updates_ratio"] = round(
+            by["pg-2"]["updates_per_s"] / by["pg-1"]["updates_per_s"], 2
+        )
+        figures["pg_2_vs_1_messages_ratio"] = round(
+            by["pg-2"]["messages_per_s"] / by["pg-1"]["messages_per_s"], 2
+        )
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,72 @@
+"""GET /health for monitoring (issue #10): 200 with the process's figures while all is well,
+503 when a due message has waited too long or the database does not answer."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+
+from bot.bootstrap import App, health
+from bot.delivery.outbox import enqueue
+from bot.domain import people
+from bot.types import ChatRef, Outgoing
+from bot.web import FeedServer
+
+
+@pytest.fixture
+async def server(app: App) -> AsyncIterator[str]:
+    await app.cluster.start()  # on PostgreSQL: registered, and leading (nobody else is there)
+    feed = FeedServer(app.sessions, "127.0.0.1", 0, app.clock.now, health=lambda: health(app))
+    await feed.start()
+    yield f"http://127.0.0.1:{feed.port}/health"
+    await feed.stop()
+    await app.cluster.stop()
+
+
+async def _get(url: str) -> tuple[int, dict[str, object]]:
+    async with aiohttp.ClientSession() as http, http.get(url) as response:
+        return response.status, await response.json()
+
+
+async def test_all_well(app: App, server: str) -> None:
+    status, body = await _get(server)
+    assert status == 200
+    assert body["status"] == "ok"
+    assert body["leader"] is True  # alone on its database
+    assert body["platforms"] == ["console"]
+    assert body["due_messages"] == 0
+    assert body["processes"] == 1
+
+
+async def test_a_message_waiting_too_long_is_reported(app: App, server: str) -> None:
+    now = app.clock.now()
+    async with app.sessions.begin() as session:
+        chat = await people.get_or_create_chat(session, ChatRef("console", "a", "direct"), now)
+        await session.flush()
+        await enqueue(session, chat, Outgoing("hallo"), dedup_key="h", now=now)
+    app.clock.advance(seconds=60)
+    status, body = await _get(server)
+    assert (status, body["status"], body["due_messages"]) == (200, "ok", 1)
+    app.clock.advance(seconds=app.settings.web.health_max_delay_seconds)
+    status, body = await _get(server)
+    assert (status, body["status"]) == (503, "delivery stuck")
+    assert body["oldest_due_seconds"] == 60 + app.settings.web.health_max_delay_seconds
+    await app.sender.drain()
+    status, body = await _get(server)
+    assert (status, body["due_messages"]) == (200, 0)
+
+
+async def test_no_database_is_reported(app: App, server: str) -> None:
+    await app.engine.dispose()
+    app.sessions.configure(bind=_broken_engine())
+    status, body = await _get(server)
+    assert (status, body["status"]) == (503, "database unavailable")
+
+
+def _broken_engine():  # type: ignore[no-untyped-def]
+    from bot.db import create_engine
+
+    # A port nothing listens on: every connection attempt fails at once.
+    return create_engine("postgresql+asyncpg://nobody:x@127.0.0.1:9/none")
