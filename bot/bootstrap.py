@@ -10,13 +10,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TextIO
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.adapters.base import Adapter, cancel_and_wait
 from bot.adapters.console import CHAT_ID, GROUP_ID, USER_ID, ConsoleAdapter
 from bot.clock import Clock, SystemClock
-from bot.cluster import OUTBOX, SCHEDULE, Cluster, make_cluster
+from bot.cluster import OUTBOX, PREPARE, SCHEDULE, Cluster, make_cluster
 from bot.config import Settings
 from bot.context import Services
 from bot.db import create_engine, session_factory
@@ -216,6 +216,11 @@ async def prepare(app: App) -> None:
     """First-run data: the demo community, the console chat linked to it, an admin code."""
     now = app.clock.now()
     async with app.sessions.begin() as session:
+        if app.cluster.distributed:
+            # Processes starting together would each create the demo community.
+            await session.execute(
+                text("SELECT pg_advisory_xact_lock(:a, :b)"), dict(zip("ab", PREPARE, strict=True))
+            )
         if app.settings.demo.enabled:
             demo = await communities.ensure_demo_community(
                 session, app.settings.demo.community_name, app.settings.demo.timezone, now

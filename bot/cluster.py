@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 LOCK_CLASS = 0x4C6F7473
 LEADER = (LOCK_CLASS, 0)
 MIGRATION = (LOCK_CLASS, 1)
+PREPARE = (LOCK_CLASS, 2)  # first-run data at start-up
 PROCESS_CLASS = LOCK_CLASS + 1  # (PROCESS_CLASS, bot_processes.id): held while alive
 CHAT_CLASS = LOCK_CLASS + 2  # (CHAT_CLASS, chats.id): held while claiming a chat's messages
 CHANNEL = "lotsenbot"
@@ -245,6 +246,8 @@ class PostgresProcesses:
                 given_back,
             )
             buried = True
+        # Gone for a week: no longer of interest for monitoring.
+        await conn.execute("DELETE FROM bot_processes WHERE stopped_at < now() - interval '7 days'")
         if any(r["claimed_by"] is None for r in owners):
             # Marked sending before processes were tracked (an upgrade): nobody owns them.
             await conn.execute(
