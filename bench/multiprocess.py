@@ -25,6 +25,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import resource
 import statistics
 import sys
 import tempfile
@@ -58,6 +60,31 @@ def _peak_rss_mb(pid: int) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+def _cpu_s(pid: int) -> float:
+    """User and system CPU seconds the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _postgres_cpu_s() -> float:
+    """CPU seconds of every running PostgreSQL process (server and connections)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        if "(postgres)" in text:
+            fields = text.rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def _cpu(processes: list[BotRun]) -> tuple[float, float, float]:
+    """CPU seconds so far: the bot processes, this process (the fake server), PostgreSQL."""
+    return (sum(_cpu_s(p.pid) for p in processes), _own_cpu_s(), _postgres_cpu_s())
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -119,6 +146,7 @@ async def run_setup(
 
         # inbound
         sent_before = len(server.sent)
+        cpu_before = _cpu(processes)
         queued_at: dict[int, float] = {}
         began = time.monotonic()
         for user in senders:
@@ -136,13 +164,24 @@ async def run_setup(
             first_reply.setdefault(record.chat_id, record.at)
         inbound_s = max(first_reply[c] for c in queued_at) - began
         latencies = [(first_reply[c] - queued_at[c]) * 1000 for c in queued_at]
+        inbound_cpu = [
+            (after - before) * 1000 / updates
+            for before, after in zip(cpu_before, _cpu(processes), strict=True)
+        ]
 
         # outbound
-        sent_before = len(server.sent)
-        began = time.monotonic()
+        seeded_at = time.monotonic()
         await seed_outbox(url, [("telegram", chat, 1) for chat in recipients])
+        sent_before = len(server.sent)
+        cpu_before = _cpu(processes)
+        began = time.monotonic()
         await _wait(lambda: len(server.sent) - sent_before >= messages, 600, processes)
         outbound_s = max(r.at for r in server.sent[sent_before:]) - began
+        outbound_cpu = [
+            (after - before) * 1000 / messages
+            for before, after in zip(cpu_before, _cpu(processes), strict=True)
+        ]
+        seed_s = began - seeded_at
         rss = [_peak_rss_mb(p.pid) for p in processes]
     finally:
         for process in processes:
@@ -156,7 +195,21 @@ async def run_setup(
         "update_p99_ms": round(_percentile(latencies, 0.99), 1),
         "messages_per_s": round(messages / outbound_s, 1),
         "peak_rss_mb": round(max(rss), 1),
+        # Where the CPU went, per update and per message: the bot processes, this process
+        # (the fake server), PostgreSQL (0 for SQLite, which runs inside the bot).
+        "update_bot_cpu_ms": round(inbound_cpu[0], 2),
+        "update_server_cpu_ms": round(inbound_cpu[1], 2),
+        "update_postgres_cpu_ms": round(inbound_cpu[2], 2),
+        "message_bot_cpu_ms": round(outbound_cpu[0], 2),
+        "message_server_cpu_ms": round(outbound_cpu[1], 2),
+        "message_postgres_cpu_ms": round(outbound_cpu[2], 2),
+        "seed_s": round(seed_s, 2),
     }
+
+
+def _own_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 async def main_async(args: argparse.Namespace) -> list[dict[str, Any]]:

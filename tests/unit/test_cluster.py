@@ -255,3 +255,34 @@ async def test_a_process_on_its_own_gives_back_what_it_left_sending(pg_url: str)
             await new.stop()
     finally:
         await engine.dispose()
+
+
+async def test_a_leader_that_loses_its_connection_registers_again(
+    pg_url: str, clusters: list[PostgresProcesses], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Its locks went with the connection: it stops leading, registers again as a new
+    process, and exactly one of the two leads afterwards; the old registration is buried."""
+    first, second = _cluster(pg_url, clusters), _cluster(pg_url, clusters)
+    await first.start()
+    await second.start()
+    assert first.is_leader
+    old_id = first.process_id
+    engine = create_engine(pg_url)
+    try:
+        async with engine.connect() as connection:
+            await connection.exec_driver_sql(
+                f"SELECT pg_terminate_backend({first._conn.get_server_pid()})"
+            )
+        for _ in range(100):  # its own heartbeat notices (every 0.2 s)
+            if first.process_id != old_id:
+                break
+            await asyncio.sleep(0.05)
+        assert first.process_id != old_id
+        assert "lost the cluster connection" in caplog.text
+        await second.tick()
+        await first.tick()
+        assert [first.is_leader, second.is_leader].count(True) == 1
+        rows = await _process_rows(pg_url)
+        assert rows[old_id][1] is True  # type: ignore[index]  # buried by whoever leads
+    finally:
+        await engine.dispose()
