@@ -147,6 +147,7 @@ async def run_setup(
         # inbound
         sent_before = len(server.sent)
         cpu_before = _cpu(processes)
+        each_before = [_cpu_s(p.pid) for p in processes]
         queued_at: dict[int, float] = {}
         began = time.monotonic()
         for user in senders:
@@ -164,6 +165,7 @@ async def run_setup(
             first_reply.setdefault(record.chat_id, record.at)
         inbound_s = max(first_reply[c] for c in queued_at) - began
         latencies = [(first_reply[c] - queued_at[c]) * 1000 for c in queued_at]
+        each = [_cpu_s(p.pid) - before for p, before in zip(processes, each_before, strict=True)]
         inbound_cpu = [
             (after - before) * 1000 / updates
             for before, after in zip(cpu_before, _cpu(processes), strict=True)
@@ -204,6 +206,8 @@ async def run_setup(
         "message_server_cpu_ms": round(outbound_cpu[1], 2),
         "message_postgres_cpu_ms": round(outbound_cpu[2], 2),
         "seed_s": round(seed_s, 2),
+        # How evenly the webhooks spread: the busiest process's part of the bots' CPU.
+        "busiest_process_share": round(max(each) / sum(each), 2),
     }
 
 

@@ -24,6 +24,7 @@ import socket
 from collections.abc import Callable
 from typing import Any
 
+import asyncpg
 from sqlalchemy.engine import make_url
 
 log = logging.getLogger(__name__)
@@ -131,9 +132,7 @@ class PostgresProcesses:
         self._set_leader(False)
 
     async def _connect(self) -> None:
-        import asyncpg
-
-        conn = await asyncpg.connect(self._dsn)
+        conn = await asyncpg.connect(self._dsn, timeout=self._heartbeat * 5)
         async with conn.transaction():
             # Inserted and locked in one transaction: nobody sees the row before its lock is
             # held, so the leader cannot take a starting process for a dead one.
@@ -153,7 +152,10 @@ class PostgresProcesses:
         while True:
             await asyncio.sleep(self._heartbeat)
             try:
-                await self.tick()
+                # A database that stopped answering must not leave us leading: another
+                # process may already hold the lock our dead connection held.
+                async with asyncio.timeout(self._heartbeat * 5):
+                    await self.tick()
             except Exception as exc:
                 await self._connection_lost(exc)
 
