@@ -104,7 +104,7 @@ async def _wait(condition: Any, seconds: float, processes: list[BotRun]) -> None
 
 
 async def run_setup(
-    name: str, url: str, workdir: Path, updates: int, messages: int
+    name: str, url: str, workdir: Path, updates: int, messages: int, rate: float = 0.0
 ) -> dict[str, Any]:
     backend, count = SETUPS[name]
     await asyncio.to_thread(migrate.upgrade, url)
@@ -150,7 +150,9 @@ async def run_setup(
         each_before = [_cpu_s(p.pid) for p in processes]
         queued_at: dict[int, float] = {}
         began = time.monotonic()
-        for user in senders:
+        for n, user in enumerate(senders):
+            if rate:
+                await asyncio.sleep(max(0.0, began + n / rate - time.monotonic()))
             server.post_message(user["id"], user, "/start")
             queued_at[user["id"]] = time.monotonic()
         await _wait(
@@ -233,7 +235,7 @@ async def main_async(args: argparse.Namespace) -> list[dict[str, Any]]:
                     assert cluster is not None
                     url = cluster.create_database(f"lotsenbot_bench_{uuid.uuid4().hex[:8]}")
                 print(f"{name}: running …", flush=True)
-                result = await run_setup(name, url, workdir, args.updates, args.messages)
+                result = await run_setup(name, url, workdir, args.updates, args.messages, args.rate)
                 results.append(result)
                 print(f"{name}: {result}", flush=True)
         finally:
@@ -246,6 +248,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--updates", type=int, default=2000)
     parser.add_argument("--messages", type=int, default=5000)
+    parser.add_argument(
+        "--rate", type=float, default=0.0, help="offer updates at this rate (0: all at once)"
+    )
     parser.add_argument("--only", default="", help="comma-separated: sqlite-1,pg-1,pg-2")
     args = parser.parse_args()
     results = asyncio.run(main_async(args))

@@ -69,6 +69,7 @@ class Sender:
         self._poll = poll_seconds
         self._max_inflight = max_inflight
         self._cluster = cluster or SoloProcess()
+        self._claimed_full = False  # the last claim took a whole batch
         self._wake = asyncio.Event()
         self._stopping = False
         self._slots: dict[str, asyncio.Semaphore | None] = {}
@@ -111,10 +112,13 @@ class Sender:
                 task = asyncio.create_task(self._send_chat(deliveries), name=f"send-{chat_id}")
                 inflight[chat_id] = task
                 task.add_done_callback(lambda _t, c=chat_id: self._finished(inflight, c))
-            if claimed:
-                continue
+            if claimed and self._claimed_full:
+                continue  # more may be due at once
+            # After a partial batch nothing else is due now: wait for a wake-up (a commit, a
+            # chat in flight finishing) instead of asking the database again at once.
+            timeout = self._poll if claimed else await self._idle_seconds()
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout=await self._idle_seconds())
+                await asyncio.wait_for(self._wake.wait(), timeout=timeout)
             except TimeoutError:
                 pass
         if inflight:
@@ -230,6 +234,7 @@ class Sender:
                 if query is None:
                     return {}
             rows = (await session.execute(query)).all()
+            self._claimed_full = len(rows) >= self._batch_size
             per_chat: dict[int, list[Delivery]] = defaultdict(list)
             late = [m.id for m, _c in rows if m.expires_at is not None and m.expires_at <= now]
             if late:
