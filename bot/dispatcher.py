@@ -11,7 +11,7 @@ from collections import deque
 from collections.abc import Callable
 from uuid import uuid4
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -30,6 +30,7 @@ from bot.types import Incoming, Outgoing
 log = logging.getLogger(__name__)
 
 SCHEDULE_CHANGED = "schedule_changed"
+_RECORD_EVENT = insert(ProcessedEvent.__table__)
 CANCEL_WORDS = {"abbrechen", "abbruch", "stop", "stopp", "cancel", "/abbrechen", "/cancel"}
 
 
@@ -98,23 +99,35 @@ class Dispatcher:
                 )
                 return True
             now = self._services.now()
-            chat = await people.get_or_create_chat(session, incoming.chat, now)
-            account = await people.get_or_create_account(
-                session, incoming.chat.platform, incoming.sender, now
+            known = await people.find_writer(
+                session,
+                incoming.chat,
+                incoming.sender,
+                button=incoming.button_key[:32] if incoming.button_key is not None else None,
             )
+            if known is None:
+                chat = await people.get_or_create_chat(session, incoming.chat, now)
+                account = await people.get_or_create_account(
+                    session, incoming.chat.platform, incoming.sender, now
+                )
+                person = await people.person_of(session, account)
+            else:
+                chat, account, person = known.chat, known.account, known.person
             if account.unreachable and chat.kind == "direct":
                 # Writing to us privately proves we can write back: send what waited.
                 account.unreachable = False
                 await reach.requeue_after_contact(session, chat, now)
-            person = await people.person_of(session, account)
             if chat.kind == "direct" and chat.person_id != person.id:
                 chat.person_id = person.id
             if _is_config_admin(settings.bot.admins, incoming) and not person.deployment_admin:
                 person.deployment_admin = True
-            community = await self._community_for(session, chat, person.id)
-            granted = await communities.granted_roles(
-                session, person.id, community.id if community else None
-            )
+            if known is not None:
+                community, granted = known.community, known.granted
+            else:
+                community = await self._community_for(session, chat, person.id)
+                granted = await communities.granted_roles(
+                    session, person.id, community.id if community else None
+                )
             if community is not None and chat.community_id == community.id and not granted:
                 # Everyone who writes in a community's chat is a member of it.
                 await communities.add_member(session, person.id, community.id, now)
@@ -163,14 +176,15 @@ class Dispatcher:
 
     async def _seen(self, session: AsyncSession, incoming: Incoming) -> bool:
         """Record the event as handled; a repeat fails the unique key and is rolled back."""
-        session.add(
-            ProcessedEvent(
-                platform=incoming.chat.platform,
-                event_id=str(incoming.event_id),
-                processed_at=self._services.now(),
-            )
+        # A Core insert: the unit of work would cost more than the statement itself.
+        await session.execute(
+            _RECORD_EVENT,
+            {
+                "platform": incoming.chat.platform,
+                "event_id": str(incoming.event_id),
+                "processed_at": self._services.now(),
+            },
         )
-        await session.flush()
         return False
 
     async def _community_for(

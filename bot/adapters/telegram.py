@@ -40,7 +40,7 @@ from telegram.error import (
 from telegram.request import HTTPXRequest
 
 from bot.adapters.base import Dispatch, cancel_and_wait
-from bot.adapters.telegram_intake import Intake
+from bot.adapters.telegram_intake import CallbackAnswers, Intake, press_from_json
 from bot.config import TelegramSection
 from bot.delivery.limits import ChatRateLimiter
 from bot.errors import (
@@ -226,6 +226,7 @@ class TelegramAdapter:
         self._stopping = False
         self._answering: set[asyncio.Task[None]] = set()
         self._answered: dict[str, None] = {}  # recent query ids, oldest first
+        self._answers = CallbackAnswers(self.bot.base_url)
 
     def bot_username(self) -> str | None:
         try:
@@ -277,6 +278,7 @@ class TelegramAdapter:
             await self._runner.cleanup()
         if self._answering:
             await asyncio.gather(*self._answering, return_exceptions=True)
+        await self._answers.close()
         await self.bot.shutdown()
 
     async def _set_commands(self) -> None:
@@ -354,27 +356,32 @@ class TelegramAdapter:
         if incoming is not None:
             await self._dispatch(incoming)
 
-    def _answer_soon(self, update: Update) -> None:
-        """Answer a button press at once and always, or the app shows a spinner.
+    def _answer_soon(self, update: Update | str) -> None:
+        """Answer a button press (the update, or its callback query id) at once and always,
+        or the app shows a spinner.
 
         What the press changes arrives as a message; the answer runs in the background, so
         neither the dispatch nor the next getUpdates waits for it. Once per query.
         """
-        query = update.callback_query
-        if query is None or query.id in self._answered:
+        if isinstance(update, str):
+            query_id = update
+        elif update.callback_query is not None:
+            query_id = update.callback_query.id
+        else:
             return
-        self._answered[query.id] = None
+        if query_id in self._answered:
+            return
+        self._answered[query_id] = None
         while len(self._answered) > 10_000:
             self._answered.pop(next(iter(self._answered)))
-        task = asyncio.create_task(self._answer(query.id))
+        task = asyncio.create_task(self._answer(query_id))
         self._answering.add(task)
         task.add_done_callback(self._answering.discard)
 
     async def _answer(self, query_id: str) -> None:
-        try:
-            await self.bot.answer_callback_query(query_id)
-        except TelegramError as exc:
-            log.info("answerCallbackQuery failed: %s", exc)
+        failed = await self._answers.answer(query_id)
+        if failed is not None:
+            log.info("answerCallbackQuery failed: %s", failed)
 
     async def _start_webhook(self) -> None:
         config = self._config
@@ -400,13 +407,20 @@ class TelegramAdapter:
         if secret and request.headers.get("X-Telegram-Bot-Api-Secret-Token") != secret:
             return web.Response(status=403)
         try:
-            update = Update.de_json(await request.json(), self.bot)
+            data = await request.json()
+            press = press_from_json(data)
+            update = None if press is not None else Update.de_json(data, self.bot)
         except Exception:
             return web.Response(status=400)
         try:
-            await self.handle_update(update)
+            if press is not None:
+                assert self._dispatch is not None
+                self._answer_soon(press.raw_meta["callback_query_id"])
+                await self._dispatch(press)
+            elif update is not None:
+                await self.handle_update(update)
         except Exception:
-            log.exception("webhook update %s not committed", update.update_id)
+            log.exception("webhook update %s not committed", data.get("update_id"))
             return web.Response(status=500)  # Telegram delivers it again
         return web.Response(status=200)
 

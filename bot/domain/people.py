@@ -2,22 +2,110 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, delete, select, update
+from sqlalchemy import and_, bindparam, case, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 
 from bot.domain.models import (
     Account,
     ButtonToken,
     Chat,
+    Community,
     ConversationState,
     OutboxMessage,
     Person,
+    Role,
 )
 from bot.types import ChatRef, Sender
+
+
+@dataclass(slots=True)
+class Writer:
+    """Who wrote where, as resolved for one dispatch."""
+
+    chat: Chat
+    account: Account
+    person: Person
+    community: Community | None  # the chat's, or for a private chat the home community
+    granted: set[str]  # roles granted in that community, as stored
+    # The pressed button's token, if asked for. Held so that it stays in the session's
+    # identity map, which holds objects only weakly, for session.get() to find.
+    button: ButtonToken | None = None
+
+
+# The community a private chat acts for: see communities.home_community.
+_home = (
+    select(Role.community_id)
+    .where(Role.person_id == Account.person_id)
+    .order_by(Role.created_at.desc(), Role.id.desc())
+    .limit(1)
+    .correlate(Account)
+    .scalar_subquery()
+)
+_granted = aliased(Role)
+# Built once: a dispatch runs it for every message, and building a statement this size
+# costs more than SQLite takes to answer it. One row per granted role (or one without).
+_WRITER = (
+    select(Chat, Account, Person, Community, _granted.role, ButtonToken)
+    .select_from(Chat)
+    .join(
+        Account,
+        and_(Account.platform == bindparam("platform"), Account.external_id == bindparam("user")),
+    )
+    .join(Person, Person.id == Account.person_id)
+    .outerjoin(
+        Community,
+        Community.id == func.coalesce(Chat.community_id, case((Chat.kind == "direct", _home))),
+    )
+    .outerjoin(
+        _granted, and_(_granted.person_id == Person.id, _granted.community_id == Community.id)
+    )
+    .outerjoin(ButtonToken, ButtonToken.key == bindparam("button"))
+    .where(Chat.platform == bindparam("platform"), Chat.external_id == bindparam("chat"))
+)
+
+
+async def find_writer(
+    session: AsyncSession, ref: ChatRef, sender: Sender, *, button: str | None = None
+) -> Writer | None:
+    """A known sender in a known chat, with community and roles, in one query; None on
+    first contact. With ``button`` that button's token is loaded into the session too, so
+    ``session.get(ButtonToken, button)`` needs no query of its own."""
+    rows = (
+        await session.execute(
+            _WRITER,
+            {
+                "platform": ref.platform,
+                "chat": ref.external_id,
+                "user": sender.external_id,
+                "button": button,
+            },
+        )
+    ).all()
+    if not rows:
+        return None
+    chat, account, person, community = rows[0][:4]
+    _refresh_chat(chat, ref)
+    _refresh_account(account, sender)
+    granted = {row[4] for row in rows if row[4] is not None}
+    return Writer(chat, account, person, community, granted, rows[0][5])
+
+
+def _refresh_chat(chat: Chat, ref: ChatRef) -> None:
+    if ref.title and chat.title != ref.title[:255]:
+        chat.title = ref.title[:255]
+
+
+def _refresh_account(account: Account, sender: Sender) -> None:
+    name = (sender.display_name or "").strip()[:200]
+    if name and account.display_name != name:
+        account.display_name = name
+    if sender.language_hint and account.language_hint != sender.language_hint:
+        account.language_hint = sender.language_hint
 
 
 async def get_or_create_chat(session: AsyncSession, ref: ChatRef, now: datetime) -> Chat:
@@ -46,8 +134,8 @@ async def get_or_create_chat(session: AsyncSession, ref: ChatRef, now: datetime)
                 )
             )
             assert chat is not None
-    elif ref.title and chat.title != ref.title[:255]:
-        chat.title = ref.title[:255]
+    else:
+        _refresh_chat(chat, ref)
     return chat
 
 
@@ -82,10 +170,7 @@ async def get_or_create_account(
             )
             assert account is not None
     else:
-        if name and account.display_name != name:
-            account.display_name = name
-        if sender.language_hint and account.language_hint != sender.language_hint:
-            account.language_hint = sender.language_hint
+        _refresh_account(account, sender)
     return account
 
 
