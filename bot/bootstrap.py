@@ -6,6 +6,7 @@ import asyncio
 import gc
 import logging
 import signal
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TextIO
@@ -109,9 +110,17 @@ def build_app(
         sent_messages=timedelta(days=section.sent_message_days),
     )
 
-    def queued() -> None:
-        sender.wake()
-        cluster.notify(OUTBOX)  # the chat may be another process's to send to
+    def queued(chats: Sequence[tuple[str, int]] | None = None) -> None:
+        """Messages were committed to the outbox (for these chats, when known): wake the
+        process that sends them, this one or another."""
+        if chats is None:
+            sender.wake()
+            cluster.notify(OUTBOX)
+            return
+        if any(sender.sends_to(platform, chat_id) for platform, chat_id in chats):
+            sender.wake()
+        if not all(sender.sends_to(platform, chat_id) for platform, chat_id in chats):
+            cluster.notify(OUTBOX)
 
     def schedule_changed() -> None:
         scheduler.wake()
@@ -121,7 +130,7 @@ def build_app(
     scheduler = Scheduler(
         sessions,
         clock,
-        on_queued=queued,
+        on_queued=lambda: queued(None),
         policy=policy,
         retention=retention,
         leads=lambda: cluster.is_leader,

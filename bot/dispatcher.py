@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.context import Context, Services
 from bot.delivery import reach
-from bot.delivery.outbox import enqueue
+from bot.delivery.outbox import enqueue, queued_chats
 from bot.domain import communities, conversations, people
 from bot.domain.announcements import schedule_changed
 from bot.domain.models import ButtonToken, Chat, Community, OutboxMessage, ProcessedEvent
@@ -42,7 +42,7 @@ class Dispatcher:
         sessions: async_sessionmaker,
         services: Services,
         *,
-        on_committed: Callable[[], None] = lambda: None,
+        on_committed: Callable[[list[tuple[str, int]] | None], None] = lambda _chats: None,
         on_schedule_changed: Callable[[], None] = lambda: None,
         bot_usernames: Callable[[str], str | None] = lambda platform: None,
     ) -> None:
@@ -68,8 +68,9 @@ class Dispatcher:
             lock = asyncio.Lock()
             self._locks[key] = lock
         async with lock:
+            opened: list[AsyncSession] = []
             try:
-                handled = await self._dispatch_once(incoming)
+                handled = await self._dispatch_once(incoming, opened)
             except IntegrityError as exc:
                 # Usually the same event delivered twice (its processed_events row exists).
                 log.info("event %s not applied: %s", incoming.event_id, exc.orig)
@@ -82,15 +83,17 @@ class Dispatcher:
                 await self._apologise(incoming)
                 return True
         if handled:
-            self._on_committed()
+            self._on_committed(queued_chats(opened[0]))
             if handled == SCHEDULE_CHANGED:
                 self._on_schedule_changed()
         return True
 
-    async def _dispatch_once(self, incoming: Incoming) -> bool | str:
-        """Handle one event in one transaction; truthy when something was committed."""
+    async def _dispatch_once(self, incoming: Incoming, opened: list[AsyncSession]) -> bool | str:
+        """Handle one event in one transaction; truthy when something was committed. The
+        session goes into ``opened``: after the commit it tells what was queued for whom."""
         settings = self._services.settings
         async with self._sessions.begin() as session:
+            opened.append(session)
             if incoming.event_id and await self._seen(session, incoming):
                 return False
             if incoming.moved_to is not None:
@@ -368,7 +371,7 @@ class Dispatcher:
                     text = _("Something went wrong on our side. Please try again in a moment.")
                 key = f"error:{incoming.chat.platform}:{incoming.event_id or uuid4().hex}"
                 await enqueue(session, chat, Outgoing(text), dedup_key=key, now=now)
-            self._on_committed()
+            self._on_committed(None)
         except Exception:
             log.exception("could not even apologise")
 

@@ -21,6 +21,7 @@ from bot.types import Attachment, Button, ChatRef, Delivery, Outgoing, RenderedB
 log = logging.getLogger(__name__)
 
 BUTTON_LIFETIME = timedelta(days=60)
+_QUEUED = "outbox_queued_chats"  # session.info: the chats this transaction queued for
 EDIT_PREFIX = "edit:"
 DEDUP_KEY_LENGTH = 200  # the outbox column's size
 
@@ -80,7 +81,19 @@ async def enqueue(
         expires_at=expires_at,
     )
     session.add(message)
+    note_queued(session, chat)
     return message
+
+
+def note_queued(session: AsyncSession, chat: Chat) -> None:
+    """Remember that this transaction queued messages for the chat (``queued_chats``)."""
+    session.info.setdefault(_QUEUED, []).append(chat)
+
+
+def queued_chats(session: AsyncSession) -> list[tuple[str, int]]:
+    """After the commit: (platform, chat id) of every chat the transaction queued for, so
+    only the process that sends to them needs waking."""
+    return [(chat.platform, chat.id) for chat in session.info.get(_QUEUED, ())]
 
 
 def _render_buttons(
@@ -148,6 +161,7 @@ async def enqueue_edit(
     content = _content(outgoing.text, rendered)
     content["edit_of"] = original_dedup_key
     key = edit_key(original_dedup_key)
+    note_queued(session, chat)
     row = await _locked_row(session, key)
     if row is None:
         row = OutboxMessage(

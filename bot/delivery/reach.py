@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.delivery.outbox import enqueue
+from bot.delivery.outbox import enqueue, note_queued
 from bot.domain.models import Account, Chat, Community, OutboxMessage, Person, Role
 from bot.i18n import _, use_locale
 from bot.types import Outgoing
@@ -73,4 +73,7 @@ async def requeue_after_contact(session: AsyncSession, chat: Chat, now: datetime
         )
         .values(status="pending", due_at=now)
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    count = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    if count:
+        note_queued(session, chat)
+    return count

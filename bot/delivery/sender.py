@@ -159,6 +159,18 @@ class Sender:
         shared = [p for p in platforms if p not in solo]
         return or_(Chat.platform.in_(solo), and_(Chat.platform.in_(shared), Chat.id % size == rank))
 
+    def sends_to(self, platform: str, chat_id: int) -> bool:
+        """Whether this process sends to that chat now (the same rule as ``_ours``)."""
+        transport = self._transports.get(platform)
+        if transport is None:
+            return False
+        size = self._cluster.size
+        return (
+            size <= 1
+            or getattr(transport, "leader_only", False)
+            or chat_id % size == self._cluster.rank
+        )
+
     def _finished(self, inflight: dict[int, asyncio.Task[int]], chat_id: int) -> None:
         task = inflight.pop(chat_id, None)
         if task is not None and not task.cancelled() and task.exception() is not None:
