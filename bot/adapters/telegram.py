@@ -16,7 +16,6 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
-import httpx
 from aiohttp import web
 from telegram import (
     Bot,
@@ -37,10 +36,10 @@ from telegram.error import (
     TelegramError,
     TimedOut,
 )
-from telegram.request import HTTPXRequest
 
 from bot.adapters.base import Dispatch, cancel_and_wait
-from bot.adapters.telegram_intake import CallbackAnswers, Intake, press_from_json
+from bot.adapters.telegram_intake import Intake, press_from_json
+from bot.adapters.telegram_request import AiohttpRequest
 from bot.config import TelegramSection
 from bot.delivery.limits import ChatRateLimiter
 from bot.errors import (
@@ -204,19 +203,17 @@ class TelegramAdapter:
             token,
             base_url=base,
             base_file_url=base.removesuffix("/bot") + "/file/bot",
-            # A small pool: httpcore slows down as its pool grows, and sends go one at a
+            # PTB over aiohttp instead of httpx: a request costs a quarter of the CPU
+            # (BENCHMARKS.md, "Telegram button presses"). A small pool: sends go one at a
             # time anyway; callback answers are the only bursts.
-            request=HTTPXRequest(
+            request=AiohttpRequest(
                 connection_pool_size=32,
                 read_timeout=request_timeout,
                 write_timeout=request_timeout,
                 connect_timeout=10.0,
                 pool_timeout=60.0,
-                httpx_kwargs={
-                    "limits": httpx.Limits(max_connections=32, max_keepalive_connections=8)
-                },
             ),
-            get_updates_request=HTTPXRequest(
+            get_updates_request=AiohttpRequest(
                 connection_pool_size=2, read_timeout=poll_timeout + 10.0, connect_timeout=10.0
             ),
         )
@@ -226,7 +223,6 @@ class TelegramAdapter:
         self._stopping = False
         self._answering: set[asyncio.Task[None]] = set()
         self._answered: dict[str, None] = {}  # recent query ids, oldest first
-        self._answers = CallbackAnswers(self.bot.base_url)
 
     def bot_username(self) -> str | None:
         try:
@@ -278,7 +274,6 @@ class TelegramAdapter:
             await self._runner.cleanup()
         if self._answering:
             await asyncio.gather(*self._answering, return_exceptions=True)
-        await self._answers.close()
         await self.bot.shutdown()
 
     async def _set_commands(self) -> None:
@@ -379,9 +374,10 @@ class TelegramAdapter:
         task.add_done_callback(self._answering.discard)
 
     async def _answer(self, query_id: str) -> None:
-        failed = await self._answers.answer(query_id)
-        if failed is not None:
-            log.info("answerCallbackQuery failed: %s", failed)
+        try:
+            await self.bot.answer_callback_query(query_id)
+        except TelegramError as exc:
+            log.info("answerCallbackQuery failed: %s", exc)
 
     async def _start_webhook(self) -> None:
         config = self._config

@@ -19,7 +19,6 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import aiohttp
 from telegram import Update
 
 from bot.types import ChatRef, Incoming, Sender
@@ -57,41 +56,6 @@ def press_from_json(data: dict[str, Any]) -> Incoming | None:
         )
     except (KeyError, TypeError):
         return None
-
-
-class CallbackAnswers:
-    """answerCallbackQuery over aiohttp, for every button press.
-
-    Through PTB the request goes via httpx, which costs about 1 ms of CPU per request on
-    the benchmark machine against 0.1 ms with aiohttp (BENCHMARKS.md, "Telegram button
-    presses"); at 200 presses a second that is a fifth of a core. The owner closes it.
-    """
-
-    def __init__(self, bot_base_url: str, timeout: float = 20.0) -> None:
-        self._url = f"{bot_base_url}/answerCallbackQuery"  # PTB's base url holds the token
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
-        self._session: aiohttp.ClientSession | None = None
-
-    async def answer(self, query_id: str) -> str | None:
-        """Answer one query; the reason when it failed (never the URL: it holds the token)."""
-        if self._session is None:
-            # Like httpx, honour the proxy settings of the environment.
-            self._session = aiohttp.ClientSession(timeout=self._timeout, trust_env=True)
-        try:
-            async with self._session.post(
-                self._url, json={"callback_query_id": query_id}
-            ) as response:
-                body = await response.json(content_type=None)
-        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-            return type(exc).__name__
-        if not isinstance(body, dict) or not body.get("ok"):
-            return str(body.get("description") if isinstance(body, dict) else body)[:200]
-        return None
-
-    async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
 
 
 class Intake:
