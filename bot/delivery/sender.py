@@ -115,8 +115,12 @@ class Sender:
             if claimed and self._claimed_full:
                 continue  # more may be due at once
             # After a partial batch nothing else is due now: wait for a wake-up (a commit, a
-            # chat in flight finishing) instead of asking the database again at once.
-            timeout = self._poll if claimed else await self._idle_seconds()
+            # chat in flight finishing) instead of asking the database again at once. With
+            # every slot taken only a chat finishing can change anything.
+            if claimed or len(inflight) >= self._max_inflight:
+                timeout = self._poll
+            else:
+                timeout = await self._idle_seconds()
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=timeout)
             except TimeoutError:
