@@ -49,7 +49,7 @@ from bot.delivery.outbox import enqueue
 from bot.domain import people
 from bot.domain.models import BotProcess, OutboxMessage
 from bot.types import ChatRef, Outgoing
-from tests.fakes.reminder_platforms import SynapseCount, api, matrix_people
+from tests.fakes.reminder_platforms import SynapseCount, TelegramCount, api, matrix_people
 from tests.fakes.reminder_setup import TITLE, Recipient, seed_reminder
 from tests.fakes.synapse import SynapseServer
 from tests.fakes.telegram_server import FakeTelegramServer
@@ -332,7 +332,7 @@ async def run_campaign(
                 workdir / "config.toml", workdir, url, server, _free_port(), matrix
             )
             processes = [BotRun(name, config, workdir) for name in ("bot-a", "bot-b")]
-            telegram_count = _TelegramProbes(server)
+            telegram_count = TelegramCount(server, MARKER)
             matrix_count = SynapseCount(synapse.log_path)
 
             def delivered() -> int:
@@ -385,7 +385,7 @@ async def run_campaign(
             for process in processes:
                 await process.stop()
             processes = []
-            received = telegram_count.texts()
+            received = _telegram_probes(server)
             received.update(
                 await _room_probes(http, synapse.base_url, bot.access_token, bot.user_id, rooms)
             )
@@ -420,25 +420,13 @@ async def run_campaign(
         await server.stop()
 
 
-class _TelegramProbes:
-    """Probe messages the fake server accepted, counted as they come."""
-
-    def __init__(self, server: FakeTelegramServer) -> None:
-        self.server, self.seen, self.count = server, 0, 0
-
-    def __call__(self) -> int:
-        sent = self.server.sent
-        for record in sent[self.seen :]:
-            self.count += record.method == "sendMessage" and MARKER in (record.text or "")
-        self.seen = len(sent)
-        return self.count
-
-    def texts(self) -> Counter[str]:
-        return Counter(
-            r.text
-            for r in self.server.sent
-            if r.method == "sendMessage" and r.text and PROBE.fullmatch(r.text)
-        )
+def _telegram_probes(server: FakeTelegramServer) -> Counter[str]:
+    """Probe texts the fake server accepted, with their number of copies."""
+    return Counter(
+        r.text
+        for r in server.sent
+        if r.method == "sendMessage" and r.text and PROBE.fullmatch(r.text)
+    )
 
 
 async def _leader_is(watch: Watch, process: BotRun) -> bool:

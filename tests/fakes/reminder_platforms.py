@@ -41,15 +41,16 @@ SEND_OK = re.compile(rb'B 200 "PUT \S+/send/m\.room\.message/')
 
 
 class TelegramCount:
-    """Reminders the fake server accepted, counted incrementally."""
+    """Messages with the marker (the reminder's title) the fake server accepted, counted
+    incrementally."""
 
-    def __init__(self, server: FakeTelegramServer) -> None:
-        self.server, self.seen, self.count = server, 0, 0
+    def __init__(self, server: FakeTelegramServer, marker: str = TITLE) -> None:
+        self.server, self.marker, self.seen, self.count = server, marker, 0, 0
 
     def __call__(self) -> int:
         sent = self.server.sent
         for record in sent[self.seen :]:
-            self.count += record.method == "sendMessage" and TITLE in (record.text or "")
+            self.count += record.method == "sendMessage" and self.marker in (record.text or "")
         self.seen = len(sent)
         return self.count
 
@@ -57,7 +58,7 @@ class TelegramCount:
         return Counter(
             str(r.chat_id)
             for r in self.server.sent
-            if r.method == "sendMessage" and TITLE in (r.text or "")
+            if r.method == "sendMessage" and self.marker in (r.text or "")
         )
 
 
