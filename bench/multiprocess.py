@@ -38,21 +38,13 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot import migrate
-from tests.fakes.cluster_campaign import BotRun, Watch, seed_outbox, write_config
+from tests.fakes.cluster_campaign import BotRun, free_port, seed_outbox, write_config
 from tests.fakes.postgres import PostgresCluster
 from tests.fakes.telegram_server import FakeTelegramServer
 
 SETUPS = {"sqlite-1": ("sqlite", 1), "pg-1": ("postgresql", 1), "pg-2": ("postgresql", 2)}
 FIRST_SENDER = 500_000
 FIRST_RECIPIENT = 2_000_000
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _peak_rss_mb(pid: int) -> float:
@@ -106,7 +98,7 @@ async def _wait(condition: Any, seconds: float, processes: list[BotRun]) -> None
 async def run_setup(
     name: str, url: str, workdir: Path, updates: int, messages: int, rate: float = 0.0
 ) -> dict[str, Any]:
-    backend, count = SETUPS[name]
+    _backend, count = SETUPS[name]
     await asyncio.to_thread(migrate.upgrade, url)
     server = FakeTelegramServer(strict=False)
     await server.start()
@@ -120,9 +112,10 @@ async def run_setup(
         recipients = [str(FIRST_RECIPIENT + n) for n in range(messages)]
         for chat in recipients:
             server.private_chat(server.user(int(chat), "Empfänger"))
-        config = write_config(workdir / "config.toml", workdir, url, server, _free_port(), "")
-        text = config.read_text().replace("messages_per_second = 200", "messages_per_second = 1000")
-        config.write_text(text + "[delivery]\npoll_seconds = 0.2\nbatch_size = 200\n")
+        config = write_config(
+            workdir / "config.toml", workdir, url, server, free_port(), "", rate=1000
+        )
+        config.write_text(config.read_text() + "[delivery]\npoll_seconds = 0.2\nbatch_size = 200\n")
         processes = [BotRun(f"{name}-{n}", config, workdir) for n in range(count)]
         for process in processes:
             process.spawn()
@@ -131,17 +124,13 @@ async def run_setup(
             120,
             processes,
         )
-        if backend == "postgresql":
-            watch = Watch(url)
-            try:
-                # Each process knows the other before the clock starts (shares, rates).
-                while True:
-                    alive = [p.tail(100_000).count(f"{count} bot processes") for p in processes]
-                    if all(alive) or count == 1:
-                        break
-                    await asyncio.sleep(0.1)
-            finally:
-                await watch.close()
+        if count > 1:
+            # Each process knows the other before the clock starts (shares, rates).
+            await _wait(
+                lambda: all(f"{count} bot processes" in p.tail(100_000) for p in processes),
+                60,
+                processes,
+            )
         await asyncio.sleep(1.0)
 
         # inbound

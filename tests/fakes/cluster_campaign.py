@@ -25,12 +25,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
-import signal
 import socket
-import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -50,11 +46,10 @@ from bot.domain import people
 from bot.domain.models import BotProcess, OutboxMessage
 from bot.types import ChatRef, Outgoing
 from tests.fakes.reminder_platforms import SynapseCount, TelegramCount, api, matrix_people
-from tests.fakes.reminder_setup import TITLE, Recipient, seed_reminder
+from tests.fakes.reminder_setup import TITLE, BotRun, Recipient, seed_reminder
 from tests.fakes.synapse import SynapseServer
 from tests.fakes.telegram_server import FakeTelegramServer
 
-ROOT = Path(__file__).resolve().parents[2]
 MARKER = "Probe"
 PROBE = re.compile(r"Probe (telegram|matrix) (\S+) #(\d+)")
 API = "/_matrix/client/v3"
@@ -104,62 +99,10 @@ class ClusterResult:
         return sum(max(0, self.replies[chat] - 1) for chat in self.writers)
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-class BotRun:
-    """One ``python -m bot run`` with its own log file."""
-
-    def __init__(self, name: str, config: Path, workdir: Path) -> None:
-        self.name, self.config, self.workdir = name, config, workdir
-        self.log_path = workdir / f"{name}.log"
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def spawn(self) -> None:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("LOTSENBOT_")}
-        env["PYTHONPATH"] = str(ROOT)
-        with self.log_path.open("ab") as stderr:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "bot", "--config", str(self.config), "run"],
-                cwd=self.workdir,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=stderr,
-            )
-
-    @property
-    def pid(self) -> int:
-        assert self.proc is not None
-        return self.proc.pid
-
-    def kill(self) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(timeout=30)
-
-    async def stop(self) -> None:
-        proc = self.proc
-        if proc is None or proc.poll() is not None:
-            return
-        proc.send_signal(signal.SIGTERM)
-        try:
-            await asyncio.wait_for(asyncio.to_thread(proc.wait), timeout=60)
-        except TimeoutError:
-            proc.kill()
-            proc.wait(timeout=30)
-
-    def check_alive(self) -> None:
-        if self.proc is not None and self.proc.poll() is not None:
-            raise RuntimeError(
-                f"{self.name} exited by itself with {self.proc.returncode}:\n{self.tail()}"
-            )
-
-    def tail(self, chars: int = 4000) -> str:
-        return self.log_path.read_text(errors="replace")[-chars:] if self.log_path.exists() else ""
 
 
 async def seed_outbox(url: str, targets: list[tuple[str, str, int]]) -> Counter[str]:
@@ -249,15 +192,23 @@ async def _room_probes(
 
 
 def write_config(
-    path: Path, workdir: Path, url: str, server: FakeTelegramServer, port: int, matrix: str
+    path: Path,
+    workdir: Path,
+    url: str,
+    server: FakeTelegramServer,
+    port: int,
+    matrix: str,
+    *,
+    rate: int = TELEGRAM_RATE,
 ) -> Path:
+    """One config for every process: webhooks on a shared port, JSON logs."""
     path.write_text(
         f'[bot]\ndata_dir = "{workdir}"\nadmins = ["console:nobody"]\n'
         f'[database]\nurl = "{url}"\n'
         f'[telegram]\ntoken = "{server.token}"\nbase_url = "{server.base_url}"\n'
         f'mode = "webhook"\nwebhook_port = {port}\n'
         f'webhook_url = "http://127.0.0.1:{port}/telegram"\nwebhook_secret = "geheim-123"\n'
-        f"webhook_reuse_port = true\nmessages_per_second = {TELEGRAM_RATE}\n"
+        f"webhook_reuse_port = true\nmessages_per_second = {rate}\n"
         f"{matrix}"
         '[console]\nenabled = "no"\n'
         "[demo]\nenabled = false\n"
@@ -329,7 +280,7 @@ async def run_campaign(
                 f'password = "{bot.password}"\n'
             )
             config = write_config(
-                workdir / "config.toml", workdir, url, server, _free_port(), matrix
+                workdir / "config.toml", workdir, url, server, free_port(), matrix
             )
             processes = [BotRun(name, config, workdir) for name in ("bot-a", "bot-b")]
             telegram_count = TelegramCount(server, MARKER)

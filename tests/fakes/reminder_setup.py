@@ -212,6 +212,58 @@ class CampaignResult:
         return Counter(kill.phase for kill in self.kills)
 
 
+class BotRun:
+    """One ``python -m bot run`` with its own log file."""
+
+    def __init__(self, name: str, config: Path, workdir: Path) -> None:
+        self.name, self.config, self.workdir = name, config, workdir
+        self.log_path = workdir / f"{name}.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def spawn(self) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("LOTSENBOT_")}
+        env["PYTHONPATH"] = str(ROOT)
+        with self.log_path.open("ab") as stderr:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "bot", "--config", str(self.config), "run"],
+                cwd=self.workdir,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+            )
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=30)
+
+    async def stop(self) -> None:
+        proc = self.proc
+        if proc is None or proc.poll() is not None:
+            return
+        proc.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(asyncio.to_thread(proc.wait), timeout=60)
+        except TimeoutError:
+            proc.kill()
+            proc.wait(timeout=30)
+
+    def check_alive(self) -> None:
+        if self.proc is not None and self.proc.poll() is not None:
+            raise RuntimeError(
+                f"{self.name} exited by itself with {self.proc.returncode}:\n{self.tail()}"
+            )
+
+    def tail(self, chars: int = 4000) -> str:
+        return self.log_path.read_text(errors="replace")[-chars:] if self.log_path.exists() else ""
+
+
 class KillCampaign:
     """SIGKILLs the bot at random points of one reminder fan-out, then lets it finish.
 
@@ -240,8 +292,7 @@ class KillCampaign:
         self.received = received
         self.rng = rng
         self.say = log
-        self.log_path = workdir / "bot.log"
-        self.proc: subprocess.Popen[bytes] | None = None
+        self.bot = BotRun("bot", config, workdir)
         self._spawned_at = 0.0
         self._locked_since: float | None = None  # the write lock, as last seen held
         self.committed = False
@@ -251,40 +302,24 @@ class KillCampaign:
 
     # -- the bot process ---------------------------------------------------------------
 
+    @property
+    def proc(self) -> subprocess.Popen[bytes] | None:
+        return self.bot.proc
+
     def spawn(self) -> None:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("LOTSENBOT_")}
-        env["PYTHONPATH"] = str(ROOT)
         self._locked_since = None
-        with self.log_path.open("ab") as stderr:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "bot", "--config", str(self.config), "run"],
-                cwd=self.workdir,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=stderr,
-            )
+        self.bot.spawn()
         self._spawned_at = time.monotonic()
 
     def kill(self) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(timeout=30)
+        self.bot.kill()
 
     async def stop(self) -> None:
         """SIGTERM: the bot's own orderly shutdown (the loop keeps serving it meanwhile)."""
-        proc = self.proc
-        if proc is None or proc.poll() is not None:
-            return
-        proc.send_signal(signal.SIGTERM)
-        try:
-            await asyncio.wait_for(asyncio.to_thread(proc.wait), timeout=60)
-        except TimeoutError:
-            proc.kill()
-            proc.wait(timeout=30)
+        await self.bot.stop()
 
     def log_tail(self, chars: int = 4000) -> str:
-        return self.log_path.read_text(errors="replace")[-chars:] if self.log_path.exists() else ""
+        return self.bot.tail(chars)
 
     def _lock_held_for(self) -> float:
         """Seconds the bot has held the write lock without a break (0 when it does not);
@@ -298,11 +333,7 @@ class KillCampaign:
         return now - self._locked_since
 
     def _check_alive(self) -> None:
-        assert self.proc is not None
-        if self.proc.poll() is not None:
-            raise RuntimeError(
-                f"the bot exited by itself with {self.proc.returncode}:\n{self.log_tail()}"
-            )
+        self.bot.check_alive()
 
     async def _watch(self) -> None:
         """Learns when the job's transaction begins and how long it takes (polling)."""
