@@ -69,6 +69,8 @@ class Sender:
         self._poll = poll_seconds
         self._max_inflight = max_inflight
         self._cluster = cluster or SoloProcess()
+        bind = sessions.kw.get("bind")
+        self._sqlite = bind is not None and bind.dialect.name == "sqlite"
         self._claimed_full = False  # the last claim took a whole batch
         self._wake = asyncio.Event()
         self._stopping = False
@@ -280,18 +282,26 @@ class Sender:
         earlier = aliased(OutboxMessage)
         blocked_by_earlier = exists().where(
             earlier.chat_id == OutboxMessage.chat_id,
+            # Spelled so that the (chat, status, id) index finds the chat's unsent rows only;
+            # "sending, or pending and not yet due" as an OR read every message the chat
+            # was ever sent (100 ms per claim at 100 sent rows per chat).
+            earlier.status.in_((SENDING, PENDING)),
             earlier.id < OutboxMessage.id,
-            or_(
-                earlier.status == SENDING,
-                and_(earlier.status == PENDING, earlier.due_at > now),
-            ),
+            or_(earlier.status == SENDING, earlier.due_at > now),
         )
+        is_due: ColumnElement[bool] = OutboxMessage.due_at <= now
+        if self._sqlite:
+            # Without statistics SQLite walks the due-time index and sorts every due row by
+            # id on each claim (10 ms with 4,000 waiting, blocking the loop); marked likely,
+            # the condition is not used for the search, and the (status, id) index gives
+            # the rows in order, stopping after one batch (0.2 ms).
+            is_due = func.likely(is_due)
         query = (
             select(OutboxMessage, Chat)
             .join(Chat, Chat.id == OutboxMessage.chat_id)
             .where(
                 OutboxMessage.status == PENDING,
-                OutboxMessage.due_at <= now,
+                is_due,
                 self._ours(),
                 ~blocked_by_earlier,
             )

@@ -201,6 +201,8 @@ class OutboxMessage(Base):
     __tablename__ = "outbox"
     __table_args__ = (
         Index("ix_outbox_due", "status", "due_at"),
+        # For claiming pending rows in id order without sorting the whole backlog.
+        Index("ix_outbox_status_id", "status", "id"),
         # For "is an older row of this chat still waiting?" when claiming.
         Index("ix_outbox_chat_status", "chat_id", "status", "id"),
         # For finding the message a reaction refers to.
