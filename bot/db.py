@@ -3,16 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import (
-    AsyncEngine,
-    AsyncSession,
-    async_sessionmaker,
-    create_async_engine,
-)
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from bot import sqlite_inline
 
@@ -58,49 +52,9 @@ def _sqlite_begin_immediate(connection) -> None:  # type: ignore[no-untyped-def]
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker:
-    if engine.dialect.name == "sqlite":
-        return InlineSessions(engine, class_=InlineSession, expire_on_commit=False)
+    # SQLAlchemy's own session, also for the inline SQLite driver: its clean-up on leaving
+    # a block runs in a task of its own, which yields to the loop. Ending sessions in the
+    # calling task instead (tried) made every dispatch run to its commit without a pause
+    # and delayed the callback answers queued behind it (p99 71-72 ms against 61 ms,
+    # BENCHMARKS.md, "Telegram button presses").
     return async_sessionmaker(engine, expire_on_commit=False)
-
-
-# SQLAlchemy ends ``async with`` blocks of sessions in tasks of their own (commit, then
-# close), so that a cancellation arriving meanwhile cannot abandon the clean-up halfway. With
-# the inline SQLite driver nothing in a commit or close ever suspends, so nothing can arrive
-# meanwhile; the tasks only cost turns of the event loop, during which the one connection
-# stays checked out and every other transaction waits. Under load (200 button presses a
-# second) that wait, not SQLite, was what held handlers up (BENCHMARKS.md, "Telegram button
-# presses"). PostgreSQL keeps SQLAlchemy's own behaviour: its statements do suspend.
-
-
-class InlineSession(AsyncSession):
-    """An AsyncSession that closes in the calling task (SQLite inline driver only)."""
-
-    async def __aexit__(self, type_: Any, value: Any, traceback: Any) -> None:
-        await self.close()
-
-
-class _InlineTransaction:
-    """``sessions.begin()``: commit (or roll back) and close in the calling task."""
-
-    __slots__ = ("session", "transaction")
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def __aenter__(self) -> AsyncSession:
-        self.transaction = self.session.begin()
-        await self.transaction.__aenter__()
-        return self.session
-
-    async def __aexit__(self, type_: Any, value: Any, traceback: Any) -> None:
-        try:
-            await self.transaction.__aexit__(type_, value, traceback)
-        finally:
-            await self.session.close()
-
-
-class InlineSessions(async_sessionmaker):
-    """The session factory for SQLite: ``begin()`` ends without tasks of its own."""
-
-    def begin(self) -> Any:  # the same use as async_sessionmaker.begin()
-        return _InlineTransaction(self())

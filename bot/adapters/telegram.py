@@ -412,6 +412,10 @@ class TelegramAdapter:
             if press is not None:
                 assert self._dispatch is not None
                 self._answer_soon(press.raw_meta["callback_query_id"])
+                # One turn of the loop, so the answer is on its way before the dispatch:
+                # on SQLite the dispatch runs to its commit without yielding, and the
+                # person's spinner should not wait for it.
+                await asyncio.sleep(0)
                 await self._dispatch(press)
             elif update is not None:
                 await self.handle_update(update)
