@@ -315,11 +315,17 @@ async def run(app: App, *, handle_signals: bool = True) -> None:
     await cancel_and_wait(scheduler_task)
     if web is not None:
         await web.stop()
+    # Nothing new comes in; what is due goes out while the platforms can still send; what
+    # is left stays in the outbox for the next start (never half-sent, never backed off).
     for adapter in list(app.running.values()):
-        await adapter.stop()
-    await app.sender.drain(timeout=10)
+        stop_receiving = getattr(adapter, "stop_receiving", None)
+        if stop_receiving is not None:
+            await stop_receiving()
+    await app.sender.drain(timeout=app.settings.bot.stop_seconds)
     app.sender.stop()
     await sender_task
+    for adapter in list(app.running.values()):
+        await adapter.stop()
     await app.cluster.stop()
     await app.close()
 

@@ -25,6 +25,10 @@ class Adapter(Protocol):
     async def stop(self) -> None:
         """Stop receiving and release connections."""
 
+    # Optional: ``async def stop_receiving(self) -> None`` stops taking messages in but
+    # keeps sending possible; the bot calls it first when stopping, lets the sender finish
+    # what is due, and only then calls ``stop``.
+
     async def send(self, delivery: Delivery) -> str:
         """Show one outbox message; returns the platform's message id."""
         ...

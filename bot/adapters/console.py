@@ -67,9 +67,13 @@ class ConsoleAdapter:
     async def start(self, dispatch: Dispatch) -> None:
         self._task = asyncio.create_task(self._read_loop(dispatch), name="console-reader")
 
-    async def stop(self) -> None:
+    async def stop_receiving(self) -> None:
+        """Stop reading lines; replies still print."""
         if self._task is not None and not self._task.done():
             self._task.cancel()
+
+    async def stop(self) -> None:
+        await self.stop_receiving()
 
     async def _read_loop(self, dispatch: Dispatch) -> None:
         interactive = self._stdin.isatty()

@@ -223,11 +223,15 @@ class MatrixAdapter:
         os.chmod(credentials_file, 0o600)
         return client
 
-    async def stop(self) -> None:
+    async def stop_receiving(self) -> None:
+        """Stop syncing; the client stays logged in, so the sender can finish."""
         self._stopping = True
+        task, self._task = self._task, None
+        await cancel_and_wait(task)
+
+    async def stop(self) -> None:
+        await self.stop_receiving()
         self._ready.clear()
-        await cancel_and_wait(self._task)
-        self._task = None
         if self.client is not None:
             await self.client.close()
 

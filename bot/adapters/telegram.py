@@ -267,13 +267,19 @@ class TelegramAdapter:
         """Several processes send: each keeps to its part of the overall rate."""
         self.limiter.set_overall(max(1, self._rate // max(1, processes)))
 
-    async def stop(self) -> None:
+    async def stop_receiving(self) -> None:
+        """Stop polling or listening and finish answering presses; sending still works."""
         self._stopping = True
-        await cancel_and_wait(self._task)
-        if self._runner is not None:
-            await self._runner.cleanup()
+        task, self._task = self._task, None
+        await cancel_and_wait(task)
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
         if self._answering:
             await asyncio.gather(*self._answering, return_exceptions=True)
+
+    async def stop(self) -> None:
+        await self.stop_receiving()
         await self.bot.shutdown()
 
     async def _set_commands(self) -> None:

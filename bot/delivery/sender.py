@@ -75,6 +75,7 @@ class Sender:
         self._wake = asyncio.Event()
         self._stopping = False
         self._slots: dict[str, asyncio.Semaphore | None] = {}
+        self._busy: set[int] = set()  # chats with a send under way (not to be cancelled)
         self._background: set[asyncio.Task[None]] = set()
 
     def wake(self) -> None:
@@ -127,6 +128,11 @@ class Sender:
                 await asyncio.wait_for(self._wake.wait(), timeout=timeout)
             except TimeoutError:
                 pass
+        # Chats waiting for their turn stop now and give their rows back unsent; a send
+        # under way is finished and recorded first.
+        for chat_id, task in inflight.items():
+            if chat_id not in self._busy:
+                task.cancel()
         if inflight:
             await asyncio.gather(*inflight.values(), return_exceptions=True)
 
@@ -346,6 +352,9 @@ class Sender:
     async def _send_chat(self, deliveries: list[Delivery]) -> int:
         sent = 0
         for index, delivery in enumerate(deliveries):
+            if self._stopping:
+                await self._hand_back(deliveries[index:])
+                return sent
             transport = self._transports.get(delivery.chat.platform)
             if transport is None:
                 # The platform stopped here meanwhile (another process leads now and runs it).
@@ -353,6 +362,10 @@ class Sender:
                 return sent
             try:
                 message_id = await self._send_one(transport, delivery)
+            except asyncio.CancelledError:
+                # Only while waiting for a turn (see run): this row was not sent.
+                await self._hand_back(deliveries[index:])
+                raise
             except ChatMoved as moved:
                 await self._chat_moved(delivery, moved.new_external_id)
                 await self._release(deliveries[index:], delay=0.0, error=str(moved))
@@ -401,12 +414,18 @@ class Sender:
             delivery = prepared
         slot = self._slot(transport)
         if slot is None:
-            message_id = await transport.send(delivery)
-            await self._mark_sent(delivery.id, message_id, only_if_sending=is_edit)
-            return message_id
+            return await self._send_and_mark(transport, delivery, is_edit)
         async with slot:
+            return await self._send_and_mark(transport, delivery, is_edit)
+
+    async def _send_and_mark(self, transport: Transport, delivery: Delivery, is_edit: bool) -> str:
+        chat_id = delivery.chat.id
+        self._busy.add(chat_id)
+        try:
             message_id = await transport.send(delivery)
             await self._mark_sent(delivery.id, message_id, only_if_sending=is_edit)
+        finally:
+            self._busy.discard(chat_id)
         return message_id
 
     async def _prepare_edit(self, transport: Transport, delivery: Delivery) -> Delivery | None:
@@ -455,6 +474,23 @@ class Sender:
         async with self._sessions.begin() as session:
             await session.execute(
                 query.values(status=SENT, platform_message_id=message_id, sent_at=self._clock.now())
+            )
+
+    async def _hand_back(self, deliveries: list[Delivery]) -> None:
+        """Claimed rows not sent because the sender stops: waiting again as before, their
+        claim not counted as an attempt."""
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.id.in_([d.id for d in deliveries]),
+                    OutboxMessage.status == SENDING,
+                )
+                .values(
+                    status=PENDING,
+                    attempts=OutboxMessage.attempts - 1,
+                    claimed_by=None,
+                )
             )
 
     async def _release(self, deliveries: list[Delivery], *, delay: float, error: str) -> None:

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import select
 
+from bot.db import create_engine, session_factory
 from bot.delivery.outbox import enqueue_edit
 from bot.domain.models import Account, Chat, OutboxMessage, ProcessedEvent
 from bot.types import Button, ChatRef, Delivery, Outgoing, RenderedButton
@@ -321,3 +322,48 @@ async def test_announcement_is_edited_in_place(server, bot) -> None:  # type: ig
     )
     assert await adapter.send(again) == str(original.message_id)
     assert server.edits_of(-950, original.message_id) == edits
+
+
+async def test_stopping_keeps_unsent_messages_for_the_next_start(sqlite_url, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Stopped with a backlog: what went out is recorded once; the rest waits as it was (no
+    error, no retry delay, no attempt counted) and goes out after the next start, in order,
+    to each person once."""
+    async with fast_server(latency_ms=100) as server:
+        people = [server.user(31_000 + n, f"Person {n}") for n in range(20)]
+        for person in people:
+            server.private_chat(person)
+        first = RunningBot(server, sqlite_url, tmp_path, bot={"stop_seconds": 0.5})
+        app = await first.start()
+        for person in people:
+            chat = ChatRef("telegram", str(person["id"]), "direct")
+            await queue(
+                app, chat, *((f"{person['id']}:{n}", Outgoing(f"Nachricht {n}")) for n in range(3))
+            )
+        await server.wait_for(lambda r: r.text == "Nachricht 0", timeout=15)
+        await first.stop()
+
+        engine = create_engine(sqlite_url)
+        try:
+            async with session_factory(engine)() as session:
+                rows = (await session.scalars(select(OutboxMessage))).all()
+        finally:
+            await engine.dispose()
+        delivered = [r for r in server.sent if r.text and r.text.startswith("Nachricht")]
+        assert {row.status for row in rows} <= {"sent", "pending"}
+        assert len([row for row in rows if row.status == "sent"]) == len(delivered)
+        waiting = [row for row in rows if row.status == "pending"]
+        assert waiting, "the stop should have cut the backlog short"
+        assert all(row.last_error == "" and row.attempts == 0 for row in waiting)
+
+        second = RunningBot(server, sqlite_url, tmp_path)
+        await second.start()
+        try:
+            for _ in range(300):
+                if sum(1 for r in server.sent if (r.text or "").startswith("Nachricht")) >= 60:
+                    break
+                await asyncio.sleep(0.1)
+        finally:
+            await second.stop()
+        for person in people:
+            texts = [r.text for r in server.messages_to(person["id"])]
+            assert texts == ["Nachricht 0", "Nachricht 1", "Nachricht 2"]
