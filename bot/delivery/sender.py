@@ -75,7 +75,7 @@ class Sender:
         self._wake = asyncio.Event()
         self._stopping = False
         self._slots: dict[str, asyncio.Semaphore | None] = {}
-        self._busy: set[int] = set()  # chats with a send under way (not to be cancelled)
+        self._busy: set[asyncio.Task[Any]] = set()  # sending now: not to be cancelled
         self._background: set[asyncio.Task[None]] = set()
 
     def wake(self) -> None:
@@ -130,8 +130,8 @@ class Sender:
                 pass
         # Chats waiting for their turn stop now and give their rows back unsent; a send
         # under way is finished and recorded first.
-        for chat_id, task in inflight.items():
-            if chat_id not in self._busy:
+        for task in inflight.values():
+            if task not in self._busy:
                 task.cancel()
         if inflight:
             await asyncio.gather(*inflight.values(), return_exceptions=True)
@@ -419,13 +419,14 @@ class Sender:
             return await self._send_and_mark(transport, delivery, is_edit)
 
     async def _send_and_mark(self, transport: Transport, delivery: Delivery, is_edit: bool) -> str:
-        chat_id = delivery.chat.id
-        self._busy.add(chat_id)
+        task = asyncio.current_task()
+        if task is not None:
+            self._busy.add(task)
         try:
             message_id = await transport.send(delivery)
             await self._mark_sent(delivery.id, message_id, only_if_sending=is_edit)
         finally:
-            self._busy.discard(chat_id)
+            self._busy.discard(task)  # type: ignore[arg-type]
         return message_id
 
     async def _prepare_edit(self, transport: Transport, delivery: Delivery) -> Delivery | None:
