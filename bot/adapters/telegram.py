@@ -419,8 +419,8 @@ class TelegramAdapter:
                 assert self._dispatch is not None
                 self._answer_soon(press.raw_meta["callback_query_id"])
                 # One turn of the loop, so the answer is on its way before the dispatch:
-                # on SQLite the dispatch runs to its commit without yielding, and the
-                # person's spinner should not wait for it.
+                # on SQLite the dispatch's statements run inline without yielding until
+                # its commit, and the person's spinner should not wait for them.
                 await asyncio.sleep(0)
                 await self._dispatch(press)
             elif update is not None:
