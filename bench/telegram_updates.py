@@ -173,9 +173,9 @@ async def _serve(conn: Connection, args: argparse.Namespace, kind: str) -> None:
     targets = [(u["id"], u, *keyboards[u["id"]]) for u in users]
     server.batches.clear()
     sent_before = len(server.sent)
-    # The server keeps every request and update it saw; a full collection over all of them
-    # paused it for up to 90 ms, delaying presses of both bots alike. Set-up objects are
-    # frozen, and the pauses that remain are reported.
+    # The server keeps every request and update it saw, and a collection pauses the presses
+    # of either bot alike: the set-up's garbage goes first and its objects are frozen, and
+    # the longest pause while measuring is reported (the bot under test is not helped).
     gc.collect()
     gc.freeze()
     pauses = GcPauses()
