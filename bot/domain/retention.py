@@ -60,17 +60,17 @@ OPEN_HELP = ("open", "offered", "accepted", "escalated")
 class Retention:
     """How long details are kept, as configured in [privacy]; counts stay."""
 
-    feedback_comments: timedelta = timedelta(days=365)
-    help_details: timedelta = timedelta(days=182)
-    stuck_help_requests: timedelta = timedelta(days=365)
-    unreachable_accounts: timedelta = timedelta(days=365)
+    feedback_comments: timedelta = 12 * MONTH
+    help_details: timedelta = 6 * MONTH
+    stuck_help_requests: timedelta = 12 * MONTH
+    unreachable_accounts: timedelta = 12 * MONTH
     sent_messages: timedelta = timedelta(days=90)
     processed_events: timedelta = timedelta(days=PROCESSED_EVENT_DAYS)
     dialogs: timedelta = timedelta(days=7)
     sign_up_phones: timedelta = timedelta(days=30)
-    people_without_account: timedelta = timedelta(days=365)
-    former_volunteers: timedelta = timedelta(days=365)
-    audit_log: timedelta = timedelta(days=730)
+    people_without_account: timedelta = 12 * MONTH
+    former_volunteers: timedelta = 12 * MONTH
+    audit_log: timedelta = 24 * MONTH
 
     @classmethod
     def from_settings(cls, section: PrivacySection) -> Retention:
