@@ -326,18 +326,6 @@ async def _processed_events(session: AsyncSession, rules: Retention, now: dateti
 
 RULES: tuple[Rule, ...] = (
     Rule(
-        "persons",
-        "people_without_account",
-        N_("Name, language, optional age band and part of town, consent times."),
-        N_(
-            "Erased with {prefix}loeschen; a bare number stays for the counts. People without "
-            "a chat account (entered by phone or at the door) are erased {period} after "
-            "their last date or help."
-        ),
-        "person_without_account_months",
-        _people_without_account,
-    ),
-    Rule(
         "accounts",
         "unreachable_accounts",
         N_("Chat account number and name on Telegram, Matrix or the console."),
@@ -511,6 +499,19 @@ RULES: tuple[Rule, ...] = (
         None,
         _processed_events,
         timedelta(days=PROCESSED_EVENT_DAYS),
+    ),
+    # Last: erasure blanks what the narrower rules above would, and they count their own.
+    Rule(
+        "persons",
+        "people_without_account",
+        N_("Name, language, optional age band and part of town, consent times."),
+        N_(
+            "Erased with {prefix}loeschen; a bare number stays for the counts. People without "
+            "a chat account (entered by phone or at the door) are erased {period} after "
+            "their last date or help."
+        ),
+        "person_without_account_months",
+        _people_without_account,
     ),
     Rule(
         "communities",
