@@ -95,7 +95,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "privacy-report":
         from bot.privacy_report import report
 
-        source = str(config_path or "config.toml") + " + LOTSENBOT_* environment"
+        file = config_path or Path("config.toml")
+        source = f"{file if file.exists() else 'built-in defaults'} + LOTSENBOT_* environment"
         print(asyncio.run(report(settings, source, args.lang)), end="")
         return 0
     if args.command == "migrate":
