@@ -96,8 +96,8 @@ def main(argv: list[str] | None = None) -> int:
         from bot.privacy_report import report
 
         file = config_path or Path("config.toml")
-        source = f"{file if file.exists() else 'built-in defaults'} + LOTSENBOT_* environment"
-        print(asyncio.run(report(settings, source, args.lang)), end="")
+        used = file if file.exists() else None
+        print(asyncio.run(report(settings, used, args.lang)), end="")
         return 0
     if args.command == "migrate":
         return _migrate(settings, args.revision, args.downgrade)

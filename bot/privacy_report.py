@@ -139,8 +139,15 @@ MEASURES = (
 )
 
 
-def render(settings: Settings, communities: list[CommunityContact] | None, source: str) -> str:
-    """The record in the current locale, as Markdown."""
+def render(
+    settings: Settings, communities: list[CommunityContact] | None, config: Path | None
+) -> str:
+    """The record in the current locale, as Markdown (``config``: the file read, if any)."""
+    source = (
+        _("{file} and the LOTSENBOT_* environment").format(file=config)
+        if config is not None
+        else _("the built-in defaults and the LOTSENBOT_* environment")
+    )
     out: list[str] = [
         "# " + _("Record of processing activities (Art. 30 GDPR)"),
         "",
@@ -261,9 +268,9 @@ def _data_folder(path: Path) -> str:
     )
 
 
-async def report(settings: Settings, source: str, locale: str) -> str:
+async def report(settings: Settings, config: Path | None, locale: str) -> str:
     """The whole record for ``settings`` in ``locale`` ("de" or "en")."""
     communities = await load_communities(settings)
     install(Catalogs.load())
     with use_locale(locale):
-        return render(settings, communities, source)
+        return render(settings, communities, config)

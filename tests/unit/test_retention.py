@@ -400,6 +400,7 @@ def test_privacy_report_shows_the_running_configuration(tmp_path: Path) -> None:
     )
     german = _report(config, "de")
     assert german.startswith("# Verzeichnis von Verarbeitungstätigkeiten (Artikel 30 DSGVO)")
+    assert f"laufenden Einstellung: {config} und die Umgebung LOTSENBOT_*." in german
     assert "Digitalcafé Nord: Kontakt für den Datenschutz Frau Schulz, 04542 99" in german
     assert (
         "| `outbox` | Kopien der Nachrichten, die der Bot sendet. Mit Dateien wie Exporten. | "
