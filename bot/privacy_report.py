@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 
 from bot.config import Settings
-from bot.domain.retention import RULES, Rule
+from bot.domain.retention import RULES, Retention, Rule
 from bot.i18n import N_, Catalogs, _, install, ngettext, use_locale
 
 log = logging.getLogger(__name__)
@@ -76,17 +76,18 @@ def database_kind(settings: Settings) -> str:
 
 
 def period_text(rule: Rule, settings: Settings) -> str:
-    """The rule's text with its configured period written out."""
+    """The rule's text with its period as configured written out."""
     text = _(rule.rule)
     if rule.setting is not None:
         value = getattr(settings.privacy, rule.setting)
         unit = "months" if rule.setting.endswith("_months") else "days"
         return text.format(prefix="/", period=_amount(value, unit))
-    if rule.fixed is not None:
-        if rule.fixed < timedelta(days=1):
-            return text.format(prefix="/", period=_amount(rule.fixed // MINUTE, "minutes"))
-        return text.format(prefix="/", period=_amount(rule.fixed.days, "days"))
-    return text.format(prefix="/")
+    length = getattr(Retention(), rule.period) if rule.period else rule.lifetime
+    if length is None:
+        return text.format(prefix="/")
+    if length < timedelta(days=1):
+        return text.format(prefix="/", period=_amount(length // MINUTE, "minutes"))
+    return text.format(prefix="/", period=_amount(length.days, "days"))
 
 
 def _amount(n: int, unit: str) -> str:

@@ -66,6 +66,7 @@ class Retention:
     unreachable_accounts: timedelta = 12 * MONTH
     sent_messages: timedelta = timedelta(days=90)
     processed_events: timedelta = timedelta(days=PROCESSED_EVENT_DAYS)
+    admin_codes: timedelta = timedelta(days=ADMIN_CODE_DAYS)
     dialogs: timedelta = timedelta(days=7)
     sign_up_phones: timedelta = timedelta(days=30)
     people_without_account: timedelta = 12 * MONTH
@@ -100,7 +101,8 @@ def _as_timedelta(key: str, value: int) -> timedelta:
     return value * MONTH if key.endswith("_months") else timedelta(days=value)
 
 
-Apply = Callable[[AsyncSession, Retention, datetime], Awaitable[int]]
+# A rule's statement: (session, older than this goes, now) -> rows touched.
+Apply = Callable[[AsyncSession, datetime, datetime], Awaitable[int]]
 
 
 @dataclass(frozen=True)
@@ -108,18 +110,25 @@ class Rule:
     """One retention rule of one table.
 
     ``data`` and ``rule`` are msgids (translated in the privacy report); ``rule`` may name
-    ``{period}``, the configured ``setting`` of [privacy] written out. ``apply`` is what the
-    daily job runs (None: nothing expires by time; erasure and the named event remove it).
+    ``{period}``: the ``Retention`` field ``period`` (configured where ``SETTINGS`` names a
+    key), or for rows that carry their own expiry, ``lifetime``. ``apply`` is what the daily
+    job runs, given the moment before which rows go (None: nothing expires by time;
+    erasure and the named event remove it).
     """
 
     table: str
     label: str
     data: str
     rule: str
-    setting: str | None = None
+    period: str | None = None
     apply: Apply | None = None
-    # A period fixed in code (written out in place of ``{period}`` where no setting is).
-    fixed: timedelta | None = None
+    # How long rows with their own expiry live (shown in the rule; they go at expiry).
+    lifetime: timedelta | None = None
+
+    @property
+    def setting(self) -> str | None:
+        """The [privacy] key that sets this rule's period, if any."""
+        return SETTINGS.get(self.period) if self.period else None
 
 
 async def _rowcount(session: AsyncSession, statement: Any) -> int:
@@ -130,52 +139,51 @@ async def _rowcount(session: AsyncSession, statement: Any) -> int:
 # --- the statements --------------------------------------------------------------------------
 
 
-async def _expired_buttons(session: AsyncSession, rules: Retention, now: datetime) -> int:
+async def _expired_buttons(session: AsyncSession, before: datetime, now: datetime) -> int:
     return await _rowcount(session, delete(ButtonToken).where(ButtonToken.expires_at < now))
 
 
-async def _stale_dialogs(session: AsyncSession, rules: Retention, now: datetime) -> int:
+async def _stale_dialogs(session: AsyncSession, before: datetime, now: datetime) -> int:
     return await _rowcount(
         session,
-        delete(ConversationState).where(ConversationState.updated_at < now - rules.dialogs),
+        delete(ConversationState).where(ConversationState.updated_at < before),
     )
 
 
-async def _sent_messages(session: AsyncSession, rules: Retention, now: datetime) -> int:
+async def _sent_messages(session: AsyncSession, before: datetime, now: datetime) -> int:
     return await _rowcount(
         session,
         delete(OutboxMessage).where(
             OutboxMessage.status.in_(("sent", "failed", "expired")),
-            OutboxMessage.created_at < now - rules.sent_messages,
+            OutboxMessage.created_at < before,
         ),
     )
 
 
-async def _erased_chats(session: AsyncSession, rules: Retention, now: datetime) -> int:
+async def _erased_chats(session: AsyncSession, before: datetime, now: datetime) -> int:
     # Imported here: privacy imports this module for the thin apply_retention.
     from bot.domain.privacy import purge_erased_chats
 
     return await purge_erased_chats(session)
 
 
-async def _unreachable_accounts(session: AsyncSession, rules: Retention, now: datetime) -> int:
+async def _unreachable_accounts(session: AsyncSession, before: datetime, now: datetime) -> int:
     # Never reachable since we last asked them to open a chat (or since they came).
     return await _rowcount(
         session,
         delete(Account).where(
             Account.unreachable,
-            func.coalesce(Account.start_asked_at, Account.created_at)
-            < now - rules.unreachable_accounts,
+            func.coalesce(Account.start_asked_at, Account.created_at) < before,
         ),
     )
 
 
-async def _people_without_account(session: AsyncSession, rules: Retention, now: datetime) -> int:
+async def _people_without_account(session: AsyncSession, before: datetime, now: datetime) -> int:
     """People staff entered by name (phone sign-ups, guests, help by phone), and people
     whose last account went: erased once nothing recent ties them to a date or request."""
     from bot.domain.privacy import erase
 
-    cutoff = now - rules.people_without_account
+    cutoff = before
     recent_date = (
         select(Rsvp.id)
         .join(Event, Event.id == Rsvp.event_id)
@@ -208,20 +216,20 @@ async def _people_without_account(session: AsyncSession, rules: Retention, now: 
     return len(ids)
 
 
-async def _sign_up_phones(session: AsyncSession, rules: Retention, now: datetime) -> int:
-    past = select(Event.id).where(Event.starts_at < now - rules.sign_up_phones)
+async def _sign_up_phones(session: AsyncSession, before: datetime, now: datetime) -> int:
+    past = select(Event.id).where(Event.starts_at < before)
     return await _rowcount(
         session,
         update(Rsvp).where(Rsvp.phone.is_not(None), Rsvp.event_id.in_(past)).values(phone=None),
     )
 
 
-async def _feedback_comments(session: AsyncSession, rules: Retention, now: datetime) -> int:
+async def _feedback_comments(session: AsyncSession, before: datetime, now: datetime) -> int:
     return await _rowcount(
         session,
         update(Feedback)
         .where(
-            Feedback.answered_at < now - rules.feedback_comments,
+            Feedback.answered_at < before,
             or_(Feedback.comment != "", Feedback.wish != ""),
         )
         .values(comment="", wish=""),
@@ -238,20 +246,20 @@ _HELP_DETAILS = or_(
 _NO_HELP_DETAILS = {"description": "", "phone": None, "note": "", "when_text": "", "area": ""}
 
 
-async def _closed_help(session: AsyncSession, rules: Retention, now: datetime) -> int:
+async def _closed_help(session: AsyncSession, before: datetime, now: datetime) -> int:
     return await _rowcount(
         session,
         update(HelpRequest)
         .where(
             HelpRequest.status.in_(CLOSED_HELP),
-            HelpRequest.updated_at < now - rules.help_details,
+            HelpRequest.updated_at < before,
             _HELP_DETAILS,
         )
         .values(**_NO_HELP_DETAILS),
     )
 
 
-async def _stuck_help(session: AsyncSession, rules: Retention, now: datetime) -> int:
+async def _stuck_help(session: AsyncSession, before: datetime, now: datetime) -> int:
     # Escalated, accepted or still open but untouched for long: the meeting happened or
     # never will; the topic, place kind and counts stay for reports.
     return await _rowcount(
@@ -259,14 +267,14 @@ async def _stuck_help(session: AsyncSession, rules: Retention, now: datetime) ->
         update(HelpRequest)
         .where(
             HelpRequest.status.in_(OPEN_HELP),
-            HelpRequest.updated_at < now - rules.stuck_help_requests,
+            HelpRequest.updated_at < before,
             _HELP_DETAILS,
         )
         .values(**_NO_HELP_DETAILS),
     )
 
 
-async def _former_volunteers(session: AsyncSession, rules: Retention, now: datetime) -> int:
+async def _former_volunteers(session: AsyncSession, before: datetime, now: datetime) -> int:
     from bot.roles import VOLUNTEER
 
     still = select(Role.id).where(Role.person_id == VolunteerProfile.person_id)
@@ -274,7 +282,7 @@ async def _former_volunteers(session: AsyncSession, rules: Retention, now: datet
         await session.scalars(
             select(VolunteerProfile.person_id).where(
                 ~still.where(Role.role == VOLUNTEER).exists(),
-                VolunteerProfile.updated_at < now - rules.former_volunteers,
+                VolunteerProfile.updated_at < before,
             )
         )
     ).all()
@@ -286,39 +294,39 @@ async def _former_volunteers(session: AsyncSession, rules: Retention, now: datet
     )
 
 
-async def _expired_link_codes(session: AsyncSession, rules: Retention, now: datetime) -> int:
+async def _expired_link_codes(session: AsyncSession, before: datetime, now: datetime) -> int:
     return await _rowcount(session, delete(LinkCode).where(LinkCode.expires_at < now))
 
 
-async def _old_admin_codes(session: AsyncSession, rules: Retention, now: datetime) -> int:
+async def _old_admin_codes(session: AsyncSession, before: datetime, now: datetime) -> int:
     # A code is valid for 7 days; who redeemed it stays in the audit log.
     return await _rowcount(
         session,
-        delete(AdminCode).where(AdminCode.created_at < now - timedelta(days=ADMIN_CODE_DAYS)),
+        delete(AdminCode).where(AdminCode.created_at < before),
     )
 
 
-async def _finished_announcements(session: AsyncSession, rules: Retention, now: datetime) -> int:
+async def _finished_announcements(session: AsyncSession, before: datetime, now: datetime) -> int:
     return await _rowcount(
         session,
         update(Announcement)
         .where(
             Announcement.status.in_(("done", "cancelled")),
-            Announcement.due_at < now - rules.sent_messages,
+            Announcement.due_at < before,
             Announcement.text != "",
         )
         .values(text=""),
     )
 
 
-async def _old_audit_entries(session: AsyncSession, rules: Retention, now: datetime) -> int:
-    return await _rowcount(session, delete(AuditLog).where(AuditLog.at < now - rules.audit_log))
+async def _old_audit_entries(session: AsyncSession, before: datetime, now: datetime) -> int:
+    return await _rowcount(session, delete(AuditLog).where(AuditLog.at < before))
 
 
-async def _processed_events(session: AsyncSession, rules: Retention, now: datetime) -> int:
+async def _processed_events(session: AsyncSession, before: datetime, now: datetime) -> int:
     return await _rowcount(
         session,
-        delete(ProcessedEvent).where(ProcessedEvent.processed_at < now - rules.processed_events),
+        delete(ProcessedEvent).where(ProcessedEvent.processed_at < before),
     )
 
 
@@ -333,7 +341,7 @@ RULES: tuple[Rule, ...] = (
             "Erased with {prefix}loeschen. Accounts the bot could never write to are "
             "deleted after {period}."
         ),
-        "unreachable_account_months",
+        "unreachable_accounts",
         _unreachable_accounts,
     ),
     Rule(
@@ -355,7 +363,7 @@ RULES: tuple[Rule, ...] = (
         "dialogs",
         N_("Half-finished dialogs, which can hold a phone number or a wish for help."),
         N_("Deleted after {period} without an answer."),
-        "dialog_days",
+        "dialogs",
         _stale_dialogs,
     ),
     Rule(
@@ -365,14 +373,14 @@ RULES: tuple[Rule, ...] = (
         N_("Deleted once they expire, {period} after sending."),
         None,
         _expired_buttons,
-        BUTTON_LIFETIME,
+        lifetime=BUTTON_LIFETIME,
     ),
     Rule(
         "outbox",
         "sent_messages",
         N_("Copies of messages the bot sends, with files such as exports."),
         N_("Sent, failed and expired messages are deleted after {period}."),
-        "sent_message_days",
+        "sent_messages",
         _sent_messages,
     ),
     Rule(
@@ -382,16 +390,15 @@ RULES: tuple[Rule, ...] = (
         N_("Deleted once they expire, {period} after they were made."),
         None,
         _expired_link_codes,
-        CODE_LIFETIME,
+        lifetime=CODE_LIFETIME,
     ),
     Rule(
         "admin_codes",
         "admin_codes",
         N_("One-time admin codes (only a checksum) and who used one."),
         N_("Deleted after {period}. The audit log keeps who became admin."),
-        None,
+        "admin_codes",
         _old_admin_codes,
-        timedelta(days=ADMIN_CODE_DAYS),
     ),
     Rule(
         "series",
@@ -413,7 +420,7 @@ RULES: tuple[Rule, ...] = (
             "The phone number is deleted {period} after the date. The sign-up stays for "
             "the counts; it is anonymous after erasure."
         ),
-        "sign_up_phone_days",
+        "sign_up_phones",
         _sign_up_phones,
     ),
     Rule(
@@ -433,7 +440,7 @@ RULES: tuple[Rule, ...] = (
         "feedback_comments",
         N_("Answers to 'How was it?': smiley, comment, topic wishes."),
         N_("Comments and wishes are deleted after {period}. The smiley stays as a count."),
-        "feedback_comment_months",
+        "feedback_comments",
         _feedback_comments,
     ),
     Rule(
@@ -441,7 +448,7 @@ RULES: tuple[Rule, ...] = (
         "announcements",
         N_("Texts staff post to the groups, and who wrote them."),
         N_("The text is deleted {period} after it was posted."),
-        "sent_message_days",
+        "sent_messages",
         _finished_announcements,
     ),
     Rule(
@@ -449,7 +456,7 @@ RULES: tuple[Rule, ...] = (
         "audit_log",
         N_("Who did what: roles given, exports, erasures (numbers, no texts)."),
         N_("Deleted after {period}."),
-        "audit_log_months",
+        "audit_log",
         _old_audit_entries,
     ),
     Rule(
@@ -460,7 +467,7 @@ RULES: tuple[Rule, ...] = (
             "Deleted {period} after the last change, once the person is no longer a "
             "Digitallotse. Erasure deletes it at once."
         ),
-        "former_volunteer_months",
+        "former_volunteers",
         _former_volunteers,
     ),
     Rule(
@@ -474,7 +481,7 @@ RULES: tuple[Rule, ...] = (
         "help_request_details",
         N_("Wishes for help: description, times, part of town, phone number, notes."),
         N_("Details are deleted {period} after the request was finished or cancelled."),
-        "help_details_months",
+        "help_details",
         _closed_help,
     ),
     Rule(
@@ -482,7 +489,7 @@ RULES: tuple[Rule, ...] = (
         "stuck_help_requests",
         N_("Wishes for help that were never finished."),
         N_("Details are deleted {period} after the last change. Topic and counts stay."),
-        "stuck_help_months",
+        "stuck_help_requests",
         _stuck_help,
     ),
     Rule(
@@ -496,9 +503,8 @@ RULES: tuple[Rule, ...] = (
         "processed_events",
         N_("Numbers of messages already handled (no content)."),
         N_("Deleted after {period}."),
-        None,
+        "processed_events",
         _processed_events,
-        timedelta(days=PROCESSED_EVENT_DAYS),
     ),
     # Last: erasure blanks what the narrower rules above would, and they count their own.
     Rule(
@@ -510,7 +516,7 @@ RULES: tuple[Rule, ...] = (
             "a chat account (entered by phone or at the door) are erased {period} after "
             "their last date or help."
         ),
-        "person_without_account_months",
+        "people_without_account",
         _people_without_account,
     ),
     Rule(
@@ -537,7 +543,8 @@ async def apply(session: AsyncSession, rules: Retention, now: datetime) -> dict[
     done: dict[str, int] = {}
     for rule in RULES:
         if rule.apply is not None:
-            done[rule.label] = await rule.apply(session, rules, now)
+            period: timedelta = getattr(rules, rule.period) if rule.period else timedelta(0)
+            done[rule.label] = await rule.apply(session, now - period, now)
     if any(done.values()):
         log.info("retention removed: %s", ", ".join(f"{k} {v}" for k, v in done.items() if v))
     return done

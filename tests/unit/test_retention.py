@@ -108,7 +108,9 @@ def test_every_period_is_a_documented_setting() -> None:
             assert f"\n{rule.setting} = " in example, f"{rule.setting} not in config.example"
             assert rule.setting in retention.SETTINGS.values()
         # A rule with a period names it; a rule without one does not pretend to.
-        assert ("{period}" in rule.rule) == (rule.setting is not None or rule.fixed is not None)
+        assert ("{period}" in rule.rule) == bool(rule.period or rule.lifetime), rule.label
+        assert rule.period is None or rule.period in retention.Retention.__dataclass_fields__
+        assert (rule.period is None) or (rule.apply is not None), rule.label
     defaults = retention.Retention.from_settings(PrivacySection())
     assert defaults == retention.Retention(), "dataclass defaults and config defaults differ"
 
