@@ -367,9 +367,9 @@ async def test_privacy_text_names_the_configured_periods(db_url: str, tmp_path: 
     )
 
 
-def _report(config: Path, lang: str) -> str:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    env = {k: v for k, v in env.items() if not k.startswith("LOTSENBOT_")}
+def _report(config: Path, lang: str, **environment: str) -> str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LOTSENBOT_")}
+    env.update(environment, PYTHONPATH=str(ROOT))
     done = subprocess.run(
         [sys.executable, "-m", "bot", "--config", str(config), "privacy-report", "--lang", lang],
         capture_output=True,
@@ -412,8 +412,11 @@ def test_privacy_report_shows_the_running_configuration(tmp_path: Path) -> None:
     assert "Wird gelöscht, wenn 2 Tage lang keine Antwort kommt." in german
     assert "Telegram: Die Nachrichten laufen über die Server von Telegram FZ-LLC" in german
     assert "nur der Besitzer darf ihn lesen (Rechte 0700)" in german
-    english = _report(config, "en")
+    # The environment wins over the file, in the report as in the bot.
+    english = _report(config, "en", LOTSENBOT_PRIVACY__AUDIT_LOG_MONTHS="6")
     assert english.startswith("# Record of processing activities (Art. 30 GDPR)")
+    assert "| `audit_log` | Who did what: roles given, exports, erasures (numbers, no " in english
+    assert "| Deleted after 6 months. | `[privacy] audit_log_months` |" in english
     assert "Sent, failed and expired messages are deleted after 45 days." in english
     assert "Deleted after 2 days without an answer." in english
     assert "Digitalcafé Nord: data protection contact Frau Schulz, 04542 99" in english
