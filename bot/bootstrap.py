@@ -102,13 +102,7 @@ def build_app(
         poll_seconds=settings.delivery.poll_seconds,
         cluster=cluster,
     )
-    section = settings.privacy
-    retention = privacy.Retention(
-        feedback_comments=timedelta(days=30 * section.feedback_comment_months),
-        help_details=timedelta(days=30 * section.help_details_months),
-        unreachable_accounts=timedelta(days=30 * section.unreachable_account_months),
-        sent_messages=timedelta(days=section.sent_message_days),
-    )
+    retention = privacy.Retention.from_settings(settings.privacy)
 
     def queued(chats: Sequence[tuple[str, int]] | None = None) -> None:
         """Messages were committed to the outbox (for these chats, when known): wake the

@@ -1,4 +1,4 @@
-"""The ``lotsenbot`` command: run, migrate, check-config, qr, export."""
+"""The ``lotsenbot`` command: run, migrate, check-config, privacy-report, qr, export."""
 
 from __future__ import annotations
 
@@ -51,6 +51,17 @@ def _parser() -> argparse.ArgumentParser:
         description="Load config.toml and the LOTSENBOT_* environment, validate them and print "
         "the result with tokens and passwords masked.",
     )
+    report = commands.add_parser(
+        "privacy-report",
+        parents=[common],
+        help="print the record of processing activities (GDPR Art. 30) as Markdown",
+        description="Print, from the configuration in use and the database (when it can be "
+        "read), a record of processing activities: controller, purposes, people and data, "
+        "recipients, transfers, retention per table as configured, and measures.",
+    )
+    report.add_argument(
+        "--lang", choices=("de", "en"), default="de", help="language of the record (default: de)"
+    )
     qr = commands.add_parser(
         "qr",
         parents=[common],
@@ -80,6 +91,13 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(settings.logging.level, json_lines=settings.logging.format == "json")
     if args.command == "check-config":
         print(json.dumps(masked(settings), indent=2, ensure_ascii=False))
+        return 0
+    if args.command == "privacy-report":
+        from bot.privacy_report import report
+
+        file = config_path or Path("config.toml")
+        used = file if file.exists() else None
+        print(asyncio.run(report(settings, used, args.lang)), end="")
         return 0
     if args.command == "migrate":
         return _migrate(settings, args.revision, args.downgrade)

@@ -167,6 +167,17 @@ class PrivacySection(_Section):
     help_details_months: int = Field(default=6, ge=1, le=120)
     unreachable_account_months: int = Field(default=12, ge=1, le=120)
     sent_message_days: int = Field(default=90, ge=1, le=3650)
+    # Help requests under way but untouched this long lose their details too.
+    stuck_help_months: int = Field(default=12, ge=1, le=120)
+    # Half-finished dialogs (they can hold a phone number) without an answer.
+    dialog_days: int = Field(default=7, ge=1, le=365)
+    # The phone number of a sign-up taken by phone, counted from the date.
+    sign_up_phone_days: int = Field(default=30, ge=1, le=3650)
+    # People without a chat account (entered by staff), after their last date or help.
+    person_without_account_months: int = Field(default=12, ge=1, le=120)
+    # A Digitallotse's profile once they no longer hold the role, after its last change.
+    former_volunteer_months: int = Field(default=12, ge=1, le=120)
+    audit_log_months: int = Field(default=24, ge=1, le=120)
     # A person who sends more than this many messages in the window gets one polite note
     # and is then not answered until the window has passed.
     flood_messages: int = Field(default=30, ge=5, le=1000)

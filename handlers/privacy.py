@@ -9,7 +9,7 @@ import json
 from bot.context import Context
 from bot.domain import privacy
 from bot.domain.models import Community
-from bot.i18n import N_, _
+from bot.i18n import N_, _, ngettext
 from bot.roles import ADMIN
 from bot.router import Router
 from bot.types import Attachment, Button, Outgoing
@@ -227,7 +227,11 @@ def privacy_text(ctx: Context) -> str:
         _("- I store your sign-ups, whether you came, and your answers to 'How was it?'."),
         _("- If you ask for help, I store your request until it is done."),
         _("- Why: so that dates, reminders and help work. Nothing is passed on or sold."),
-        _("- Comments are erased after 12 months, details of help after 6 months."),
+        # The configured periods, so the text never promises what the daily job does not do.
+        _("- Comments are erased {comments}, details of help {help}.").format(
+            comments=_after_months(ctx.services.settings.privacy.feedback_comment_months),
+            help=_after_months(ctx.services.settings.privacy.help_details_months),
+        ),
         _("- {prefix}meine_daten shows everything stored. {prefix}loeschen erases it.").format(
             prefix=ctx.command_prefix
         ),
@@ -239,6 +243,10 @@ def privacy_text(ctx: Context) -> str:
         if contact:
             lines += ["", _("Questions about data protection: {contact}").format(contact=contact)]
     return "\n".join(lines)
+
+
+def _after_months(months: int) -> str:
+    return ngettext("after {n} month", "after {n} months", months).format(n=months)
 
 
 async def _give_back_places(ctx: Context) -> None:

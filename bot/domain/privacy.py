@@ -10,13 +10,13 @@ platform id removed.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Text, cast, delete, func, or_, select, update
+from sqlalchemy import Text, cast, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain import retention
 from bot.domain.models import (
     Account,
     Attendance,
@@ -32,25 +32,14 @@ from bot.domain.models import (
     LinkCode,
     OutboxMessage,
     Person,
-    ProcessedEvent,
     Role,
     Rsvp,
     VolunteerProfile,
     VolunteerSkill,
 )
+from bot.domain.retention import Retention
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Retention:
-    """How long details are kept ([privacy] config); counts stay."""
-
-    feedback_comments: timedelta = timedelta(days=365)
-    help_details: timedelta = timedelta(days=182)
-    unreachable_accounts: timedelta = timedelta(days=365)
-    sent_messages: timedelta = timedelta(days=90)
-    processed_events: timedelta = timedelta(days=30)
 
 
 def _row(obj: Base) -> dict[str, Any]:
@@ -195,61 +184,8 @@ async def purge_erased_chats(session: AsyncSession) -> int:
 
 
 async def apply_retention(session: AsyncSession, rules: Retention, now: datetime) -> dict[str, int]:
-    """Remove details older than their period; log and return what was removed."""
-    done: dict[str, int] = {}
-
-    async def run(label: str, statement: Any) -> None:
-        result = await session.execute(statement.execution_options(synchronize_session=False))
-        done[label] = result.rowcount or 0
-
-    await run(
-        "feedback_comments",
-        update(Feedback)
-        .where(
-            Feedback.answered_at < now - rules.feedback_comments,
-            or_(Feedback.comment != "", Feedback.wish != ""),
-        )
-        .values(comment="", wish=""),
-    )
-    await run(
-        "help_request_details",
-        update(HelpRequest)
-        .where(
-            HelpRequest.status.in_(("done", "cancelled")),
-            HelpRequest.updated_at < now - rules.help_details,
-            or_(
-                HelpRequest.description != "",
-                HelpRequest.phone.is_not(None),
-                HelpRequest.note != "",
-                HelpRequest.when_text != "",
-            ),
-        )
-        .values(description="", phone=None, note="", when_text="", area=""),
-    )
-    # Never reachable since we last asked them to open a chat (or since they came).
-    await run(
-        "unreachable_accounts",
-        delete(Account).where(
-            Account.unreachable,
-            func.coalesce(Account.start_asked_at, Account.created_at)
-            < now - rules.unreachable_accounts,
-        ),
-    )
-    await run(
-        "sent_messages",
-        delete(OutboxMessage).where(
-            OutboxMessage.status.in_(("sent", "failed", "expired")),
-            OutboxMessage.created_at < now - rules.sent_messages,
-        ),
-    )
-    await run(
-        "processed_events",
-        delete(ProcessedEvent).where(ProcessedEvent.processed_at < now - rules.processed_events),
-    )
-    done["erased_chats"] = await purge_erased_chats(session)
-    if any(done.values()):
-        log.info("retention removed: %s", ", ".join(f"{k} {v}" for k, v in done.items() if v))
-    return done
+    """Remove details older than their period (the rules live in ``bot.domain.retention``)."""
+    return await retention.apply(session, rules, now)
 
 
 def _like(text: str) -> str:
