@@ -210,5 +210,5 @@ async def test_failing_statements_log_no_phone_number(
     finally:
         await app.close()
     written = log_output.getvalue()
-    assert written.count("Traceback") == 2 and "no_such_column" in written
+    assert written.count("scheduler round failed") == 2 and "no_such_column" in written
     assert PHONE not in written, written
