@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pty
 import re
 import stat
 import subprocess
@@ -129,3 +130,34 @@ def test_data_is_private_from_the_start_and_the_admin_code_stays_out_of_the_log(
     code = re.search(r"/admin (\S+)", (var / "admin-code.txt").read_text()).group(1)  # type: ignore[union-attr]
     assert code not in err and code not in out
     assert "one-time admin code is in var/admin-code.txt" in err
+
+
+def test_the_admin_code_is_shown_on_a_terminal(tmp_path: Path) -> None:
+    """Someone who starts the bot at a terminal sees the code there (stderr is a TTY)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LOTSENBOT_")}
+    env["PYTHONPATH"] = str(ROOT)
+    master, slave = pty.openpty()
+    with subprocess.Popen(
+        [sys.executable, "-m", "bot", "run"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=slave,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+    ) as process:
+        os.close(slave)
+        process.communicate("/ende\n", timeout=90)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # EIO: the terminal's other side is closed and everything read
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(master)
+    code = re.search(r"/admin (\S+)", (tmp_path / "var" / "admin-code.txt").read_text())
+    assert code is not None
+    assert f"Send '/admin {code.group(1)}' to the bot" in shown.decode()
