@@ -30,24 +30,24 @@ def restrict_umask() -> None:
 def private_dir(path: Path) -> Path:
     """Create ``path`` (and missing parents) as 0700, and narrow it to 0700 if it exists."""
     path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
-    _narrow(path, DIR_MODE)
+    _narrow(path)
     return path
 
 
 def secure_tree(root: Path) -> int:
-    """Narrow ``root`` to 0700 and everything below it to 0700 (dirs) / 0600 (files).
+    """Narrow ``root`` and everything below it to its owner (0700 dirs, 0600 files).
 
     Data directories written by earlier versions (0755 / 0644) become private at the next
     start; returns how many entries had to be narrowed."""
     if not root.exists():
         private_dir(root)
         return 0
-    narrowed = int(_narrow(root, DIR_MODE))
+    narrowed = int(_narrow(root))
     for current, dirs, files in os.walk(root):
         for name in dirs:
-            narrowed += _narrow(Path(current, name), DIR_MODE)
+            narrowed += _narrow(Path(current, name))
         for name in files:
-            narrowed += _narrow(Path(current, name), FILE_MODE)
+            narrowed += _narrow(Path(current, name))
     if narrowed:
         log.warning(
             "narrowed the permissions of %d entries under %s to the bot's user", narrowed, root
@@ -62,7 +62,7 @@ def private_file(path: Path) -> Path:
         private_dir(path.parent)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT, FILE_MODE)
     os.close(fd)
-    _narrow(path, FILE_MODE)
+    _narrow(path)
     return path
 
 
@@ -72,7 +72,7 @@ def private_sqlite(path: Path) -> None:
     for suffix in SQLITE_SIDE_FILES:
         side = path.with_name(path.name + suffix)
         if side.exists():
-            _narrow(side, FILE_MODE)
+            _narrow(side)
 
 
 def write_private(path: Path, data: str | bytes) -> None:
@@ -107,13 +107,22 @@ def _fsync_dir(directory: Path) -> None:
             os.close(fd)
 
 
-def _narrow(path: Path, mode: int) -> bool:
-    """Take away every permission beyond ``mode``; True when something was taken away."""
+def _narrow(path: Path) -> bool:
+    """Take away every permission of group and others; True when something was taken away.
+
+    Only group and other bits go: an executable the owner keeps in a data directory that is
+    also a working directory stays executable for the owner. Entries of other users, which
+    this process may not change, are left alone (logged)."""
     try:
-        current = stat.S_IMODE(path.lstat().st_mode)
+        info = path.lstat()
     except FileNotFoundError:
         return False
-    if path.is_symlink() or current & ~mode == 0:
+    current = stat.S_IMODE(info.st_mode)
+    if stat.S_ISLNK(info.st_mode) or current & 0o077 == 0:
         return False
-    os.chmod(path, current & mode)
+    try:
+        os.chmod(path, current & ~0o077)
+    except PermissionError:
+        log.warning("cannot make %s private: it belongs to another user", path)
+        return False
     return True

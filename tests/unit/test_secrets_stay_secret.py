@@ -17,11 +17,13 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from bot import cli
-from bot.bootstrap import build_app
+from bot.bootstrap import App, build_app
 from bot.config import load_settings, secret_values
 from bot.logs import set_secrets, setup_logging
 from tests.conftest import make_settings
 from tests.e2e.telegram_bot import RunningBot, fast_server
+from tests.fakes.memory import Conversation
+from tests.fakes.memory import Person as Someone
 
 TOKEN = "7412589630:AAHx-Sehr_Geheim-Token_0123456789abcd"
 PASSWORD = "Matrix-Passwort-sehr-geheim-42"
@@ -212,3 +214,17 @@ async def test_failing_statements_log_no_phone_number(
     written = log_output.getvalue()
     assert written.count("scheduler round failed") == 2 and "no_such_column" in written
     assert PHONE not in written, written
+
+
+async def test_a_crashing_command_logs_the_command_not_what_was_typed(
+    app: App, conversation: Conversation, log_output: io.StringIO
+) -> None:
+    async def broken(ctx):  # type: ignore[no-untyped-def]
+        raise RuntimeError("a handler that crashes")
+
+    app.router.command("kaputt", description="test", needs_community=False)(broken)
+    [sorry] = await conversation.say(Someone("7", "Erika"), f"/kaputt Erika Muster; {PHONE}")
+    assert sorry.text  # the person is told something went wrong
+    written = log_output.getvalue()
+    assert "handler failed for /kaputt" in written
+    assert PHONE not in written and "Muster" not in written
