@@ -6,9 +6,11 @@ import asyncio
 import gc
 import logging
 import signal
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TextIO
 
 from sqlalchemy import func, select, text
@@ -28,6 +30,7 @@ from bot.domain.keyvalue import StateStore
 from bot.domain.models import Community, OutboxMessage
 from bot.i18n import Catalogs, _, install, use_locale
 from bot.logs import set_log_context
+from bot.private_files import private_dir, write_private
 from bot.router import Router
 from bot.scheduler import Scheduler
 from bot.types import ChatRef, Incoming
@@ -35,6 +38,9 @@ from bot.types import Sender as SenderInfo
 from handlers import register_all
 
 log = logging.getLogger(__name__)
+
+# In the data directory while no admin exists: the one-time code that makes the first one.
+ADMIN_CODE_FILE = "admin-code.txt"
 
 
 @dataclass
@@ -218,6 +224,7 @@ def reminder_policy(settings: Settings) -> jobs.Policy:
 async def prepare(app: App) -> None:
     """First-run data: the demo community, the console chat linked to it, an admin code."""
     now = app.clock.now()
+    code: str | None = None
     async with app.sessions.begin() as session:
         if app.cluster.distributed:
             # Processes starting together would each create the demo community.
@@ -232,7 +239,27 @@ async def prepare(app: App) -> None:
                 await _link_console(session, demo, app.settings.console.user_name, now)
         if not app.settings.bot.admins and not await communities.any_admin(session):
             code = await communities.new_admin_code(session, now)
-            log.warning("No admin yet. Send '/admin %s' to the bot in a private chat.", code)
+    _hand_over_admin_code(app.settings.bot.data_dir, code)
+
+
+def _hand_over_admin_code(data_dir: Path, code: str | None) -> None:
+    """The one-time admin code goes to a 0600 file and, when someone watches, the terminal;
+    never into the log stream, which is collected, shipped and kept elsewhere."""
+    path = data_dir / ADMIN_CODE_FILE
+    if code is None:
+        # An admin exists: an old code (used or not) has no business lying around.
+        path.unlink(missing_ok=True)
+        return
+    private_dir(data_dir)
+    write_private(
+        path, f"Send this to the bot in a private chat (once, within 7 days):\n/admin {code}\n"
+    )
+    if sys.stderr.isatty():
+        print(f"No admin yet. Send '/admin {code}' to the bot in a private chat.", file=sys.stderr)
+    log.warning(
+        "No admin yet. The one-time admin code is in %s; send it to the bot in a private chat.",
+        path,
+    )
 
 
 async def _link_console(

@@ -9,8 +9,12 @@ import logging
 import sys
 from pathlib import Path
 
-from bot.config import ConfigError, Settings, load_settings, masked
-from bot.logs import setup_logging
+from bot.config import ConfigError, Settings, load_settings, masked, secret_values
+from bot.logs import redact, setup_logging
+from bot.private_files import restrict_umask, secure_tree
+
+# Commands that write the database or files with personal data (exports).
+_WRITING = ("run", "migrate", "export")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -88,9 +92,13 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"lotsenbot: configuration error: {exc}", file=sys.stderr)
         return 2
-    setup_logging(settings.logging.level, json_lines=settings.logging.format == "json")
+    setup_logging(
+        settings.logging.level,
+        json_lines=settings.logging.format == "json",
+        secrets=secret_values(settings),
+    )
     if args.command == "check-config":
-        print(json.dumps(masked(settings), indent=2, ensure_ascii=False))
+        print(redact(json.dumps(masked(settings), indent=2, ensure_ascii=False)))
         return 0
     if args.command == "privacy-report":
         from bot.privacy_report import report
@@ -99,6 +107,20 @@ def main(argv: list[str] | None = None) -> int:
         used = file if file.exists() else None
         print(asyncio.run(report(settings, used, args.lang)), end="")
         return 0
+    if args.command in _WRITING:
+        # Before anything is created: the data directory 0700, every file in it 0600, also
+        # those SQLite and nio create themselves.
+        restrict_umask()
+        secure_tree(settings.bot.data_dir)
+    try:
+        return _command(settings, args)
+    except Exception:
+        # Through the masking log handler, not Python's own traceback printer.
+        logging.getLogger("lotsenbot").exception("lotsenbot %s failed", args.command)
+        return 1
+
+
+def _command(settings: Settings, args: argparse.Namespace) -> int:
     if args.command == "migrate":
         return _migrate(settings, args.revision, args.downgrade)
     if args.command == "qr":

@@ -274,13 +274,38 @@ def load_settings(path: Path | str | None = None, *, explicit: bool = False) -> 
 
 
 def masked(settings: Settings) -> dict[str, Any]:
-    """The effective configuration as plain data, secrets replaced by stars."""
+    """The effective configuration as plain data, secrets replaced by stars (also the
+    password in the database URL, and any configured secret repeated in another key)."""
+    from bot.logs import MASK, redact
+
     data = settings.model_dump(mode="json")
     for section in data.values():
         for key, value in section.items():
             if isinstance(value, str) and value and _is_secret(key):
-                section[key] = "********"
+                section[key] = MASK
+            elif isinstance(value, str):
+                section[key] = redact(value)
     return data
+
+
+def secret_values(settings: Settings) -> list[str]:
+    """Every configured secret value, for masking wherever it might turn up."""
+    values = [
+        settings.telegram.token.get_secret_value(),
+        settings.telegram.webhook_secret.get_secret_value(),
+        settings.matrix.password.get_secret_value(),
+        settings.matrix.access_token.get_secret_value(),
+    ]
+    # The part after "12345:" is the secret half of a Telegram token.
+    values.append(values[0].partition(":")[2])
+    if settings.database.url:
+        from sqlalchemy.engine import make_url
+
+        try:
+            values.append(make_url(settings.database.url).password or "")
+        except Exception:  # a URL SQLAlchemy cannot read has no password to add
+            pass
+    return [value for value in values if value]
 
 
 def _is_secret(key: str) -> bool:

@@ -9,19 +9,26 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from bot import sqlite_inline
+from bot.private_files import private_sqlite
 
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
-    """An engine with the settings each backend needs for concurrent use."""
+    """An engine with the settings each backend needs for concurrent use.
+
+    ``hide_parameters``: a failing statement's error (and ``echo``) shows the SQL but never
+    its parameters, which are names, phone numbers and help requests."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            # Created 0600 before SQLite opens it (SQLite would create it 0644); its -wal and
+            # -shm files take their mode from it.
+            private_sqlite(Path(parsed.database))
         # One connection: writers queue in-process (FIFO, no busy-wait sleeps inside SQLite),
         # and its statements run inline on the loop (see bot/sqlite_inline.py).
         engine = create_async_engine(
             url,
             echo=echo,
+            hide_parameters=True,
             async_creator=sqlite_inline.creator(parsed.database or ":memory:"),
             pool_size=1,
             max_overflow=0,
@@ -30,7 +37,14 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
         return engine
-    return create_async_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return create_async_engine(
+        url,
+        echo=echo,
+        hide_parameters=True,
+        pool_size=10,
+        max_overflow=20,
+        pool_pre_ping=True,
+    )
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]

@@ -79,7 +79,15 @@ class Dispatcher:
                 # Nothing was committed: the platform must deliver the event again.
                 raise
             except Exception:
-                log.exception("handler failed for %s in %s", incoming.text[:40], key)
+                # The command word only: what people typed (names, phone numbers) is not logged.
+                what = (
+                    incoming.text.split(maxsplit=1)[0][:40]
+                    if incoming.text.startswith(("/", "!"))
+                    else "a button"
+                    if incoming.button_key
+                    else "a message"
+                )
+                log.exception("handler failed for %s in %s", what, key)
                 await self._apologise(incoming)
                 return True
         if handled:

@@ -15,6 +15,7 @@ from bot.delivery.outbox import enqueue_edit
 from bot.domain import attendance, jobs
 from bot.domain.models import Community, Event, EventHelper, Person
 from bot.i18n import N_, _, format_span, ngettext
+from bot.names import clean_name
 from bot.numbers import is_number
 from bot.roles import STAFF
 from bot.router import Router
@@ -105,17 +106,18 @@ def register(router: Router) -> None:
                 ).format(count=count)
             )
         else:
-            if not text or len(text) > MAX_NAME:
+            name = clean_name(text)
+            if not name or len(name) > MAX_NAME:
                 await ctx.reply(_("Please write a name with at most 100 characters."))
                 return
-            # Stored as typed; exports neutralise a name like "=1+1".
-            person = Person(display_name=text, created_at=ctx.now)
+            # Stored as typed (minus invisible characters); exports neutralise "=1+1".
+            person = Person(display_name=name, created_at=ctx.now)
             ctx.session.add(person)
             await ctx.session.flush()
             await attendance.check_in(
                 ctx.session, event, person.id, "guest", ctx.now, ctx.person.id
             )
-            await ctx.reply(_("Added: {name}").format(name=text))
+            await ctx.reply(_("Added: {name}").format(name=name))
         if isinstance(data.get("list"), str):
             ctx.button_args = {"list": data["list"]}
             await _refresh(ctx, event)

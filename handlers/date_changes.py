@@ -14,6 +14,7 @@ from bot.domain.models import Community, Event, Person, Rsvp
 from bot.domain.when import WhenError, parse_when
 from bot.event_texts import cancel_notice, change_notice
 from bot.i18n import N_, _, format_span
+from bot.names import clean_name
 from bot.notices import refresh_posts, tell_groups, tell_person
 from bot.numbers import is_number
 from bot.roles import STAFF
@@ -95,7 +96,8 @@ def register(router: Router) -> None:
         event = await _numbered(ctx, parts, example)
         if event is None:
             return
-        name = parts[1] if len(parts) > 1 else ""
+        # Without invisible characters: the name is shown to others in lists and notices.
+        name = clean_name(parts[1] if len(parts) > 1 else "")
         if not name or len(name) > MAX_NAME:
             await _usage(ctx, example)
             return

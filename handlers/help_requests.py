@@ -18,6 +18,7 @@ from bot.domain.models import Community, HelpRequest, Person
 from bot.domain.when import WhenError, parse_when
 from bot.follow_up_texts import RATINGS
 from bot.i18n import N_, _, format_when
+from bot.names import clean_name
 from bot.notices import tell_person
 from bot.numbers import is_number
 from bot.roles import STAFF
@@ -159,6 +160,9 @@ def register(router: Router) -> None:
         """A request for a caller without a chat account; the team hears who takes it."""
         assert ctx.community is not None
         parts = [p.strip() for p in ctx.args.split(";")] if ctx.args else []
+        if parts:
+            # The caller's name is shown to the Digitallotsen: no invisible characters.
+            parts[0] = clean_name(parts[0])
         if len(parts) < 3 or not parts[0] or len(parts[0]) > 100:
             await ctx.reply(_phone_usage(ctx))
             return

@@ -17,7 +17,6 @@ import html
 import io
 import json
 import logging
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -43,6 +42,8 @@ from bot.adapters.base import Dispatch, cancel_and_wait, numbered_choices
 from bot.config import MatrixSection
 from bot.domain.keyvalue import StateStore
 from bot.errors import ChatMoved, RetryLater, TransientError, Unreachable
+from bot.logs import add_secret
+from bot.private_files import private_dir, secure_tree, write_private
 from bot.types import ChatRef, Delivery, Incoming, Sender
 
 log = logging.getLogger(__name__)
@@ -150,8 +151,10 @@ class MatrixAdapter:
     async def start(self, dispatch: Dispatch) -> None:
         self._dispatch = dispatch
         self._stopping = False  # started again when this process leads again
-        self._dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self._dir)
         self.client = await self._login()
+        # nio's crypto store holds the keys to every encrypted room: the bot's user only.
+        secure_tree(self._dir)
         if self.client.should_upload_keys:
             await self.client.keys_upload()
         since = await self._state.get(SYNC_KEY)
@@ -191,6 +194,7 @@ class MatrixAdapter:
                 config=client_config,
             )
             client.restore_login(saved["user_id"], saved["device_id"], saved["access_token"])
+            add_secret(saved["access_token"])
             return client
         client = AsyncClient(
             config.homeserver, config.user_id, store_path=str(self._dir), config=client_config
@@ -211,16 +215,18 @@ class MatrixAdapter:
                 raise RuntimeError(f"Matrix login failed: {getattr(response, 'message', response)}")
         # Stored so restarts reuse the device: Synapse locks out repeated password logins,
         # and the crypto store belongs to this device.
-        credentials_file.write_text(
+        add_secret(client.access_token)
+        # 0600 from its first byte, complete or not there at all (see write_private).
+        write_private(
+            credentials_file,
             json.dumps(
                 {
                     "user_id": client.user_id,
                     "device_id": client.device_id,
                     "access_token": client.access_token,
                 }
-            )
+            ),
         )
-        os.chmod(credentials_file, 0o600)
         return client
 
     async def stop_receiving(self) -> None:

@@ -18,7 +18,9 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
+
+from bot.names import clean_name
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -106,6 +108,11 @@ class Chat(Base):
 
     community: Mapped[Community | None] = relationship(back_populates="chats")
 
+    @validates("title")
+    def _visible_title(self, _key: str, value: str) -> str:
+        # Group titles are shown to staff in lists: no hidden or reordering characters.
+        return clean_name(value)
+
 
 class Person(Base):
     __tablename__ = "persons"
@@ -132,6 +139,12 @@ class Person(Base):
 
     accounts: Mapped[list[Account]] = relationship(back_populates="person")
 
+    @validates("display_name")
+    def _visible_name(self, _key: str, value: str) -> str:
+        # Every way a name gets here (platform, staff typing it, erasure) is cleaned the
+        # same: others never see bidi controls or zero-width characters in it.
+        return clean_name(value)
+
 
 class Account(Base):
     __tablename__ = "accounts"
@@ -150,6 +163,10 @@ class Account(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     person: Mapped[Person] = relationship(back_populates="accounts")
+
+    @validates("display_name")
+    def _visible_name(self, _key: str, value: str) -> str:
+        return clean_name(value)
 
 
 class Role(Base):

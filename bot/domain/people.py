@@ -20,6 +20,7 @@ from bot.domain.models import (
     Person,
     Role,
 )
+from bot.names import clean_name
 from bot.types import ChatRef, Sender
 
 
@@ -96,12 +97,13 @@ async def find_writer(
 
 
 def _refresh_chat(chat: Chat, ref: ChatRef) -> None:
-    if ref.title and chat.title != ref.title[:255]:
-        chat.title = ref.title[:255]
+    title = clean_name(ref.title)[:255]
+    if title and chat.title != title:
+        chat.title = title
 
 
 def _refresh_account(account: Account, sender: Sender) -> None:
-    name = (sender.display_name or "").strip()[:200]
+    name = clean_name(sender.display_name)[:200]
     if name and account.display_name != name:
         account.display_name = name
     if sender.language_hint and account.language_hint != sender.language_hint:
@@ -148,8 +150,10 @@ async def get_or_create_account(
         .options(joinedload(Account.person))
         .where(Account.platform == platform, Account.external_id == sender.external_id)
     )
-    name = (sender.display_name or "").strip()[:200]
+    name = clean_name(sender.display_name)[:200]
     if account is None:
+        # A name that was nothing but invisible characters counts as no name: the platform's
+        # id stands in, as for a person who has none.
         person = Person(display_name=name or sender.external_id[:200], created_at=now)
         account = Account(
             person=person,

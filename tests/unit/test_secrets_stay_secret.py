@@ -10,12 +10,20 @@ import logging
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote, quote_plus
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from bot import cli
-from bot.logs import setup_logging
+from bot.bootstrap import App, build_app
+from bot.config import load_settings, secret_values
+from bot.logs import set_secrets, setup_logging
+from tests.conftest import make_settings
 from tests.e2e.telegram_bot import RunningBot, fast_server
+from tests.fakes.memory import Conversation
+from tests.fakes.memory import Person as Someone
 
 TOKEN = "7412589630:AAHx-Sehr_Geheim-Token_0123456789abcd"
 PASSWORD = "Matrix-Passwort-sehr-geheim-42"
@@ -38,6 +46,7 @@ def log_output(monkeypatch: pytest.MonkeyPatch) -> Iterator[io.StringIO]:
     try:
         yield stream
     finally:
+        set_secrets(())
         root.handlers[:] = handlers
         root.setLevel(level)
         for name, old in levels.items():
@@ -111,3 +120,111 @@ def test_check_config_masks_secrets(
     assert data["telegram"]["token"] == "********"
     assert data["matrix"]["password"] == "********"
     assert data["matrix"]["access_token"] == "********"
+
+
+DB_PASSWORD = "Datenbank-Passwort/geheim@7"
+# A Matrix token of no known shape (not "syt_"): only its configured value can catch it.
+OPAQUE_TOKEN = "ZugangOhneMuster0123456789abcdef"
+HOOK_SECRET = "Webhook-Geheimnis-0123456789-abcdefghij"
+PHONE = "0151 2345678"
+
+
+def _config(tmp_path: Path) -> Path:
+    url = "postgresql+asyncpg://lotse:" + quote(DB_PASSWORD, safe="") + "@127.0.0.1:1/lotsen"
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[database]\nurl = "{url}"\n'
+        f'[telegram]\ntoken = "{TOKEN}"\nwebhook_secret = "{HOOK_SECRET}"\n'
+        f'[matrix]\nhomeserver = "http://127.0.0.1:1"\nuser_id = "@bot:example.org"\n'
+        f'access_token = "{OPAQUE_TOKEN}"\n',
+        encoding="utf-8",
+    )
+    return config
+
+
+def _configured_leaks(text: str) -> list[str]:
+    secrets = (DB_PASSWORD, quote(DB_PASSWORD, safe=""), OPAQUE_TOKEN, HOOK_SECRET, *SECRETS)
+    return [secret for secret in secrets if secret in text]
+
+
+def test_check_config_masks_the_database_password(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], log_output: io.StringIO
+) -> None:
+    assert cli.main(["--config", str(_config(tmp_path)), "check-config"]) == 0
+    shown = capsys.readouterr()
+    assert _configured_leaks(shown.out + shown.err + log_output.getvalue()) == []
+    data = json.loads(shown.out)
+    assert data["database"]["url"] == "postgresql+asyncpg://lotse:***@127.0.0.1:1/lotsen"
+    assert data["matrix"]["access_token"] == "********"
+    assert data["telegram"]["webhook_secret"] == "********"
+
+
+def test_configured_secrets_are_masked_in_every_log_line(
+    tmp_path: Path, log_output: io.StringIO
+) -> None:
+    """Whatever shape a configured secret has and however it is written (in a URL, encoded,
+    in JSON, in an exception), the log shows stars."""
+    settings = load_settings(_config(tmp_path), explicit=True)
+    set_secrets(secret_values(settings))  # as `lotsenbot` does when it sets up logging
+    log = logging.getLogger("bot.test")
+    log.info("connecting to %s", settings.database.url)
+    log.info("connecting to %s", settings.database.url.replace("lotse:", "admin:"))
+    log.warning("sync failed: %s", json.dumps({"access_token": OPAQUE_TOKEN, "x": 1}))
+    log.warning("GET /sync?since=s1&access_token=%s", OPAQUE_TOKEN)
+    log.info("webhook header %r", {"X-Telegram-Bot-Api-Secret-Token": HOOK_SECRET})
+    log.info("odd password %s and %s", DB_PASSWORD, quote_plus(DB_PASSWORD))
+    try:
+        raise RuntimeError(f"login refused for token {OPAQUE_TOKEN}")
+    except RuntimeError:
+        log.exception("Matrix login failed")
+    # An access token of another shape, and one of the Matrix authentication service.
+    log.info("Authorization: Bearer %s", "abcDEF.ghi-jkl_mno")
+    log.info("token mct_0123456789abcdefABCDEF_xyz")
+    written = log_output.getvalue()
+    assert _configured_leaks(written) == [], written
+    assert "abcDEF.ghi-jkl_mno" not in written and "mct_0123456789" not in written
+    assert "postgresql+asyncpg://lotse:***@127.0.0.1:1/lotsen" in written
+    assert "Matrix login failed" in written and "Traceback" in written
+
+
+async def test_failing_statements_log_no_phone_number(
+    db_url: str, tmp_path: Path, log_output: io.StringIO
+) -> None:
+    """A statement that fails with a phone number as parameter, or in the row it tried to
+    write, is logged (as the bot's loops log what fails: with its traceback) without it:
+    the engine hides parameters, PostgreSQL's DETAIL line is masked."""
+    app = build_app(make_settings(db_url, tmp_path), adapters=[])
+    log = logging.getLogger("bot.scheduler")
+    failing = (
+        ("UPDATE rsvps SET phone = :phone WHERE no_such_column = 1", {"phone": PHONE}),
+        # NOT NULL: PostgreSQL quotes the whole row it refused, phone number included.
+        ("INSERT INTO persons (display_name, created_at) VALUES (:name, NULL)", {"name": PHONE}),
+    )
+    try:
+        for statement, parameters in failing:
+            try:
+                async with app.sessions.begin() as session:
+                    await session.execute(text(statement), parameters)
+            except DBAPIError:
+                log.exception("scheduler round failed; trying again at the next wake-up")
+            else:
+                raise AssertionError(f"{statement} did not fail")
+    finally:
+        await app.close()
+    written = log_output.getvalue()
+    assert written.count("scheduler round failed") == 2 and "no_such_column" in written
+    assert PHONE not in written, written
+
+
+async def test_a_crashing_command_logs_the_command_not_what_was_typed(
+    app: App, conversation: Conversation, log_output: io.StringIO
+) -> None:
+    async def broken(ctx):  # type: ignore[no-untyped-def]
+        raise RuntimeError("a handler that crashes")
+
+    app.router.command("kaputt", description="test", needs_community=False)(broken)
+    [sorry] = await conversation.say(Someone("7", "Erika"), f"/kaputt Erika Muster; {PHONE}")
+    assert sorry.text  # the person is told something went wrong
+    written = log_output.getvalue()
+    assert "handler failed for /kaputt" in written
+    assert PHONE not in written and "Muster" not in written
