@@ -8,6 +8,7 @@ batch is committed, so a crash loses nothing and a redelivery is recognised by u
 from __future__ import annotations
 
 import asyncio
+import hmac
 import html
 import logging
 import warnings
@@ -40,7 +41,7 @@ from telegram.error import (
 from bot.adapters.base import Dispatch, cancel_and_wait
 from bot.adapters.telegram_intake import Intake, press_from_json
 from bot.adapters.telegram_request import AiohttpRequest
-from bot.config import TelegramSection
+from bot.config import ConfigError, TelegramSection, check_webhook_secret
 from bot.delivery.limits import ChatRateLimiter
 from bot.errors import (
     ChatMoved,
@@ -387,6 +388,12 @@ class TelegramAdapter:
 
     async def _start_webhook(self) -> None:
         config = self._config
+        # Settings validate this already; an adapter built from other settings must not
+        # listen unprotected either.
+        try:
+            check_webhook_secret(config.webhook_secret.get_secret_value())
+        except ValueError as exc:
+            raise ConfigError(f"telegram.webhook_secret: {exc}") from None
         app = web.Application()
         app.router.add_post(config.webhook_path, self._on_webhook)
         self._runner = web.AppRunner(app, access_log=None)
@@ -400,13 +407,19 @@ class TelegramAdapter:
         await site.start()
         await self.bot.set_webhook(
             url=config.webhook_url,
-            secret_token=config.webhook_secret.get_secret_value() or None,
+            secret_token=config.webhook_secret.get_secret_value(),
             allowed_updates=ALLOWED_UPDATES,
         )
 
+    def _authentic(self, request: web.Request) -> bool:
+        """Whether the POST carries our secret: only Telegram knows it. Compared in constant
+        time, so the answer's timing does not reveal how much of a guess was right."""
+        secret = self._config.webhook_secret.get_secret_value().encode()
+        given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "").encode(errors="replace")
+        return bool(secret) and hmac.compare_digest(given, secret)
+
     async def _on_webhook(self, request: web.Request) -> web.Response:
-        secret = self._config.webhook_secret.get_secret_value()
-        if secret and request.headers.get("X-Telegram-Bot-Api-Secret-Token") != secret:
+        if not self._authentic(request):
             return web.Response(status=403)
         try:
             data = await request.json()
