@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 import signal
@@ -28,6 +29,7 @@ from bot.domain.keyvalue import StateStore
 from bot.domain.models import Community, OutboxMessage
 from bot.i18n import Catalogs, _, install, use_locale
 from bot.logs import set_log_context
+from bot.receiving import ReceiveStatus, receiving_task, supervise
 from bot.router import Router
 from bot.scheduler import Scheduler
 from bot.types import ChatRef, Incoming
@@ -57,6 +59,10 @@ class App:
     adapters: dict[str, Adapter] = field(default_factory=dict)
     running: dict[str, Adapter] = field(default_factory=dict)
     stopped: asyncio.Event = field(default_factory=asyncio.Event)
+    # Per platform: whether it should receive here and whether it does (for /health).
+    receiving: dict[str, ReceiveStatus] = field(default_factory=dict)
+    # Per leader-only platform: the task that restarts it when its receiving loop ends.
+    watchers: dict[str, asyncio.Task[None]] = field(default_factory=dict)
 
     async def dispatch(self, incoming: Incoming) -> bool:
         return await self.dispatcher.dispatch(incoming)
@@ -165,6 +171,11 @@ def build_app(
     chosen = adapters if adapters is not None else _configured_adapters(app, stdin, stdout)
     for adapter in chosen:
         app.adapters[adapter.platform] = app.running[adapter.platform] = adapter
+        # Telegram keeps its own (its loops know when a request fails); the others' is
+        # kept here, from what starts and watches them.
+        own = getattr(adapter, "status", None)
+        status = own if isinstance(own, ReceiveStatus) else ReceiveStatus(adapter.platform)
+        app.receiving[adapter.platform] = status
     services.chat_link = lambda payload: _chat_link(app, payload)
     return app
 
@@ -304,6 +315,7 @@ async def run(app: App, *, handle_signals: bool = True) -> None:
             await adapter.start(app.dispatch, receive=False)  # type: ignore[call-arg]
         else:
             await adapter.start(app.dispatch)
+            _started(app, adapter)
         app.running[adapter.platform] = adapter
         log.info("%s adapter started", adapter.platform)
     # The first round is awaited, so a platform that cannot start stops the process as before.
@@ -312,6 +324,9 @@ async def run(app: App, *, handle_signals: bool = True) -> None:
     await app.stopped.wait()
     log.info("stopping")
     await cancel_and_wait(follower)
+    for watcher in list(app.watchers.values()):
+        await cancel_and_wait(watcher)
+    app.watchers.clear()
     await cancel_and_wait(scheduler_task)
     if web is not None:
         await web.stop()
@@ -342,10 +357,16 @@ async def _follow_cluster(app: App) -> None:
             if leads and platform not in app.running:
                 await adapter.start(app.dispatch)
                 app.running[platform] = adapter
+                _started(app, adapter)
+                app.watchers[platform] = asyncio.create_task(
+                    _keep_receiving(app, adapter), name=f"{platform}-supervisor"
+                )
                 log.info("%s adapter started (this process leads)", platform)
             elif not leads and platform in app.running:
+                await cancel_and_wait(app.watchers.pop(platform, None))
                 del app.running[platform]
                 await adapter.stop()
+                app.receiving[platform].stopped()
                 log.info("%s adapter stopped (another process leads)", platform)
         elif getattr(adapter, "receives_on_leader_only", False):
             await adapter.set_receiving(leads)  # type: ignore[attr-defined]
@@ -353,6 +374,51 @@ async def _follow_cluster(app: App) -> None:
             adapter.share_rate(cluster.size)
     app.scheduler.wake()
     app.sender.wake()
+
+
+def _started(app: App, adapter: Adapter) -> None:
+    """An adapter without its own status receives once started."""
+    status = app.receiving[adapter.platform]
+    if getattr(adapter, "status", None) is not status:
+        status.starting()
+        status.running()
+
+
+async def _keep_receiving(app: App, adapter: Adapter) -> None:
+    """Watch a started leader-only adapter's receiving loop (Matrix's sync); when it ends
+    or fails, stop the adapter, and start it again with backoff until it runs."""
+    platform = adapter.platform
+    status = app.receiving[platform]
+    first = True
+
+    async def once() -> None:
+        nonlocal first
+        if not first:
+            try:
+                await adapter.start(app.dispatch)
+            except Exception:
+                with contextlib.suppress(Exception):
+                    await adapter.stop()  # a half-done start (logged in, no sync) is undone
+                raise
+            app.running[platform] = adapter
+            status.running()
+        first = False
+        task = receiving_task(adapter)
+        if task is None:
+            await asyncio.Event().wait()  # nothing to watch: it runs until it is stopped
+            return
+        await asyncio.wait({task})
+        # Not sent through while it is down: the outbox waits instead of failing.
+        app.running.pop(platform, None)
+        error = None if task.cancelled() else task.exception()
+        try:
+            await adapter.stop()
+        except Exception as exc:
+            log.warning("%s: stopping after the failure failed too: %r", platform, exc)
+        if error is not None:
+            raise error
+
+    await supervise(status, "receiving", once, stopping=lambda: not status.wanted)
 
 
 async def _keep_following(app: App) -> None:
@@ -367,11 +433,15 @@ async def _keep_following(app: App) -> None:
 
 
 async def health(app: App) -> tuple[int, dict[str, object]]:
-    """For monitoring: 200 when the database answers and no due message waits too long."""
+    """For monitoring: 200 when the database answers, every platform that should receive
+    here does, and no due message waits too long."""
     now = app.clock.now()
+    receiving = {platform: status.state for platform, status in sorted(app.receiving.items())}
+    deaf = sorted(p for p, status in app.receiving.items() if not status.healthy)
     body: dict[str, object] = {
         **app.cluster.describe(),
         "platforms": sorted(app.running),
+        "receiving": receiving,
     }
     try:
         async with app.sessions() as session:
@@ -387,6 +457,8 @@ async def health(app: App) -> tuple[int, dict[str, object]]:
         return 503, {**body, "status": "database unavailable"}
     waited = (now - oldest).total_seconds() if oldest is not None else 0.0
     body.update(due_messages=int(pending), oldest_due_seconds=round(waited, 1))
+    if deaf:
+        return 503, {**body, "status": f"not receiving: {', '.join(deaf)}"}
     if waited > app.settings.web.health_max_delay_seconds:
         return 503, {**body, "status": "delivery stuck"}
     return 200, {**body, "status": "ok"}
