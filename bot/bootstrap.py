@@ -286,19 +286,20 @@ async def run(app: App, *, handle_signals: bool = True) -> None:
     sender_task = asyncio.create_task(app.sender.run(), name="sender")
     scheduler_task = asyncio.create_task(app.scheduler.run(), name="scheduler")
     web = None
-    if app.settings.web.enabled:
+    section = app.settings.web
+    if section.enabled and (section.calendar or section.health):
         from bot.web import FeedServer
 
         web = FeedServer(
             app.sessions,
-            app.settings.web.host,
-            app.settings.web.port,
+            section.host,
+            section.port,
             app.clock.now,
             catalogs=app.catalogs,
-            health=lambda: health(app),
+            health=(lambda: health(app)) if section.health else None,
+            calendar=section.calendar,
         )
         await web.start()
-        log.info("calendar feed and /health on %s:%s", app.settings.web.host, web.port)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM) if handle_signals else ():
         try:

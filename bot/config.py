@@ -143,6 +143,10 @@ class WebSection(_Section):
     # A small web server for the calendar feed (/kalender/<group>.ics) and /health; off
     # unless wanted.
     enabled: bool = False
+    # What it serves: each may be switched off, e.g. /health for monitoring without a
+    # public calendar.
+    calendar: bool = True
+    health: bool = True
     # Loopback by default: a reverse proxy in front adds HTTPS and the public name.
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
