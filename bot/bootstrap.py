@@ -355,7 +355,11 @@ async def _follow_cluster(app: App) -> None:
     set_log_context(process=cluster.process_id, leader=leads)
     for platform, adapter in app.adapters.items():
         if getattr(adapter, "leader_only", False):
-            if leads and platform not in app.running:
+            status = app.receiving[platform]
+            # Once started, the adapter belongs to its watcher, which restarts it when its
+            # receiving ends (it is out of ``running`` meanwhile).
+            if leads and platform not in app.watchers:
+                status.starting()  # a start that fails shows in /health until one works
                 await adapter.start(app.dispatch)
                 app.running[platform] = adapter
                 _started(app, adapter)
@@ -363,11 +367,14 @@ async def _follow_cluster(app: App) -> None:
                     _keep_receiving(app, adapter), name=f"{platform}-supervisor"
                 )
                 log.info("%s adapter started (this process leads)", platform)
-            elif not leads and platform in app.running:
+            elif not leads and (platform in app.watchers or status.wanted):
                 await cancel_and_wait(app.watchers.pop(platform, None))
-                del app.running[platform]
-                await adapter.stop()
-                app.receiving[platform].stopped()
+                app.running.pop(platform, None)
+                try:
+                    await adapter.stop()
+                except Exception as exc:
+                    log.warning("%s: stopping failed: %r", platform, exc)
+                status.stopped()
                 log.info("%s adapter stopped (another process leads)", platform)
         elif getattr(adapter, "receives_on_leader_only", False):
             await adapter.set_receiving(leads)  # type: ignore[attr-defined]

@@ -59,7 +59,7 @@ async def test_matrix_sync_is_restarted_after_it_ended(
             # Back again: the adapter is started anew and what Anna wrote is answered.
             app.sessions.configure(bind=app.engine)
             await anna.wait_for(room_id, notice("Ihre Nummer ist"), within=90)
-            status, body = await _health_until(port, lambda s, _b: s == 200, timeout=60)
+            status, body = await _health_until(port, lambda s, _b: s == 200, within=60)
             assert _matrix_state(body) == "running"
     finally:
         app.sessions.configure(bind=app.engine)

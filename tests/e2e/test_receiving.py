@@ -41,10 +41,10 @@ async def _health(port: int) -> tuple[int, dict[str, object]]:
 
 
 async def _health_until(
-    port: int, check: Callable[[int, dict[str, object]], bool], timeout: float = 30
+    port: int, check: Callable[[int, dict[str, object]], bool], within: float = 30
 ) -> tuple[int, dict[str, object]]:
     """Ask /health until ``check`` holds (the deadline only ends a test that hangs)."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     while True:
         try:
             status, body = await _health(port)
@@ -103,9 +103,7 @@ async def test_polling_survives_401_and_409(
                 assert resp.status == 404
     finally:
         await running.stop()
-    failures = [
-        r.getMessage() for r in caplog.records if "getUpdates failed" in r.getMessage()
-    ]
+    failures = [r.getMessage() for r in caplog.records if "getUpdates failed" in r.getMessage()]
     assert failures, "the failures were not logged"
     assert all(line.count("\n") == 0 for line in failures)  # one line each, no traceback
     assert any(
