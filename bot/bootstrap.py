@@ -410,6 +410,7 @@ async def _keep_receiving(app: App, adapter: Adapter) -> None:
                 raise
             app.running[platform] = adapter
             status.running()
+            app.sender.wake()  # what waited for it goes out now
         first = False
         task = receiving_task(adapter)
         if task is None:

@@ -437,7 +437,7 @@ class TelegramAdapter:
         try:
             await self._register_webhook()
         except TelegramError as exc:
-            log.info("setWebhook failed at start, trying again: %s", short_reason(exc))
+            log.debug("setWebhook failed at start, trying again: %s", short_reason(exc))
         self._watchdog = asyncio.create_task(
             supervise(self.status, "webhook", self._keep_webhook, stopping=lambda: self._stopping),
             name="telegram-webhook",
