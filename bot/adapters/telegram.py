@@ -14,7 +14,7 @@ import logging
 import warnings
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -26,6 +26,7 @@ from telegram import (
     InputFile,
     Message,
     Update,
+    WebhookInfo,
 )
 from telegram.constants import ParseMode
 from telegram.error import (
@@ -228,6 +229,7 @@ class TelegramAdapter:
         # Whether updates arrive (polling answers, or the webhook is registered), for /health.
         self.status = ReceiveStatus(self.platform)
         self._watchdog: asyncio.Task[None] | None = None
+        self._last_heard = datetime.now(UTC)  # the webhook's registration or last POST
         # How often webhook mode checks that Telegram still posts to us.
         self.webhook_check_seconds = 60.0
 
@@ -450,21 +452,38 @@ class TelegramAdapter:
             secret_token=config.webhook_secret.get_secret_value(),
             allowed_updates=ALLOWED_UPDATES,
         )
+        self._last_heard = datetime.now(UTC)
         self.status.running()
 
     async def _keep_webhook(self) -> None:
         """Keep Telegram posting to us: register the webhook until that works, then check it
         now and then, since a deleteWebhook or another setWebhook with our token (a second
-        deployment, a polling test run) silently takes every update away."""
+        deployment, a polling test run) silently takes every update away, and a broken
+        reverse proxy keeps every update from reaching us."""
+        registered = self.status.state == RUNNING  # at start, or after a failed check
         while not self._stopping:
-            if self.status.state != RUNNING:
+            if not registered:
                 await self._register_webhook()
+                registered = True
             else:
                 info = await self.bot.get_webhook_info()
                 if info.url != self._config.webhook_url:
                     log.warning("telegram: the webhook was changed elsewhere; registering ours")
                     await self._register_webhook()
+                elif self._undelivered(info):
+                    reason = f"Telegram cannot deliver: {info.last_error_message or 'no reason'}"
+                    self.status.retrying(
+                        "webhook delivery", reason[:160], self.webhook_check_seconds
+                    )
+                else:
+                    self.status.running()
             await asyncio.sleep(self.webhook_check_seconds)
+
+    def _undelivered(self, info: WebhookInfo) -> bool:
+        """Updates wait at Telegram, and its last failed POST is newer than the last one
+        that reached us: Telegram cannot get through (address, proxy, certificate)."""
+        failed = info.last_error_date
+        return bool(info.pending_update_count) and failed is not None and failed > self._last_heard
 
     def _authentic(self, request: web.Request) -> bool:
         """Whether the POST carries our secret: only Telegram knows it. Compared in constant
@@ -476,6 +495,8 @@ class TelegramAdapter:
     async def _on_webhook(self, request: web.Request) -> web.Response:
         if not self._authentic(request):
             return web.Response(status=403)
+        self._last_heard = datetime.now(UTC)
+        self.status.running()
         try:
             data = await request.json()
             press = press_from_json(data)

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Callable
 
 import aiohttp
 import pytest
+from aiohttp import web
 from telegram import Bot
 
 from tests.e2e.telegram_bot import RunningBot, fast_server
@@ -159,3 +160,64 @@ async def test_webhook_registration_is_retried_and_kept(
         assert body["receiving"] == {"telegram": "running"}
     finally:
         await running.stop()
+
+
+async def test_webhook_telegram_cannot_reach_is_reported(
+    server: FakeTelegramServer, sqlite_url: str, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """The public address (a reverse proxy) is down: Telegram's failed deliveries show in
+    /health; once the proxy works again, the waiting update arrives and /health is 200."""
+    port, hook_port, proxy_port = _free_port(), _free_port(), _free_port()
+    running = RunningBot(
+        server,
+        sqlite_url,
+        tmp_path,
+        web=_web(port),
+        telegram={
+            "mode": "webhook",
+            "webhook_port": hook_port,
+            "webhook_url": f"http://127.0.0.1:{proxy_port}/telegram",
+            "webhook_secret": SECRET,
+        },
+    )
+    app = await running.start()
+    app.adapters["telegram"].webhook_check_seconds = 0.2  # type: ignore[attr-defined]
+    proxy = None
+    try:
+        await _health_until(port, lambda s, _b: s == 200)  # registered
+        anna = server.user(1001, "Anna")
+        server.post_message(server.private_chat(anna), anna, "/start")
+        status, body = await _health_until(
+            port, lambda _s, b: _telegram_state(b).startswith("retrying: Telegram cannot deliver")
+        )
+        assert (status, body["status"]) == (503, "not receiving: telegram")
+        assert server.messages_to(1001) == []
+        proxy = await _forwarder(proxy_port, f"http://127.0.0.1:{hook_port}/telegram")
+        await server.wait_for(lambda r: "Hallo Anna!" in (r.text or ""), timeout=60)
+        status, body = await _health_until(port, lambda s, _b: s == 200)
+        assert body["receiving"] == {"telegram": "running"}
+    finally:
+        await running.stop()
+        if proxy is not None:
+            await proxy.cleanup()
+
+
+async def _forwarder(port: int, target: str) -> web.AppRunner:
+    """A reverse proxy in front of the bot's webhook, as in production."""
+
+    async def forward(request: web.Request) -> web.Response:
+        headers = {
+            key: request.headers[key]
+            for key in ("Content-Type", "X-Telegram-Bot-Api-Secret-Token")
+            if key in request.headers
+        }
+        async with aiohttp.ClientSession() as http:
+            async with http.post(target, data=await request.read(), headers=headers) as resp:
+                return web.Response(status=resp.status)
+
+    app = web.Application()
+    app.router.add_post("/telegram", forward)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    return runner
