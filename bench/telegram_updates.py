@@ -284,7 +284,11 @@ async def run_bot(args: argparse.Namespace, tmp: str, url: str) -> dict[str, Any
     }
     if args.mode == "webhook":
         port = free_port()
-        telegram.update(webhook_port=port, webhook_url=f"http://127.0.0.1:{port}/telegram")
+        telegram.update(
+            webhook_port=port,
+            webhook_url=f"http://127.0.0.1:{port}/telegram",
+            webhook_secret="bench-webhook-secret-0123456789abcdef",
+        )
     settings = Settings(
         bot={"data_dir": tmp, "admins": ["telegram:1"]},
         database={"url": url},

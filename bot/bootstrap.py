@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 import signal
@@ -31,6 +32,7 @@ from bot.domain.models import Community, OutboxMessage
 from bot.i18n import Catalogs, _, install, use_locale
 from bot.logs import set_log_context
 from bot.private_files import private_dir, write_private
+from bot.receiving import ReceiveStatus, receiving_task, supervise
 from bot.router import Router
 from bot.scheduler import Scheduler
 from bot.types import ChatRef, Incoming
@@ -63,6 +65,10 @@ class App:
     adapters: dict[str, Adapter] = field(default_factory=dict)
     running: dict[str, Adapter] = field(default_factory=dict)
     stopped: asyncio.Event = field(default_factory=asyncio.Event)
+    # Per platform: whether it should receive here and whether it does (for /health).
+    receiving: dict[str, ReceiveStatus] = field(default_factory=dict)
+    # Per leader-only platform: the task that restarts it when its receiving loop ends.
+    watchers: dict[str, asyncio.Task[None]] = field(default_factory=dict)
 
     async def dispatch(self, incoming: Incoming) -> bool:
         return await self.dispatcher.dispatch(incoming)
@@ -165,6 +171,11 @@ def build_app(
     chosen = adapters if adapters is not None else _configured_adapters(app, stdin, stdout)
     for adapter in chosen:
         app.adapters[adapter.platform] = app.running[adapter.platform] = adapter
+        # Telegram keeps its own (its loops know when a request fails); the others' is
+        # kept here, from what starts and watches them.
+        own = getattr(adapter, "status", None)
+        status = own if isinstance(own, ReceiveStatus) else ReceiveStatus(adapter.platform)
+        app.receiving[adapter.platform] = status
     services.chat_link = lambda payload: _chat_link(app, payload)
     return app
 
@@ -296,19 +307,20 @@ async def run(app: App, *, handle_signals: bool = True) -> None:
     sender_task = asyncio.create_task(app.sender.run(), name="sender")
     scheduler_task = asyncio.create_task(app.scheduler.run(), name="scheduler")
     web = None
-    if app.settings.web.enabled:
+    section = app.settings.web
+    if section.enabled and (section.calendar or section.health):
         from bot.web import FeedServer
 
         web = FeedServer(
             app.sessions,
-            app.settings.web.host,
-            app.settings.web.port,
+            section.host,
+            section.port,
             app.clock.now,
             catalogs=app.catalogs,
-            health=lambda: health(app),
+            health=(lambda: health(app)) if section.health else None,
+            calendar=section.calendar,
         )
         await web.start()
-        log.info("calendar feed and /health on %s:%s", app.settings.web.host, web.port)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM) if handle_signals else ():
         try:
@@ -325,6 +337,7 @@ async def run(app: App, *, handle_signals: bool = True) -> None:
             await adapter.start(app.dispatch, receive=False)  # type: ignore[call-arg]
         else:
             await adapter.start(app.dispatch)
+            _started(app, adapter)
         app.running[adapter.platform] = adapter
         log.info("%s adapter started", adapter.platform)
     # The first round is awaited, so a platform that cannot start stops the process as before.
@@ -333,6 +346,9 @@ async def run(app: App, *, handle_signals: bool = True) -> None:
     await app.stopped.wait()
     log.info("stopping")
     await cancel_and_wait(follower)
+    for watcher in list(app.watchers.values()):
+        await cancel_and_wait(watcher)
+    app.watchers.clear()
     await cancel_and_wait(scheduler_task)
     if web is not None:
         await web.stop()
@@ -360,13 +376,26 @@ async def _follow_cluster(app: App) -> None:
     set_log_context(process=cluster.process_id, leader=leads)
     for platform, adapter in app.adapters.items():
         if getattr(adapter, "leader_only", False):
-            if leads and platform not in app.running:
+            status = app.receiving[platform]
+            # Once started, the adapter belongs to its watcher, which restarts it when its
+            # receiving ends (it is out of ``running`` meanwhile).
+            if leads and platform not in app.watchers:
+                status.starting()  # a start that fails shows in /health until one works
                 await adapter.start(app.dispatch)
                 app.running[platform] = adapter
+                _started(app, adapter)
+                app.watchers[platform] = asyncio.create_task(
+                    _keep_receiving(app, adapter), name=f"{platform}-supervisor"
+                )
                 log.info("%s adapter started (this process leads)", platform)
-            elif not leads and platform in app.running:
-                del app.running[platform]
-                await adapter.stop()
+            elif not leads and (platform in app.watchers or status.wanted):
+                await cancel_and_wait(app.watchers.pop(platform, None))
+                app.running.pop(platform, None)
+                try:
+                    await adapter.stop()
+                except Exception as exc:
+                    log.warning("%s: stopping failed: %r", platform, exc)
+                status.stopped()
                 log.info("%s adapter stopped (another process leads)", platform)
         elif getattr(adapter, "receives_on_leader_only", False):
             await adapter.set_receiving(leads)  # type: ignore[attr-defined]
@@ -374,6 +403,52 @@ async def _follow_cluster(app: App) -> None:
             adapter.share_rate(cluster.size)
     app.scheduler.wake()
     app.sender.wake()
+
+
+def _started(app: App, adapter: Adapter) -> None:
+    """An adapter without its own status receives once started."""
+    status = app.receiving[adapter.platform]
+    if getattr(adapter, "status", None) is not status:
+        status.starting()
+        status.running()
+
+
+async def _keep_receiving(app: App, adapter: Adapter) -> None:
+    """Watch a started leader-only adapter's receiving loop (Matrix's sync); when it ends
+    or fails, stop the adapter, and start it again with backoff until it runs."""
+    platform = adapter.platform
+    status = app.receiving[platform]
+    first = True
+
+    async def once() -> None:
+        nonlocal first
+        if not first:
+            try:
+                await adapter.start(app.dispatch)
+            except Exception:
+                with contextlib.suppress(Exception):
+                    await adapter.stop()  # a half-done start (logged in, no sync) is undone
+                raise
+            app.running[platform] = adapter
+            status.running()
+            app.sender.wake()  # what waited for it goes out now
+        first = False
+        task = receiving_task(adapter)
+        if task is None:
+            await asyncio.Event().wait()  # nothing to watch: it runs until it is stopped
+            return
+        await asyncio.wait({task})
+        # Not sent through while it is down: the outbox waits instead of failing.
+        app.running.pop(platform, None)
+        error = None if task.cancelled() else task.exception()
+        try:
+            await adapter.stop()
+        except Exception as exc:
+            log.warning("%s: stopping after the failure failed too: %r", platform, exc)
+        if error is not None:
+            raise error
+
+    await supervise(status, "receiving", once, stopping=lambda: not status.wanted)
 
 
 async def _keep_following(app: App) -> None:
@@ -388,11 +463,15 @@ async def _keep_following(app: App) -> None:
 
 
 async def health(app: App) -> tuple[int, dict[str, object]]:
-    """For monitoring: 200 when the database answers and no due message waits too long."""
+    """For monitoring: 200 when the database answers, every platform that should receive
+    here does, and no due message waits too long."""
     now = app.clock.now()
+    receiving = {platform: status.state for platform, status in sorted(app.receiving.items())}
+    deaf = sorted(p for p, status in app.receiving.items() if not status.healthy)
     body: dict[str, object] = {
         **app.cluster.describe(),
         "platforms": sorted(app.running),
+        "receiving": receiving,
     }
     try:
         async with app.sessions() as session:
@@ -408,6 +487,8 @@ async def health(app: App) -> tuple[int, dict[str, object]]:
         return 503, {**body, "status": "database unavailable"}
     waited = (now - oldest).total_seconds() if oldest is not None else 0.0
     body.update(due_messages=int(pending), oldest_due_seconds=round(waited, 1))
+    if deaf:
+        return 503, {**body, "status": f"not receiving: {', '.join(deaf)}"}
     if waited > app.settings.web.health_max_delay_seconds:
         return 503, {**body, "status": "delivery stuck"}
     return 200, {**body, "status": "ok"}

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 SUPPORTED_LOCALES = ("de", "en")
@@ -68,13 +77,39 @@ class TelegramSection(_Section):
     webhook_port: int = Field(default=8443, ge=1, le=65535)
     webhook_path: str = "/telegram"
     webhook_url: str = ""
-    webhook_secret: SecretStr = SecretStr("")
+    # Telegram sends it with every webhook POST; without it anyone who can reach the port
+    # could post updates "from" any user, an admin included. Required in webhook mode.
+    webhook_secret: SecretStr = Field(default=SecretStr(""), validate_default=True)
     # Several bot processes on one host may share the webhook port (SO_REUSEPORT); the
     # system then spreads Telegram's connections over them.
     webhook_reuse_port: bool = False
     # The bot's overall sending rate; Telegram allows about 30 a second (more only with
     # paid broadcasts). Several processes share it.
     messages_per_second: int = Field(default=30, ge=1, le=1000)
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_in_webhook_mode(cls, value: SecretStr, info: ValidationInfo) -> SecretStr:
+        if info.data.get("mode") == "webhook":
+            check_webhook_secret(value.get_secret_value())
+        return value
+
+
+WEBHOOK_SECRET_MIN = 32
+# What Telegram allows in the secret (and so in the header it sends back).
+_WEBHOOK_SECRET_CHARS = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
+
+def check_webhook_secret(secret: str) -> None:
+    """Raise ValueError unless the secret is one Telegram accepts and long enough not to be
+    guessed: 32 characters or more."""
+    if len(secret) < WEBHOOK_SECRET_MIN:
+        raise ValueError(
+            f"webhook mode needs a secret of at least {WEBHOOK_SECRET_MIN} characters "
+            "(e.g. the output of 'openssl rand -hex 32')"
+        )
+    if not _WEBHOOK_SECRET_CHARS.fullmatch(secret):
+        raise ValueError("only A-Z, a-z, 0-9, '_' and '-' are allowed, at most 256 characters")
 
 
 class MatrixSection(_Section):
@@ -108,6 +143,10 @@ class WebSection(_Section):
     # A small web server for the calendar feed (/kalender/<group>.ics) and /health; off
     # unless wanted.
     enabled: bool = False
+    # What it serves: each may be switched off, e.g. /health for monitoring without a
+    # public calendar.
+    calendar: bool = True
+    health: bool = True
     # Loopback by default: a reverse proxy in front adds HTTPS and the public name.
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)

@@ -64,6 +64,7 @@ class FeedServer:
         catalogs: Catalogs | None = None,
         uid_host: str = "lotsenbot",
         health: Callable[[], Awaitable[tuple[int, dict[str, object]]]] | None = None,
+        calendar: bool = True,
     ) -> None:
         self._sessions = sessions
         self._host = host
@@ -72,6 +73,7 @@ class FeedServer:
         self._catalogs = catalogs
         self._uid_host = uid_host
         self._health = health
+        self._calendar = calendar
         self._runner: web.AppRunner | None = None
 
     @property
@@ -84,7 +86,7 @@ class FeedServer:
     async def start(self) -> None:
         """Bind and serve until stop()."""
         app = web.Application()
-        for route in ROUTES:
+        for route in ROUTES if self._calendar else ():
             app.router.add_get(route, self._feed)
         if self._health is not None:
             app.router.add_get("/health", self._health_check)
@@ -97,7 +99,9 @@ class FeedServer:
             await runner.cleanup()
             raise
         self._runner = runner
-        log.info("calendar feed listening on http://%s:%s", self._host, self.port)
+        parts = (("calendar feed", self._calendar), ("/health", self._health is not None))
+        served = [name for name, on in parts if on]
+        log.info("%s listening on http://%s:%s", " and ".join(served), self._host, self.port)
 
     async def stop(self) -> None:
         """Close the listening socket and open connections; safe to call twice."""

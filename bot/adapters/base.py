@@ -29,6 +29,11 @@ class Adapter(Protocol):
     # keeps sending possible; the bot calls it first when stopping, lets the sender finish
     # what is due, and only then calls ``stop``.
 
+    # Optional: ``status: bot.receiving.ReceiveStatus``, kept up to date by an adapter whose
+    # loops know best whether receiving works (Telegram); otherwise the bot sets it from
+    # starting and watching the adapter. ``receiving_task`` (or ``_task``): the background
+    # receiving loop, which the bot restarts for leader-only adapters when it ends.
+
     async def send(self, delivery: Delivery) -> str:
         """Show one outbox message; returns the platform's message id."""
         ...

@@ -8,12 +8,13 @@ batch is committed, so a crash loses nothing and a redelivery is recognised by u
 from __future__ import annotations
 
 import asyncio
+import hmac
 import html
 import logging
 import warnings
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -25,6 +26,7 @@ from telegram import (
     InputFile,
     Message,
     Update,
+    WebhookInfo,
 )
 from telegram.constants import ParseMode
 from telegram.error import (
@@ -40,7 +42,7 @@ from telegram.error import (
 from bot.adapters.base import Dispatch, cancel_and_wait
 from bot.adapters.telegram_intake import Intake, press_from_json
 from bot.adapters.telegram_request import AiohttpRequest
-from bot.config import TelegramSection
+from bot.config import ConfigError, TelegramSection, check_webhook_secret
 from bot.delivery.limits import ChatRateLimiter
 from bot.errors import (
     ChatMoved,
@@ -49,6 +51,7 @@ from bot.errors import (
     TransientError,
     Unreachable,
 )
+from bot.receiving import RUNNING, Backoff, ReceiveStatus, short_reason, supervise
 from bot.types import ChatRef, Delivery, Incoming, Sender
 
 log = logging.getLogger(__name__)
@@ -223,6 +226,12 @@ class TelegramAdapter:
         self._stopping = False
         self._answering: set[asyncio.Task[None]] = set()
         self._answered: dict[str, None] = {}  # recent query ids, oldest first
+        # Whether updates arrive (polling answers, or the webhook is registered), for /health.
+        self.status = ReceiveStatus(self.platform)
+        self._watchdog: asyncio.Task[None] | None = None
+        self._last_heard = datetime.now(UTC)  # the webhook's registration or last POST
+        # How often webhook mode checks that Telegram still posts to us.
+        self.webhook_check_seconds = 60.0
 
     def bot_username(self) -> str | None:
         try:
@@ -244,6 +253,7 @@ class TelegramAdapter:
         self._dispatch = dispatch
         await self.bot.initialize()
         if self._config.mode == "webhook":
+            self._stopping = False
             await self._set_commands()
             await self._start_webhook()
         elif receive:
@@ -254,14 +264,14 @@ class TelegramAdapter:
         if self._config.mode != "polling" or on == (self._task is not None):
             return
         if on:
-            await self._set_commands()
-            await self.bot.delete_webhook(drop_pending_updates=False)
+            self.status.starting()
             self._stopping = False
             self._task = asyncio.create_task(self._poll_loop(), name="telegram-polling")
         else:
             self._stopping = True
             task, self._task = self._task, None
             await cancel_and_wait(task)
+            self.status.stopped()
 
     def share_rate(self, processes: int) -> None:
         """Several processes send: each keeps to its part of the overall rate."""
@@ -272,6 +282,9 @@ class TelegramAdapter:
         self._stopping = True
         task, self._task = self._task, None
         await cancel_and_wait(task)
+        watchdog, self._watchdog = self._watchdog, None
+        await cancel_and_wait(watchdog)
+        self.status.stopped()
         runner, self._runner = self._runner, None
         if runner is not None:
             await runner.cleanup()
@@ -297,26 +310,43 @@ class TelegramAdapter:
     # --- receiving ----------------------------------------------------------------------
 
     async def _poll_loop(self) -> None:
+        """Poll until stopped; whatever ends the loop is logged and it starts again."""
+        await supervise(
+            self.status, "polling", self._poll_until_stopped, stopping=lambda: self._stopping
+        )
+
+    async def _poll_until_stopped(self) -> None:
+        await self._set_commands()
+        await self.bot.delete_webhook(drop_pending_updates=False)
         intake = Intake(self.handle_update)
-        backoff = 1.0
+        backoff = Backoff()
         try:
             while not self._stopping:
                 try:
                     updates = await self.bot.get_updates(
                         offset=intake.offset(),
-                        # While updates are in hand, only look for more instead of waiting.
-                        timeout=0 if intake.busy else self._poll_timeout,
+                        # While updates are in hand, only look for more instead of waiting;
+                        # likewise until Telegram has answered once, so /health can tell at
+                        # once that receiving works.
+                        timeout=0
+                        if intake.busy or self.status.state != RUNNING
+                        else self._poll_timeout,
                         allowed_updates=ALLOWED_UPDATES,
                     )
                 except RetryAfter as exc:
                     await asyncio.sleep(_retry_seconds(exc))
                     continue
-                except (NetworkError, TimedOut) as exc:
-                    log.warning("getUpdates failed: %s", exc)
-                    await asyncio.sleep(backoff)
-                    backoff = min(backoff * 2, 30.0)
+                except TelegramError as exc:
+                    # 401 (token revoked), 403, 409 (another poller or a webhook) end
+                    # nothing: the cause may be fixed outside the bot at any time. Network
+                    # trouble is retried sooner than such refusals.
+                    network = isinstance(exc, NetworkError)
+                    delay = backoff.next(cap=30.0 if network else None)
+                    self.status.retrying("getUpdates", short_reason(exc), delay)
+                    await asyncio.sleep(delay)
                     continue
-                backoff = 1.0
+                backoff.reset()
+                self.status.running()
                 for update in updates:
                     self._answer_soon(update)
                 new = intake.accept(updates)
@@ -387,6 +417,12 @@ class TelegramAdapter:
 
     async def _start_webhook(self) -> None:
         config = self._config
+        # Settings validate this already; an adapter built from other settings must not
+        # listen unprotected either.
+        try:
+            check_webhook_secret(config.webhook_secret.get_secret_value())
+        except ValueError as exc:
+            raise ConfigError(f"telegram.webhook_secret: {exc}") from None
         app = web.Application()
         app.router.add_post(config.webhook_path, self._on_webhook)
         self._runner = web.AppRunner(app, access_log=None)
@@ -398,16 +434,69 @@ class TelegramAdapter:
             reuse_port=config.webhook_reuse_port or None,
         )
         await site.start()
-        await self.bot.set_webhook(
-            url=config.webhook_url,
-            secret_token=config.webhook_secret.get_secret_value() or None,
-            allowed_updates=ALLOWED_UPDATES,
+        self._stopping = False
+        self.status.starting()
+        try:
+            await self._register_webhook()
+        except TelegramError as exc:
+            log.debug("setWebhook failed at start, trying again: %s", short_reason(exc))
+        self._watchdog = asyncio.create_task(
+            supervise(self.status, "webhook", self._keep_webhook, stopping=lambda: self._stopping),
+            name="telegram-webhook",
         )
 
+    async def _register_webhook(self) -> None:
+        config = self._config
+        await self.bot.set_webhook(
+            url=config.webhook_url,
+            secret_token=config.webhook_secret.get_secret_value(),
+            allowed_updates=ALLOWED_UPDATES,
+        )
+        self._last_heard = datetime.now(UTC)
+        self.status.running()
+
+    async def _keep_webhook(self) -> None:
+        """Keep Telegram posting to us: register the webhook until that works, then check it
+        now and then, since a deleteWebhook or another setWebhook with our token (a second
+        deployment, a polling test run) silently takes every update away, and a broken
+        reverse proxy keeps every update from reaching us."""
+        registered = self.status.state == RUNNING  # at start, or after a failed check
+        while not self._stopping:
+            if not registered:
+                await self._register_webhook()
+                registered = True
+            else:
+                info = await self.bot.get_webhook_info()
+                if info.url != self._config.webhook_url:
+                    log.warning("telegram: the webhook was changed elsewhere; registering ours")
+                    await self._register_webhook()
+                elif self._undelivered(info):
+                    reason = f"Telegram cannot deliver: {info.last_error_message or 'no reason'}"
+                    self.status.retrying(
+                        "webhook delivery", reason[:160], self.webhook_check_seconds
+                    )
+                else:
+                    self.status.running()
+            await asyncio.sleep(self.webhook_check_seconds)
+
+    def _undelivered(self, info: WebhookInfo) -> bool:
+        """Updates wait at Telegram, and its last failed POST is newer than the last one
+        that reached us: Telegram cannot get through (address, proxy, certificate)."""
+        failed = info.last_error_date
+        return bool(info.pending_update_count) and failed is not None and failed > self._last_heard
+
+    def _authentic(self, request: web.Request) -> bool:
+        """Whether the POST carries our secret: only Telegram knows it. Compared in constant
+        time, so the answer's timing does not reveal how much of a guess was right."""
+        secret = self._config.webhook_secret.get_secret_value().encode()
+        given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "").encode(errors="replace")
+        return bool(secret) and hmac.compare_digest(given, secret)
+
     async def _on_webhook(self, request: web.Request) -> web.Response:
-        secret = self._config.webhook_secret.get_secret_value()
-        if secret and request.headers.get("X-Telegram-Bot-Api-Secret-Token") != secret:
+        if not self._authentic(request):
             return web.Response(status=403)
+        self._last_heard = datetime.now(UTC)
+        self.status.running()
         try:
             data = await request.json()
             press = press_from_json(data)

@@ -203,14 +203,39 @@ async def test_redelivered_updates_change_nothing(server, bot) -> None:  # type:
         assert len((await session.scalars(select(ProcessedEvent.event_id))).all()) == 1
 
 
-async def test_webhook_mode_checks_the_secret(server, sqlite_url, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    import socket
+WEBHOOK_SECRET = "e2e-webhook-secret-0123456789abcdefABCDEF"
 
-    import aiohttp
+
+def _free_port() -> int:
+    import socket
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+        return int(probe.getsockname()[1])
+
+
+async def _stored(app) -> tuple[int, int, int, int]:  # type: ignore[no-untyped-def]
+    """People, accounts, processed updates and outbox rows: what a forged update would add."""
+    from sqlalchemy import func
+
+    from bot.domain.models import Person
+
+    async with app.sessions() as session:
+        return tuple(  # type: ignore[return-value]
+            [
+                await session.scalar(select(func.count()).select_from(model))
+                for model in (Person, Account, ProcessedEvent, OutboxMessage)
+            ]
+        )
+
+
+async def test_webhook_mode_refuses_forged_posts(server, sqlite_url, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A POST without Telegram's secret header, or with a wrong one, gets 403 and changes
+    nothing, even when it claims to come from a configured admin (telegram:1)."""
+    import aiohttp
+
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/telegram"
     running = RunningBot(
         server,
         sqlite_url,
@@ -218,24 +243,78 @@ async def test_webhook_mode_checks_the_secret(server, sqlite_url, tmp_path) -> N
         telegram={
             "mode": "webhook",
             "webhook_port": port,
-            "webhook_secret": "s3cret",
-            "webhook_url": f"http://127.0.0.1:{port}/telegram",
+            "webhook_secret": WEBHOOK_SECRET,
+            "webhook_url": url,
         },
     )
-    await running.start()
+    app = await running.start()
     try:
         anna = server.user(1001, "Anna")
         server.post_message(server.private_chat(anna), anna, "/start")
-        await _reply(server, 1001, "Hallo Anna!")
+        await _reply(server, 1001, "Hallo Anna!")  # Telegram itself gets through
+        await asyncio.sleep(0.2)
+        before = await _stored(app)
+        admin = {"id": 1, "is_bot": False, "first_name": "Ada", "language_code": "de"}
+        forged = [
+            {
+                "update_id": 900_000 + n,
+                "message": {
+                    "message_id": 77 + n,
+                    "date": 1_700_000_000,
+                    "chat": {"id": -4242, "type": "group", "title": "Fremde Gruppe"},
+                    "from": admin,
+                    "text": text,
+                },
+            }
+            for n, text in enumerate(["/verbinden 1", "/start"])
+        ]
+        headers: list[dict[str, str]] = [
+            {},
+            {"X-Telegram-Bot-Api-Secret-Token": "wrong"},
+            {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET[:-1]},
+            {"X-Telegram-Bot-Api-Secret-Token": ""},
+        ]
         async with aiohttp.ClientSession() as client:
-            async with client.post(
-                f"http://127.0.0.1:{port}/telegram",
-                json={"update_id": 1},
-                headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"},
-            ) as response:
-                assert response.status == 403
+            for update in forged:
+                for header in headers:
+                    async with client.post(url, json=update, headers=header) as response:
+                        assert response.status == 403
+        await asyncio.sleep(0.3)
+        assert await _stored(app) == before
+        assert server.messages_to(-4242) == []
+        async with app.sessions() as session:
+            groups = (await session.scalars(select(Chat).where(Chat.kind == "group"))).all()
+        assert groups == []
     finally:
         await running.stop()
+
+
+async def test_webhook_adapter_never_listens_without_a_secret(server, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Settings that skipped validation still do not open an unprotected webhook."""
+    from pydantic import SecretStr
+
+    from bot.adapters.telegram import TelegramAdapter
+    from bot.config import ConfigError, TelegramSection
+
+    port = _free_port()
+    for secret in ("", "short-secret"):
+        section = TelegramSection.model_construct(
+            token=SecretStr(server.token),
+            base_url=server.base_url,
+            mode="webhook",
+            webhook_port=port,
+            webhook_url=f"http://127.0.0.1:{port}/telegram",
+            webhook_secret=SecretStr(secret),
+        )
+        adapter = TelegramAdapter(section)
+
+        async def dispatch(_incoming) -> bool:  # type: ignore[no-untyped-def]
+            return True
+
+        with pytest.raises(ConfigError, match=r"telegram\.webhook_secret"):
+            await adapter.start(dispatch)
+        await adapter.stop()
+    assert server.requests["setWebhook"] == 0
 
 
 async def test_server_errors_are_retried_and_files_sent(server, bot) -> None:  # type: ignore[no-untyped-def]

@@ -55,6 +55,7 @@ PROBE = re.compile(r"Probe (telegram|matrix) (\S+) #(\d+)")
 API = "/_matrix/client/v3"
 TELEGRAM_RATE = 200  # messages a second for the bot (config) and the fake server alike
 FIRST_WRITER = 900_000
+WEBHOOK_SECRET = "campaign-webhook-secret-0123456789abcdef"  # 32+ characters, as required
 FIRST_REMINDED = 800_000
 
 
@@ -207,7 +208,8 @@ def write_config(
         f'[database]\nurl = "{url}"\n'
         f'[telegram]\ntoken = "{server.token}"\nbase_url = "{server.base_url}"\n'
         f'mode = "webhook"\nwebhook_port = {port}\n'
-        f'webhook_url = "http://127.0.0.1:{port}/telegram"\nwebhook_secret = "geheim-123"\n'
+        f'webhook_url = "http://127.0.0.1:{port}/telegram"\n'
+        f'webhook_secret = "{WEBHOOK_SECRET}"\n'
         f"webhook_reuse_port = true\nmessages_per_second = {rate}\n"
         f"{matrix}"
         '[console]\nenabled = "no"\n'

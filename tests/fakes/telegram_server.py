@@ -68,7 +68,9 @@ from tests.fakes.telegram_limits import (
 )
 
 SEND_METHODS = frozenset({"sendMessage", "sendDocument", "sendPhoto"})
-FAULT_KINDS = frozenset({"http500", "http502", "timeout", "timeout_after_delivery", "403", "429"})
+FAULT_KINDS = frozenset(
+    {"http500", "http502", "timeout", "timeout_after_delivery", "401", "403", "409", "429"}
+)
 # Telegram leaves the other update types out unless allowed_updates asks for them.
 _DEFAULT_UPDATES = frozenset(
     "message edited_message channel_post edited_channel_post callback_query inline_query "
@@ -394,7 +396,8 @@ class FakeTelegramServer:
     ) -> None:
         """Make the next ``times`` calls (None: every call) of ``method`` fail with ``kind``.
 
-        http500/http502/timeout/403/429 are not performed; timeout waits
+        http500/http502/timeout/401/403/409/429 are not performed (401: a revoked token,
+        409: another bot instance polls with the token); timeout waits
         ``hang_seconds`` first. timeout_after_delivery performs and records the
         call, then hangs so the client times out although the message arrived.
         """
@@ -528,7 +531,13 @@ class FakeTelegramServer:
         error = {
             "timeout": ApiError(504, "Gateway Timeout"),
             "http500": ApiError(500, "Internal Server Error"),
+            "401": ApiError(401, "Unauthorized"),
             "403": ApiError(403, "Forbidden: bot was blocked by the user"),
+            "409": ApiError(
+                409,
+                "Conflict: terminated by other getUpdates request; "
+                "make sure that only one bot instance is running",
+            ),
             "429": ApiError(429, "Too Many Requests: retry after 1", {"retry_after": 1}),
         }[kind]
         if kind == "429":

@@ -44,6 +44,19 @@ def test_toml_values_and_environment_overrides(
         ("[telegram]\ntokn = 'x'\n", "telegram.tokn: unknown key"),
         ("[bot]\nadmins = ['anna']\n", "bot.admins: Value error, 'anna' must look like"),
         ("[bot\n", "not valid TOML"),
+        (
+            "[telegram]\nmode = 'webhook'\n",
+            "telegram.webhook_secret: Value error, webhook mode needs a secret of at least 32",
+        ),
+        (
+            "[telegram]\nmode = 'webhook'\nwebhook_secret = 'only-31-characters-long-abcdefg'\n",
+            "telegram.webhook_secret: Value error, webhook mode needs a secret of at least 32",
+        ),
+        (
+            "[telegram]\nmode = 'webhook'\n"
+            "webhook_secret = 'mehr als zweiunddreißig Zeichen, aber mit Leerzeichen'\n",
+            "telegram.webhook_secret: Value error, only A-Z, a-z, 0-9",
+        ),
     ],
 )
 def test_invalid_file_fails_with_one_clear_line(
@@ -56,6 +69,17 @@ def test_invalid_file_fails_with_one_clear_line(
     assert err.count("\n") == 1, err
     assert err.startswith(f"lotsenbot: configuration error: {file}")
     assert expected in err
+
+
+def test_webhook_secret_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The mode may come from the environment: the secret is required all the same."""
+    monkeypatch.setenv("LOTSENBOT_TELEGRAM__MODE", "webhook")
+    with pytest.raises(ConfigError, match=r"telegram\.webhook_secret: .*at least 32"):
+        load_settings(tmp_path / "none.toml")
+    monkeypatch.setenv("LOTSENBOT_TELEGRAM__WEBHOOK_SECRET", "x" * 32)
+    assert load_settings(tmp_path / "none.toml").telegram.mode == "webhook"
 
 
 def test_named_file_must_exist(tmp_path: Path) -> None:

@@ -1,5 +1,6 @@
 """GET /health for monitoring (issue #10): 200 with the process's figures while all is well,
-503 when a due message has waited too long or the database does not answer."""
+503 when a due message has waited too long, the database does not answer, or a platform that
+should receive here does not (issue #16)."""
 
 from __future__ import annotations
 
@@ -56,6 +57,23 @@ async def test_a_message_waiting_too_long_is_reported(app: App, server: str) -> 
     await app.sender.drain()
     status, body = await _get(server)
     assert (status, body["due_messages"]) == (200, 0)
+
+
+async def test_a_platform_not_receiving_is_reported(app: App, server: str) -> None:
+    status = app.receiving["console"]
+    status.starting()
+    reason = "Conflict: terminated by other getUpdates request"
+    status.retrying("getUpdates", reason, 4.0)
+    code, body = await _get(server)
+    assert (code, body["status"]) == (503, "not receiving: console")
+    assert body["receiving"] == {"console": f"retrying: {reason}"}
+    status.running()
+    code, body = await _get(server)
+    assert (code, body["status"], body["receiving"]) == (200, "ok", {"console": "running"})
+    # Another process receives (it leads): nothing missing here.
+    status.stopped()
+    code, body = await _get(server)
+    assert (code, body["receiving"]) == (200, {"console": "stopped"})
 
 
 async def test_no_database_is_reported(app: App, server: str) -> None:

@@ -195,3 +195,24 @@ async def test_feed_is_in_the_community_language(feed: Feed) -> None:
 def _description(body: bytes, uid: str) -> str:
     (vevent,) = [v for v in Calendar.from_ical(body).walk("VEVENT") if str(v["UID"]) == uid]
     return str(vevent["DESCRIPTION"])
+
+
+async def test_health_without_the_calendar(feed: Feed) -> None:
+    """``[web] calendar = false``: /health for monitoring, no public feed."""
+
+    async def healthy() -> tuple[int, dict[str, object]]:
+        return 200, {"status": "ok"}
+
+    server = FeedServer(
+        feed.sessions, "127.0.0.1", 0, feed.clock.now, health=healthy, calendar=False
+    )
+    await server.start()
+    try:
+        async with aiohttp.ClientSession() as http:
+            base = f"http://127.0.0.1:{server.port}"
+            async with http.get(f"{base}/kalender/musterstadt.ics") as response:
+                assert response.status == 404
+            async with http.get(f"{base}/health") as response:
+                assert (response.status, await response.json()) == (200, {"status": "ok"})
+    finally:
+        await server.stop()
