@@ -7,7 +7,7 @@ import re
 from sqlalchemy import select
 
 from bot.domain import communities
-from bot.domain.models import AuditLog, Chat, Community, ConversationState, Role
+from bot.domain.models import Account, AuditLog, Chat, Community, ConversationState, Role
 from tests.fakes.memory import Person as Someone
 
 ADA = Someone("1", "Ada")
@@ -18,6 +18,13 @@ GROUP_ADMIN = Someone("3", "Gruppen-Admin")
 async def _admin_code(app) -> str:  # type: ignore[no-untyped-def]
     async with app.sessions.begin() as session:
         return await communities.new_admin_code(session, app.clock.now())
+
+
+async def _person_id(app, who: Someone) -> int:  # type: ignore[no-untyped-def]
+    async with app.sessions() as session:
+        return await session.scalar(  # type: ignore[return-value]
+            select(Account.person_id).where(Account.external_id == who.user_id)
+        )
 
 
 async def test_one_time_code_makes_the_first_admin_once(app, conversation):
@@ -128,7 +135,8 @@ async def test_last_admin_cannot_be_removed(app, conversation):
     await conversation.say(ADA, "/gruppe_neu Lesecafé")
     group = conversation.group("g-7")
     await conversation.say(ADA, "/verbinden lesecafe", chat=group)
-    [refused] = await conversation.say(ADA, "/rolle_nehmen 1 admin", chat=group)
+    ada = await _person_id(app, ADA)
+    [refused] = await conversation.say(ADA, f"/rolle_nehmen {ada} admin", chat=group)
     assert refused.text.startswith("Die Gruppe braucht mindestens einen Admin.")
 
 
