@@ -160,8 +160,9 @@ class Context:
 
     def dialog_fits(self, state: ConversationState) -> bool:
         """Whether a dialog was started for the community this chat acts for now."""
-        community = self.community.id if self.community is not None else None
-        return state.data.get(STATE_COMMUNITY, community) == community
+        started = state.data.get(STATE_COMMUNITY)
+        # One started for no community (person-level, such as the privacy questions) fits.
+        return started is None or (self.community is not None and started == self.community.id)
 
     async def finish_dialog(self) -> None:
         await conversations.clear_state(self.session, self.chat.id, self.person.id)

@@ -361,7 +361,7 @@ async def _parse_role_args(
         await ctx.reply(
             _(
                 "Please also write the number of the group, "
-                "for example: {prefix}rolle_geben 12 team 1"
+                "for example: {prefix}rolle_geben 12 lotse 1"
             ).format(prefix=ctx.command_prefix)
         )
         return None, None, None

@@ -122,15 +122,15 @@ async def private_community(
 
 
 async def choose_private(session: AsyncSession, chat: Chat, community_id: int | None) -> None:
-    """Store the community a private chat acts for. Buttons offered there before act for
-    the old one, so they stop working (dialogs stop by themselves: see the dispatcher)."""
+    """Store the community a private chat acts for. Buttons offered there for another one
+    stop working (dialogs stop by themselves: see Context.dialog_fits)."""
     await _rebind(session, chat, community_id)
 
 
 async def _rebind(session: AsyncSession, chat: Chat, community_id: int | None) -> None:
-    if chat.community_id == community_id:
-        return
-    chat.community_id = community_id
+    before, chat.community_id = chat.community_id, community_id
+    if before is None or before == community_id:
+        return  # a first choice: what was offered here was for that one already
     chat.choices = None
     await session.execute(delete(ButtonToken).where(ButtonToken.chat_id == chat.id))
 
