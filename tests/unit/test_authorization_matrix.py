@@ -558,6 +558,7 @@ async def test_relinking_a_foreign_chat_needs_its_admin(world: World) -> None:
         f"/rolle_geben {world.ids['other_staff']} admin",
         chat=group(GROUP_2),
     )
+    await world.tg.say(OLGA, "/start", chat=group(GROUP_1))  # she writes there (a member)
     before = await snapshot(world.app)
     [refused] = await _texts(world, OLGA, f"/verbinden {other}", group(GROUP_1))
     assert refused.startswith("Dieser Chat gehört zu einer anderen Gruppe."), refused
