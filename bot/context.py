@@ -117,6 +117,7 @@ class Context:
 
     async def button_gone(self) -> None:
         """The answer to a forged, stale or foreign button: it changes nothing."""
+        self.community_named = True  # it acts for no community: no "Gruppe:" line
         await self.reply(
             _("This button no longer works. Please write {prefix}start.").format(
                 prefix=self.command_prefix

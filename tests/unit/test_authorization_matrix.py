@@ -517,6 +517,8 @@ async def test_switching_community_in_the_private_chat(world: World) -> None:
     """The switch is a command and a button list; after it the chat acts for the other
     community with the roles there, and switching back restores the staff commands."""
     await _two_communities(world)
+    [listing] = await world.tg.say(SUSI, "/ankuendigungen", chat=private(SUSI))
+    assert listing.buttons, listing.text
     [offer] = await world.tg.say(SUSI, "/gruppe_wechseln", chat=private(SUSI))
     labels = [label for label, _key in offer.buttons]
     assert labels == ["1. Digitalcafé Musterstadt", f"{world.ids['community_2']}. Lesecafé Süd"]
@@ -525,6 +527,9 @@ async def test_switching_community_in_the_private_chat(world: World) -> None:
     )
     assert "Lesecafé Süd" in switched.text, switched.text
     before = await snapshot(world.app)
+    # The buttons offered for community 1 stop working (here: cancel its announcement).
+    gone = await world.tg.press(SUSI, listing, listing.buttons[0][0], chat=private(SUSI))
+    assert [s.text for s in gone] == ["Dieser Knopf geht nicht mehr.\nBitte schreiben Sie /start."]
     texts = await _texts(world, SUSI, "/ankuendigungen", private(SUSI))
     assert any("nur die Verantwortlichen" in t for t in texts), texts
     assert not any(SECRET_ANNOUNCEMENT in t for t in texts), texts
