@@ -248,6 +248,9 @@ async def prepare(app: App) -> None:
             )
             if "console" in app.adapters:
                 await _link_console(session, demo, app.settings.console.user_name, now)
+        # bot.admins is the truth at every start: whoever was removed there is no admin now.
+        for account in await communities.sync_config_admins(session, app.settings.bot.admins, now):
+            log.warning("deployment admin revoked: %s is no longer in bot.admins", account)
         if not app.settings.bot.admins and not await communities.any_admin(session):
             code = await communities.new_admin_code(session, now)
     _hand_over_admin_code(app.settings.bot.data_dir, code)

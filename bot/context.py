@@ -21,6 +21,10 @@ if TYPE_CHECKING:
     from bot.router import Router
 
 
+# The key in a dialog's data that holds the community it was started for.
+STATE_COMMUNITY = "_community"
+
+
 @dataclass(slots=True)
 class Services:
     """Long-lived things handlers may use; built once by the composition root."""
@@ -51,7 +55,11 @@ class Context:
     button_args: dict[str, Any] = field(default_factory=dict)
     state: ConversationState | None = None
     dispatch_id: str = field(default_factory=lambda: uuid4().hex)
+    # A private chat: how many communities the person could act for. With several, the
+    # first answer names the one this chat acts for, so nothing acts for one silently.
+    ties: int = 0
     _replies: int = 0
+    community_named: bool = False
 
     @property
     def text(self) -> str:
@@ -76,6 +84,10 @@ class Context:
         attachment: Attachment | None = None,
     ) -> None:
         """Answer in the chat the message came from, through the outbox."""
+        community = self.community
+        if self.is_direct and self.ties > 1 and community is not None and not self.community_named:
+            self.community_named = True
+            text = _("Group: {community}").format(community=community.name) + "\n" + text
         await self.send(self.chat, Outgoing(text, tuple(buttons), attachment))
 
     async def send(self, chat: Chat, outgoing: Outgoing, dedup_key: str | None = None) -> None:
@@ -105,6 +117,7 @@ class Context:
 
     async def button_gone(self) -> None:
         """The answer to a forged, stale or foreign button: it changes nothing."""
+        self.community_named = True  # it acts for no community: no "Gruppe:" line
         await self.reply(
             _("This button no longer works. Please write {prefix}start.").format(
                 prefix=self.command_prefix
@@ -124,7 +137,10 @@ class Context:
 
         With ``numbers`` a typed number is the answer, not a pick among the buttons.
         """
-        data = {**(data or {}), "numbers": numbers}
+        # The community the dialog is for: an answer given after the chat changed community
+        # (a switch, a re-link) must not act for the other one.
+        community = self.community.id if self.community is not None else None
+        data = {**(data or {}), "numbers": numbers, STATE_COMMUNITY: community}
         await conversations.set_state(
             self.session, self.chat.id, self.person.id, state, data, self.now
         )
@@ -139,7 +155,15 @@ class Context:
         """The answers so far of dialog ``state``, or None when it is not the open one
         (a button from an earlier question pressed later)."""
         current = await conversations.get_state(self.session, self.chat.id, self.person.id)
-        return dict(current.data) if current is not None and current.state == state else None
+        if current is None or current.state != state or not self.dialog_fits(current):
+            return None
+        return dict(current.data)
+
+    def dialog_fits(self, state: ConversationState) -> bool:
+        """Whether a dialog was started for the community this chat acts for now."""
+        started = state.data.get(STATE_COMMUNITY)
+        # One started for no community (person-level, such as the privacy questions) fits.
+        return started is None or (self.community is not None and started == self.community.id)
 
     async def finish_dialog(self) -> None:
         await conversations.clear_state(self.session, self.chat.id, self.person.id)

@@ -30,6 +30,8 @@ from bot.types import Incoming, Outgoing
 log = logging.getLogger(__name__)
 
 SCHEDULE_CHANGED = "schedule_changed"
+# Offered when a private chat could act for several communities and none is chosen.
+SWITCH_COMMAND = "gruppe_wechseln"
 _RECORD_EVENT = insert(ProcessedEvent.__table__)
 CANCEL_WORDS = {"abbrechen", "abbruch", "stop", "stopp", "cancel", "/abbrechen", "/cancel"}
 
@@ -131,15 +133,24 @@ class Dispatcher:
             if chat.kind == "direct" and chat.person_id != person.id:
                 chat.person_id = person.id
             if _is_config_admin(settings.bot.admins, incoming) and not person.deployment_admin:
-                person.deployment_admin = True
+                person.deployment_admin, person.admin_source = True, "config"
+            ties = 0
             if known is not None:
-                community, granted = known.community, known.granted
+                community, granted, ties = known.community, known.granted, known.ties
             else:
-                community = await self._community_for(session, chat, person.id)
+                community = await self._community_for(session, chat)
                 granted = await communities.granted_roles(
                     session, person.id, community.id if community else None
                 )
-            if community is not None and chat.community_id == community.id and not granted:
+            if chat.kind == "direct" and (
+                community is None or person.deployment_admin or not granted
+            ):
+                # Not a choice still backed by a role: the one place decides (and may ask).
+                community, ties = await communities.private_community(session, chat, person)
+                granted = await communities.granted_roles(
+                    session, person.id, community.id if community else None
+                )
+            if community is not None and chat.kind == "group" and not granted:
                 # Everyone who writes in a community's chat is a member of it.
                 await communities.add_member(session, person.id, community.id, now)
                 granted = {MEMBER}
@@ -161,6 +172,7 @@ class Dispatcher:
                 roles=roles,
                 locale=locale,
                 now=now,
+                ties=ties,
             )
             with use_locale(locale):
                 flood = self._flood.check((incoming.chat.platform, incoming.sender.external_id))
@@ -198,14 +210,11 @@ class Dispatcher:
         )
         return False
 
-    async def _community_for(
-        self, session: AsyncSession, chat: Chat, person_id: int
-    ) -> Community | None:
+    async def _community_for(self, session: AsyncSession, chat: Chat) -> Community | None:
+        """The chat's stored community (a private chat's is checked by the caller)."""
         if chat.community_id is not None:
             # Usually loaded with the chat already; get() then reads the identity map.
             return await session.get(Community, chat.community_id)
-        if chat.kind == "direct":
-            return await communities.home_community(session, person_id)
         return None
 
     async def _route(self, ctx: Context) -> None:
@@ -256,6 +265,11 @@ class Dispatcher:
             return
         if in_unlinked_group and cmd.needs_community:
             return  # stay quiet in groups nobody linked yet
+        switch = self._router.find(SWITCH_COMMAND)
+        if cmd.needs_community and ctx.community is None and ctx.ties > 1 and switch is not None:
+            # Several communities and none chosen: acting for one of them would be a guess.
+            await self._command(ctx, SWITCH_COMMAND, "")
+            return
         if cmd.needs_community and ctx.community is None:
             await ctx.reply(
                 _(
@@ -294,6 +308,13 @@ class Dispatcher:
     async def _text(self, ctx: Context, text: str) -> None:
         state = await conversations.get_state(ctx.session, ctx.chat.id, ctx.person.id)
         word = _normalise(text)
+        if state is not None and not ctx.dialog_fits(state):
+            # Started for another community (the chat was switched or re-linked since).
+            await ctx.finish_dialog()
+            await ctx.reply(
+                _("This question was for another group. I have stopped it. Nothing was changed.")
+            )
+            return
         if state is not None and word in CANCEL_WORDS:
             await ctx.finish_dialog()
             await ctx.reply(_("All right, I have stopped. Nothing was changed."))

@@ -223,18 +223,19 @@ def register(router: Router) -> None:
         """Give the volunteer role and ask the person to fill in their profile."""
         assert ctx.community is not None
         number = ctx.args.strip()
-        person = await ctx.session.get(Person, int(number)) if is_number(number) else None
+        person = (
+            await communities.member(ctx.session, int(number), ctx.community.id)
+            if is_number(number)
+            else None
+        )
         if person is None:
+            # Unknown and foreign numbers get the same answer: numbers reveal nobody.
             await ctx.reply(
                 _(
                     "Please write the person's number, for example {prefix}lotse_einladen 12. "
                     "{prefix}personen shows the numbers."
                 ).format(prefix=ctx.command_prefix)
             )
-            return
-        if not await communities.granted_roles(ctx.session, person.id, ctx.community.id):
-            # Person numbers are the same for all groups: only our own people can be invited.
-            await ctx.reply(_("This person does not belong to your group yet."))
             return
         await communities.grant_role(
             ctx.session,

@@ -8,10 +8,21 @@ import secrets
 import unicodedata
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.models import AdminCode, AuditLog, Chat, Community, Event, Person, Role, Series
+from bot.domain.models import (
+    Account,
+    AdminCode,
+    AuditLog,
+    ButtonToken,
+    Chat,
+    Community,
+    Event,
+    Person,
+    Role,
+    Series,
+)
 from bot.numbers import is_number
 from bot.roles import ADMIN, MEMBER, TEAM, effective
 
@@ -77,15 +88,51 @@ async def roles_in(session: AsyncSession, person_id: int, community_id: int | No
     return effective(await granted_roles(session, person_id, community_id))
 
 
-async def home_community(session: AsyncSession, person_id: int) -> Community | None:
-    """For a private chat: the community the person most recently got a role in."""
-    return await session.scalar(
-        select(Community)
-        .join(Role, Role.community_id == Community.id)
-        .where(Role.person_id == person_id)
-        .order_by(Role.created_at.desc(), Role.id.desc())
-        .limit(1)
-    )
+async def ties_of(session: AsyncSession, person: Person) -> list[Community]:
+    """The communities a person's private chat may act for: those they have a role in (a
+    deployment admin: every community), by number."""
+    query = select(Community).order_by(Community.id)
+    if not person.deployment_admin:
+        query = query.where(
+            Community.id.in_(select(Role.community_id).where(Role.person_id == person.id))
+        )
+    return list((await session.scalars(query)).all())
+
+
+async def private_community(
+    session: AsyncSession, chat: Chat, person: Person
+) -> tuple[Community | None, int]:
+    """The one place that decides which community a private chat acts for, and how many
+    the person could choose from.
+
+    The chat's stored choice while the person still has ties there; else their only
+    community (then stored, so that joining another group later changes nothing); with
+    several and no valid choice: None, and the person is asked to choose.
+    """
+    ties = await ties_of(session, person)
+    by_id = {c.id: c for c in ties}
+    if chat.community_id in by_id:
+        return by_id[chat.community_id], len(ties)
+    if len(ties) == 1:
+        await choose_private(session, chat, ties[0].id)
+        return ties[0], 1
+    if chat.community_id is not None:
+        await choose_private(session, chat, None)  # no role there any more
+    return None, len(ties)
+
+
+async def choose_private(session: AsyncSession, chat: Chat, community_id: int | None) -> None:
+    """Store the community a private chat acts for. Buttons offered there for another one
+    stop working (dialogs stop by themselves: see Context.dialog_fits)."""
+    await _rebind(session, chat, community_id)
+
+
+async def _rebind(session: AsyncSession, chat: Chat, community_id: int | None) -> None:
+    before, chat.community_id = chat.community_id, community_id
+    if before is None or before == community_id:
+        return  # a first choice: what was offered here was for that one already
+    chat.choices = None
+    await session.execute(delete(ButtonToken).where(ButtonToken.chat_id == chat.id))
 
 
 async def grant_role(
@@ -163,7 +210,7 @@ async def count_admins(session: AsyncSession, community_id: int) -> int:
 async def link_chat(
     session: AsyncSession, chat: Chat, community: Community, *, by: int, now: datetime
 ) -> None:
-    chat.community_id = community.id
+    await _rebind(session, chat, community.id)
     session.add(
         AuditLog(
             at=now,
@@ -172,6 +219,28 @@ async def link_chat(
             action="chat.link",
             details={"chat": chat.id},
         )
+    )
+
+
+async def member(session: AsyncSession, person_id: int, community_id: int) -> Person | None:
+    """The person with that number if they belong to the community (have a role there).
+
+    Person numbers are the same for every community: commands that take one use this, so a
+    number from elsewhere gets the same answer as one that does not exist (no names leak).
+    """
+    return await session.scalar(
+        select(Person).where(
+            Person.id == person_id,
+            Person.id.in_(select(Role.person_id).where(Role.community_id == community_id)),
+        )
+    )
+
+
+async def deployment_admins(session: AsyncSession) -> list[Person]:
+    return list(
+        (
+            await session.scalars(select(Person).where(Person.deployment_admin).order_by(Person.id))
+        ).all()
     )
 
 
@@ -220,9 +289,56 @@ async def redeem_admin_code(
     if row is None or now - row.created_at > timedelta(days=7):
         return False
     row.used_at, row.used_by = now, person.id
-    person.deployment_admin = True
+    if not person.deployment_admin:
+        person.deployment_admin, person.admin_source = True, "code"
     session.add(AuditLog(at=now, actor_person_id=person.id, action="admin.code_redeemed"))
     return True
+
+
+async def revoke_deployment_admin(
+    session: AsyncSession, person: Person, *, by: int | None, now: datetime
+) -> None:
+    """Take the deployment admin flag away, audit-logged."""
+    person.deployment_admin, person.admin_source = False, None
+    session.add(
+        AuditLog(at=now, actor_person_id=by, action="admin.revoke", details={"person": person.id})
+    )
+
+
+async def sync_config_admins(session: AsyncSession, admins: list[str], now: datetime) -> list[str]:
+    """Make ``bot.admins`` the truth: its accounts are deployment admins, and admins from
+    an earlier configuration that are no longer listed lose the flag (admins made by the
+    one-time code keep it). Returns the revoked accounts ("platform:id") for the log."""
+    listed = set(admins)
+    pairs = [tuple(entry.split(":", 1)) for entry in listed if ":" in entry]
+    if pairs:
+        # A listed account that wrote before: its person is a deployment admin now.
+        found = await session.scalars(
+            select(Person)
+            .join(Account, Account.person_id == Person.id)
+            .where(tuple_(Account.platform, Account.external_id).in_(pairs))
+        )
+        for person in found:
+            if not person.deployment_admin:
+                person.deployment_admin, person.admin_source = True, "config"
+    rows = (
+        await session.execute(
+            select(Person, Account.platform, Account.external_id)
+            .join(Account, Account.person_id == Person.id)
+            .where(Person.deployment_admin, Person.admin_source == "config")
+        )
+    ).all()
+    accounts: dict[int, list[str]] = {}
+    people: dict[int, Person] = {}
+    for person, platform, external_id in rows:
+        accounts.setdefault(person.id, []).append(f"{platform}:{external_id}")
+        people[person.id] = person
+    revoked: list[str] = []
+    for person_id, person in people.items():
+        if not listed.intersection(accounts[person_id]):
+            await revoke_deployment_admin(session, person, by=None, now=now)
+            revoked += accounts[person_id]
+    return revoked
 
 
 # --- demo ------------------------------------------------------------------------------------

@@ -66,6 +66,9 @@ async def merge_persons(session: AsyncSession, *, keep_id: int, drop_id: int) ->
     assert keep is not None and drop is not None
     keep.locale = keep.locale or drop.locale
     keep.deployment_admin = keep.deployment_admin or drop.deployment_admin
+    if keep.admin_source != drop.admin_source and drop.deployment_admin:
+        # A code admin stays one even if the other account's config entry goes away.
+        keep.admin_source = "code" if "code" in (keep.admin_source, drop.admin_source) else "config"
     await session.flush()
     for table in Base.metadata.sorted_tables:
         for fk in table.foreign_keys:

@@ -93,6 +93,8 @@ class Chat(Base):
     external_id: Mapped[str] = mapped_column(String(255))
     kind: Mapped[str] = mapped_column(String(8))  # direct | group
     title: Mapped[str] = mapped_column(String(255), default="")
+    # A group chat: the community it belongs to. A direct chat: the community it acts for,
+    # as the person chose it (see communities.private_community).
     community_id: Mapped[int | None] = mapped_column(
         ForeignKey("communities.id", ondelete="SET NULL"), index=True
     )
@@ -123,6 +125,9 @@ class Person(Base):
     locale: Mapped[str | None] = mapped_column(String(8))
     # Admin of the whole deployment (from config or a one-time code): may create communities.
     deployment_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Why: "config" (bot.admins; revoked at start once removed there) or "code" (the one-time
+    # code; kept until another deployment admin revokes it in chat).
+    admin_source: Mapped[str | None] = mapped_column(String(8))
     # Data protection: when the short note was shown, when the person agreed, when the
     # optional facts question was asked (once), and when their data was erased.
     privacy_noted_at: Mapped[datetime | None] = mapped_column()

@@ -31,19 +31,19 @@ class Writer:
     chat: Chat
     account: Account
     person: Person
-    community: Community | None  # the chat's, or for a private chat the home community
+    community: Community | None  # the chat's (for a private chat: as chosen, unchecked)
     granted: set[str]  # roles granted in that community, as stored
     # The pressed button's token, if asked for. Held so that it stays in the session's
     # identity map, which holds objects only weakly, for session.get() to find.
     button: ButtonToken | None = None
+    ties: int = 0  # a private chat: the communities the person has roles in
 
 
-# The community a private chat acts for: see communities.home_community.
-_home = (
-    select(Role.community_id)
+# For a private chat: how many communities the person has roles in (the dispatcher names
+# the community in answers when there are several; see communities.private_community).
+_ties = (
+    select(func.count(func.distinct(Role.community_id)))
     .where(Role.person_id == Account.person_id)
-    .order_by(Role.created_at.desc(), Role.id.desc())
-    .limit(1)
     .correlate(Account)
     .scalar_subquery()
 )
@@ -51,17 +51,22 @@ _granted = aliased(Role)
 # Built once: a dispatch runs it for every message, and building a statement this size
 # costs more than SQLite takes to answer it. One row per granted role (or one without).
 _WRITER = (
-    select(Chat, Account, Person, Community, _granted.role, ButtonToken)
+    select(
+        Chat,
+        Account,
+        Person,
+        Community,
+        _granted.role,
+        ButtonToken,
+        case((Chat.kind == "direct", _ties), else_=0),
+    )
     .select_from(Chat)
     .join(
         Account,
         and_(Account.platform == bindparam("platform"), Account.external_id == bindparam("user")),
     )
     .join(Person, Person.id == Account.person_id)
-    .outerjoin(
-        Community,
-        Community.id == func.coalesce(Chat.community_id, case((Chat.kind == "direct", _home))),
-    )
+    .outerjoin(Community, Community.id == Chat.community_id)
     .outerjoin(
         _granted, and_(_granted.person_id == Person.id, _granted.community_id == Community.id)
     )
@@ -93,7 +98,7 @@ async def find_writer(
     _refresh_chat(chat, ref)
     _refresh_account(account, sender)
     granted = {row[4] for row in rows if row[4] is not None}
-    return Writer(chat, account, person, community, granted, rows[0][5])
+    return Writer(chat, account, person, community, granted, rows[0][5], int(rows[0][6] or 0))
 
 
 def _refresh_chat(chat: Chat, ref: ChatRef) -> None:

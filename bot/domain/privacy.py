@@ -155,6 +155,7 @@ async def erase(
     person.display_name = ""
     person.locale = None
     person.deployment_admin = False
+    person.admin_source = None
     person.erased_at = now
     for column in ("age_band", "area", "facts_consent_at"):
         if hasattr(person, column):

@@ -117,15 +117,23 @@ class World:
     ids: dict[str, Any]
     clock: FakeClock
     errors: list[str] = field(default_factory=list)
+    # A PostgreSQL copy: the cluster and the database to drop after use.
+    cluster: Any = None
+    database: str | None = None
 
     async def close(self) -> None:
         await self.app.close()
+        if self.cluster is not None and self.database is not None:
+            await asyncio.to_thread(self.cluster.drop_database, self.database)
 
 
 @dataclass
 class Template:
     path: Path
     ids: dict[str, Any]
+    # On PostgreSQL: the template database (``path`` is then only the working directory).
+    cluster: Any = None
+    database: str | None = None
 
 
 async def _person_id(app: App, who: Someone) -> int:
@@ -143,10 +151,16 @@ async def _only(tg: Conversation, shown: list[Shown], start: str) -> Shown:
     return found[0]
 
 
-def build_template(directory: Path) -> Template:
-    """Migrate a fresh SQLite file and fill it with the world; returns the file and the ids.
-    Synchronous (migrations run their own event loop): call it outside a running loop."""
+def build_template(directory: Path, cluster: Any = None) -> Template:
+    """Migrate a fresh SQLite file (or, given a PostgresCluster, a PostgreSQL database) and
+    fill it with the world; returns it and the ids. Synchronous (migrations run their own
+    event loop): call it outside a running loop."""
     directory.mkdir(parents=True, exist_ok=True)
+    if cluster is not None:
+        name = f"lotsenbot_world_{uuid4().hex[:12]}"
+        url = cluster.create_database(name)
+        migrate.upgrade(url)
+        return Template(directory, asyncio.run(_build(url, directory)), cluster, name)
     path = directory / "world.db"
     url = f"sqlite+aiosqlite:///{path}"
     migrate.upgrade(url)
@@ -282,12 +296,16 @@ def copy_template(template: Template, directory: Path) -> Path:
 
 async def open_world(template: Template, directory: Path) -> World:
     """A fresh copy of the world, running."""
-    path = copy_template(template, directory)
+    database = None
+    if template.cluster is not None:
+        assert template.database is not None
+        database = f"lotsenbot_w_{uuid4().hex[:16]}"
+        url = await asyncio.to_thread(template.cluster.create_database, database, template.database)
+    else:
+        url = f"sqlite+aiosqlite:///{copy_template(template, directory)}"
     clock = FakeClock()
     adapter = MemoryAdapter(platform=PLATFORM)
-    app = build_app(
-        settings_for(f"sqlite+aiosqlite:///{path}", directory), clock=clock, adapters=[adapter]
-    )
+    app = build_app(settings_for(url, directory), clock=clock, adapters=[adapter])
     await prepare(app)
     # The platform still shows what the bot sent while the world was built (edits need it).
     async with app.sessions() as session:
@@ -303,7 +321,7 @@ async def open_world(template: Template, directory: Path) -> World:
     adapter._ids = itertools.count(10_000)
     tg = Conversation(app, adapter)
     await tg.flush()
-    return World(app, tg, dict(template.ids), clock)
+    return World(app, tg, dict(template.ids), clock, cluster=template.cluster, database=database)
 
 
 Snapshot = dict[str, tuple[tuple[str, ...], list[tuple[str, ...]]]]

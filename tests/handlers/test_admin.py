@@ -7,7 +7,7 @@ import re
 from sqlalchemy import select
 
 from bot.domain import communities
-from bot.domain.models import AuditLog, Chat, Community, ConversationState, Role
+from bot.domain.models import Account, AuditLog, Chat, Community, ConversationState, Role
 from tests.fakes.memory import Person as Someone
 
 ADA = Someone("1", "Ada")
@@ -18,6 +18,13 @@ GROUP_ADMIN = Someone("3", "Gruppen-Admin")
 async def _admin_code(app) -> str:  # type: ignore[no-untyped-def]
     async with app.sessions.begin() as session:
         return await communities.new_admin_code(session, app.clock.now())
+
+
+async def _person_id(app, who: Someone) -> int:  # type: ignore[no-untyped-def]
+    async with app.sessions() as session:
+        return await session.scalar(  # type: ignore[return-value]
+            select(Account.person_id).where(Account.external_id == who.user_id)
+        )
 
 
 async def test_one_time_code_makes_the_first_admin_once(app, conversation):
@@ -128,7 +135,8 @@ async def test_last_admin_cannot_be_removed(app, conversation):
     await conversation.say(ADA, "/gruppe_neu Lesecafé")
     group = conversation.group("g-7")
     await conversation.say(ADA, "/verbinden lesecafe", chat=group)
-    [refused] = await conversation.say(ADA, "/rolle_nehmen 1 admin", chat=group)
+    ada = await _person_id(app, ADA)
+    [refused] = await conversation.say(ADA, f"/rolle_nehmen {ada} admin", chat=group)
     assert refused.text.startswith("Die Gruppe braucht mindestens einen Admin.")
 
 
@@ -139,3 +147,55 @@ async def test_people_list_only_in_private(app, conversation, demo_group):
     assert private_only.text == "Bitte schreiben Sie mir das in einem privaten Chat."
     async with app.sessions() as session:
         assert await session.scalar(select(Chat.id).where(Chat.external_id == "dm-1")) is None
+
+
+async def test_config_is_the_truth_for_deployment_admins_at_start(
+    app, conversation, db_url, tmp_path, clock, caplog
+):
+    """An account taken out of bot.admins is no deployment admin after the next start
+    (one log line with the account only); an admin made by the one-time code stays."""
+    from bot.bootstrap import build_app, prepare
+    from tests.conftest import make_settings
+    from tests.fakes.memory import Conversation, MemoryAdapter
+
+    app.settings.bot.admins.append("console:1")
+    [made] = await conversation.say(ADA, "/gruppe_neu Lesecafé")
+    assert "Nummer" in made.text
+    await conversation.say(MIA, f"/admin {await _admin_code(app)}")
+    await app.close()
+    caplog.set_level("WARNING")
+    restarted = build_app(make_settings(db_url, tmp_path), clock=clock, adapters=[MemoryAdapter()])
+    try:
+        await prepare(restarted)
+        again = Conversation(restarted, restarted.adapters["console"])  # type: ignore[arg-type]
+        [refused] = await again.say(ADA, "/gruppen")
+        assert refused.text == "Das dürfen hier leider nur die Verantwortlichen."
+        [listed] = await again.say(MIA, "/gruppen")
+        assert listed.text.startswith("Diese Gruppen gibt es:")
+    finally:
+        await restarted.close()
+    revoked = [r.getMessage() for r in caplog.records if "revoked" in r.getMessage()]
+    assert revoked == ["deployment admin revoked: console:1 is no longer in bot.admins"]
+
+
+async def test_an_admin_revokes_another_admin_but_never_the_last(app, conversation):
+    """/admin_entziehen takes a code admin's rights (audit-logged); the configured ones are
+    changed in the configuration, and the last admin stays."""
+    await conversation.say(MIA, f"/admin {await _admin_code(app)}")
+    mia = await _person_id(app, MIA)
+    [alone] = await conversation.say(MIA, f"/admin_entziehen {mia}")
+    assert alone.text == "Es muss immer mindestens einen Admin geben."
+    app.settings.bot.admins.append("console:1")
+    await conversation.say(ADA, "/start")
+    ada = await _person_id(app, ADA)
+    [configured] = await conversation.say(MIA, f"/admin_entziehen {ada}")
+    assert configured.text.startswith("Dieser Admin steht in der Einstellungs-Datei")
+    [nobody] = await conversation.say(ADA, "/admin_entziehen 999")
+    assert nobody.text.startswith("Bitte schreiben Sie die Nummer eines Admins.")
+    [done] = await conversation.say(ADA, f"/admin_entziehen {mia}")
+    assert done.text == "Mia ist jetzt kein Admin für alle Gruppen mehr."
+    [refused] = await conversation.say(MIA, "/gruppen")
+    assert refused.text == "Das dürfen hier leider nur die Verantwortlichen."
+    async with app.sessions() as session:
+        actions = (await session.scalars(select(AuditLog.action).order_by(AuditLog.id))).all()
+    assert actions[-1] == "admin.revoke"

@@ -32,13 +32,16 @@ from tests.fakes.memory import Shown
 from tests.fakes.world import (
     ACTORS,
     ANONYMOUS,
+    ANTON,
     APOLOGY,
     GROUP_1,
     GROUP_2,
+    OLGA,
     SECRET_ANNOUNCEMENT,
     SECRET_NAME,
     SECRET_PHONE,
     SECRET_REQUEST,
+    SUSI,
     Template,
     World,
     build_template,
@@ -138,6 +141,12 @@ COMMANDS: dict[str, Row] = {
     "personen": Row("", STAFF_ANYWHERE, "staff", "read"),
     "rolle_geben": Row("{member} admin", ADMIN_UP, "admin", "change", where="group"),
     "rolle_nehmen": Row("{staff} team", ADMIN_UP, "admin", "change", where="group"),
+    # Everyone may see their groups; only the listed ones can be chosen (rows below).
+    "gruppe_wechseln": Row("", EVERYONE, "member", "read"),
+    # Ada is in the configuration: she is told to remove herself there (tests/handlers).
+    "admin_entziehen": Row(
+        "{deployment_admin}", frozenset({"deployment_admin"}), "deployment_admin", "read"
+    ),
     # Data protection and certificates (registered by their features when they land).
     "datenschutz": Row("", EVERYONE, "member", "read"),
     "datenschutz_text": Row("Frau Geheim; Extra", ADMIN_UP, "admin", "change", where="group"),
@@ -232,6 +241,10 @@ BUTTONS: dict[str, Row] = {
     "priv.keep": Row({}, EVERYONE, "member", "read"),
     "priv.band": Row({"band": "70-79"}, EVERYONE, "member", "change", own=True),
     "priv.no_facts": Row({}, EVERYONE, "member", "none", own=True),
+    # Only a group the person belongs to can be chosen (Olga's own: nothing to change).
+    "community.switch": Row(
+        {"community": "$community_2"}, frozenset({"other_staff"}), "other_staff", "read"
+    ),
 }
 
 
@@ -372,9 +385,11 @@ def _control(row: Row, attempt: Attempt, values: dict[str, Any]) -> list[str]:
     return []
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Template:
-    return build_template(tmp_path_factory.mktemp("world"))
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def template(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Template:
+    """The world, built once per backend: the matrix runs on SQLite and PostgreSQL."""
+    cluster = request.getfixturevalue("postgres_cluster") if request.param == "postgresql" else None
+    return build_template(tmp_path_factory.mktemp("world"), cluster)
 
 
 @pytest.fixture
@@ -473,3 +488,148 @@ def test_anonymous_admin_is_what_the_harness_plays() -> None:
         ANONYMOUS.name,
         True,
     )
+
+
+# --- Between communities: two communities' roles, foreign chats, stale dialogs ----------
+
+
+async def _texts(world: World, who: Someone, text: str, chat: ChatRef) -> list[str]:
+    return [s.text for s in await world.tg.say(who, text, chat=chat)]
+
+
+async def _two_communities(world: World) -> None:
+    """Susi, staff of community 1, joins community 2's group (and so becomes its member)."""
+    await world.tg.say(SUSI, "/start", chat=group(GROUP_2))
+
+
+async def test_joining_another_group_does_not_switch_the_private_chat(world: World) -> None:
+    """Staff of community 1 who join community 2's group keep their staff commands in the
+    private chat, and every answer there says which community it acts for."""
+    await _two_communities(world)
+    texts = await _texts(world, SUSI, "/ankuendigungen", private(SUSI))
+    assert texts and texts[0].startswith("Gruppe: Digitalcafé Musterstadt\n"), texts
+    assert any(SECRET_ANNOUNCEMENT in t for t in texts), texts
+    [greeting] = await _texts(world, SUSI, "/start", private(SUSI))
+    assert greeting.startswith("Gruppe: Digitalcafé Musterstadt\n"), greeting
+
+
+async def test_switching_community_in_the_private_chat(world: World) -> None:
+    """The switch is a command and a button list; after it the chat acts for the other
+    community with the roles there, and switching back restores the staff commands."""
+    await _two_communities(world)
+    [listing] = await world.tg.say(SUSI, "/ankuendigungen", chat=private(SUSI))
+    assert listing.buttons, listing.text
+    [offer] = await world.tg.say(SUSI, "/gruppe_wechseln", chat=private(SUSI))
+    labels = [label for label, _key in offer.buttons]
+    assert labels == ["1. Digitalcafé Musterstadt", f"{world.ids['community_2']}. Lesecafé Süd"]
+    [switched] = await world.tg.press(
+        SUSI, offer, f"{world.ids['community_2']}. Lesecafé Süd", chat=private(SUSI)
+    )
+    assert "Lesecafé Süd" in switched.text, switched.text
+    before = await snapshot(world.app)
+    # The buttons offered for community 1 stop working (here: cancel its announcement).
+    gone = await world.tg.press(SUSI, listing, listing.buttons[0][0], chat=private(SUSI))
+    assert [s.text for s in gone] == ["Dieser Knopf geht nicht mehr.\nBitte schreiben Sie /start."]
+    texts = await _texts(world, SUSI, "/ankuendigungen", private(SUSI))
+    assert any("nur die Verantwortlichen" in t for t in texts), texts
+    assert not any(SECRET_ANNOUNCEMENT in t for t in texts), texts
+    assert differences(before, await snapshot(world.app)) == {}
+    await world.tg.say(SUSI, "/gruppe_wechseln 1", chat=private(SUSI))
+    texts = await _texts(world, SUSI, "/ankuendigungen", private(SUSI))
+    assert any(SECRET_ANNOUNCEMENT in t for t in texts), texts
+
+
+async def test_only_own_communities_can_be_chosen(world: World) -> None:
+    """Mia (community 1 only) cannot switch to community 2, by number or by button."""
+    member = ACTORS["member"]
+    before = await snapshot(world.app)
+    [refused] = await _texts(
+        world, member, f"/gruppe_wechseln {world.ids['community_2']}", private(member)
+    )
+    assert refused == "Sie gehören zu keiner Gruppe mit dieser Nummer.", refused
+    key = await make_button(
+        world, private(member), "community.switch", {"community": world.ids["community_2"]}
+    )
+    shown = await world.tg.say(member, chat=private(member), button_key=key)
+    assert [s.text for s in shown] == ["Dieser Knopf geht nicht mehr.\nBitte schreiben Sie /start."]
+    assert differences(before, await snapshot(world.app)) == {}
+
+
+async def test_relinking_a_foreign_chat_needs_its_admin(world: World) -> None:
+    """Community 2's admin cannot take community 1's group; an admin of both can."""
+    other = world.ids["community_2"]
+    await world.tg.say(
+        ACTORS["deployment_admin"],
+        f"/rolle_geben {world.ids['other_staff']} admin",
+        chat=group(GROUP_2),
+    )
+    await world.tg.say(OLGA, "/start", chat=group(GROUP_1))  # she writes there (a member)
+    before = await snapshot(world.app)
+    [refused] = await _texts(world, OLGA, f"/verbinden {other}", group(GROUP_1))
+    assert refused.startswith("Dieser Chat gehört zu einer anderen Gruppe."), refused
+    assert differences(before, await snapshot(world.app)) == {}
+    # Anton administers community 1; made admin of community 2 too, he may move the chat.
+    await world.tg.say(ANTON, "/start", chat=group(GROUP_2))
+    await world.tg.say(
+        ACTORS["deployment_admin"], f"/rolle_geben {world.ids['admin']} admin", chat=group(GROUP_2)
+    )
+    [done] = await _texts(world, ANTON, f"/verbinden {other}", group(GROUP_1))
+    assert done == "Fertig. Dieser Chat gehört jetzt zu Lesecafé Süd.", done
+
+
+async def test_role_commands_reach_only_the_own_community(world: World) -> None:
+    """A number from another community gets the same answer as one that does not exist,
+    and names nobody; deployment admins name the community in a private chat."""
+    ada = ACTORS["deployment_admin"]
+    before = await snapshot(world.app)
+    [unknown] = await _texts(world, ANTON, "/rolle_geben 999 team", group(GROUP_1))
+    [foreign] = await _texts(
+        world, ANTON, f"/rolle_geben {world.ids['other_staff']} team", group(GROUP_1)
+    )
+    [taken] = await _texts(
+        world, ANTON, f"/rolle_nehmen {world.ids['other_staff']} team", group(GROUP_1)
+    )
+    assert unknown == foreign == taken == "Ich finde keine Person mit dieser Nummer."
+    [other_group] = await _texts(
+        world, ANTON, f"/rolle_geben {world.ids['member']} team {world.ids['community_2']}",
+        group(GROUP_1),
+    )  # fmt: skip
+    assert other_group == "Das darf leider nur ein Admin dieser Gruppe.", other_group
+    [invite] = await _texts(
+        world, SUSI, f"/lotse_einladen {world.ids['other_staff']}", group(GROUP_1)
+    )
+    [invite_unknown] = await _texts(world, SUSI, "/lotse_einladen 999", group(GROUP_1))
+    assert invite == invite_unknown and OLGA.name not in invite
+    assert differences(before, await snapshot(world.app)) == {}
+    [granted] = await _texts(
+        world,
+        ada,
+        f"/rolle_geben {world.ids['other_staff']} koordination {world.ids['community_2']}",
+        private(ada),
+    )
+    assert granted == "Olga Fremd hat jetzt die Rolle Koordination.\nGruppe: Lesecafé Süd"
+
+
+async def test_stale_dialogs_do_not_act(world: World) -> None:
+    """A dialog started for community 1 and answered after switching to community 2 stops;
+    one started with a role that was taken away since stops too."""
+    await _two_communities(world)
+    await world.tg.say(SUSI, "/anfrage", chat=private(SUSI))
+    await world.tg.say(SUSI, "Fotos vom Handy schicken", chat=private(SUSI))
+    await world.tg.say(SUSI, f"/gruppe_wechseln {world.ids['community_2']}", chat=private(SUSI))
+    before = await snapshot(world.app)
+    [stopped] = await _texts(world, SUSI, "dienstags", private(SUSI))
+    assert stopped.endswith(
+        "Diese Frage war für eine andere Gruppe. Ich habe sie beendet. Es wurde nichts geändert."
+    ), stopped
+    changes = differences(before, await snapshot(world.app))
+    assert set(changes) == {"conversation_states"} and not changes["conversation_states"]["new"]
+    # Back in community 1: an announcement dialog, then the role goes, then the answer.
+    await world.tg.say(SUSI, "/gruppe_wechseln 1", chat=private(SUSI))
+    await world.tg.say(SUSI, "/ankuendigung_neu", chat=private(SUSI))
+    await world.tg.say(ANTON, f"/rolle_nehmen {world.ids['staff']} team", chat=group(GROUP_1))
+    before = await snapshot(world.app)
+    texts = await _texts(world, SUSI, "Am Freitag ist zu.", private(SUSI))
+    assert any("nur die Verantwortlichen" in t for t in texts), texts
+    changes = differences(before, await snapshot(world.app))
+    assert set(changes) <= {"conversation_states"}, changes
