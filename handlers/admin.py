@@ -135,10 +135,12 @@ def register(router: Router) -> None:
         """List people with a role in the community (private chat only: names stay private)."""
         assert ctx.community is not None
         lines = [_("People in {community}:").format(community=ctx.community.name)]
+        named = []
         for person, roles in await communities.people_of(ctx.session, ctx.community.id):
             labels = ", ".join(_(ROLE_LABELS[r]) for r in roles if r in ROLE_LABELS)
             lines.append(f"{person.id}. {person.display_name} – {labels}")
-        await ctx.reply("\n".join(lines))
+            named.append(person.id)
+        await ctx.reply("\n".join(lines), about=named)
 
     @router.command("rolle_geben", "grant", description=N_("Give someone a role"), roles=(ADMIN,))
     async def grant(ctx: Context) -> None:
@@ -155,7 +157,9 @@ def register(router: Router) -> None:
             if changed
             else _("{name} has the role {role} already.")
         )
-        await ctx.reply(text.format(name=target.display_name, role=_(ROLE_LABELS[role])))
+        await ctx.reply(
+            text.format(name=target.display_name, role=_(ROLE_LABELS[role])), about=(target.id,)
+        )
 
     @router.command("rolle_nehmen", "revoke", description=N_("Take a role away"), roles=(ADMIN,))
     async def revoke(ctx: Context) -> None:
@@ -177,7 +181,9 @@ def register(router: Router) -> None:
             if changed
             else _("{name} does not have the role {role}.")
         )
-        await ctx.reply(text.format(name=target.display_name, role=_(ROLE_LABELS[role])))
+        await ctx.reply(
+            text.format(name=target.display_name, role=_(ROLE_LABELS[role])), about=(target.id,)
+        )
 
 
 async def _create(ctx: Context, name: str) -> None:
