@@ -232,16 +232,16 @@ async def everywhere(tg: Conversation, person: Someone) -> None:
     tg.app.clock.set(DATE_START)  # type: ignore[attr-defined]
     [door] = await tg.say(ADA, f"/anwesenheit {event.id}")
     await tg.press(ADA, door, f"⬜ {person.name}")
-    assert f"✅ {person.name}" in [label for label, _ in tg.adapter.current(door.message_id).buttons]
+    assert f"✅ {person.name}" in [
+        label for label, _ in tg.adapter.current(door.message_id).buttons
+    ]
 
     # Exports with names (XLSX and CSV), and the person's own copy of their data.
     [xlsx] = await tg.say(ADA, "/export anwesenheit xlsx 1.12.2026 - 31.12.2026 mit Namen")
     assert xlsx.attachment is not None and found_in(xlsx.attachment.data, person)
     [table] = await tg.say(ADA, "/export anwesenheit csv; 1.12.2026 - 31.12.2026 mit Namen")
     assert table.attachment is not None and found_in(table.attachment.data, person)
-    [copy] = [
-        s for s in await tg.say(person, "/meine_daten", chat=private(person)) if s.attachment
-    ]
+    [copy] = [s for s in await tg.say(person, "/meine_daten", chat=private(person)) if s.attachment]
     assert copy.attachment is not None and found_in(copy.attachment.data, person)
 
 
