@@ -16,6 +16,7 @@ import io
 import json
 import re
 import zlib
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -33,10 +34,13 @@ from bot.domain.models import (
     Base,
     ButtonToken,
     ButtonTokenSubject,
+    Chat,
+    Community,
     Event,
     HelpRequest,
     OutboxMessage,
     OutboxSubject,
+    Person,
     Rsvp,
 )
 from bot.errors import Unreachable
@@ -45,6 +49,7 @@ from tests.conftest import make_settings
 from tests.fakes.clock import FakeClock
 from tests.fakes.memory import Conversation, MemoryAdapter, Shown
 from tests.fakes.memory import Person as Someone
+from tests.fakes.world import Template, build_template, open_world
 from tests.handlers.conftest import ADA, GROUP
 from tests.handlers.test_help_requests import VOLKER, _volunteer, tap, to
 
@@ -245,10 +250,20 @@ async def everywhere(tg: Conversation, person: Someone) -> None:
     assert copy.attachment is not None and found_in(copy.attachment.data, person)
 
 
-async def unrecorded_mentions(tg: Conversation, person: Someone) -> list[str]:
+async def unrecorded_mentions(
+    tg: Conversation, person: Someone, number: int | None = None, *, full_name_only: bool = False
+) -> list[str]:
     """Outbox rows and buttons that name the person without recording them as a subject:
     each is a caller that forgot ``Outgoing.about``."""
-    number = await person_id(tg, person)
+    if number is None:
+        number = await person_id(tg, person)
+
+    def found_in(value: Any, person: Someone) -> list[str]:
+        if not full_name_only:
+            return globals()["found_in"](value, person)
+        pattern = re.compile(rf"(?<![\w]){re.escape(person.name)}(?![\w])")
+        return [person.name for text in texts(value) if pattern.search(text)]
+
     missing = []
     async with tg.app.sessions() as session:
         about_rows = set(
@@ -306,3 +321,38 @@ async def test_erasure_leaves_nothing_a_person_could_recognise(
             "accepted",
             None,
         )
+
+
+@pytest.fixture(scope="module")
+def world_template(tmp_path_factory: pytest.TempPathFactory) -> Template:
+    return build_template(tmp_path_factory.mktemp("world"))
+
+
+async def test_every_message_naming_someone_records_them(
+    world_template: Template, tmp_path: Path
+) -> None:
+    """Across the shared test world (two communities, every role, dates, a phone sign-up,
+    role grants, lists): no outbox row or button names a person it does not record. A new
+    message that names people without ``Outgoing.about`` shows up here."""
+    world = await open_world(world_template, tmp_path)
+    try:
+        async with world.app.sessions() as session:
+            names = (await session.execute(select(Person.id, Person.display_name))).all()
+            places = {
+                *(await session.scalars(select(Community.name))).all(),
+                *(await session.scalars(select(Chat.title))).all(),
+            }
+        counted = Counter(name for _id, name in names)
+        checked = [
+            (number, name)
+            for number, name in names
+            if len(name) >= 2 and counted[name] == 1 and name not in places
+        ]
+        assert len(checked) >= 7, checked
+        missing = []
+        for number, name in checked:
+            someone = Someone(f"person-{number}", name)
+            missing += await unrecorded_mentions(world.tg, someone, number, full_name_only=True)
+        assert missing == []
+    finally:
+        await world.close()
