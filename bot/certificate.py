@@ -312,6 +312,7 @@ async def yearly_reminder(session: AsyncSession, now: datetime) -> int:
                 partial(_reminder_text, community, helpers, local.year),
                 f"{key}:{person_id}",
                 now,
+                about=[helper_id for helper_id, _name in helpers],
             )
             told += ok
         await session.flush()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import uuid4
@@ -14,7 +14,7 @@ from bot.delivery.outbox import enqueue
 from bot.domain import conversations, jobs, people
 from bot.domain.models import Account, Chat, Community, ConversationState, Person
 from bot.i18n import _
-from bot.types import Attachment, Button, Incoming, Outgoing
+from bot.types import Attachment, Button, Incoming, Outgoing, subject_ids
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -82,18 +82,28 @@ class Context:
         text: str,
         buttons: tuple[Button, ...] | list[Button] = (),
         attachment: Attachment | None = None,
+        *,
+        about: Iterable[int | None] = (),
     ) -> None:
-        """Answer in the chat the message came from, through the outbox."""
+        """Answer in the chat the message came from, through the outbox.
+
+        ``about``: the other people the answer names or carries data of (lists, exports).
+        """
         community = self.community
         if self.is_direct and self.ties > 1 and community is not None and not self.community_named:
             self.community_named = True
             text = _("Group: {community}").format(community=community.name) + "\n" + text
-        await self.send(self.chat, Outgoing(text, tuple(buttons), attachment))
+        await self.send(self.chat, Outgoing(text, tuple(buttons), attachment, subject_ids(about)))
 
     async def send(self, chat: Chat, outgoing: Outgoing, dedup_key: str | None = None) -> None:
-        """Queue a message to any chat, in this dispatch's transaction."""
+        """Queue a message to any chat, in this dispatch's transaction.
+
+        Whatever a person's message causes is about them too (a group reply greets them by
+        name, a relay quotes them): their erasure takes it along.
+        """
         self._replies += 1
         key = dedup_key or f"{self._dedup_base()}:{self._replies}"
+        outgoing = replace(outgoing, about=subject_ids((*outgoing.about, self.person.id)))
         await enqueue(
             self.session, chat, outgoing, dedup_key=key, now=self.now, known_new=dedup_key is None
         )

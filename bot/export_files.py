@@ -52,6 +52,8 @@ class Result:
     summary: str = ""
     public: str = ""
     rows: int = 0
+    # The people in the files (Outgoing.about of the messages that carry them).
+    about: tuple[int, ...] = ()
 
 
 async def _table(session: AsyncSession, scope: export_data.Scope, kind: str, who: Pseudonyms):  # type: ignore[no-untyped-def]
@@ -107,6 +109,7 @@ async def build(
         tables = [await _table(session, scope, kind, who) for kind in kinds]
         result.files = await asyncio.to_thread(_write, request, tables)
         result.rows = sum(table.count for table in tables)
+        result.about = tuple(sorted(who.seen))
     session.add(
         AuditLog(
             at=now,

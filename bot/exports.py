@@ -96,10 +96,13 @@ class Pseudonyms:
     key: bytes = field(default_factory=lambda: secrets.token_bytes(16))
     _given: dict[int, str] = field(default_factory=dict)
     _taken: set[str] = field(default_factory=set)
+    # Everyone who appears in the export, by name or label: the file is about them.
+    seen: set[int] = field(default_factory=set)
 
     def __call__(self, person_id: int | None, name: str | None = None) -> str:
         if person_id is None:
             return ""
+        self.seen.add(person_id)
         if self.names and name:
             return name
         label = self._given.get(person_id)

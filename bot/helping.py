@@ -43,6 +43,7 @@ async def offer_round(
             f"help-offer:{request.id}:{candidate.person_id}",
             now,
             buttons=lambda: help_texts.offer_buttons(request),
+            about=parties(request),
         )
     pending = await session.scalar(
         select(HelpOffer.id)
@@ -94,6 +95,7 @@ async def escalate(
             ),
             f"help-escalated:{request.id}:{person_id}",
             now,
+            about=parties(request),
         )
     await tell_person(
         session,
@@ -102,6 +104,7 @@ async def escalate(
         lambda _prefix: help_texts.escalated_requester(),
         f"help-escalated-requester:{request.id}",
         now,
+        about=parties(request),
     )
 
 
@@ -123,6 +126,7 @@ async def accepted(
         f"help-yours:{request.id}:{request.volunteer_id}:{now.isoformat()}",
         now,
         buttons=lambda: help_texts.volunteer_buttons(request),
+        about=parties(request),
     )
     await tell_person(
         session,
@@ -132,6 +136,7 @@ async def accepted(
         f"help-found:{request.id}:{request.volunteer_id}",
         now,
         buttons=lambda: help_texts.requester_buttons(request),
+        about=parties(request),
     )
 
 
@@ -148,6 +153,7 @@ async def finished(
         lambda _prefix: help_texts.volunteer_thanks(done),
         f"help-thanks:{request.id}",
         now,
+        about=parties(request),
     )
     await tell_person(
         session,
@@ -157,6 +163,7 @@ async def finished(
         f"help-feedback:{request.id}",
         now,
         buttons=lambda: help_texts.rating_buttons(request),
+        about=parties(request),
     )
 
 
@@ -196,6 +203,7 @@ async def meeting_reminders(session: AsyncSession, now: datetime) -> int:
                 ),
                 f"help-meeting:{request.id}:{person_id}:{request.agreed_at.isoformat()}",
                 now,
+                about=parties(request),
             )
         sent += 1
     return sent
@@ -222,3 +230,9 @@ async def next_meeting_reminder(session: AsyncSession) -> datetime | None:
 
 def _name(person: Person | None) -> str:
     return person.display_name if person else "?"
+
+
+def parties(request: HelpRequest) -> tuple[int | None, ...]:
+    """Every message about a help request carries the requester's data (what, where, the
+    phone number) or names the volunteer: it is about both."""
+    return (request.requester_id, request.volunteer_id)

@@ -7,6 +7,7 @@ derived from the change, so a retry or restart never tells anyone twice.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import select
@@ -17,7 +18,7 @@ from bot.domain import communities, people, rsvps
 from bot.domain.models import Community, Event, EventPost, Person
 from bot.event_texts import announcement
 from bot.i18n import use_locale
-from bot.types import Attachment, Button, Outgoing
+from bot.types import Attachment, Button, Outgoing, subject_ids
 
 
 def prefix_for(platform: str) -> str:
@@ -35,8 +36,13 @@ async def tell_person(
     attachment: Callable[[], Attachment] | None = None,
     buttons: Callable[[], tuple[Button, ...]] | None = None,
     expires_at: datetime | None = None,
+    about: Iterable[int | None] = (),
 ) -> bool:
-    """Write to one person privately; False when they have no chat with us (phone sign-ups)."""
+    """Write to one person privately; False when they have no chat with us (phone sign-ups).
+
+    ``about``: the other people the message names or carries data of (the recipient is
+    always one); erasure of any of them removes it.
+    """
     chat = await people.private_chat(session, person_id, now)
     if chat is None:
         return False
@@ -48,7 +54,7 @@ async def tell_person(
     await enqueue(
         session,
         chat,
-        Outgoing(text, shown, file),
+        Outgoing(text, shown, file, subject_ids(about)),
         dedup_key=dedup_key,
         now=now,
         expires_at=expires_at,
@@ -63,8 +69,12 @@ async def tell_groups(
     dedup_key: str,
     now: datetime,
     chat_ids: Iterable[int] | None = None,
+    about: Iterable[int | None] = (),
 ) -> int:
-    """Post to the community's group chats (or the chosen ones); returns how many."""
+    """Post to the community's group chats (or the chosen ones); returns how many.
+
+    ``about``: the people the post names (a nudge, a list); erasure of any removes it.
+    """
     chats = await communities.group_chats(session, community.id)
     if chat_ids is not None:
         wanted = set(chat_ids)
@@ -72,6 +82,7 @@ async def tell_groups(
     with use_locale(community.locale):
         for chat in chats:
             outgoing = build(prefix_for(chat.platform))
+            outgoing = replace(outgoing, about=subject_ids((*outgoing.about, *about)))
             await enqueue(session, chat, outgoing, dedup_key=f"{dedup_key}:{chat.id}", now=now)
     return len(chats)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -78,6 +79,10 @@ class Outgoing:
     text: str
     buttons: tuple[Button, ...] = ()
     attachment: Attachment | None = None
+    # The people (Person ids) this message is about besides a private chat's own person:
+    # anyone it names or whose data it carries (in its text, buttons or attachment).
+    # Erasure deletes by this, never by searching the text.
+    about: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,3 +109,8 @@ class Delivery:
     edit_of: str | None = None
     # Counts an edit row's versions, so each new text gets its own idempotency key.
     revision: int = 0
+
+
+def subject_ids(people: Iterable[int | None]) -> tuple[int, ...]:
+    """Person ids for ``Outgoing.about``, each once (None, e.g. nobody took it yet, left out)."""
+    return tuple(sorted({int(p) for p in people if p is not None}))

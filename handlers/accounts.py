@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.context import Context
 from bot.domain import linking
+from bot.domain.models import Person
 from bot.i18n import N_, _
 from bot.router import Router
 
@@ -34,6 +35,10 @@ def register(router: Router) -> None:
         if person_id is None:
             await ctx.reply(_("This code does not work. Please check it and try again."))
             return
+        # The person who wrote is merged into the one who made the code: answer as that one.
+        merged = await ctx.session.get(Person, person_id)
+        assert merged is not None
+        ctx.person = merged
         await ctx.reply(
             _("Done. Both apps now belong to you. Your sign-ups and requests count once.")
         )

@@ -188,10 +188,12 @@ def register(router: Router) -> None:
         """List people with a role in the community (private chat only: names stay private)."""
         assert ctx.community is not None
         lines = [_("People in {community}:").format(community=ctx.community.name)]
+        named = []
         for person, roles in await communities.people_of(ctx.session, ctx.community.id):
             labels = ", ".join(_(ROLE_LABELS[r]) for r in roles if r in ROLE_LABELS)
             lines.append(f"{person.id}. {person.display_name} – {labels}")
-        await ctx.reply("\n".join(lines))
+            named.append(person.id)
+        await ctx.reply("\n".join(lines), about=named)
 
     @router.command(
         "rolle_geben",
@@ -278,7 +280,8 @@ def register(router: Router) -> None:
             ctx.session, target, by=ctx.person.id, now=ctx.now
         )
         await ctx.reply(
-            _("{name} is no longer an admin for all groups.").format(name=target.display_name)
+            _("{name} is no longer an admin for all groups.").format(name=target.display_name),
+            about=(target.id,),
         )
 
 
@@ -306,7 +309,7 @@ async def _role_answer(
         # Not obviously the chat's own group: say which one.
         answer += "\n" + _("Group: {community}").format(community=community.name)
         ctx.community_named = True
-    await ctx.reply(answer)
+    await ctx.reply(answer, about=(target.id,))
 
 
 async def _create(ctx: Context, name: str) -> None:

@@ -69,7 +69,7 @@ def register(router: Router) -> None:
                 text = _("There is no help recorded for {name} in this time.").format(
                     name=person.display_name
                 )
-            await ctx.reply(text)
+            await ctx.reply(text, about=(person_id,))
             return
         if person_id != ctx.person.id:
             # Staff see and hand out someone else's figures: logged like an export.
@@ -90,6 +90,7 @@ def register(router: Router) -> None:
         await ctx.reply(
             _("Here is the certificate. You can print it or send it on."),
             attachment=Attachment(filename=f"{name}.pdf", data=pdf, mime_type="application/pdf"),
+            about=(person_id,),
         )
 
 

@@ -19,7 +19,7 @@ from bot.names import clean_name
 from bot.numbers import is_number
 from bot.roles import STAFF
 from bot.router import Router
-from bot.types import Attachment, Button, Outgoing
+from bot.types import Attachment, Button, Outgoing, subject_ids
 from handlers.events import numbered_event
 
 TOGGLE, ALL, GUEST, DONE = "ci.toggle", "ci.all", "ci.guest", "ci.done"
@@ -117,7 +117,7 @@ def register(router: Router) -> None:
             await attendance.check_in(
                 ctx.session, event, person.id, "guest", ctx.now, ctx.person.id
             )
-            await ctx.reply(_("Added: {name}").format(name=name))
+            await ctx.reply(_("Added: {name}").format(name=name), about=(person.id,))
         if isinstance(data.get("list"), str):
             ctx.button_args = {"list": data["list"]}
             await _refresh(ctx, event)
@@ -289,7 +289,12 @@ async def _list(ctx: Context, event: Event, key: str) -> Outgoing:
         Button(_("Add a guest"), GUEST, args),
         Button(_("Done"), DONE, args),
     ]
-    return Outgoing("\n".join(lines), tuple(buttons))
+    # The buttons name everyone signed up, guests show as present.
+    return Outgoing(
+        "\n".join(lines),
+        tuple(buttons),
+        about=subject_ids([*present, *(r.person_id for r in signed)]),
+    )
 
 
 async def _refresh(ctx: Context, event: Event) -> None:

@@ -64,7 +64,10 @@ def register(router: Router) -> None:
             f"moved:{event.id}:{ctx.dispatch_id}",
         )
         await refresh_posts(ctx.session, event, ctx.now)
-        await ctx.reply(_summary(ctx, event, told, unreachable, _("The date is moved.")))
+        await ctx.reply(
+            _summary(ctx, event, told, unreachable, _("The date is moved.")),
+            about=[person_id for person_id, _name, _phone in unreachable],
+        )
 
     @router.command(
         "absagen", "cancel_date", description=N_("Cancel a date: number"), roles=(STAFF,)
@@ -121,7 +124,7 @@ def register(router: Router) -> None:
             )
         else:
             text = _("Sign-up is not possible: the date is over or sign-up has closed.")
-        await ctx.reply(text)
+        await ctx.reply(text, about=(person.id,))
 
     @router.command(
         "teilnehmer",
@@ -151,7 +154,7 @@ def register(router: Router) -> None:
         if waiting:
             lines += ["", _("Waiting list:")]
             lines += [await _attendee_line(ctx.session, n, r) for n, r in enumerate(waiting, 1)]
-        await ctx.reply("\n".join(lines))
+        await ctx.reply("\n".join(lines), about=[r.person_id for r in (*seated, *waiting)])
 
 
 async def _attendee_line(session: AsyncSession, n: int, rsvp: Rsvp) -> str:
@@ -194,17 +197,20 @@ async def _call_off(ctx: Context, *, skip: bool) -> None:
         f"cancelled:{event.id}",
     )
     await refresh_posts(ctx.session, event, ctx.now)
-    await ctx.reply(_summary(ctx, event, told, unreachable, _("The date is cancelled.")))
+    await ctx.reply(
+        _summary(ctx, event, told, unreachable, _("The date is cancelled.")),
+        about=[person_id for person_id, _name, _phone in unreachable],
+    )
 
 
 async def _tell_all(
     ctx: Context, event: Event, build: Callable[[str], str], key: str
-) -> tuple[int, list[tuple[str, str]]]:
+) -> tuple[int, list[tuple[int, str, str]]]:
     """Tell everyone with a place or on the waiting list; the rest go to staff's call list."""
     assert ctx.community is not None
     community: Community = ctx.community
     told = 0
-    unreachable: list[tuple[str, str]] = []
+    unreachable: list[tuple[int, str, str]] = []
     for rsvp in await rsvps.attending(ctx.session, event.id):
         ok = await tell_person(
             ctx.session,
@@ -219,7 +225,9 @@ async def _tell_all(
             told += 1
             continue
         person = await ctx.session.get(Person, rsvp.person_id)
-        unreachable.append((person.display_name if person else "?", rsvp.phone or ""))
+        unreachable.append(
+            (rsvp.person_id, person.display_name if person else "?", rsvp.phone or "")
+        )
     if unreachable:
         # Some people cannot be written to privately: the groups hear it too, without names.
         await tell_groups(
@@ -229,12 +237,12 @@ async def _tell_all(
 
 
 def _summary(
-    ctx: Context, event: Event, told: int, unreachable: list[tuple[str, str]], head: str
+    ctx: Context, event: Event, told: int, unreachable: list[tuple[int, str, str]], head: str
 ) -> str:
     lines = [head, _("{count} people were told privately.").format(count=told)]
     if unreachable:
         lines.append(_("Please call these people, they have no chat with the bot:"))
-        lines += [f"- {name} {phone}".rstrip() for name, phone in unreachable]
+        lines += [f"- {name} {phone}".rstrip() for _id, name, phone in unreachable]
     return "\n".join(lines)
 
 

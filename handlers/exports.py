@@ -248,9 +248,9 @@ async def _make(ctx: Context, data: dict[str, Any]) -> None:
         name=community.name, span=span, rows=result.rows
     )
     first, *more = result.files
-    await ctx.reply(f"{head}\n{who}", attachment=first)
+    await ctx.reply(f"{head}\n{who}", attachment=first, about=result.about)
     for attachment in more:
-        await ctx.reply(attachment.filename, attachment=attachment)
+        await ctx.reply(attachment.filename, attachment=attachment, about=result.about)
 
 
 def _noon(day: date):  # type: ignore[no-untyped-def]

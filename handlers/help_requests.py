@@ -191,7 +191,8 @@ def register(router: Router) -> None:
         await ctx.reply(
             _("Request {number} for {name} is saved. We are looking for someone.").format(
                 number=request.id, name=parts[0]
-            )
+            ),
+            about=(person.id,),
         )
 
     @router.button(help_texts.ACCEPT)
@@ -261,6 +262,7 @@ def register(router: Router) -> None:
             f"help-message:{request.id}:{ctx.dispatch_id}",
             ctx.now,
             buttons=lambda: (Button(_("Answer"), help_texts.WRITE, {"request": request.id}),),
+            about=helping.parties(request),
         )
         await ctx.reply(
             _("Your message is passed on.")
@@ -312,6 +314,7 @@ def register(router: Router) -> None:
             lambda _prefix: _("Your meeting with {name}: {when}").format(name=name, when=shown),
             f"help-agreed:{request.id}:{when.start.isoformat()}",
             ctx.now,
+            about=helping.parties(request),
         )
 
     @router.button(help_texts.DONE)
@@ -395,6 +398,7 @@ def register(router: Router) -> None:
                 ).format(number=request.id),
                 f"help-cancelled:{request.id}",
                 ctx.now,
+                about=(request.requester_id,),
             )
 
     @router.button(help_texts.RATE)
@@ -443,10 +447,14 @@ def register(router: Router) -> None:
                 text = _("Request {number}: {topic}. You are helping.").format(
                     number=request.id, topic=topic
                 )
-                await ctx.reply(text, help_texts.volunteer_buttons(request))
+                await ctx.reply(
+                    text, help_texts.volunteer_buttons(request), about=helping.parties(request)
+                )
             else:
                 text = _("Your request {number}: {topic}.").format(number=request.id, topic=topic)
-                await ctx.reply(text, help_texts.requester_buttons(request))
+                await ctx.reply(
+                    text, help_texts.requester_buttons(request), about=helping.parties(request)
+                )
 
 
 async def start_request(ctx: Context) -> None:
@@ -576,6 +584,7 @@ async def _tell_staff_who(ctx: Context, request: HelpRequest, community: Communi
         ).format(helper=name, number=request.id, name=requester.display_name if requester else "?"),
         f"help-staff-told:{request.id}",
         ctx.now,
+        about=helping.parties(request),
     )
 
 

@@ -260,7 +260,7 @@ def register(router: Router) -> None:
         answer = _("{name} is now a Digitallotse.").format(name=person.display_name)
         if not told:
             answer += " " + _("Please tell them to write /lotse to the bot.")
-        await ctx.reply(answer)
+        await ctx.reply(answer, about=(person.id,))
 
     @router.command(
         "faehigkeiten",
@@ -346,7 +346,7 @@ def register(router: Router) -> None:
             elif row.paused_until is not None and row.paused_until > ctx.now:
                 line += " " + _("(on a break)")
             lines.append(line)
-        await ctx.reply("\n".join(lines))
+        await ctx.reply("\n".join(lines), about=[person.id for person in people])
 
 
 async def _profile_row(ctx: Context) -> VolunteerProfile:

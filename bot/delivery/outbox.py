@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,7 +14,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.models import ButtonToken, Chat, OutboxMessage
+from bot.domain.models import (
+    ButtonToken,
+    ButtonTokenSubject,
+    Chat,
+    OutboxMessage,
+    OutboxSubject,
+)
 from bot.i18n import _
 from bot.types import Attachment, Button, ChatRef, Delivery, Outgoing, RenderedButton
 
@@ -56,7 +62,8 @@ async def enqueue(
         )
         if existing is not None:
             return None
-    rendered = _render_buttons(session, chat, outgoing.buttons, now)
+    about = subjects(chat, outgoing)
+    rendered = _render_buttons(session, chat, outgoing.buttons, now, about)
     if rendered:
         # A typed number in this chat now refers to these buttons.
         chat.choices = [item["key"] for item in rendered]
@@ -79,10 +86,39 @@ async def enqueue(
         due_at=due_at or now,
         created_at=now,
         expires_at=expires_at,
+        subjects=[OutboxSubject(person_id=person_id) for person_id in sorted(about)],
     )
     session.add(message)
     note_queued(session, chat)
     return message
+
+
+def subjects(chat: Chat, outgoing: Outgoing) -> set[int]:
+    """Whom a message is about: the person of a private chat always, and whoever the
+    caller named in ``Outgoing.about``."""
+    about = {int(person_id) for person_id in outgoing.about if person_id is not None}
+    if chat.kind == "direct" and chat.person_id is not None:
+        about.add(chat.person_id)
+    return about
+
+
+async def _record_subjects(
+    session: AsyncSession, message: OutboxMessage, about: Iterable[int]
+) -> None:
+    """Add people to an existing (flushed) row's subjects, so erasure finds it by reference."""
+    wanted = set(about)
+    if not wanted:
+        return
+    assert message.id is not None
+    known = set(
+        (
+            await session.scalars(
+                select(OutboxSubject.person_id).where(OutboxSubject.outbox_id == message.id)
+            )
+        ).all()
+    )
+    for person_id in sorted(wanted - known):
+        session.add(OutboxSubject(outbox_id=message.id, person_id=person_id))
 
 
 def note_queued(session: AsyncSession, chat: Chat) -> None:
@@ -97,24 +133,30 @@ def queued_chats(session: AsyncSession) -> list[tuple[str, int]]:
 
 
 def _render_buttons(
-    session: AsyncSession, chat: Chat, buttons: Sequence[Button], now: datetime
+    session: AsyncSession,
+    chat: Chat,
+    buttons: Sequence[Button],
+    now: datetime,
+    about: Iterable[int] = (),
 ) -> list[dict[str, str]]:
-    """Store each button's action under a random key bound to the chat; only the key travels."""
+    """Store each button's action under a random key bound to the chat; only the key travels.
+    Each button is about the same people as its message (a label may name them)."""
     rendered: list[dict[str, str]] = []
+    people = sorted(set(about))
     for button in buttons:
         key = secrets.token_urlsafe(9)
-        session.add(
-            ButtonToken(
-                key=key,
-                chat_id=chat.id,
-                action=button.action,
-                args=dict(button.args),
-                label=button.label,
-                aliases=list(button.aliases),
-                created_at=now,
-                expires_at=now + BUTTON_LIFETIME,
-            )
+        token = ButtonToken(
+            key=key,
+            chat_id=chat.id,
+            action=button.action,
+            args=dict(button.args),
+            label=button.label,
+            aliases=list(button.aliases),
+            created_at=now,
+            expires_at=now + BUTTON_LIFETIME,
         )
+        token.subjects = [ButtonTokenSubject(person_id=person_id) for person_id in people]
+        session.add(token)
         rendered.append({"label": button.label, "key": key})
     return rendered
 
@@ -157,7 +199,8 @@ async def enqueue_edit(
         log.warning("an edit of %r changes text and buttons only", original_dedup_key)
     chat = await session.get(Chat, original.chat_id)
     assert chat is not None
-    rendered = _render_buttons(session, chat, outgoing.buttons, now)
+    about = subjects(chat, outgoing)
+    rendered = _render_buttons(session, chat, outgoing.buttons, now, about)
     content = _content(outgoing.text, rendered)
     content["edit_of"] = original_dedup_key
     key = edit_key(original_dedup_key)
@@ -181,7 +224,10 @@ async def enqueue_edit(
             assert row is not None
         else:
             _follow_choices(chat, original.content, rendered)
+            await _record_subjects(session, row, about)
             return
+    # The platform showed the older texts too: their people stay subjects of the row.
+    await _record_subjects(session, row, about)
     _follow_choices(chat, row.content, rendered)
     row.content = {**content, "revision": int(row.content.get("revision", 0)) + 1}
     if row.status != "pending":

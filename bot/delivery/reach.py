@@ -55,7 +55,7 @@ async def ask_to_open_private_chat(
     await enqueue(
         session,
         group,
-        Outgoing(text),
+        Outgoing(text, about=(account.person_id,)),  # it names them
         dedup_key=f"ask-start:{account.id}:{now.date().isoformat()}",
         now=now,
     )

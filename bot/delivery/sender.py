@@ -265,7 +265,9 @@ class Sender:
                 # E.g. a reminder after its date began (the bot was off): no use any more.
                 log.warning("%d messages expired before they could be sent", len(late))
                 await session.execute(
-                    update(OutboxMessage).where(OutboxMessage.id.in_(late)).values(status=EXPIRED)
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id.in_(late))
+                    .values(status=EXPIRED, attachment=None)
                 )
                 rows = [(m, c) for m, c in rows if m.id not in late]
             # Within a chat, id order is the order to send in (a newer row can fall due first).
@@ -473,8 +475,14 @@ class Sender:
             # An edit row set back to pending while this send was out has a newer text.
             query = query.where(OutboxMessage.status == SENDING)
         async with self._sessions.begin() as session:
+            # A delivered file (an export, a copy of someone's data) is not kept: the bytes go.
             await session.execute(
-                query.values(status=SENT, platform_message_id=message_id, sent_at=self._clock.now())
+                query.values(
+                    status=SENT,
+                    platform_message_id=message_id,
+                    sent_at=self._clock.now(),
+                    attachment=None,
+                )
             )
 
     async def _hand_back(self, deliveries: list[Delivery]) -> None:
@@ -547,7 +555,7 @@ class Sender:
             await session.execute(
                 update(OutboxMessage)
                 .where(OutboxMessage.id == delivery.id)
-                .values(status=FAILED, last_error=f"refused: {error}"[:500])
+                .values(status=FAILED, last_error=f"refused: {error}"[:500], attachment=None)
             )
         log.error("outbox row %s refused by %s: %s", delivery.id, delivery.chat.platform, error)
 

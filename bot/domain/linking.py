@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Table, and_, delete, exists, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.domain.models import AuditLog, Base, LinkCode, Person
 
@@ -82,6 +83,18 @@ async def merge_persons(session: AsyncSession, *, keep_id: int, drop_id: int) ->
     await session.execute(delete(Person).where(Person.id == drop_id))
     # The row is gone; the object must not be flushed again.
     session.expunge(drop)
+    _follow_loaded(session, keep_id, drop_id)
+
+
+def _follow_loaded(session: AsyncSession, keep_id: int, drop_id: int) -> None:
+    """Objects already loaded (the chat being answered) still say ``drop_id``: the updates
+    above bypass them, and a later write (who a reply is about) must not use the old id."""
+    for obj in list(session.identity_map.values()):
+        for column in obj.__table__.columns:
+            if any(fk.column.table.name == "persons" for fk in column.foreign_keys):
+                attribute = obj.__mapper__.get_property_by_column(column).key
+                if obj.__dict__.get(attribute) == drop_id:
+                    set_committed_value(obj, attribute, keep_id)
 
 
 async def _drop_colliding(
@@ -89,7 +102,9 @@ async def _drop_colliding(
 ) -> None:
     for constraint in table.constraints:
         names = [c.name for c in getattr(constraint, "columns", [])]
-        if column not in names or constraint.__class__.__name__ != "UniqueConstraint":
+        # A composite primary key (a link table such as outbox_subjects) is unique too.
+        kind = constraint.__class__.__name__
+        if column not in names or kind not in ("UniqueConstraint", "PrimaryKeyConstraint"):
             continue
         other = table.alias("other")
         same = and_(true(), *(other.c[n] == table.c[n] for n in names if n != column))

@@ -215,6 +215,10 @@ class ButtonToken(Base):
     aliases: Mapped[list[Any]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
+    # Written with the token (never loaded: erasure deletes through the link table).
+    subjects: Mapped[list[ButtonTokenSubject]] = relationship(
+        cascade="save-update", passive_deletes="all", lazy="raise"
+    )
 
 
 class OutboxMessage(Base):
@@ -249,6 +253,37 @@ class OutboxMessage(Base):
     # The bot process (BotProcess.id) that marked the row as sending, on PostgreSQL: only
     # a dead process's rows are given back, never those another process is sending now.
     claimed_by: Mapped[int | None] = mapped_column(Integer)
+    # Written with the row (never loaded: erasure deletes through the link table).
+    subjects: Mapped[list[OutboxSubject]] = relationship(
+        cascade="save-update", passive_deletes="all", lazy="raise"
+    )
+
+
+class OutboxSubject(Base):
+    """A person an outbox row is about (its recipient in a private chat, anyone it names or
+    whose data it carries, attachments included): erasure deletes by this, not by text."""
+
+    __tablename__ = "outbox_subjects"
+
+    outbox_id: Mapped[int] = mapped_column(
+        ForeignKey("outbox.id", ondelete="CASCADE"), primary_key=True
+    )
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("persons.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class ButtonTokenSubject(Base):
+    """A person a button is about (its label or arguments may name them)."""
+
+    __tablename__ = "button_token_subjects"
+
+    button_key: Mapped[str] = mapped_column(
+        String(32), ForeignKey("button_tokens.key", ondelete="CASCADE"), primary_key=True
+    )
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("persons.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
 
 
 class BotProcess(Base):

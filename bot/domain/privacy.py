@@ -13,7 +13,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Text, cast, delete, or_, select, update
+from sqlalchemy import and_, delete, false, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain import retention
@@ -23,6 +23,7 @@ from bot.domain.models import (
     AuditLog,
     Base,
     ButtonToken,
+    ButtonTokenSubject,
     Chat,
     ConversationState,
     EventHelper,
@@ -31,6 +32,7 @@ from bot.domain.models import (
     HelpRequest,
     LinkCode,
     OutboxMessage,
+    OutboxSubject,
     Person,
     Role,
     Rsvp,
@@ -94,7 +96,6 @@ async def erase(
     """
     person = await session.get(Person, person_id)
     assert person is not None
-    name = person.display_name
     done: dict[str, int] = {}
 
     async def run(label: str, statement: Any) -> None:
@@ -103,8 +104,30 @@ async def erase(
 
     chats = (await session.scalars(select(Chat.id).where(Chat.person_id == person_id))).all()
     gone_chats = [c for c in chats if c != keep_chat_id]
-    await run("button_tokens", delete(ButtonToken).where(ButtonToken.chat_id.in_(chats)))
-    await run("messages", delete(OutboxMessage).where(OutboxMessage.chat_id.in_(gone_chats)))
+    # By reference, never by searching rendered text: every row and button records, when
+    # written, whom it is about (bot/delivery/outbox.py), whatever its text or file says.
+    about_buttons = select(ButtonTokenSubject.button_key).where(
+        ButtonTokenSubject.person_id == person_id
+    )
+    await run(
+        "button_tokens",
+        delete(ButtonToken).where(
+            or_(ButtonToken.chat_id.in_(chats), ButtonToken.key.in_(about_buttons))
+        ),
+    )
+    about_messages = select(OutboxSubject.outbox_id).where(OutboxSubject.person_id == person_id)
+    goodbye = (
+        and_(OutboxMessage.chat_id == keep_chat_id, OutboxMessage.status == "pending")
+        if keep_chat_id is not None
+        else false()
+    )
+    await run(
+        "messages",
+        delete(OutboxMessage).where(
+            or_(OutboxMessage.chat_id.in_(gone_chats), OutboxMessage.id.in_(about_messages)),
+            ~goodbye,
+        ),
+    )
     await run("chats", delete(Chat).where(Chat.id.in_(gone_chats)))
     if keep_chat_id is not None:
         await session.execute(
@@ -140,18 +163,6 @@ async def erase(
         .where(HelpRequest.requester_id == person_id)
         .values(description="", when_text="", area="", phone=None, note=""),
     )
-    # Messages to groups that named the person (e.g. "Anna, ich habe eine Nachricht …").
-    if len(name) >= 3:
-        named = (
-            await session.scalars(
-                select(OutboxMessage).where(
-                    cast(OutboxMessage.content, Text).like(f"%{_like(name)}%", escape="\\")
-                )
-            )
-        ).all()
-        for message in named:
-            message.content = {**message.content, "text": ""}
-        done["group_messages"] = len(named)
     person.display_name = ""
     person.locale = None
     person.deployment_admin = False
@@ -187,7 +198,3 @@ async def purge_erased_chats(session: AsyncSession) -> int:
 async def apply_retention(session: AsyncSession, rules: Retention, now: datetime) -> dict[str, int]:
     """Remove details older than their period (the rules live in ``bot.domain.retention``)."""
     return await retention.apply(session, rules, now)
-
-
-def _like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -79,7 +79,14 @@ APOLOGY = "Bei uns ist etwas schiefgegangen"
 REFUSED = "Das dürfen hier leider nur die Verantwortlichen."
 
 # Bookkeeping, not domain data (see the module docstring).
-IGNORED_TABLES = {"processed_events", "outbox", "button_tokens", "key_values"}
+IGNORED_TABLES = {
+    "processed_events",
+    "outbox",
+    "outbox_subjects",
+    "button_tokens",
+    "button_token_subjects",
+    "key_values",
+}
 IGNORED_COLUMNS = {
     ("chats", "choices"),
     ("conversation_states", "updated_at"),

@@ -1,4 +1,4 @@
-"""Migration 0018 keeps what existing private chats act for and why admins are admins."""
+"""Migration 0017 keeps what existing private chats act for and why admins are admins."""
 
 from __future__ import annotations
 

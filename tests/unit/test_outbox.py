@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from bot.delivery import reach
 from bot.delivery.outbox import enqueue
 from bot.domain import people
 from bot.domain.models import Account, Chat, OutboxMessage
 from bot.errors import ChatMoved, RetryLater, TransientError, Unreachable
-from bot.types import ChatRef, Outgoing, Sender
+from bot.types import Attachment, ChatRef, Delivery, Outgoing, Sender
 
 
 async def _queue(app, chat_id: str, *texts: str, kind: str = "direct") -> None:  # type: ignore[no-untyped-def]
@@ -116,3 +117,51 @@ async def test_rows_in_flight_at_a_crash_are_sent_after_restart(app) -> None:
     await app.cluster.stop()
     assert _texts(app, "a") == ["eins"]
     assert (await _statuses(app))["a:eins"] == "sent"
+
+
+async def _queue_file(app, chat_id: str, name: str, **extra) -> None:  # type: ignore[no-untyped-def]
+    async with app.sessions.begin() as session:
+        now = app.clock.now()
+        chat = await people.get_or_create_chat(session, ChatRef("console", chat_id, "direct"), now)
+        file = Attachment(name, b'{"display_name": "J\\u00fcrgen M\\u00fc\\u00dfig"}', "text/json")
+        await enqueue(session, chat, Outgoing("Ihre Datei", attachment=file), dedup_key=name,
+                      now=now, **extra)  # fmt: skip
+
+
+async def _files(app) -> dict[str, bytes | None]:  # type: ignore[no-untyped-def]
+    async with app.sessions() as session:
+        rows = await session.execute(select(OutboxMessage.dedup_key, OutboxMessage.attachment))
+    return dict(rows.all())
+
+
+async def test_a_files_bytes_are_purged_once_delivered_or_of_no_use(app) -> None:
+    """An export or a data copy does not linger in the outbox: the bytes go once the file
+    is delivered (or expired); a file for a person we cannot reach yet waits for them."""
+    adapter = app.adapters["console"]
+    async with app.sessions.begin() as session:
+        await people.get_or_create_account(
+            session, "console", Sender("p1", "Paula"), app.clock.now()
+        )
+    await _queue_file(app, "a", "export.xlsx")
+    await _queue_file(app, "b", "late.json", expires_at=app.clock.now())
+    await _queue_file(app, "p1", "meine-daten.json")
+
+    async def blocked_by_paula(delivery: Delivery) -> None:
+        if delivery.chat.external_id == "p1":
+            raise Unreachable("Forbidden: bot was blocked by the user")
+
+    adapter.during_send = blocked_by_paula
+    await app.sender.drain()
+    adapter.during_send = None
+    assert [s.attachment.filename for s in adapter.to("a")] == ["export.xlsx"]
+    files = await _files(app)
+    assert (files["export.xlsx"], files["late.json"]) == (None, None)
+    assert files["meine-daten.json"] is not None  # still to be delivered
+    assert (await _statuses(app))["meine-daten.json"] == "failed"
+    # Paula writes: the file goes out, and then its bytes go too.
+    async with app.sessions.begin() as session:
+        chat = await session.scalar(select(Chat).where(Chat.external_id == "p1"))
+        await reach.requeue_after_contact(session, chat, app.clock.now())
+    await app.sender.drain()
+    assert [s.attachment.filename for s in adapter.to("p1")] == ["meine-daten.json"]
+    assert (await _files(app))["meine-daten.json"] is None
