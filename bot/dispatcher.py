@@ -116,6 +116,13 @@ class Dispatcher:
                 person = await people.person_of(session, account)
             else:
                 chat, account, person = known.chat, known.account, known.person
+            if chat.kind == "direct" and (
+                incoming.chat.kind != "direct" or chat.person_id not in (None, person.id)
+            ):
+                # Someone else is in (or writes in) a person's private chat (a Matrix room
+                # they were invited to): nothing private happens there any more.
+                await people.end_private(session, chat, now)
+                known = None  # its community and roles were those of a private chat
             if account.unreachable and chat.kind == "direct":
                 # Writing to us privately proves we can write back: send what waited.
                 account.unreachable = False

@@ -104,3 +104,7 @@ class Delivery:
     edit_of: str | None = None
     # Counts an edit row's versions, so each new text gets its own idempotency key.
     revision: int = 0
+    # For a direct chat, on platforms that ask for it (``checks_recipient``): the platform
+    # user ids of the person the chat belongs to, so the adapter can check that exactly
+    # that person is on the other side before sending.
+    recipients: tuple[str, ...] = ()

@@ -42,7 +42,7 @@ from nio import (
 from bot.adapters.base import Dispatch, cancel_and_wait, numbered_choices
 from bot.config import MatrixSection
 from bot.domain.keyvalue import StateStore
-from bot.errors import ChatMoved, RetryLater, TransientError, Unreachable
+from bot.errors import ChatMoved, NotPrivate, RetryLater, TransientError, Unreachable
 from bot.types import ChatRef, Delivery, Incoming, Sender
 
 log = logging.getLogger(__name__)
@@ -70,6 +70,17 @@ def _localpart(user_id: str) -> str:
     return user_id.removeprefix("@").split(":")[0]
 
 
+def others_in(room: MatrixRoom, own_user_id: str) -> set[str]:
+    """Everyone joined or invited in the room but the bot, from nio's room state."""
+    return set(room.users) - {own_user_id}
+
+
+def is_private_with(room: MatrixRoom, user_id: str, own_user_id: str) -> bool:
+    """A room is someone's private chat only while exactly they and the bot are in it
+    (invited counts: an invited person can read on once they join)."""
+    return others_in(room, own_user_id) == {user_id}
+
+
 def translate(room: MatrixRoom, event: Any, own_user_id: str) -> Incoming | None:
     """A room event as an Incoming, or None when it is nothing for us."""
     if getattr(event, "sender", None) == own_user_id:
@@ -77,7 +88,7 @@ def translate(room: MatrixRoom, event: Any, own_user_id: str) -> Incoming | None
     chat = ChatRef(
         "matrix",
         room.room_id,
-        "direct" if room.member_count <= 2 else "group",
+        "direct" if is_private_with(room, event.sender, own_user_id) else "group",
         room.display_name or "",
     )
     sender = Sender(event.sender, room.user_name(event.sender) or _localpart(event.sender), None)
@@ -113,6 +124,8 @@ class MatrixAdapter:
     # Sends are idempotent (transaction ids), so this only bounds concurrency: below nio's
     # 100 pooled connections, which the sync shares.
     max_in_flight = 64
+    # A direct room can gain members: the sender tells whose private chat a delivery is for.
+    checks_recipient = True
 
     def __init__(
         self,
@@ -131,6 +144,9 @@ class MatrixAdapter:
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._seen_rooms: set[str] = set()
+        # Direct rooms this process opened: until the invitation is synced, the bot is alone
+        # in them, which is no reason to give up on them.
+        self._opened: set[str] = set()
         self._key_lock = asyncio.Lock()
         # Synapse limits the whole account: after a 429 every room waits, not just one, and
         # until a send gets through again they go one at a time, so they do not all hit the
@@ -316,7 +332,13 @@ class MatrixAdapter:
             room = client.rooms.get(room_id)
             # Element marks invitations to a direct chat; a room of three with one member
             # joined so far is still a group.
-            kind = "direct" if own_invite.content.get("is_direct") else "group"
+            members = {
+                e.state_key
+                for e in info.invite_state
+                if isinstance(e, InviteMemberEvent) and e.membership in ("join", "invite")
+            } - {client.user_id}
+            direct = own_invite.content.get("is_direct") and members <= {inviter}
+            kind = "direct" if direct else "group"
             await self._dispatch(
                 Incoming(
                     chat=ChatRef("matrix", room_id, kind, room.display_name if room else ""),
@@ -387,6 +409,7 @@ class MatrixAdapter:
             # A private message to someone without a room yet: open one; the sender then
             # moves the chat to the room and sends again.
             raise ChatMoved(await self.open_direct_room(room_id))
+        self._check_private(delivery)
         body = numbered_choices(delivery)
         if delivery.edit_message_id is not None:
             # Each revision its own transaction id: a retry of one is shown once, and a
@@ -405,6 +428,23 @@ class MatrixAdapter:
                 room_id, content, transaction_id(delivery.dedup_key, "file")
             )
         return event_id
+
+    def _check_private(self, delivery: Delivery) -> None:
+        """A private delivery goes only to a room with exactly its person and the bot in it.
+
+        Read from nio's room state, which every sync keeps current: no request of its own.
+        """
+        client = self.client
+        assert client is not None
+        room = client.rooms.get(delivery.chat.external_id)
+        if delivery.chat.kind != "direct" or room is None:
+            return  # a room not yet synced waits in _room_send
+        others = others_in(room, client.user_id)
+        if not others and room.room_id in self._opened:
+            raise TransientError(f"nobody invited to {room.room_id} yet")
+        expected = set(delivery.recipients)
+        if len(others) != 1 or (expected and not others <= expected):
+            raise NotPrivate(f"{len(others)} others in {room.room_id}")
 
     async def _room_send(self, room_id: str, content: dict[str, Any], tx_id: str) -> str:
         client = self.client
@@ -497,6 +537,7 @@ class MatrixAdapter:
         room_id = getattr(response, "room_id", None)
         if not room_id:
             raise TransientError(f"could not open a direct room: {response}")
+        self._opened.add(room_id)
         return room_id
 
 
