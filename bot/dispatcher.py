@@ -222,6 +222,13 @@ class Dispatcher:
         if incoming.button_key is not None:
             await self._press(ctx, incoming.button_key)
             return
+        if incoming.unreadable:
+            await ctx.reply(
+                _("{name}, I could not read your last message. Please send it again.").format(
+                    name=incoming.sender.display_name
+                )
+            )
+            return
         if incoming.joined:
             if self._router.on_join is not None:
                 await self._router.on_join(ctx)

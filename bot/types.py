@@ -49,6 +49,9 @@ class Incoming:
     reacted_to: str | None = None
     # The bot was just added to (or joined) this chat.
     joined: bool = False
+    # The person wrote something the bot could never read (a Matrix message whose key did
+    # not come): they are asked to send it again.
+    unreadable: bool = False
     raw_meta: dict[str, Any] = field(default_factory=dict)
 
 

@@ -19,29 +19,36 @@ import json
 import logging
 import os
 import re
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from nio import (
     AsyncClient,
     AsyncClientConfig,
+    BadEvent,
+    EncryptionError,
     InviteMemberEvent,
     JoinError,
     LoginResponse,
     MatrixRoom,
     MegolmEvent,
     ReactionEvent,
+    RoomKeyRequestResponse,
     RoomMessageNotice,
     RoomMessageText,
     RoomSendError,
     RoomSendResponse,
     SyncError,
+    UnknownBadEvent,
     UploadResponse,
 )
 
 from bot.adapters.base import Dispatch, cancel_and_wait, numbered_choices
 from bot.config import MatrixSection
 from bot.domain.keyvalue import StateStore
+from bot.domain.undecrypted import Held, HeldEvents
 from bot.errors import ChatMoved, NotPrivate, RetryLater, TransientError, Unreachable
 from bot.types import ChatRef, Delivery, Incoming, Sender
 
@@ -54,6 +61,9 @@ SYNC_FILTER = {"room": {"timeline": {"limit": 100}}}
 STATE_ONLY = {"room": {"timeline": {"limit": 0}}}
 THUMBS_UP = re.compile("^\U0001f44d[\U0001f3fb-\U0001f3ff\ufe0f]*$")
 _REPLY_FALLBACK = re.compile(r"^(> .*\n)+\n", re.M)
+# Asking again for a missing room key: after 10 s, then twice as long each time, at most 5 min.
+KEY_RETRY_FIRST = 10.0
+KEY_RETRY_MAX = 300.0
 
 
 def transaction_id(dedup_key: str, part: str = "") -> str:
@@ -134,11 +144,18 @@ class MatrixAdapter:
         state: StateStore,
         *,
         sync_timeout_ms: int = 30_000,
+        held: HeldEvents | None = None,
+        now: Callable[[], datetime] | None = None,
     ) -> None:
         self._config = config
         self._dir = data_dir / "matrix"
         self._state = state
         self._sync_timeout = sync_timeout_ms
+        # Messages we could not decrypt yet, in the same database as the sync token.
+        self._held = held or HeldEvents(state.sessions)
+        self._now = now or (lambda: datetime.now(UTC))
+        # Whether the table may hold something: read at start, then only after keeping one.
+        self._maybe_held = True
         self.client: AsyncClient | None = None
         self._dispatch: Dispatch | None = None
         self._task: asyncio.Task[None] | None = None
@@ -279,6 +296,8 @@ class MatrixAdapter:
                 await self._state.set(SYNC_KEY, response.next_batch)
             else:
                 await asyncio.sleep(1.0)
+            # After the sync: the keys it brought may open messages kept earlier.
+            await self._retry_held()
 
     async def _keys(self) -> None:
         """What nio's sync_forever does between syncs, so encrypted rooms keep working."""
@@ -370,17 +389,116 @@ class MatrixAdapter:
         self._seen_rooms.add(room_id)
         for event in info.timeline.events:
             if isinstance(event, MegolmEvent):
-                log.warning(
-                    "could not decrypt %s in %s; asking for the key", event.event_id, room_id
-                )
-                try:
-                    await client.request_room_key(event)
-                except Exception:
-                    pass
+                await self._hold(room_id, event)
                 continue
             incoming = translate(room, event, client.user_id)
             if incoming is not None:
                 await self._dispatch(incoming)
+
+    # --- messages we cannot decrypt yet ----------------------------------------------------
+
+    async def _hold(self, room_id: str, event: MegolmEvent) -> None:
+        """Keep an undecryptable message (committed before the sync token moves on, so a
+        crash loses nothing) and ask for its key."""
+        if event.sender == getattr(self.client, "user_id", None):
+            return
+        kept = await self._held.keep(
+            room_id=room_id,
+            event_id=event.event_id,
+            sender=event.sender,
+            session_id=event.session_id,
+            source=event.source,
+            now=self._now(),
+        )
+        self._maybe_held = True
+        if kept:
+            log.warning("could not decrypt %s in %s yet; keeping it", event.event_id, room_id)
+
+    async def _retry_held(self) -> None:
+        """Try every kept message again: handle what can be read now, ask again for the
+        keys still missing (with growing pauses), and after matrix.undecryptable_notice_seconds
+        ask the sender, once, to send their message again."""
+        if not self._maybe_held:
+            return
+        try:
+            held = await self._held.all()
+        except Exception as exc:
+            log.warning("could not read the kept Matrix messages: %r", exc)
+            return
+        self._maybe_held = bool(held)
+        for row in held:
+            try:
+                await self._retry_one(row)
+            except Exception as exc:  # the next sync tries again
+                log.warning("kept Matrix message %s not handled yet: %r", row.event_id, exc)
+
+    async def _retry_one(self, row: Held) -> None:
+        client = self.client
+        assert client is not None and self._dispatch is not None
+        event = MegolmEvent.from_dict(row.source)
+        if not isinstance(event, MegolmEvent):
+            await self._held.drop(row.event_id)  # not an encrypted message after all
+            return
+        # Timeline events carry no room id; nio needs it to find the key and to ask for it.
+        event.room_id = row.room_id
+        room = client.rooms.get(row.room_id)
+        decrypted = _decrypt(client, event)
+        if decrypted is not None:
+            if room is not None:
+                incoming = translate(room, decrypted, client.user_id)
+                if incoming is not None:
+                    # The event's own id: handled once, even if it also came some other way.
+                    await self._dispatch(incoming)
+            await self._held.drop(row.event_id)
+            log.info("decrypted the kept message %s", row.event_id)
+            return
+        now = self._now()
+        if now - row.received_at >= timedelta(seconds=self._config.undecryptable_notice_seconds):
+            if room is not None:
+                name = room.user_name(row.sender) or _localpart(row.sender)
+                await self._dispatch(
+                    Incoming(
+                        chat=ChatRef(
+                            "matrix",
+                            row.room_id,
+                            "direct"
+                            if is_private_with(room, row.sender, client.user_id)
+                            else "group",
+                            room.display_name or "",
+                        ),
+                        sender=Sender(row.sender, name, None),
+                        event_id=f"unreadable:{row.event_id}",
+                        unreadable=True,
+                    )
+                )
+            await self._held.drop(row.event_id)
+            log.warning("gave up on decrypting %s; asked its sender to send it again", row.event_id)
+            return
+        if row.next_try_at <= now:
+            await self._ask_for_key(event)
+            pause = min(KEY_RETRY_FIRST * 2**row.tries, KEY_RETRY_MAX)
+            await self._held.tried(row.event_id, row.tries + 1, now + timedelta(seconds=pause))
+
+    async def _ask_for_key(self, event: MegolmEvent) -> None:
+        """Ask our other devices for the key again, and learn the sender's devices afresh
+        (a key sent by a device we do not know yet cannot be read)."""
+        client = self.client
+        assert client is not None
+        olm = client.olm
+        if olm is None:
+            return
+        # nio refuses a second request for a session while the first is open; a request
+        # left open from before (or from an earlier run, it is stored) is withdrawn first.
+        earlier = olm.outgoing_key_requests.pop(event.session_id, None)
+        if earlier is not None:
+            olm.store.remove_outgoing_key_request(earlier)
+        olm.users_for_key_query.add(event.sender)
+        async with self._key_lock:
+            response = await client.request_room_key(event)
+            if client.should_query_keys:
+                await client.keys_query()
+        if not isinstance(response, RoomKeyRequestResponse):
+            log.warning("asking for the key of %s failed: %s", event.event_id, response)
 
     # --- sending ------------------------------------------------------------------------
 
@@ -539,6 +657,17 @@ class MatrixAdapter:
             raise TransientError(f"could not open a direct room: {response}")
         self._opened.add(room_id)
         return room_id
+
+
+def _decrypt(client: AsyncClient, event: MegolmEvent) -> Any | None:
+    """The decrypted event, or None while its key is missing."""
+    try:
+        decrypted = client.decrypt_event(event)
+    except (EncryptionError, ValueError):
+        return None
+    if decrypted is None or isinstance(decrypted, (BadEvent, UnknownBadEvent, MegolmEvent)):
+        return None
+    return decrypted
 
 
 def _notice(body: str) -> dict[str, Any]:
