@@ -26,9 +26,9 @@ def notice(contains: str):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 async def matrix_bot(
-    synapse: SynapseServer, sqlite_url: str, tmp_path: Path
+    synapse: SynapseServer, db_url: str, tmp_path: Path
 ) -> AsyncIterator[RunningMatrixBot]:
-    running = RunningMatrixBot(synapse, await bot_account(synapse), sqlite_url, tmp_path)
+    running = RunningMatrixBot(synapse, await bot_account(synapse), db_url, tmp_path)
     await running.start()
     yield running
     await running.stop()

@@ -74,8 +74,8 @@ async def _wait_kept(peer: Peer, bot: RunningMatrixBot, count: int) -> None:
     raise AssertionError(f"the bot does not keep {count} undecrypted messages")
 
 
-async def test_a_late_key_opens_the_kept_message(synapse, anna, sqlite_url, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    bot = await _start(synapse, sqlite_url, tmp_path, notice_seconds=3600)
+async def test_a_late_key_opens_the_kept_message(synapse, anna, db_url, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    bot = await _start(synapse, db_url, tmp_path, notice_seconds=3600)
     try:
         room_id = await _encrypted_direct_room(anna, bot)
         key = await send_keeping_key_back(anna, room_id, "!ich")
@@ -94,9 +94,9 @@ async def test_a_late_key_opens_the_kept_message(synapse, anna, sqlite_url, tmp_
 
 
 async def test_a_key_that_never_comes_gets_one_polite_notice(
-    synapse, anna, sqlite_url, tmp_path
+    synapse, anna, db_url, tmp_path
 ) -> None:  # type: ignore[no-untyped-def]
-    bot = await _start(synapse, sqlite_url, tmp_path, notice_seconds=2)
+    bot = await _start(synapse, db_url, tmp_path, notice_seconds=2)
     try:
         room_id = await _encrypted_direct_room(anna, bot)
         await send_keeping_key_back(anna, room_id, "!ich")
