@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from nio import RoomMessageNotice
+from nio import JoinResponse, RoomMessageNotice, RoomPreset
 from sqlalchemy import select
 
 from bot.delivery.outbox import enqueue
@@ -138,3 +138,42 @@ async def test_a_room_with_a_guest_is_not_treated_as_private(matrix_bot, anna, o
     await otto.wait_until(lambda: anna.client.user_id not in adapter.client.rooms[room_id].users)
     await _say(otto, room_id, "!verknuepfen")
     await otto.wait_for(room_id, notice("Bitte schreiben Sie mir das in einem privaten Chat."))
+
+
+async def test_a_stranger_alone_in_a_former_direct_room_gets_nothing_private(
+    matrix_bot, anna, otto
+) -> None:  # type: ignore[no-untyped-def]
+    # Anna's direct room is open to anyone with its id; she leaves and Otto joins, so it is
+    # the bot and Otto, two again, but not Anna's.
+    created = await anna.client.room_create(
+        invite=[matrix_bot.account.user_id], is_direct=True, preset=RoomPreset.public_chat
+    )
+    room_id = created.room_id
+    await anna.wait_for(room_id, notice("Hallo"))
+    await _say(anna, room_id, "!ich")
+    await anna.wait_for(room_id, notice("Ihre Nummer ist"))
+    await anna.client.room_leave(room_id)
+    joined = await otto.client.join(room_id)
+    assert isinstance(joined, JoinResponse), joined
+    adapter = matrix_bot.app.adapters["matrix"]
+    await otto.wait_until(
+        lambda: (
+            set(adapter.client.rooms[room_id].users)
+            == {otto.client.user_id, adapter.client.user_id}
+        )
+    )
+    app = matrix_bot.app
+    person_id = await _person_id(matrix_bot, anna.client.user_id)
+    async with app.sessions.begin() as session:
+        chat = await people.private_chat(session, person_id, app.clock.now(), prefer="matrix")
+        assert chat is not None and chat.external_id == room_id  # as the bot last knew it
+        await enqueue(session, chat, Outgoing(SECRET), dedup_key="secret", now=app.clock.now())
+    app.sender.wake()
+
+    await anna.wait_until(lambda: bool(set(anna.client.invited_rooms) - {room_id}), within=30)
+    new_room = next(iter(set(anna.client.invited_rooms) - {room_id}))
+    await anna.client.join(new_room)
+    await anna.wait_for(new_room, notice(SECRET), within=30)
+    await otto.sync_once()
+    seen = [e.body for r, e in otto.events if r == room_id and isinstance(e, RoomMessageNotice)]
+    assert not any("0176" in body for body in seen)
