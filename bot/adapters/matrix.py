@@ -7,6 +7,12 @@ Exactly once: the sync token is stored only after every event of a batch is comm
 and events carry their event_id for deduplication, so a restart neither replays nor misses.
 Sends carry a transaction id derived from the outbox dedup key, so Synapse shows a retried
 or restarted send once. Encrypted rooms work through nio's crypto store under data_dir.
+
+A room is a person's private chat only while exactly they and the bot are in it: incoming
+events say so per event, and every private delivery checks the room's members first
+(NotPrivate otherwise; the sender then moves it to a new direct room). A message that
+cannot be decrypted is kept in the database, retried after every sync and handled once its
+key is there; if it never comes, its sender is asked to send it again.
 """
 
 from __future__ import annotations
@@ -398,8 +404,8 @@ class MatrixAdapter:
     # --- messages we cannot decrypt yet ----------------------------------------------------
 
     async def _hold(self, room_id: str, event: MegolmEvent) -> None:
-        """Keep an undecryptable message (committed before the sync token moves on, so a
-        crash loses nothing) and ask for its key."""
+        """Keep an undecryptable message, committed before the sync token moves on, so a
+        crash loses nothing; _retry_held asks for its key right after this sync."""
         if event.sender == getattr(self.client, "user_id", None):
             return
         kept = await self._held.keep(
@@ -472,7 +478,8 @@ class MatrixAdapter:
                     )
                 )
             await self._held.drop(row.event_id)
-            log.warning("gave up on decrypting %s; asked its sender to send it again", row.event_id)
+            told = "asked its sender to send it again" if room else "the bot left the room"
+            log.warning("gave up on decrypting %s; %s", row.event_id, told)
             return
         if row.next_try_at <= now:
             await self._ask_for_key(event)
