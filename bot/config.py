@@ -118,6 +118,9 @@ class MatrixSection(_Section):
     password: SecretStr = SecretStr("")
     access_token: SecretStr = SecretStr("")
     device_name: str = "Lotsenbot"
+    # A message the bot cannot decrypt is kept and retried while its key may still come;
+    # after this long the sender is asked, once, to send it again.
+    undecryptable_notice_seconds: float = Field(default=600.0, gt=0)
 
 
 class ConsoleSection(_Section):

@@ -126,6 +126,13 @@ class Dispatcher:
                 person = await people.person_of(session, account)
             else:
                 chat, account, person = known.chat, known.account, known.person
+            if chat.kind == "direct" and (
+                incoming.chat.kind != "direct" or chat.person_id not in (None, person.id)
+            ):
+                # Someone else is in (or writes in) a person's private chat (a Matrix room
+                # they were invited to): nothing private happens there any more.
+                await people.end_private(session, chat, now)
+                known = None  # its community and roles were those of a private chat
             if account.unreachable and chat.kind == "direct":
                 # Writing to us privately proves we can write back: send what waited.
                 account.unreachable = False
@@ -231,6 +238,13 @@ class Dispatcher:
             return
         if incoming.button_key is not None:
             await self._press(ctx, incoming.button_key)
+            return
+        if incoming.unreadable:
+            await ctx.reply(
+                _("{name}, I could not read your last message. Please send it again.").format(
+                    name=incoming.sender.display_name
+                )
+            )
             return
         if incoming.joined:
             if self._router.on_join is not None:

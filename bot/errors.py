@@ -32,5 +32,10 @@ class ChatMoved(DeliveryError):
         self.new_external_id = new_external_id
 
 
+class NotPrivate(DeliveryError):
+    """A person's private chat has someone else in it now (a Matrix room someone was invited
+    to): nothing private may go there any more."""
+
+
 class PermanentError(DeliveryError):
     """The platform refuses this message as it is; sending it again cannot help."""

@@ -50,6 +50,9 @@ class Incoming:
     reacted_to: str | None = None
     # The bot was just added to (or joined) this chat.
     joined: bool = False
+    # The person wrote something the bot could never read (a Matrix message whose key did
+    # not come): they are asked to send it again.
+    unreadable: bool = False
     raw_meta: dict[str, Any] = field(default_factory=dict)
 
 
@@ -109,6 +112,10 @@ class Delivery:
     edit_of: str | None = None
     # Counts an edit row's versions, so each new text gets its own idempotency key.
     revision: int = 0
+    # For a direct chat, on platforms that ask for it (``checks_recipient``): the platform
+    # user ids of the person the chat belongs to, so the adapter can check that exactly
+    # that person is on the other side before sending.
+    recipients: tuple[str, ...] = ()
 
 
 def subject_ids(people: Iterable[int | None]) -> tuple[int, ...]:

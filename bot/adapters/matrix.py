@@ -7,6 +7,12 @@ Exactly once: the sync token is stored only after every event of a batch is comm
 and events carry their event_id for deduplication, so a restart neither replays nor misses.
 Sends carry a transaction id derived from the outbox dedup key, so Synapse shows a retried
 or restarted send once. Encrypted rooms work through nio's crypto store under data_dir.
+
+A room is a person's private chat only while exactly they and the bot are in it: incoming
+events say so per event, and every private delivery checks the room's members first
+(NotPrivate otherwise; the sender then moves it to a new direct room). A message that
+cannot be decrypted is kept in the database, retried after every sync and handled once its
+key is there; if it never comes, its sender is asked to send it again.
 """
 
 from __future__ import annotations
@@ -18,30 +24,37 @@ import io
 import json
 import logging
 import re
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from nio import (
     AsyncClient,
     AsyncClientConfig,
+    BadEvent,
+    EncryptionError,
     InviteMemberEvent,
     JoinError,
     LoginResponse,
     MatrixRoom,
     MegolmEvent,
     ReactionEvent,
+    RoomKeyRequestResponse,
     RoomMessageNotice,
     RoomMessageText,
     RoomSendError,
     RoomSendResponse,
     SyncError,
+    UnknownBadEvent,
     UploadResponse,
 )
 
 from bot.adapters.base import Dispatch, cancel_and_wait, numbered_choices
 from bot.config import MatrixSection
 from bot.domain.keyvalue import StateStore
-from bot.errors import ChatMoved, RetryLater, TransientError, Unreachable
+from bot.domain.undecrypted import Held, HeldEvents
+from bot.errors import ChatMoved, NotPrivate, RetryLater, TransientError, Unreachable
 from bot.logs import add_secret
 from bot.private_files import private_dir, secure_tree, write_private
 from bot.types import ChatRef, Delivery, Incoming, Sender
@@ -55,6 +68,9 @@ SYNC_FILTER = {"room": {"timeline": {"limit": 100}}}
 STATE_ONLY = {"room": {"timeline": {"limit": 0}}}
 THUMBS_UP = re.compile("^\U0001f44d[\U0001f3fb-\U0001f3ff\ufe0f]*$")
 _REPLY_FALLBACK = re.compile(r"^(> .*\n)+\n", re.M)
+# Asking again for a missing room key: after 10 s, then twice as long each time, at most 5 min.
+KEY_RETRY_FIRST = 10.0
+KEY_RETRY_MAX = 300.0
 
 
 def transaction_id(dedup_key: str, part: str = "") -> str:
@@ -71,6 +87,17 @@ def _localpart(user_id: str) -> str:
     return user_id.removeprefix("@").split(":")[0]
 
 
+def others_in(room: MatrixRoom, own_user_id: str) -> set[str]:
+    """Everyone joined or invited in the room but the bot, from nio's room state."""
+    return set(room.users) - {own_user_id}
+
+
+def is_private_with(room: MatrixRoom, user_id: str, own_user_id: str) -> bool:
+    """A room is someone's private chat only while exactly they and the bot are in it
+    (invited counts: an invited person can read on once they join)."""
+    return others_in(room, own_user_id) == {user_id}
+
+
 def translate(room: MatrixRoom, event: Any, own_user_id: str) -> Incoming | None:
     """A room event as an Incoming, or None when it is nothing for us."""
     if getattr(event, "sender", None) == own_user_id:
@@ -78,7 +105,7 @@ def translate(room: MatrixRoom, event: Any, own_user_id: str) -> Incoming | None
     chat = ChatRef(
         "matrix",
         room.room_id,
-        "direct" if room.member_count <= 2 else "group",
+        "direct" if is_private_with(room, event.sender, own_user_id) else "group",
         room.display_name or "",
     )
     sender = Sender(event.sender, room.user_name(event.sender) or _localpart(event.sender), None)
@@ -114,6 +141,8 @@ class MatrixAdapter:
     # Sends are idempotent (transaction ids), so this only bounds concurrency: below nio's
     # 100 pooled connections, which the sync shares.
     max_in_flight = 64
+    # A direct room can gain members: the sender tells whose private chat a delivery is for.
+    checks_recipient = True
 
     def __init__(
         self,
@@ -122,16 +151,26 @@ class MatrixAdapter:
         state: StateStore,
         *,
         sync_timeout_ms: int = 30_000,
+        held: HeldEvents | None = None,
+        now: Callable[[], datetime] | None = None,
     ) -> None:
         self._config = config
         self._dir = data_dir / "matrix"
         self._state = state
         self._sync_timeout = sync_timeout_ms
+        # Messages we could not decrypt yet, in the same database as the sync token.
+        self._held = held or HeldEvents(state.sessions)
+        self._now = now or (lambda: datetime.now(UTC))
+        # Whether the table may hold something: read at start, then only after keeping one.
+        self._maybe_held = True
         self.client: AsyncClient | None = None
         self._dispatch: Dispatch | None = None
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._seen_rooms: set[str] = set()
+        # Direct rooms this process opened: until the invitation is synced, the bot is alone
+        # in them, which is no reason to give up on them.
+        self._opened: set[str] = set()
         self._key_lock = asyncio.Lock()
         # Synapse limits the whole account: after a 429 every room waits, not just one, and
         # until a send gets through again they go one at a time, so they do not all hit the
@@ -269,6 +308,8 @@ class MatrixAdapter:
                 await self._state.set(SYNC_KEY, response.next_batch)
             else:
                 await asyncio.sleep(1.0)
+            # After the sync: the keys it brought may open messages kept earlier.
+            await self._retry_held()
 
     async def _keys(self) -> None:
         """What nio's sync_forever does between syncs, so encrypted rooms keep working."""
@@ -322,7 +363,13 @@ class MatrixAdapter:
             room = client.rooms.get(room_id)
             # Element marks invitations to a direct chat; a room of three with one member
             # joined so far is still a group.
-            kind = "direct" if own_invite.content.get("is_direct") else "group"
+            members = {
+                e.state_key
+                for e in info.invite_state
+                if isinstance(e, InviteMemberEvent) and e.membership in ("join", "invite")
+            } - {client.user_id}
+            direct = own_invite.content.get("is_direct") and members <= {inviter}
+            kind = "direct" if direct else "group"
             await self._dispatch(
                 Incoming(
                     chat=ChatRef("matrix", room_id, kind, room.display_name if room else ""),
@@ -354,17 +401,117 @@ class MatrixAdapter:
         self._seen_rooms.add(room_id)
         for event in info.timeline.events:
             if isinstance(event, MegolmEvent):
-                log.warning(
-                    "could not decrypt %s in %s; asking for the key", event.event_id, room_id
-                )
-                try:
-                    await client.request_room_key(event)
-                except Exception:
-                    pass
+                await self._hold(room_id, event)
                 continue
             incoming = translate(room, event, client.user_id)
             if incoming is not None:
                 await self._dispatch(incoming)
+
+    # --- messages we cannot decrypt yet ----------------------------------------------------
+
+    async def _hold(self, room_id: str, event: MegolmEvent) -> None:
+        """Keep an undecryptable message, committed before the sync token moves on, so a
+        crash loses nothing; _retry_held asks for its key right after this sync."""
+        if event.sender == getattr(self.client, "user_id", None):
+            return
+        kept = await self._held.keep(
+            room_id=room_id,
+            event_id=event.event_id,
+            sender=event.sender,
+            session_id=event.session_id,
+            source=event.source,
+            now=self._now(),
+        )
+        self._maybe_held = True
+        if kept:
+            log.warning("could not decrypt %s in %s yet; keeping it", event.event_id, room_id)
+
+    async def _retry_held(self) -> None:
+        """Try every kept message again: handle what can be read now, ask again for the
+        keys still missing (with growing pauses), and after matrix.undecryptable_notice_seconds
+        ask the sender, once, to send their message again."""
+        if not self._maybe_held:
+            return
+        try:
+            held = await self._held.all()
+        except Exception as exc:
+            log.warning("could not read the kept Matrix messages: %r", exc)
+            return
+        self._maybe_held = bool(held)
+        for row in held:
+            try:
+                await self._retry_one(row)
+            except Exception as exc:  # the next sync tries again
+                log.warning("kept Matrix message %s not handled yet: %r", row.event_id, exc)
+
+    async def _retry_one(self, row: Held) -> None:
+        client = self.client
+        assert client is not None and self._dispatch is not None
+        event = MegolmEvent.from_dict(row.source)
+        if not isinstance(event, MegolmEvent):
+            await self._held.drop(row.event_id)  # not an encrypted message after all
+            return
+        # Timeline events carry no room id; nio needs it to find the key and to ask for it.
+        event.room_id = row.room_id
+        room = client.rooms.get(row.room_id)
+        decrypted = _decrypt(client, event)
+        if decrypted is not None:
+            if room is not None:
+                incoming = translate(room, decrypted, client.user_id)
+                if incoming is not None:
+                    # The event's own id: handled once, even if it also came some other way.
+                    await self._dispatch(incoming)
+            await self._held.drop(row.event_id)
+            log.info("decrypted the kept message %s", row.event_id)
+            return
+        now = self._now()
+        if now - row.received_at >= timedelta(seconds=self._config.undecryptable_notice_seconds):
+            if room is not None:
+                name = room.user_name(row.sender) or _localpart(row.sender)
+                await self._dispatch(
+                    Incoming(
+                        chat=ChatRef(
+                            "matrix",
+                            row.room_id,
+                            "direct"
+                            if is_private_with(room, row.sender, client.user_id)
+                            else "group",
+                            room.display_name or "",
+                        ),
+                        sender=Sender(row.sender, name, None),
+                        event_id=f"unreadable:{row.event_id}",
+                        unreadable=True,
+                    )
+                )
+            await self._held.drop(row.event_id)
+            told = "asked its sender to send it again" if room else "the bot left the room"
+            log.warning("gave up on decrypting %s; %s", row.event_id, told)
+            return
+        if row.next_try_at <= now:
+            await self._ask_for_key(event)
+            pause = min(KEY_RETRY_FIRST * 2**row.tries, KEY_RETRY_MAX)
+            await self._held.tried(row.event_id, row.tries + 1, now + timedelta(seconds=pause))
+
+    async def _ask_for_key(self, event: MegolmEvent) -> None:
+        """Ask our other devices for the key again, and learn the sender's devices afresh
+        (a key sent by a device we do not know yet cannot be read)."""
+        client = self.client
+        assert client is not None
+        olm = client.olm
+        if olm is None:
+            return
+        # nio refuses a second request for a session while the first is open; a request
+        # left open from before (or from an earlier run, it is stored) is withdrawn first.
+        earlier = olm.outgoing_key_requests.pop(event.session_id, None)
+        if earlier is not None:
+            olm.store.remove_outgoing_key_request(earlier)
+        olm.users_for_key_query.add(event.sender)
+        async with self._key_lock:
+            response = await client.request_room_key(event)
+            if client.should_query_keys:
+                await client.keys_query()
+        if not isinstance(response, RoomKeyRequestResponse):
+            log.warning("asking for the key of %s failed: %s", event.event_id, response)
 
     # --- sending ------------------------------------------------------------------------
 
@@ -393,6 +540,7 @@ class MatrixAdapter:
             # A private message to someone without a room yet: open one; the sender then
             # moves the chat to the room and sends again.
             raise ChatMoved(await self.open_direct_room(room_id))
+        self._check_private(delivery)
         body = numbered_choices(delivery)
         if delivery.edit_message_id is not None:
             # Each revision its own transaction id: a retry of one is shown once, and a
@@ -411,6 +559,23 @@ class MatrixAdapter:
                 room_id, content, transaction_id(delivery.dedup_key, "file")
             )
         return event_id
+
+    def _check_private(self, delivery: Delivery) -> None:
+        """A private delivery goes only to a room with exactly its person and the bot in it.
+
+        Read from nio's room state, which every sync keeps current: no request of its own.
+        """
+        client = self.client
+        assert client is not None
+        room = client.rooms.get(delivery.chat.external_id)
+        if delivery.chat.kind != "direct" or room is None:
+            return  # a room not yet synced waits in _room_send
+        others = others_in(room, client.user_id)
+        if not others and room.room_id in self._opened:
+            raise TransientError(f"nobody invited to {room.room_id} yet")
+        expected = set(delivery.recipients)
+        if len(others) != 1 or (expected and not others <= expected):
+            raise NotPrivate(f"{len(others)} others in {room.room_id}")
 
     async def _room_send(self, room_id: str, content: dict[str, Any], tx_id: str) -> str:
         client = self.client
@@ -503,7 +668,19 @@ class MatrixAdapter:
         room_id = getattr(response, "room_id", None)
         if not room_id:
             raise TransientError(f"could not open a direct room: {response}")
+        self._opened.add(room_id)
         return room_id
+
+
+def _decrypt(client: AsyncClient, event: MegolmEvent) -> Any | None:
+    """The decrypted event, or None while its key is missing."""
+    try:
+        decrypted = client.decrypt_event(event)
+    except (EncryptionError, ValueError):
+        return None
+    if decrypted is None or isinstance(decrypted, (BadEvent, UnknownBadEvent, MegolmEvent)):
+        return None
+    return decrypted
 
 
 def _notice(body: str) -> dict[str, Any]:

@@ -7,6 +7,7 @@ import logging
 import random
 from collections import defaultdict
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -20,7 +21,14 @@ from bot.delivery import reach
 from bot.delivery.outbox import edit_delivery, to_delivery
 from bot.domain import people
 from bot.domain.models import Account, Chat, OutboxMessage
-from bot.errors import ChatMoved, PermanentError, RetryLater, TransientError, Unreachable
+from bot.errors import (
+    ChatMoved,
+    NotPrivate,
+    PermanentError,
+    RetryLater,
+    TransientError,
+    Unreachable,
+)
 from bot.types import Delivery
 
 log = logging.getLogger(__name__)
@@ -38,7 +46,9 @@ class Transport(Protocol):
     and ``supports_edit`` (True where a delivery with ``edit_message_id`` changes that
     message; without it edits are dropped rather than posted as new messages),
     ``leader_only`` (True where only the leading process runs the platform, Matrix: its
-    chats are not shared out among processes).
+    chats are not shared out among processes), ``checks_recipient`` (True where a direct
+    chat can gain members, Matrix: a direct delivery then carries its person's user ids,
+    and the adapter raises NotPrivate when someone else is in the chat).
     """
 
     platform: str
@@ -372,6 +382,10 @@ class Sender:
                 await self._chat_moved(delivery, moved.new_external_id)
                 await self._release(deliveries[index:], delay=0.0, error=str(moved))
                 return sent
+            except NotPrivate as exc:
+                await self._not_private(delivery, str(exc))
+                await self._release(deliveries[index:], delay=0.0, error="chat no longer private")
+                return sent
             except RetryLater as wait:
                 await self._release(deliveries[index:], delay=wait.seconds, error=str(wait))
                 return sent
@@ -404,6 +418,8 @@ class Sender:
 
         Returns the platform's message id, or None for an edit with nothing to change.
         """
+        if delivery.chat.kind == "direct" and getattr(transport, "checks_recipient", False):
+            delivery = replace(delivery, recipients=await self._recipients(delivery))
         wait_ready = getattr(transport, "wait_ready", None)
         if wait_ready is not None:
             await wait_ready(delivery)
@@ -558,6 +574,34 @@ class Sender:
                 .values(status=FAILED, last_error=f"refused: {error}"[:500], attachment=None)
             )
         log.error("outbox row %s refused by %s: %s", delivery.id, delivery.chat.platform, error)
+
+    async def _recipients(self, delivery: Delivery) -> tuple[str, ...]:
+        """The platform user ids of the person a direct chat belongs to."""
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(Account.external_id)
+                .join(Chat, Chat.person_id == Account.person_id)
+                .where(
+                    Chat.platform == delivery.chat.platform,
+                    Chat.external_id == delivery.chat.external_id,
+                    Account.platform == delivery.chat.platform,
+                )
+            )
+            return tuple(rows.all())
+
+    async def _not_private(self, delivery: Delivery, error: str) -> None:
+        """The chat is not the person's alone any more: it stops being their private chat,
+        and what waited for it goes to their private chat elsewhere (opened if need be)."""
+        async with self._sessions.begin() as session:
+            chat = await session.scalar(
+                select(Chat).where(
+                    Chat.platform == delivery.chat.platform,
+                    Chat.external_id == delivery.chat.external_id,
+                )
+            )
+            if chat is not None:
+                await people.end_private(session, chat, self._clock.now())
+        log.warning("chat %s is no longer private: %s", delivery.chat.external_id, error)
 
     async def _chat_moved(self, delivery: Delivery, new_external_id: str) -> None:
         async with self._sessions.begin() as session:

@@ -15,6 +15,11 @@ class StateStore:
     def __init__(self, sessions: async_sessionmaker) -> None:
         self._sessions = sessions
 
+    @property
+    def sessions(self) -> async_sessionmaker:
+        """The database the values live in, for an adapter's other small tables."""
+        return self._sessions
+
     async def get(self, key: str) -> str | None:
         async with self._sessions() as session:
             row = await session.get(KeyValue, key)

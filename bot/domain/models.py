@@ -312,6 +312,27 @@ class ProcessedEvent(Base):
     processed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
+class UndecryptedEvent(Base):
+    """A Matrix message the bot could not decrypt yet, kept until its key arrives.
+
+    Retention: deleted once it is decrypted and handled, or once its sender was asked to
+    send it again (matrix.undecryptable_notice_seconds after it arrived).
+    """
+
+    __tablename__ = "undecrypted_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    room_id: Mapped[str] = mapped_column(String(255))
+    event_id: Mapped[str] = mapped_column(String(255), unique=True)
+    sender: Mapped[str] = mapped_column(String(255))
+    session_id: Mapped[str] = mapped_column(String(255))
+    # The encrypted event as the homeserver sent it: all that is needed to decrypt it later.
+    source: Mapped[dict[str, Any]] = mapped_column(JSON)
+    received_at: Mapped[datetime] = mapped_column()
+    tries: Mapped[int] = mapped_column(Integer, default=0)
+    next_try_at: Mapped[datetime] = mapped_column()
+
+
 class KeyValue(Base):
     """Small adapter state such as a sync token or a stored access token."""
 

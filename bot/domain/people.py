@@ -215,6 +215,42 @@ async def move_chat(session: AsyncSession, platform: str, old_id: str, new_id: s
     old.external_id = new_id
 
 
+async def end_private(session: AsyncSession, chat: Chat, now: datetime) -> Chat | None:
+    """``chat`` was a person's private chat and is not any more (someone else is in it).
+
+    It becomes a group for good (never chosen as their private chat again, even if it is
+    two of them again later), keeps its person for erasure, forgets the dialog and typed
+    choices it held, and what was still waiting for it moves, with its buttons, to the
+    person's private chat elsewhere (a new one on Matrix). Returns that chat, if any.
+    """
+    if chat.kind != "direct":
+        return None
+    chat.kind = "group"
+    chat.choices = None
+    await session.execute(delete(ConversationState).where(ConversationState.chat_id == chat.id))
+    await session.flush()
+    target = None
+    if chat.person_id is not None:
+        target = await private_chat(session, chat.person_id, now, prefer=chat.platform)
+    unsent = OutboxMessage.status.in_(("pending", "sending"))
+    if target is None:
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.chat_id == chat.id, unsent)
+            .values(status="failed", last_error="chat is no longer private")
+        )
+        return None
+    await session.flush()
+    for model in (OutboxMessage, ButtonToken):
+        query = update(model).where(model.chat_id == chat.id)
+        if model is OutboxMessage:
+            query = query.where(unsent).values(chat_id=target.id, due_at=now)
+        else:
+            query = query.values(chat_id=target.id)
+        await session.execute(query)
+    return target
+
+
 async def private_chat(
     session: AsyncSession, person_id: int, now: datetime, *, prefer: str | None = None
 ) -> Chat | None:

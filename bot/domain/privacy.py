@@ -36,6 +36,7 @@ from bot.domain.models import (
     Person,
     Role,
     Rsvp,
+    UndecryptedEvent,
     VolunteerProfile,
     VolunteerSkill,
 )
@@ -141,6 +142,14 @@ async def erase(
             .where(OutboxMessage.chat_id == keep_chat_id, OutboxMessage.status != "pending")
             .execution_options(synchronize_session=False)
         )
+    # Matrix messages of theirs kept until their key comes (encrypted, but theirs).
+    matrix_ids = select(Account.external_id).where(
+        Account.person_id == person_id, Account.platform == "matrix"
+    )
+    await run(
+        "undecrypted_events",
+        delete(UndecryptedEvent).where(UndecryptedEvent.sender.in_(matrix_ids)),
+    )
     await run("accounts", delete(Account).where(Account.person_id == person_id))
     await run("roles", delete(Role).where(Role.person_id == person_id))
     await run("dialogs", delete(ConversationState).where(ConversationState.person_id == person_id))

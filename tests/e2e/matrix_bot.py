@@ -24,12 +24,20 @@ class RunningMatrixBot:
     """The whole bot with a Matrix adapter, started and stopped by a test."""
 
     def __init__(
-        self, server: SynapseServer, account: MatrixUser, url: str, data_dir: Path, **sections: Any
+        self,
+        server: SynapseServer,
+        account: MatrixUser,
+        url: str,
+        data_dir: Path,
+        *,
+        matrix: dict[str, Any] | None = None,
+        **sections: Any,
     ) -> None:
         matrix = {
             "homeserver": server.base_url,
             "user_id": account.user_id,
             "password": account.password,
+            **(matrix or {}),
         }
         self.account = account
         self.settings = make_settings(url, data_dir, matrix=matrix, **sections)

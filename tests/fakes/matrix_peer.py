@@ -18,7 +18,9 @@ from nio import (
     MatrixRoom,
     RoomCreateResponse,
     RoomMessageText,
+    RoomSendResponse,
     SyncResponse,
+    ToDeviceMessage,
 )
 
 from tests.fakes.synapse import MatrixUser, SynapseServer
@@ -132,3 +134,34 @@ def body_is(text: str) -> Callable[[Event], bool]:
 
 async def new_users(server: SynapseServer, *prefixes: str) -> list[MatrixUser]:
     return [await server.new_user_async(prefix) for prefix in prefixes]
+
+
+async def send_keeping_key_back(peer: Peer, room_id: str, text: str) -> list[ToDeviceMessage]:
+    """Send an encrypted message to a room whose room key the others do not get yet.
+
+    The peer shares a new megolm session as nio would, but keeps the olm-encrypted key
+    messages instead of sending them: the others see a message they cannot decrypt, as
+    when a key is lost or late. Sending the returned messages later delivers the key.
+    """
+    client = peer.client
+    assert client.olm is not None
+    room = client.rooms[room_id]
+    if client.should_query_keys:
+        await client.keys_query()
+    missing = client.get_missing_sessions(room_id)
+    if missing:
+        await client.keys_claim(missing)
+    client.olm.create_outbound_group_session(room_id)
+    shared_with, to_device = client.olm.share_group_session(
+        room_id, list(room.users), ignore_unverified_devices=True
+    )
+    session = client.olm.outbound_group_sessions[room_id]
+    session.users_shared_with.update(shared_with)
+    session.shared = True  # so room_send does not share it again
+    sent = await client.room_send(room_id, "m.room.message", {"msgtype": "m.text", "body": text})
+    assert isinstance(sent, RoomSendResponse), sent
+    return [
+        ToDeviceMessage("m.room.encrypted", user_id, device_id, content)
+        for user_id, devices in to_device["messages"].items()
+        for device_id, content in devices.items()
+    ]
