@@ -233,12 +233,8 @@ def _configured_measures(settings: Settings) -> list[str]:
     lines = [_("Database: {kind}.").format(kind=database_kind(settings))]
     if settings.telegram_enabled:
         if settings.telegram.mode == "webhook":
-            has_secret = bool(settings.telegram.webhook_secret.get_secret_value())
-            lines.append(
-                _("Telegram webhook with a secret token.")
-                if has_secret
-                else _("Telegram webhook WITHOUT a secret token: set telegram.webhook_secret.")
-            )
+            # The configuration refuses webhook mode without a secret of 32+ characters.
+            lines.append(_("Telegram webhook with a secret token."))
         else:
             lines.append(_("Telegram by polling: no port is open for Telegram."))
     if settings.web.enabled:

@@ -36,6 +36,7 @@ from bot.domain.models import (
     ProcessedEvent,
     Role,
     Rsvp,
+    UndecryptedEvent,
     VolunteerProfile,
     VolunteerSkill,
 )
@@ -51,6 +52,8 @@ MONTH = timedelta(days=30)
 # Fixed periods (not configurable, short enough not to matter to anyone).
 ADMIN_CODE_DAYS = 7
 PROCESSED_EVENT_DAYS = 30
+# Encrypted Matrix messages the bot could not read (it gives up on them after minutes).
+UNREAD_MATRIX_LIFETIME = timedelta(days=1)
 # Help requests in these states are finished; in the others they are still under way.
 CLOSED_HELP = ("done", "cancelled", "expired")
 OPEN_HELP = ("open", "offered", "accepted", "escalated")
@@ -147,6 +150,15 @@ async def _stale_dialogs(session: AsyncSession, before: datetime, now: datetime)
     return await _rowcount(
         session,
         delete(ConversationState).where(ConversationState.updated_at < before),
+    )
+
+
+async def _unread_matrix_messages(session: AsyncSession, before: datetime, now: datetime) -> int:
+    # The Matrix adapter gives up on a message after minutes; this catches what it could
+    # not finish (the bot left the room, or Matrix was switched off).
+    return await _rowcount(
+        session,
+        delete(UndecryptedEvent).where(UndecryptedEvent.received_at < now - UNREAD_MATRIX_LIFETIME),
     )
 
 
@@ -382,6 +394,30 @@ RULES: tuple[Rule, ...] = (
         N_("Sent, failed and expired messages are deleted after {period}."),
         "sent_messages",
         _sent_messages,
+    ),
+    Rule(
+        "outbox_subjects",
+        "outbox_subjects",
+        N_("Whom a message is about (person numbers), so erasure finds it."),
+        N_("Deleted together with the message."),
+    ),
+    Rule(
+        "button_token_subjects",
+        "button_token_subjects",
+        N_("Whom a button is about (person numbers), so erasure finds it."),
+        N_("Deleted together with the button."),
+    ),
+    Rule(
+        "undecrypted_events",
+        "unread_matrix_messages",
+        N_("Encrypted Matrix messages the bot could not read yet, and who sent them."),
+        N_(
+            "Deleted once the bot can read them. If it cannot, the sender is asked to send "
+            "the message again; at the latest after {period} the copy is deleted."
+        ),
+        None,
+        _unread_matrix_messages,
+        lifetime=UNREAD_MATRIX_LIFETIME,
     ),
     Rule(
         "link_codes",

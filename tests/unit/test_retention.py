@@ -431,11 +431,13 @@ def test_privacy_report_without_database_hides_the_password(tmp_path: Path) -> N
     config.write_text(
         f'[bot]\ndata_dir = "{tmp_path}"\n'
         '[database]\nurl = "postgresql+asyncpg://bot:s3cret-pw@127.0.0.1:1/lotsen"\n'
-        '[telegram]\ntoken = "123:abc"\nmode = "webhook"\n',
+        '[telegram]\ntoken = "123:abc"\nmode = "webhook"\n'
+        f'webhook_secret = "{"k" * 40}"\n',
         encoding="utf-8",
     )
     english = _report(config, "en")
     assert "s3cret-pw" not in english
     assert "PostgreSQL database at 127.0.0.1:1/lotsen" in english
     assert "The database could not be read. Please add the controller by hand." in english
-    assert "Telegram webhook WITHOUT a secret token: set telegram.webhook_secret." in english
+    assert "Telegram webhook with a secret token." in english
+    assert "k" * 40 not in english
