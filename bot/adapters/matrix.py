@@ -57,6 +57,7 @@ from bot.domain.undecrypted import Held, HeldEvents
 from bot.errors import ChatMoved, NotPrivate, RetryLater, TransientError, Unreachable
 from bot.logs import add_secret
 from bot.private_files import private_dir, secure_tree, write_private
+from bot.receiving import ReceiveStatus, short_reason
 from bot.types import ChatRef, Delivery, Incoming, Sender
 
 log = logging.getLogger(__name__)
@@ -167,6 +168,8 @@ class MatrixAdapter:
         self._dispatch: Dispatch | None = None
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        # Its own receiving state: only the sync loop knows whether syncs succeed.
+        self.status = ReceiveStatus(self.platform)
         self._seen_rooms: set[str] = set()
         # Direct rooms this process opened: until the invitation is synced, the bot is alone
         # in them, which is no reason to give up on them.
@@ -292,16 +295,19 @@ class MatrixAdapter:
                     timeout=self._sync_timeout, since=since, sync_filter=SYNC_FILTER
                 )
             except Exception as exc:  # network trouble or Synapse restarting
-                log.warning("Matrix sync failed: %r", exc)
+                self.status.retrying("sync", short_reason(exc), backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 30.0)
                 continue
             if isinstance(response, SyncError):
-                log.warning("Matrix sync error: %s", response.message)
+                # E.g. a revoked access token: retried, and /health says so meanwhile.
+                reason = f"{response.status_code or 'SyncError'}: {response.message}"[:120]
+                self.status.retrying("sync", reason, backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 30.0)
                 continue
             backoff = 1.0
+            self.status.running()
             await self._keys()
             await self._handle_invites(response)
             if await self._handle_rooms(response):

@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import aiohttp
+import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.db import create_engine
@@ -65,3 +67,41 @@ async def test_matrix_sync_is_restarted_after_it_ended(
         app.sessions.configure(bind=app.engine)
         await running.stop()
         await broken.dispose()
+
+
+async def test_a_revoked_matrix_token_shows_in_health(
+    synapse: SynapseServer, sqlite_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Synapse refusing every sync (the bot's token was revoked) is not "running"."""
+    port = _free_port()
+    running = RunningMatrixBot(
+        synapse,
+        await bot_account(synapse),
+        sqlite_url,
+        tmp_path,
+        web={"enabled": True, "port": port, "calendar": False},
+    )
+    app = await running.start()
+    try:
+        status, body = await _health_until(port, lambda s, _b: s == 200)
+        assert _matrix_state(body) == "running"
+        client = app.adapters["matrix"].client  # type: ignore[attr-defined]
+        # Logged out elsewhere (an admin, or the account's owner in Element).
+        async with aiohttp.ClientSession() as http:
+            response = await http.post(
+                f"{synapse.base_url}/_matrix/client/v3/logout",
+                headers={"Authorization": f"Bearer {client.access_token}"},
+                json={},
+            )
+            assert response.status == 200
+        status, body = await _health_until(
+            port, lambda _s, b: _matrix_state(b).startswith("retrying:")
+        )
+        assert status == 503
+        assert "M_UNKNOWN_TOKEN" in _matrix_state(body)
+        assert any(
+            "matrix: sync failed" in r.getMessage() and "next try in" in r.getMessage()
+            for r in caplog.records
+        )
+    finally:
+        await running.stop()
