@@ -43,6 +43,7 @@ from bot.adapters.base import Dispatch, cancel_and_wait, numbered_choices
 from bot.config import MatrixSection
 from bot.domain.keyvalue import StateStore
 from bot.errors import ChatMoved, RetryLater, TransientError, Unreachable
+from bot.process_lock import ProcessLock
 from bot.types import ChatRef, Delivery, Incoming, Sender
 
 log = logging.getLogger(__name__)
@@ -124,6 +125,10 @@ class MatrixAdapter:
     ) -> None:
         self._config = config
         self._dir = data_dir / "matrix"
+        # One process per store: two clients on one device can lose encryption keys for good.
+        self._store_lock = ProcessLock(
+            self._dir / "lotsenbot.lock", f"the Matrix store {self._dir}"
+        )
         self._state = state
         self._sync_timeout = sync_timeout_ms
         self.client: AsyncClient | None = None
@@ -151,6 +156,8 @@ class MatrixAdapter:
         self._dispatch = dispatch
         self._stopping = False  # started again when this process leads again
         self._dir.mkdir(parents=True, exist_ok=True)
+        # Before logging in: a second process must not touch the store at all.
+        self._store_lock.acquire()
         self.client = await self._login()
         if self.client.should_upload_keys:
             await self.client.keys_upload()
@@ -232,8 +239,11 @@ class MatrixAdapter:
     async def stop(self) -> None:
         await self.stop_receiving()
         self._ready.clear()
-        if self.client is not None:
-            await self.client.close()
+        try:
+            if self.client is not None:
+                await self.client.close()
+        finally:
+            self._store_lock.release()
 
     # --- receiving ----------------------------------------------------------------------
 
