@@ -7,8 +7,10 @@ from pathlib import Path
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session
 
 from bot import sqlite_inline
+from bot.column_limits import guard
 
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
@@ -22,6 +24,8 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         engine = create_async_engine(
             url,
             echo=echo,
+            # Failed statements are logged without their values (names, phone numbers).
+            hide_parameters=True,
             async_creator=sqlite_inline.creator(parsed.database or ":memory:"),
             pool_size=1,
             max_overflow=0,
@@ -30,7 +34,14 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
         return engine
-    return create_async_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return create_async_engine(
+        url,
+        echo=echo,
+        pool_size=10,
+        max_overflow=20,
+        pool_pre_ping=True,
+        hide_parameters=True,
+    )
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -57,4 +68,9 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker:
     # calling task instead (tried) made every dispatch run to its commit without a pause
     # and delayed the callback answers queued behind it (p99 71-72 ms against 61 ms,
     # BENCHMARKS.md, "Telegram button presses").
-    return async_sessionmaker(engine, expire_on_commit=False)
+    guard(CheckedSession)
+    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=CheckedSession)
+
+
+class CheckedSession(Session):
+    """Every flush checks text lengths against the columns (``bot.column_limits``)."""

@@ -366,7 +366,13 @@ class MatrixAdapter:
                 except Exception:
                     pass
                 continue
-            incoming = translate(room, event, client.user_id)
+            try:
+                incoming = translate(room, event, client.user_id)
+            except Exception as exc:
+                # An event we cannot read fails the same way every time: syncing it again
+                # would hold up every room behind it.
+                log.error("event %s skipped, it cannot be read: %r", event.event_id, type(exc))
+                continue
             if incoming is not None:
                 await self._dispatch(incoming)
 
