@@ -42,13 +42,21 @@ def _limits(mapper: Any) -> list[tuple[str, str, int]]:
 
 def check_lengths(session: Session, _flush: UOWTransaction, _instances: Any) -> None:
     """``before_flush``: raise ``TooLong`` for the first text that does not fit."""
-    for obj in (*session.new, *session.dirty):
+    for obj, changed_only in (
+        *((o, False) for o in session.new),
+        *((o, True) for o in session.dirty),
+    ):
         state = inspect(obj)
         limits = _limits(state.mapper)
         if not limits:
             continue
         values = state.dict
+        # Of a loaded row only what changed: a longer value SQLite kept from before must
+        # not stop every later change of that row.
+        changed = state.committed_state if changed_only else values
         for key, column, length in limits:
+            if key not in changed:
+                continue
             value = values.get(key)
             if isinstance(value, str) and len(value) > length:
                 raise TooLong(state.mapper.local_table.name, column, length)
