@@ -388,7 +388,7 @@ class Dispatcher:
             incoming.chat.platform,
             frames.rstrip(),
         )
-        await self._answer_instead(incoming, APOLOGY, error=kind)
+        await self._answer_instead(incoming, _apology, error=kind)
         return True
 
     async def _answer_instead(
@@ -477,7 +477,7 @@ class FloodGuard:
         return self.OK
 
 
-def APOLOGY() -> str:
+def _apology() -> str:
     return _("Something went wrong on our side. Please try again in a moment.")
 
 
