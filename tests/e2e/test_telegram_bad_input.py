@@ -41,3 +41,18 @@ async def test_nul_bytes_in_a_name_and_a_text_stall_nobody(server, bot) -> None:
     async with bot.app.sessions() as session:
         names = set((await session.scalars(select(Person.display_name))).all())
     assert {"Anna", "Otto"} <= names
+
+
+async def test_a_forged_button_with_a_nul_byte_gets_the_usual_note(server, bot) -> None:  # type: ignore[no-untyped-def]
+    anna = server.user(1001, "Anna")
+    chat = server.private_chat(anna)
+    server.post_message(chat, anna, "/sprache")
+    question = await server.wait_for(
+        lambda r: r.chat_id == 1001 and "Welche Sprache" in (r.text or ""), 20
+    )
+    server.press_button(chat, anna, question.message_id, "x\x00y", forged=True)
+    await server.wait_for(
+        lambda r: r.chat_id == 1001 and "Dieser Knopf geht nicht mehr." in (r.text or ""), 20
+    )
+    server.post_message(chat, anna, "/start")
+    await server.wait_for(lambda r: r.chat_id == 1001 and "Hallo Anna!" in (r.text or ""), 20)
