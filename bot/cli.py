@@ -146,6 +146,24 @@ def _migrate(settings: Settings, revision: str, down: bool) -> int:
 
 
 def _run(settings: Settings) -> int:
+    from bot.process_lock import AlreadyRunning, sqlite_lock
+
+    # Held for the process's life (the kernel drops it when the process ends): a second
+    # process on the same SQLite file would lead too and resend the first one's messages.
+    lock = sqlite_lock(settings.database_url)
+    try:
+        if lock is not None:
+            lock.acquire()
+        return _run_locked(settings)
+    except AlreadyRunning as exc:
+        print(f"lotsenbot: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _run_locked(settings: Settings) -> int:
     from bot import migrate
     from bot.bootstrap import build_app, run
 

@@ -7,8 +7,10 @@ from pathlib import Path
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session
 
 from bot import sqlite_inline
+from bot.column_limits import guard
 from bot.private_files import private_sqlite
 
 
@@ -28,6 +30,7 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         engine = create_async_engine(
             url,
             echo=echo,
+            # Failed statements are logged without their values (names, phone numbers).
             hide_parameters=True,
             async_creator=sqlite_inline.creator(parsed.database or ":memory:"),
             pool_size=1,
@@ -71,4 +74,9 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker:
     # calling task instead (tried) made every dispatch run to its commit without a pause
     # and delayed the callback answers queued behind it (p99 71-72 ms against 61 ms,
     # BENCHMARKS.md, "Telegram button presses").
-    return async_sessionmaker(engine, expire_on_commit=False)
+    guard(CheckedSession)
+    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=CheckedSession)
+
+
+class CheckedSession(Session):
+    """Every flush checks text lengths against the columns (``bot.column_limits``)."""

@@ -5,22 +5,33 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import traceback
 import unicodedata
 import weakref
 from collections import deque
 from collections.abc import Callable
+from datetime import datetime
 from uuid import uuid4
 
 from sqlalchemy import insert, select
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import db_errors
+from bot.column_limits import TooLong
 from bot.context import Context, Services
 from bot.delivery import reach
 from bot.delivery.outbox import enqueue, queued_chats
 from bot.domain import communities, conversations, people
 from bot.domain.announcements import schedule_changed
-from bot.domain.models import ButtonToken, Chat, Community, OutboxMessage, ProcessedEvent
+from bot.domain.models import (
+    ButtonToken,
+    Chat,
+    Community,
+    OutboxMessage,
+    Person,
+    ProcessedEvent,
+)
 from bot.i18n import _, pick_locale, use_locale
 from bot.numbers import is_number
 from bot.roles import MEMBER, effective
@@ -73,25 +84,21 @@ class Dispatcher:
             opened: list[AsyncSession] = []
             try:
                 handled = await self._dispatch_once(incoming, opened)
+            except TooLong as exc:
+                # Nothing was written (the dialog still waits for its answer): say the limit.
+                await self._answer_instead(incoming, _too_long(exc.limit))
+                return True
             except IntegrityError as exc:
-                # Usually the same event delivered twice (its processed_events row exists).
-                log.info("event %s not applied: %s", incoming.event_id, exc.orig)
+                if "processed_events" not in (exc.statement or ""):
+                    return await self._failed(incoming, exc)
+                # The same event delivered twice: its processed_events row exists.
+                log.info("event %s was handled before", incoming.event_id)
                 return True
-            except DBAPIError:
-                # Nothing was committed: the platform must deliver the event again.
-                raise
-            except Exception:
-                # The command word only: what people typed (names, phone numbers) is not logged.
-                what = (
-                    incoming.text.split(maxsplit=1)[0][:40]
-                    if incoming.text.startswith(("/", "!"))
-                    else "a button"
-                    if incoming.button_key
-                    else "a message"
-                )
-                log.exception("handler failed for %s in %s", what, key)
-                await self._apologise(incoming)
-                return True
+            except Exception as exc:
+                if db_errors.is_transient(exc):
+                    # Nothing was committed: the platform must deliver the event again.
+                    raise
+                return await self._failed(incoming, exc)
         if handled:
             self._on_committed(queued_chats(opened[0]))
             if handled == SCHEDULE_CHANGED:
@@ -400,23 +407,79 @@ class Dispatcher:
             prefix=ctx.command_prefix
         )
 
-    async def _apologise(self, incoming: Incoming) -> None:
-        """After a crash in a handler: tell the person, in a fresh transaction."""
+    async def _failed(self, incoming: Incoming, error: BaseException) -> bool:
+        """Handling failed for a reason a retry cannot cure (a value the database refuses,
+        a bug): the event counts as processed, with the kind of error, so neither this chat
+        nor the ones behind it wait for it. The person gets an apology, the deployment
+        admins one note per kind of error and day. The log names the kind and the code
+        lines, never the values (a database error's message may quote them)."""
+        kind = db_errors.kind(error)
+        frames = "".join(traceback.format_tb(error.__traceback__))
+        log.error(
+            "handler failed (%s) for event %s in a %s chat; recorded as processed.\n"
+            "Traceback (values left out):\n%s",
+            kind,
+            incoming.event_id,
+            incoming.chat.platform,
+            frames.rstrip(),
+        )
+        await self._answer_instead(incoming, _apology, error=kind)
+        return True
+
+    async def _answer_instead(
+        self, incoming: Incoming, text: Callable[[], str], *, error: str | None = None
+    ) -> None:
+        """In a fresh transaction, after the handler's was rolled back: record the event
+        as processed (with ``error`` if it failed) and tell the person ``text()``."""
         try:
             async with self._sessions.begin() as session:
                 now = self._services.now()
+                if incoming.event_id:
+                    await session.execute(
+                        _RECORD_EVENT,
+                        {
+                            "platform": incoming.chat.platform,
+                            "event_id": str(incoming.event_id)[:255],
+                            "processed_at": now,
+                            "error": error,
+                        },
+                    )
                 chat = await people.get_or_create_chat(session, incoming.chat, now)
                 account = await people.get_or_create_account(
                     session, incoming.chat.platform, incoming.sender, now
                 )
                 person = await people.person_of(session, account)
                 with use_locale(pick_locale(person.locale, account.language_hint, None)):
-                    text = _("Something went wrong on our side. Please try again in a moment.")
+                    answer = text()
                 key = f"error:{incoming.chat.platform}:{incoming.event_id or uuid4().hex}"
-                await enqueue(session, chat, Outgoing(text), dedup_key=key, now=now)
+                await enqueue(session, chat, Outgoing(answer), dedup_key=key, now=now)
+                if error is not None:
+                    await self._tell_admins(session, error, now)
             self._on_committed(None)
-        except Exception:
-            log.exception("could not even apologise")
+        except IntegrityError:
+            log.info("event %s was handled before", incoming.event_id)
+        except Exception as exc:
+            log.error("could not even apologise (%s)", db_errors.kind(exc))
+
+    async def _tell_admins(self, session: AsyncSession, kind: str, now: datetime) -> None:
+        """One private note per deployment admin, kind of error and day (the outbox's
+        dedup key keeps it to one however often the error recurs)."""
+        admins = (
+            await session.scalars(
+                select(Person).where(Person.deployment_admin, Person.erased_at.is_(None))
+            )
+        ).all()
+        for admin in admins:
+            chat = await people.private_chat(session, admin.id, now)
+            if chat is None:
+                continue
+            with use_locale(pick_locale(admin.locale, None, None)):
+                note = _(
+                    "Note for admins: a message could not be handled ({kind}).\n"
+                    "The person got an apology. The other chats go on. Details are in the log."
+                ).format(kind=kind)
+            key = f"failure:{kind}:{now.date().isoformat()}:{admin.id}"
+            await enqueue(session, chat, Outgoing(note), dedup_key=key[:200], now=now)
 
 
 class FloodGuard:
@@ -447,6 +510,16 @@ class FloodGuard:
             for key in [k for k, v in self._seen.items() if not v or v[-1] <= now - self._seconds]:
                 del self._seen[key]
         return self.OK
+
+
+def _apology() -> str:
+    return _("Something went wrong on our side. Please try again in a moment.")
+
+
+def _too_long(limit: int) -> Callable[[], str]:
+    return lambda: _("The text is too long. Please use at most {limit} characters.").format(
+        limit=limit
+    )
 
 
 def _normalise(text: str) -> str:

@@ -2,11 +2,40 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 ChatKind = Literal["direct", "group"]
+
+# C0 control characters and DEL: PostgreSQL refuses NUL in text and JSON outright, and none
+# of them means anything in a chat. Typed text keeps its line breaks and tabs.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_LINE_BREAKS = re.compile(r"[\t\n\r]+")
+# What the platforms tell about people and chats is cut to what the database keeps.
+NAME_LENGTH = 200  # people.display_name, accounts.display_name
+TITLE_LENGTH = 255  # chats.title
+
+
+def clean_line(value: str, limit: int | None = None) -> str:
+    """One line without control characters, at most ``limit`` characters."""
+    if _CONTROL.search(value):
+        value = _LINE_BREAKS.sub(" ", _CONTROL_IN_TEXT.sub("", value)).strip()
+    return value[:limit] if limit is not None else value
+
+
+def clean_text(value: str) -> str:
+    """Typed text without control characters other than line breaks and tabs."""
+    if _CONTROL_IN_TEXT.search(value):
+        value = _CONTROL_IN_TEXT.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
+    return value
+
+
+def _set(obj: object, name: str, value: object) -> None:
+    # Frozen dataclasses: cleaning in __post_init__ is the one place a value is set twice.
+    object.__setattr__(obj, name, value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,6 +47,12 @@ class Sender:
     language_hint: str | None = None
     is_bot: bool = False
 
+    def __post_init__(self) -> None:
+        _set(self, "display_name", clean_line(self.display_name, NAME_LENGTH))
+        _set(self, "external_id", clean_line(self.external_id))
+        if self.language_hint is not None:
+            _set(self, "language_hint", clean_line(self.language_hint, 16))
+
 
 @dataclass(frozen=True, slots=True)
 class ChatRef:
@@ -27,6 +62,10 @@ class ChatRef:
     external_id: str
     kind: ChatKind
     title: str = ""
+
+    def __post_init__(self) -> None:
+        _set(self, "title", clean_line(self.title, TITLE_LENGTH))
+        _set(self, "external_id", clean_line(self.external_id))
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +93,22 @@ class Incoming:
     # not come): they are asked to send it again.
     unreadable: bool = False
     raw_meta: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        """The one boundary every platform's input passes: no control characters beyond
+        this point, in any text, argument, button key or id (see ``clean_text``)."""
+        _set(self, "text", clean_text(self.text))
+        for name in _INCOMING_LINES:
+            value = getattr(self, name)
+            if value is not None:
+                _set(self, name, clean_line(value))
+
+
+_INCOMING_LINES = tuple(
+    f.name
+    for f in fields(Incoming)
+    if f.name != "text" and f.type in ("str", "str | None")  # annotations are strings here
+)
 
 
 @dataclass(frozen=True, slots=True)

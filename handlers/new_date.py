@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot.column_limits import column_length
 from bot.context import Context
 from bot.domain import announcements, series
+from bot.domain.models import Event
 from bot.domain.when import When, WhenError, parse_when
 from bot.event_texts import announcement
 from bot.i18n import N_, _, format_span, format_when
@@ -22,6 +24,11 @@ from handlers.when_words import when_error
 
 STATE = "newdate"
 MAX_FIELD = 300
+# The answers that become a date's columns: no longer than the column (title 200).
+FIELD_LIMITS = {
+    key: min(MAX_FIELD, column_length(Event, key))
+    for key in ("title", "place", "online_link", "topic", "contact", "bring")
+}
 MAX_CAPACITY = 10_000
 SKIP, ONLINE_ONLY, ONGOING, NO_LIMIT = "skip", "online_only", "ongoing", "no_limit"
 
@@ -231,10 +238,9 @@ async def _take(ctx: Context, data: dict[str, Any], text: str, tapped: bool = Fa
 def _store(ctx: Context, key: str, text: str, data: dict[str, Any], tapped: bool) -> str:
     """Put one answer into data; returns a friendly problem text, or "" when it fits."""
     assert ctx.community is not None
-    if len(text) > MAX_FIELD:
-        return _("That is too long. Please write at most {limit} characters.").format(
-            limit=MAX_FIELD
-        )
+    limit = FIELD_LIMITS.get(key, MAX_FIELD)
+    if len(text) > limit:
+        return _("That is too long. Please write at most {limit} characters.").format(limit=limit)
     skip = tapped and text == SKIP
     if key == "title":
         if not text:

@@ -57,6 +57,7 @@ from bot.domain.undecrypted import Held, HeldEvents
 from bot.errors import ChatMoved, NotPrivate, RetryLater, TransientError, Unreachable
 from bot.logs import add_secret
 from bot.private_files import private_dir, secure_tree, write_private
+from bot.process_lock import ProcessLock
 from bot.receiving import ReceiveStatus, short_reason
 from bot.types import ChatRef, Delivery, Incoming, Sender
 
@@ -157,6 +158,10 @@ class MatrixAdapter:
     ) -> None:
         self._config = config
         self._dir = data_dir / "matrix"
+        # One process per store: two clients on one device can lose encryption keys for good.
+        self._store_lock = ProcessLock(
+            self._dir / "lotsenbot.lock", f"the Matrix store {self._dir}"
+        )
         self._state = state
         self._sync_timeout = sync_timeout_ms
         # Messages we could not decrypt yet, in the same database as the sync token.
@@ -194,6 +199,8 @@ class MatrixAdapter:
         self._dispatch = dispatch
         self._stopping = False  # started again when this process leads again
         private_dir(self._dir)
+        # Before logging in: a second process must not touch the store at all.
+        self._store_lock.acquire()
         self.client = await self._login()
         # nio's crypto store holds the keys to every encrypted room: the bot's user only.
         secure_tree(self._dir)
@@ -280,8 +287,11 @@ class MatrixAdapter:
     async def stop(self) -> None:
         await self.stop_receiving()
         self._ready.clear()
-        if self.client is not None:
-            await self.client.close()
+        try:
+            if self.client is not None:
+                await self.client.close()
+        finally:
+            self._store_lock.release()
 
     # --- receiving ----------------------------------------------------------------------
 
@@ -409,7 +419,13 @@ class MatrixAdapter:
             if isinstance(event, MegolmEvent):
                 await self._hold(room_id, event)
                 continue
-            incoming = translate(room, event, client.user_id)
+            try:
+                incoming = translate(room, event, client.user_id)
+            except Exception as exc:
+                # An event we cannot read fails the same way every time: syncing it again
+                # would hold up every room behind it.
+                log.error("event %s skipped, it cannot be read: %r", event.event_id, type(exc))
+                continue
             if incoming is not None:
                 await self._dispatch(incoming)
 

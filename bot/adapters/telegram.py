@@ -383,7 +383,13 @@ class TelegramAdapter:
     async def handle_update(self, update: Update) -> None:
         assert self._dispatch is not None
         self._answer_soon(update)
-        incoming = translate(update, self.bot.id)
+        try:
+            incoming = translate(update, self.bot.id)
+        except Exception as exc:
+            # An update we cannot read fails the same way every time: fetching it again
+            # would hold up every chat behind it.
+            log.error("update %s skipped, it cannot be read: %r", update.update_id, type(exc))
+            return
         if incoming is not None:
             await self._dispatch(incoming)
 

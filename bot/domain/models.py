@@ -310,6 +310,8 @@ class ProcessedEvent(Base):
     platform: Mapped[str] = mapped_column(String(16))
     event_id: Mapped[str] = mapped_column(String(255))
     processed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # Set when handling failed for good: the kind of error (class, SQLSTATE), never values.
+    error: Mapped[str | None] = mapped_column(String(64))
 
 
 class UndecryptedEvent(Base):

@@ -13,8 +13,10 @@ import asyncio
 import itertools
 import re
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -41,6 +43,7 @@ from tests.conftest import make_settings
 from tests.fakes.clock import FakeClock
 from tests.fakes.memory import Conversation, MemoryAdapter, Shown
 from tests.fakes.memory import Person as Someone
+from tests.fakes.postgres import PostgresCluster
 
 PLATFORM = "telegram"
 GROUP_1, GROUP_2 = "-10", "-20"
@@ -124,23 +127,26 @@ class World:
     ids: dict[str, Any]
     clock: FakeClock
     errors: list[str] = field(default_factory=list)
-    # A PostgreSQL copy: the cluster and the database to drop after use.
-    cluster: Any = None
-    database: str | None = None
+    # On PostgreSQL: drops this copy's database.
+    drop: Callable[[], None] | None = None
 
     async def close(self) -> None:
         await self.app.close()
-        if self.cluster is not None and self.database is not None:
-            await asyncio.to_thread(self.cluster.drop_database, self.database)
+        if self.drop is not None:
+            self.drop()
 
 
 @dataclass
 class Template:
     path: Path
     ids: dict[str, Any]
-    # On PostgreSQL: the template database (``path`` is then only the working directory).
-    cluster: Any = None
-    database: str | None = None
+    # On PostgreSQL: the filled database that each world copies, and its server.
+    postgres: PostgresCluster | None = None
+    database: str = ""
+
+    @property
+    def backend(self) -> str:
+        return "sqlite" if self.postgres is None else "postgresql"
 
 
 async def _person_id(app: App, who: Someone) -> int:
@@ -158,16 +164,16 @@ async def _only(tg: Conversation, shown: list[Shown], start: str) -> Shown:
     return found[0]
 
 
-def build_template(directory: Path, cluster: Any = None) -> Template:
-    """Migrate a fresh SQLite file (or, given a PostgresCluster, a PostgreSQL database) and
-    fill it with the world; returns it and the ids. Synchronous (migrations run their own
-    event loop): call it outside a running loop."""
+def build_template(directory: Path, postgres: PostgresCluster | None = None) -> Template:
+    """Migrate a fresh SQLite file (or, given a server, a PostgreSQL database) and fill it
+    with the world; returns it and the ids.
+    Synchronous (migrations run their own event loop): call it outside a running loop."""
     directory.mkdir(parents=True, exist_ok=True)
-    if cluster is not None:
+    if postgres is not None:
         name = f"lotsenbot_world_{uuid4().hex[:12]}"
-        url = cluster.create_database(name)
+        url = postgres.create_database(name)
         migrate.upgrade(url)
-        return Template(directory, asyncio.run(_build(url, directory)), cluster, name)
+        return Template(directory, asyncio.run(_build(url, directory)), postgres, name)
     path = directory / "world.db"
     url = f"sqlite+aiosqlite:///{path}"
     migrate.upgrade(url)
@@ -303,11 +309,11 @@ def copy_template(template: Template, directory: Path) -> Path:
 
 async def open_world(template: Template, directory: Path) -> World:
     """A fresh copy of the world, running."""
-    database = None
-    if template.cluster is not None:
-        assert template.database is not None
-        database = f"lotsenbot_w_{uuid4().hex[:16]}"
-        url = await asyncio.to_thread(template.cluster.create_database, database, template.database)
+    drop: Callable[[], None] | None = None
+    if template.postgres is not None:
+        server, name = template.postgres, f"lotsenbot_t_{uuid4().hex[:16]}"
+        url = server.create_database(name, template=template.database)
+        drop = partial(server.drop_database, name)
     else:
         url = f"sqlite+aiosqlite:///{copy_template(template, directory)}"
     clock = FakeClock()
@@ -328,7 +334,7 @@ async def open_world(template: Template, directory: Path) -> World:
     adapter._ids = itertools.count(10_000)
     tg = Conversation(app, adapter)
     await tg.flush()
-    return World(app, tg, dict(template.ids), clock, cluster=template.cluster, database=database)
+    return World(app, tg, dict(template.ids), clock, drop=drop)
 
 
 Snapshot = dict[str, tuple[tuple[str, ...], list[tuple[str, ...]]]]
