@@ -416,9 +416,10 @@ class Dispatcher:
         kind = db_errors.kind(error)
         frames = "".join(traceback.format_tb(error.__traceback__))
         log.error(
-            "handler failed (%s) for event %s in a %s chat; recorded as processed.\n"
+            "handler failed (%s) for %s, event %s in a %s chat; recorded as processed.\n"
             "Traceback (values left out):\n%s",
             kind,
+            _what(incoming),
             incoming.event_id,
             incoming.chat.platform,
             frames.rstrip(),
@@ -528,3 +529,11 @@ def _normalise(text: str) -> str:
 
 def _is_config_admin(admins: list[str], incoming: Incoming) -> bool:
     return f"{incoming.chat.platform}:{incoming.sender.external_id}" in admins
+
+
+def _what(incoming: Incoming) -> str:
+    """What failed, for the log: the command word only, never what people typed after it
+    (names, phone numbers)."""
+    if incoming.text.startswith(("/", "!")) and incoming.text.split(maxsplit=1):
+        return incoming.text.split(maxsplit=1)[0][:40]
+    return "a button" if incoming.button_key else "a message"

@@ -106,12 +106,17 @@ class _Redacting(logging.Formatter):
         return redact(super().format(record))
 
 
+# The name of the handler setup_logging installs (tests take it away again).
+HANDLER_NAME = "lotsenbot"
+
+
 def setup_logging(
     level: str = "INFO", *, json_lines: bool = False, secrets: Iterable[str] | None = None
 ) -> None:
     if secrets is not None:
         set_secrets(secrets)
     handler = logging.StreamHandler(sys.stderr)
+    handler.set_name(HANDLER_NAME)
     handler.setFormatter(_Redacting(json_lines))
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ from bot.bootstrap import App, build_app, prepare
 from bot.config import Settings
 from bot.domain import people
 from bot.domain.models import Community
+from bot.logs import HANDLER_NAME
 from bot.types import ChatRef
 from tests.fakes.clock import FakeClock
 from tests.fakes.memory import Conversation, MemoryAdapter
@@ -24,6 +26,17 @@ from tests.fakes.postgres import (  # noqa: F401 - fixtures
 )
 
 _TEMPLATE: dict[str, Path] = {}
+
+
+@pytest.fixture(autouse=True)
+def _root_logging_restored() -> Iterator[None]:
+    """Commands run in-process (``cli.main``) point the root logger at the stderr pytest
+    captured for that test; later tests must not write to it once it is closed."""
+    level = logging.getLogger().level
+    yield
+    root = logging.getLogger()
+    root.handlers[:] = [h for h in root.handlers if h.get_name() != HANDLER_NAME]
+    root.setLevel(level)
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ and README show the configured periods."""
 
 from __future__ import annotations
 
+import contextvars
 import os
 import sqlite3
 import subprocess
@@ -115,10 +116,15 @@ def test_every_period_is_a_documented_setting() -> None:
     assert defaults == retention.Retention(), "dataclass defaults and config defaults differ"
 
 
-def test_readme_table_is_the_rules() -> None:
+def _english_table() -> str:
     install(Catalogs.load())
     with use_locale("en"):
-        table = "\n".join(retention_table(Settings()))
+        return "\n".join(retention_table(Settings()))
+
+
+def test_readme_table_is_the_rules() -> None:
+    # In a context of its own: install() here must not leak into later tests.
+    table = contextvars.copy_context().run(_english_table)
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     start = readme.index("<!-- retention:start -->\n") + len("<!-- retention:start -->\n")
     end = readme.index("\n<!-- retention:end -->")

@@ -226,5 +226,5 @@ async def test_a_crashing_command_logs_the_command_not_what_was_typed(
     [sorry] = await conversation.say(Someone("7", "Erika"), f"/kaputt Erika Muster; {PHONE}")
     assert sorry.text  # the person is told something went wrong
     written = log_output.getvalue()
-    assert "handler failed for /kaputt" in written
+    assert "handler failed (RuntimeError) for /kaputt" in written
     assert PHONE not in written and "Muster" not in written
