@@ -1,8 +1,9 @@
 """Where the catalogs and migrations are: inside the installed package, or in the checkout.
 
 The source tree keeps ``locales/`` and ``migrations/`` at the top level; the build step in
-``setup.py`` copies them into the wheel as ``bot/locales`` and ``bot/migrations``, so an
-installed wheel runs from any directory. This is the one module that knows both places.
+``setup.py`` copies them (and alembic.ini) into the wheel as ``bot/locales`` and
+``bot/migrations``, so an installed wheel runs from any directory. This is the one module
+that knows both places.
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 
 
 def shipped(name: str) -> Path:
-    """The folder ``name`` inside the installed package, else the checkout's top-level one."""
+    """``name`` inside the installed package, else the checkout's top-level one."""
     inside = PACKAGE_DIR / name
-    return inside if inside.is_dir() else PACKAGE_DIR.parent / name
+    return inside if inside.exists() else PACKAGE_DIR.parent / name
 
 
 LOCALES_DIR = shipped("locales")
 MIGRATIONS_DIR = shipped("migrations")
+# Only for running the alembic command directly (``python -m alembic -c ...``).
+ALEMBIC_INI = shipped("alembic.ini")

@@ -74,11 +74,12 @@ def _fresh_venv(tmp_path: Path, wheel: Path) -> Path:
 
 def test_the_installed_wheel_migrates_and_greets_from_an_empty_directory(tmp_path: Path) -> None:
     venv = _fresh_venv(tmp_path, _build_wheel(tmp_path))
-    lotsenbot = str(venv / "bin" / "lotsenbot")
+    python, lotsenbot = str(venv / "bin" / "python"), str(venv / "bin" / "lotsenbot")
     empty = tmp_path / "elsewhere"
     empty.mkdir()
 
-    where = _run([str(venv / "bin" / "python"), "-c", "import bot; print(bot.__file__)"], empty)
+    where = _run([python, "-c", "import bot; print(bot.__file__)"], empty)
+    # The package comes from the wheel, not from the checkout.
     assert where.stdout.startswith(str(venv)), where.stdout + where.stderr
 
     version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
@@ -94,5 +95,13 @@ def test_the_installed_wheel_migrates_and_greets_from_an_empty_directory(tmp_pat
     assert started.stdout.startswith(
         "Hallo Gast!\nIch bin der Lotsenbot von Digitalcafé Musterstadt."
     ), started.stdout + started.stderr
+    # The alembic command works with the ini the package carries, and sees the migrated file.
+    ini = _run(
+        [python, "-c", "from bot.package_data import ALEMBIC_INI; print(ALEMBIC_INI)"], empty
+    )
+    assert ini.stdout.startswith(str(venv)), ini.stdout + ini.stderr
+    current = _run([python, "-m", "alembic", "-c", ini.stdout.strip(), "current"], empty)
+    assert current.stdout.endswith(" (head)\n"), current.stdout + current.stderr
+
     # Everything it wrote is under the data directory of the folder it was started in.
     assert sorted(p.name for p in empty.iterdir()) == ["var"]
