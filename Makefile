@@ -8,7 +8,9 @@ RUN_STAMP := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
 # `make test` installs the test extras in the same single pip run as everything else.
 INSTALLED := $(if $(filter test lint,$(MAKECMDGOALS)),$(TEST_STAMP),$(RUN_STAMP))
-PIP_INSTALL := $(BIN)/python -m pip install --quiet --disable-pip-version-check
+# Errors only: setuptools' editable-install notice is for package authors, not for whoever
+# starts the bot, and the one line printed before installing says what is going on.
+PIP_INSTALL := $(BIN)/python -m pip install -qq --disable-pip-version-check
 CONFIG ?= config.toml
 
 .PHONY: run test lint catalogs catalogs-update migrate clean bench
