@@ -15,23 +15,26 @@ CONFIG ?= config.toml
 
 .PHONY: run test lint catalogs catalogs-update migrate clean bench
 
+FIRST_INSTALL := Installing Lotsenbot and its dependencies, about 3 minutes …
+UPDATING := Updating Lotsenbot's dependencies …
+ADDING_TESTS := Installing the test tools: about 2 minutes …
+
 # $(1): what to install; $(2): the line shown when .venv already exists.
 define install
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
 		|| { echo "Python 3.11 or newer is needed (found: $(PYTHON))"; exit 1; }
-	@if test -x $(BIN)/python; then echo "$(2)"; else \
-		echo "Installing Lotsenbot and its dependencies, about 3 minutes …"; \
-		$(PYTHON) -m venv $(VENV) && $(PIP_INSTALL) --upgrade pip; fi
+	@echo "$(if $(wildcard $(BIN)/python),$(2),$(FIRST_INSTALL))"
+	@test -x $(BIN)/python || { $(PYTHON) -m venv $(VENV) && $(PIP_INSTALL) --upgrade pip; }
 	@$(PIP_INSTALL) -e '$(1)'
 endef
 
 $(RUN_STAMP): pyproject.toml
-	$(call install,.,Updating Lotsenbot's dependencies …)
+	$(call install,.,$(UPDATING))
 	@touch $@
 
 # The test extras include everything running needs, so the run stamp is current too.
 $(TEST_STAMP): pyproject.toml
-	$(call install,.[test],Installing the test tools: about 2 minutes …)
+	$(call install,.[test],$(if $(wildcard $@),$(UPDATING),$(ADDING_TESTS)))
 	@touch $@ $(RUN_STAMP)
 
 catalogs: $(INSTALLED)
