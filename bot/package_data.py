@@ -8,9 +8,11 @@ that knows both places.
 
 from __future__ import annotations
 
+from importlib.resources import files
 from pathlib import Path
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+# The package itself, not this module's folder: stays right if this module moves.
+PACKAGE_DIR = Path(str(files("bot"))).resolve()
 
 
 def shipped(name: str) -> Path:
