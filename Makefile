@@ -3,20 +3,41 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+# What running needs (`make run`), and that plus the test tools (`make test`, `make lint`).
+RUN_STAMP := $(VENV)/.installed-run
+TEST_STAMP := $(VENV)/.installed-test
+# `make test` installs the test extras in the same single pip run as everything else.
+INSTALLED := $(if $(filter test lint,$(MAKECMDGOALS)),$(TEST_STAMP),$(RUN_STAMP))
+# Errors only: setuptools' editable-install notice is for package authors, not for whoever
+# starts the bot, and the one line printed before installing says what is going on.
+PIP_INSTALL := $(BIN)/python -m pip install -qq --disable-pip-version-check
 CONFIG ?= config.toml
 
 .PHONY: run test lint catalogs catalogs-update migrate clean bench
 
-$(STAMP): pyproject.toml
+FIRST_INSTALL := Installing Lotsenbot and its dependencies, about 3 minutes …
+UPDATING := Updating Lotsenbot's dependencies …
+ADDING_TESTS := Installing the test tools: about 2 minutes …
+
+# $(1): what to install; $(2): the line shown when .venv already exists.
+define install
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
 		|| { echo "Python 3.11 or newer is needed (found: $(PYTHON))"; exit 1; }
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
-	@touch $(STAMP)
+	@echo "$(if $(wildcard $(BIN)/python),$(2),$(FIRST_INSTALL))"
+	@test -x $(BIN)/python || { $(PYTHON) -m venv $(VENV) && $(PIP_INSTALL) --upgrade pip; }
+	@$(PIP_INSTALL) -e '$(1)'
+endef
 
-catalogs: $(STAMP)
+$(RUN_STAMP): pyproject.toml
+	$(call install,.,$(UPDATING))
+	@touch $@
+
+# The test extras include everything running needs, so the run stamp is current too.
+$(TEST_STAMP): pyproject.toml
+	$(call install,.[test],$(if $(wildcard $@),$(UPDATING),$(ADDING_TESTS)))
+	@touch $@ $(RUN_STAMP)
+
+catalogs: $(INSTALLED)
 	@for po in locales/*/LC_MESSAGES/messages.po; do \
 		$(BIN)/pybabel compile --use-fuzzy -i $$po -o $${po%.po}.mo 2>/dev/null || exit 1; \
 	done
@@ -27,21 +48,21 @@ migrate: catalogs
 run: migrate
 	@$(BIN)/lotsenbot run
 
-test: catalogs
-	@$(BIN)/ruff check bot handlers migrations tests bench
+test: $(TEST_STAMP) catalogs
+	@$(BIN)/ruff check bot handlers migrations tests bench setup.py
 	@$(BIN)/python -m pytest
 
 # For developers: refresh the template and merge new message ids into both catalogs.
-catalogs-update: $(STAMP)
+catalogs-update: $(INSTALLED)
 	$(BIN)/pybabel extract -F babel.cfg -k N_ -k ngettext:1,2 --no-location --sort-output \
 		--omit-header -o locales/messages.pot bot handlers
 	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-wrap \
 		--ignore-obsolete
 
-lint: $(STAMP)
-	$(BIN)/ruff check bot handlers migrations tests bench
-	$(BIN)/ruff format --check bot handlers migrations tests bench
+lint: $(TEST_STAMP)
+	$(BIN)/ruff check bot handlers migrations tests bench setup.py
+	$(BIN)/ruff format --check bot handlers migrations tests bench setup.py
 
 clean:
-	rm -rf $(VENV) var *.egg-info
+	rm -rf $(VENV) var build dist *.egg-info
 	find locales -name '*.mo' -delete

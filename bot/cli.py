@@ -1,4 +1,4 @@
-"""The ``lotsenbot`` command: run, migrate, check-config, privacy-report, qr, export."""
+"""The ``lotsenbot`` command: run, migrate, check-config, privacy-report, qr, export, --version."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import asyncio
 import json
 import logging
 import sys
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from bot.config import ConfigError, Settings, load_settings, masked, secret_values
@@ -30,6 +31,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Chat bot for Digitalcafés, courses and Digitallotsen.",
         parents=[common],
     )
+    parser.add_argument("--version", action="version", version=f"lotsenbot {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser(
         "run",
@@ -82,6 +84,15 @@ def _parser() -> argparse.ArgumentParser:
 
     add_export(commands, common)
     return parser
+
+
+def _version() -> str:
+    """The installed distribution's version (pyproject.toml is its one source)."""
+    try:
+        return version("lotsenbot")
+    except PackageNotFoundError:
+        # Run from a checkout that was never installed (PYTHONPATH only).
+        return "unknown (not installed)"
 
 
 def main(argv: list[str] | None = None) -> int:

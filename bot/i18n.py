@@ -15,9 +15,9 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 from bot.config import SUPPORTED_LOCALES
+from bot.package_data import LOCALES_DIR
 
 DOMAIN = "messages"
-LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 
 _current: ContextVar[str] = ContextVar("lotsenbot_locale", default="de")
 _catalogs: ContextVar[Catalogs | None] = ContextVar("lotsenbot_catalogs", default=None)

@@ -1,0 +1,27 @@
+"""Where the catalogs and migrations are: inside the installed package, or in the checkout.
+
+The source tree keeps ``locales/`` and ``migrations/`` at the top level; the build step in
+``setup.py`` copies them (and alembic.ini) into the wheel as ``bot/locales`` and
+``bot/migrations``, so an installed wheel runs from any directory. This is the one module
+that knows both places.
+"""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from pathlib import Path
+
+# The package itself, not this module's folder: stays right if this module moves.
+PACKAGE_DIR = Path(str(files("bot"))).resolve()
+
+
+def shipped(name: str) -> Path:
+    """``name`` inside the installed package, else the checkout's top-level one."""
+    inside = PACKAGE_DIR / name
+    return inside if inside.exists() else PACKAGE_DIR.parent / name
+
+
+LOCALES_DIR = shipped("locales")
+MIGRATIONS_DIR = shipped("migrations")
+# Only for running the alembic command directly (``python -m alembic -c ...``).
+ALEMBIC_INI = shipped("alembic.ini")

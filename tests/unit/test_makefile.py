@@ -1,0 +1,67 @@
+"""`make run` installs only what running needs; `make test` adds the test tools in one go.
+
+Checked with ``make -n`` on a copy of the Makefile: the commands make would run, for each
+state of ``.venv`` (none, installed for running, installed for testing, pyproject changed).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+RUN_ONLY = "-e '.'"
+WITH_TESTS = "-e '.[test]'"
+FIRST_LINE = "Installing Lotsenbot and its dependencies, about 3 minutes …"
+UPDATING = "Updating Lotsenbot's dependencies …"
+ADDING_TESTS = "Installing the test tools: about 2 minutes …"
+
+
+def _project(tmp_path: Path, *stamps: str) -> Path:
+    shutil.copy(ROOT / "Makefile", tmp_path / "Makefile")
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    os.utime(tmp_path / "pyproject.toml", (1_000, 1_000))
+    if stamps:
+        (tmp_path / ".venv" / "bin").mkdir(parents=True)
+        (tmp_path / ".venv" / "bin" / "python").touch()
+    for stamp in stamps:
+        (tmp_path / ".venv" / stamp).touch()
+        os.utime(tmp_path / ".venv" / stamp, (2_000, 2_000))
+    return tmp_path
+
+
+def _installs(project: Path, goal: str) -> list[str]:
+    """The pip install commands `make GOAL` would run, and the line it would print first."""
+    words = (RUN_ONLY, WITH_TESTS, FIRST_LINE, UPDATING, ADDING_TESTS)
+    planned = subprocess.run(
+        ["make", "-n", goal], cwd=project, capture_output=True, text=True, check=True
+    ).stdout
+    return [word for line in planned.splitlines() for word in words if word in line]
+
+
+def test_a_fresh_machine_installs_once_per_command(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    assert _installs(project, "run") == [FIRST_LINE, RUN_ONLY]
+    assert _installs(project, "test") == [FIRST_LINE, WITH_TESTS]
+    assert _installs(project, "lint") == [FIRST_LINE, WITH_TESTS]
+
+
+def test_installed_for_running_then_testing_adds_only_the_test_tools(tmp_path: Path) -> None:
+    project = _project(tmp_path, ".installed-run")
+    assert _installs(project, "run") == []
+    assert _installs(project, "test") == [ADDING_TESTS, WITH_TESTS]
+
+
+def test_installed_for_testing_is_installed_for_running_too(tmp_path: Path) -> None:
+    project = _project(tmp_path, ".installed-run", ".installed-test")
+    assert _installs(project, "run") == []
+    assert _installs(project, "test") == []
+
+
+def test_a_changed_pyproject_installs_again(tmp_path: Path) -> None:
+    project = _project(tmp_path, ".installed-run", ".installed-test")
+    os.utime(project / "pyproject.toml", (3_000, 3_000))
+    assert _installs(project, "run") == [UPDATING, RUN_ONLY]
+    assert _installs(project, "test") == [UPDATING, WITH_TESTS]
