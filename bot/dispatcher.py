@@ -156,7 +156,18 @@ class Dispatcher:
                 granted = await communities.granted_roles(
                     session, person.id, community.id if community else None
                 )
-            if chat.kind == "direct" and (
+            if (
+                chat.kind == "direct"
+                and known is not None
+                and not ties
+                and not person.deployment_admin
+            ):
+                # No role anywhere (find_writer counted them): nothing to choose from, so no
+                # query; a choice stored earlier no longer holds.
+                if chat.community_id is not None:
+                    await communities.choose_private(session, chat, None)
+                community, granted = None, set()
+            elif chat.kind == "direct" and (
                 community is None or person.deployment_admin or not granted
             ):
                 # Not a choice still backed by a role: the one place decides (and may ask).
