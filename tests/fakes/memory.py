@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from uuid import uuid4
 
-from bot.adapters.base import Dispatch, numbered_choices
+from bot.adapters.base import Adapter, Dispatch, numbered_choices
 from bot.errors import DeliveryError, PermanentError
 from bot.types import Attachment, ChatRef, Delivery, Incoming, Sender
 
@@ -29,14 +29,17 @@ class Shown:
 
 
 @dataclass
-class MemoryAdapter:
+class MemoryAdapter(Adapter):
     """A platform that lives in a list; ``fail_next`` makes sends fail like a real one.
 
     New messages go to ``shown``, edits to ``edits``; ``current`` is what a message looks
-    like now. ``supports_edit = False`` plays a platform that cannot edit.
+    like now. ``supports_edit = False`` plays a platform that cannot edit;
+    ``command_prefix="!"`` one whose apps keep "/" for themselves (Matrix).
     """
 
     platform: str = "console"
+    command_prefix: str = "/"
+    display_name: str = ""
     username: str | None = "lotsen_bot"
     shown: list[Shown] = field(default_factory=list)
     edits: list[Shown] = field(default_factory=list)

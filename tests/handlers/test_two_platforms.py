@@ -26,7 +26,8 @@ MIA_TG = Someone("200", "Mia")
 async def both(
     db_url: str, tmp_path: Path
 ) -> AsyncIterator[tuple[App, Conversation, Conversation]]:
-    telegram, matrix = MemoryAdapter(platform="telegram"), MemoryAdapter(platform="matrix")
+    telegram = MemoryAdapter(platform="telegram", display_name="Telegram")
+    matrix = MemoryAdapter(platform="matrix", command_prefix="!", display_name="Matrix")
     settings = make_settings(db_url, tmp_path, bot={"admins": ["telegram:1"]})
     app = build_app(settings, clock=FakeClock(), adapters=[telegram, matrix])
     await prepare(app)
