@@ -40,6 +40,8 @@ class MemoryAdapter(Adapter):
     platform: str = "console"
     command_prefix: str = "/"
     display_name: str = ""
+    # Where its deep links lead ("…?start=payload"); None: a platform without them.
+    link_base: str | None = None
     username: str | None = "lotsen_bot"
     shown: list[Shown] = field(default_factory=list)
     edits: list[Shown] = field(default_factory=list)
@@ -52,6 +54,9 @@ class MemoryAdapter(Adapter):
 
     def bot_username(self) -> str | None:
         return self.username
+
+    def deep_link(self, payload: str) -> str | None:
+        return f"{self.link_base}?start={payload}" if self.link_base else None
 
     async def start(self, dispatch: Dispatch) -> None:
         self.dispatch = dispatch
@@ -93,6 +98,18 @@ class MemoryAdapter(Adapter):
 
     def current_text(self, message_id: str) -> str:
         return self.current(message_id).text
+
+
+def telegram_like() -> MemoryAdapter:
+    """A memory platform that declares what the Telegram adapter declares."""
+    return MemoryAdapter(
+        platform="telegram", display_name="Telegram", link_base="https://t.me/lotsen_bot"
+    )
+
+
+def matrix_like() -> MemoryAdapter:
+    """A memory platform that declares what the Matrix adapter declares."""
+    return MemoryAdapter(platform="matrix", display_name="Matrix", command_prefix="!")
 
 
 @dataclass
