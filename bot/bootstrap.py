@@ -8,7 +8,7 @@ import gc
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -17,6 +17,7 @@ from typing import TextIO
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot import platforms
 from bot.adapters.base import Adapter, cancel_and_wait
 from bot.adapters.console import CHAT_ID, GROUP_ID, USER_ID, ConsoleAdapter
 from bot.clock import Clock, SystemClock
@@ -32,7 +33,7 @@ from bot.domain.models import Community, OutboxMessage
 from bot.i18n import Catalogs, _, install, use_locale
 from bot.logs import set_log_context
 from bot.private_files import private_dir, write_private
-from bot.receiving import ReceiveStatus, receiving_task, supervise
+from bot.receiving import ReceiveStatus, supervise
 from bot.router import Router
 from bot.scheduler import Scheduler
 from bot.types import ChatRef, Incoming
@@ -171,23 +172,41 @@ def build_app(
     chosen = adapters if adapters is not None else _configured_adapters(app, stdin, stdout)
     for adapter in chosen:
         app.adapters[adapter.platform] = app.running[adapter.platform] = adapter
-        # Telegram keeps its own (its loops know when a request fails); the others' is
-        # kept here, from what starts and watches them.
-        own = getattr(adapter, "status", None)
-        status = own if isinstance(own, ReceiveStatus) else ReceiveStatus(adapter.platform)
-        app.receiving[adapter.platform] = status
-    services.chat_link = lambda payload: _chat_link(app, payload)
+        platforms.declare(
+            adapter.platform,
+            command_prefix=adapter.command_prefix,
+            display_name=adapter.display_name,
+        )
+        # Telegram and Matrix keep their own (their loops know when a request fails); the
+        # others' is kept here, from what starts and watches them.
+        own = adapter.status
+        app.receiving[adapter.platform] = (
+            own if own is not None else ReceiveStatus(adapter.platform)
+        )
+    # The first platform with a link wins: Telegram's deep link opens the date directly,
+    # Matrix's link can only open the chat.
+    services.chat_link = lambda payload: _first_link(app, lambda a: a.chat_link(payload))
+    services.deep_link = lambda payload: _first_link(app, lambda a: a.deep_link(payload))
     return app
 
 
-def _chat_link(app: App, payload: str) -> str | None:
-    """Telegram's deep link opens the date directly; Matrix can only open the chat."""
-    telegram = app.adapters.get("telegram")
-    if telegram is not None and telegram.bot_username():
-        return f"https://t.me/{telegram.bot_username()}?start={payload}"
-    if app.settings.matrix_enabled:
-        return f"https://matrix.to/#/{app.settings.matrix.user_id}"
-    return None
+def _first_link(app: App, link: Callable[[Adapter], str | None]) -> str | None:
+    return next((found for a in app.adapters.values() if (found := link(a))), None)
+
+
+async def offline_deep_link(settings: Settings, payload: str) -> str | None:
+    """A deep link (see ``Adapter.deep_link``) for commands that run beside the bot
+    (``lotsenbot qr``): the configured platforms are reached only to learn the bot's name."""
+    if not settings.telegram_enabled:
+        return None  # the only platform whose links carry a payload
+    from bot.adapters.telegram import TelegramAdapter
+
+    adapter = TelegramAdapter(settings.telegram)
+    try:
+        await adapter.identify()
+        return adapter.deep_link(payload)
+    finally:
+        await adapter.stop()
 
 
 def _configured_adapters(app: App, stdin: TextIO | None, stdout: TextIO | None) -> list[Adapter]:
@@ -301,7 +320,7 @@ async def run(app: App, *, handle_signals: bool = True) -> None:
     set_log_context(process=app.cluster.process_id)
     await app.sender.recover()
     for platform, adapter in app.adapters.items():
-        if getattr(adapter, "leader_only", False):
+        if adapter.leader_only:
             # Not sent through until started below, once this process leads.
             app.running.pop(platform, None)
     # Start-up objects live as long as the process: keeping them out of the collector's
@@ -334,9 +353,9 @@ async def run(app: App, *, handle_signals: bool = True) -> None:
         log.error("no chat platform configured and the console is switched off")
         app.stopped.set()
     for adapter in app.adapters.values():
-        if getattr(adapter, "leader_only", False):
+        if adapter.leader_only:
             continue
-        if getattr(adapter, "receives_on_leader_only", False):
+        if adapter.receives_on_leader_only:
             await adapter.start(app.dispatch, receive=False)  # type: ignore[call-arg]
         else:
             await adapter.start(app.dispatch)
@@ -358,9 +377,7 @@ async def run(app: App, *, handle_signals: bool = True) -> None:
     # Nothing new comes in; what is due goes out while the platforms can still send; what
     # is left stays in the outbox for the next start (never half-sent, never backed off).
     for adapter in list(app.running.values()):
-        stop_receiving = getattr(adapter, "stop_receiving", None)
-        if stop_receiving is not None:
-            await stop_receiving()
+        await adapter.stop_receiving()
     await app.sender.drain(timeout=app.settings.bot.stop_seconds)
     app.sender.stop()
     await sender_task
@@ -378,7 +395,7 @@ async def _follow_cluster(app: App) -> None:
     leads = cluster.is_leader
     set_log_context(process=cluster.process_id, leader=leads)
     for platform, adapter in app.adapters.items():
-        if getattr(adapter, "leader_only", False):
+        if adapter.leader_only:
             status = app.receiving[platform]
             # Once started, the adapter belongs to its watcher, which restarts it when its
             # receiving ends (it is out of ``running`` meanwhile).
@@ -400,10 +417,9 @@ async def _follow_cluster(app: App) -> None:
                     log.warning("%s: stopping failed: %r", platform, exc)
                 status.stopped()
                 log.info("%s adapter stopped (another process leads)", platform)
-        elif getattr(adapter, "receives_on_leader_only", False):
-            await adapter.set_receiving(leads)  # type: ignore[attr-defined]
-        if hasattr(adapter, "share_rate"):
-            adapter.share_rate(cluster.size)
+        elif adapter.receives_on_leader_only:
+            await adapter.set_receiving(leads)
+        adapter.share_rate(cluster.size)
     app.scheduler.wake()
     app.sender.wake()
 
@@ -411,7 +427,7 @@ async def _follow_cluster(app: App) -> None:
 def _started(app: App, adapter: Adapter) -> None:
     """An adapter without its own status receives once started."""
     status = app.receiving[adapter.platform]
-    if getattr(adapter, "status", None) is not status:
+    if adapter.status is not status:
         status.starting()
         status.running()
 
@@ -436,7 +452,7 @@ async def _keep_receiving(app: App, adapter: Adapter) -> None:
             status.running()
             app.sender.wake()  # what waited for it goes out now
         first = False
-        task = receiving_task(adapter)
+        task = adapter.receiving_task
         if task is None:
             await asyncio.Event().wait()  # nothing to watch: it runs until it is stopped
             return

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -82,19 +83,14 @@ async def _find(settings: Settings, text: str) -> tuple[Event, Community] | str:
         await engine.dispose()
 
 
-async def _telegram_link(settings: Settings, code: str) -> str | None:
-    if not settings.telegram_enabled:
-        return None
-    from telegram import Bot
-
-    async with Bot(
-        settings.telegram.token.get_secret_value(), base_url=settings.telegram.base_url
-    ) as bot:
-        return f"https://t.me/{bot.username}?start=hier_{code}"
-
-
-async def write_qr(settings: Settings, text: str, out: Path | None) -> int:
-    """Print the date's code; with Telegram, also write the QR code that checks people in."""
+async def write_qr(
+    settings: Settings,
+    text: str,
+    out: Path | None,
+    deep_link: Callable[[str], Awaitable[str | None]],
+) -> int:
+    """Print the date's code; where a platform has deep links (Telegram), also write the QR
+    code that checks people in. ``deep_link``: the composition root's, for a payload."""
     found = await _find(settings, text.strip())
     if isinstance(found, str):
         print(f"lotsenbot: {found}", file=sys.stderr)
@@ -106,12 +102,15 @@ async def write_qr(settings: Settings, text: str, out: Path | None) -> int:
     print(f"{event.title}, {when} (number {event.id})")
     print(f"check-in code: {code}  (people type: /hier {code}, on Matrix !hier {code})")
     try:
-        link = await _telegram_link(settings, code)
+        link = await deep_link(f"hier_{code}")
     except Exception as exc:  # the code above still works without the picture
-        print(f"lotsenbot: could not reach Telegram for the bot's name: {exc}", file=sys.stderr)
+        print(
+            f"lotsenbot: could not reach the chat platform for the bot's name: {exc}",
+            file=sys.stderr,
+        )
         return 1
     if link is None:
-        print("no QR code: it opens a Telegram chat, and Telegram is not configured")
+        print("no QR code: no configured platform has links that open the bot's chat with a code")
         return 0
     target = out or Path(f"checkin-{event.id}.png")
     segno.make(link, error="m").save(str(target), kind="png", scale=12, border=4)

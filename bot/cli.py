@@ -7,6 +7,7 @@ import asyncio
 import json
 import logging
 import sys
+from functools import partial
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -135,9 +136,11 @@ def _command(settings: Settings, args: argparse.Namespace) -> int:
     if args.command == "migrate":
         return _migrate(settings, args.revision, args.downgrade)
     if args.command == "qr":
+        from bot.bootstrap import offline_deep_link
         from bot.checkin_qr import write_qr
 
-        return asyncio.run(write_qr(settings, args.date, args.out))
+        link = partial(offline_deep_link, settings)
+        return asyncio.run(write_qr(settings, args.date, args.out, link))
     if args.command == "export":
         from bot.export_cli import run_export
 

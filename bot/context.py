@@ -10,7 +10,8 @@ from uuid import uuid4
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.delivery.outbox import enqueue
+from bot import platforms
+from bot.delivery.outbox import enqueue, enqueue_edit
 from bot.domain import conversations, jobs, people
 from bot.domain.models import Account, Chat, Community, ConversationState, Person
 from bot.i18n import _
@@ -32,8 +33,12 @@ class Services:
     settings: Settings
     router: Router
     now: Callable[[], datetime]
-    # A link that opens a chat with the bot (and, on Telegram, the given start payload).
+    # A link that opens a private chat with the bot, carrying the payload where the
+    # platform can (Telegram's deep link), else just opening the chat (matrix.to).
     chat_link: Callable[[str], str | None] = lambda payload: None
+    # A link that opens the private chat and hands it the payload; None where no
+    # configured platform can (the check-in QR code needs the payload).
+    deep_link: Callable[[str], str | None] = lambda payload: None
     policy: jobs.Policy = field(default_factory=jobs.Policy)
 
 
@@ -71,8 +76,8 @@ class Context:
 
     @property
     def command_prefix(self) -> str:
-        # Element takes "/" for its own commands, so Matrix users type "!".
-        return "!" if self.chat.platform == "matrix" else "/"
+        """How commands start where this message came from, as its adapter declared."""
+        return platforms.command_prefix(self.chat.platform)
 
     def has_role(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))
@@ -107,6 +112,11 @@ class Context:
         await enqueue(
             self.session, chat, outgoing, dedup_key=key, now=self.now, known_new=dedup_key is None
         )
+
+    async def edit(self, original_dedup_key: str, outgoing: Outgoing) -> None:
+        """Change a message the bot sent earlier (a list whose button was pressed), through
+        the outbox; where the platform cannot edit, the change is dropped, not re-posted."""
+        await enqueue_edit(self.session, original_dedup_key, outgoing, self.now)
 
     def _dedup_base(self) -> str:
         incoming = self.incoming

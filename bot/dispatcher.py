@@ -545,6 +545,7 @@ def _is_config_admin(admins: list[str], incoming: Incoming) -> bool:
 def _what(incoming: Incoming) -> str:
     """What failed, for the log: the command word only, never what people typed after it
     (names, phone numbers)."""
-    if incoming.text.startswith(("/", "!")) and incoming.text.split(maxsplit=1):
+    # The router's rule of what a command is, so this names exactly what it would run.
+    if parse_command(incoming.text) is not None:
         return incoming.text.split(maxsplit=1)[0][:40]
     return "a button" if incoming.button_key else "a message"

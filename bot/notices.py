@@ -18,12 +18,8 @@ from bot.domain import communities, people, rsvps
 from bot.domain.models import Community, Event, EventPost, Person
 from bot.event_texts import announcement
 from bot.i18n import use_locale
+from bot.platforms import command_prefix
 from bot.types import Attachment, Button, Outgoing, subject_ids
-
-
-def prefix_for(platform: str) -> str:
-    """How commands start on a platform: Element keeps "/" for itself, so Matrix uses "!"."""
-    return "!" if platform == "matrix" else "/"
 
 
 async def tell_person(
@@ -48,7 +44,7 @@ async def tell_person(
         return False
     person = await session.get(Person, person_id)
     with use_locale((person.locale if person else None) or community.locale):
-        text = build(prefix_for(chat.platform))
+        text = build(command_prefix(chat.platform))
         file = attachment() if attachment else None
         shown = buttons() if buttons else ()
     await enqueue(
@@ -81,7 +77,7 @@ async def tell_groups(
         chats = [chat for chat in chats if chat.id in wanted]
     with use_locale(community.locale):
         for chat in chats:
-            outgoing = build(prefix_for(chat.platform))
+            outgoing = build(command_prefix(chat.platform))
             outgoing = replace(outgoing, about=subject_ids((*outgoing.about, *about)))
             await enqueue(session, chat, outgoing, dedup_key=f"{dedup_key}:{chat.id}", now=now)
     return len(chats)

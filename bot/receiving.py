@@ -119,11 +119,3 @@ async def supervise(
         delay = backoff.next()
         status.retrying(what, reason, delay)
         await asyncio.sleep(delay)
-
-
-def receiving_task(adapter: object) -> asyncio.Task[None] | None:
-    """The adapter's background receiving loop, if it runs one. Adapters without a
-    ``receiving_task`` keep it in ``_task`` (Matrix's sync loop); reading it here keeps the
-    supervision out of each adapter."""
-    task = getattr(adapter, "receiving_task", None)
-    return task if task is not None else getattr(adapter, "_task", None)

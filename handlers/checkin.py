@@ -11,7 +11,6 @@ import segno
 from sqlalchemy import select
 
 from bot.context import Context
-from bot.delivery.outbox import enqueue_edit
 from bot.domain import attendance, jobs
 from bot.domain.models import Community, Event, EventHelper, Person
 from bot.i18n import N_, _, format_span, ngettext
@@ -183,9 +182,8 @@ async def check_in_self(ctx: Context, code: str) -> None:
 
 
 def checkin_link(ctx: Context, code: str) -> str | None:
-    """A Telegram link that checks the person in when opened; None elsewhere."""
-    link = ctx.services.chat_link(f"hier_{code}")
-    return link if link and link.startswith("https://t.me/") else None
+    """A link that checks the person in when opened; None where no platform has one."""
+    return ctx.services.deep_link(f"hier_{code}")
 
 
 def qr_png(content: str, filename: str) -> Attachment:
@@ -302,4 +300,4 @@ async def _refresh(ctx: Context, event: Event) -> None:
     key = ctx.button_args.get("list")
     if not isinstance(key, str):
         return
-    await enqueue_edit(ctx.session, key, await _list(ctx, event, key), ctx.now)
+    await ctx.edit(key, await _list(ctx, event, key))

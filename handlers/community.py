@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot import platforms
 from bot.context import Context
 from bot.domain import communities
 from bot.domain.models import Chat
@@ -9,8 +10,6 @@ from bot.i18n import N_, _
 from bot.roles import ADMIN, STAFF
 from bot.router import Router
 from bot.types import Outgoing
-
-PLATFORM_NAMES = {"telegram": "Telegram", "matrix": "Matrix", "console": "Konsole"}
 
 
 async def group_chats(ctx: Context) -> list[Chat]:
@@ -73,7 +72,7 @@ def register(router: Router) -> None:
         assert ctx.community is not None
         if not ctx.community.relay or not ctx.text.strip():
             return
-        origin = PLATFORM_NAMES.get(ctx.chat.platform, ctx.chat.platform)
+        origin = platforms.display_name(ctx.chat.platform)
         text = f"{ctx.account.display_name or ctx.person.display_name} ({origin}): {ctx.text}"
         for n, chat in enumerate(await group_chats(ctx)):
             if chat.id != ctx.chat.id:

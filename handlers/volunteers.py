@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from bot.context import Context
-from bot.delivery.outbox import enqueue_edit
 from bot.domain import communities, help_requests, skills, weekly
 from bot.domain.models import HelpRequest, Person, Role, VolunteerProfile, VolunteerSkill
 from bot.domain.when import WhenError, parse_when
@@ -72,7 +71,7 @@ def register(router: Router) -> None:
         else:
             await ctx.session.delete(found)
         await ctx.session.flush()
-        await enqueue_edit(ctx.session, key, await _skills_message(ctx, key), ctx.now)
+        await ctx.edit(key, await _skills_message(ctx, key))
 
     @router.button(SKILLS_DONE, roles=(VOLUNTEER,))
     async def skills_done(ctx: Context) -> None:
@@ -111,7 +110,7 @@ def register(router: Router) -> None:
         chosen = set(row.places or [])
         chosen ^= {place}
         row.places = sorted(chosen)
-        await enqueue_edit(ctx.session, key, _places_message(row, key), ctx.now)
+        await ctx.edit(key, _places_message(row, key))
 
     @router.button(PLACES_DONE, roles=(VOLUNTEER,))
     async def places_done(ctx: Context) -> None:

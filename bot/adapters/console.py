@@ -15,7 +15,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import TextIO
 
-from bot.adapters.base import Dispatch, numbered_choices
+from bot.adapters.base import Adapter, Dispatch, numbered_choices
 from bot.i18n import _
 from bot.types import ChatRef, Delivery, Incoming, Sender
 
@@ -34,10 +34,11 @@ PERSON_MARK = "👤 "
 _AS_SOMEONE = re.compile(r"^@([^:>@\n]{1,40}?)\s*([:>])\s*(.*)$")
 
 
-class ConsoleAdapter:
+class ConsoleAdapter(Adapter):
     """Reads lines from stdin (a terminal or a pipe) and prints the bot's messages."""
 
     platform = "console"
+    display_name = "Konsole"
     supports_edit = True
 
     def __init__(
@@ -61,8 +62,9 @@ class ConsoleAdapter:
         self.group = ChatRef(self.platform, GROUP_ID, "group", "Console group")
         self.sender = Sender(USER_ID, self._user_name, None)
 
-    def bot_username(self) -> str | None:
-        return None
+    @property
+    def receiving_task(self) -> asyncio.Task[None] | None:
+        return self._task
 
     async def start(self, dispatch: Dispatch) -> None:
         self._task = asyncio.create_task(self._read_loop(dispatch), name="console-reader")

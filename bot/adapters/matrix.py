@@ -50,7 +50,7 @@ from nio import (
     UploadResponse,
 )
 
-from bot.adapters.base import Dispatch, cancel_and_wait, numbered_choices
+from bot.adapters.base import Adapter, Dispatch, cancel_and_wait, numbered_choices
 from bot.config import MatrixSection
 from bot.domain.keyvalue import StateStore
 from bot.domain.undecrypted import Held, HeldEvents
@@ -132,10 +132,13 @@ def translate(room: MatrixRoom, event: Any, own_user_id: str) -> Incoming | None
     return None
 
 
-class MatrixAdapter:
+class MatrixAdapter(Adapter):
     """One nio client: a sync loop for receiving, room_send for the outbox."""
 
     platform = "matrix"
+    display_name = "Matrix"
+    # Element takes "/" for its own commands, so Matrix users type "!".
+    command_prefix = "!"
     supports_edit = True
     # Only the leading process syncs and sends: nio's room state and the crypto store
     # belong to one running client, and transaction ids make the leader's resends safe.
@@ -192,6 +195,14 @@ class MatrixAdapter:
 
     def bot_username(self) -> str | None:
         return None  # Matrix commands are not addressed with "@bot"
+
+    def chat_link(self, payload: str) -> str | None:
+        # A matrix.to link carries no payload: it can only open the chat with the bot.
+        return f"https://matrix.to/#/{self._config.user_id}"
+
+    @property
+    def receiving_task(self) -> asyncio.Task[None] | None:
+        return self._task
 
     # --- login --------------------------------------------------------------------------
 

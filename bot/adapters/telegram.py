@@ -39,7 +39,7 @@ from telegram.error import (
     TimedOut,
 )
 
-from bot.adapters.base import Dispatch, cancel_and_wait
+from bot.adapters.base import Adapter, Dispatch, cancel_and_wait
 from bot.adapters.telegram_intake import Intake, press_from_json
 from bot.adapters.telegram_request import AiohttpRequest
 from bot.config import ConfigError, TelegramSection, check_webhook_secret
@@ -173,10 +173,11 @@ def _retry_seconds(error: RetryAfter) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
-class TelegramAdapter:
+class TelegramAdapter(Adapter):
     """Long polling (default) or webhook; sends paced by a sliding-window limiter."""
 
     platform = "telegram"
+    display_name = "Telegram"
     supports_edit = True
 
     def __init__(
@@ -239,11 +240,19 @@ class TelegramAdapter:
         except RuntimeError:  # not initialised yet
             return None
 
-    def deep_link(self, payload: str) -> str:
-        return f"https://t.me/{self.bot.username}?start={payload}"
+    def deep_link(self, payload: str) -> str | None:
+        username = self.bot_username()
+        return f"https://t.me/{username}?start={payload}" if username else None
+
+    async def identify(self) -> None:
+        await self.bot.initialize()  # getMe: the bot's user name
 
     @property
-    def receives_on_leader_only(self) -> bool:
+    def receiving_task(self) -> asyncio.Task[None] | None:
+        return self._task
+
+    @property
+    def receives_on_leader_only(self) -> bool:  # type: ignore[override]
         """Telegram answers a second getUpdates with 409 Conflict: one process polls.
         Webhooks reach every process (behind a load balancer or a shared port)."""
         return self._config.mode == "polling"

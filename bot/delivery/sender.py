@@ -9,12 +9,13 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
+from bot.adapters.base import Adapter
 from bot.clock import Clock
 from bot.cluster import CHAT_CLASS, Cluster, SoloProcess
 from bot.delivery import reach
@@ -37,32 +38,13 @@ PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
 EXPIRED = "expired"
 
 
-class Transport(Protocol):
-    """What the sender needs of an adapter.
-
-    Optional: ``max_in_flight`` (sends whose result is not yet recorded; 1 where a send
-    cannot be made idempotent, so a crash repeats at most one message),
-    ``wait_ready(delivery)`` (wait for the chat's own rate limit before queueing for a slot)
-    and ``supports_edit`` (True where a delivery with ``edit_message_id`` changes that
-    message; without it edits are dropped rather than posted as new messages),
-    ``leader_only`` (True where only the leading process runs the platform, Matrix: its
-    chats are not shared out among processes), ``checks_recipient`` (True where a direct
-    chat can gain members, Matrix: a direct delivery then carries its person's user ids,
-    and the adapter raises NotPrivate when someone else is in the chat).
-    """
-
-    platform: str
-
-    async def send(self, delivery: Delivery) -> str: ...
-
-
 class Sender:
     """Delivers the outbox through the running adapters."""
 
     def __init__(
         self,
         sessions: async_sessionmaker,
-        transports: Mapping[str, Transport],
+        transports: Mapping[str, Adapter],
         clock: Clock,
         *,
         batch_size: int = 50,
@@ -177,7 +159,7 @@ class Sender:
         size, rank = self._cluster.size, self._cluster.rank
         if size <= 1:
             return Chat.platform.in_(platforms)
-        solo = [p for p in platforms if getattr(self._transports[p], "leader_only", False)]
+        solo = [p for p in platforms if self._transports[p].leader_only]
         shared = [p for p in platforms if p not in solo]
         return or_(Chat.platform.in_(solo), and_(Chat.platform.in_(shared), Chat.id % size == rank))
 
@@ -187,11 +169,7 @@ class Sender:
         if transport is None:
             return False
         size = self._cluster.size
-        return (
-            size <= 1
-            or getattr(transport, "leader_only", False)
-            or chat_id % size == self._cluster.rank
-        )
+        return size <= 1 or transport.leader_only or chat_id % size == self._cluster.rank
 
     def _finished(self, inflight: dict[int, asyncio.Task[int]], chat_id: int) -> None:
         task = inflight.pop(chat_id, None)
@@ -406,23 +384,21 @@ class Sender:
                 sent += 1
         return sent
 
-    def _slot(self, transport: Transport) -> asyncio.Semaphore | None:
+    def _slot(self, transport: Adapter) -> asyncio.Semaphore | None:
         # Built on first use: adapters are registered after the sender is created.
         if transport.platform not in self._slots:
-            limit = getattr(transport, "max_in_flight", None)
+            limit = transport.max_in_flight
             self._slots[transport.platform] = asyncio.Semaphore(limit) if limit else None
         return self._slots[transport.platform]
 
-    async def _send_one(self, transport: Transport, delivery: Delivery) -> str | None:
+    async def _send_one(self, transport: Adapter, delivery: Delivery) -> str | None:
         """Send and record it; with a slot limit, the record is written before the slot frees.
 
         Returns the platform's message id, or None for an edit with nothing to change.
         """
-        if delivery.chat.kind == "direct" and getattr(transport, "checks_recipient", False):
+        if delivery.chat.kind == "direct" and transport.checks_recipient:
             delivery = replace(delivery, recipients=await self._recipients(delivery))
-        wait_ready = getattr(transport, "wait_ready", None)
-        if wait_ready is not None:
-            await wait_ready(delivery)
+        await transport.wait_ready(delivery)
         is_edit = delivery.edit_of is not None
         if is_edit:
             # Read after the wait, so edits queued meanwhile go out as this one.
@@ -436,7 +412,7 @@ class Sender:
         async with slot:
             return await self._send_and_mark(transport, delivery, is_edit)
 
-    async def _send_and_mark(self, transport: Transport, delivery: Delivery, is_edit: bool) -> str:
+    async def _send_and_mark(self, transport: Adapter, delivery: Delivery, is_edit: bool) -> str:
         task = asyncio.current_task()
         if task is not None:
             self._busy.add(task)
@@ -447,7 +423,7 @@ class Sender:
             self._busy.discard(task)  # type: ignore[arg-type]
         return message_id
 
-    async def _prepare_edit(self, transport: Transport, delivery: Delivery) -> Delivery | None:
+    async def _prepare_edit(self, transport: Adapter, delivery: Delivery) -> Delivery | None:
         """The edit's latest text and the id of the message it changes; None to drop it.
 
         The original is older in the same chat, so per-chat order sent it first; if it
@@ -470,7 +446,7 @@ class Sender:
             if original is not None and original.status in (PENDING, SENDING):
                 raise TransientError("the edited message is not sent yet")
             reason = ""
-            if not getattr(transport, "supports_edit", False):
+            if not transport.supports_edit:
                 reason = f"{delivery.chat.platform} cannot edit messages"
             elif original is None or original.status != SENT:
                 reason = "the original message was not delivered"
@@ -553,13 +529,13 @@ class Sender:
                     )
                     .values(unreachable=True)
                 )
-                deep_link = getattr(self._transports[delivery.chat.platform], "deep_link", None)
-                if deep_link is not None:
+                link = self._transports[delivery.chat.platform].deep_link("hallo")
+                if link is not None:
                     await reach.ask_to_open_private_chat(
                         session,
                         delivery.chat.platform,
                         delivery.chat.external_id,
-                        deep_link("hallo"),
+                        link,
                         self._clock.now(),
                     )
         self.wake()

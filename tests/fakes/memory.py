@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from uuid import uuid4
 
-from bot.adapters.base import Dispatch, numbered_choices
+from bot.adapters.base import Adapter, Dispatch, numbered_choices
 from bot.errors import DeliveryError, PermanentError
 from bot.types import Attachment, ChatRef, Delivery, Incoming, Sender
 
@@ -29,14 +29,19 @@ class Shown:
 
 
 @dataclass
-class MemoryAdapter:
+class MemoryAdapter(Adapter):
     """A platform that lives in a list; ``fail_next`` makes sends fail like a real one.
 
     New messages go to ``shown``, edits to ``edits``; ``current`` is what a message looks
-    like now. ``supports_edit = False`` plays a platform that cannot edit.
+    like now. ``supports_edit = False`` plays a platform that cannot edit;
+    ``command_prefix="!"`` one whose apps keep "/" for themselves (Matrix).
     """
 
     platform: str = "console"
+    command_prefix: str = "/"
+    display_name: str = ""
+    # Where its deep links lead ("…?start=payload"); None: a platform without them.
+    link_base: str | None = None
     username: str | None = "lotsen_bot"
     shown: list[Shown] = field(default_factory=list)
     edits: list[Shown] = field(default_factory=list)
@@ -49,6 +54,9 @@ class MemoryAdapter:
 
     def bot_username(self) -> str | None:
         return self.username
+
+    def deep_link(self, payload: str) -> str | None:
+        return f"{self.link_base}?start={payload}" if self.link_base else None
 
     async def start(self, dispatch: Dispatch) -> None:
         self.dispatch = dispatch
@@ -90,6 +98,18 @@ class MemoryAdapter:
 
     def current_text(self, message_id: str) -> str:
         return self.current(message_id).text
+
+
+def telegram_like() -> MemoryAdapter:
+    """A memory platform that declares what the Telegram adapter declares."""
+    return MemoryAdapter(
+        platform="telegram", display_name="Telegram", link_base="https://t.me/lotsen_bot"
+    )
+
+
+def matrix_like() -> MemoryAdapter:
+    """A memory platform that declares what the Matrix adapter declares."""
+    return MemoryAdapter(platform="matrix", display_name="Matrix", command_prefix="!")
 
 
 @dataclass

@@ -41,7 +41,7 @@ from bot.domain.models import (
 from bot.types import ChatRef
 from tests.conftest import make_settings
 from tests.fakes.clock import FakeClock
-from tests.fakes.memory import Conversation, MemoryAdapter, Shown
+from tests.fakes.memory import Conversation, Shown, telegram_like
 from tests.fakes.memory import Person as Someone
 from tests.fakes.postgres import PostgresCluster
 
@@ -182,7 +182,7 @@ def build_template(directory: Path, postgres: PostgresCluster | None = None) -> 
 
 async def _build(url: str, directory: Path) -> dict[str, Any]:
     clock = FakeClock()
-    adapter = MemoryAdapter(platform=PLATFORM)
+    adapter = telegram_like()
     app = build_app(settings_for(url, directory), clock=clock, adapters=[adapter])
     await prepare(app)
     tg = Conversation(app, adapter)
@@ -317,7 +317,7 @@ async def open_world(template: Template, directory: Path) -> World:
     else:
         url = f"sqlite+aiosqlite:///{copy_template(template, directory)}"
     clock = FakeClock()
-    adapter = MemoryAdapter(platform=PLATFORM)
+    adapter = telegram_like()
     app = build_app(settings_for(url, directory), clock=clock, adapters=[adapter])
     await prepare(app)
     # The platform still shows what the bot sent while the world was built (edits need it).

@@ -10,7 +10,7 @@ import pytest
 from bot.bootstrap import build_app, prepare
 from tests.conftest import make_settings
 from tests.fakes.clock import FakeClock
-from tests.fakes.memory import Conversation, MemoryAdapter
+from tests.fakes.memory import Conversation, telegram_like
 from tests.fakes.memory import Person as Someone
 
 ADA = Someone("1", "Ada")  # staff
@@ -19,7 +19,7 @@ GROUP = "-10"
 
 @pytest.fixture
 async def tg(db_url: str, tmp_path: Path) -> AsyncIterator[Conversation]:
-    adapter = MemoryAdapter(platform="telegram")
+    adapter = telegram_like()
     settings = make_settings(db_url, tmp_path, bot={"admins": ["telegram:1"]})
     app = build_app(settings, clock=FakeClock(), adapters=[adapter])
     await prepare(app)

@@ -47,7 +47,7 @@ from bot.errors import Unreachable
 from bot.types import ChatRef, Delivery
 from tests.conftest import make_settings
 from tests.fakes.clock import FakeClock
-from tests.fakes.memory import Conversation, MemoryAdapter, Shown
+from tests.fakes.memory import Conversation, Shown, telegram_like
 from tests.fakes.memory import Person as Someone
 from tests.fakes.world import Template, build_template, open_world
 from tests.handlers.conftest import ADA, GROUP
@@ -65,9 +65,7 @@ def private(person: Someone) -> ChatRef:
 
 @pytest.fixture
 async def tg(db_url: str, tmp_path: Path) -> AsyncIterator[Conversation]:
-    adapter = MemoryAdapter(platform="telegram")
-    # What the sender uses to ask, in a group, for a private chat that is not open.
-    adapter.deep_link = lambda payload: f"https://t.me/lotsen_bot?start={payload}"  # type: ignore[attr-defined]
+    adapter = telegram_like()
     settings = make_settings(
         db_url,
         tmp_path,

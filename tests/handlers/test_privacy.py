@@ -18,7 +18,7 @@ from bot.domain.models import Base, Feedback, Person, Rsvp
 from bot.types import ChatRef
 from tests.conftest import make_settings
 from tests.fakes.clock import FakeClock
-from tests.fakes.memory import Conversation, MemoryAdapter, Shown
+from tests.fakes.memory import Conversation, Shown, telegram_like
 from tests.fakes.memory import Person as Someone
 
 ADA = Someone("1", "Ada")
@@ -29,7 +29,7 @@ GROUP = "-10"
 
 @pytest.fixture
 async def tg(db_url: str, tmp_path: Path) -> AsyncIterator[Conversation]:
-    adapter = MemoryAdapter(platform="telegram")
+    adapter = telegram_like()
     settings = make_settings(
         db_url,
         tmp_path,

@@ -13,7 +13,7 @@ from bot.bootstrap import App, build_app, prepare
 from bot.domain.models import Account, Person, Role
 from tests.conftest import make_settings
 from tests.fakes.clock import FakeClock
-from tests.fakes.memory import Conversation, MemoryAdapter
+from tests.fakes.memory import Conversation, matrix_like, telegram_like
 from tests.fakes.memory import Person as Someone
 
 ADA_TG = Someone("1", "Ada")
@@ -26,7 +26,7 @@ MIA_TG = Someone("200", "Mia")
 async def both(
     db_url: str, tmp_path: Path
 ) -> AsyncIterator[tuple[App, Conversation, Conversation]]:
-    telegram, matrix = MemoryAdapter(platform="telegram"), MemoryAdapter(platform="matrix")
+    telegram, matrix = telegram_like(), matrix_like()
     settings = make_settings(db_url, tmp_path, bot={"admins": ["telegram:1"]})
     app = build_app(settings, clock=FakeClock(), adapters=[telegram, matrix])
     await prepare(app)

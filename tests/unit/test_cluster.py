@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select, update
 
 from bot import migrate
+from bot.adapters.base import Adapter
 from bot.clock import SystemClock
 from bot.cluster import PostgresProcesses
 from bot.db import create_engine, session_factory
@@ -142,7 +143,7 @@ async def test_a_notify_wakes_the_other_process(
     assert await asyncio.wait_for(heard.get(), timeout=10) == "schedule"
 
 
-class _Recording:
+class _Recording(Adapter):
     """A platform that records every send and notices two sends to one chat at once."""
 
     platform = "telegram"
