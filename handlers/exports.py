@@ -205,7 +205,9 @@ async def _allowed(ctx: Context, community_id: int) -> Community | None:
 
 
 async def _make(ctx: Context, data: dict[str, Any]) -> None:
-    community = await _allowed(ctx, int(data["community"]))
+    # A dialog kept from before the community was recorded in it acts for the chat's.
+    ref = data.get("community", ctx.community.id if ctx.community else None)
+    community = await _allowed(ctx, int(ref)) if ref is not None else None
     if community is None:
         await ctx.reply(_("Sorry, only the coordination of this group may do that."))
         return
