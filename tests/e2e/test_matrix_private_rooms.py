@@ -14,14 +14,11 @@ from bot.domain import people
 from bot.domain.models import Account, Chat
 from bot.types import Outgoing
 from tests.e2e.matrix_bot import RunningMatrixBot, bot_account
+from tests.e2e.test_matrix import notice
 from tests.fakes.matrix_peer import Peer, logged_in
 from tests.fakes.synapse import SynapseServer, synapse_fixture  # noqa: F401 - fixture
 
 SECRET = "Nur für Anna: Paul ruft Sie an, Telefon 0176 5550123"
-
-
-def notice(contains: str):  # type: ignore[no-untyped-def]
-    return lambda e: isinstance(e, RoomMessageNotice) and contains in e.body
 
 
 @pytest.fixture
