@@ -38,7 +38,7 @@ from bot.router import Router
 from bot.scheduler import Scheduler
 from bot.types import ChatRef, Incoming
 from bot.types import Sender as SenderInfo
-from handlers import register_all
+from handlers import build_router
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ def build_app(
     sessions = session_factory(engine)
     catalogs = Catalogs.load()
     install(catalogs)
-    router = register_all(Router())
+    router = build_router()
     policy = reminder_policy(settings)
     services = Services(settings=settings, router=router, now=clock.now, policy=policy)
     transports: dict[str, Adapter] = {}

@@ -65,7 +65,7 @@ class Command:
 
 @dataclass(slots=True)
 class Router:
-    """Holds the handlers of every feature; filled by each feature's ``register``."""
+    """Holds handlers: each feature module fills its own, and ``include`` joins them into one."""
 
     commands: dict[str, Command] = field(default_factory=dict)
     buttons: dict[str, Handler] = field(default_factory=dict)
@@ -158,6 +158,32 @@ class Router:
             raise ValueError("a group text handler is registered already")
         self.on_group_text = handler
         return handler
+
+    def include(self, other: Router) -> Router:
+        """Add another router's handlers (a feature module's) to this one; names stay unique."""
+        for cmd in other.ordered:
+            for name in {name for name, known in other.commands.items() if known is cmd}:
+                if name in self.commands:
+                    raise ValueError(f"command {name!r} registered twice")
+                self.commands[name] = cmd
+            self.ordered.append(cmd)
+        for table, theirs in (
+            (self.buttons, other.buttons),
+            (self.states, other.states),
+            (self.button_roles, other.button_roles),
+            (self.state_roles, other.state_roles),
+        ):
+            twice = table.keys() & theirs.keys()
+            if twice:
+                raise ValueError(f"registered twice: {sorted(twice)}")
+            table.update(theirs)
+        for slot in ("on_join", "on_first_contact", "on_group_text"):
+            handler = getattr(other, slot)
+            if handler is not None:
+                if getattr(self, slot) is not None:
+                    raise ValueError(f"{slot} registered twice")
+                setattr(self, slot, handler)
+        return self
 
     def find(self, name: str) -> Command | None:
         return self.commands.get(name.lower())

@@ -1,4 +1,4 @@
-"""Feature handlers, one module per feature; ``register_all`` wires them into a router."""
+"""Feature handlers, one module per feature, each with its own ``router``; joined here."""
 
 from __future__ import annotations
 
@@ -22,23 +22,30 @@ from handlers import (
     volunteers,
 )
 
+# The order is the order of /hilfe.
+FEATURES = (
+    start,
+    accounts,
+    events,
+    new_date,
+    date_changes,
+    announcements,
+    reminder_times,
+    checkin,
+    feedback,
+    help_requests,
+    volunteers,
+    certificates,
+    privacy,
+    exports,
+    community,
+    admin,
+)
 
-def register_all(router: Router) -> Router:
-    """Register every feature's handlers; the order is the order of /hilfe."""
-    start.register(router)
-    accounts.register(router)
-    events.register(router)
-    new_date.register(router)
-    date_changes.register(router)
-    announcements.register(router)
-    reminder_times.register(router)
-    checkin.register(router)
-    feedback.register(router)
-    help_requests.register(router)
-    volunteers.register(router)
-    certificates.register(router)
-    privacy.register(router)
-    exports.register(router)
-    community.register(router)
-    admin.register(router)
+
+def build_router() -> Router:
+    """One router holding every feature's handlers (a new one each call)."""
+    router = Router()
+    for feature in FEATURES:
+        router.include(feature.router)
     return router

@@ -8,37 +8,37 @@ from bot.domain.models import Person
 from bot.i18n import N_, _
 from bot.router import Router
 
+# Add the account-linking command.
+router = Router()
 
-def register(router: Router) -> None:
-    """Add the account-linking command."""
 
-    @router.command(
-        "verknuepfen",
-        "link_account",
-        description=N_("Connect your accounts in two apps"),
-        where="direct",
-        needs_community=False,
-    )
-    async def link_account(ctx: Context) -> None:
-        """Without a code: make one. With a code from the other app: join the two accounts."""
-        if not ctx.args:
-            code = await linking.new_code(ctx.session, ctx.person, ctx.now)
-            await ctx.reply(
-                _(
-                    "Your code is: {code}\n"
-                    "Write this in the other app to me: {prefix}verknuepfen {code}\n"
-                    "The code works for 30 minutes."
-                ).format(code=code, prefix="/" if ctx.command_prefix == "!" else "!")
-            )
-            return
-        person_id = await linking.redeem(ctx.session, ctx.args, ctx.person, ctx.now)
-        if person_id is None:
-            await ctx.reply(_("This code does not work. Please check it and try again."))
-            return
-        # The person who wrote is merged into the one who made the code: answer as that one.
-        merged = await ctx.session.get(Person, person_id)
-        assert merged is not None
-        ctx.person = merged
+@router.command(
+    "verknuepfen",
+    "link_account",
+    description=N_("Connect your accounts in two apps"),
+    where="direct",
+    needs_community=False,
+)
+async def link_account(ctx: Context) -> None:
+    """Without a code: make one. With a code from the other app: join the two accounts."""
+    if not ctx.args:
+        code = await linking.new_code(ctx.session, ctx.person, ctx.now)
         await ctx.reply(
-            _("Done. Both apps now belong to you. Your sign-ups and requests count once.")
+            _(
+                "Your code is: {code}\n"
+                "Write this in the other app to me: {prefix}verknuepfen {code}\n"
+                "The code works for 30 minutes."
+            ).format(code=code, prefix="/" if ctx.command_prefix == "!" else "!")
         )
+        return
+    person_id = await linking.redeem(ctx.session, ctx.args, ctx.person, ctx.now)
+    if person_id is None:
+        await ctx.reply(_("This code does not work. Please check it and try again."))
+        return
+    # The person who wrote is merged into the one who made the code: answer as that one.
+    merged = await ctx.session.get(Person, person_id)
+    assert merged is not None
+    ctx.person = merged
+    await ctx.reply(
+        _("Done. Both apps now belong to you. Your sign-ups and requests count once.")
+    )

@@ -19,148 +19,149 @@ from handlers.when_words import when_error
 MAX_TEXT = 1500
 
 
-def register(router: Router) -> None:
-    """Add the scheduled-announcement commands."""
+# Add the scheduled-announcement commands.
+router = Router()
 
-    @router.command(
-        "ankuendigung_neu",
-        "new_announcement",
-        description=N_("Schedule an announcement of your own"),
-        roles=(STAFF,),
-        where="direct",
+
+@router.command(
+    "ankuendigung_neu",
+    "new_announcement",
+    description=N_("Schedule an announcement of your own"),
+    roles=(STAFF,),
+    where="direct",
+)
+async def new(ctx: Context) -> None:
+    """Ask for the text; the plain-language check runs before anything is scheduled."""
+    if ctx.args:
+        await _text(ctx, ctx.args)
+        return
+    await ctx.ask(
+        _("Please write the text of the announcement. Write it as members should read it."),
+        "ann.text",
     )
-    async def new(ctx: Context) -> None:
-        """Ask for the text; the plain-language check runs before anything is scheduled."""
-        if ctx.args:
-            await _text(ctx, ctx.args)
-            return
-        await ctx.ask(
-            _("Please write the text of the announcement. Write it as members should read it."),
-            "ann.text",
-        )
 
-    @router.state("ann.text", roles=(STAFF,))
-    async def text_typed(ctx: Context) -> None:
-        """The announcement text."""
-        await _text(ctx, ctx.text)
+@router.state("ann.text", roles=(STAFF,))
+async def text_typed(ctx: Context) -> None:
+    """The announcement text."""
+    await _text(ctx, ctx.text)
 
-    @router.button("ann.keep", roles=(STAFF,))
-    async def keep(ctx: Context) -> None:
-        """Use the text despite the plain-language tips."""
-        state = await _state(ctx, "ann.review")
-        if state is not None:
-            await _ask_when(ctx, state["text"])
+@router.button("ann.keep", roles=(STAFF,))
+async def keep(ctx: Context) -> None:
+    """Use the text despite the plain-language tips."""
+    state = await _state(ctx, "ann.review")
+    if state is not None:
+        await _ask_when(ctx, state["text"])
 
-    @router.state("ann.review", roles=(STAFF,))
-    async def rewritten(ctx: Context) -> None:
-        """A new version of the text after the tips."""
-        await _text(ctx, ctx.text)
+@router.state("ann.review", roles=(STAFF,))
+async def rewritten(ctx: Context) -> None:
+    """A new version of the text after the tips."""
+    await _text(ctx, ctx.text)
 
-    @router.state("ann.when", roles=(STAFF,))
-    async def when_typed(ctx: Context) -> None:
-        """When to post: once ("Montag 9 Uhr") or repeating ("jeden Montag 9 Uhr")."""
-        assert ctx.state is not None and ctx.community is not None
-        data = dict(ctx.state.data)
-        try:
-            when = parse_when(ctx.text, ctx.now, ctx.community.timezone, require_time=True)
-        except WhenError as error:
-            await ctx.reply(when_error(error))
-            return
-        data.update(start=when.start.isoformat(), rrule=when.rrule)
-        await _ask_chats(ctx, data)
+@router.state("ann.when", roles=(STAFF,))
+async def when_typed(ctx: Context) -> None:
+    """When to post: once ("Montag 9 Uhr") or repeating ("jeden Montag 9 Uhr")."""
+    assert ctx.state is not None and ctx.community is not None
+    data = dict(ctx.state.data)
+    try:
+        when = parse_when(ctx.text, ctx.now, ctx.community.timezone, require_time=True)
+    except WhenError as error:
+        await ctx.reply(when_error(error))
+        return
+    data.update(start=when.start.isoformat(), rrule=when.rrule)
+    await _ask_chats(ctx, data)
 
-    @router.button("ann.now", roles=(STAFF,))
-    async def post_now(ctx: Context) -> None:
-        """Post right away."""
-        state = await _state(ctx, "ann.when")
-        if state is not None:
-            await _ask_chats(ctx, {**state, "start": ctx.now.isoformat(), "rrule": None})
+@router.button("ann.now", roles=(STAFF,))
+async def post_now(ctx: Context) -> None:
+    """Post right away."""
+    state = await _state(ctx, "ann.when")
+    if state is not None:
+        await _ask_chats(ctx, {**state, "start": ctx.now.isoformat(), "rrule": None})
 
-    @router.button("ann.chats", roles=(STAFF,))
-    async def chats_chosen(ctx: Context) -> None:
-        """All groups, or one group, then save."""
-        assert ctx.community is not None
-        state = await _state(ctx, "ann.chats")
-        if state is None:
-            return
-        chat = ctx.button_args.get("chat")
-        await ctx.finish_dialog()
-        start = datetime.fromisoformat(state["start"])
-        await announcements.schedule_text(
-            ctx.session,
-            ctx.community.id,
-            state["text"],
-            max(start, ctx.now),
-            state.get("rrule"),
-            [int(chat)] if chat else None,
-            ctx.person.id,
-            ctx.now,
-        )
-        if state.get("rrule"):
-            answer = _("Saved. It is posted regularly, first on {when}.")
-        else:
-            answer = _("Saved. It is posted on {when}.")
-        await ctx.reply(answer.format(when=format_when(start, ctx.community.timezone)))
-
-    @router.command(
-        "ankuendigungen",
-        "announcements",
-        description=N_("Show, change or cancel scheduled announcements"),
-        roles=(STAFF,),
-        where="direct",
+@router.button("ann.chats", roles=(STAFF,))
+async def chats_chosen(ctx: Context) -> None:
+    """All groups, or one group, then save."""
+    assert ctx.community is not None
+    state = await _state(ctx, "ann.chats")
+    if state is None:
+        return
+    chat = ctx.button_args.get("chat")
+    await ctx.finish_dialog()
+    start = datetime.fromisoformat(state["start"])
+    await announcements.schedule_text(
+        ctx.session,
+        ctx.community.id,
+        state["text"],
+        max(start, ctx.now),
+        state.get("rrule"),
+        [int(chat)] if chat else None,
+        ctx.person.id,
+        ctx.now,
     )
-    async def listing(ctx: Context) -> None:
-        """The scheduled posts of this community, each with buttons to change or cancel it."""
-        assert ctx.community is not None
-        rows = await announcements.upcoming(ctx.session, ctx.community.id)
-        if not rows:
-            await ctx.reply(_("No announcements are scheduled."))
-            return
-        lines = [_("Scheduled announcements:")]
-        buttons = []
-        for n, row in enumerate(rows[:15], start=1):
-            lines.append(
-                f"{n}. {format_when(row.due_at, ctx.community.timezone)}: {await _label(ctx, row)}"
-            )
-            buttons.append(Button(_("{n}: cancel").format(n=n), "ann.cancel", {"id": row.id}))
-            buttons.append(Button(_("{n}: new time").format(n=n), "ann.move", {"id": row.id}))
-        await ctx.reply("\n".join(lines), buttons)
+    if state.get("rrule"):
+        answer = _("Saved. It is posted regularly, first on {when}.")
+    else:
+        answer = _("Saved. It is posted on {when}.")
+    await ctx.reply(answer.format(when=format_when(start, ctx.community.timezone)))
 
-    @router.button("ann.cancel", roles=(STAFF,))
-    async def cancel(ctx: Context) -> None:
-        """Cancel one scheduled post."""
-        row = await _row(ctx)
-        if row is not None:
-            row.status = announcements.CANCELLED
-            await ctx.reply(_("Cancelled. It will not be posted."))
-
-    @router.button("ann.move", roles=(STAFF,))
-    async def move(ctx: Context) -> None:
-        """Ask for the new time of one scheduled post."""
-        row = await _row(ctx)
-        if row is not None:
-            await ctx.ask(_("When should it be posted instead?"), "ann.move", {"id": row.id})
-
-    @router.state("ann.move", roles=(STAFF,))
-    async def move_typed(ctx: Context) -> None:
-        """The new time for a scheduled post."""
-        assert ctx.state is not None and ctx.community is not None
-        row = await ctx.session.get(Announcement, int(ctx.state.data.get("id", 0)))
-        if row is None or row.community_id != ctx.community.id:
-            await ctx.finish_dialog()
-            return
-        try:
-            when = parse_when(ctx.text, ctx.now, ctx.community.timezone, require_time=True)
-        except WhenError as error:
-            await ctx.reply(when_error(error))
-            return
-        await ctx.finish_dialog()
-        await announcements.move(ctx.session, row, when.start, when.rrule)
-        await ctx.reply(
-            _("Changed. It is posted on {when}.").format(
-                when=format_when(when.start, ctx.community.timezone)
-            )
+@router.command(
+    "ankuendigungen",
+    "announcements",
+    description=N_("Show, change or cancel scheduled announcements"),
+    roles=(STAFF,),
+    where="direct",
+)
+async def listing(ctx: Context) -> None:
+    """The scheduled posts of this community, each with buttons to change or cancel it."""
+    assert ctx.community is not None
+    rows = await announcements.upcoming(ctx.session, ctx.community.id)
+    if not rows:
+        await ctx.reply(_("No announcements are scheduled."))
+        return
+    lines = [_("Scheduled announcements:")]
+    buttons = []
+    for n, row in enumerate(rows[:15], start=1):
+        lines.append(
+            f"{n}. {format_when(row.due_at, ctx.community.timezone)}: {await _label(ctx, row)}"
         )
+        buttons.append(Button(_("{n}: cancel").format(n=n), "ann.cancel", {"id": row.id}))
+        buttons.append(Button(_("{n}: new time").format(n=n), "ann.move", {"id": row.id}))
+    await ctx.reply("\n".join(lines), buttons)
+
+@router.button("ann.cancel", roles=(STAFF,))
+async def cancel(ctx: Context) -> None:
+    """Cancel one scheduled post."""
+    row = await _row(ctx)
+    if row is not None:
+        row.status = announcements.CANCELLED
+        await ctx.reply(_("Cancelled. It will not be posted."))
+
+@router.button("ann.move", roles=(STAFF,))
+async def move(ctx: Context) -> None:
+    """Ask for the new time of one scheduled post."""
+    row = await _row(ctx)
+    if row is not None:
+        await ctx.ask(_("When should it be posted instead?"), "ann.move", {"id": row.id})
+
+@router.state("ann.move", roles=(STAFF,))
+async def move_typed(ctx: Context) -> None:
+    """The new time for a scheduled post."""
+    assert ctx.state is not None and ctx.community is not None
+    row = await ctx.session.get(Announcement, int(ctx.state.data.get("id", 0)))
+    if row is None or row.community_id != ctx.community.id:
+        await ctx.finish_dialog()
+        return
+    try:
+        when = parse_when(ctx.text, ctx.now, ctx.community.timezone, require_time=True)
+    except WhenError as error:
+        await ctx.reply(when_error(error))
+        return
+    await ctx.finish_dialog()
+    await announcements.move(ctx.session, row, when.start, when.rrule)
+    await ctx.reply(
+        _("Changed. It is posted on {when}.").format(
+            when=format_when(when.start, ctx.community.timezone)
+        )
+    )
 
 
 async def _text(ctx: Context, text: str) -> None:

@@ -18,80 +18,81 @@ SELF_WORDS = {"ich", "me", "mich", "mir"}
 FIRST_YEAR = 2000
 
 
-def register(router: Router) -> None:
-    """Add /nachweis (/certificate)."""
+# Add /nachweis (/certificate).
+router = Router()
 
-    @router.command(
-        "nachweis",
-        "certificate",
-        description=N_("Certificate of your volunteer work (PDF): optionally a year"),
-        where="direct",
-        list_roles=(VOLUNTEER, STAFF),
-    )
-    async def certificate(ctx: Context) -> None:
-        """A PDF of the hours, help given and dates served: the last 12 months or a year."""
-        assert ctx.community is not None
-        staff = ctx.has_role(STAFF, COORDINATOR)
-        if not staff and not ctx.has_role(VOLUNTEER):
-            await ctx.reply(_("The certificate is for Digitallotsen and the team."))
-            return
-        words = ctx.args.split()
-        person_id, year_text = ctx.person.id, None
-        if len(words) > 2 or not all(_is_number(w) or w.casefold() in SELF_WORDS for w in words):
-            await _usage(ctx, staff)
-            return
-        numbers = [w for w in words if _is_number(w)]
-        if staff and len(numbers) == 2:
-            person_id, year_text = int(numbers[0]), numbers[1]
-        elif staff and len(numbers) == 1 and len(words) == 1:
-            person_id = int(numbers[0])
-        elif len(numbers) == 1:
-            year_text = numbers[0]  # "/nachweis 2026", "/nachweis ich 2026"
-        elif numbers:
-            await _usage(ctx, staff)
-            return
-        period = await _period(ctx, year_text)
-        if period is None:
-            return
-        if person_id != ctx.person.id and not await _helper_here(ctx, person_id):
-            await ctx.reply(
-                _("There is nobody with number {number} here. {prefix}lotsen shows the numbers.")
-                .format(number=person_id, prefix=ctx.command_prefix)
-            )  # fmt: skip
-            return
-        person = await ctx.session.get(Person, person_id)
-        assert person is not None
-        record = await volunteer_record(ctx.session, person_id, ctx.community, *period)
-        if record.empty:
-            if person_id == ctx.person.id:
-                text = _("There is no help recorded for you in this time yet.")
-            else:
-                text = _("There is no help recorded for {name} in this time.").format(
-                    name=person.display_name
-                )
-            await ctx.reply(text, about=(person_id,))
-            return
-        if person_id != ctx.person.id:
-            # Staff see and hand out someone else's figures: logged like an export.
-            ctx.session.add(
-                AuditLog(
-                    at=ctx.now,
-                    actor_person_id=ctx.person.id,
-                    community_id=ctx.community.id,
-                    action="certificate",
-                    details={"person": person_id, "year": year_text or "12 months"},
-                )
-            )
-        local_today = ctx.now.astimezone(ZoneInfo(ctx.community.timezone)).date()
-        pdf = certificate_pdf(record, ctx.community, person.display_name, local_today)
-        name = f"nachweis-{year_text}" if year_text else f"nachweis-{local_today:%Y-%m-%d}"
-        if person_id != ctx.person.id:
-            name += f"-{person_id}"
+
+@router.command(
+    "nachweis",
+    "certificate",
+    description=N_("Certificate of your volunteer work (PDF): optionally a year"),
+    where="direct",
+    list_roles=(VOLUNTEER, STAFF),
+)
+async def certificate(ctx: Context) -> None:
+    """A PDF of the hours, help given and dates served: the last 12 months or a year."""
+    assert ctx.community is not None
+    staff = ctx.has_role(STAFF, COORDINATOR)
+    if not staff and not ctx.has_role(VOLUNTEER):
+        await ctx.reply(_("The certificate is for Digitallotsen and the team."))
+        return
+    words = ctx.args.split()
+    person_id, year_text = ctx.person.id, None
+    if len(words) > 2 or not all(_is_number(w) or w.casefold() in SELF_WORDS for w in words):
+        await _usage(ctx, staff)
+        return
+    numbers = [w for w in words if _is_number(w)]
+    if staff and len(numbers) == 2:
+        person_id, year_text = int(numbers[0]), numbers[1]
+    elif staff and len(numbers) == 1 and len(words) == 1:
+        person_id = int(numbers[0])
+    elif len(numbers) == 1:
+        year_text = numbers[0]  # "/nachweis 2026", "/nachweis ich 2026"
+    elif numbers:
+        await _usage(ctx, staff)
+        return
+    period = await _period(ctx, year_text)
+    if period is None:
+        return
+    if person_id != ctx.person.id and not await _helper_here(ctx, person_id):
         await ctx.reply(
-            _("Here is the certificate. You can print it or send it on."),
-            attachment=Attachment(filename=f"{name}.pdf", data=pdf, mime_type="application/pdf"),
-            about=(person_id,),
+            _("There is nobody with number {number} here. {prefix}lotsen shows the numbers.")
+            .format(number=person_id, prefix=ctx.command_prefix)
+        )  # fmt: skip
+        return
+    person = await ctx.session.get(Person, person_id)
+    assert person is not None
+    record = await volunteer_record(ctx.session, person_id, ctx.community, *period)
+    if record.empty:
+        if person_id == ctx.person.id:
+            text = _("There is no help recorded for you in this time yet.")
+        else:
+            text = _("There is no help recorded for {name} in this time.").format(
+                name=person.display_name
+            )
+        await ctx.reply(text, about=(person_id,))
+        return
+    if person_id != ctx.person.id:
+        # Staff see and hand out someone else's figures: logged like an export.
+        ctx.session.add(
+            AuditLog(
+                at=ctx.now,
+                actor_person_id=ctx.person.id,
+                community_id=ctx.community.id,
+                action="certificate",
+                details={"person": person_id, "year": year_text or "12 months"},
+            )
         )
+    local_today = ctx.now.astimezone(ZoneInfo(ctx.community.timezone)).date()
+    pdf = certificate_pdf(record, ctx.community, person.display_name, local_today)
+    name = f"nachweis-{year_text}" if year_text else f"nachweis-{local_today:%Y-%m-%d}"
+    if person_id != ctx.person.id:
+        name += f"-{person_id}"
+    await ctx.reply(
+        _("Here is the certificate. You can print it or send it on."),
+        attachment=Attachment(filename=f"{name}.pdf", data=pdf, mime_type="application/pdf"),
+        about=(person_id,),
+    )
 
 
 async def _period(ctx: Context, year_text: str | None) -> tuple[datetime, datetime] | None:

@@ -26,139 +26,140 @@ GUEST_STATE = "ci.guest_name"
 MAX_NAME = 100
 
 
-def register(router: Router) -> None:
-    """Add the check-in list, self check-in and the check-in QR code."""
+# Add the check-in list, self check-in and the check-in QR code.
+router = Router()
 
-    @router.command(
-        "anwesenheit",
-        "attendance",
-        description=N_("Take attendance at the door: number of the date"),
-        roles=(STAFF,),
-        where="direct",
+
+@router.command(
+    "anwesenheit",
+    "attendance",
+    description=N_("Take attendance at the door: number of the date"),
+    roles=(STAFF,),
+    where="direct",
+)
+async def open_list(ctx: Context) -> None:
+    """Show today's (or the given) date with a button per signed-up person."""
+    event = await _date(ctx)
+    if event is None:
+        return
+    await _helped(ctx, event)
+    key = f"checkin:{event.id}:{ctx.dispatch_id}"
+    await ctx.send(ctx.chat, await _list(ctx, event, key), key)
+
+@router.button(TOGGLE, roles=(STAFF,))
+async def toggle(ctx: Context) -> None:
+    """A name tapped: there, or (tapped again) not there after all."""
+    event = await _listed_event(ctx)
+    person_id = ctx.button_args.get("person")
+    if event is None or not isinstance(person_id, int):
+        return
+    if not await attendance.check_in(
+        ctx.session, event, person_id, "staff", ctx.now, ctx.person.id
+    ):
+        await attendance.undo(ctx.session, event, person_id)
+    await _refresh(ctx, event)
+
+@router.button(ALL, roles=(STAFF,))
+async def everyone(ctx: Context) -> None:
+    """ "Alle anwesend": everyone signed up is there."""
+    event = await _listed_event(ctx)
+    if event is None:
+        return
+    for rsvp in await attendance.signed_up(ctx.session, event.id):
+        await attendance.check_in(
+            ctx.session, event, rsvp.person_id, "all", ctx.now, ctx.person.id
+        )
+    await _refresh(ctx, event)
+
+@router.button(GUEST, roles=(STAFF,))
+async def guest(ctx: Context) -> None:
+    """Someone came without signing up: ask the name, or just count."""
+    event = await _listed_event(ctx)
+    if event is None:
+        return
+    await ctx.ask(
+        _("What is the guest's name? To only count guests, write the number."),
+        GUEST_STATE,
+        {"event": event.id, "list": ctx.button_args.get("list")},
+        numbers=True,
     )
-    async def open_list(ctx: Context) -> None:
-        """Show today's (or the given) date with a button per signed-up person."""
-        event = await _date(ctx)
-        if event is None:
-            return
-        await _helped(ctx, event)
-        key = f"checkin:{event.id}:{ctx.dispatch_id}"
-        await ctx.send(ctx.chat, await _list(ctx, event, key), key)
 
-    @router.button(TOGGLE, roles=(STAFF,))
-    async def toggle(ctx: Context) -> None:
-        """A name tapped: there, or (tapped again) not there after all."""
-        event = await _listed_event(ctx)
-        person_id = ctx.button_args.get("person")
-        if event is None or not isinstance(person_id, int):
+@router.state(GUEST_STATE, roles=(STAFF,))
+async def guest_typed(ctx: Context) -> None:
+    """The guest's name, or how many guests came."""
+    assert ctx.state is not None
+    data = dict(ctx.state.data)
+    event = await ctx.session.get(Event, int(data.get("event", 0)))
+    await ctx.finish_dialog()
+    if event is None or ctx.community is None or event.community_id != ctx.community.id:
+        return
+    text = ctx.text.strip()
+    if is_number(text):
+        count = int(text)
+        if not 1 <= count <= 100:
+            await ctx.reply(_("Please write a number from 1 to 100."))
             return
-        if not await attendance.check_in(
-            ctx.session, event, person_id, "staff", ctx.now, ctx.person.id
-        ):
-            await attendance.undo(ctx.session, event, person_id)
+        attendance.add_walk_ins(event, count)
+        await ctx.reply(
+            ngettext(
+                "Counted: {count} more guest.", "Counted: {count} more guests.", count
+            ).format(count=count)
+        )
+    else:
+        name = clean_name(text)
+        if not name or len(name) > MAX_NAME:
+            await ctx.reply(_("Please write a name with at most 100 characters."))
+            return
+        # Stored as typed (minus invisible characters); exports neutralise "=1+1".
+        person = Person(display_name=name, created_at=ctx.now)
+        ctx.session.add(person)
+        await ctx.session.flush()
+        await attendance.check_in(
+            ctx.session, event, person.id, "guest", ctx.now, ctx.person.id
+        )
+        await ctx.reply(_("Added: {name}").format(name=name), about=(person.id,))
+    if isinstance(data.get("list"), str):
+        ctx.button_args = {"list": data["list"]}
         await _refresh(ctx, event)
 
-    @router.button(ALL, roles=(STAFF,))
-    async def everyone(ctx: Context) -> None:
-        """ "Alle anwesend": everyone signed up is there."""
-        event = await _listed_event(ctx)
-        if event is None:
-            return
-        for rsvp in await attendance.signed_up(ctx.session, event.id):
-            await attendance.check_in(
-                ctx.session, event, rsvp.person_id, "all", ctx.now, ctx.person.id
-            )
-        await _refresh(ctx, event)
+@router.button(DONE, roles=(STAFF,))
+async def done(ctx: Context) -> None:
+    """Close the list with a short count."""
+    event = await _listed_event(ctx)
+    if event is None:
+        return
+    await ctx.reply(await _count_line(ctx, event) + "\n" + _("Thank you!"))
 
-    @router.button(GUEST, roles=(STAFF,))
-    async def guest(ctx: Context) -> None:
-        """Someone came without signing up: ask the name, or just count."""
-        event = await _listed_event(ctx)
-        if event is None:
-            return
-        await ctx.ask(
-            _("What is the guest's name? To only count guests, write the number."),
-            GUEST_STATE,
-            {"event": event.id, "list": ctx.button_args.get("list")},
-            numbers=True,
-        )
+@router.command(
+    "hier",
+    "here",
+    description=N_("Check in at the venue with the number shown there"),
+    needs_community=False,
+)
+async def here(ctx: Context) -> None:
+    """Check oneself in with the date's code (typed, or from the QR code)."""
+    await check_in_self(ctx, ctx.args)
 
-    @router.state(GUEST_STATE, roles=(STAFF,))
-    async def guest_typed(ctx: Context) -> None:
-        """The guest's name, or how many guests came."""
-        assert ctx.state is not None
-        data = dict(ctx.state.data)
-        event = await ctx.session.get(Event, int(data.get("event", 0)))
-        await ctx.finish_dialog()
-        if event is None or ctx.community is None or event.community_id != ctx.community.id:
-            return
-        text = ctx.text.strip()
-        if is_number(text):
-            count = int(text)
-            if not 1 <= count <= 100:
-                await ctx.reply(_("Please write a number from 1 to 100."))
-                return
-            attendance.add_walk_ins(event, count)
-            await ctx.reply(
-                ngettext(
-                    "Counted: {count} more guest.", "Counted: {count} more guests.", count
-                ).format(count=count)
-            )
-        else:
-            name = clean_name(text)
-            if not name or len(name) > MAX_NAME:
-                await ctx.reply(_("Please write a name with at most 100 characters."))
-                return
-            # Stored as typed (minus invisible characters); exports neutralise "=1+1".
-            person = Person(display_name=name, created_at=ctx.now)
-            ctx.session.add(person)
-            await ctx.session.flush()
-            await attendance.check_in(
-                ctx.session, event, person.id, "guest", ctx.now, ctx.person.id
-            )
-            await ctx.reply(_("Added: {name}").format(name=name), about=(person.id,))
-        if isinstance(data.get("list"), str):
-            ctx.button_args = {"list": data["list"]}
-            await _refresh(ctx, event)
-
-    @router.button(DONE, roles=(STAFF,))
-    async def done(ctx: Context) -> None:
-        """Close the list with a short count."""
-        event = await _listed_event(ctx)
-        if event is None:
-            return
-        await ctx.reply(await _count_line(ctx, event) + "\n" + _("Thank you!"))
-
-    @router.command(
-        "hier",
-        "here",
-        description=N_("Check in at the venue with the number shown there"),
-        needs_community=False,
+@router.command(
+    "qr",
+    description=N_("QR code for checking in at the venue: number of the date"),
+    roles=(STAFF,),
+)
+async def qr(ctx: Context) -> None:
+    """The date's check-in QR code as a picture, with the code for typing."""
+    event = await _date(ctx)
+    if event is None:
+        return
+    code = await attendance.ensure_code(ctx.session, event)
+    link = checkin_link(ctx, code)
+    text = _("Check-in for {title}: please show or print this.").format(title=event.title)
+    text += "\n" + _("Without the QR code: write {prefix}hier {code} to the bot.").format(
+        prefix=ctx.command_prefix, code=code
     )
-    async def here(ctx: Context) -> None:
-        """Check oneself in with the date's code (typed, or from the QR code)."""
-        await check_in_self(ctx, ctx.args)
-
-    @router.command(
-        "qr",
-        description=N_("QR code for checking in at the venue: number of the date"),
-        roles=(STAFF,),
-    )
-    async def qr(ctx: Context) -> None:
-        """The date's check-in QR code as a picture, with the code for typing."""
-        event = await _date(ctx)
-        if event is None:
-            return
-        code = await attendance.ensure_code(ctx.session, event)
-        link = checkin_link(ctx, code)
-        text = _("Check-in for {title}: please show or print this.").format(title=event.title)
-        text += "\n" + _("Without the QR code: write {prefix}hier {code} to the bot.").format(
-            prefix=ctx.command_prefix, code=code
-        )
-        if link is None:
-            await ctx.reply(text)
-            return
-        await ctx.reply(text, attachment=qr_png(link, f"anwesenheit-{event.id}.png"))
+    if link is None:
+        await ctx.reply(text)
+        return
+    await ctx.reply(text, attachment=qr_png(link, f"anwesenheit-{event.id}.png"))
 
 
 async def check_in_self(ctx: Context, code: str) -> None:

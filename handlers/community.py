@@ -17,63 +17,64 @@ async def group_chats(ctx: Context) -> list[Chat]:
     return await communities.group_chats(ctx.session, ctx.community.id)
 
 
-def register(router: Router) -> None:
-    """Add the notice and relay commands and the relay itself."""
+# Add the notice and relay commands and the relay itself.
+router = Router()
 
-    @router.command(
-        "mitteilung",
-        "notice",
-        description=N_("Send a notice to all chats of the group"),
-        roles=(STAFF,),
-    )
-    async def notice(ctx: Context) -> None:
-        """Post the text in every linked group chat, on every platform."""
-        if not ctx.args.strip():
-            await ctx.reply(
-                _(
-                    "Please write the text after the command, for example: "
-                    "{prefix}mitteilung Am Montag ist die Bibliothek geschlossen."
-                ).format(prefix=ctx.command_prefix)
-            )
-            return
-        chats = await group_chats(ctx)
-        for n, chat in enumerate(chats):
-            await ctx.send(
-                chat, Outgoing(ctx.args.strip()), dedup_key=f"notice:{ctx.dispatch_id}:{n}"
-            )
-        await ctx.reply(_("Sent to {count} chats.").format(count=len(chats)))
 
-    @router.command(
-        "weiterleiten",
-        "relay",
-        description=N_("Pass messages on between the group's chats"),
-        roles=(ADMIN,),
-    )
-    async def relay(ctx: Context) -> None:
-        """Switch the relay between linked chats on ("an") or off ("aus")."""
-        assert ctx.community is not None
-        word = ctx.args.strip().casefold()
-        if word in ("an", "ein", "on", "ja"):
-            ctx.community.relay = True
-            await ctx.reply(_("From now on I pass on messages between the chats of this group."))
-        elif word in ("aus", "off", "nein"):
-            ctx.community.relay = False
-            await ctx.reply(_("I no longer pass on messages between the chats."))
-        else:
-            await ctx.reply(
-                _("Please write {prefix}weiterleiten an or {prefix}weiterleiten aus.").format(
-                    prefix=ctx.command_prefix
-                )
-            )
+@router.command(
+    "mitteilung",
+    "notice",
+    description=N_("Send a notice to all chats of the group"),
+    roles=(STAFF,),
+)
+async def notice(ctx: Context) -> None:
+    """Post the text in every linked group chat, on every platform."""
+    if not ctx.args.strip():
+        await ctx.reply(
+            _(
+                "Please write the text after the command, for example: "
+                "{prefix}mitteilung Am Montag ist die Bibliothek geschlossen."
+            ).format(prefix=ctx.command_prefix)
+        )
+        return
+    chats = await group_chats(ctx)
+    for n, chat in enumerate(chats):
+        await ctx.send(
+            chat, Outgoing(ctx.args.strip()), dedup_key=f"notice:{ctx.dispatch_id}:{n}"
+        )
+    await ctx.reply(_("Sent to {count} chats.").format(count=len(chats)))
 
-    @router.group_text
-    async def pass_on(ctx: Context) -> None:
-        """Relay a member's plain text to the community's other chats, when switched on."""
-        assert ctx.community is not None
-        if not ctx.community.relay or not ctx.text.strip():
-            return
-        origin = platforms.display_name(ctx.chat.platform)
-        text = f"{ctx.account.display_name or ctx.person.display_name} ({origin}): {ctx.text}"
-        for n, chat in enumerate(await group_chats(ctx)):
-            if chat.id != ctx.chat.id:
-                await ctx.send(chat, Outgoing(text), dedup_key=f"relay:{ctx.dispatch_id}:{n}")
+@router.command(
+    "weiterleiten",
+    "relay",
+    description=N_("Pass messages on between the group's chats"),
+    roles=(ADMIN,),
+)
+async def relay(ctx: Context) -> None:
+    """Switch the relay between linked chats on ("an") or off ("aus")."""
+    assert ctx.community is not None
+    word = ctx.args.strip().casefold()
+    if word in ("an", "ein", "on", "ja"):
+        ctx.community.relay = True
+        await ctx.reply(_("From now on I pass on messages between the chats of this group."))
+    elif word in ("aus", "off", "nein"):
+        ctx.community.relay = False
+        await ctx.reply(_("I no longer pass on messages between the chats."))
+    else:
+        await ctx.reply(
+            _("Please write {prefix}weiterleiten an or {prefix}weiterleiten aus.").format(
+                prefix=ctx.command_prefix
+            )
+        )
+
+@router.group_text
+async def pass_on(ctx: Context) -> None:
+    """Relay a member's plain text to the community's other chats, when switched on."""
+    assert ctx.community is not None
+    if not ctx.community.relay or not ctx.text.strip():
+        return
+    origin = platforms.display_name(ctx.chat.platform)
+    text = f"{ctx.account.display_name or ctx.person.display_name} ({origin}): {ctx.text}"
+    for n, chat in enumerate(await group_chats(ctx)):
+        if chat.id != ctx.chat.id:
+            await ctx.send(chat, Outgoing(text), dedup_key=f"relay:{ctx.dispatch_id}:{n}")

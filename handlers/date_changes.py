@@ -26,135 +26,136 @@ from handlers.when_words import when_error
 MAX_NAME = 100
 
 
-def register(router: Router) -> None:
-    """Add moving, cancelling and skipping dates, phone sign-ups and the attendee list."""
+# Add moving, cancelling and skipping dates, phone sign-ups and the attendee list.
+router = Router()
 
-    @router.command(
-        "verschieben",
-        "move_date",
-        description=N_("Move a date: number; new time; new place"),
-        roles=(STAFF,),
+
+@router.command(
+    "verschieben",
+    "move_date",
+    description=N_("Move a date: number; new time; new place"),
+    roles=(STAFF,),
+)
+async def move(ctx: Context) -> None:
+    """Move a date and tell everyone signed up, with old and new time side by side."""
+    parts = _parts(ctx)
+    event = await _numbered(ctx, parts, _("{prefix}verschieben 12; 16 Uhr; Rathaus, Saal 1"))
+    if event is None:
+        return
+    assert ctx.community is not None
+    if len(parts) < 2 or not parts[1]:
+        await _usage(ctx, _("{prefix}verschieben 12; 16 Uhr; Rathaus, Saal 1"))
+        return
+    try:
+        start, end = _new_time(parts[1], event, ctx.community.timezone, ctx.now)
+    except WhenError as error:
+        await ctx.reply(when_error(error))
+        return
+    place = parts[2] if len(parts) > 2 else None
+    change = await series.move(
+        ctx.session, event, start, end, place, ctx.now, policy=ctx.services.policy
     )
-    async def move(ctx: Context) -> None:
-        """Move a date and tell everyone signed up, with old and new time side by side."""
-        parts = _parts(ctx)
-        event = await _numbered(ctx, parts, _("{prefix}verschieben 12; 16 Uhr; Rathaus, Saal 1"))
-        if event is None:
-            return
-        assert ctx.community is not None
-        if len(parts) < 2 or not parts[1]:
-            await _usage(ctx, _("{prefix}verschieben 12; 16 Uhr; Rathaus, Saal 1"))
-            return
-        try:
-            start, end = _new_time(parts[1], event, ctx.community.timezone, ctx.now)
-        except WhenError as error:
-            await ctx.reply(when_error(error))
-            return
-        place = parts[2] if len(parts) > 2 else None
-        change = await series.move(
-            ctx.session, event, start, end, place, ctx.now, policy=ctx.services.policy
-        )
-        community = ctx.community
-        told, unreachable = await _tell_all(
-            ctx,
-            event,
-            lambda prefix: change_notice(
-                event, community, change.old_start, change.old_end, change.old_place, prefix
-            ),
-            f"moved:{event.id}:{ctx.dispatch_id}",
-        )
-        await refresh_posts(ctx.session, event, ctx.now)
+    community = ctx.community
+    told, unreachable = await _tell_all(
+        ctx,
+        event,
+        lambda prefix: change_notice(
+            event, community, change.old_start, change.old_end, change.old_place, prefix
+        ),
+        f"moved:{event.id}:{ctx.dispatch_id}",
+    )
+    await refresh_posts(ctx.session, event, ctx.now)
+    await ctx.reply(
+        _summary(ctx, event, told, unreachable, _("The date is moved.")),
+        about=[person_id for person_id, _name, _phone in unreachable],
+    )
+
+@router.command(
+    "absagen", "cancel_date", description=N_("Cancel a date: number"), roles=(STAFF,)
+)
+async def cancel(ctx: Context) -> None:
+    """Call a date off and tell everyone signed up."""
+    await _call_off(ctx, skip=False)
+
+@router.command(
+    "ausfallen",
+    "skip_date",
+    description=N_("Skip one date of a series, e.g. a holiday: number"),
+    roles=(STAFF,),
+)
+async def skip(ctx: Context) -> None:
+    """Skip one date of a series as an exception; the other dates stay."""
+    await _call_off(ctx, skip=True)
+
+@router.command(
+    "anmelden_fuer",
+    "sign_up_for",
+    description=N_("Sign up someone who called: number; name; phone; people"),
+    roles=(STAFF,),
+)
+async def sign_up_for(ctx: Context) -> None:
+    """Sign up a person who phoned in; they need no chat account."""
+    example = _("{prefix}anmelden_fuer 12; Erika Muster; 04542 1234; 2")
+    parts = _parts(ctx)
+    event = await _numbered(ctx, parts, example)
+    if event is None:
+        return
+    # Without invisible characters: the name is shown to others in lists and notices.
+    name = clean_name(parts[1] if len(parts) > 1 else "")
+    if not name or len(name) > MAX_NAME:
+        await _usage(ctx, example)
+        return
+    phone = (parts[2] if len(parts) > 2 else "")[:40] or None
+    size_text = parts[3] if len(parts) > 3 and parts[3] else "1"
+    if not is_number(size_text) or not 1 <= int(size_text) <= rsvps.MAX_PARTY:
         await ctx.reply(
-            _summary(ctx, event, told, unreachable, _("The date is moved.")),
-            about=[person_id for person_id, _name, _phone in unreachable],
+            _("Please give the number of people from 1 to {most}.").format(most=rsvps.MAX_PARTY)
         )
-
-    @router.command(
-        "absagen", "cancel_date", description=N_("Cancel a date: number"), roles=(STAFF,)
-    )
-    async def cancel(ctx: Context) -> None:
-        """Call a date off and tell everyone signed up."""
-        await _call_off(ctx, skip=False)
-
-    @router.command(
-        "ausfallen",
-        "skip_date",
-        description=N_("Skip one date of a series, e.g. a holiday: number"),
-        roles=(STAFF,),
-    )
-    async def skip(ctx: Context) -> None:
-        """Skip one date of a series as an exception; the other dates stay."""
-        await _call_off(ctx, skip=True)
-
-    @router.command(
-        "anmelden_fuer",
-        "sign_up_for",
-        description=N_("Sign up someone who called: number; name; phone; people"),
-        roles=(STAFF,),
-    )
-    async def sign_up_for(ctx: Context) -> None:
-        """Sign up a person who phoned in; they need no chat account."""
-        example = _("{prefix}anmelden_fuer 12; Erika Muster; 04542 1234; 2")
-        parts = _parts(ctx)
-        event = await _numbered(ctx, parts, example)
-        if event is None:
-            return
-        # Without invisible characters: the name is shown to others in lists and notices.
-        name = clean_name(parts[1] if len(parts) > 1 else "")
-        if not name or len(name) > MAX_NAME:
-            await _usage(ctx, example)
-            return
-        phone = (parts[2] if len(parts) > 2 else "")[:40] or None
-        size_text = parts[3] if len(parts) > 3 and parts[3] else "1"
-        if not is_number(size_text) or not 1 <= int(size_text) <= rsvps.MAX_PARTY:
-            await ctx.reply(
-                _("Please give the number of people from 1 to {most}.").format(most=rsvps.MAX_PARTY)
-            )
-            return
-        # Stored as typed: a name starting with "=" stays text, exports neutralise it.
-        person = Person(display_name=name, created_at=ctx.now)
-        ctx.session.add(person)
-        await ctx.session.flush()
-        result = await sign_up_person(ctx, event, person.id, int(size_text), phone=phone)
-        if result.outcome == rsvps.YES:
-            text = _("{name} is signed up.").format(name=name)
-        elif result.outcome == rsvps.WAITLIST:
-            text = _("{name} is number {position} on the waiting list.").format(
-                name=name, position=result.position
-            )
-        else:
-            text = _("Sign-up is not possible: the date is over or sign-up has closed.")
-        await ctx.reply(text, about=(person.id,))
-
-    @router.command(
-        "teilnehmer",
-        "attendees",
-        description=N_("Who is signed up for a date: number"),
-        roles=(STAFF,),
-        where="direct",
-    )
-    async def attendees(ctx: Context) -> None:
-        """The names for a date, only in a private chat with staff."""
-        parts = _parts(ctx)
-        event = await _numbered(ctx, parts, _("{prefix}teilnehmer 12"))
-        if event is None:
-            return
-        assert ctx.community is not None
-        lines = [event.title, format_span(event.starts_at, event.ends_at, ctx.community.timezone)]
-        seated = await rsvps.attending(ctx.session, event.id, rsvps.YES)
-        waiting = await rsvps.attending(ctx.session, event.id, rsvps.WAITLIST)
-        taken = sum(r.party_size for r in seated)
-        capacity = event.capacity if event.capacity is not None else "-"
-        lines.append(
-            _("Places taken: {taken} of {capacity}").format(taken=taken, capacity=capacity)
+        return
+    # Stored as typed: a name starting with "=" stays text, exports neutralise it.
+    person = Person(display_name=name, created_at=ctx.now)
+    ctx.session.add(person)
+    await ctx.session.flush()
+    result = await sign_up_person(ctx, event, person.id, int(size_text), phone=phone)
+    if result.outcome == rsvps.YES:
+        text = _("{name} is signed up.").format(name=name)
+    elif result.outcome == rsvps.WAITLIST:
+        text = _("{name} is number {position} on the waiting list.").format(
+            name=name, position=result.position
         )
-        lines.append("")
-        lines.append(_("Signed up:") if seated else _("Nobody is signed up yet."))
-        lines += [await _attendee_line(ctx.session, n, r) for n, r in enumerate(seated, 1)]
-        if waiting:
-            lines += ["", _("Waiting list:")]
-            lines += [await _attendee_line(ctx.session, n, r) for n, r in enumerate(waiting, 1)]
-        await ctx.reply("\n".join(lines), about=[r.person_id for r in (*seated, *waiting)])
+    else:
+        text = _("Sign-up is not possible: the date is over or sign-up has closed.")
+    await ctx.reply(text, about=(person.id,))
+
+@router.command(
+    "teilnehmer",
+    "attendees",
+    description=N_("Who is signed up for a date: number"),
+    roles=(STAFF,),
+    where="direct",
+)
+async def attendees(ctx: Context) -> None:
+    """The names for a date, only in a private chat with staff."""
+    parts = _parts(ctx)
+    event = await _numbered(ctx, parts, _("{prefix}teilnehmer 12"))
+    if event is None:
+        return
+    assert ctx.community is not None
+    lines = [event.title, format_span(event.starts_at, event.ends_at, ctx.community.timezone)]
+    seated = await rsvps.attending(ctx.session, event.id, rsvps.YES)
+    waiting = await rsvps.attending(ctx.session, event.id, rsvps.WAITLIST)
+    taken = sum(r.party_size for r in seated)
+    capacity = event.capacity if event.capacity is not None else "-"
+    lines.append(
+        _("Places taken: {taken} of {capacity}").format(taken=taken, capacity=capacity)
+    )
+    lines.append("")
+    lines.append(_("Signed up:") if seated else _("Nobody is signed up yet."))
+    lines += [await _attendee_line(ctx.session, n, r) for n, r in enumerate(seated, 1)]
+    if waiting:
+        lines += ["", _("Waiting list:")]
+        lines += [await _attendee_line(ctx.session, n, r) for n, r in enumerate(waiting, 1)]
+    await ctx.reply("\n".join(lines), about=[r.person_id for r in (*seated, *waiting)])
 
 
 async def _attendee_line(session: AsyncSession, n: int, rsvp: Rsvp) -> str:

@@ -29,185 +29,186 @@ MAX_COMPANIONS = rsvps.MAX_PARTY - 1
 UPCOMING_SHOWN = 8
 
 
-def register(router: Router) -> None:
-    """Add sign-up buttons, the date list, cancelling, and posting a date now."""
+# Add sign-up buttons, the date list, cancelling, and posting a date now.
+router = Router()
 
-    @router.command("termine", "dates", description=N_("Show the next dates and your sign-ups"))
-    async def list_dates(ctx: Context) -> None:
-        """The community's next dates, each with the person's own status."""
-        assert ctx.community is not None
-        dates = await upcoming(ctx, UPCOMING_SHOWN)
-        if not dates:
-            await ctx.reply(_("There are no dates planned at the moment."))
-            return
-        lines = [_("The next dates:")]
-        buttons = []
-        staff = ctx.has_role(STAFF)
-        for n, event in enumerate(dates, start=1):
-            when = format_span(event.starts_at, event.ends_at, ctx.community.timezone)
-            line = f"{n}. {event.title}: {when}"
-            if staff:
-                line += " " + _("(No. {id})").format(id=event.id)
-            if status := await own_status(ctx, event):
-                line += "\n   " + status
-            lines.append(line)
-            buttons.append(Button(f"{n}. {event.title}", "event.show", {"event": event.id}))
-        lines.append("")
-        lines.append(_("Write the number of a date to see it and sign up."))
-        await ctx.reply("\n".join(lines), buttons)
 
-    @router.button("event.show")
-    async def show(ctx: Context) -> None:
-        """One date written out, with the sign-up buttons."""
-        event = await _event(ctx)
-        if event is not None:
-            await show_event(ctx, event)
+@router.command("termine", "dates", description=N_("Show the next dates and your sign-ups"))
+async def list_dates(ctx: Context) -> None:
+    """The community's next dates, each with the person's own status."""
+    assert ctx.community is not None
+    dates = await upcoming(ctx, UPCOMING_SHOWN)
+    if not dates:
+        await ctx.reply(_("There are no dates planned at the moment."))
+        return
+    lines = [_("The next dates:")]
+    buttons = []
+    staff = ctx.has_role(STAFF)
+    for n, event in enumerate(dates, start=1):
+        when = format_span(event.starts_at, event.ends_at, ctx.community.timezone)
+        line = f"{n}. {event.title}: {when}"
+        if staff:
+            line += " " + _("(No. {id})").format(id=event.id)
+        if status := await own_status(ctx, event):
+            line += "\n   " + status
+        lines.append(line)
+        buttons.append(Button(f"{n}. {event.title}", "event.show", {"event": event.id}))
+    lines.append("")
+    lines.append(_("Write the number of a date to see it and sign up."))
+    await ctx.reply("\n".join(lines), buttons)
 
-    @router.command(
-        "aushang",
-        "poster",
-        description=N_("Printable poster of a date: number"),
-        roles=(STAFF,),
+@router.button("event.show")
+async def show(ctx: Context) -> None:
+    """One date written out, with the sign-up buttons."""
+    event = await _event(ctx)
+    if event is not None:
+        await show_event(ctx, event)
+
+@router.command(
+    "aushang",
+    "poster",
+    description=N_("Printable poster of a date: number"),
+    roles=(STAFF,),
+)
+async def poster(ctx: Context) -> None:
+    """An A4 PDF for the notice board, with a QR code that opens the sign-up in the chat."""
+    assert ctx.community is not None
+    event = await pick_event(ctx)
+    if event is None:
+        return
+    shown = [event]
+    if event.series_id is not None:
+        shown = [
+            e
+            for e in await upcoming(ctx, 40)
+            if e.series_id == event.series_id and e.starts_at >= event.starts_at
+        ][:8] or [event]
+    pdf = poster_pdf(
+        ctx.community, shown, sign_up_url=ctx.services.chat_link(f"termin_{event.id}")
     )
-    async def poster(ctx: Context) -> None:
-        """An A4 PDF for the notice board, with a QR code that opens the sign-up in the chat."""
-        assert ctx.community is not None
-        event = await pick_event(ctx)
-        if event is None:
-            return
-        shown = [event]
-        if event.series_id is not None:
-            shown = [
-                e
-                for e in await upcoming(ctx, 40)
-                if e.series_id == event.series_id and e.starts_at >= event.starts_at
-            ][:8] or [event]
-        pdf = poster_pdf(
-            ctx.community, shown, sign_up_url=ctx.services.chat_link(f"termin_{event.id}")
-        )
+    await ctx.reply(
+        _("Here is the poster to print."),
+        attachment=Attachment(
+            filename=f"aushang-{event.starts_at:%Y-%m-%d}.pdf",
+            data=pdf,
+            mime_type="application/pdf",
+        ),
+    )
+
+@router.button(COMING)
+async def coming(ctx: Context) -> None:
+    """Sign up alone."""
+    event = await _event(ctx)
+    if event is not None:
+        await sign_up(ctx, event, 1)
+
+@router.button(WITH_COMPANY)
+async def coming_with_company(ctx: Context) -> None:
+    """Ask how many people come along."""
+    event = await _event(ctx)
+    if event is None:
+        return
+    buttons = [
+        Button(str(n), "rsvp.party", {"event": event.id, "n": n})
+        for n in range(1, MAX_COMPANIONS + 1)
+    ]
+    # Asked privately where possible: a group should not see who brings whom.
+    await ctx.ask(
+        _("How many people are you bringing along? Please write a number, for example 1."),
+        "rsvp.party",
+        {"event": event.id},
+        buttons,
+        numbers=True,
+    )
+
+@router.button("rsvp.party")
+async def party_button(ctx: Context) -> None:
+    """The number of companions, tapped."""
+    await ctx.finish_dialog()
+    event = await _event(ctx)
+    if event is not None:
+        await sign_up(ctx, event, 1 + int(ctx.button_args.get("n", 0)))
+
+@router.state("rsvp.party")
+async def party_typed(ctx: Context) -> None:
+    """The number of companions, typed."""
+    assert ctx.state is not None
+    text = ctx.text.strip()
+    if not is_number(text) or not 1 <= int(text) <= MAX_COMPANIONS:
         await ctx.reply(
-            _("Here is the poster to print."),
-            attachment=Attachment(
-                filename=f"aushang-{event.starts_at:%Y-%m-%d}.pdf",
-                data=pdf,
-                mime_type="application/pdf",
-            ),
+            _("Please write a number from 1 to {most}. Or write: abbrechen").format(
+                most=MAX_COMPANIONS
+            )
         )
+        return
+    event_id = int(ctx.state.data.get("event", 0))
+    await ctx.finish_dialog()
+    event = await ctx.session.get(Event, event_id)
+    if event is None or ctx.community is None or event.community_id != ctx.community.id:
+        await ctx.reply(_("This date no longer exists."))
+        return
+    await sign_up(ctx, event, 1 + int(text))
 
-    @router.button(COMING)
-    async def coming(ctx: Context) -> None:
-        """Sign up alone."""
-        event = await _event(ctx)
-        if event is not None:
-            await sign_up(ctx, event, 1)
+@router.button(NOT_COMING)
+async def not_coming(ctx: Context) -> None:
+    """Say no, or give back a place."""
+    event = await _event(ctx)
+    if event is None:
+        return
+    had_place = await give_back(ctx, event, decline=True)
+    if had_place:
+        await tell(ctx, _("Thank you for letting us know. Your place is now free for others."))
+    else:
+        await tell(ctx, _("Thank you for letting us know."))
 
-    @router.button(WITH_COMPANY)
-    async def coming_with_company(ctx: Context) -> None:
-        """Ask how many people come along."""
-        event = await _event(ctx)
-        if event is None:
-            return
-        buttons = [
-            Button(str(n), "rsvp.party", {"event": event.id, "n": n})
-            for n in range(1, MAX_COMPANIONS + 1)
-        ]
-        # Asked privately where possible: a group should not see who brings whom.
-        await ctx.ask(
-            _("How many people are you bringing along? Please write a number, for example 1."),
-            "rsvp.party",
+@router.command("abmelden", "cancel_sign_up", description=N_("Cancel your sign-up"))
+async def cancel_sign_up(ctx: Context) -> None:
+    """Cancel one's own sign-up; asks which date when there are several."""
+    mine = await my_sign_ups(ctx)
+    if not mine:
+        await tell(ctx, _("You are not signed up for any date."))
+        return
+    if len(mine) == 1:
+        await _cancel(ctx, mine[0])
+        return
+    assert ctx.community is not None
+    buttons = [
+        Button(
+            f"{n}. {event.title}, "
+            + format_span(event.starts_at, None, ctx.community.timezone),
+            "rsvp.cancel",
             {"event": event.id},
-            buttons,
-            numbers=True,
         )
-
-    @router.button("rsvp.party")
-    async def party_button(ctx: Context) -> None:
-        """The number of companions, tapped."""
-        await ctx.finish_dialog()
-        event = await _event(ctx)
-        if event is not None:
-            await sign_up(ctx, event, 1 + int(ctx.button_args.get("n", 0)))
-
-    @router.state("rsvp.party")
-    async def party_typed(ctx: Context) -> None:
-        """The number of companions, typed."""
-        assert ctx.state is not None
-        text = ctx.text.strip()
-        if not is_number(text) or not 1 <= int(text) <= MAX_COMPANIONS:
-            await ctx.reply(
-                _("Please write a number from 1 to {most}. Or write: abbrechen").format(
-                    most=MAX_COMPANIONS
-                )
-            )
-            return
-        event_id = int(ctx.state.data.get("event", 0))
-        await ctx.finish_dialog()
-        event = await ctx.session.get(Event, event_id)
-        if event is None or ctx.community is None or event.community_id != ctx.community.id:
-            await ctx.reply(_("This date no longer exists."))
-            return
-        await sign_up(ctx, event, 1 + int(text))
-
-    @router.button(NOT_COMING)
-    async def not_coming(ctx: Context) -> None:
-        """Say no, or give back a place."""
-        event = await _event(ctx)
-        if event is None:
-            return
-        had_place = await give_back(ctx, event, decline=True)
-        if had_place:
-            await tell(ctx, _("Thank you for letting us know. Your place is now free for others."))
-        else:
-            await tell(ctx, _("Thank you for letting us know."))
-
-    @router.command("abmelden", "cancel_sign_up", description=N_("Cancel your sign-up"))
-    async def cancel_sign_up(ctx: Context) -> None:
-        """Cancel one's own sign-up; asks which date when there are several."""
-        mine = await my_sign_ups(ctx)
-        if not mine:
-            await tell(ctx, _("You are not signed up for any date."))
-            return
-        if len(mine) == 1:
-            await _cancel(ctx, mine[0])
-            return
-        assert ctx.community is not None
-        buttons = [
-            Button(
-                f"{n}. {event.title}, "
-                + format_span(event.starts_at, None, ctx.community.timezone),
-                "rsvp.cancel",
-                {"event": event.id},
-            )
-            for n, event in enumerate(mine, start=1)
-        ]
-        await tell(
-            ctx, _("Which date do you want to cancel? Please write the number."), None, buttons
-        )
-
-    @router.button("rsvp.cancel")
-    async def cancel_button(ctx: Context) -> None:
-        """Cancel the chosen sign-up."""
-        event = await _event(ctx)
-        if event is not None:
-            await _cancel(ctx, event)
-
-    @router.command(
-        "ankuendigen",
-        "announce",
-        description=N_("Post the next date to all chats now"),
-        roles=(STAFF,),
+        for n, event in enumerate(mine, start=1)
+    ]
+    await tell(
+        ctx, _("Which date do you want to cancel? Please write the number."), None, buttons
     )
-    async def announce(ctx: Context) -> None:
-        """Post a date (the next one, or the given number) with sign-up buttons right now."""
-        assert ctx.community is not None
-        event = await pick_event(ctx)
-        if event is None:
-            return
-        count = await post_event(
-            ctx.session, event, ctx.community, f"announce:{ctx.dispatch_id}", ctx.now
-        )
-        await announcements.mark_first_posted(ctx.session, event.id)
-        await ctx.reply(_("Sent to {count} chats.").format(count=count))
+
+@router.button("rsvp.cancel")
+async def cancel_button(ctx: Context) -> None:
+    """Cancel the chosen sign-up."""
+    event = await _event(ctx)
+    if event is not None:
+        await _cancel(ctx, event)
+
+@router.command(
+    "ankuendigen",
+    "announce",
+    description=N_("Post the next date to all chats now"),
+    roles=(STAFF,),
+)
+async def announce(ctx: Context) -> None:
+    """Post a date (the next one, or the given number) with sign-up buttons right now."""
+    assert ctx.community is not None
+    event = await pick_event(ctx)
+    if event is None:
+        return
+    count = await post_event(
+        ctx.session, event, ctx.community, f"announce:{ctx.dispatch_id}", ctx.now
+    )
+    await announcements.mark_first_posted(ctx.session, event.id)
+    await ctx.reply(_("Sent to {count} chats.").format(count=count))
 
 
 async def show_event(ctx: Context, event: Event) -> None:

@@ -77,59 +77,60 @@ def parse_words(text: str, today: date) -> tuple[dict[str, Any], bool]:
     return data, True
 
 
-def register(router: Router) -> None:
-    """Add /export and its questions."""
+# Add /export and its questions.
+router = Router()
 
-    @router.command(
-        "export",
-        description=N_("Tables and the half-year report as files"),
-        roles=(COORDINATOR,),
-        where="direct",
-        aliases=("auswertung",),
-    )
-    async def export(ctx: Context) -> None:
-        """Start an export; what the words already say is not asked again."""
-        assert ctx.community is not None
-        data, understood = parse_words(ctx.args, _today(ctx))
-        if not understood:
-            await ctx.reply(_period_help(ctx))
-            return
-        data.setdefault("community", ctx.community.id)
-        await _next(ctx, data)
 
-    @router.state(ASK, roles=(COORDINATOR,))
-    async def typed(ctx: Context) -> None:
-        """A typed answer to the open question: a kind, a format or a period."""
-        data = await ctx.dialog_data(ASK)
-        if data is None:
-            return
-        more, understood = parse_words(ctx.text, _today(ctx))
-        if not understood or not more:
-            await ctx.reply(
-                _period_help(ctx) if data.get("step") == "period" else _not_understood()
-            )
-            return
-        await _next(ctx, {**data, **more})
+@router.command(
+    "export",
+    description=N_("Tables and the half-year report as files"),
+    roles=(COORDINATOR,),
+    where="direct",
+    aliases=("auswertung",),
+)
+async def export(ctx: Context) -> None:
+    """Start an export; what the words already say is not asked again."""
+    assert ctx.community is not None
+    data, understood = parse_words(ctx.args, _today(ctx))
+    if not understood:
+        await ctx.reply(_period_help(ctx))
+        return
+    data.setdefault("community", ctx.community.id)
+    await _next(ctx, data)
 
-    @router.button(PICK, roles=(COORDINATOR,))
-    async def pick(ctx: Context) -> None:
-        """A button of the open question."""
-        data = await ctx.dialog_data(ASK)
-        field = ctx.button_args.get("set")
-        value = ctx.button_args.get("value")
-        if data is None or field not in ("what", "fmt", "period") or not isinstance(value, str):
-            await ctx.button_gone()
+@router.state(ASK, roles=(COORDINATOR,))
+async def typed(ctx: Context) -> None:
+    """A typed answer to the open question: a kind, a format or a period."""
+    data = await ctx.dialog_data(ASK)
+    if data is None:
+        return
+    more, understood = parse_words(ctx.text, _today(ctx))
+    if not understood or not more:
+        await ctx.reply(
+            _period_help(ctx) if data.get("step") == "period" else _not_understood()
+        )
+        return
+    await _next(ctx, {**data, **more})
+
+@router.button(PICK, roles=(COORDINATOR,))
+async def pick(ctx: Context) -> None:
+    """A button of the open question."""
+    data = await ctx.dialog_data(ASK)
+    field = ctx.button_args.get("set")
+    value = ctx.button_args.get("value")
+    if data is None or field not in ("what", "fmt", "period") or not isinstance(value, str):
+        await ctx.button_gone()
+        return
+    if field == "fmt":
+        data["fmt"], data["sep"] = (CSV, ";") if value == "csv;" else (value, ",")
+    elif field == "period":
+        period = parse_period(value, _today(ctx))
+        if period is None:
             return
-        if field == "fmt":
-            data["fmt"], data["sep"] = (CSV, ";") if value == "csv;" else (value, ",")
-        elif field == "period":
-            period = parse_period(value, _today(ctx))
-            if period is None:
-                return
-            data["period"] = [period.start.isoformat(), period.end.isoformat()]
-        else:
-            data["what"] = value
-        await _next(ctx, data)
+        data["period"] = [period.start.isoformat(), period.end.isoformat()]
+    else:
+        data["what"] = value
+    await _next(ctx, data)
 
 
 def _today(ctx: Context) -> date:

@@ -19,48 +19,49 @@ MAX_ANSWER = 1000
 NO_WORDS = {"nein", "nein danke", "nein, danke", "no", "no thanks", "no, thanks", "nichts", "-"}
 
 
-def register(router: Router) -> None:
-    """Add the answers to the feedback question and its follow-ups."""
+# Add the answers to the feedback question and its follow-ups.
+router = Router()
 
-    @router.button(RATE)
-    async def rate(ctx: Context) -> None:
-        """A face tapped: store it, then ask for a comment."""
-        row = await _row(ctx)
-        rating = ctx.button_args.get("rating")
-        if row is None or rating not in {value for value, _f, _l in RATINGS}:
-            await ctx.button_gone()
-            return
-        changed = row.rating is not None
-        row.rating, row.answered_at = int(rating), ctx.now
-        if changed:
-            await ctx.reply(_("Thank you, I have changed your answer."))
-            return
-        await ctx.ask(
-            _("Would you like to say more? Then write it. Otherwise write 'nein'."),
-            COMMENT,
-            {"event": row.event_id},
-            [Button(_("No, thank you"), SKIP, {"event": row.event_id, "step": COMMENT})],
-        )
 
-    @router.state(COMMENT)
-    async def comment(ctx: Context) -> None:
-        """The comment, typed (or "nein")."""
-        await _take(ctx, COMMENT, ctx.text)
+@router.button(RATE)
+async def rate(ctx: Context) -> None:
+    """A face tapped: store it, then ask for a comment."""
+    row = await _row(ctx)
+    rating = ctx.button_args.get("rating")
+    if row is None or rating not in {value for value, _f, _l in RATINGS}:
+        await ctx.button_gone()
+        return
+    changed = row.rating is not None
+    row.rating, row.answered_at = int(rating), ctx.now
+    if changed:
+        await ctx.reply(_("Thank you, I have changed your answer."))
+        return
+    await ctx.ask(
+        _("Would you like to say more? Then write it. Otherwise write 'nein'."),
+        COMMENT,
+        {"event": row.event_id},
+        [Button(_("No, thank you"), SKIP, {"event": row.event_id, "step": COMMENT})],
+    )
 
-    @router.state(WISH)
-    async def wish(ctx: Context) -> None:
-        """The topic wish, typed (or "nein")."""
-        await _take(ctx, WISH, ctx.text)
+@router.state(COMMENT)
+async def comment(ctx: Context) -> None:
+    """The comment, typed (or "nein")."""
+    await _take(ctx, COMMENT, ctx.text)
 
-    @router.button(SKIP)
-    async def skip(ctx: Context) -> None:
-        """ "No, thank you" tapped for the open question."""
-        step = ctx.button_args.get("step")
-        data = await ctx.dialog_data(str(step))
-        if data is None or data.get("event") != ctx.button_args.get("event"):
-            await ctx.reply(_("This question is already answered. Thank you!"))
-            return
-        await _take(ctx, str(step), "")
+@router.state(WISH)
+async def wish(ctx: Context) -> None:
+    """The topic wish, typed (or "nein")."""
+    await _take(ctx, WISH, ctx.text)
+
+@router.button(SKIP)
+async def skip(ctx: Context) -> None:
+    """ "No, thank you" tapped for the open question."""
+    step = ctx.button_args.get("step")
+    data = await ctx.dialog_data(str(step))
+    if data is None or data.get("event") != ctx.button_args.get("event"):
+        await ctx.reply(_("This question is already answered. Thank you!"))
+        return
+    await _take(ctx, str(step), "")
 
 
 async def _row(ctx: Context, event_id: object = None) -> Feedback | None:

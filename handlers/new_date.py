@@ -110,64 +110,65 @@ STEPS = (
 BY_KEY = {step.key: step for step in STEPS}
 
 
-def register(router: Router) -> None:
-    """Add the new-date dialog and its one-line form."""
+# Add the new-date dialog and its one-line form.
+router = Router()
 
-    @router.command(
-        "termin_neu",
-        "new_date",
-        description=N_("Create a new date or series"),
-        roles=(STAFF,),
-    )
-    async def new_date(ctx: Context) -> None:
-        """Start the dialog, or create at once from "Titel; Wann; Ort; Plätze; Thema"."""
-        if ctx.args:
-            await _one_line(ctx)
-            return
-        await _ask(ctx, "title", {})
 
-    @router.state(STATE, roles=(STAFF,))
-    async def answer(ctx: Context) -> None:
-        """A typed answer to the current question."""
-        assert ctx.state is not None
-        await _take(ctx, dict(ctx.state.data), ctx.text.strip())
+@router.command(
+    "termin_neu",
+    "new_date",
+    description=N_("Create a new date or series"),
+    roles=(STAFF,),
+)
+async def new_date(ctx: Context) -> None:
+    """Start the dialog, or create at once from "Titel; Wann; Ort; Plätze; Thema"."""
+    if ctx.args:
+        await _one_line(ctx)
+        return
+    await _ask(ctx, "title", {})
 
-    @router.button("newdate.pick", roles=(STAFF,))
-    async def pick(ctx: Context) -> None:
-        """A tapped answer to the current question."""
-        data = await _current(ctx)
-        if data is None:
-            return
-        if ctx.button_args.get("step") != data.get("step"):
-            await _over(ctx)
-            return
-        await _take(ctx, data, str(ctx.button_args.get("value", "")), tapped=True)
+@router.state(STATE, roles=(STAFF,))
+async def answer(ctx: Context) -> None:
+    """A typed answer to the current question."""
+    assert ctx.state is not None
+    await _take(ctx, dict(ctx.state.data), ctx.text.strip())
 
-    @router.button("newdate.back", roles=(STAFF,))
-    async def back(ctx: Context) -> None:
-        """Go back one question."""
-        data = await _current(ctx)
-        if data is None:
-            return
-        await _back(ctx, data)
+@router.button("newdate.pick", roles=(STAFF,))
+async def pick(ctx: Context) -> None:
+    """A tapped answer to the current question."""
+    data = await _current(ctx)
+    if data is None:
+        return
+    if ctx.button_args.get("step") != data.get("step"):
+        await _over(ctx)
+        return
+    await _take(ctx, data, str(ctx.button_args.get("value", "")), tapped=True)
 
-    @router.button("newdate.stop", roles=(STAFF,))
-    async def stop(ctx: Context) -> None:
-        """Stop the dialog; nothing is saved."""
-        await ctx.finish_dialog()
-        await ctx.reply(_("All right, I have stopped. Nothing was changed."))
+@router.button("newdate.back", roles=(STAFF,))
+async def back(ctx: Context) -> None:
+    """Go back one question."""
+    data = await _current(ctx)
+    if data is None:
+        return
+    await _back(ctx, data)
 
-    @router.button("newdate.save", roles=(STAFF,))
-    async def save(ctx: Context) -> None:
-        """Store the date as shown in the summary (and post it now if asked)."""
-        data = await _current(ctx)
-        if data is None:
-            return
-        if data.get("step") != "confirm":
-            await _over(ctx)
-            return
-        await ctx.finish_dialog()
-        await _create(ctx, data, post_now=bool(ctx.button_args.get("now")))
+@router.button("newdate.stop", roles=(STAFF,))
+async def stop(ctx: Context) -> None:
+    """Stop the dialog; nothing is saved."""
+    await ctx.finish_dialog()
+    await ctx.reply(_("All right, I have stopped. Nothing was changed."))
+
+@router.button("newdate.save", roles=(STAFF,))
+async def save(ctx: Context) -> None:
+    """Store the date as shown in the summary (and post it now if asked)."""
+    data = await _current(ctx)
+    if data is None:
+        return
+    if data.get("step") != "confirm":
+        await _over(ctx)
+        return
+    await ctx.finish_dialog()
+    await _create(ctx, data, post_now=bool(ctx.button_args.get("now")))
 
 
 async def _current(ctx: Context) -> dict[str, Any] | None:

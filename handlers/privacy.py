@@ -25,184 +25,185 @@ AGE_BANDS = (
 )
 
 
-def register(router: Router) -> None:
-    """Add the privacy note, /datenschutz, /meine_daten, /loeschen and /profil."""
+# Add the privacy note, /datenschutz, /meine_daten, /loeschen and /profil.
+router = Router()
 
-    @router.first_contact
-    async def first_contact(ctx: Context) -> None:
-        """Once per person: what is stored and why, privately, with a button to agree."""
-        ctx.person.privacy_noted_at = ctx.now
-        text = _(
-            "A short note on data protection: I store your name from the app and your "
-            "sign-ups. Only so that the dates work. Nothing is passed on.\n"
-            "More about it: {prefix}datenschutz"
-        ).format(prefix=ctx.command_prefix)
-        buttons = (Button(_("I agree"), AGREE), Button(_("Tell me more"), MORE))
-        sent = await ctx.send_private(
-            ctx.person.id, Outgoing(text, buttons), f"privacy-note:{ctx.person.id}"
-        )
-        if not sent and ctx.is_direct:
-            await ctx.reply(text, buttons)
 
-    @router.button(AGREE)
-    async def agree(ctx: Context) -> None:
-        """Consent, recorded with the time; then, once, the optional facts question."""
-        first = ctx.person.consent_at is None
-        ctx.person.consent_at = ctx.person.consent_at or ctx.now
-        await ctx.reply(_("Thank you!"))
-        if first and ctx.person.facts_asked_at is None:
-            await ask_facts(ctx)
-
-    @router.button(MORE)
-    async def more(ctx: Context) -> None:
-        """The long text."""
-        await ctx.reply(privacy_text(ctx), (Button(_("I agree"), AGREE),))
-
-    @router.command(
-        "datenschutz",
-        "privacy",
-        description=N_("What is stored about you, and why"),
-        needs_community=False,
+@router.first_contact
+async def first_contact(ctx: Context) -> None:
+    """Once per person: what is stored and why, privately, with a button to agree."""
+    ctx.person.privacy_noted_at = ctx.now
+    text = _(
+        "A short note on data protection: I store your name from the app and your "
+        "sign-ups. Only so that the dates work. Nothing is passed on.\n"
+        "More about it: {prefix}datenschutz"
+    ).format(prefix=ctx.command_prefix)
+    buttons = (Button(_("I agree"), AGREE), Button(_("Tell me more"), MORE))
+    sent = await ctx.send_private(
+        ctx.person.id, Outgoing(text, buttons), f"privacy-note:{ctx.person.id}"
     )
-    async def privacy_command(ctx: Context) -> None:
-        """What is stored, why, how long, and the person's rights."""
-        await ctx.reply(privacy_text(ctx))
+    if not sent and ctx.is_direct:
+        await ctx.reply(text, buttons)
 
-    @router.command(
-        "datenschutz_text",
-        "privacy_text",
-        description=N_("Set the data protection contact and an extra text: contact; text"),
-        roles=(ADMIN,),
-    )
-    async def set_text(ctx: Context) -> None:
-        """The community's data protection contact and its own extra text."""
-        assert ctx.community is not None
-        contact, _sep, extra = ctx.args.partition(";")
-        if not contact.strip():
-            await ctx.reply(
-                _(
-                    "Please write it like this: {prefix}datenschutz_text "
-                    "Frau Schulz, datenschutz@stadt.example; Extra text"
-                ).format(prefix=ctx.command_prefix)
-            )
-            return
-        ctx.community.privacy_contact = contact.strip()[:300]
-        ctx.community.privacy_text = extra.strip()[:2000]
-        await ctx.reply(_("Saved. {prefix}datenschutz shows it.").format(prefix=ctx.command_prefix))
-
-    @router.command(
-        "meine_daten",
-        "my_data",
-        description=N_("Everything stored about you"),
-        needs_community=False,
-        where="direct",
-    )
-    async def my_data(ctx: Context) -> None:
-        """A file with every row stored about the person, and a summary in words."""
-        data = await privacy.everything_about(ctx.session, ctx.person.id)
-        lines = [
-            _("This is stored about you:"),
-            _("Name: {name}").format(name=data["person"]["display_name"]),
-            _("Apps: {count}").format(count=len(data["accounts"])),
-            _("Sign-ups: {count}").format(count=len(data["sign_ups"])),
-            _("Answers to 'How was it?': {count}").format(count=len(data["feedback"])),
-            _("Help requests: {count}").format(count=len(data["help_requests"])),
-            _("Messages from me to you: {count}").format(count=len(data["messages_to_you"])),
-            "",
-            _("All details are in the file. To erase everything: {prefix}loeschen").format(
-                prefix=ctx.command_prefix
-            ),
-        ]
-        payload = json.dumps(data, ensure_ascii=False, indent=2, default=str).encode()
-        await ctx.reply(
-            "\n".join(lines),
-            attachment=Attachment("meine-daten.json", payload, "application/json"),
-        )
-
-    @router.command(
-        "loeschen",
-        "delete_me",
-        description=N_("Erase your data"),
-        needs_community=False,
-        where="direct",
-    )
-    async def erase_ask(ctx: Context) -> None:
-        """Ask once more before erasing."""
-        await ctx.reply(
-            _(
-                "Do you really want me to erase everything about you? Your sign-ups end "
-                "and I no longer know you. This cannot be undone."
-            ),
-            (Button(_("Yes, erase everything"), ERASE), Button(_("No, keep it"), KEEP)),
-        )
-
-    @router.button(ERASE)
-    async def erase(ctx: Context) -> None:
-        """Erase; the goodbye still reaches this chat, then the chat goes too."""
-        if not ctx.is_direct or ctx.chat.person_id != ctx.person.id:
-            # Only from the person's own private chat (a group chat must never go with it).
-            await ctx.reply(_("Please write this to me in a private chat."))
-            return
-        await _give_back_places(ctx)
-        await ctx.reply(
-            _("Done. Your data is erased. Goodbye, and all the best!")
-            + "\n"
-            + _("If you write to me again, I will start afresh.")
-        )
-        await privacy.erase(ctx.session, ctx.person.id, ctx.now, keep_chat_id=ctx.chat.id)
-
-    @router.button(KEEP)
-    async def keep(ctx: Context) -> None:
-        """Nothing happens."""
-        await ctx.reply(_("All right. Nothing was erased."))
-
-    @router.command(
-        "profil",
-        "profile",
-        description=N_("Optional: your age group and part of town, for our reports"),
-        needs_community=False,
-        where="direct",
-    )
-    async def profile(ctx: Context) -> None:
-        """Change the optional facts any time."""
+@router.button(AGREE)
+async def agree(ctx: Context) -> None:
+    """Consent, recorded with the time; then, once, the optional facts question."""
+    first = ctx.person.consent_at is None
+    ctx.person.consent_at = ctx.person.consent_at or ctx.now
+    await ctx.reply(_("Thank you!"))
+    if first and ctx.person.facts_asked_at is None:
         await ask_facts(ctx)
 
-    @router.button(BAND)
-    async def band(ctx: Context) -> None:
-        """An age band tapped; next the part of town."""
-        value = ctx.button_args.get("band")
-        if value not in dict(AGE_BANDS):
-            return
-        ctx.person.age_band = str(value)
-        ctx.person.facts_consent_at = ctx.now
-        await ctx.ask(
-            _("In which part of town do you live? Or tap: Rather not say"),
-            AREA,
-            {},
-            (Button(_("Rather not say"), NO_FACTS, {"step": "area"}),),
-        )
+@router.button(MORE)
+async def more(ctx: Context) -> None:
+    """The long text."""
+    await ctx.reply(privacy_text(ctx), (Button(_("I agree"), AGREE),))
 
-    @router.state(AREA)
-    async def area(ctx: Context) -> None:
-        """The part of town, as typed."""
-        ctx.person.area = ctx.text.strip()[:100]
-        ctx.person.facts_consent_at = ctx.now
-        await ctx.finish_dialog()
+@router.command(
+    "datenschutz",
+    "privacy",
+    description=N_("What is stored about you, and why"),
+    needs_community=False,
+)
+async def privacy_command(ctx: Context) -> None:
+    """What is stored, why, how long, and the person's rights."""
+    await ctx.reply(privacy_text(ctx))
+
+@router.command(
+    "datenschutz_text",
+    "privacy_text",
+    description=N_("Set the data protection contact and an extra text: contact; text"),
+    roles=(ADMIN,),
+)
+async def set_text(ctx: Context) -> None:
+    """The community's data protection contact and its own extra text."""
+    assert ctx.community is not None
+    contact, _sep, extra = ctx.args.partition(";")
+    if not contact.strip():
         await ctx.reply(
-            _("Thank you! You can change or erase it any time with {prefix}profil.").format(
-                prefix=ctx.command_prefix
-            )
+            _(
+                "Please write it like this: {prefix}datenschutz_text "
+                "Frau Schulz, datenschutz@stadt.example; Extra text"
+            ).format(prefix=ctx.command_prefix)
         )
+        return
+    ctx.community.privacy_contact = contact.strip()[:300]
+    ctx.community.privacy_text = extra.strip()[:2000]
+    await ctx.reply(_("Saved. {prefix}datenschutz shows it.").format(prefix=ctx.command_prefix))
 
-    @router.button(NO_FACTS)
-    async def no_facts(ctx: Context) -> None:
-        """Rather not: nothing (more) is stored."""
-        if ctx.button_args.get("step") != "area":
-            ctx.person.age_band = None
-            ctx.person.area = None
-            ctx.person.facts_consent_at = None
-        await ctx.finish_dialog()
-        await ctx.reply(_("All right. That is completely fine."))
+@router.command(
+    "meine_daten",
+    "my_data",
+    description=N_("Everything stored about you"),
+    needs_community=False,
+    where="direct",
+)
+async def my_data(ctx: Context) -> None:
+    """A file with every row stored about the person, and a summary in words."""
+    data = await privacy.everything_about(ctx.session, ctx.person.id)
+    lines = [
+        _("This is stored about you:"),
+        _("Name: {name}").format(name=data["person"]["display_name"]),
+        _("Apps: {count}").format(count=len(data["accounts"])),
+        _("Sign-ups: {count}").format(count=len(data["sign_ups"])),
+        _("Answers to 'How was it?': {count}").format(count=len(data["feedback"])),
+        _("Help requests: {count}").format(count=len(data["help_requests"])),
+        _("Messages from me to you: {count}").format(count=len(data["messages_to_you"])),
+        "",
+        _("All details are in the file. To erase everything: {prefix}loeschen").format(
+            prefix=ctx.command_prefix
+        ),
+    ]
+    payload = json.dumps(data, ensure_ascii=False, indent=2, default=str).encode()
+    await ctx.reply(
+        "\n".join(lines),
+        attachment=Attachment("meine-daten.json", payload, "application/json"),
+    )
+
+@router.command(
+    "loeschen",
+    "delete_me",
+    description=N_("Erase your data"),
+    needs_community=False,
+    where="direct",
+)
+async def erase_ask(ctx: Context) -> None:
+    """Ask once more before erasing."""
+    await ctx.reply(
+        _(
+            "Do you really want me to erase everything about you? Your sign-ups end "
+            "and I no longer know you. This cannot be undone."
+        ),
+        (Button(_("Yes, erase everything"), ERASE), Button(_("No, keep it"), KEEP)),
+    )
+
+@router.button(ERASE)
+async def erase(ctx: Context) -> None:
+    """Erase; the goodbye still reaches this chat, then the chat goes too."""
+    if not ctx.is_direct or ctx.chat.person_id != ctx.person.id:
+        # Only from the person's own private chat (a group chat must never go with it).
+        await ctx.reply(_("Please write this to me in a private chat."))
+        return
+    await _give_back_places(ctx)
+    await ctx.reply(
+        _("Done. Your data is erased. Goodbye, and all the best!")
+        + "\n"
+        + _("If you write to me again, I will start afresh.")
+    )
+    await privacy.erase(ctx.session, ctx.person.id, ctx.now, keep_chat_id=ctx.chat.id)
+
+@router.button(KEEP)
+async def keep(ctx: Context) -> None:
+    """Nothing happens."""
+    await ctx.reply(_("All right. Nothing was erased."))
+
+@router.command(
+    "profil",
+    "profile",
+    description=N_("Optional: your age group and part of town, for our reports"),
+    needs_community=False,
+    where="direct",
+)
+async def profile(ctx: Context) -> None:
+    """Change the optional facts any time."""
+    await ask_facts(ctx)
+
+@router.button(BAND)
+async def band(ctx: Context) -> None:
+    """An age band tapped; next the part of town."""
+    value = ctx.button_args.get("band")
+    if value not in dict(AGE_BANDS):
+        return
+    ctx.person.age_band = str(value)
+    ctx.person.facts_consent_at = ctx.now
+    await ctx.ask(
+        _("In which part of town do you live? Or tap: Rather not say"),
+        AREA,
+        {},
+        (Button(_("Rather not say"), NO_FACTS, {"step": "area"}),),
+    )
+
+@router.state(AREA)
+async def area(ctx: Context) -> None:
+    """The part of town, as typed."""
+    ctx.person.area = ctx.text.strip()[:100]
+    ctx.person.facts_consent_at = ctx.now
+    await ctx.finish_dialog()
+    await ctx.reply(
+        _("Thank you! You can change or erase it any time with {prefix}profil.").format(
+            prefix=ctx.command_prefix
+        )
+    )
+
+@router.button(NO_FACTS)
+async def no_facts(ctx: Context) -> None:
+    """Rather not: nothing (more) is stored."""
+    if ctx.button_args.get("step") != "area":
+        ctx.person.age_band = None
+        ctx.person.area = None
+        ctx.person.facts_consent_at = None
+    await ctx.finish_dialog()
+    await ctx.reply(_("All right. That is completely fine."))
 
 
 async def ask_facts(ctx: Context) -> None:

@@ -25,68 +25,69 @@ _MINUTES = re.compile(r"^(\d{1,4}) (?:minuten|minutes?) (?:vorher|before)$")
 NONE_WORDS = {"keine", "keine erinnerung", "none", "no reminders"}
 
 
-def register(router: Router) -> None:
-    """Add /erinnerungen."""
+# Add /erinnerungen.
+router = Router()
 
-    @router.command(
-        "erinnerungen",
-        "reminders",
-        description=N_("When a date reminds people: number; am Vortag 10 Uhr; 2 Stunden vorher"),
-        roles=(STAFF,),
-    )
-    async def reminders(ctx: Context) -> None:
-        """Show or set the reminder times of a date; for a series, of all its dates."""
-        assert ctx.community is not None
-        parts = [p.strip() for p in ctx.args.split(";")] if ctx.args else []
-        number = parts[0].removeprefix("Nr.").strip() if parts else ""
-        event = await ctx.session.get(Event, int(number)) if is_number(number) else None
-        if event is None or event.community_id != ctx.community.id:
-            await ctx.reply(_usage(ctx))
-            return
-        series = await ctx.session.get(Series, event.series_id) if event.series_id else None
-        if len(parts) == 1:
-            current = await jobs.reminder_specs(ctx.session, event, ctx.services.policy.default)
-            own = (
+
+@router.command(
+    "erinnerungen",
+    "reminders",
+    description=N_("When a date reminds people: number; am Vortag 10 Uhr; 2 Stunden vorher"),
+    roles=(STAFF,),
+)
+async def reminders(ctx: Context) -> None:
+    """Show or set the reminder times of a date; for a series, of all its dates."""
+    assert ctx.community is not None
+    parts = [p.strip() for p in ctx.args.split(";")] if ctx.args else []
+    number = parts[0].removeprefix("Nr.").strip() if parts else ""
+    event = await ctx.session.get(Event, int(number)) if is_number(number) else None
+    if event is None or event.community_id != ctx.community.id:
+        await ctx.reply(_usage(ctx))
+        return
+    series = await ctx.session.get(Series, event.series_id) if event.series_id else None
+    if len(parts) == 1:
+        current = await jobs.reminder_specs(ctx.session, event, ctx.services.policy.default)
+        own = (
+            await ctx.session.scalars(
+                select(Job.offset_spec).where(
+                    Job.event_id == event.id, Job.kind == jobs.REMINDER
+                )
+            )
+        ).all()
+        await ctx.reply(
+            _("Reminders for {title}: {times}").format(
+                title=event.title, times=describe_all(list(own) or current)
+            )
+        )
+        return
+    specs = parse_times(parts[1:])
+    if specs is None:
+        await ctx.reply(_usage(ctx))
+        return
+    dates = [event]
+    if series is not None:
+        series.reminders = specs
+        dates = list(
+            (
                 await ctx.session.scalars(
-                    select(Job.offset_spec).where(
-                        Job.event_id == event.id, Job.kind == jobs.REMINDER
+                    select(Event).where(
+                        Event.series_id == series.id,
+                        Event.starts_at > ctx.now,
+                        Event.status != "cancelled",
                     )
                 )
             ).all()
-            await ctx.reply(
-                _("Reminders for {title}: {times}").format(
-                    title=event.title, times=describe_all(list(own) or current)
-                )
-            )
-            return
-        specs = parse_times(parts[1:])
-        if specs is None:
-            await ctx.reply(_usage(ctx))
-            return
-        dates = [event]
-        if series is not None:
-            series.reminders = specs
-            dates = list(
-                (
-                    await ctx.session.scalars(
-                        select(Event).where(
-                            Event.series_id == series.id,
-                            Event.starts_at > ctx.now,
-                            Event.status != "cancelled",
-                        )
-                    )
-                ).all()
-            )
-        for date in dates:
-            await jobs.set_reminders(ctx.session, date, specs, ctx.community.timezone, ctx.now)
-        answer = _("Saved. Reminders: {times}").format(times=describe_all(specs))
-        if series is not None:
-            answer += "\n" + ngettext(
-                "This applies to {count} date of the series.",
-                "This applies to {count} dates of the series.",
-                len(dates),
-            ).format(count=len(dates))
-        await ctx.reply(answer)
+        )
+    for date in dates:
+        await jobs.set_reminders(ctx.session, date, specs, ctx.community.timezone, ctx.now)
+    answer = _("Saved. Reminders: {times}").format(times=describe_all(specs))
+    if series is not None:
+        answer += "\n" + ngettext(
+            "This applies to {count} date of the series.",
+            "This applies to {count} dates of the series.",
+            len(dates),
+        ).format(count=len(dates))
+    await ctx.reply(answer)
 
 
 def parse_times(texts: list[str]) -> list[str] | None:

@@ -16,107 +16,108 @@ from handlers.help_requests import command_list, start_request
 LANGUAGES = (("de", "Deutsch", ("deutsch", "german")), ("en", "English", ("englisch", "english")))
 
 
-def register(router: Router) -> None:
-    """Add the start, help and language commands."""
+# Add the start, help and language commands.
+router = Router()
 
-    @router.command(
-        "start", description=N_("Start and greeting"), needs_community=False, aliases=("hallo",)
+
+@router.command(
+    "start", description=N_("Start and greeting"), needs_community=False, aliases=("hallo",)
+)
+async def start(ctx: Context) -> None:
+    """Greet the person and tell what the bot can do."""
+    if ctx.chat.kind == "group" and ctx.community is None:
+        return
+    if ctx.args.startswith("hier_"):
+        # Scanned at the venue: the QR code's link checks the person in.
+        await check_in_self(ctx, ctx.args[5:])
+        return
+    if ctx.args.startswith("termin_") and is_number(ctx.args[7:]):
+        # Opened from a poster's QR code or a link: show that date to sign up.
+        event = await ctx.session.get(Event, int(ctx.args[7:]))
+        if event is not None and event.public:
+            ctx.community = await ctx.session.get(Community, event.community_id)
+            await show_event(ctx, event)
+            return
+    lines = [_("Hello {name}!").format(name=ctx.person.display_name)]
+    if ctx.community is not None:
+        lines.append(_("I am the helper of {community}.").format(community=ctx.community.name))
+    else:
+        lines.append(_("I am Lotsenbot."))
+    lines.append(_("I tell you about dates and help you sign up."))
+    next_date = (
+        await events.next_event(ctx.session, ctx.community.id, ctx.now)
+        if ctx.community is not None
+        else None
     )
-    async def start(ctx: Context) -> None:
-        """Greet the person and tell what the bot can do."""
-        if ctx.chat.kind == "group" and ctx.community is None:
-            return
-        if ctx.args.startswith("hier_"):
-            # Scanned at the venue: the QR code's link checks the person in.
-            await check_in_self(ctx, ctx.args[5:])
-            return
-        if ctx.args.startswith("termin_") and is_number(ctx.args[7:]):
-            # Opened from a poster's QR code or a link: show that date to sign up.
-            event = await ctx.session.get(Event, int(ctx.args[7:]))
-            if event is not None and event.public:
-                ctx.community = await ctx.session.get(Community, event.community_id)
-                await show_event(ctx, event)
-                return
-        lines = [_("Hello {name}!").format(name=ctx.person.display_name)]
-        if ctx.community is not None:
-            lines.append(_("I am the helper of {community}.").format(community=ctx.community.name))
-        else:
-            lines.append(_("I am Lotsenbot."))
-        lines.append(_("I tell you about dates and help you sign up."))
-        next_date = (
-            await events.next_event(ctx.session, ctx.community.id, ctx.now)
-            if ctx.community is not None
-            else None
-        )
-        if next_date is not None and ctx.community is not None:
-            lines.append("")
-            lines.append(_("The next date:"))
-            lines.append(
-                f"{next_date.title}: {format_when(next_date.starts_at, ctx.community.timezone)}"
-            )
-            if next_date.place:
-                lines.append(next_date.place)
+    if next_date is not None and ctx.community is not None:
         lines.append("")
+        lines.append(_("The next date:"))
         lines.append(
-            _("Write {prefix}hilfe to see everything I can do.").format(prefix=ctx.command_prefix)
+            f"{next_date.title}: {format_when(next_date.starts_at, ctx.community.timezone)}"
         )
-        await ctx.reply("\n".join(lines))
-
-    @router.joined
-    async def joined(ctx: Context) -> None:
-        """Greet a chat the bot was just added to; unlinked groups learn how to link them."""
-        if ctx.chat.kind == "group" and ctx.community is None:
-            await ctx.reply(
-                _(
-                    "Hello! I am Lotsenbot.\n"
-                    "An admin connects this chat with a group by writing {prefix}verbinden "
-                    "and the number of the group."
-                ).format(prefix=ctx.command_prefix)
-            )
-            return
-        await start(ctx)
-
-    @router.command(
-        "hilfe", "help", description=N_("Help, and what I can do"), needs_community=False
+        if next_date.place:
+            lines.append(next_date.place)
+    lines.append("")
+    lines.append(
+        _("Write {prefix}hilfe to see everything I can do.").format(prefix=ctx.command_prefix)
     )
-    async def help_(ctx: Context) -> None:
-        """In a private chat: "Wobei brauchen Sie Hilfe?"; in a group: what the bot can do."""
-        if ctx.is_direct and ctx.community is not None:
-            await start_request(ctx)
-            return
-        await ctx.reply(command_list(ctx, router))
+    await ctx.reply("\n".join(lines))
 
-    @router.command(
-        "befehle",
-        "commands",
-        description=N_("What I can do"),
-        needs_community=False,
-        listed=False,  # it is the list itself
-    )
-    async def commands(ctx: Context) -> None:
-        """List the commands this person may use here."""
-        await ctx.reply(command_list(ctx, router))
+@router.joined
+async def joined(ctx: Context) -> None:
+    """Greet a chat the bot was just added to; unlinked groups learn how to link them."""
+    if ctx.chat.kind == "group" and ctx.community is None:
+        await ctx.reply(
+            _(
+                "Hello! I am Lotsenbot.\n"
+                "An admin connects this chat with a group by writing {prefix}verbinden "
+                "and the number of the group."
+            ).format(prefix=ctx.command_prefix)
+        )
+        return
+    await start(ctx)
 
-    @router.command(
-        "sprache", "language", description=N_("Choose your language"), needs_community=False
-    )
-    async def language(ctx: Context) -> None:
-        """Offer the languages as buttons."""
-        buttons = [
-            Button(label, "lang.set", {"locale": code, "person": ctx.person.id}, aliases)
-            for code, label, aliases in LANGUAGES
-        ]
-        await ctx.reply(_("Which language would you like?"), buttons)
+@router.command(
+    "hilfe", "help", description=N_("Help, and what I can do"), needs_community=False
+)
+async def help_(ctx: Context) -> None:
+    """In a private chat: "Wobei brauchen Sie Hilfe?"; in a group: what the bot can do."""
+    if ctx.is_direct and ctx.community is not None:
+        await start_request(ctx)
+        return
+    await ctx.reply(command_list(ctx, router))
 
-    @router.button("lang.set")
-    async def set_language(ctx: Context) -> None:
-        """Store the chosen language and confirm in it."""
-        code = ctx.button_args.get("locale")
-        if code not in dict((c, c) for c, _l, _a in LANGUAGES):
-            return
-        if ctx.button_args.get("person") not in (None, ctx.person.id):
-            await ctx.reply(_("This button is for someone else."))
-            return
-        ctx.person.locale = code
-        with use_locale(code):
-            await ctx.reply(_("Thank you. I will write to you in English from now on."))
+@router.command(
+    "befehle",
+    "commands",
+    description=N_("What I can do"),
+    needs_community=False,
+    listed=False,  # it is the list itself
+)
+async def commands(ctx: Context) -> None:
+    """List the commands this person may use here."""
+    await ctx.reply(command_list(ctx, router))
+
+@router.command(
+    "sprache", "language", description=N_("Choose your language"), needs_community=False
+)
+async def language(ctx: Context) -> None:
+    """Offer the languages as buttons."""
+    buttons = [
+        Button(label, "lang.set", {"locale": code, "person": ctx.person.id}, aliases)
+        for code, label, aliases in LANGUAGES
+    ]
+    await ctx.reply(_("Which language would you like?"), buttons)
+
+@router.button("lang.set")
+async def set_language(ctx: Context) -> None:
+    """Store the chosen language and confirm in it."""
+    code = ctx.button_args.get("locale")
+    if code not in dict((c, c) for c, _l, _a in LANGUAGES):
+        return
+    if ctx.button_args.get("person") not in (None, ctx.person.id):
+        await ctx.reply(_("This button is for someone else."))
+        return
+    ctx.person.locale = code
+    with use_locale(code):
+        await ctx.reply(_("Thank you. I will write to you in English from now on."))

@@ -20,7 +20,6 @@ from bot.domain.models import (
     KeyValue,
 )
 from bot.roles import STAFF, VOLUNTEER
-from handlers import certificates
 from tests.fakes.memory import Conversation
 from tests.fakes.memory import Person as Someone
 from tests.handlers.conftest import GROUP
@@ -34,8 +33,6 @@ NEW = Someone("303", "Nele")  # volunteer since 2026
 @pytest.fixture
 async def cert(tg: Conversation) -> Conversation:
     """The group with Otto (volunteer), Erika (member), Sina (staff) and Nele (volunteer)."""
-    if "nachweis" not in tg.app.router.commands:
-        certificates.register(tg.app.router)
     for person in (OTTO, ERIKA, SINA, NEW):
         await tg.say(person, "/start", chat=tg.group(GROUP))
         await tg.say(person, "/start")  # opens the private chat

@@ -26,7 +26,6 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
-import handlers.exports
 from bot.bootstrap import build_app, prepare
 from bot.domain.models import (
     Account,
@@ -73,8 +72,6 @@ async def tg(db_url: str, tmp_path: Path) -> AsyncIterator[Conversation]:
         privacy={"flood_messages": 1000, "flood_seconds": 5},
     )
     app = build_app(settings, clock=FakeClock(), adapters=[adapter])
-    if "export" not in app.router.commands:
-        handlers.exports.register(app.router)
     await prepare(app)
     conversation = Conversation(app, adapter)
     await conversation.say(ADA, "/verbinden 1", chat=conversation.group(GROUP))

@@ -20,7 +20,6 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import delete, select
 
-import handlers.exports
 from bench.export import seed
 from bot.cli import main as cli_main
 from bot.domain.models import (
@@ -51,8 +50,6 @@ def private(person: Someone) -> ChatRef:
 
 @pytest.fixture
 async def tgx(tg: Conversation) -> AsyncIterator[Conversation]:
-    if "export" not in tg.app.router.commands:
-        handlers.exports.register(tg.app.router)
     yield tg
 
 

@@ -26,7 +26,7 @@ from bot.adapters.telegram import translate
 from bot.domain.models import Event
 from bot.router import Router
 from bot.types import ChatRef
-from handlers import register_all
+from handlers import build_router
 from tests.fakes.memory import Person as Someone
 from tests.fakes.memory import Shown
 from tests.fakes.world import (
@@ -249,7 +249,7 @@ BUTTONS: dict[str, Row] = {
 
 
 def _router() -> Router:
-    return register_all(Router())
+    return build_router()
 
 
 def _chats(actor: str) -> list[ChatRef]:

@@ -27,8 +27,8 @@ from bot.domain import conversations, jobs, weekly
 from bot.domain.models import Chat, ConversationState, Person
 from bot.domain.when import WhenError, parse_when
 from bot.plain_language import check
-from bot.router import Router, parse_choice, parse_command
-from handlers import register_all
+from bot.router import parse_choice, parse_command
+from handlers import build_router
 from handlers.help_requests import _PHONE
 from handlers.reminder_times import parse_times
 from tests.fakes.world import (
@@ -197,7 +197,7 @@ GIVE_AWAY = {
 
 
 def test_every_dialog_state_is_tried() -> None:
-    states = set(register_all(Router()).states)
+    states = set(build_router().states)
     tried = {name.split(":")[0] for name in DIALOGS}
     assert states - tried == set(), f"add the new dialog states to DIALOGS: {states - tried}"
 
@@ -289,7 +289,7 @@ def test_dialog_answers(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     state = dialog.split(":")[0]
-    if state not in register_all(Router()).states:
+    if state not in build_router().states:
         pytest.skip(f"dialog {state} is not registered (yet)")
     actor, data = DIALOGS[dialog]
     world = runner.run(open_world(template, tmp_path))
@@ -383,7 +383,7 @@ def test_command_arguments(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Numbers that are no numbers ("²", "٣"), huge numbers, odd separators: a short answer."""
-    if register_all(Router()).find(command) is None:
+    if build_router().find(command) is None:
         pytest.skip(f"/{command} is not registered (yet)")
     actor = ARGUMENTS[command]
     world = runner.run(open_world(template, tmp_path))
