@@ -4,7 +4,7 @@ All metadata is in pyproject.toml. The source tree keeps the folders at the top 
 developers and Alembic expect them); a wheel must carry them, so ``build_py`` copies the
 migrations and alembic.ini and compiles each catalog's .po into a .mo under ``bot/`` in the
 build tree. Only the .mo ships: an installed package never recompiles into site-packages.
-Editable installs skip this; ``bot.package_data`` finds the folders in the checkout.
+Editable installs skip this; ``bot.infra.package_data`` finds the folders in the checkout.
 """
 
 from __future__ import annotations

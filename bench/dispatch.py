@@ -23,11 +23,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import text
 
-from bot import migrate
 from bot.bootstrap import build_app, prepare
+from bot.chat.types import ChatRef, Incoming, Sender
 from bot.config import Settings
-from bot.db import create_engine
-from bot.types import ChatRef, Incoming, Sender
+from bot.infra import migrate
+from bot.infra.db import create_engine
 from tests.fakes.memory import MemoryAdapter
 
 

@@ -25,8 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import insert
 
-from bot.db import create_engine, session_factory
 from bot.domain.models import Attendance, Base, Community, Event, Person, Rsvp
+from bot.infra.db import create_engine, session_factory
 
 PER_DATE = 100
 START = datetime(2026, 1, 5, 14, 0, tzinfo=UTC)
@@ -69,9 +69,9 @@ async def seed(url: str, rows: int) -> None:
 
 
 async def export(url: str, fmt: str, separator: str) -> dict[str, float]:
-    from bot.export_files import Request, build
-    from bot.exports import ATTENDANCE, Period
-    from bot.i18n import Catalogs, install
+    from bot.exports.choices import ATTENDANCE, Period
+    from bot.exports.files import Request, build
+    from bot.language.i18n import Catalogs, install
 
     install(Catalogs.load())
     engine = create_engine(url)

@@ -10,7 +10,7 @@ request's new state, commit), without the chat messages.
 
 Three variants run on identical copies of the database, so each sees the same offers pile up:
 
-* ``rank``         — ``bot.domain.matching.rank`` with the schema's indexes;
+* ``rank``         — ``bot.helping.matching.rank`` with the schema's indexes;
 * ``old_indexes``  — the same function on the indexes before migration 0013 (no index on
                      offers by volunteer), to show what the indexes bring;
 * ``baseline``     — the floor: one SQL statement that counts the candidates (same join
@@ -43,10 +43,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import and_, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import migrate
-from bot.db import create_engine, session_factory
-from bot.domain import help_requests, matching
-from bot.domain.matching import Candidate
 from bot.domain.models import (
     Community,
     HelpOffer,
@@ -56,8 +52,13 @@ from bot.domain.models import (
     VolunteerProfile,
     VolunteerSkill,
 )
-from bot.domain.skills import DEFAULT_SKILLS
-from bot.roles import MEMBER, VOLUNTEER
+from bot.domain.roles import MEMBER, VOLUNTEER
+from bot.helping import matching
+from bot.helping import requests as help_requests
+from bot.helping.matching import Candidate
+from bot.helping.skills import DEFAULT_SKILLS
+from bot.infra import migrate
+from bot.infra.db import create_engine, session_factory
 
 ORTSTEILE = (
     "Altstadt", "Nord", "Süd", "Ost", "West", "Bahnhofsviertel", "Hafen", "Neustadt",

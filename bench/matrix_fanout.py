@@ -41,14 +41,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import aiohttp
 from sqlalchemy import func, select
 
-from bot import migrate
 from bot.bootstrap import App, build_app, run
+from bot.chat.errors import RetryLater
+from bot.chat.types import ChatRef, Outgoing
 from bot.config import Settings
 from bot.delivery.outbox import enqueue
 from bot.domain import people
 from bot.domain.models import OutboxMessage
-from bot.errors import RetryLater
-from bot.types import ChatRef, Outgoing
+from bot.infra import migrate
 from tests.fakes.synapse import MatrixUser, SynapseServer
 
 API = "/_matrix/client/v3"

@@ -37,7 +37,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot import migrate
+from bot.infra import migrate
 from tests.fakes.cluster_campaign import BotRun, free_port, seed_outbox, write_config
 from tests.fakes.postgres import PostgresCluster
 from tests.fakes.telegram_server import FakeTelegramServer
@@ -219,7 +219,7 @@ async def main_async(args: argparse.Namespace) -> list[dict[str, Any]]:
                 workdir = Path(tmp) / name
                 workdir.mkdir()
                 if SETUPS[name][0] == "sqlite":
-                    url = f"sqlite+aiosqlite:///{workdir / 'bot.db'}"
+                    url = f"sqlite+aiosqlite:///{workdir / 'bot.infra.db'}"
                 else:
                     assert cluster is not None
                     url = cluster.create_database(f"lotsenbot_bench_{uuid.uuid4().hex[:8]}")

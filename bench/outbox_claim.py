@@ -30,10 +30,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import and_, exists, insert, or_, select
 from sqlalchemy.orm import aliased
 
-from bot import migrate
-from bot.db import create_engine, session_factory
 from bot.delivery.sender import PENDING, SENDING, Sender
 from bot.domain.models import Chat, OutboxMessage
+from bot.infra import migrate
+from bot.infra.db import create_engine, session_factory
 from tests.fakes.clock import FakeClock
 from tests.fakes.memory import MemoryAdapter
 

@@ -46,13 +46,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import func, select
 
-from bot import migrate
 from bot.bootstrap import build_app, run
+from bot.chat.types import ChatRef, Outgoing
 from bot.config import Settings
 from bot.delivery.outbox import enqueue
 from bot.domain import people
 from bot.domain.models import OutboxMessage
-from bot.types import ChatRef, Outgoing
+from bot.infra import migrate
 from tests.fakes.telegram_server import FakeTelegramServer
 
 ALLOWED_PER_S = 30.0  # Telegram's overall limit

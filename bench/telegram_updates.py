@@ -492,7 +492,7 @@ def main() -> None:
     logging.basicConfig(level=logging.ERROR)
     started = time.monotonic()
     load_before = "/".join(f"{x:.2f}" for x in os.getloadavg())
-    from bot import migrate
+    from bot.infra import migrate
 
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite+aiosqlite:///{tmp}/updates.db"

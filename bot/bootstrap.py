@@ -17,27 +17,30 @@ from typing import TextIO
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot import platforms
 from bot.adapters.base import Adapter, cancel_and_wait
 from bot.adapters.console import CHAT_ID, GROUP_ID, USER_ID, ConsoleAdapter
-from bot.clock import Clock, SystemClock
-from bot.cluster import OUTBOX, PREPARE, SCHEDULE, Cluster, make_cluster
+from bot.chat import platforms
+from bot.chat.context import Services
+from bot.chat.dispatcher import Dispatcher
+from bot.chat.receiving import ReceiveStatus, supervise
+from bot.chat.router import Router
+from bot.chat.types import ChatRef, Incoming
+from bot.chat.types import Sender as SenderInfo
+from bot.community import communities
 from bot.config import Settings
-from bot.context import Services
-from bot.db import create_engine, session_factory
 from bot.delivery.sender import Sender
-from bot.dispatcher import Dispatcher
-from bot.domain import communities, jobs, people, privacy
-from bot.domain.keyvalue import StateStore
+from bot.domain import people
 from bot.domain.models import Community, OutboxMessage
-from bot.i18n import Catalogs, _, install, use_locale
-from bot.logs import set_log_context
-from bot.private_files import private_dir, write_private
-from bot.receiving import ReceiveStatus, supervise
-from bot.router import Router
-from bot.scheduler import Scheduler
-from bot.types import ChatRef, Incoming
-from bot.types import Sender as SenderInfo
+from bot.infra.clock import Clock, SystemClock
+from bot.infra.cluster import OUTBOX, PREPARE, SCHEDULE, Cluster, make_cluster
+from bot.infra.db import create_engine, session_factory
+from bot.infra.keyvalue import StateStore
+from bot.infra.logs import set_log_context
+from bot.infra.private_files import private_dir, write_private
+from bot.infra.scheduler import Scheduler
+from bot.language.i18n import Catalogs, _, install, use_locale
+from bot.privacy import rights as privacy
+from bot.reminders import jobs
 from handlers import build_router
 
 log = logging.getLogger(__name__)
@@ -331,7 +334,7 @@ async def run(app: App, *, handle_signals: bool = True) -> None:
     web = None
     section = app.settings.web
     if section.enabled and (section.calendar or section.health):
-        from bot.web import FeedServer
+        from bot.infra.web import FeedServer
 
         web = FeedServer(
             app.sessions,

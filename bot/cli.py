@@ -12,8 +12,8 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from bot.config import ConfigError, Settings, load_settings, masked, secret_values
-from bot.logs import redact, setup_logging
-from bot.private_files import restrict_umask, secure_tree
+from bot.infra.logs import redact, setup_logging
+from bot.infra.private_files import restrict_umask, secure_tree
 
 # Commands that write the database or files with personal data (exports).
 _WRITING = ("run", "migrate", "export")
@@ -81,7 +81,7 @@ def _parser() -> argparse.ArgumentParser:
     qr.add_argument(
         "--out", type=Path, default=None, help="PNG file to write (default: checkin-<number>.png)"
     )
-    from bot.export_cli import add_parser as add_export
+    from bot.exports.cli import add_parser as add_export
 
     add_export(commands, common)
     return parser
@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         print(redact(json.dumps(masked(settings), indent=2, ensure_ascii=False)))
         return 0
     if args.command == "privacy-report":
-        from bot.privacy_report import report
+        from bot.privacy.record import report
 
         file = config_path or Path("config.toml")
         used = file if file.exists() else None
@@ -137,19 +137,19 @@ def _command(settings: Settings, args: argparse.Namespace) -> int:
         return _migrate(settings, args.revision, args.downgrade)
     if args.command == "qr":
         from bot.bootstrap import offline_deep_link
-        from bot.checkin_qr import write_qr
+        from bot.dates.checkin_qr import write_qr
 
         link = partial(offline_deep_link, settings)
         return asyncio.run(write_qr(settings, args.date, args.out, link))
     if args.command == "export":
-        from bot.export_cli import run_export
+        from bot.exports.cli import run_export
 
         return asyncio.run(run_export(settings, args))
     return _run(settings)
 
 
 def _migrate(settings: Settings, revision: str, down: bool) -> int:
-    from bot import migrate
+    from bot.infra import migrate
 
     if down:
         migrate.downgrade(settings.database_url, revision)
@@ -160,7 +160,7 @@ def _migrate(settings: Settings, revision: str, down: bool) -> int:
 
 
 def _run(settings: Settings) -> int:
-    from bot.process_lock import AlreadyRunning, sqlite_lock
+    from bot.infra.process_lock import AlreadyRunning, sqlite_lock
 
     # Held for the process's life (the kernel drops it when the process ends): a second
     # process on the same SQLite file would lead too and resend the first one's messages.
@@ -178,8 +178,8 @@ def _run(settings: Settings) -> int:
 
 
 def _run_locked(settings: Settings) -> int:
-    from bot import migrate
     from bot.bootstrap import build_app, run
+    from bot.infra import migrate
 
     if settings.database_url.startswith("sqlite"):
         # The embedded database migrates itself; a shared one is migrated by the operator.

@@ -185,7 +185,7 @@ class RemindersSection(_Section):
     @field_validator("default")
     @classmethod
     def _offsets(cls, value: list[str]) -> list[str]:
-        from bot.domain.jobs import parse_offset
+        from bot.reminders.jobs import parse_offset
 
         for spec in value:
             parse_offset(spec)
@@ -318,7 +318,7 @@ def load_settings(path: Path | str | None = None, *, explicit: bool = False) -> 
 def masked(settings: Settings) -> dict[str, Any]:
     """The effective configuration as plain data, secrets replaced by stars (also the
     password in the database URL, and any configured secret repeated in another key)."""
-    from bot.logs import MASK, redact
+    from bot.infra.logs import MASK, redact
 
     data = settings.model_dump(mode="json")
     for section in data.values():

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from bot.context import Context
-from bot.domain import linking
+from bot.chat.context import Context
+from bot.chat.router import Router
+from bot.community import linking
 from bot.domain.models import Person
-from bot.i18n import N_, _
-from bot.router import Router
+from bot.language.i18n import N_, _
 
 # Add the account-linking command.
 router = Router()
@@ -39,6 +39,4 @@ async def link_account(ctx: Context) -> None:
     merged = await ctx.session.get(Person, person_id)
     assert merged is not None
     ctx.person = merged
-    await ctx.reply(
-        _("Done. Both apps now belong to you. Your sign-ups and requests count once.")
-    )
+    await ctx.reply(_("Done. Both apps now belong to you. Your sign-ups and requests count once."))

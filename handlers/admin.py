@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.context import Context
-from bot.domain import communities
+from bot.chat.context import Context
+from bot.chat.router import Router
+from bot.chat.types import Button
+from bot.community import communities
 from bot.domain.models import Community, Person
-from bot.i18n import N_, _
-from bot.numbers import is_number
-from bot.roles import ADMIN, ROLE_WORDS, STAFF
-from bot.router import Router
-from bot.types import Button
+from bot.domain.numbers import is_number
+from bot.domain.roles import ADMIN, ROLE_WORDS, STAFF
+from bot.language.i18n import N_, _
 
 DEPLOYMENT_ADMIN = "deployment_admin"
 
@@ -48,6 +48,7 @@ async def claim_admin(ctx: Context) -> None:
         )
     )
 
+
 @router.command(
     "gruppe_neu",
     "new_group",
@@ -63,11 +64,13 @@ async def new_group(ctx: Context) -> None:
         return
     await ctx.ask(_("What is the name of the new group?"), "admin.group_name")
 
+
 @router.state("admin.group_name", roles=(DEPLOYMENT_ADMIN,))
 async def group_name(ctx: Context) -> None:
     """The typed name of the new community."""
     await ctx.finish_dialog()
     await _create(ctx, ctx.text)
+
 
 @router.command(
     "gruppen",
@@ -83,6 +86,7 @@ async def list_groups(ctx: Context) -> None:
     lines = [_("These groups exist:")]
     lines += [f"{c.id}. {c.name} ({c.slug})" for c in rows]
     await ctx.reply("\n".join(lines))
+
 
 @router.command(
     "verbinden",
@@ -123,6 +127,7 @@ async def link(ctx: Context) -> None:
         _("Done. This chat now belongs to {community}.").format(community=community.name)
     )
 
+
 @router.command(
     "gruppe_wechseln",
     "switch_group",
@@ -145,15 +150,14 @@ async def switch_group(ctx: Context) -> None:
         await ctx.reply(_("You do not belong to any group yet."))
         return
     current = ctx.community.name if ctx.community is not None else "–"
-    buttons = [
-        Button(f"{c.id}. {c.name}", "community.switch", {"community": c.id}) for c in ties
-    ]
+    buttons = [Button(f"{c.id}. {c.name}", "community.switch", {"community": c.id}) for c in ties]
     await ctx.reply(
         _("I act for this group here: {community}\nWhich group do you mean?").format(
             community=current
         ),
         buttons,
     )
+
 
 @router.button("community.switch")
 async def switch_pressed(ctx: Context) -> None:
@@ -165,9 +169,8 @@ async def switch_pressed(ctx: Context) -> None:
         return
     await _switch(ctx, chosen)
 
-@router.command(
-    "ich", "me", description=N_("Show your number and roles"), needs_community=False
-)
+
+@router.command("ich", "me", description=N_("Show your number and roles"), needs_community=False)
 async def whoami(ctx: Context) -> None:
     """Tell the person their number and roles in this community."""
     granted = sorted(r for r in ctx.roles if r in ROLE_LABELS)
@@ -177,6 +180,7 @@ async def whoami(ctx: Context) -> None:
             number=ctx.person.id, roles=labels
         )
     )
+
 
 @router.command(
     "personen",
@@ -195,6 +199,7 @@ async def people(ctx: Context) -> None:
         lines.append(f"{person.id}. {person.display_name} – {labels}")
         named.append(person.id)
     await ctx.reply("\n".join(lines), about=named)
+
 
 @router.command(
     "rolle_geben",
@@ -217,6 +222,7 @@ async def grant(ctx: Context) -> None:
         else _("{name} has the role {role} already.")
     )
     await _role_answer(ctx, text, target, role, community)
+
 
 @router.command(
     "rolle_nehmen",
@@ -244,6 +250,7 @@ async def revoke(ctx: Context) -> None:
         else _("{name} does not have the role {role}.")
     )
     await _role_answer(ctx, text, target, role, community)
+
 
 @router.command(
     "admin_entziehen",
@@ -277,9 +284,7 @@ async def revoke_admin(ctx: Context) -> None:
     if len(admins) <= 1:
         await ctx.reply(_("There must always be at least one admin."))
         return
-    await communities.revoke_deployment_admin(
-        ctx.session, target, by=ctx.person.id, now=ctx.now
-    )
+    await communities.revoke_deployment_admin(ctx.session, target, by=ctx.person.id, now=ctx.now)
     await ctx.reply(
         _("{name} is no longer an admin for all groups.").format(name=target.display_name),
         about=(target.id,),

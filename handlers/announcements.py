@@ -5,15 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bot.context import Context
-from bot.domain import announcements, communities
+from bot.chat.context import Context
+from bot.chat.router import Router
+from bot.chat.types import Button
+from bot.community import communities
+from bot.dates import announcements
 from bot.domain.models import Announcement, Event
+from bot.domain.roles import STAFF
 from bot.domain.when import WhenError, parse_when
-from bot.i18n import N_, _, format_when
-from bot.plain_language import check
-from bot.roles import STAFF
-from bot.router import Router
-from bot.types import Button
+from bot.language.i18n import N_, _, format_when
+from bot.language.plain_language import check
 from handlers.when_words import when_error
 
 MAX_TEXT = 1500
@@ -40,10 +41,12 @@ async def new(ctx: Context) -> None:
         "ann.text",
     )
 
+
 @router.state("ann.text", roles=(STAFF,))
 async def text_typed(ctx: Context) -> None:
     """The announcement text."""
     await _text(ctx, ctx.text)
+
 
 @router.button("ann.keep", roles=(STAFF,))
 async def keep(ctx: Context) -> None:
@@ -52,10 +55,12 @@ async def keep(ctx: Context) -> None:
     if state is not None:
         await _ask_when(ctx, state["text"])
 
+
 @router.state("ann.review", roles=(STAFF,))
 async def rewritten(ctx: Context) -> None:
     """A new version of the text after the tips."""
     await _text(ctx, ctx.text)
+
 
 @router.state("ann.when", roles=(STAFF,))
 async def when_typed(ctx: Context) -> None:
@@ -70,12 +75,14 @@ async def when_typed(ctx: Context) -> None:
     data.update(start=when.start.isoformat(), rrule=when.rrule)
     await _ask_chats(ctx, data)
 
+
 @router.button("ann.now", roles=(STAFF,))
 async def post_now(ctx: Context) -> None:
     """Post right away."""
     state = await _state(ctx, "ann.when")
     if state is not None:
         await _ask_chats(ctx, {**state, "start": ctx.now.isoformat(), "rrule": None})
+
 
 @router.button("ann.chats", roles=(STAFF,))
 async def chats_chosen(ctx: Context) -> None:
@@ -103,6 +110,7 @@ async def chats_chosen(ctx: Context) -> None:
         answer = _("Saved. It is posted on {when}.")
     await ctx.reply(answer.format(when=format_when(start, ctx.community.timezone)))
 
+
 @router.command(
     "ankuendigungen",
     "announcements",
@@ -127,6 +135,7 @@ async def listing(ctx: Context) -> None:
         buttons.append(Button(_("{n}: new time").format(n=n), "ann.move", {"id": row.id}))
     await ctx.reply("\n".join(lines), buttons)
 
+
 @router.button("ann.cancel", roles=(STAFF,))
 async def cancel(ctx: Context) -> None:
     """Cancel one scheduled post."""
@@ -135,12 +144,14 @@ async def cancel(ctx: Context) -> None:
         row.status = announcements.CANCELLED
         await ctx.reply(_("Cancelled. It will not be posted."))
 
+
 @router.button("ann.move", roles=(STAFF,))
 async def move(ctx: Context) -> None:
     """Ask for the new time of one scheduled post."""
     row = await _row(ctx)
     if row is not None:
         await ctx.ask(_("When should it be posted instead?"), "ann.move", {"id": row.id})
+
 
 @router.state("ann.move", roles=(STAFF,))
 async def move_typed(ctx: Context) -> None:

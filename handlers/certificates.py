@@ -5,14 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.certificate import calendar_year, certificate_pdf, last_twelve_months, volunteer_record
-from bot.context import Context
-from bot.domain import communities
+from bot.certificates.document import (
+    calendar_year,
+    certificate_pdf,
+    last_twelve_months,
+    volunteer_record,
+)
+from bot.chat.context import Context
+from bot.chat.router import Router
+from bot.chat.types import Attachment
+from bot.community import communities
 from bot.domain.models import AuditLog, Person
-from bot.i18n import N_, _
-from bot.roles import COORDINATOR, STAFF, VOLUNTEER
-from bot.router import Router
-from bot.types import Attachment
+from bot.domain.roles import COORDINATOR, STAFF, VOLUNTEER
+from bot.language.i18n import N_, _
 
 SELF_WORDS = {"ich", "me", "mich", "mir"}
 FIRST_YEAR = 2000

@@ -10,16 +10,17 @@ from zoneinfo import ZoneInfo
 import segno
 from sqlalchemy import select
 
-from bot.context import Context
-from bot.domain import attendance, jobs
+from bot.chat.context import Context
+from bot.chat.router import Router
+from bot.chat.types import Attachment, Button, Outgoing, subject_ids
+from bot.dates import attendance
 from bot.domain.models import Community, Event, EventHelper, Person
-from bot.i18n import N_, _, format_span, ngettext
-from bot.names import clean_name
-from bot.numbers import is_number
-from bot.roles import STAFF
-from bot.router import Router
-from bot.types import Attachment, Button, Outgoing, subject_ids
-from handlers.events import numbered_event
+from bot.domain.names import clean_name
+from bot.domain.numbers import is_number
+from bot.domain.roles import STAFF
+from bot.language.i18n import N_, _, format_span, ngettext
+from bot.reminders import jobs
+from handlers.date_views import numbered_event
 
 TOGGLE, ALL, GUEST, DONE = "ci.toggle", "ci.all", "ci.guest", "ci.done"
 GUEST_STATE = "ci.guest_name"
@@ -46,6 +47,7 @@ async def open_list(ctx: Context) -> None:
     key = f"checkin:{event.id}:{ctx.dispatch_id}"
     await ctx.send(ctx.chat, await _list(ctx, event, key), key)
 
+
 @router.button(TOGGLE, roles=(STAFF,))
 async def toggle(ctx: Context) -> None:
     """A name tapped: there, or (tapped again) not there after all."""
@@ -59,6 +61,7 @@ async def toggle(ctx: Context) -> None:
         await attendance.undo(ctx.session, event, person_id)
     await _refresh(ctx, event)
 
+
 @router.button(ALL, roles=(STAFF,))
 async def everyone(ctx: Context) -> None:
     """ "Alle anwesend": everyone signed up is there."""
@@ -66,10 +69,9 @@ async def everyone(ctx: Context) -> None:
     if event is None:
         return
     for rsvp in await attendance.signed_up(ctx.session, event.id):
-        await attendance.check_in(
-            ctx.session, event, rsvp.person_id, "all", ctx.now, ctx.person.id
-        )
+        await attendance.check_in(ctx.session, event, rsvp.person_id, "all", ctx.now, ctx.person.id)
     await _refresh(ctx, event)
+
 
 @router.button(GUEST, roles=(STAFF,))
 async def guest(ctx: Context) -> None:
@@ -83,6 +85,7 @@ async def guest(ctx: Context) -> None:
         {"event": event.id, "list": ctx.button_args.get("list")},
         numbers=True,
     )
+
 
 @router.state(GUEST_STATE, roles=(STAFF,))
 async def guest_typed(ctx: Context) -> None:
@@ -101,9 +104,9 @@ async def guest_typed(ctx: Context) -> None:
             return
         attendance.add_walk_ins(event, count)
         await ctx.reply(
-            ngettext(
-                "Counted: {count} more guest.", "Counted: {count} more guests.", count
-            ).format(count=count)
+            ngettext("Counted: {count} more guest.", "Counted: {count} more guests.", count).format(
+                count=count
+            )
         )
     else:
         name = clean_name(text)
@@ -114,13 +117,12 @@ async def guest_typed(ctx: Context) -> None:
         person = Person(display_name=name, created_at=ctx.now)
         ctx.session.add(person)
         await ctx.session.flush()
-        await attendance.check_in(
-            ctx.session, event, person.id, "guest", ctx.now, ctx.person.id
-        )
+        await attendance.check_in(ctx.session, event, person.id, "guest", ctx.now, ctx.person.id)
         await ctx.reply(_("Added: {name}").format(name=name), about=(person.id,))
     if isinstance(data.get("list"), str):
         ctx.button_args = {"list": data["list"]}
         await _refresh(ctx, event)
+
 
 @router.button(DONE, roles=(STAFF,))
 async def done(ctx: Context) -> None:
@@ -129,6 +131,7 @@ async def done(ctx: Context) -> None:
     if event is None:
         return
     await ctx.reply(await _count_line(ctx, event) + "\n" + _("Thank you!"))
+
 
 @router.command(
     "hier",
@@ -139,6 +142,7 @@ async def done(ctx: Context) -> None:
 async def here(ctx: Context) -> None:
     """Check oneself in with the date's code (typed, or from the QR code)."""
     await check_in_self(ctx, ctx.args)
+
 
 @router.command(
     "qr",
@@ -160,6 +164,12 @@ async def qr(ctx: Context) -> None:
         await ctx.reply(text)
         return
     await ctx.reply(text, attachment=qr_png(link, f"anwesenheit-{event.id}.png"))
+
+
+@router.entry("check_in")
+async def checked_in_by_link(ctx: Context) -> None:
+    """The QR code's deep link (/start hier_12345): check the person in."""
+    await check_in_self(ctx, ctx.args.removeprefix("hier_"))
 
 
 async def check_in_self(ctx: Context, code: str) -> None:

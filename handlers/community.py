@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from bot import platforms
-from bot.context import Context
-from bot.domain import communities
+from bot.chat import platforms
+from bot.chat.context import Context
+from bot.chat.router import Router
+from bot.chat.types import Outgoing
+from bot.community import communities
 from bot.domain.models import Chat
-from bot.i18n import N_, _
-from bot.roles import ADMIN, STAFF
-from bot.router import Router
-from bot.types import Outgoing
+from bot.domain.roles import ADMIN, STAFF
+from bot.language.i18n import N_, _
 
 
 async def group_chats(ctx: Context) -> list[Chat]:
@@ -39,10 +39,9 @@ async def notice(ctx: Context) -> None:
         return
     chats = await group_chats(ctx)
     for n, chat in enumerate(chats):
-        await ctx.send(
-            chat, Outgoing(ctx.args.strip()), dedup_key=f"notice:{ctx.dispatch_id}:{n}"
-        )
+        await ctx.send(chat, Outgoing(ctx.args.strip()), dedup_key=f"notice:{ctx.dispatch_id}:{n}")
     await ctx.reply(_("Sent to {count} chats.").format(count=len(chats)))
+
 
 @router.command(
     "weiterleiten",
@@ -66,6 +65,7 @@ async def relay(ctx: Context) -> None:
                 prefix=ctx.command_prefix
             )
         )
+
 
 @router.group_text
 async def pass_on(ctx: Context) -> None:

@@ -8,19 +8,19 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.context import Context
-from bot.domain import rsvps, series
+from bot.chat.context import Context
+from bot.chat.router import Router
+from bot.chat.types import Outgoing
+from bot.dates import rsvps, series, signup
+from bot.dates.notices import refresh_posts, tell_groups, tell_person
+from bot.dates.texts import cancel_notice, change_notice
 from bot.domain.models import Community, Event, Person, Rsvp
+from bot.domain.names import clean_name
+from bot.domain.numbers import is_number
+from bot.domain.roles import STAFF
 from bot.domain.when import WhenError, parse_when
-from bot.event_texts import cancel_notice, change_notice
-from bot.i18n import N_, _, format_span
-from bot.names import clean_name
-from bot.notices import refresh_posts, tell_groups, tell_person
-from bot.numbers import is_number
-from bot.roles import STAFF
-from bot.router import Router
-from bot.types import Outgoing
-from handlers.events import ics_file, numbered_event, sign_up_person
+from bot.language.i18n import N_, _, format_span
+from handlers.date_views import numbered_event
 from handlers.when_words import when_error
 
 MAX_NAME = 100
@@ -70,12 +70,12 @@ async def move(ctx: Context) -> None:
         about=[person_id for person_id, _name, _phone in unreachable],
     )
 
-@router.command(
-    "absagen", "cancel_date", description=N_("Cancel a date: number"), roles=(STAFF,)
-)
+
+@router.command("absagen", "cancel_date", description=N_("Cancel a date: number"), roles=(STAFF,))
 async def cancel(ctx: Context) -> None:
     """Call a date off and tell everyone signed up."""
     await _call_off(ctx, skip=False)
+
 
 @router.command(
     "ausfallen",
@@ -86,6 +86,7 @@ async def cancel(ctx: Context) -> None:
 async def skip(ctx: Context) -> None:
     """Skip one date of a series as an exception; the other dates stay."""
     await _call_off(ctx, skip=True)
+
 
 @router.command(
     "anmelden_fuer",
@@ -113,10 +114,14 @@ async def sign_up_for(ctx: Context) -> None:
         )
         return
     # Stored as typed: a name starting with "=" stays text, exports neutralise it.
+    assert ctx.community is not None
+    community = ctx.community
     person = Person(display_name=name, created_at=ctx.now)
     ctx.session.add(person)
     await ctx.session.flush()
-    result = await sign_up_person(ctx, event, person.id, int(size_text), phone=phone)
+    result = await signup.sign_up(
+        ctx.work, community, event, person.id, int(size_text), added_by=ctx.person.id, phone=phone
+    )
     if result.outcome == rsvps.YES:
         text = _("{name} is signed up.").format(name=name)
     elif result.outcome == rsvps.WAITLIST:
@@ -126,6 +131,7 @@ async def sign_up_for(ctx: Context) -> None:
     else:
         text = _("Sign-up is not possible: the date is over or sign-up has closed.")
     await ctx.reply(text, about=(person.id,))
+
 
 @router.command(
     "teilnehmer",
@@ -146,9 +152,7 @@ async def attendees(ctx: Context) -> None:
     waiting = await rsvps.attending(ctx.session, event.id, rsvps.WAITLIST)
     taken = sum(r.party_size for r in seated)
     capacity = event.capacity if event.capacity is not None else "-"
-    lines.append(
-        _("Places taken: {taken} of {capacity}").format(taken=taken, capacity=capacity)
-    )
+    lines.append(_("Places taken: {taken} of {capacity}").format(taken=taken, capacity=capacity))
     lines.append("")
     lines.append(_("Signed up:") if seated else _("Nobody is signed up yet."))
     lines += [await _attendee_line(ctx.session, n, r) for n, r in enumerate(seated, 1)]
@@ -220,7 +224,7 @@ async def _tell_all(
             build,
             f"{key}:{rsvp.person_id}",
             ctx.now,
-            attachment=lambda: ics_file(event, community),
+            attachment=lambda: signup.ics_file(event, community),
         )
         if ok:
             told += 1

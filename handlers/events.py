@@ -2,28 +2,24 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
-from bot.calendar import event_ics
-from bot.context import Context
-from bot.domain import announcements, events, rsvps, series
-from bot.domain.models import Community, Event, Rsvp, Series
-from bot.event_texts import (
+from bot.chat.context import Context
+from bot.chat.router import Router
+from bot.chat.types import Attachment, Button
+from bot.dates import announcements, rsvps, signup
+from bot.dates.notices import post_event
+from bot.dates.poster import poster_pdf
+from bot.dates.texts import (
     COMING,
     NOT_COMING,
     WITH_COMPANY,
-    announcement,
     confirmation,
-    moved_up_notice,
     waitlist_notice,
 )
-from bot.i18n import N_, _, format_span
-from bot.notices import post_event, refresh_posts, tell_person
-from bot.numbers import is_number
-from bot.poster import poster_pdf
-from bot.roles import STAFF
-from bot.router import Router
-from bot.types import Attachment, Button, Outgoing
+from bot.domain.models import Community, Event
+from bot.domain.numbers import is_number
+from bot.domain.roles import STAFF
+from bot.language.i18n import N_, _, format_span
+from handlers.date_views import own_status, pick_event, show_event, tell, upcoming
 
 MAX_COMPANIONS = rsvps.MAX_PARTY - 1
 UPCOMING_SHOWN = 8
@@ -57,12 +53,14 @@ async def list_dates(ctx: Context) -> None:
     lines.append(_("Write the number of a date to see it and sign up."))
     await ctx.reply("\n".join(lines), buttons)
 
+
 @router.button("event.show")
 async def show(ctx: Context) -> None:
     """One date written out, with the sign-up buttons."""
     event = await _event(ctx)
     if event is not None:
         await show_event(ctx, event)
+
 
 @router.command(
     "aushang",
@@ -83,9 +81,7 @@ async def poster(ctx: Context) -> None:
             for e in await upcoming(ctx, 40)
             if e.series_id == event.series_id and e.starts_at >= event.starts_at
         ][:8] or [event]
-    pdf = poster_pdf(
-        ctx.community, shown, sign_up_url=ctx.services.chat_link(f"termin_{event.id}")
-    )
+    pdf = poster_pdf(ctx.community, shown, sign_up_url=ctx.services.chat_link(f"termin_{event.id}"))
     await ctx.reply(
         _("Here is the poster to print."),
         attachment=Attachment(
@@ -95,12 +91,14 @@ async def poster(ctx: Context) -> None:
         ),
     )
 
+
 @router.button(COMING)
 async def coming(ctx: Context) -> None:
     """Sign up alone."""
     event = await _event(ctx)
     if event is not None:
         await sign_up(ctx, event, 1)
+
 
 @router.button(WITH_COMPANY)
 async def coming_with_company(ctx: Context) -> None:
@@ -121,6 +119,7 @@ async def coming_with_company(ctx: Context) -> None:
         numbers=True,
     )
 
+
 @router.button("rsvp.party")
 async def party_button(ctx: Context) -> None:
     """The number of companions, tapped."""
@@ -128,6 +127,7 @@ async def party_button(ctx: Context) -> None:
     event = await _event(ctx)
     if event is not None:
         await sign_up(ctx, event, 1 + int(ctx.button_args.get("n", 0)))
+
 
 @router.state("rsvp.party")
 async def party_typed(ctx: Context) -> None:
@@ -149,22 +149,25 @@ async def party_typed(ctx: Context) -> None:
         return
     await sign_up(ctx, event, 1 + int(text))
 
+
 @router.button(NOT_COMING)
 async def not_coming(ctx: Context) -> None:
     """Say no, or give back a place."""
     event = await _event(ctx)
     if event is None:
         return
-    had_place = await give_back(ctx, event, decline=True)
+    assert ctx.community is not None
+    had_place = await signup.give_back(ctx.work, ctx.community, event, ctx.person.id, decline=True)
     if had_place:
         await tell(ctx, _("Thank you for letting us know. Your place is now free for others."))
     else:
         await tell(ctx, _("Thank you for letting us know."))
 
+
 @router.command("abmelden", "cancel_sign_up", description=N_("Cancel your sign-up"))
 async def cancel_sign_up(ctx: Context) -> None:
     """Cancel one's own sign-up; asks which date when there are several."""
-    mine = await my_sign_ups(ctx)
+    mine = await signup.my_sign_ups(ctx.work, ctx.person.id)
     if not mine:
         await tell(ctx, _("You are not signed up for any date."))
         return
@@ -174,16 +177,14 @@ async def cancel_sign_up(ctx: Context) -> None:
     assert ctx.community is not None
     buttons = [
         Button(
-            f"{n}. {event.title}, "
-            + format_span(event.starts_at, None, ctx.community.timezone),
+            f"{n}. {event.title}, " + format_span(event.starts_at, None, ctx.community.timezone),
             "rsvp.cancel",
             {"event": event.id},
         )
         for n, event in enumerate(mine, start=1)
     ]
-    await tell(
-        ctx, _("Which date do you want to cancel? Please write the number."), None, buttons
-    )
+    await tell(ctx, _("Which date do you want to cancel? Please write the number."), None, buttons)
+
 
 @router.button("rsvp.cancel")
 async def cancel_button(ctx: Context) -> None:
@@ -191,6 +192,7 @@ async def cancel_button(ctx: Context) -> None:
     event = await _event(ctx)
     if event is not None:
         await _cancel(ctx, event)
+
 
 @router.command(
     "ankuendigen",
@@ -211,141 +213,11 @@ async def announce(ctx: Context) -> None:
     await ctx.reply(_("Sent to {count} chats.").format(count=count))
 
 
-async def show_event(ctx: Context, event: Event) -> None:
-    """The date as in the announcement, plus the person's own status."""
-    assert ctx.community is not None
-    taken = await rsvps.seats_taken(ctx.session, event.id)
-    waiting = await rsvps.waiting_count(ctx.session, event.id)
-    message = announcement(event, ctx.community, taken, waiting, ctx.now)
-    status = await own_status(ctx, event)
-    text = message.text + ("\n\n" + status if status else "")
-    await ctx.reply(text, message.buttons)
-
-
-async def upcoming(ctx: Context, limit: int) -> list[Event]:
-    assert ctx.community is not None
-    return await events.upcoming(ctx.session, ctx.community.id, ctx.now, limit)
-
-
-async def numbered_event(ctx: Context, number: str) -> Event | None:
-    """The community's date with this number (as /termine shows it to staff); otherwise
-    the person is told and None returned."""
-    assert ctx.community is not None
-    number = number.strip().removeprefix("Nr.").removeprefix("nr.").strip()
-    event = await ctx.session.get(Event, int(number)) if is_number(number) else None
-    if event is None or event.community_id != ctx.community.id:
-        await ctx.reply(
-            _("There is no date with number {number}. {prefix}termine shows the numbers.").format(
-                number=number, prefix=ctx.command_prefix
-            )
-        )
-        return None
-    return event
-
-
-async def pick_event(ctx: Context) -> Event | None:
-    """The date staff named by its number ("No. 12"), or the next one."""
-    assert ctx.community is not None
-    first = ctx.args.split(maxsplit=1)[0] if ctx.args else ""
-    if is_number(first):
-        return await numbered_event(ctx, first)
-    dates = await upcoming(ctx, 1)
-    if not dates:
-        await ctx.reply(_("There is no next date yet."))
-        return None
-    return dates[0]
-
-
-async def own_status(ctx: Context, event: Event) -> str:
-    rsvp = await rsvps.find(ctx.session, event.id, ctx.person.id)
-    if rsvp is None:
-        return ""
-    if rsvp.status == rsvps.YES:
-        return _("You are signed up.")
-    if rsvp.status == rsvps.WAITLIST:
-        return _("You are number {position} on the waiting list.").format(
-            position=await rsvps.position(ctx.session, rsvp)
-        )
-    return ""
-
-
-async def my_sign_ups(ctx: Context) -> list[Event]:
-    """The person's coming dates; a course once, by its next date (one sign-up covers all)."""
-    rows = (
-        await ctx.session.execute(
-            select(Event, Series.kind)
-            .join(Rsvp, Rsvp.event_id == Event.id)
-            .outerjoin(Series, Series.id == Event.series_id)
-            .where(
-                Rsvp.person_id == ctx.person.id,
-                Rsvp.status.in_((rsvps.YES, rsvps.WAITLIST)),
-                Event.starts_at > ctx.now,
-                Event.status != "cancelled",
-            )
-            .order_by(Event.starts_at)
-        )
-    ).all()
-    seen_courses: set[int] = set()
-    mine = []
-    for event, kind in rows:
-        if kind == "course" and event.series_id is not None:
-            if event.series_id in seen_courses:
-                continue
-            seen_courses.add(event.series_id)
-        mine.append(event)
-    return mine
-
-
-async def tell(
-    ctx: Context,
-    text: str,
-    attachment: Attachment | None = None,
-    buttons: tuple[Button, ...] | list[Button] = (),
-) -> None:
-    """Answer privately when the person wrote in a group, so the group sees no names."""
-    if ctx.is_direct:
-        await ctx.reply(text, buttons, attachment=attachment)
-        return
-    outgoing = Outgoing(text, tuple(buttons), attachment)
-    if not await ctx.send_private(ctx.person.id, outgoing, f"private:{ctx.dispatch_id}"):
-        await ctx.reply(text, buttons, attachment=attachment)
-
-
-async def sign_up_person(
-    ctx: Context,
-    event: Event,
-    person_id: int,
-    party_size: int,
-    *,
-    phone: str | None = None,
-) -> rsvps.SignUp:
-    """Sign someone up for the date (a course: all its dates); returns the first date's result."""
-    locked = await rsvps.lock(ctx.session, event.id)
-    assert locked is not None
-    dates = await series.course_dates(ctx.session, locked)
-    results = []
-    added_by = None if person_id == ctx.person.id else ctx.person.id
-    for date in dates:
-        if date.id != locked.id:
-            await rsvps.lock(ctx.session, date.id)
-        results.append(
-            await rsvps.sign_up(
-                ctx.session, date, person_id, party_size, ctx.now, added_by=added_by, phone=phone
-            )
-        )
-    told: set[int] = set()
-    for date, each in zip(dates, results, strict=True):
-        await _moved_up(ctx, date, each.moved_up, told)
-        if each.changed:
-            await refresh_posts(ctx.session, date, ctx.now)
-    return results[0]
-
-
 async def sign_up(ctx: Context, event: Event, party_size: int) -> None:
     """Sign the person up and tell them privately: confirmation with calendar file, or waiting."""
     assert ctx.community is not None
     community = ctx.community
-    result = await sign_up_person(ctx, event, ctx.person.id, party_size)
+    result = await signup.sign_up(ctx.work, community, event, ctx.person.id, party_size)
     if result.outcome == "over":
         await tell(ctx, _("Sorry, this date is over or was cancelled."))
     elif result.outcome == "closed":
@@ -368,40 +240,13 @@ async def sign_up(ctx: Context, event: Event, party_size: int) -> None:
         await tell(
             ctx,
             confirmation(event, community, party_size, ctx.command_prefix),
-            ics_file(event, community),
+            signup.ics_file(event, community),
         )
 
 
-def ics_file(event: Event, community: Community) -> Attachment:
-    return Attachment(
-        filename=f"termin-{event.starts_at:%Y-%m-%d}.ics",
-        data=event_ics(event, community),
-        mime_type="text/calendar",
-    )
-
-
-async def give_back(ctx: Context, event: Event, *, decline: bool) -> bool:
-    """Free the person's place (all dates of a course); True when they had one."""
-    locked = await rsvps.lock(ctx.session, event.id)
-    assert locked is not None
-    had_place = False
-    told: set[int] = set()
-    for date in await series.course_dates(ctx.session, locked):
-        if date.id != locked.id:
-            await rsvps.lock(ctx.session, date.id)
-        if decline:
-            release = await rsvps.decline(ctx.session, date, ctx.person.id, ctx.now)
-        else:
-            release = await rsvps.cancel(ctx.session, date, ctx.person.id, ctx.now)
-        had_place = had_place or release.had_seat
-        await _moved_up(ctx, date, release.moved_up, told)
-        await refresh_posts(ctx.session, date, ctx.now)
-    return had_place
-
-
 async def _cancel(ctx: Context, event: Event) -> None:
-    await give_back(ctx, event, decline=False)
     assert ctx.community is not None
+    await signup.give_back(ctx.work, ctx.community, event, ctx.person.id, decline=False)
     await tell(
         ctx,
         _("You are signed off from: {title}, {when}. Thank you for letting us know.").format(
@@ -409,26 +254,6 @@ async def _cancel(ctx: Context, event: Event) -> None:
             when=format_span(event.starts_at, event.ends_at, ctx.community.timezone),
         ),
     )
-
-
-async def _moved_up(ctx: Context, event: Event, moved: list[Rsvp], told: set[int]) -> None:
-    """Tell everyone who got a place from the waiting list; ``told`` holds who already
-    heard it (a course moves a person up on each of its dates, and one notice is enough)."""
-    assert ctx.community is not None
-    community = ctx.community
-    for rsvp in moved:
-        if rsvp.person_id in told:
-            continue
-        told.add(rsvp.person_id)
-        await tell_person(
-            ctx.session,
-            rsvp.person_id,
-            community,
-            lambda prefix: moved_up_notice(event, community, prefix),
-            f"moved-up:{event.id}:{rsvp.id}:{rsvp.updated_at.isoformat()}",
-            ctx.now,
-            attachment=lambda: ics_file(event, community),
-        )
 
 
 async def _event(ctx: Context) -> Event | None:

@@ -10,11 +10,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from bot.context import Context
-from bot.domain import communities
+from bot.chat.context import Context
+from bot.chat.router import Router
+from bot.chat.types import Button
+from bot.community import communities
 from bot.domain.models import Community
-from bot.export_files import Request, build
-from bot.exports import (
+from bot.domain.numbers import is_number
+from bot.domain.roles import ADMIN, COORDINATOR
+from bot.exports.choices import (
     CSV,
     KIND_WORDS,
     KINDS,
@@ -24,11 +27,8 @@ from bot.exports import (
     Period,
     parse_period,
 )
-from bot.i18n import N_, _, format_day
-from bot.numbers import is_number
-from bot.roles import ADMIN, COORDINATOR
-from bot.router import Router
-from bot.types import Button
+from bot.exports.files import Request, build
+from bot.language.i18n import N_, _, format_day
 
 ASK, PICK = "exp.ask", "exp.pick"
 # Who may see names in an export (they ask for it with "mit Namen").
@@ -98,6 +98,7 @@ async def export(ctx: Context) -> None:
     data.setdefault("community", ctx.community.id)
     await _next(ctx, data)
 
+
 @router.state(ASK, roles=(COORDINATOR,))
 async def typed(ctx: Context) -> None:
     """A typed answer to the open question: a kind, a format or a period."""
@@ -106,11 +107,10 @@ async def typed(ctx: Context) -> None:
         return
     more, understood = parse_words(ctx.text, _today(ctx))
     if not understood or not more:
-        await ctx.reply(
-            _period_help(ctx) if data.get("step") == "period" else _not_understood()
-        )
+        await ctx.reply(_period_help(ctx) if data.get("step") == "period" else _not_understood())
         return
     await _next(ctx, {**data, **more})
+
 
 @router.button(PICK, roles=(COORDINATOR,))
 async def pick(ctx: Context) -> None:

@@ -6,12 +6,12 @@ import unicodedata
 
 from sqlalchemy import select
 
-from bot.context import Context
+from bot.chat.context import Context
+from bot.chat.router import Router
+from bot.chat.types import Button
 from bot.domain.models import Event, Feedback, Series
-from bot.follow_up_texts import RATE, RATINGS
-from bot.i18n import _
-from bot.router import Router
-from bot.types import Button
+from bot.language.i18n import _
+from bot.reminders.texts import RATE, RATINGS
 
 COMMENT, WISH = "fb.comment", "fb.wish"
 SKIP = "fb.skip"
@@ -43,15 +43,18 @@ async def rate(ctx: Context) -> None:
         [Button(_("No, thank you"), SKIP, {"event": row.event_id, "step": COMMENT})],
     )
 
+
 @router.state(COMMENT)
 async def comment(ctx: Context) -> None:
     """The comment, typed (or "nein")."""
     await _take(ctx, COMMENT, ctx.text)
 
+
 @router.state(WISH)
 async def wish(ctx: Context) -> None:
     """The topic wish, typed (or "nein")."""
     await _take(ctx, WISH, ctx.text)
+
 
 @router.button(SKIP)
 async def skip(ctx: Context) -> None:

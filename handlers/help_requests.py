@@ -1,6 +1,6 @@
 """One-to-one help: residents ask ("Wobei brauchen Sie Hilfe?"), volunteers take a request
 with one tap, agree a time, write through the bot, report it done; staff file requests for
-callers. Matching and the rounds of offers live in ``bot/helping.py``."""
+callers. Matching and the rounds of offers live in ``bot/helping/offers.py``."""
 
 from __future__ import annotations
 
@@ -9,21 +9,25 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
-from bot import help_texts, helping
-from bot.context import Context
-from bot.domain import help_requests, matching, skills, weekly
-from bot.domain.announcements import mark_changed
-from bot.domain.jobs import reminder_due
+from bot.chat.context import Context
+from bot.chat.router import Router
+from bot.chat.types import Button
+from bot.dates.announcements import mark_changed
+from bot.dates.notices import tell_person
+from bot.domain import weekly
 from bot.domain.models import Community, HelpRequest, Person
+from bot.domain.names import clean_name
+from bot.domain.numbers import is_number
+from bot.domain.roles import STAFF
 from bot.domain.when import WhenError, parse_when
-from bot.follow_up_texts import RATINGS
-from bot.i18n import N_, _, format_when
-from bot.names import clean_name
-from bot.notices import tell_person
-from bot.numbers import is_number
-from bot.roles import STAFF
-from bot.router import Router
-from bot.types import Button
+from bot.helping import matching, skills
+from bot.helping import offers as helping
+from bot.helping import requests as help_requests
+from bot.helping import texts as help_texts
+from bot.language.i18n import N_, _, format_when
+from bot.reminders.jobs import reminder_due
+from bot.reminders.texts import RATINGS
+from handlers.menus import command_list
 from handlers.when_words import when_error
 
 OTHER = matching.ANY_SKILL
@@ -51,11 +55,13 @@ async def ask(ctx: Context) -> None:
     """ "Wobei brauchen Sie Hilfe?" with the skills as buttons."""
     await start_request(ctx)
 
+
 @router.button(COMMANDS)
 async def commands(ctx: Context) -> None:
     """ "Was kann der Bot?": the command list instead of a request."""
     await ctx.finish_dialog()
-    await ctx.reply(command_list(ctx, router))
+    await ctx.reply(command_list(ctx))
+
 
 @router.button(PICK)
 async def pick(ctx: Context) -> None:
@@ -65,12 +71,14 @@ async def pick(ctx: Context) -> None:
         return
     await _describe(ctx, {"skill": str(ctx.button_args.get("skill", OTHER))})
 
+
 @router.state(ASK)
 async def skill_typed(ctx: Context) -> None:
     """A typed answer that is no button: taken as the description of something else."""
     await ctx.finish_dialog()
     text = ctx.text.strip()[:MAX_TEXT]
     await _ask_when(ctx, {"skill": OTHER, "description": text})
+
 
 @router.state(DESCRIBE)
 async def described(ctx: Context) -> None:
@@ -80,6 +88,7 @@ async def described(ctx: Context) -> None:
     data["description"] = ctx.text.strip()[:MAX_TEXT]
     await _ask_when(ctx, data)
 
+
 @router.state(WHEN)
 async def when_typed(ctx: Context) -> None:
     """ "Wann passt es Ihnen?" in the person's words."""
@@ -87,6 +96,7 @@ async def when_typed(ctx: Context) -> None:
     data = dict(ctx.state.data)
     data["when_text"] = ctx.text.strip()[:200]
     await _ask_where(ctx, data)
+
 
 @router.button(ANY_TIME)
 async def any_time(ctx: Context) -> None:
@@ -96,6 +106,7 @@ async def any_time(ctx: Context) -> None:
         await ctx.button_gone()
         return
     await _ask_where(ctx, data)
+
 
 @router.button(WHERE)
 async def where(ctx: Context) -> None:
@@ -112,11 +123,13 @@ async def where(ctx: Context) -> None:
     else:
         await _save(ctx, data)
 
+
 @router.state(WHERE)
 async def where_typed(ctx: Context) -> None:
     """A typed answer to "Wo?" that is none of the buttons."""
     assert ctx.state is not None
     await ctx.reply(_("Please tap one of the three answers."))
+
 
 @router.state(AREA)
 async def area_typed(ctx: Context) -> None:
@@ -126,6 +139,7 @@ async def area_typed(ctx: Context) -> None:
     data["area"] = ctx.text.strip()[:100]
     await _ask_phone(ctx, data)
 
+
 @router.state(PHONE)
 async def phone_typed(ctx: Context) -> None:
     """A phone number for the volunteer, checked loosely."""
@@ -133,12 +147,11 @@ async def phone_typed(ctx: Context) -> None:
     data = dict(ctx.state.data)
     number = ctx.text.strip()
     if not _PHONE.match(number):
-        await ctx.reply(
-            _("That does not look like a phone number. Please write only the number.")
-        )
+        await ctx.reply(_("That does not look like a phone number. Please write only the number."))
         return
     data["phone"] = number
     await _save(ctx, data)
+
 
 @router.button(CHAT_ONLY)
 async def chat_only(ctx: Context) -> None:
@@ -149,12 +162,11 @@ async def chat_only(ctx: Context) -> None:
         return
     await _save(ctx, data)
 
+
 @router.command(
     "hilfe_fuer",
     "help_for",
-    description=N_(
-        "Ask for help for someone who called: name; phone; topic; what; when; where"
-    ),
+    description=N_("Ask for help for someone who called: name; phone; topic; what; when; where"),
     roles=(STAFF,),
 )
 async def help_for(ctx: Context) -> None:
@@ -196,6 +208,7 @@ async def help_for(ctx: Context) -> None:
         about=(person.id,),
     )
 
+
 @router.button(help_texts.ACCEPT)
 async def accept(ctx: Context) -> None:
     """ "Ich übernehme": exactly one volunteer gets it; the others are told kindly."""
@@ -217,6 +230,7 @@ async def accept(ctx: Context) -> None:
     if request.created_by is not None and request.phone:
         await _tell_staff_who(ctx, request, community)
 
+
 @router.button(help_texts.DECLINE)
 async def decline(ctx: Context) -> None:
     """ "Diesmal nicht": fine; when all asked said no, the next people are asked."""
@@ -230,12 +244,14 @@ async def decline(ctx: Context) -> None:
         assert community is not None
         await helping.offer_round(ctx.session, request, community, ctx.services.policy, ctx.now)
 
+
 @router.button(help_texts.WRITE)
 async def write(ctx: Context) -> None:
     """Write to the other side through the bot (no phone number needed)."""
     request = await _mine(ctx)
     if request is not None:
         await ctx.ask(_("Please write your message."), MESSAGE, {"request": request.id})
+
 
 @router.state(MESSAGE)
 async def message_typed(ctx: Context) -> None:
@@ -246,9 +262,7 @@ async def message_typed(ctx: Context) -> None:
     if request is None or request.status != help_requests.ACCEPTED:
         await ctx.button_gone()
         return
-    other = (
-        request.volunteer_id if ctx.person.id == request.requester_id else request.requester_id
-    )
+    other = request.volunteer_id if ctx.person.id == request.requester_id else request.requester_id
     community = await ctx.session.get(Community, request.community_id)
     assert community is not None and other is not None
     text = ctx.text.strip()[:MAX_TEXT]
@@ -271,6 +285,7 @@ async def message_typed(ctx: Context) -> None:
         else _("Sorry, I cannot reach this person in a chat. Please call them.")
     )
 
+
 @router.button(help_texts.AGREE)
 async def agree(ctx: Context) -> None:
     """Enter the meeting time both agreed on; both get a reminder the day before."""
@@ -281,6 +296,7 @@ async def agree(ctx: Context) -> None:
             AGREED,
             {"request": request.id},
         )
+
 
 @router.state(AGREED)
 async def agreed_typed(ctx: Context) -> None:
@@ -304,9 +320,7 @@ async def agreed_typed(ctx: Context) -> None:
     request.reminded_at = ctx.now if due <= ctx.now else None
     mark_changed(ctx.session)
     shown = format_when(when.start, community.timezone)
-    await ctx.reply(
-        _("Saved: {when}. You both get a reminder the day before.").format(when=shown)
-    )
+    await ctx.reply(_("Saved: {when}. You both get a reminder the day before.").format(when=shown))
     name = helping.first_name(ctx.person)
     await tell_person(
         ctx.session,
@@ -317,6 +331,7 @@ async def agreed_typed(ctx: Context) -> None:
         ctx.now,
         about=helping.parties(request),
     )
+
 
 @router.button(help_texts.DONE)
 async def done(ctx: Context) -> None:
@@ -329,6 +344,7 @@ async def done(ctx: Context) -> None:
             {"request": request.id},
             numbers=True,
         )
+
 
 @router.state(MINUTES)
 async def minutes_typed(ctx: Context) -> None:
@@ -344,6 +360,7 @@ async def minutes_typed(ctx: Context) -> None:
         NOTE,
         data,
     )
+
 
 @router.state(NOTE)
 async def note_typed(ctx: Context) -> None:
@@ -363,6 +380,7 @@ async def note_typed(ctx: Context) -> None:
     await ctx.reply(_("Saved: {minutes} minutes.").format(minutes=request.minutes))
     await helping.finished(ctx.session, request, community, ctx.now)
 
+
 @router.button(help_texts.RETURN)
 async def give_back(ctx: Context) -> None:
     """The volunteer cannot do it: it is offered to others."""
@@ -374,6 +392,7 @@ async def give_back(ctx: Context) -> None:
     await help_requests.hand_back(ctx.session, request, ctx.now)
     await ctx.reply(_("Thank you for letting us know. We will look for someone else."))
     await helping.offer_round(ctx.session, request, community, ctx.services.policy, ctx.now)
+
 
 @router.button(help_texts.CANCEL)
 async def cancel(ctx: Context) -> None:
@@ -402,6 +421,7 @@ async def cancel(ctx: Context) -> None:
             about=(request.requester_id,),
         )
 
+
 @router.button(help_texts.RATE)
 async def rate(ctx: Context) -> None:
     """The resident's one answer after the help."""
@@ -417,6 +437,7 @@ async def rate(ctx: Context) -> None:
         return
     request.rating = int(rating)
     await ctx.reply(_("Thank you for your answer!"))
+
 
 @router.command(
     "meine_anfragen", "my_requests", description=N_("Your help requests"), where="direct"
@@ -458,6 +479,7 @@ async def mine(ctx: Context) -> None:
             )
 
 
+@router.entry("help_request")
 async def start_request(ctx: Context) -> None:
     """The first question of a help request, used by /anfrage and by /hilfe in private."""
     assert ctx.community is not None
@@ -468,13 +490,6 @@ async def start_request(ctx: Context) -> None:
     buttons.append(Button(_("Something else"), PICK, {"skill": OTHER}))
     buttons.append(Button(_("What can the bot do?"), COMMANDS))
     await ctx.ask(_("What do you need help with? Please tap a topic."), ASK, {}, buttons)
-
-
-def command_list(ctx: Context, router: Router) -> str:
-    lines = [_("This is what I can do:")]
-    for cmd in router.available(ctx.roles | {"member"}, ctx.chat.kind):
-        lines.append(f"{ctx.command_prefix}{cmd.display_name(ctx.locale)} – {_(cmd.description)}")
-    return "\n".join(lines)
 
 
 async def _describe(ctx: Context, data: dict[str, Any]) -> None:

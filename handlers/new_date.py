@@ -7,19 +7,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.column_limits import column_length
-from bot.context import Context
-from bot.domain import announcements, series
+from bot.chat.context import Context
+from bot.chat.router import Router
+from bot.chat.types import Button
+from bot.dates import announcements, series
+from bot.dates.notices import post_event
+from bot.dates.texts import announcement
 from bot.domain.models import Event
+from bot.domain.numbers import is_number
+from bot.domain.roles import STAFF
 from bot.domain.when import When, WhenError, parse_when
-from bot.event_texts import announcement
-from bot.i18n import N_, _, format_span, format_when
-from bot.notices import post_event
-from bot.numbers import is_number
-from bot.plain_language import check
-from bot.roles import STAFF
-from bot.router import Router
-from bot.types import Button
+from bot.infra.column_limits import column_length
+from bot.language.i18n import N_, _, format_span, format_when
+from bot.language.plain_language import check
 from handlers.when_words import when_error
 
 STATE = "newdate"
@@ -127,11 +127,13 @@ async def new_date(ctx: Context) -> None:
         return
     await _ask(ctx, "title", {})
 
+
 @router.state(STATE, roles=(STAFF,))
 async def answer(ctx: Context) -> None:
     """A typed answer to the current question."""
     assert ctx.state is not None
     await _take(ctx, dict(ctx.state.data), ctx.text.strip())
+
 
 @router.button("newdate.pick", roles=(STAFF,))
 async def pick(ctx: Context) -> None:
@@ -144,6 +146,7 @@ async def pick(ctx: Context) -> None:
         return
     await _take(ctx, data, str(ctx.button_args.get("value", "")), tapped=True)
 
+
 @router.button("newdate.back", roles=(STAFF,))
 async def back(ctx: Context) -> None:
     """Go back one question."""
@@ -152,11 +155,13 @@ async def back(ctx: Context) -> None:
         return
     await _back(ctx, data)
 
+
 @router.button("newdate.stop", roles=(STAFF,))
 async def stop(ctx: Context) -> None:
     """Stop the dialog; nothing is saved."""
     await ctx.finish_dialog()
     await ctx.reply(_("All right, I have stopped. Nothing was changed."))
+
 
 @router.button("newdate.save", roles=(STAFF,))
 async def save(ctx: Context) -> None:

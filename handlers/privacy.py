@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import json
 
-from bot.context import Context
-from bot.domain import privacy
+from bot.chat.context import Context
+from bot.chat.router import Router
+from bot.chat.types import Attachment, Button, Outgoing
+from bot.dates import signup
 from bot.domain.models import Community
-from bot.i18n import N_, _, ngettext
-from bot.roles import ADMIN
-from bot.router import Router
-from bot.types import Attachment, Button, Outgoing
+from bot.domain.roles import ADMIN
+from bot.language.i18n import N_, _, ngettext
+from bot.privacy import rights as privacy
 
 AGREE, MORE, ERASE, KEEP = "priv.agree", "priv.more", "priv.erase", "priv.keep"
 BAND, AREA = "priv.band", "priv.area"
@@ -45,6 +46,7 @@ async def first_contact(ctx: Context) -> None:
     if not sent and ctx.is_direct:
         await ctx.reply(text, buttons)
 
+
 @router.button(AGREE)
 async def agree(ctx: Context) -> None:
     """Consent, recorded with the time; then, once, the optional facts question."""
@@ -54,10 +56,12 @@ async def agree(ctx: Context) -> None:
     if first and ctx.person.facts_asked_at is None:
         await ask_facts(ctx)
 
+
 @router.button(MORE)
 async def more(ctx: Context) -> None:
     """The long text."""
     await ctx.reply(privacy_text(ctx), (Button(_("I agree"), AGREE),))
+
 
 @router.command(
     "datenschutz",
@@ -68,6 +72,7 @@ async def more(ctx: Context) -> None:
 async def privacy_command(ctx: Context) -> None:
     """What is stored, why, how long, and the person's rights."""
     await ctx.reply(privacy_text(ctx))
+
 
 @router.command(
     "datenschutz_text",
@@ -90,6 +95,7 @@ async def set_text(ctx: Context) -> None:
     ctx.community.privacy_contact = contact.strip()[:300]
     ctx.community.privacy_text = extra.strip()[:2000]
     await ctx.reply(_("Saved. {prefix}datenschutz shows it.").format(prefix=ctx.command_prefix))
+
 
 @router.command(
     "meine_daten",
@@ -120,6 +126,7 @@ async def my_data(ctx: Context) -> None:
         attachment=Attachment("meine-daten.json", payload, "application/json"),
     )
 
+
 @router.command(
     "loeschen",
     "delete_me",
@@ -137,6 +144,7 @@ async def erase_ask(ctx: Context) -> None:
         (Button(_("Yes, erase everything"), ERASE), Button(_("No, keep it"), KEEP)),
     )
 
+
 @router.button(ERASE)
 async def erase(ctx: Context) -> None:
     """Erase; the goodbye still reaches this chat, then the chat goes too."""
@@ -144,7 +152,8 @@ async def erase(ctx: Context) -> None:
         # Only from the person's own private chat (a group chat must never go with it).
         await ctx.reply(_("Please write this to me in a private chat."))
         return
-    await _give_back_places(ctx)
+    # Erasure ends the sign-ups: their places go to the waiting list first.
+    await signup.give_back_all(ctx.work, ctx.person.id)
     await ctx.reply(
         _("Done. Your data is erased. Goodbye, and all the best!")
         + "\n"
@@ -152,10 +161,12 @@ async def erase(ctx: Context) -> None:
     )
     await privacy.erase(ctx.session, ctx.person.id, ctx.now, keep_chat_id=ctx.chat.id)
 
+
 @router.button(KEEP)
 async def keep(ctx: Context) -> None:
     """Nothing happens."""
     await ctx.reply(_("All right. Nothing was erased."))
+
 
 @router.command(
     "profil",
@@ -167,6 +178,7 @@ async def keep(ctx: Context) -> None:
 async def profile(ctx: Context) -> None:
     """Change the optional facts any time."""
     await ask_facts(ctx)
+
 
 @router.button(BAND)
 async def band(ctx: Context) -> None:
@@ -183,6 +195,7 @@ async def band(ctx: Context) -> None:
         (Button(_("Rather not say"), NO_FACTS, {"step": "area"}),),
     )
 
+
 @router.state(AREA)
 async def area(ctx: Context) -> None:
     """The part of town, as typed."""
@@ -194,6 +207,7 @@ async def area(ctx: Context) -> None:
             prefix=ctx.command_prefix
         )
     )
+
 
 @router.button(NO_FACTS)
 async def no_facts(ctx: Context) -> None:
@@ -248,15 +262,3 @@ def privacy_text(ctx: Context) -> str:
 
 def _after_months(months: int) -> str:
     return ngettext("after {n} month", "after {n} months", months).format(n=months)
-
-
-async def _give_back_places(ctx: Context) -> None:
-    """Erasure ends the sign-ups: their places go to the waiting list first."""
-    from handlers.events import give_back, my_sign_ups
-
-    home = ctx.community
-    for event in await my_sign_ups(ctx):
-        # Each date's own community, for the notices to whoever moves up.
-        ctx.community = await ctx.session.get(Community, event.community_id)
-        await give_back(ctx, event, decline=False)
-    ctx.community = home

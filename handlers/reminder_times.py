@@ -6,13 +6,13 @@ import re
 
 from sqlalchemy import select
 
-from bot.context import Context
-from bot.domain import jobs
+from bot.chat.context import Context
+from bot.chat.router import Router
 from bot.domain.models import Event, Job, Series
-from bot.i18n import N_, _, ngettext
-from bot.numbers import is_number
-from bot.roles import STAFF
-from bot.router import Router
+from bot.domain.numbers import is_number
+from bot.domain.roles import STAFF
+from bot.language.i18n import N_, _, ngettext
+from bot.reminders import jobs
 
 _DAY_BEFORE = re.compile(
     r"^(?:am vortag|the day before)(?: um| at)? (\d{1,2})(?:[:.](\d{2}))?(?: uhr)?$"
@@ -49,9 +49,7 @@ async def reminders(ctx: Context) -> None:
         current = await jobs.reminder_specs(ctx.session, event, ctx.services.policy.default)
         own = (
             await ctx.session.scalars(
-                select(Job.offset_spec).where(
-                    Job.event_id == event.id, Job.kind == jobs.REMINDER
-                )
+                select(Job.offset_spec).where(Job.event_id == event.id, Job.kind == jobs.REMINDER)
             )
         ).all()
         await ctx.reply(

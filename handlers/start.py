@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from bot.context import Context
-from bot.domain import events
+from bot.chat.context import Context
+from bot.chat.router import Router
+from bot.chat.types import Button
+from bot.dates import events
 from bot.domain.models import Community, Event
-from bot.i18n import N_, _, format_when, use_locale
-from bot.numbers import is_number
-from bot.router import Router
-from bot.types import Button
-from handlers.checkin import check_in_self
-from handlers.events import show_event
-from handlers.help_requests import command_list, start_request
+from bot.domain.numbers import is_number
+from bot.language.i18n import N_, _, format_when, use_locale
+from handlers.date_views import show_event
+from handlers.menus import command_list
 
 LANGUAGES = (("de", "Deutsch", ("deutsch", "german")), ("en", "English", ("englisch", "english")))
 
@@ -29,7 +28,7 @@ async def start(ctx: Context) -> None:
         return
     if ctx.args.startswith("hier_"):
         # Scanned at the venue: the QR code's link checks the person in.
-        await check_in_self(ctx, ctx.args[5:])
+        await ctx.enter("check_in")
         return
     if ctx.args.startswith("termin_") and is_number(ctx.args[7:]):
         # Opened from a poster's QR code or a link: show that date to sign up.
@@ -63,6 +62,7 @@ async def start(ctx: Context) -> None:
     )
     await ctx.reply("\n".join(lines))
 
+
 @router.joined
 async def joined(ctx: Context) -> None:
     """Greet a chat the bot was just added to; unlinked groups learn how to link them."""
@@ -77,15 +77,15 @@ async def joined(ctx: Context) -> None:
         return
     await start(ctx)
 
-@router.command(
-    "hilfe", "help", description=N_("Help, and what I can do"), needs_community=False
-)
+
+@router.command("hilfe", "help", description=N_("Help, and what I can do"), needs_community=False)
 async def help_(ctx: Context) -> None:
     """In a private chat: "Wobei brauchen Sie Hilfe?"; in a group: what the bot can do."""
     if ctx.is_direct and ctx.community is not None:
-        await start_request(ctx)
+        await ctx.enter("help_request")
         return
-    await ctx.reply(command_list(ctx, router))
+    await ctx.reply(command_list(ctx))
+
 
 @router.command(
     "befehle",
@@ -96,7 +96,8 @@ async def help_(ctx: Context) -> None:
 )
 async def commands(ctx: Context) -> None:
     """List the commands this person may use here."""
-    await ctx.reply(command_list(ctx, router))
+    await ctx.reply(command_list(ctx))
+
 
 @router.command(
     "sprache", "language", description=N_("Choose your language"), needs_community=False
@@ -108,6 +109,7 @@ async def language(ctx: Context) -> None:
         for code, label, aliases in LANGUAGES
     ]
     await ctx.reply(_("Which language would you like?"), buttons)
+
 
 @router.button("lang.set")
 async def set_language(ctx: Context) -> None:

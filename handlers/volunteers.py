@@ -9,16 +9,19 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from bot.context import Context
-from bot.domain import communities, help_requests, skills, weekly
+from bot.chat.context import Context
+from bot.chat.router import Router
+from bot.chat.types import Button, Outgoing
+from bot.community import communities
+from bot.dates.notices import tell_person
+from bot.domain import weekly
 from bot.domain.models import HelpRequest, Person, Role, VolunteerProfile, VolunteerSkill
+from bot.domain.numbers import is_number
+from bot.domain.roles import STAFF, VOLUNTEER
 from bot.domain.when import WhenError, parse_when
-from bot.i18n import N_, _, format_day
-from bot.notices import tell_person
-from bot.numbers import is_number
-from bot.roles import STAFF, VOLUNTEER
-from bot.router import Router
-from bot.types import Button, Outgoing
+from bot.helping import requests as help_requests
+from bot.helping import skills
+from bot.language.i18n import N_, _, format_day
 
 SKILL, SKILLS_DONE = "vol.skill", "vol.skills_done"
 PLACE, PLACES_DONE = "vol.place", "vol.places_done"
@@ -56,6 +59,7 @@ async def profile(ctx: Context) -> None:
     key = f"vol-skills:{ctx.person.id}:{ctx.dispatch_id}"
     await ctx.send(ctx.chat, await _skills_message(ctx, key), key)
 
+
 @router.button(SKILL, roles=(VOLUNTEER,))
 async def toggle_skill(ctx: Context) -> None:
     """A skill tapped: offered, or (again) not."""
@@ -74,6 +78,7 @@ async def toggle_skill(ctx: Context) -> None:
     await ctx.session.flush()
     await ctx.edit(key, await _skills_message(ctx, key))
 
+
 @router.button(SKILLS_DONE, roles=(VOLUNTEER,))
 async def skills_done(ctx: Context) -> None:
     """Next: languages."""
@@ -84,15 +89,15 @@ async def skills_done(ctx: Context) -> None:
         [Button(_("Only German"), ONLY_GERMAN)],
     )
 
+
 @router.state(LANGUAGES, roles=(VOLUNTEER,))
 async def languages_typed(ctx: Context) -> None:
     """Languages, typed as words."""
     row = await _profile_row(ctx)
     words = re.findall(r"[a-zäöüß]+", ctx.text.casefold())
-    row.languages = sorted({LANGUAGE_WORDS.get(w, w[:8]) for w in words if len(w) > 1}) or [
-        "de"
-    ]
+    row.languages = sorted({LANGUAGE_WORDS.get(w, w[:8]) for w in words if len(w) > 1}) or ["de"]
     await _ask_places(ctx)
+
 
 @router.button(ONLY_GERMAN, roles=(VOLUNTEER,))
 async def only_german(ctx: Context) -> None:
@@ -100,6 +105,7 @@ async def only_german(ctx: Context) -> None:
     row = await _profile_row(ctx)
     row.languages = ["de"]
     await _ask_places(ctx)
+
 
 @router.button(PLACE, roles=(VOLUNTEER,))
 async def toggle_place(ctx: Context) -> None:
@@ -112,6 +118,7 @@ async def toggle_place(ctx: Context) -> None:
     chosen ^= {place}
     row.places = sorted(chosen)
     await ctx.edit(key, _places_message(row, key))
+
 
 @router.button(PLACES_DONE, roles=(VOLUNTEER,))
 async def places_done(ctx: Context) -> None:
@@ -129,12 +136,14 @@ async def places_done(ctx: Context) -> None:
         return
     await _ask_times(ctx)
 
+
 @router.state(AREAS, roles=(VOLUNTEER,))
 async def areas_typed(ctx: Context) -> None:
     """Parts of town, comma separated."""
     row = await _profile_row(ctx)
     row.areas = [a.strip()[:60] for a in re.split(r"[,;]|\bund\b", ctx.text) if a.strip()][:20]
     await _ask_times(ctx)
+
 
 @router.button(EVERYWHERE, roles=(VOLUNTEER,))
 async def everywhere(ctx: Context) -> None:
@@ -143,6 +152,7 @@ async def everywhere(ctx: Context) -> None:
     row.areas = []
     await _ask_times(ctx)
 
+
 @router.state(TIMES, roles=(VOLUNTEER,))
 async def times_typed(ctx: Context) -> None:
     """Usual times, in words; what is not understood matches any time."""
@@ -150,12 +160,14 @@ async def times_typed(ctx: Context) -> None:
     row.windows = weekly.windows(ctx.text)
     await _ask_max(ctx)
 
+
 @router.button(VARIES, roles=(VOLUNTEER,))
 async def varies(ctx: Context) -> None:
     """ "Ganz unterschiedlich"."""
     row = await _profile_row(ctx)
     row.windows = []
     await _ask_max(ctx)
+
 
 @router.state(MAX_OPEN, roles=(VOLUNTEER,))
 async def max_typed(ctx: Context) -> None:
@@ -168,6 +180,7 @@ async def max_typed(ctx: Context) -> None:
     row.max_open, row.updated_at = int(text), ctx.now
     await ctx.finish_dialog()
     await ctx.reply(await _summary(ctx, row))
+
 
 @router.command(
     "pause",
@@ -198,13 +211,13 @@ async def pause(ctx: Context) -> None:
     row.updated_at = ctx.now
     await ctx.reply(
         _(
-            "Have a good break! No requests until {day}. "
-            "Write {prefix}weiter to come back earlier."
+            "Have a good break! No requests until {day}. Write {prefix}weiter to come back earlier."
         ).format(
             day=format_day(row.paused_until - timedelta(days=1), ctx.community.timezone),
             prefix=ctx.command_prefix,
         )
     )
+
 
 @router.command("weiter", "resume", description=N_("End your break"), roles=(VOLUNTEER,))
 async def resume(ctx: Context) -> None:
@@ -212,6 +225,7 @@ async def resume(ctx: Context) -> None:
     row = await _profile_row(ctx)
     row.paused_until, row.updated_at = None, ctx.now
     await ctx.reply(_("Welcome back! You will get requests again."))
+
 
 @router.command(
     "lotse_einladen",
@@ -262,6 +276,7 @@ async def invite(ctx: Context) -> None:
         answer += " " + _("Please tell them to write /lotse to the bot.")
     await ctx.reply(answer, about=(person.id,))
 
+
 @router.command(
     "faehigkeiten",
     "skills",
@@ -289,16 +304,14 @@ async def catalog(ctx: Context) -> None:
     elif args:
         await ctx.reply(
             _(
-                "Please write {prefix}faehigkeiten neu Name, "
-                "or {prefix}faehigkeiten 3 New name."
+                "Please write {prefix}faehigkeiten neu Name, or {prefix}faehigkeiten 3 New name."
             ).format(prefix=ctx.command_prefix)
         )
         return
     lines = [_("Topics for help requests:")]
-    lines += [
-        f"{n}. {skills.label(entry, ctx.community)}" for n, entry in enumerate(entries, 1)
-    ]
+    lines += [f"{n}. {skills.label(entry, ctx.community)}" for n, entry in enumerate(entries, 1)]
     await ctx.reply("\n".join(lines))
+
 
 @router.command(
     "lotsen",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.domain.when import WhenError
-from bot.i18n import _
+from bot.language.i18n import _
 
 
 def when_error(error: WhenError) -> str:

@@ -8,9 +8,9 @@ from alembic import context
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from bot.cluster import MIGRATION
-from bot.db import create_engine
 from bot.domain.models import Base
+from bot.infra.cluster import MIGRATION
+from bot.infra.db import create_engine
 
 config = context.config
 target_metadata = Base.metadata

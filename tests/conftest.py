@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot import migrate
 from bot.bootstrap import App, build_app, prepare
+from bot.chat.types import ChatRef
 from bot.config import Settings
 from bot.domain import people
 from bot.domain.models import Community
-from bot.logs import HANDLER_NAME
-from bot.types import ChatRef
+from bot.infra import migrate
+from bot.infra.logs import HANDLER_NAME
 from tests.fakes.clock import FakeClock
 from tests.fakes.memory import Conversation, MemoryAdapter
 from tests.fakes.postgres import (  # noqa: F401 - fixtures
@@ -46,7 +46,7 @@ def sqlite_url(tmp_path: Path) -> str:
         template = tmp_path.parent / "template.db"
         migrate.upgrade(f"sqlite+aiosqlite:///{template}")
         _TEMPLATE["db"] = template
-    target = tmp_path / "bot.db"
+    target = tmp_path / "bot.infra.db"
     target.write_bytes(_TEMPLATE["db"].read_bytes())
     return f"sqlite+aiosqlite:///{target}"
 

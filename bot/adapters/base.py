@@ -11,10 +11,10 @@ import contextlib
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from bot.types import Delivery, Incoming
+from bot.chat.types import Delivery, Incoming
 
 if TYPE_CHECKING:
-    from bot.receiving import ReceiveStatus
+    from bot.chat.receiving import ReceiveStatus
 
 # Returns True once the message's effects are committed; adapters acknowledge only then.
 Dispatch = Callable[[Incoming], Awaitable[bool]]

@@ -16,8 +16,8 @@ from collections.abc import Awaitable, Callable
 from typing import TextIO
 
 from bot.adapters.base import Adapter, Dispatch, numbered_choices
-from bot.i18n import _
-from bot.types import ChatRef, Delivery, Incoming, Sender
+from bot.chat.types import ChatRef, Delivery, Incoming, Sender
+from bot.language.i18n import _
 
 log = logging.getLogger(__name__)
 

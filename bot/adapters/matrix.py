@@ -51,15 +51,15 @@ from nio import (
 )
 
 from bot.adapters.base import Adapter, Dispatch, cancel_and_wait, numbered_choices
+from bot.chat.errors import ChatMoved, NotPrivate, RetryLater, TransientError, Unreachable
+from bot.chat.receiving import ReceiveStatus, short_reason
+from bot.chat.types import ChatRef, Delivery, Incoming, Sender
+from bot.chat.undecrypted import Held, HeldEvents
 from bot.config import MatrixSection
-from bot.domain.keyvalue import StateStore
-from bot.domain.undecrypted import Held, HeldEvents
-from bot.errors import ChatMoved, NotPrivate, RetryLater, TransientError, Unreachable
-from bot.logs import add_secret
-from bot.private_files import private_dir, secure_tree, write_private
-from bot.process_lock import ProcessLock
-from bot.receiving import ReceiveStatus, short_reason
-from bot.types import ChatRef, Delivery, Incoming, Sender
+from bot.infra.keyvalue import StateStore
+from bot.infra.logs import add_secret
+from bot.infra.private_files import private_dir, secure_tree, write_private
+from bot.infra.process_lock import ProcessLock
 
 log = logging.getLogger(__name__)
 

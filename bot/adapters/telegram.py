@@ -42,17 +42,17 @@ from telegram.error import (
 from bot.adapters.base import Adapter, Dispatch, cancel_and_wait
 from bot.adapters.telegram_intake import Intake, press_from_json
 from bot.adapters.telegram_request import AiohttpRequest
-from bot.config import ConfigError, TelegramSection, check_webhook_secret
-from bot.delivery.limits import ChatRateLimiter
-from bot.errors import (
+from bot.chat.errors import (
     ChatMoved,
     PermanentError,
     RetryLater,
     TransientError,
     Unreachable,
 )
-from bot.receiving import RUNNING, Backoff, ReceiveStatus, short_reason, supervise
-from bot.types import ChatRef, Delivery, Incoming, Sender
+from bot.chat.receiving import RUNNING, Backoff, ReceiveStatus, short_reason, supervise
+from bot.chat.types import ChatRef, Delivery, Incoming, Sender
+from bot.config import ConfigError, TelegramSection, check_webhook_secret
+from bot.delivery.limits import ChatRateLimiter
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from telegram import Update
 
-from bot.types import ChatRef, Incoming, Sender
+from bot.chat.types import ChatRef, Incoming, Sender
 
 log = logging.getLogger(__name__)
 

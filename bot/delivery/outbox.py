@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.chat.types import Attachment, Button, ChatRef, Delivery, Outgoing, RenderedButton
 from bot.domain.models import (
     ButtonToken,
     ButtonTokenSubject,
@@ -21,8 +22,7 @@ from bot.domain.models import (
     OutboxMessage,
     OutboxSubject,
 )
-from bot.i18n import _
-from bot.types import Attachment, Button, ChatRef, Delivery, Outgoing, RenderedButton
+from bot.language.i18n import _
 
 log = logging.getLogger(__name__)
 

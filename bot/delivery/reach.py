@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.chat.types import Outgoing
 from bot.delivery.outbox import enqueue, note_queued
 from bot.domain.models import Account, Chat, Community, OutboxMessage, Person, Role
-from bot.i18n import _, use_locale
-from bot.types import Outgoing
+from bot.language.i18n import _, use_locale
 
 ASK_AGAIN_AFTER = timedelta(days=1)
 UNREACHABLE = "unreachable"

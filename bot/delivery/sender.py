@@ -16,13 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from bot.adapters.base import Adapter
-from bot.clock import Clock
-from bot.cluster import CHAT_CLASS, Cluster, SoloProcess
-from bot.delivery import reach
-from bot.delivery.outbox import edit_delivery, to_delivery
-from bot.domain import people
-from bot.domain.models import Account, Chat, OutboxMessage
-from bot.errors import (
+from bot.chat.errors import (
     ChatMoved,
     NotPrivate,
     PermanentError,
@@ -30,7 +24,13 @@ from bot.errors import (
     TransientError,
     Unreachable,
 )
-from bot.types import Delivery
+from bot.chat.types import Delivery
+from bot.delivery import reach
+from bot.delivery.outbox import edit_delivery, to_delivery
+from bot.domain import people
+from bot.domain.models import Account, Chat, OutboxMessage
+from bot.infra.clock import Clock
+from bot.infra.cluster import CHAT_CLASS, Cluster, SoloProcess
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ class Sender:
 
         Platforms with idempotent sends (Matrix transaction ids) show them once; elsewhere
         at most the message in flight at the crash repeats. With several processes the
-        leader gives back only a dead process's rows (``bot.cluster``).
+        leader gives back only a dead process's rows (``bot.infra.cluster``).
         """
         if self._cluster.distributed:
             return

@@ -1,1 +1,2 @@
-"""Domain: the database models and the services that work on them."""
+"""The shared model: database tables, people and accounts, roles, and the words for dates,
+numbers and names that every feature uses."""

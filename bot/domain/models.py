@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 
-from bot.names import clean_name
+from bot.domain.names import clean_name
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, joinedload
 
+from bot.chat.types import ChatRef, Sender
 from bot.domain.models import (
     Account,
     ButtonToken,
@@ -20,8 +21,7 @@ from bot.domain.models import (
     Person,
     Role,
 )
-from bot.names import clean_name
-from bot.types import ChatRef, Sender
+from bot.domain.names import clean_name
 
 
 @dataclass(slots=True)

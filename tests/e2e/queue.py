@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from bot.bootstrap import App
+from bot.chat.types import ChatRef, Outgoing
 from bot.delivery.outbox import enqueue
 from bot.domain import people
-from bot.types import ChatRef, Outgoing
 
 
 async def queue(app: App, chat: ChatRef, *messages: tuple[str, Outgoing]) -> None:

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.bootstrap import App, build_app, run
-from bot.clock import Clock
 from bot.delivery.limits import ChatRateLimiter
+from bot.infra.clock import Clock
 from tests.conftest import make_settings
 from tests.fakes.telegram_server import FakeTelegramServer
 

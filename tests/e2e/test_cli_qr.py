@@ -10,9 +10,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.db import create_engine, session_factory
-from bot.domain import communities
+from bot.community import communities
 from bot.domain.models import Event
+from bot.infra.db import create_engine, session_factory
 from tests.e2e.telegram_bot import fast_server
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,10 +9,10 @@ import pytest
 from nio import MegolmEvent, RoomMessageFile, RoomMessageNotice
 from sqlalchemy import func, select
 
+from bot.chat.types import Attachment, ChatRef, Outgoing
 from bot.delivery.outbox import enqueue, enqueue_edit
 from bot.domain import people
 from bot.domain.models import Account, Chat, OutboxMessage
-from bot.types import Attachment, ChatRef, Outgoing
 from tests.e2e.matrix_bot import RunningMatrixBot, bot_account
 from tests.e2e.queue import queue
 from tests.fakes.matrix_peer import Peer, logged_in
@@ -279,7 +279,7 @@ async def test_private_message_opens_an_encrypted_direct_room(matrix_bot, anna, 
 
 
 async def test_a_repeated_send_is_shown_once(matrix_bot, anna) -> None:  # type: ignore[no-untyped-def]
-    from bot.types import Delivery
+    from bot.chat.types import Delivery
 
     room_id = await _room_with_bot(anna, matrix_bot)
     await anna.wait_for(room_id, notice("Hallo"))

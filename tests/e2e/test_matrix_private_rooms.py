@@ -9,10 +9,10 @@ import pytest
 from nio import JoinResponse, RoomMessageNotice, RoomPreset
 from sqlalchemy import select
 
+from bot.chat.types import Outgoing
 from bot.delivery.outbox import enqueue
 from bot.domain import people
 from bot.domain.models import Account, Chat
-from bot.types import Outgoing
 from tests.e2e.matrix_bot import RunningMatrixBot, bot_account
 from tests.e2e.test_matrix import notice
 from tests.fakes.matrix_peer import Peer, logged_in

@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.db import create_engine
+from bot.infra.db import create_engine
 from tests.e2e.matrix_bot import RunningMatrixBot, bot_account
 from tests.e2e.test_matrix import _room_with_bot, _say, notice
 from tests.e2e.test_telegram_receiving import _free_port, _health_until

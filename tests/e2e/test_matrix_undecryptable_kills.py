@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from nio import RoomMessageNotice
 
-from bot import migrate
+from bot.infra import migrate
 from tests.e2e.matrix_bot import bot_account
 from tests.fakes.matrix_peer import Peer, logged_in, send_keeping_key_back
 from tests.fakes.reminder_setup import BotRun, write_config
@@ -49,7 +49,7 @@ class Bot:
 @pytest.fixture
 async def bot(synapse: SynapseServer, tmp_path: Path, request) -> AsyncIterator[Bot]:  # type: ignore[no-untyped-def]
     notice_seconds = request.param
-    db_path = tmp_path / "bot.db"
+    db_path = tmp_path / "bot.infra.db"
     await asyncio.to_thread(migrate.upgrade, f"sqlite+aiosqlite:///{db_path}")
     account = await bot_account(synapse)
     section = (

@@ -8,10 +8,10 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import select
 
-from bot.db import create_engine, session_factory
+from bot.chat.types import Button, ChatRef, Delivery, Outgoing, RenderedButton
 from bot.delivery.outbox import enqueue_edit
 from bot.domain.models import Account, Chat, OutboxMessage, ProcessedEvent
-from bot.types import Button, ChatRef, Delivery, Outgoing, RenderedButton
+from bot.infra.db import create_engine, session_factory
 from tests.e2e.queue import queue
 from tests.e2e.telegram_bot import RunningBot, fast_server
 from tests.fakes.telegram_server import FakeTelegramServer
@@ -318,7 +318,7 @@ async def test_webhook_adapter_never_listens_without_a_secret(server, tmp_path) 
 
 
 async def test_server_errors_are_retried_and_files_sent(server, bot) -> None:  # type: ignore[no-untyped-def]
-    from bot.types import Attachment
+    from bot.chat.types import Attachment
 
     server.user(1001, "Anna")
     server.private_chat(1001)

@@ -14,7 +14,7 @@ from nio import RoomMessageNotice
 
 from bot.adapters.console import ConsoleAdapter
 from bot.bootstrap import build_app, prepare
-from bot.types import ChatRef, Incoming, Sender
+from bot.chat.types import ChatRef, Incoming, Sender
 from tests.conftest import make_settings
 from tests.e2e.matrix_bot import RunningMatrixBot, bot_account
 from tests.e2e.telegram_bot import RunningBot, fast_server
@@ -153,7 +153,7 @@ async def console_transcript(url: str, tmp_path: Path) -> list[Turn]:
 
 @pytest.fixture
 async def reference(tmp_path: Path) -> list[Turn]:
-    from bot import migrate
+    from bot.infra import migrate
 
     url = f"sqlite+aiosqlite:///{tmp_path / 'reference.db'}"
     await asyncio.to_thread(migrate.upgrade, url)

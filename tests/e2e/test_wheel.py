@@ -97,7 +97,7 @@ def test_the_installed_wheel_migrates_and_greets_from_an_empty_directory(tmp_pat
     ), started.stdout + started.stderr
     # The alembic command works with the ini the package carries, and sees the migrated file.
     ini = _run(
-        [python, "-c", "from bot.package_data import ALEMBIC_INI; print(ALEMBIC_INI)"], empty
+        [python, "-c", "from bot.infra.package_data import ALEMBIC_INI; print(ALEMBIC_INI)"], empty
     )
     assert ini.stdout.startswith(str(venv)), ini.stdout + ini.stderr
     current = _run([python, "-m", "alembic", "-c", ini.stdout.strip(), "current"], empty)

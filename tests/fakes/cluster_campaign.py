@@ -39,12 +39,12 @@ from urllib.parse import quote
 import aiohttp
 from sqlalchemy import func, select, text
 
-from bot import migrate
-from bot.db import create_engine, session_factory
+from bot.chat.types import ChatRef, Outgoing
 from bot.delivery.outbox import enqueue
 from bot.domain import people
 from bot.domain.models import BotProcess, OutboxMessage
-from bot.types import ChatRef, Outgoing
+from bot.infra import migrate
+from bot.infra.db import create_engine, session_factory
 from tests.fakes.reminder_platforms import SynapseCount, TelegramCount, api, matrix_people
 from tests.fakes.reminder_setup import TITLE, BotRun, Recipient, seed_reminder
 from tests.fakes.synapse import SynapseServer

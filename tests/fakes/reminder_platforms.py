@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 import aiohttp
 
-from bot import migrate
+from bot.infra import migrate
 from tests.fakes.reminder_setup import (
     TITLE,
     CampaignResult,
@@ -72,7 +72,7 @@ async def telegram_campaign(
     say: Callable[[str], None] = lambda _line: None,
     limits: dict[str, Any] | None = None,
 ) -> tuple[CampaignResult, dict[str, Any]]:
-    db_path = workdir / "bot.db"
+    db_path = workdir / "bot.infra.db"
     await asyncio.to_thread(migrate.upgrade, f"sqlite+aiosqlite:///{db_path}")
     server = FakeTelegramServer(strict=True, **(limits or {}))  # Telegram's windows unless given
     await server.start()
@@ -200,7 +200,7 @@ async def matrix_campaign(
     finish_timeout: float,
     say: Callable[[str], None] = lambda _line: None,
 ) -> tuple[CampaignResult, dict[str, Any]]:
-    db_path = workdir / "bot.db"
+    db_path = workdir / "bot.infra.db"
     await asyncio.to_thread(migrate.upgrade, f"sqlite+aiosqlite:///{db_path}")
     began = time.monotonic()
     bot = await server.new_user_async("lotsenbot")

@@ -45,10 +45,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.db import create_engine, session_factory
-from bot.domain import communities, people
+from bot.chat.types import ChatRef, Sender
+from bot.community import communities
+from bot.domain import people
 from bot.domain.models import Event, Job, Rsvp
-from bot.types import ChatRef, Sender
+from bot.infra.db import create_engine, session_factory
 
 ROOT = Path(__file__).resolve().parents[2]
 TITLE = "Erinnerungsprobe im Digitalcafé"

@@ -23,10 +23,10 @@ from uuid import uuid4
 
 from sqlalchemy import select
 
-from bot import migrate
 from bot.bootstrap import App, build_app, prepare
+from bot.chat.types import ChatRef
 from bot.config import Settings
-from bot.domain import announcements, attendance
+from bot.dates import announcements, attendance
 from bot.domain.models import (
     Account,
     Base,
@@ -38,7 +38,7 @@ from bot.domain.models import (
     HelpRequest,
     OutboxMessage,
 )
-from bot.types import ChatRef
+from bot.infra import migrate
 from tests.conftest import make_settings
 from tests.fakes.clock import FakeClock
 from tests.fakes.memory import Conversation, Shown, telegram_like

@@ -6,7 +6,7 @@ import re
 
 from sqlalchemy import select
 
-from bot.domain import communities
+from bot.community import communities
 from bot.domain.models import Account, AuditLog, Chat, Community, ConversationState, Role
 from tests.fakes.memory import Person as Someone
 

@@ -10,7 +10,7 @@ import logging
 import pytest
 from sqlalchemy import select, text
 
-from bot.context import Context
+from bot.chat.context import Context
 from bot.domain.models import ConversationState, Event, Person, ProcessedEvent
 from tests.fakes.memory import Conversation
 from tests.fakes.memory import Person as Someone
@@ -154,7 +154,7 @@ async def test_the_same_failing_update_delivered_again_is_not_handled_twice(
 def _incoming(tg: Conversation, person: Someone, typed: str):  # type: ignore[no-untyped-def]
     from uuid import uuid4
 
-    from bot.types import Incoming
+    from bot.chat.types import Incoming
 
     return Incoming(
         chat=tg.direct(person), sender=person.sender, text=typed, event_id=f"ev-{uuid4().hex}"

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot import certificate
-from bot.domain import communities
+from bot.certificates import document as certificate
+from bot.community import communities
 from bot.domain.models import (
     Account,
     AuditLog,
@@ -19,7 +19,7 @@ from bot.domain.models import (
     HelpRequest,
     KeyValue,
 )
-from bot.roles import STAFF, VOLUNTEER
+from bot.domain.roles import STAFF, VOLUNTEER
 from tests.fakes.memory import Conversation
 from tests.fakes.memory import Person as Someone
 from tests.handlers.conftest import GROUP

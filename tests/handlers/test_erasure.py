@@ -27,6 +27,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.bootstrap import build_app, prepare
+from bot.chat.errors import Unreachable
+from bot.chat.types import ChatRef, Delivery
 from bot.domain.models import (
     Account,
     Attendance,
@@ -42,8 +44,6 @@ from bot.domain.models import (
     Person,
     Rsvp,
 )
-from bot.errors import Unreachable
-from bot.types import ChatRef, Delivery
 from tests.conftest import make_settings
 from tests.fakes.clock import FakeClock
 from tests.fakes.memory import Conversation, Shown, telegram_like

@@ -21,6 +21,7 @@ from openpyxl import load_workbook
 from sqlalchemy import delete, select
 
 from bench.export import seed
+from bot.chat.types import ChatRef
 from bot.cli import main as cli_main
 from bot.domain.models import (
     Account,
@@ -30,7 +31,6 @@ from bot.domain.models import (
     HelpRequest,
     Person,
 )
-from bot.types import ChatRef
 from tests.fakes.memory import Conversation, Shown
 from tests.fakes.memory import Person as Someone
 from tests.handlers.conftest import ADA, GROUP

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
+from bot.chat.types import ChatRef
 from bot.domain.models import Account, HelpOffer, HelpRequest, VolunteerProfile
-from bot.types import ChatRef
 from tests.fakes.memory import Conversation, Shown
 from tests.fakes.memory import Person as Someone
 from tests.handlers.conftest import ADA, GROUP

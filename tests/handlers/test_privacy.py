@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import select, text
 
 from bot.bootstrap import build_app, prepare
-from bot.domain import privacy
+from bot.chat.types import ChatRef
 from bot.domain.models import Base, Feedback, Person, Rsvp
-from bot.types import ChatRef
+from bot.privacy import rights as privacy
 from tests.conftest import make_settings
 from tests.fakes.clock import FakeClock
 from tests.fakes.memory import Conversation, Shown, telegram_like

@@ -24,6 +24,9 @@ async def test_help_lists_commands_in_german_and_english(conversation, demo_grou
     [german] = await conversation.say(ANNA, "/hilfe", chat=demo_group)
     assert german.text.splitlines()[0] == "Das kann ich für Sie tun:"
     assert "/sprache – Sprache wählen" in german.text
+    # Every feature's commands, not only those of the module that shows the list.
+    assert "/termine – " in german.text and "/abmelden – " in german.text
+    assert "/anfrage – " in german.text
     [english] = await conversation.say(BOB, "/help", chat=demo_group)
     assert english.text.splitlines()[0] == "This is what I can do:"
     assert "/language – Choose your language" in english.text

@@ -23,9 +23,9 @@ from sqlalchemy import select
 from telegram import Update
 
 from bot.adapters.telegram import translate
+from bot.chat.router import Router
+from bot.chat.types import ChatRef
 from bot.domain.models import Event
-from bot.router import Router
-from bot.types import ChatRef
 from handlers import build_router
 from tests.fakes.memory import Person as Someone
 from tests.fakes.memory import Shown

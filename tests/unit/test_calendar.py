@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar
 
-from bot.calendar import community_feed, event_ics
+from bot.dates.calendar import community_feed, event_ics
 from bot.domain.models import Community, Event
-from bot.i18n import current_locale
+from bot.language.i18n import current_locale
 
 STAMP = datetime(2025, 11, 20, 9, 0, tzinfo=UTC)
 # 15:00 in Berlin (winter time).

@@ -14,16 +14,16 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select, update
 
-from bot import migrate
 from bot.adapters.base import Adapter
-from bot.clock import SystemClock
-from bot.cluster import PostgresProcesses
-from bot.db import create_engine, session_factory
+from bot.chat.types import ChatRef, Delivery, Outgoing
 from bot.delivery.outbox import enqueue
 from bot.delivery.sender import Sender
 from bot.domain import people
 from bot.domain.models import BotProcess, OutboxMessage
-from bot.types import ChatRef, Delivery, Outgoing
+from bot.infra import migrate
+from bot.infra.clock import SystemClock
+from bot.infra.cluster import PostgresProcesses
+from bot.infra.db import create_engine, session_factory
 
 HEARTBEAT = 0.2
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from bot.db import create_engine
-from bot.db_errors import is_transient, kind
+from bot.infra.db import create_engine
+from bot.infra.db_errors import is_transient, kind
 
 
 async def _error(url: str, statement: str) -> BaseException:

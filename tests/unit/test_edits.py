@@ -8,11 +8,11 @@ import io
 from sqlalchemy import func, select
 
 from bot.adapters.console import EDITED_MARK, ConsoleAdapter
+from bot.chat.errors import PermanentError, TransientError
+from bot.chat.types import Button, ChatRef, Delivery, Outgoing
 from bot.delivery.outbox import edit_key, enqueue, enqueue_edit
 from bot.domain import people
 from bot.domain.models import ButtonToken, Chat, OutboxMessage
-from bot.errors import PermanentError, TransientError
-from bot.types import Button, ChatRef, Delivery, Outgoing
 
 GROUP = ChatRef("console", "group-1", "group", "Digitalcafé")
 COME = Button("Ich komme", "rsvp.yes", {"event": 1})

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import text
 
-from bot import migrate
-from bot.db import create_engine
+from bot.infra import migrate
+from bot.infra.db import create_engine
 
 BEFORE = "0015"  # the revision before erasure by reference
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)

@@ -9,8 +9,7 @@ from datetime import date, datetime
 
 from openpyxl import load_workbook
 
-from bot.export_data import _suppressed
-from bot.exports import (
+from bot.exports.choices import (
     Column,
     Period,
     Pseudonyms,
@@ -20,6 +19,7 @@ from bot.exports import (
     write_csv,
     write_xlsx,
 )
+from bot.exports.tables import _suppressed
 
 HOSTILE = [
     '=HYPERLINK("http://evil.example","Klick")',

@@ -10,10 +10,10 @@ import aiohttp
 import pytest
 
 from bot.bootstrap import App, health
+from bot.chat.types import ChatRef, Outgoing
 from bot.delivery.outbox import enqueue
 from bot.domain import people
-from bot.types import ChatRef, Outgoing
-from bot.web import FeedServer
+from bot.infra.web import FeedServer
 
 
 @pytest.fixture
@@ -84,7 +84,7 @@ async def test_no_database_is_reported(app: App, server: str) -> None:
 
 
 def _broken_engine():  # type: ignore[no-untyped-def]
-    from bot.db import create_engine
+    from bot.infra.db import create_engine
 
     # A port nothing listens on: every connection attempt fails at once.
     return create_engine("postgresql+asyncpg://nobody:x@127.0.0.1:9/none")

@@ -11,8 +11,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.domain import communities, help_requests
+from bot.community import communities
 from bot.domain.models import HelpOffer, HelpRequest, Person
+from bot.helping import requests as help_requests
 
 VOLUNTEERS = 50
 

@@ -23,11 +23,13 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from bot.domain import conversations, jobs, weekly
+from bot.chat import dialogs as conversations
+from bot.chat.router import parse_choice, parse_command
+from bot.domain import weekly
 from bot.domain.models import Chat, ConversationState, Person
 from bot.domain.when import WhenError, parse_when
-from bot.plain_language import check
-from bot.router import parse_choice, parse_command
+from bot.language.plain_language import check
+from bot.reminders import jobs
 from handlers import build_router
 from handlers.help_requests import _PHONE
 from handlers.reminder_times import parse_times

@@ -6,8 +6,8 @@ import asyncio
 
 from sqlalchemy import text
 
-from bot import migrate
-from bot.db import create_engine
+from bot.infra import migrate
+from bot.infra.db import create_engine
 
 ROWS = [
     "INSERT INTO communities (id, slug, name, timezone, locale, contact, relay, is_demo,"

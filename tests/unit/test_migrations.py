@@ -8,9 +8,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
-from bot import migrate
-from bot.db import create_engine
 from bot.domain.models import Base
+from bot.infra import migrate
+from bot.infra.db import create_engine
 
 
 async def _tables(url: str) -> set[str]:

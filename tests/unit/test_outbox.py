@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from bot.chat.errors import ChatMoved, RetryLater, TransientError, Unreachable
+from bot.chat.types import Attachment, ChatRef, Delivery, Outgoing, Sender
 from bot.delivery import reach
 from bot.delivery.outbox import enqueue
 from bot.domain import people
 from bot.domain.models import Account, Chat, OutboxMessage
-from bot.errors import ChatMoved, RetryLater, TransientError, Unreachable
-from bot.types import Attachment, ChatRef, Delivery, Outgoing, Sender
 
 
 async def _queue(app, chat_id: str, *texts: str, kind: str = "direct") -> None:  # type: ignore[no-untyped-def]

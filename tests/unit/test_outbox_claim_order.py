@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bot.chat.types import ChatRef, Outgoing
 from bot.delivery.outbox import enqueue
 from bot.domain import people
-from bot.types import ChatRef, Outgoing
 
 
 async def test_a_newer_row_due_earlier_does_not_overtake_an_older_one(app) -> None:  # type: ignore[no-untyped-def]

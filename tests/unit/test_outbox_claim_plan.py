@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import text
 
-from bot.db import create_engine, session_factory
 from bot.delivery.sender import Sender
+from bot.infra.db import create_engine, session_factory
 from tests.fakes.clock import FakeClock
 from tests.fakes.memory import MemoryAdapter
 

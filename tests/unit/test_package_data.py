@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot import cli
-from bot.package_data import LOCALES_DIR, MIGRATIONS_DIR
+from bot.infra.package_data import LOCALES_DIR, MIGRATIONS_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -22,7 +22,7 @@ def test_the_checkout_uses_its_top_level_folders() -> None:
 def test_no_module_locates_files_from_its_own_path() -> None:
     """A path built from ``__file__`` would point outside the installed package (as
     ``parent.parent / "locales"`` did) or at files the wheel does not carry; files beside
-    the code are found through ``bot.package_data``."""
+    the code are found through ``bot.infra.package_data``."""
     offenders = [
         str(path.relative_to(ROOT))
         for folder in ("bot", "handlers")

@@ -9,7 +9,7 @@ from babel.messages.pofile import read_po
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.plain_language import Finding, check, split_sentences
+from bot.language.plain_language import Finding, check, split_sentences
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOG = ROOT / "locales" / "de" / "LC_MESSAGES" / "messages.po"

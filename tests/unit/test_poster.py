@@ -16,8 +16,8 @@ import pytest
 from reportlab.graphics.barcode import qrencoder
 from reportlab.pdfbase.pdfutils import asciiBase85Decode
 
+from bot.dates.poster import MARGIN, QR_LEVEL, QR_SIZE, poster_pdf
 from bot.domain.models import Community, Event
-from bot.poster import MARGIN, QR_LEVEL, QR_SIZE, poster_pdf
 
 # 15:00 in Berlin (winter time).
 START = datetime(2025, 12, 9, 14, 0, tzinfo=UTC)

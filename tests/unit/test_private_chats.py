@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from bot.chat.errors import NotPrivate
+from bot.chat.types import Outgoing
+from bot.chat.undecrypted import HeldEvents
 from bot.delivery.outbox import enqueue
-from bot.domain import people, privacy
+from bot.domain import people
 from bot.domain.models import Account, Chat, ConversationState, UndecryptedEvent
-from bot.domain.undecrypted import HeldEvents
-from bot.errors import NotPrivate
-from bot.types import Outgoing
+from bot.privacy import rights as privacy
 from tests.fakes.memory import Conversation
 from tests.fakes.memory import Person as Someone
 

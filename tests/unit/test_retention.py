@@ -16,10 +16,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import ForeignKey, func, select
 
-from bot import migrate
 from bot.bootstrap import App, build_app, prepare
 from bot.config import PrivacySection, Settings
-from bot.domain import retention
 from bot.domain.models import (
     Account,
     AdminCode,
@@ -39,8 +37,10 @@ from bot.domain.models import (
     VolunteerProfile,
     VolunteerSkill,
 )
-from bot.i18n import Catalogs, install, use_locale
-from bot.privacy_report import retention_table
+from bot.infra import migrate
+from bot.language.i18n import Catalogs, install, use_locale
+from bot.privacy import retention
+from bot.privacy.record import retention_table
 from tests.conftest import make_settings
 from tests.fakes.clock import FakeClock
 from tests.fakes.memory import Conversation, MemoryAdapter

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.router import Router, parse_choice, parse_command
+from bot.chat.router import Router, parse_choice, parse_command
 
 
 @pytest.mark.parametrize(

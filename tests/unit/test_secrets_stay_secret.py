@@ -19,7 +19,7 @@ from sqlalchemy.exc import DBAPIError
 from bot import cli
 from bot.bootstrap import App, build_app
 from bot.config import load_settings, secret_values
-from bot.logs import set_secrets, setup_logging
+from bot.infra.logs import set_secrets, setup_logging
 from tests.conftest import make_settings
 from tests.e2e.telegram_bot import RunningBot, fast_server
 from tests.fakes.memory import Conversation
@@ -194,7 +194,7 @@ async def test_failing_statements_log_no_phone_number(
     write, is logged (as the bot's loops log what fails: with its traceback) without it:
     the engine hides parameters, PostgreSQL's DETAIL line is masked."""
     app = build_app(make_settings(db_url, tmp_path), adapters=[])
-    log = logging.getLogger("bot.scheduler")
+    log = logging.getLogger("bot.infra.scheduler")
     failing = (
         ("UPDATE rsvps SET phone = :phone WHERE no_such_column = 1", {"phone": PHONE}),
         # NOT NULL: PostgreSQL quotes the whole row it refused, phone number included.

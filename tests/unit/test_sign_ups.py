@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.domain import rsvps
+from bot.dates import rsvps
 from bot.domain.models import Community, Event, Person, Rsvp
 
 

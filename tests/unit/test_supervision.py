@@ -1,4 +1,4 @@
-"""The supervision of receiving loops (bot/receiving.py): exponential backoff with a cap, one
+"""The supervision of receiving loops (bot/chat/receiving.py): exponential backoff with a cap, one
 log line per failure, and a state /health can report."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import logging
 
 import pytest
 
-from bot.receiving import MAX_DELAY, RUNNING, STOPPED, Backoff, ReceiveStatus, supervise
+from bot.chat.receiving import MAX_DELAY, RUNNING, STOPPED, Backoff, ReceiveStatus, supervise
 
 
 def test_backoff_doubles_up_to_five_minutes_and_resets() -> None:
@@ -37,7 +37,7 @@ async def test_a_loop_that_fails_or_ends_is_run_again(caplog: pytest.LogCaptureF
         status.running()
         stop = True
 
-    with caplog.at_level(logging.ERROR, logger="bot.receiving"):
+    with caplog.at_level(logging.ERROR, logger="bot.chat.receiving"):
         await asyncio.wait_for(
             supervise(status, "polling", run, stopping=lambda: stop, backoff=Backoff(first=0.01)),
             timeout=10,

@@ -12,10 +12,10 @@ from icalendar import Calendar
 from multidict import CIMultiDict
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from bot.db import create_engine, session_factory
 from bot.domain.models import Community, Event, Person, Rsvp
-from bot.i18n import Catalogs
-from bot.web import FeedServer, public_events
+from bot.infra.db import create_engine, session_factory
+from bot.infra.web import FeedServer, public_events
+from bot.language.i18n import Catalogs
 from tests.fakes.clock import FakeClock
 
 

@@ -1,0 +1,1 @@
+"""Certificates: the Ehrenamtsnachweis of a volunteer as a PDF."""

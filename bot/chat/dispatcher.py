@@ -1,0 +1,553 @@
+"""Turns one Incoming into a committed transaction: resolve who and where, route, answer."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import traceback
+import unicodedata
+import weakref
+from collections import deque
+from collections.abc import Callable
+from datetime import datetime
+from uuid import uuid4
+
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.chat import dialogs as conversations
+from bot.chat.context import Context, Services
+from bot.chat.router import Router, parse_choice, parse_command
+from bot.chat.types import Incoming, Outgoing
+from bot.community import communities
+from bot.dates.announcements import schedule_changed
+from bot.delivery import reach
+from bot.delivery.outbox import enqueue, queued_chats
+from bot.domain import people
+from bot.domain.models import (
+    ButtonToken,
+    Chat,
+    Community,
+    OutboxMessage,
+    Person,
+    ProcessedEvent,
+)
+from bot.domain.numbers import is_number
+from bot.domain.roles import MEMBER, effective
+from bot.infra import db_errors
+from bot.infra.column_limits import TooLong
+from bot.language.i18n import _, pick_locale, use_locale
+
+log = logging.getLogger(__name__)
+
+SCHEDULE_CHANGED = "schedule_changed"
+# Offered when a private chat could act for several communities and none is chosen.
+SWITCH_COMMAND = "gruppe_wechseln"
+_RECORD_EVENT = insert(ProcessedEvent.__table__)
+CANCEL_WORDS = {"abbrechen", "abbruch", "stop", "stopp", "cancel", "/abbrechen", "/cancel"}
+
+
+class Dispatcher:
+    """Handles incoming messages; concurrent across chats, in order within one chat."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker,
+        services: Services,
+        *,
+        on_committed: Callable[[list[tuple[str, int]] | None], None] = lambda _chats: None,
+        on_schedule_changed: Callable[[], None] = lambda: None,
+        bot_usernames: Callable[[str], str | None] = lambda platform: None,
+    ) -> None:
+        self._sessions = sessions
+        self._services = services
+        self._router: Router = services.router
+        self._on_committed = on_committed
+        self._on_schedule_changed = on_schedule_changed
+        self._bot_usernames = bot_usernames
+        self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
+        privacy = services.settings.privacy
+        self._flood = FloodGuard(privacy.flood_messages, privacy.flood_seconds)
+
+    async def dispatch(self, incoming: Incoming) -> bool:
+        """Handle one message; True once its effects are committed (or it was a repeat)."""
+        if incoming.sender.is_bot:
+            return True
+        key = (incoming.chat.platform, incoming.chat.external_id)
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[key] = lock
+        async with lock:
+            opened: list[AsyncSession] = []
+            try:
+                handled = await self._dispatch_once(incoming, opened)
+            except TooLong as exc:
+                # Nothing was written (the dialog still waits for its answer): say the limit.
+                await self._answer_instead(incoming, _too_long(exc.limit))
+                return True
+            except IntegrityError as exc:
+                if "processed_events" not in (exc.statement or ""):
+                    return await self._failed(incoming, exc)
+                # The same event delivered twice: its processed_events row exists.
+                log.info("event %s was handled before", incoming.event_id)
+                return True
+            except Exception as exc:
+                if db_errors.is_transient(exc):
+                    # Nothing was committed: the platform must deliver the event again.
+                    raise
+                return await self._failed(incoming, exc)
+        if handled:
+            self._on_committed(queued_chats(opened[0]))
+            if handled == SCHEDULE_CHANGED:
+                self._on_schedule_changed()
+        return True
+
+    async def _dispatch_once(self, incoming: Incoming, opened: list[AsyncSession]) -> bool | str:
+        """Handle one event in one transaction; truthy when something was committed. The
+        session goes into ``opened``: after the commit it tells what was queued for whom."""
+        settings = self._services.settings
+        async with self._sessions.begin() as session:
+            opened.append(session)
+            if incoming.event_id and await self._seen(session, incoming):
+                return False
+            if incoming.moved_to is not None:
+                await people.move_chat(
+                    session, incoming.chat.platform, incoming.chat.external_id, incoming.moved_to
+                )
+                return True
+            now = self._services.now()
+            known = await people.find_writer(
+                session,
+                incoming.chat,
+                incoming.sender,
+                button=incoming.button_key[:32] if incoming.button_key is not None else None,
+            )
+            if known is None:
+                chat = await people.get_or_create_chat(session, incoming.chat, now)
+                account = await people.get_or_create_account(
+                    session, incoming.chat.platform, incoming.sender, now
+                )
+                person = await people.person_of(session, account)
+            else:
+                chat, account, person = known.chat, known.account, known.person
+            if chat.kind == "direct" and (
+                incoming.chat.kind != "direct" or chat.person_id not in (None, person.id)
+            ):
+                # Someone else is in (or writes in) a person's private chat (a Matrix room
+                # they were invited to): nothing private happens there any more.
+                await people.end_private(session, chat, now)
+                known = None  # its community and roles were those of a private chat
+            if account.unreachable and chat.kind == "direct":
+                # Writing to us privately proves we can write back: send what waited.
+                account.unreachable = False
+                await reach.requeue_after_contact(session, chat, now)
+            if chat.kind == "direct" and chat.person_id != person.id:
+                chat.person_id = person.id
+            if _is_config_admin(settings.bot.admins, incoming) and not person.deployment_admin:
+                person.deployment_admin, person.admin_source = True, "config"
+            ties = 0
+            if known is not None:
+                community, granted, ties = known.community, known.granted, known.ties
+            else:
+                community = await self._community_for(session, chat)
+                granted = await communities.granted_roles(
+                    session, person.id, community.id if community else None
+                )
+            if (
+                chat.kind == "direct"
+                and known is not None
+                and not ties
+                and not person.deployment_admin
+            ):
+                # No role anywhere (find_writer counted them): nothing to choose from, so no
+                # query; a choice stored earlier no longer holds.
+                if chat.community_id is not None:
+                    await communities.choose_private(session, chat, None)
+                community, granted = None, set()
+            elif chat.kind == "direct" and (
+                community is None or person.deployment_admin or not granted
+            ):
+                # Not a choice still backed by a role: the one place decides (and may ask).
+                community, ties = await communities.private_community(session, chat, person)
+                granted = await communities.granted_roles(
+                    session, person.id, community.id if community else None
+                )
+            if community is not None and chat.kind == "group" and not granted:
+                # Everyone who writes in a community's chat is a member of it.
+                await communities.add_member(session, person.id, community.id, now)
+                granted = {MEMBER}
+            roles = effective(granted)
+            if person.deployment_admin:
+                # Deployment admins (config or one-time code) administer every community.
+                roles |= {"deployment_admin"} | (effective({"admin"}) if community else set())
+            locale = pick_locale(
+                person.locale, account.language_hint, community.locale if community else None
+            )
+            ctx = Context(
+                services=self._services,
+                session=session,
+                incoming=incoming,
+                chat=chat,
+                account=account,
+                person=person,
+                community=community,
+                roles=roles,
+                locale=locale,
+                now=now,
+                ties=ties,
+            )
+            with use_locale(locale):
+                flood = self._flood.check((incoming.chat.platform, incoming.sender.external_id))
+                if flood == FloodGuard.NOTE:
+                    await ctx.reply(
+                        _("You are writing very fast. Please wait a moment, then try again.")
+                    )
+                elif flood == FloodGuard.OK:
+                    offered_before = chat.choices
+                    await self._route(ctx)
+                    if (
+                        self._router.on_first_contact is not None
+                        and chat.kind == "direct"
+                        and person.privacy_noted_at is None
+                        and person.erased_at is None
+                        and settings.privacy.first_contact_note
+                        # Not while a question is open: a typed "2" must still answer it.
+                        and chat.choices == offered_before
+                        and await conversations.get_state(session, chat.id, person.id) is None
+                    ):
+                        await self._router.on_first_contact(ctx)
+            # Only then is the scheduler asked to look again, not after every message.
+            return SCHEDULE_CHANGED if schedule_changed(session) else True
+
+    async def _seen(self, session: AsyncSession, incoming: Incoming) -> bool:
+        """Record the event as handled; a repeat fails the unique key and is rolled back."""
+        # A Core insert: the unit of work would cost more than the statement itself.
+        await session.execute(
+            _RECORD_EVENT,
+            {
+                "platform": incoming.chat.platform,
+                "event_id": str(incoming.event_id),
+                "processed_at": self._services.now(),
+            },
+        )
+        return False
+
+    async def _community_for(self, session: AsyncSession, chat: Chat) -> Community | None:
+        """The chat's stored community (a private chat's is checked by the caller)."""
+        if chat.community_id is not None:
+            # Usually loaded with the chat already; get() then reads the identity map.
+            return await session.get(Community, chat.community_id)
+        return None
+
+    async def _route(self, ctx: Context) -> None:
+        incoming = ctx.incoming
+        text = incoming.text
+        limit = ctx.services.settings.bot.max_text_length
+        if len(text) > limit:
+            await ctx.reply(
+                _(
+                    "Your message is very long. Please write it shorter, with at most {limit} "
+                    "characters."
+                ).format(limit=limit)
+            )
+            return
+        if incoming.button_key is not None:
+            await self._press(ctx, incoming.button_key)
+            return
+        if incoming.unreadable:
+            await ctx.reply(
+                _("{name}, I could not read your last message. Please send it again.").format(
+                    name=incoming.sender.display_name
+                )
+            )
+            return
+        if incoming.joined:
+            if self._router.on_join is not None:
+                await self._router.on_join(ctx)
+            return
+        if incoming.reaction is not None:
+            key = await self._reaction_choice(ctx, incoming.reacted_to or "")
+            if key is not None:
+                await self._press(ctx, key)
+            return
+        command = None if incoming.forwarded else parse_command(text)
+        if command is not None:
+            username = self._bot_usernames(incoming.chat.platform)
+            if (
+                command.addressed_to
+                and username
+                and command.addressed_to.lower() != username.lower()
+            ):
+                return  # "/start@other_bot" in a group is not for us
+            await self._command(ctx, command.name, command.args)
+            return
+        if incoming.addressed_elsewhere:
+            return
+        await self._text(ctx, text)
+
+    async def _command(self, ctx: Context, name: str, args: str) -> None:
+        cmd = self._router.find(name)
+        in_unlinked_group = ctx.chat.kind == "group" and ctx.community is None
+        if cmd is None:
+            if not in_unlinked_group:
+                await ctx.reply(self._unknown_hint(ctx))
+            return
+        if in_unlinked_group and cmd.needs_community:
+            return  # stay quiet in groups nobody linked yet
+        switch = self._router.find(SWITCH_COMMAND)
+        if cmd.needs_community and ctx.community is None and ctx.ties > 1 and switch is not None:
+            # Several communities and none chosen: acting for one of them would be a guess.
+            await self._command(ctx, SWITCH_COMMAND, "")
+            return
+        if cmd.needs_community and ctx.community is None:
+            await ctx.reply(
+                _(
+                    "I do not know your group yet.\n"
+                    "Please write {prefix}start once in your group. Then this works here too."
+                ).format(prefix=ctx.command_prefix)
+            )
+            return
+        if cmd.roles and not cmd.roles & ctx.roles:
+            # First: sending a member to a private chat only to refuse them there misleads.
+            await ctx.reply(_("Sorry, only the team of this group may do that."))
+            return
+        if cmd.where == "direct" and not ctx.is_direct:
+            await ctx.reply(_("Please write this to me in a private chat."))
+            return
+        ctx.args = args
+        await cmd.handler(ctx)
+
+    async def _press(self, ctx: Context, key: str) -> None:
+        token = await ctx.session.get(ButtonToken, key[:32])
+        if token is None or token.chat_id != ctx.chat.id or token.expires_at < ctx.now:
+            await ctx.button_gone()
+            return
+        handler = self._router.buttons.get(token.action)
+        if handler is None:
+            log.warning("no handler for button action %s", token.action)
+            await ctx.button_gone()
+            return
+        needed = self._router.button_roles.get(token.action)
+        if needed and not needed & ctx.roles:
+            await ctx.reply(_("Sorry, only the team of this group may do that."))
+            return
+        ctx.button_args = dict(token.args)
+        await handler(ctx)
+
+    async def _text(self, ctx: Context, text: str) -> None:
+        state = await conversations.get_state(ctx.session, ctx.chat.id, ctx.person.id)
+        word = _normalise(text)
+        if state is not None and not ctx.dialog_fits(state):
+            # Started for another community (the chat was switched or re-linked since).
+            await ctx.finish_dialog()
+            await ctx.reply(
+                _("This question was for another group. I have stopped it. Nothing was changed.")
+            )
+            return
+        if state is not None and word in CANCEL_WORDS:
+            await ctx.finish_dialog()
+            await ctx.reply(_("All right, I have stopped. Nothing was changed."))
+            return
+        # A typed number or word picks one of the last buttons offered in this chat.
+        # A dialog asking for a number (places, companions) takes "2" as the answer itself.
+        numbers_typed = state is not None and state.data.get("numbers") and is_number(word)
+        key = None if numbers_typed else await self._typed_choice(ctx, word)
+        if key is not None:
+            await self._press(ctx, key)
+            return
+        if state is not None:
+            handler = self._router.states.get(state.state)
+            needed = self._router.state_roles.get(state.state)
+            if handler is not None and needed and not needed & ctx.roles:
+                await ctx.finish_dialog()
+                await ctx.reply(_("Sorry, only the team of this group may do that."))
+                return
+            if handler is not None:
+                ctx.state = state
+                await handler(ctx)
+                return
+            await ctx.finish_dialog()
+        if not ctx.is_direct and ctx.community is not None and self._router.on_group_text:
+            await self._router.on_group_text(ctx)
+            return
+        if ctx.is_direct:
+            if word in ("hilfe", "help", "?"):
+                await self._command(ctx, "hilfe", "")
+                return
+            await ctx.reply(self._not_understood(ctx))
+
+    async def _reaction_choice(self, ctx: Context, message_id: str) -> str | None:
+        """A 👍 on one of our messages picks its first button ("Ich komme")."""
+        content = await ctx.session.scalar(
+            select(OutboxMessage.content).where(
+                OutboxMessage.chat_id == ctx.chat.id,
+                OutboxMessage.platform_message_id == message_id,
+            )
+        )
+        buttons = (content or {}).get("buttons") or []
+        return str(buttons[0]["key"]) if buttons else None
+
+    async def _typed_choice(self, ctx: Context, word: str) -> str | None:
+        keys = ctx.chat.choices or []
+        if not keys or not word:
+            return None
+        index = parse_choice(word, len(keys))
+        if index is not None:
+            return str(keys[index])
+        tokens = (
+            await ctx.session.scalars(select(ButtonToken).where(ButtonToken.key.in_(keys)))
+        ).all()
+        for token in tokens:
+            words = {_normalise(token.label), *(_normalise(a) for a in token.aliases)}
+            if word in words:
+                return token.key
+        return None
+
+    def _unknown_hint(self, ctx: Context) -> str:
+        names = " ".join(
+            f"{ctx.command_prefix}{cmd.display_name(ctx.locale)}"
+            for cmd in self._router.available(ctx.roles | {"member"}, ctx.chat.kind)[:4]
+        )
+        return _("I do not know this command. These work: {commands}").format(commands=names)
+
+    def _not_understood(self, ctx: Context) -> str:
+        return _("Sorry, I did not understand that.\nPlease write {prefix}hilfe.").format(
+            prefix=ctx.command_prefix
+        )
+
+    async def _failed(self, incoming: Incoming, error: BaseException) -> bool:
+        """Handling failed for a reason a retry cannot cure (a value the database refuses,
+        a bug): the event counts as processed, with the kind of error, so neither this chat
+        nor the ones behind it wait for it. The person gets an apology, the deployment
+        admins one note per kind of error and day. The log names the kind and the code
+        lines, never the values (a database error's message may quote them)."""
+        kind = db_errors.kind(error)
+        frames = "".join(traceback.format_tb(error.__traceback__))
+        log.error(
+            "handler failed (%s) for %s, event %s in a %s chat; recorded as processed.\n"
+            "Traceback (values left out):\n%s",
+            kind,
+            _what(incoming),
+            incoming.event_id,
+            incoming.chat.platform,
+            frames.rstrip(),
+        )
+        await self._answer_instead(incoming, _apology, error=kind)
+        return True
+
+    async def _answer_instead(
+        self, incoming: Incoming, text: Callable[[], str], *, error: str | None = None
+    ) -> None:
+        """In a fresh transaction, after the handler's was rolled back: record the event
+        as processed (with ``error`` if it failed) and tell the person ``text()``."""
+        try:
+            async with self._sessions.begin() as session:
+                now = self._services.now()
+                if incoming.event_id:
+                    await session.execute(
+                        _RECORD_EVENT,
+                        {
+                            "platform": incoming.chat.platform,
+                            "event_id": str(incoming.event_id)[:255],
+                            "processed_at": now,
+                            "error": error,
+                        },
+                    )
+                chat = await people.get_or_create_chat(session, incoming.chat, now)
+                account = await people.get_or_create_account(
+                    session, incoming.chat.platform, incoming.sender, now
+                )
+                person = await people.person_of(session, account)
+                with use_locale(pick_locale(person.locale, account.language_hint, None)):
+                    answer = text()
+                key = f"error:{incoming.chat.platform}:{incoming.event_id or uuid4().hex}"
+                await enqueue(session, chat, Outgoing(answer), dedup_key=key, now=now)
+                if error is not None:
+                    await self._tell_admins(session, error, now)
+            self._on_committed(None)
+        except IntegrityError:
+            log.info("event %s was handled before", incoming.event_id)
+        except Exception as exc:
+            log.error("could not even apologise (%s)", db_errors.kind(exc))
+
+    async def _tell_admins(self, session: AsyncSession, kind: str, now: datetime) -> None:
+        """One private note per deployment admin, kind of error and day (the outbox's
+        dedup key keeps it to one however often the error recurs)."""
+        admins = (
+            await session.scalars(
+                select(Person).where(Person.deployment_admin, Person.erased_at.is_(None))
+            )
+        ).all()
+        for admin in admins:
+            chat = await people.private_chat(session, admin.id, now)
+            if chat is None:
+                continue
+            with use_locale(pick_locale(admin.locale, None, None)):
+                note = _(
+                    "Note for admins: a message could not be handled ({kind}).\n"
+                    "The person got an apology. The other chats go on. Details are in the log."
+                ).format(kind=kind)
+            key = f"failure:{kind}:{now.date().isoformat()}:{admin.id}"
+            await enqueue(session, chat, Outgoing(note), dedup_key=key[:200], now=now)
+
+
+class FloodGuard:
+    """Per person, in this process: a sliding window of message times. Over the limit the
+    person gets one note, then silence until the window has room again."""
+
+    OK, NOTE, QUIET = "ok", "note", "quiet"
+
+    def __init__(self, limit: int, seconds: float, clock: Callable[[], float] = time.monotonic):
+        self._limit, self._seconds, self._clock = limit, seconds, clock
+        self._seen: dict[tuple[str, str], deque[float]] = {}
+        self._noted: set[tuple[str, str]] = set()
+
+    def check(self, who: tuple[str, str]) -> str:
+        now = self._clock()
+        times = self._seen.setdefault(who, deque())
+        while times and times[0] <= now - self._seconds:
+            times.popleft()
+        if len(times) >= self._limit:
+            if who in self._noted:
+                return self.QUIET
+            self._noted.add(who)
+            return self.NOTE
+        times.append(now)
+        self._noted.discard(who)
+        if len(self._seen) > 50_000:
+            # Forget people who went quiet, so the table does not grow without end.
+            for key in [k for k, v in self._seen.items() if not v or v[-1] <= now - self._seconds]:
+                del self._seen[key]
+        return self.OK
+
+
+def _apology() -> str:
+    return _("Something went wrong on our side. Please try again in a moment.")
+
+
+def _too_long(limit: int) -> Callable[[], str]:
+    return lambda: _("The text is too long. Please use at most {limit} characters.").format(
+        limit=limit
+    )
+
+
+def _normalise(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).strip().strip(".!").casefold()
+
+
+def _is_config_admin(admins: list[str], incoming: Incoming) -> bool:
+    return f"{incoming.chat.platform}:{incoming.sender.external_id}" in admins
+
+
+def _what(incoming: Incoming) -> str:
+    """What failed, for the log: the command word only, never what people typed after it
+    (names, phone numbers)."""
+    # The router's rule of what a command is, so this names exactly what it would run.
+    if parse_command(incoming.text) is not None:
+        return incoming.text.split(maxsplit=1)[0][:40]
+    return "a button" if incoming.button_key else "a message"

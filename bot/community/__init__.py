@@ -1,0 +1,1 @@
+"""Community and linking: communities, linked chats and roles; one person across platforms."""

@@ -1,0 +1,133 @@
+"""Dates as iCalendar (RFC 5545): one date to import, or a community's feed to subscribe to.
+
+Times are written in UTC, so no VTIMEZONE block is needed and every calendar app shows
+them in its own zone. Texts follow the current locale; ``community_feed`` switches to the
+community's, because a feed is read by the whole group, not one person.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+
+from icalendar import Alarm, Calendar, vDuration
+from icalendar import Event as VEvent
+
+from bot.domain.models import Community, Event
+from bot.language.i18n import _, format_when, use_locale
+
+PRODID = "-//Lotsenbot//Termine//DE"
+# Calendar apps need an end; two hours is what a Digitalcafé usually takes.
+DEFAULT_DURATION = timedelta(hours=2)
+REMINDER_BEFORE = timedelta(days=1)
+# How often subscribers should fetch the feed again (apps that honour it).
+REFRESH_INTERVAL = timedelta(hours=6)
+
+# Subscribed apps keep the copy with the higher SEQUENCE, so a change or a cancellation
+# must count higher than the first announcement; "done" never goes below "changed".
+_SEQUENCE = {"scheduled": 0, "changed": 1, "done": 1, "cancelled": 2}
+
+
+def event_ics(
+    event: Event, community: Community, *, host: str = "lotsenbot", stamp: datetime | None = None
+) -> bytes:
+    """One date as a .ics file to open in a calendar app."""
+    calendar = _calendar()
+    calendar.add_component(_vevent(event, community, host=host, stamp=stamp or _now()))
+    return calendar.to_ical()
+
+
+def community_feed(
+    community: Community,
+    events: Iterable[Event],
+    *,
+    host: str = "lotsenbot",
+    stamp: datetime | None = None,
+) -> bytes:
+    """A community's dates as a calendar to subscribe to; it names no persons."""
+    calendar = _calendar()
+    calendar.add("X-WR-CALNAME", community.name)
+    calendar.add("X-WR-TIMEZONE", community.timezone)
+    calendar.add("REFRESH-INTERVAL", REFRESH_INTERVAL, parameters={"VALUE": "DURATION"})
+    calendar.add("X-PUBLISHED-TTL", vDuration(REFRESH_INTERVAL))
+    moment = stamp or _now()
+    with use_locale(community.locale):
+        calendar.add("X-WR-CALDESC", _("Dates of {name}").format(name=community.name))
+        for event in events:
+            calendar.add_component(_vevent(event, community, host=host, stamp=moment))
+    return calendar.to_ical()
+
+
+def _calendar() -> Calendar:
+    calendar = Calendar()
+    calendar.add("PRODID", PRODID)
+    calendar.add("VERSION", "2.0")
+    calendar.add("CALSCALE", "GREGORIAN")
+    # PUBLISH: the dates are for information; nobody replies to them by e-mail.
+    calendar.add("METHOD", "PUBLISH")
+    return calendar
+
+
+def _vevent(event: Event, community: Community, *, host: str, stamp: datetime) -> VEvent:
+    start = _utc(event.starts_at)
+    end = _utc(event.ends_at) if event.ends_at else start + DEFAULT_DURATION
+    cancelled = event.status == "cancelled"
+    vevent = VEvent()
+    vevent.add("UID", f"event-{event.id}@{host}")
+    vevent.add("DTSTAMP", _utc(stamp))
+    vevent.add("DTSTART", start)
+    vevent.add("DTEND", end)
+    vevent.add("SEQUENCE", _SEQUENCE.get(event.status or "scheduled", 0))
+    vevent.add("STATUS", "CANCELLED" if cancelled else "CONFIRMED")
+    summary = f"{event.title}: {event.topic}" if event.topic else event.title
+    if cancelled:
+        # Several apps ignore STATUS and show a cancelled date like any other.
+        summary = f"{_('CANCELLED:')} {summary}"
+    vevent.add("SUMMARY", summary)
+    location = event.place or event.online_link
+    if location:
+        vevent.add("LOCATION", location)
+    description = _description(event, community)
+    if description:
+        vevent.add("DESCRIPTION", description)
+    if event.online_link:
+        vevent.add("URL", event.online_link)
+    if not cancelled:
+        vevent.add_component(_reminder(event, community))
+    return vevent
+
+
+def _description(event: Event, community: Community) -> str:
+    lines = []
+    if event.topic:
+        lines.append(_("Topic: {topic}").format(topic=event.topic))
+    if event.bring:
+        lines.append(_("Please bring: {things}").format(things=event.bring))
+    contact = event.contact or community.contact
+    if contact:
+        lines.append(_("Questions? {contact}").format(contact=contact))
+    if event.online_link:
+        lines.append(_("Online: {link}").format(link=event.online_link))
+    return "\n".join(lines)
+
+
+def _reminder(event: Event, community: Community) -> Alarm:
+    alarm = Alarm()
+    alarm.add("ACTION", "DISPLAY")
+    alarm.add("TRIGGER", -REMINDER_BEFORE)
+    # "Tomorrow" alone is not enough (PLAIN-LANGUAGE.md): the date is written out too.
+    when = format_when(_utc(event.starts_at), community.timezone)
+    alarm.add("DESCRIPTION", _("Tomorrow: {title}. {when}").format(title=event.title, when=when))
+    return alarm
+
+
+def _utc(moment: datetime) -> datetime:
+    # The database hands out aware UTC times; a naive one can only come from code that
+    # built an Event by hand, and the models treat every stored time as UTC.
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)

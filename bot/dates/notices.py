@@ -1,0 +1,117 @@
+"""Telling people about their dates: privately in their language, else in the group.
+
+Used by handlers and by the scheduler; every message goes through the outbox with a dedup key
+derived from the change, so a retry or restart never tells anyone twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.chat.platforms import command_prefix
+from bot.chat.types import Attachment, Button, Outgoing, subject_ids
+from bot.community import communities
+from bot.dates import rsvps
+from bot.dates.texts import announcement
+from bot.delivery.outbox import enqueue, enqueue_edit
+from bot.domain import people
+from bot.domain.models import Community, Event, EventPost, Person
+from bot.language.i18n import use_locale
+
+
+async def tell_person(
+    session: AsyncSession,
+    person_id: int,
+    community: Community,
+    build: Callable[[str], str],
+    dedup_key: str,
+    now: datetime,
+    attachment: Callable[[], Attachment] | None = None,
+    buttons: Callable[[], tuple[Button, ...]] | None = None,
+    expires_at: datetime | None = None,
+    about: Iterable[int | None] = (),
+) -> bool:
+    """Write to one person privately; False when they have no chat with us (phone sign-ups).
+
+    ``about``: the other people the message names or carries data of (the recipient is
+    always one); erasure of any of them removes it.
+    """
+    chat = await people.private_chat(session, person_id, now)
+    if chat is None:
+        return False
+    person = await session.get(Person, person_id)
+    with use_locale((person.locale if person else None) or community.locale):
+        text = build(command_prefix(chat.platform))
+        file = attachment() if attachment else None
+        shown = buttons() if buttons else ()
+    await enqueue(
+        session,
+        chat,
+        Outgoing(text, shown, file, subject_ids(about)),
+        dedup_key=dedup_key,
+        now=now,
+        expires_at=expires_at,
+    )
+    return True
+
+
+async def tell_groups(
+    session: AsyncSession,
+    community: Community,
+    build: Callable[[str], Outgoing],
+    dedup_key: str,
+    now: datetime,
+    chat_ids: Iterable[int] | None = None,
+    about: Iterable[int | None] = (),
+) -> int:
+    """Post to the community's group chats (or the chosen ones); returns how many.
+
+    ``about``: the people the post names (a nudge, a list); erasure of any removes it.
+    """
+    chats = await communities.group_chats(session, community.id)
+    if chat_ids is not None:
+        wanted = set(chat_ids)
+        chats = [chat for chat in chats if chat.id in wanted]
+    with use_locale(community.locale):
+        for chat in chats:
+            outgoing = build(command_prefix(chat.platform))
+            outgoing = replace(outgoing, about=subject_ids((*outgoing.about, *about)))
+            await enqueue(session, chat, outgoing, dedup_key=f"{dedup_key}:{chat.id}", now=now)
+    return len(chats)
+
+
+async def post_event(
+    session: AsyncSession, event: Event, community: Community, dedup_key: str, now: datetime
+) -> int:
+    """Announce a date in the groups and remember the posts, so their counts can be updated."""
+    taken = await rsvps.seats_taken(session, event.id)
+    waiting = await rsvps.waiting_count(session, event.id)
+    chats = await communities.group_chats(session, community.id)
+    with use_locale(community.locale):
+        outgoing = announcement(event, community, taken, waiting, now)
+    for chat in chats:
+        key = f"{dedup_key}:{chat.id}"
+        await enqueue(session, chat, outgoing, dedup_key=key, now=now)
+        session.add(EventPost(event_id=event.id, chat_id=chat.id, dedup_key=key, created_at=now))
+    await session.flush()
+    return len(chats)
+
+
+async def refresh_posts(session: AsyncSession, event: Event, now: datetime) -> None:
+    """Update the free places shown in the date's group posts, in place where possible."""
+    posts = (await session.scalars(select(EventPost).where(EventPost.event_id == event.id))).all()
+    if not posts:
+        return
+    community = await session.get(Community, event.community_id)
+    assert community is not None
+    taken = await rsvps.seats_taken(session, event.id)
+    waiting = await rsvps.waiting_count(session, event.id)
+    with use_locale(community.locale):
+        outgoing = announcement(event, community, taken, waiting, now)
+    for post in posts:
+        await enqueue_edit(session, post.dedup_key, outgoing, now)

@@ -1,0 +1,168 @@
+"""Sign-up use cases: sign someone up (a course: all its dates), give a place back, and what
+a person has signed up for.
+
+Each takes a ``Work`` and plain arguments. Who moves up from the waiting list is told here,
+privately, and the posted announcements are refreshed, so every caller (a member's button,
+staff signing up a caller, erasure) has the same effects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from bot.chat.types import Attachment
+from bot.dates import rsvps, series
+from bot.dates.calendar import event_ics
+from bot.dates.notices import refresh_posts, tell_person
+from bot.dates.texts import moved_up_notice
+from bot.domain.models import Community, Event, Rsvp, Series
+from bot.domain.work import Work
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """A person's own place on a date: "yes", or "waitlist" with their position."""
+
+    status: str
+    position: int | None = None
+
+
+def ics_file(event: Event, community: Community) -> Attachment:
+    """The date as a calendar file to attach to a confirmation."""
+    return Attachment(
+        filename=f"termin-{event.starts_at:%Y-%m-%d}.ics",
+        data=event_ics(event, community),
+        mime_type="text/calendar",
+    )
+
+
+async def sign_up(
+    work: Work,
+    community: Community,
+    event: Event,
+    person_id: int,
+    party_size: int,
+    *,
+    added_by: int | None = None,
+    phone: str | None = None,
+) -> rsvps.SignUp:
+    """Sign someone up for the date (a course: all its dates); the first date's result.
+
+    ``added_by``: the staff member who signed up someone else (a caller on the phone).
+    """
+    session, now = work.session, work.now
+    locked = await rsvps.lock(session, event.id)
+    assert locked is not None
+    dates = await series.course_dates(session, locked)
+    results = []
+    for date in dates:
+        if date.id != locked.id:
+            await rsvps.lock(session, date.id)
+        results.append(
+            await rsvps.sign_up(
+                session, date, person_id, party_size, now, added_by=added_by, phone=phone
+            )
+        )
+    told: set[int] = set()
+    for date, each in zip(dates, results, strict=True):
+        await _tell_moved_up(work, community, date, each.moved_up, told)
+        if each.changed:
+            await refresh_posts(session, date, now)
+    return results[0]
+
+
+async def give_back(
+    work: Work, community: Community, event: Event, person_id: int, *, decline: bool
+) -> bool:
+    """Free the person's place (all dates of a course); True when they had one.
+
+    ``decline``: "Ich kann nicht" (remembered as a no) rather than a cancelled sign-up.
+    """
+    session, now = work.session, work.now
+    locked = await rsvps.lock(session, event.id)
+    assert locked is not None
+    had_place = False
+    told: set[int] = set()
+    for date in await series.course_dates(session, locked):
+        if date.id != locked.id:
+            await rsvps.lock(session, date.id)
+        if decline:
+            release = await rsvps.decline(session, date, person_id, now)
+        else:
+            release = await rsvps.cancel(session, date, person_id, now)
+        had_place = had_place or release.had_seat
+        await _tell_moved_up(work, community, date, release.moved_up, told)
+        await refresh_posts(session, date, now)
+    return had_place
+
+
+async def status(work: Work, event: Event, person_id: int) -> Status | None:
+    """The person's place on the date, or None when they have none."""
+    rsvp = await rsvps.find(work.session, event.id, person_id)
+    if rsvp is None or rsvp.status not in (rsvps.YES, rsvps.WAITLIST):
+        return None
+    if rsvp.status == rsvps.WAITLIST:
+        return Status(rsvps.WAITLIST, await rsvps.position(work.session, rsvp))
+    return Status(rsvps.YES)
+
+
+async def my_sign_ups(work: Work, person_id: int) -> list[Event]:
+    """The person's coming dates; a course once, by its next date (one sign-up covers all)."""
+    rows = (
+        await work.session.execute(
+            select(Event, Series.kind)
+            .join(Rsvp, Rsvp.event_id == Event.id)
+            .outerjoin(Series, Series.id == Event.series_id)
+            .where(
+                Rsvp.person_id == person_id,
+                Rsvp.status.in_((rsvps.YES, rsvps.WAITLIST)),
+                Event.starts_at > work.now,
+                Event.status != "cancelled",
+            )
+            .order_by(Event.starts_at)
+        )
+    ).all()
+    seen_courses: set[int] = set()
+    mine = []
+    for event, kind in rows:
+        if kind == "course" and event.series_id is not None:
+            if event.series_id in seen_courses:
+                continue
+            seen_courses.add(event.series_id)
+        mine.append(event)
+    return mine
+
+
+async def _tell_moved_up(
+    work: Work, community: Community, event: Event, moved: list[Rsvp], told: set[int]
+) -> None:
+    """Tell everyone who got a place from the waiting list; ``told`` holds who already
+    heard it (a course moves a person up on each of its dates, and one notice is enough)."""
+    for rsvp in moved:
+        if rsvp.person_id in told:
+            continue
+        told.add(rsvp.person_id)
+        await tell_person(
+            work.session,
+            rsvp.person_id,
+            community,
+            lambda prefix: moved_up_notice(event, community, prefix),
+            f"moved-up:{event.id}:{rsvp.id}:{rsvp.updated_at.isoformat()}",
+            work.now,
+            attachment=lambda: ics_file(event, community),
+        )
+
+
+async def give_back_all(work: Work, person_id: int) -> int:
+    """Give back every coming place of the person (erasure); how many dates they had.
+
+    Each date's own community words the notices to whoever moves up.
+    """
+    mine = await my_sign_ups(work, person_id)
+    for event in mine:
+        community = await work.session.get(Community, event.community_id)
+        assert community is not None
+        await give_back(work, community, event, person_id, decline=False)
+    return len(mine)

@@ -1,0 +1,169 @@
+"""Member-facing texts about dates: the announcement, confirmations and change notices.
+
+Used by the handlers and by the scheduler, so a date reads the same wherever it appears.
+Call inside ``use_locale`` for the reader's language.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.chat.types import Button, Outgoing
+from bot.domain.models import Community, Event
+from bot.language.i18n import _, format_span, format_when, ngettext
+
+COMING, WITH_COMPANY, NOT_COMING = "rsvp.yes", "rsvp.company", "rsvp.no"
+
+
+def places_line(event: Event, taken: int, waiting: int = 0) -> str:
+    """ "Noch 12 von 20 Plätzen frei." — counts only, never names."""
+    if event.capacity is None:
+        return ""
+    free = max(event.capacity - taken, 0)
+    if free == 0:
+        if waiting:
+            return ngettext(
+                "All places are taken. {waiting} person is on the waiting list.",
+                "All places are taken. {waiting} people are on the waiting list.",
+                waiting,
+            ).format(waiting=waiting)
+        return _("All places are taken. You can join the waiting list.")
+    return ngettext(
+        "{free} of {capacity} places free.", "{free} of {capacity} places free.", free
+    ).format(free=free, capacity=event.capacity)
+
+
+def details(event: Event, community: Community) -> list[str]:
+    """Date, time, place, topic, what to bring and contact, one line each."""
+    lines = [format_span(event.starts_at, event.ends_at, community.timezone)]
+    if event.place:
+        lines.append(_("Place: {place}").format(place=event.place))
+    if event.online_link:
+        lines.append(_("Online: {link}").format(link=event.online_link))
+    if event.topic:
+        lines.append(_("Topic: {topic}").format(topic=event.topic))
+    if event.bring:
+        lines.append(_("Please bring: {things}").format(things=event.bring))
+    return lines
+
+
+def announcement(
+    event: Event, community: Community, taken: int, waiting: int, now: datetime
+) -> Outgoing:
+    """The date written out for a group, with the sign-up buttons; fits one phone screen."""
+    lines = [event.title, *details(event, community)]
+    if event.status == "cancelled":
+        lines.insert(0, _("CANCELLED:"))
+        return Outgoing("\n".join(lines))
+    if places := places_line(event, taken, waiting):
+        lines.append(places)
+    if event.signup_deadline is not None and now < event.signup_deadline:
+        lines.append(
+            _("Please sign up by {when}.").format(
+                when=format_when(event.signup_deadline, community.timezone)
+            )
+        )
+    elif event.signup_deadline is not None:
+        lines.append(_("Sign-up has closed."))
+        return Outgoing("\n".join(lines))
+    if event.contact:
+        lines.append(_("Questions? {contact}").format(contact=event.contact))
+    return Outgoing("\n".join(lines), sign_up_buttons(event))
+
+
+def sign_up_buttons(event: Event) -> tuple[Button, ...]:
+    args = {"event": event.id}
+    return (
+        Button(_("I am coming"), COMING, args, (_("yes"),)),
+        Button(_("I am coming with someone"), WITH_COMPANY, args),
+        Button(_("I cannot come"), NOT_COMING, args, (_("no"),)),
+    )
+
+
+def confirmation(event: Event, community: Community, party_size: int, prefix: str = "/") -> str:
+    """The private confirmation after a sign-up."""
+    head = (
+        _("You are signed up. We look forward to seeing you!")
+        if party_size == 1
+        else ngettext(
+            "You are signed up, with {n} companion. We look forward to seeing you!",
+            "You are signed up, with {n} companions. We look forward to seeing you!",
+            party_size - 1,
+        ).format(n=party_size - 1)
+    )
+    lines = [head, "", event.title, *details(event, community)]
+    lines += ["", _("The calendar file puts the date into your phone's calendar.")]
+    lines.append(_("If you cannot come, please write {prefix}abmelden.").format(prefix=prefix))
+    return "\n".join(lines)
+
+
+def waitlist_notice(event: Event, community: Community, position: int) -> str:
+    lines = [
+        _("All places are taken."),
+        _("You are number {position} on the waiting list.").format(position=position),
+        _("If a place becomes free, you get it and I will tell you."),
+        "",
+        event.title,
+        format_span(event.starts_at, event.ends_at, community.timezone),
+    ]
+    return "\n".join(lines)
+
+
+def moved_up_notice(event: Event, community: Community, prefix: str = "/") -> str:
+    lines = [
+        _("Good news: a place has become free. You now have a place!"),
+        "",
+        event.title,
+        *details(event, community),
+        "",
+        _("If you cannot come, please write {prefix}abmelden.").format(prefix=prefix),
+    ]
+    return "\n".join(lines)
+
+
+def change_notice(
+    event: Event,
+    community: Community,
+    old_start: datetime,
+    old_end: datetime | None,
+    old_place: str,
+    prefix: str = "/",
+) -> str:
+    """Old and new time and place side by side."""
+    lines = [_("Please note: a date has changed."), "", event.title]
+    lines.append(
+        _("Before: {when}").format(when=format_span(old_start, old_end, community.timezone))
+    )
+    lines.append(
+        _("Now: {when}").format(
+            when=format_span(event.starts_at, event.ends_at, community.timezone)
+        )
+    )
+    if old_place != event.place:
+        lines.append(_("Place before: {place}").format(place=old_place or "-"))
+        lines.append(_("Place now: {place}").format(place=event.place or "-"))
+    else:
+        lines.append(_("Place: {place}").format(place=event.place))
+    lines += [
+        "",
+        _("Your sign-up stays. If you cannot come now, please write {prefix}abmelden.").format(
+            prefix=prefix
+        ),
+    ]
+    return "\n".join(lines)
+
+
+def cancel_notice(event: Event, community: Community, skipped: bool) -> str:
+    lines = [
+        _("Sorry, this date is cancelled:"),
+        "",
+        event.title,
+        format_span(event.starts_at, event.ends_at, community.timezone),
+    ]
+    if event.place:
+        lines.append(_("Place: {place}").format(place=event.place))
+    if skipped:
+        lines += ["", _("The other dates stay as they are.")]
+    if event.contact:
+        lines.append(_("Questions? {contact}").format(contact=event.contact))
+    return "\n".join(lines)

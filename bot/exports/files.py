@@ -1,0 +1,147 @@
+"""One export from request to files: read the tables, write XLSX, CSV or the half-year
+report, and note it in the audit log. Used by /export in the chat and by ``lotsenbot export``."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.chat.types import Attachment
+from bot.domain.models import AuditLog, Community
+from bot.exports import report
+from bot.exports import tables as export_data
+from bot.exports.choices import (
+    ATTENDANCE,
+    CSV,
+    DATES,
+    FEEDBACK,
+    HELP,
+    KINDS,
+    REACH,
+    REPORT,
+    SERIES,
+    VOLUNTEERS,
+    WISHES,
+    XLSX,
+    XLSX_MIME,
+    Period,
+    Pseudonyms,
+    Table,
+    write_csv,
+    write_xlsx,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    community: Community
+    period: Period
+    what: str  # one of KINDS, "all", or REPORT
+    fmt: str = XLSX  # xlsx | csv (the report has its own files)
+    separator: str = ","
+    names: bool = False
+
+
+@dataclass(slots=True)
+class Result:
+    files: list[Attachment] = field(default_factory=list)
+    # The report's two texts: key figures for the coordinator, and the public summary.
+    summary: str = ""
+    public: str = ""
+    rows: int = 0
+    # The people in the files (Outgoing.about of the messages that carry them).
+    about: tuple[int, ...] = ()
+
+
+async def _table(session: AsyncSession, scope: export_data.Scope, kind: str, who: Pseudonyms):  # type: ignore[no-untyped-def]
+    if kind == DATES:
+        return await export_data.dates_table(session, scope)
+    if kind == SERIES:
+        return await export_data.series_table(session, scope)
+    if kind == ATTENDANCE:
+        return await export_data.attendance_table(session, scope, who)
+    if kind == FEEDBACK:
+        return await export_data.feedback_table(session, scope, who)
+    if kind == WISHES:
+        return await export_data.wishes_table(session, scope, who)
+    if kind == VOLUNTEERS:
+        return await export_data.volunteers_table(session, scope, who)
+    if kind == HELP:
+        return await export_data.help_table(session, scope, who)
+    if kind == REACH:
+        return await export_data.reach_table(session, scope)
+    raise ValueError(f"unknown export kind {kind!r}")
+
+
+def _name(request: Request, part: str, suffix: str) -> str:
+    p = request.period
+    return f"{request.community.slug}-{part}-{p.start:%Y-%m-%d}-{p.end:%Y-%m-%d}.{suffix}"
+
+
+async def build(
+    session: AsyncSession, request: Request, *, actor_id: int | None, now: datetime, via: str
+) -> Result:
+    """The files (and for the report the texts) of one export; logged in the audit log."""
+    scope = export_data.Scope(request.community, request.period)
+    result = Result()
+    if request.what == REPORT:
+        figures = await report.figures(session, scope, now)
+        charts = await asyncio.to_thread(
+            lambda: [
+                ("besuche", report.attendance_chart(figures)),
+                ("bewertungen", report.rating_chart(figures)),
+                ("hilfe-themen", report.skill_chart(figures)),
+            ]
+        )
+        result.files = [
+            Attachment(_name(request, part, "png"), data, "image/png", is_image=True)
+            for part, data in charts
+        ]
+        result.summary = report.summary(scope, figures)
+        result.public = report.public_summary(scope, figures)
+        result.rows = figures.held
+    else:
+        who = Pseudonyms(names=request.names)
+        kinds = KINDS if request.what == "all" else (request.what,)
+        tables = [await _table(session, scope, kind, who) for kind in kinds]
+        result.files = await asyncio.to_thread(_write, request, tables)
+        result.rows = sum(table.count for table in tables)
+        result.about = tuple(sorted(who.seen))
+    session.add(
+        AuditLog(
+            at=now,
+            actor_person_id=actor_id,
+            community_id=request.community.id,
+            action="export",
+            details={
+                "what": request.what,
+                "format": REPORT if request.what == REPORT else request.fmt,
+                "start": request.period.start.isoformat(),
+                "end": request.period.end.isoformat(),
+                "names": request.names,
+                "rows": result.rows,
+                "files": [f.filename for f in result.files],
+                "via": via,
+            },
+        )
+    )
+    await session.flush()
+    return result
+
+
+def _write(request: Request, tables: list[Table]) -> list[Attachment]:
+    if request.fmt == CSV:
+        files = []
+        for table in tables:
+            out = io.BytesIO()
+            write_csv(table, out, request.separator)
+            files.append(Attachment(_name(request, table.kind, "csv"), out.getvalue(), "text/csv"))
+        return files
+    out = io.BytesIO()
+    write_xlsx(tables, out)
+    part = "tabellen" if request.what == "all" else tables[0].kind
+    return [Attachment(_name(request, part, "xlsx"), out.getvalue(), XLSX_MIME)]

@@ -1,0 +1,148 @@
+"""A small web server for each community's calendar feed (GET /kalender/<slug>.ics) and
+the health check for monitoring (GET /health).
+
+Calendar apps (phone, Outlook, Thunderbird) subscribe to the address and fetch it again
+every few hours; a change or cancellation then shows up without anyone doing anything.
+The feed holds only what a notice board would: public dates, no persons.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime, timedelta
+
+from aiohttp import web
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.dates.calendar import community_feed
+from bot.domain.models import Community, Event
+from bot.language.i18n import Catalogs, install
+
+log = logging.getLogger(__name__)
+
+# Recent dates stay a while, so a subscriber still sees what was on last week.
+PAST = timedelta(days=30)
+AHEAD = timedelta(days=365)
+# Short enough that a cancellation reaches subscribers soon; long enough that an app
+# polling every minute does not reach the database every minute.
+MAX_AGE = 300
+ROUTES = ("/kalender/{slug}.ics", "/calendar/{slug}.ics")
+
+_DTSTAMP = re.compile(rb"^DTSTAMP:[^\r\n]*\r\n", re.M)
+
+
+async def public_events(session: AsyncSession, community_id: int, now: datetime) -> list[Event]:
+    """Public dates from 30 days ago to a year ahead, cancelled ones included, by start."""
+    # Cancelled dates stay in, so subscribed calendars learn of the cancellation.
+    rows = await session.scalars(
+        select(Event)
+        .where(
+            Event.community_id == community_id,
+            Event.public.is_(True),
+            Event.starts_at >= now - PAST,
+            Event.starts_at <= now + AHEAD,
+        )
+        .order_by(Event.starts_at, Event.id)
+    )
+    return list(rows)
+
+
+class FeedServer:
+    """Serves the iCalendar feeds; start() binds, stop() closes."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker,
+        host: str,
+        port: int,
+        now: Callable[[], datetime],
+        *,
+        catalogs: Catalogs | None = None,
+        uid_host: str = "lotsenbot",
+        health: Callable[[], Awaitable[tuple[int, dict[str, object]]]] | None = None,
+        calendar: bool = True,
+    ) -> None:
+        self._sessions = sessions
+        self._host = host
+        self._port = port
+        self._now = now
+        self._catalogs = catalogs
+        self._uid_host = uid_host
+        self._health = health
+        self._calendar = calendar
+        self._runner: web.AppRunner | None = None
+
+    @property
+    def port(self) -> int:
+        """The bound port once started (port 0 asks the system for a free one)."""
+        if self._runner is not None and self._runner.addresses:
+            return int(self._runner.addresses[0][1])
+        return self._port
+
+    async def start(self) -> None:
+        """Bind and serve until stop()."""
+        app = web.Application()
+        for route in ROUTES if self._calendar else ():
+            app.router.add_get(route, self._feed)
+        if self._health is not None:
+            app.router.add_get("/health", self._health_check)
+        # No access log: it would record the IP addresses of the people who subscribe.
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, self._host, self._port).start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self._runner = runner
+        parts = (("calendar feed", self._calendar), ("/health", self._health is not None))
+        served = [name for name, on in parts if on]
+        log.info("%s listening on http://%s:%s", " and ".join(served), self._host, self.port)
+
+    async def stop(self) -> None:
+        """Close the listening socket and open connections; safe to call twice."""
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
+
+    async def _health_check(self, _request: web.Request) -> web.StreamResponse:
+        assert self._health is not None
+        status, body = await self._health()
+        return web.json_response(body, status=status, headers={"Cache-Control": "no-store"})
+
+    async def _feed(self, request: web.Request) -> web.StreamResponse:
+        if self._catalogs is not None:
+            # Each request runs in its own task; the catalogs must be visible to it.
+            install(self._catalogs)
+        slug = request.match_info["slug"]
+        now = self._now()
+        async with self._sessions() as session:
+            community = await session.scalar(select(Community).where(Community.slug == slug))
+            if community is None:
+                raise web.HTTPNotFound(text="No calendar at this address.\n")
+            events = await public_events(session, community.id, now)
+            body = community_feed(community, events, host=self._uid_host, stamp=now)
+        etag = _etag(body)
+        headers = {"Cache-Control": f"max-age={MAX_AGE}", "ETag": etag}
+        if _matches(request.headers.get("If-None-Match", ""), etag):
+            return web.Response(status=304, headers=headers)
+        headers["Content-Disposition"] = f'inline; filename="{slug}.ics"'
+        return web.Response(
+            body=body, content_type="text/calendar", charset="utf-8", headers=headers
+        )
+
+
+def _etag(body: bytes) -> str:
+    # DTSTAMP is the time of writing and changes on every request; the tag must change
+    # only when a date does, so apps can be told "nothing new" with a 304.
+    digest = hashlib.sha256(_DTSTAMP.sub(b"", body)).hexdigest()[:32]
+    return f'"{digest}"'
+
+
+def _matches(header: str, etag: str) -> bool:
+    tags: Sequence[str] = [t.strip().removeprefix("W/") for t in header.split(",")]
+    return "*" in tags or etag in tags

@@ -1,0 +1,1 @@
+"""Languages: the gettext catalogs, German date formatting and the plain-language checker."""

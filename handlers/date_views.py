@@ -1,0 +1,85 @@
+"""How a date is named and shown in chat, for every feature that works on one date: by its
+number (as /termine shows it to staff) or the next one, and written out with the person's
+own place."""
+
+from __future__ import annotations
+
+from bot.chat.context import Context
+from bot.chat.types import Attachment, Button, Outgoing
+from bot.dates import events, rsvps, signup
+from bot.dates.texts import announcement
+from bot.domain.models import Event
+from bot.domain.numbers import is_number
+from bot.language.i18n import _
+
+
+async def upcoming(ctx: Context, limit: int) -> list[Event]:
+    """The community's next dates."""
+    assert ctx.community is not None
+    return await events.upcoming(ctx.work.session, ctx.community.id, ctx.now, limit)
+
+
+async def numbered_event(ctx: Context, number: str) -> Event | None:
+    """The community's date with this number (as /termine shows it to staff); otherwise
+    the person is told and None returned."""
+    assert ctx.community is not None
+    number = number.strip().removeprefix("Nr.").removeprefix("nr.").strip()
+    event = (
+        await events.in_community(ctx.work, ctx.community.id, int(number))
+        if is_number(number)
+        else None
+    )
+    if event is None:
+        await ctx.reply(
+            _("There is no date with number {number}. {prefix}termine shows the numbers.").format(
+                number=number, prefix=ctx.command_prefix
+            )
+        )
+    return event
+
+
+async def pick_event(ctx: Context) -> Event | None:
+    """The date staff named by its number ("No. 12"), or the next one."""
+    first = ctx.args.split(maxsplit=1)[0] if ctx.args else ""
+    if is_number(first):
+        return await numbered_event(ctx, first)
+    dates = await upcoming(ctx, 1)
+    if not dates:
+        await ctx.reply(_("There is no next date yet."))
+        return None
+    return dates[0]
+
+
+async def own_status(ctx: Context, event: Event) -> str:
+    """The person's place on the date in words, or "" when they have none."""
+    mine = await signup.status(ctx.work, event, ctx.person.id)
+    if mine is None:
+        return ""
+    if mine.status == rsvps.WAITLIST:
+        return _("You are number {position} on the waiting list.").format(position=mine.position)
+    return _("You are signed up.")
+
+
+async def show_event(ctx: Context, event: Event) -> None:
+    """The date as in the announcement, plus the person's own status."""
+    assert ctx.community is not None
+    taken, waiting = await events.places(ctx.work, event.id)
+    message = announcement(event, ctx.community, taken, waiting, ctx.now)
+    status = await own_status(ctx, event)
+    text = message.text + ("\n\n" + status if status else "")
+    await ctx.reply(text, message.buttons)
+
+
+async def tell(
+    ctx: Context,
+    text: str,
+    attachment: Attachment | None = None,
+    buttons: tuple[Button, ...] | list[Button] = (),
+) -> None:
+    """Answer privately when the person wrote in a group, so the group sees no names."""
+    if ctx.is_direct:
+        await ctx.reply(text, buttons, attachment=attachment)
+        return
+    outgoing = Outgoing(text, tuple(buttons), attachment)
+    if not await ctx.send_private(ctx.person.id, outgoing, f"private:{ctx.dispatch_id}"):
+        await ctx.reply(text, buttons, attachment=attachment)
