@@ -7,7 +7,7 @@ Only attendees were asked, so only they have a row; an answer without one change
 from __future__ import annotations
 
 import unicodedata
-from typing import Literal
+from typing import Literal, TypeGuard
 
 from sqlalchemy import select
 
@@ -30,7 +30,7 @@ NO_WORDS = {"nein", "nein danke", "nein, danke", "no", "no thanks", "no, thanks"
 Step = Literal["comment", "wish"]
 
 
-def is_rating(value: object) -> bool:
+def is_rating(value: object) -> TypeGuard[int]:
     """Whether ``value`` is one of the stored ratings (1 to 5)."""
     return value in {stored for stored, _face, _words in RATINGS}
 
@@ -52,7 +52,7 @@ async def rate(
     if row is None or not is_rating(rating):
         return "gone"
     changed = row.rating is not None
-    row.rating, row.answered_at = int(rating), work.now  # type: ignore[call-overload]
+    row.rating, row.answered_at = int(rating), work.now
     return "changed" if changed else "first"
 
 
