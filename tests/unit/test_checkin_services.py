@@ -20,6 +20,7 @@ from bot.domain.models import (
     EventPost,
     OutboxMessage,
     Person,
+    Series,
 )
 from bot.domain.work import Work
 
@@ -212,3 +213,29 @@ async def test_dates_opened_by_link_and_by_button(app) -> None:  # type: ignore[
         assert await sharing.offered_date(work, 10**6, None, direct=True) is None
         event = await session.get(Event, public_id)
         assert await sharing.poster_dates(work, event) == [event]
+
+
+async def test_poster_shows_the_series_from_the_chosen_date(app) -> None:  # type: ignore[no-untyped-def]
+    now = app.clock.now()
+    async with app.sessions.begin() as session:
+        community = await session.scalar(select(Community).where(Community.is_demo))
+        series = Series(community_id=community.id, title="Digitalcafé")
+        session.add(series)
+        await session.flush()
+        dates = [
+            Event(
+                community_id=community.id,
+                series_id=series.id,
+                title="Digitalcafé",
+                starts_at=now + timedelta(days=7 * n),
+                created_at=now,
+            )
+            for n in range(1, 4)
+        ]
+        session.add_all(dates)
+        await session.flush()
+        work = Work(session, now)
+        shown = await sharing.poster_dates(work, dates[1])
+        assert [e.id for e in shown] == [dates[1].id, dates[2].id]
+        pdf = await sharing.poster(work, community, dates[1], "https://t.me/bot?start=termin_1")
+        assert pdf.startswith(b"%PDF")
