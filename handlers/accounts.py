@@ -5,7 +5,6 @@ from __future__ import annotations
 from bot.chat.context import Context
 from bot.chat.router import Router
 from bot.community import linking
-from bot.domain.models import Person
 from bot.language.i18n import N_, _
 
 # Add the account-linking command.
@@ -22,7 +21,7 @@ router = Router()
 async def link_account(ctx: Context) -> None:
     """Without a code: make one. With a code from the other app: join the two accounts."""
     if not ctx.args:
-        code = await linking.new_code(ctx.session, ctx.person, ctx.now)
+        code = await linking.new_code(ctx.work, ctx.person.id)
         await ctx.reply(
             _(
                 "Your code is: {code}\n"
@@ -31,12 +30,10 @@ async def link_account(ctx: Context) -> None:
             ).format(code=code, prefix="/" if ctx.command_prefix == "!" else "!")
         )
         return
-    person_id = await linking.redeem(ctx.session, ctx.args, ctx.person, ctx.now)
-    if person_id is None:
+    merged = await linking.redeem(ctx.work, ctx.args, ctx.person.id)
+    if merged is None:
         await ctx.reply(_("This code does not work. Please check it and try again."))
         return
     # The person who wrote is merged into the one who made the code: answer as that one.
-    merged = await ctx.session.get(Person, person_id)
-    assert merged is not None
     ctx.person = merged
     await ctx.reply(_("Done. Both apps now belong to you. Your sign-ups and requests count once."))

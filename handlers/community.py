@@ -6,15 +6,16 @@ from bot.chat import platforms
 from bot.chat.context import Context
 from bot.chat.router import Router
 from bot.chat.types import Outgoing
-from bot.community import communities
+from bot.community import chats as community_chats
 from bot.domain.models import Chat
 from bot.domain.roles import ADMIN, STAFF
 from bot.language.i18n import N_, _
 
 
 async def group_chats(ctx: Context) -> list[Chat]:
+    """The chat's community's group chats."""
     assert ctx.community is not None
-    return await communities.group_chats(ctx.session, ctx.community.id)
+    return await community_chats.group_chats(ctx.work, ctx.community.id)
 
 
 # Add the notice and relay commands and the relay itself.
@@ -54,10 +55,10 @@ async def relay(ctx: Context) -> None:
     assert ctx.community is not None
     word = ctx.args.strip().casefold()
     if word in ("an", "ein", "on", "ja"):
-        ctx.community.relay = True
+        await community_chats.switch_relay(ctx.work, ctx.community, True)
         await ctx.reply(_("From now on I pass on messages between the chats of this group."))
     elif word in ("aus", "off", "nein"):
-        ctx.community.relay = False
+        await community_chats.switch_relay(ctx.work, ctx.community, False)
         await ctx.reply(_("I no longer pass on messages between the chats."))
     else:
         await ctx.reply(

@@ -5,9 +5,7 @@ from __future__ import annotations
 from bot.chat.context import Context
 from bot.chat.router import Router
 from bot.chat.types import Attachment, Button
-from bot.dates import announcements, rsvps, signup
-from bot.dates.notices import post_event
-from bot.dates.poster import poster_pdf
+from bot.dates import events, rsvps, sharing, signup
 from bot.dates.texts import (
     COMING,
     NOT_COMING,
@@ -15,7 +13,7 @@ from bot.dates.texts import (
     confirmation,
     waitlist_notice,
 )
-from bot.domain.models import Community, Event
+from bot.domain.models import Event
 from bot.domain.numbers import is_number
 from bot.domain.roles import STAFF
 from bot.language.i18n import N_, _, format_span
@@ -74,14 +72,8 @@ async def poster(ctx: Context) -> None:
     event = await pick_event(ctx)
     if event is None:
         return
-    shown = [event]
-    if event.series_id is not None:
-        shown = [
-            e
-            for e in await upcoming(ctx, 40)
-            if e.series_id == event.series_id and e.starts_at >= event.starts_at
-        ][:8] or [event]
-    pdf = poster_pdf(ctx.community, shown, sign_up_url=ctx.services.chat_link(f"termin_{event.id}"))
+    link = ctx.services.chat_link(f"termin_{event.id}")
+    pdf = await sharing.poster(ctx.work, ctx.community, event, link)
     await ctx.reply(
         _("Here is the poster to print."),
         attachment=Attachment(
@@ -90,6 +82,17 @@ async def poster(ctx: Context) -> None:
             mime_type="application/pdf",
         ),
     )
+
+
+@router.entry("show_date")
+async def show_by_link(ctx: Context) -> None:
+    """A poster's QR code or a link (/start termin_12): the public date, to sign up."""
+    found = await sharing.public_date(ctx.work, ctx.args.removeprefix("termin_"))
+    if found is None:
+        await ctx.button_gone()
+        return
+    event, ctx.community = found
+    await show_event(ctx, event)
 
 
 @router.button(COMING)
@@ -143,8 +146,12 @@ async def party_typed(ctx: Context) -> None:
         return
     event_id = int(ctx.state.data.get("event", 0))
     await ctx.finish_dialog()
-    event = await ctx.session.get(Event, event_id)
-    if event is None or ctx.community is None or event.community_id != ctx.community.id:
+    event = (
+        await events.in_community(ctx.work, ctx.community.id, event_id)
+        if ctx.community is not None
+        else None
+    )
+    if event is None:
         await ctx.reply(_("This date no longer exists."))
         return
     await sign_up(ctx, event, 1 + int(text))
@@ -206,10 +213,7 @@ async def announce(ctx: Context) -> None:
     event = await pick_event(ctx)
     if event is None:
         return
-    count = await post_event(
-        ctx.session, event, ctx.community, f"announce:{ctx.dispatch_id}", ctx.now
-    )
-    await announcements.mark_first_posted(ctx.session, event.id)
+    count = await sharing.post_now(ctx.work, ctx.community, event, f"announce:{ctx.dispatch_id}")
     await ctx.reply(_("Sent to {count} chats.").format(count=count))
 
 
@@ -257,16 +261,12 @@ async def _cancel(ctx: Context, event: Event) -> None:
 
 
 async def _event(ctx: Context) -> Event | None:
-    event = await ctx.session.get(Event, int(ctx.button_args.get("event", 0)))
-    if (
-        event is not None
-        and ctx.is_direct
-        and (ctx.community is None or ctx.community.id != event.community_id)
-    ):
-        # The button was offered in this private chat (tokens are bound to it), so the
-        # date's own community applies, whichever community the chat is linked to.
-        ctx.community = await ctx.session.get(Community, event.community_id)
-    if event is None or ctx.community is None or event.community_id != ctx.community.id:
+    """The date the button names; the chat then acts for its community."""
+    found = await sharing.offered_date(
+        ctx.work, int(ctx.button_args.get("event", 0)), ctx.community, direct=ctx.is_direct
+    )
+    if found is None:
         await ctx.button_gone()
         return None
+    event, ctx.community = found
     return event

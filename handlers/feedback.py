@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import unicodedata
-
-from sqlalchemy import select
-
 from bot.chat.context import Context
 from bot.chat.router import Router
 from bot.chat.types import Button
-from bot.domain.models import Event, Feedback, Series
 from bot.language.i18n import _
-from bot.reminders.texts import RATE, RATINGS
+from bot.reminders import feedback
+from bot.reminders.texts import RATE
 
 COMMENT, WISH = "fb.comment", "fb.wish"
 SKIP = "fb.skip"
-MAX_ANSWER = 1000
-NO_WORDS = {"nein", "nein danke", "nein, danke", "no", "no thanks", "no, thanks", "nichts", "-"}
+STEPS: dict[str, feedback.Step] = {COMMENT: "comment", WISH: "wish"}
 
 
 # Add the answers to the feedback question and its follow-ups.
@@ -26,22 +21,15 @@ router = Router()
 @router.button(RATE)
 async def rate(ctx: Context) -> None:
     """A face tapped: store it, then ask for a comment."""
-    row = await _row(ctx)
+    event_id = ctx.button_args.get("event")
     rating = ctx.button_args.get("rating")
-    if row is None or rating not in {value for value, _f, _l in RATINGS}:
+    outcome = await feedback.rate(ctx.work, event_id, ctx.person.id, rating)
+    if outcome == "gone":
         await ctx.button_gone()
-        return
-    changed = row.rating is not None
-    row.rating, row.answered_at = int(rating), ctx.now
-    if changed:
+    elif outcome == "changed":
         await ctx.reply(_("Thank you, I have changed your answer."))
-        return
-    await ctx.ask(
-        _("Would you like to say more? Then write it. Otherwise write 'nein'."),
-        COMMENT,
-        {"event": row.event_id},
-        [Button(_("No, thank you"), SKIP, {"event": row.event_id, "step": COMMENT})],
-    )
+    else:
+        await _ask(ctx, COMMENT, event_id)
 
 
 @router.state(COMMENT)
@@ -67,47 +55,36 @@ async def skip(ctx: Context) -> None:
     await _take(ctx, str(step), "")
 
 
-async def _row(ctx: Context, event_id: object = None) -> Feedback | None:
-    """The person's own feedback row for the date (only attendees were asked)."""
-    wanted = event_id if event_id is not None else ctx.button_args.get("event")
-    if not isinstance(wanted, int):
-        return None
-    return await ctx.session.scalar(
-        select(Feedback).where(Feedback.event_id == wanted, Feedback.person_id == ctx.person.id)
+async def _ask(ctx: Context, step: str, event_id: object) -> None:
+    """Ask for the comment or the topic wish, with a "No, thank you" button."""
+    if step == COMMENT:
+        question = _("Would you like to say more? Then write it. Otherwise write 'nein'.")
+    else:
+        question = _("What would you like to talk about next time? Otherwise write 'nein'.")
+    await ctx.ask(
+        question,
+        step,
+        {"event": event_id},
+        [Button(_("No, thank you"), SKIP, {"event": event_id, "step": step})],
     )
 
 
 async def _take(ctx: Context, step: str, text: str) -> None:
+    """Store the answer to the open question, then ask the next one or say thanks."""
     state = ctx.state.data if ctx.state is not None else await ctx.dialog_data(step)
-    row = await _row(ctx, (state or {}).get("event"))
+    event_id = (state or {}).get("event")
     await ctx.finish_dialog()
-    if row is None:
+    outcome = await feedback.answer(
+        ctx.work,
+        event_id,
+        ctx.person.id,
+        STEPS.get(step, "wish"),
+        text,
+        ask_wishes=ctx.services.policy.ask_wishes,
+    )
+    if outcome == "gone":
         await ctx.button_gone()
-        return
-    answer = "" if _normalise(text) in NO_WORDS else text.strip()[:MAX_ANSWER]
-    if step == COMMENT:
-        row.comment = answer
-        if await _ask_wishes(ctx, row.event_id):
-            await ctx.ask(
-                _("What would you like to talk about next time? Otherwise write 'nein'."),
-                WISH,
-                {"event": row.event_id},
-                [Button(_("No, thank you"), SKIP, {"event": row.event_id, "step": WISH})],
-            )
-            return
+    elif outcome == "ask_wish":
+        await _ask(ctx, WISH, event_id)
     else:
-        row.wish = answer
-    await ctx.reply(_("Thank you very much! That helps us a lot. See you next time."))
-
-
-async def _ask_wishes(ctx: Context, event_id: int) -> bool:
-    if not ctx.services.policy.ask_wishes:
-        return False
-    series_id = await ctx.session.scalar(select(Event.series_id).where(Event.id == event_id))
-    if series_id is None:
-        return True
-    return bool(await ctx.session.scalar(select(Series.ask_wishes).where(Series.id == series_id)))
-
-
-def _normalise(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).strip().strip(".!").casefold()
+        await ctx.reply(_("Thank you very much! That helps us a lot. See you next time."))

@@ -5,11 +5,9 @@ from __future__ import annotations
 from bot.chat.context import Context
 from bot.chat.router import Router
 from bot.chat.types import Button
-from bot.dates import events
-from bot.domain.models import Community, Event
-from bot.domain.numbers import is_number
+from bot.dates import sharing
 from bot.language.i18n import N_, _, format_when, use_locale
-from handlers.date_views import show_event
+from handlers.date_views import upcoming
 from handlers.menus import command_list
 
 LANGUAGES = (("de", "Deutsch", ("deutsch", "german")), ("en", "English", ("englisch", "english")))
@@ -30,25 +28,19 @@ async def start(ctx: Context) -> None:
         # Scanned at the venue: the QR code's link checks the person in.
         await ctx.enter("check_in")
         return
-    if ctx.args.startswith("termin_") and is_number(ctx.args[7:]):
+    if ctx.args.startswith("termin_") and await sharing.public_date(ctx.work, ctx.args[7:]):
         # Opened from a poster's QR code or a link: show that date to sign up.
-        event = await ctx.session.get(Event, int(ctx.args[7:]))
-        if event is not None and event.public:
-            ctx.community = await ctx.session.get(Community, event.community_id)
-            await show_event(ctx, event)
-            return
+        await ctx.enter("show_date")
+        return
     lines = [_("Hello {name}!").format(name=ctx.person.display_name)]
     if ctx.community is not None:
         lines.append(_("I am the helper of {community}.").format(community=ctx.community.name))
     else:
         lines.append(_("I am Lotsenbot."))
     lines.append(_("I tell you about dates and help you sign up."))
-    next_date = (
-        await events.next_event(ctx.session, ctx.community.id, ctx.now)
-        if ctx.community is not None
-        else None
-    )
-    if next_date is not None and ctx.community is not None:
+    coming = await upcoming(ctx, 1) if ctx.community is not None else []
+    if coming and ctx.community is not None:
+        next_date = coming[0]
         lines.append("")
         lines.append(_("The next date:"))
         lines.append(

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import Table, and_, delete, exists, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.domain.models import AuditLog, Base, LinkCode, Person
+from bot.domain.work import Work
 
 CODE_LIFETIME = timedelta(minutes=30)
 # No 0/O, 1/I/L: codes are read from one phone and typed on another.
@@ -21,12 +22,14 @@ def _hash(code: str) -> str:
     return hashlib.sha256("".join(code.split()).replace("-", "").upper().encode()).hexdigest()
 
 
-async def new_code(session: AsyncSession, person: Person, now: datetime) -> str:
+async def new_code(work: Work, person_id: int) -> str:
+    """A one-time code for linking this person's account in another app (30 minutes)."""
+    now = work.now
     code = "".join(secrets.choice(_ALPHABET) for _ in range(6))
-    session.add(
+    work.session.add(
         LinkCode(
             code_hash=_hash(code),
-            person_id=person.id,
+            person_id=person_id,
             created_at=now,
             expires_at=now + CODE_LIFETIME,
         )
@@ -34,15 +37,17 @@ async def new_code(session: AsyncSession, person: Person, now: datetime) -> str:
     return code
 
 
-async def redeem(session: AsyncSession, code: str, person: Person, now: datetime) -> int | None:
-    """Join ``person`` into the code's person; returns that person's id, None if invalid."""
+async def redeem(work: Work, code: str, person_id: int) -> Person | None:
+    """Join the person into the code's person (the two apps' accounts become one); that
+    person, or None when the code is unknown, used or expired."""
+    session, now = work.session, work.now
     row = await session.scalar(
         select(LinkCode).where(LinkCode.code_hash == _hash(code), LinkCode.used_at.is_(None))
     )
     if row is None or row.expires_at < now:
         return None
     row.used_at = now
-    keep_id, drop_id = row.person_id, person.id
+    keep_id, drop_id = row.person_id, person_id
     if keep_id != drop_id:
         await merge_persons(session, keep_id=keep_id, drop_id=drop_id)
         session.add(
@@ -53,7 +58,7 @@ async def redeem(session: AsyncSession, code: str, person: Person, now: datetime
                 details={"merged_person": drop_id},
             )
         )
-    return keep_id
+    return await session.get(Person, keep_id)
 
 
 async def merge_persons(session: AsyncSession, *, keep_id: int, drop_id: int) -> None:

@@ -9,11 +9,11 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import segno
 from sqlalchemy import select
 
 from bot.config import Settings
 from bot.dates import attendance
+from bot.dates.checkin import qr_png
 from bot.domain.models import Community, Event
 from bot.domain.numbers import is_number
 from bot.infra.db import create_engine, session_factory
@@ -113,6 +113,6 @@ async def write_qr(
         print("no QR code: no configured platform has links that open the bot's chat with a code")
         return 0
     target = out or Path(f"checkin-{event.id}.png")
-    segno.make(link, error="m").save(str(target), kind="png", scale=12, border=4)
+    target.write_bytes(qr_png(link))
     print(f"QR code written to {target} (opens {link})")
     return 0

@@ -11,18 +11,11 @@ from zoneinfo import ZoneInfo
 from bot.chat.types import Button
 from bot.dates.texts import details
 from bot.domain.models import Community, Event
-from bot.language.i18n import N_, _
+from bot.language.i18n import _
+from bot.reminders.feedback import RATINGS
 
 CANT_COME = "rsvp.cancel"
 RATE = "fb.rate"
-# Best first, so "1" typed on a platform without buttons is the happiest face.
-RATINGS: tuple[tuple[int, str, str], ...] = (
-    (5, "😀", N_("Very good")),
-    (4, "🙂", N_("Good")),
-    (3, "😐", N_("Okay")),
-    (2, "🙁", N_("Not so good")),
-    (1, "😞", N_("Bad")),
-)
 # Dates served and help requests done after which a volunteer gets a special thank-you.
 MILESTONES = (10, 25, 50, 100, 200)
 
