@@ -8,9 +8,8 @@ from typing import Any
 from bot.chat.context import Context
 from bot.chat.router import Router
 from bot.chat.types import Button
-from bot.community import communities
 from bot.dates import announcements
-from bot.domain.models import Announcement, Event
+from bot.domain.models import Announcement
 from bot.domain.roles import STAFF
 from bot.domain.when import WhenError, parse_when
 from bot.language.i18n import N_, _, format_when
@@ -94,15 +93,14 @@ async def chats_chosen(ctx: Context) -> None:
     chat = ctx.button_args.get("chat")
     await ctx.finish_dialog()
     start = datetime.fromisoformat(state["start"])
-    await announcements.schedule_text(
-        ctx.session,
+    await announcements.schedule_post(
+        ctx.work,
         ctx.community.id,
         state["text"],
-        max(start, ctx.now),
+        start,
         state.get("rrule"),
         [int(chat)] if chat else None,
         ctx.person.id,
-        ctx.now,
     )
     if state.get("rrule"):
         answer = _("Saved. It is posted regularly, first on {when}.")
@@ -121,16 +119,14 @@ async def chats_chosen(ctx: Context) -> None:
 async def listing(ctx: Context) -> None:
     """The scheduled posts of this community, each with buttons to change or cancel it."""
     assert ctx.community is not None
-    rows = await announcements.upcoming(ctx.session, ctx.community.id)
+    rows = await announcements.listed(ctx.work, ctx.community.id, 15)
     if not rows:
         await ctx.reply(_("No announcements are scheduled."))
         return
     lines = [_("Scheduled announcements:")]
     buttons = []
-    for n, row in enumerate(rows[:15], start=1):
-        lines.append(
-            f"{n}. {format_when(row.due_at, ctx.community.timezone)}: {await _label(ctx, row)}"
-        )
+    for n, row in enumerate(rows, start=1):
+        lines.append(f"{n}. {format_when(row.due_at, ctx.community.timezone)}: {_label(row)}")
         buttons.append(Button(_("{n}: cancel").format(n=n), "ann.cancel", {"id": row.id}))
         buttons.append(Button(_("{n}: new time").format(n=n), "ann.move", {"id": row.id}))
     await ctx.reply("\n".join(lines), buttons)
@@ -141,7 +137,7 @@ async def cancel(ctx: Context) -> None:
     """Cancel one scheduled post."""
     row = await _row(ctx)
     if row is not None:
-        row.status = announcements.CANCELLED
+        await announcements.cancel_post(ctx.work, row)
         await ctx.reply(_("Cancelled. It will not be posted."))
 
 
@@ -157,8 +153,10 @@ async def move(ctx: Context) -> None:
 async def move_typed(ctx: Context) -> None:
     """The new time for a scheduled post."""
     assert ctx.state is not None and ctx.community is not None
-    row = await ctx.session.get(Announcement, int(ctx.state.data.get("id", 0)))
-    if row is None or row.community_id != ctx.community.id:
+    row = await announcements.find_post(
+        ctx.work, ctx.community.id, int(ctx.state.data.get("id", 0)), scheduled=False
+    )
+    if row is None:
         await ctx.finish_dialog()
         return
     try:
@@ -167,7 +165,7 @@ async def move_typed(ctx: Context) -> None:
         await ctx.reply(when_error(error))
         return
     await ctx.finish_dialog()
-    await announcements.move(ctx.session, row, when.start, when.rrule)
+    await announcements.move_post(ctx.work, row, when.start, when.rrule)
     await ctx.reply(
         _("Changed. It is posted on {when}.").format(
             when=format_when(when.start, ctx.community.timezone)
@@ -208,7 +206,7 @@ async def _ask_when(ctx: Context, text: str) -> None:
 
 async def _ask_chats(ctx: Context, data: dict[str, object]) -> None:
     assert ctx.community is not None
-    chats = await communities.group_chats(ctx.session, ctx.community.id)
+    chats = await announcements.post_chats(ctx.work, ctx.community.id)
     buttons = [Button(_("All groups"), "ann.chats", {})]
     buttons += [
         Button(chat.title or f"{chat.platform} {chat.id}", "ann.chats", {"chat": chat.id})
@@ -230,19 +228,19 @@ async def _state(ctx: Context, name: str) -> dict[str, Any] | None:
 
 async def _row(ctx: Context) -> Announcement | None:
     assert ctx.community is not None
-    row = await ctx.session.get(Announcement, int(ctx.button_args.get("id", 0)))
-    if row is None or row.community_id != ctx.community.id or row.status != "scheduled":
+    row = await announcements.find_post(
+        ctx.work, ctx.community.id, int(ctx.button_args.get("id", 0))
+    )
+    if row is None:
         await ctx.reply(_("This announcement is no longer scheduled."))
         return None
     return row
 
 
-async def _label(ctx: Context, row: Announcement) -> str:
+def _label(row: announcements.Listed) -> str:
     if row.kind == announcements.TEXT:
         short = row.text if len(row.text) <= 60 else row.text[:57] + "…"
-        return short + (" " + _("(repeats)") if row.rrule else "")
-    event = await ctx.session.get(Event, row.event_id) if row.event_id else None
-    title = event.title if event else "?"
+        return short + (" " + _("(repeats)") if row.repeats else "")
     if row.kind == announcements.EVENT_AGAIN:
-        return _("Reminder for the date: {title}").format(title=title)
-    return _("The date: {title}").format(title=title)
+        return _("Reminder for the date: {title}").format(title=row.title)
+    return _("The date: {title}").format(title=row.title)

@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.chat.context import Context
 from bot.chat.router import Router
-from bot.chat.types import Outgoing
-from bot.dates import rsvps, series, signup
-from bot.dates.notices import refresh_posts, tell_groups, tell_person
-from bot.dates.texts import cancel_notice, change_notice
-from bot.domain.models import Community, Event, Person, Rsvp
+from bot.dates import planning, rsvps, signup
+from bot.domain.models import Event
 from bot.domain.names import clean_name
 from bot.domain.numbers import is_number
 from bot.domain.roles import STAFF
@@ -52,23 +46,17 @@ async def move(ctx: Context) -> None:
         await ctx.reply(when_error(error))
         return
     place = parts[2] if len(parts) > 2 else None
-    change = await series.move(
-        ctx.session, event, start, end, place, ctx.now, policy=ctx.services.policy
-    )
-    community = ctx.community
-    told, unreachable = await _tell_all(
-        ctx,
+    told = await planning.move_date(
+        ctx.work,
+        ctx.community,
         event,
-        lambda prefix: change_notice(
-            event, community, change.old_start, change.old_end, change.old_place, prefix
-        ),
-        f"moved:{event.id}:{ctx.dispatch_id}",
+        start,
+        end,
+        place,
+        policy=ctx.services.policy,
+        change_id=ctx.dispatch_id,
     )
-    await refresh_posts(ctx.session, event, ctx.now)
-    await ctx.reply(
-        _summary(ctx, event, told, unreachable, _("The date is moved.")),
-        about=[person_id for person_id, _name, _phone in unreachable],
-    )
+    await _told(ctx, told, _("The date is moved."))
 
 
 @router.command("absagen", "cancel_date", description=N_("Cancel a date: number"), roles=(STAFF,))
@@ -113,15 +101,11 @@ async def sign_up_for(ctx: Context) -> None:
             _("Please give the number of people from 1 to {most}.").format(most=rsvps.MAX_PARTY)
         )
         return
-    # Stored as typed: a name starting with "=" stays text, exports neutralise it.
     assert ctx.community is not None
-    community = ctx.community
-    person = Person(display_name=name, created_at=ctx.now)
-    ctx.session.add(person)
-    await ctx.session.flush()
-    result = await signup.sign_up(
-        ctx.work, community, event, person.id, int(size_text), added_by=ctx.person.id, phone=phone
+    caller = await signup.sign_up_caller(
+        ctx.work, ctx.community, event, name, phone, int(size_text), ctx.person.id
     )
+    result = caller.result
     if result.outcome == rsvps.YES:
         text = _("{name} is signed up.").format(name=name)
     elif result.outcome == rsvps.WAITLIST:
@@ -130,7 +114,7 @@ async def sign_up_for(ctx: Context) -> None:
         )
     else:
         text = _("Sign-up is not possible: the date is over or sign-up has closed.")
-    await ctx.reply(text, about=(person.id,))
+    await ctx.reply(text, about=(caller.person_id,))
 
 
 @router.command(
@@ -148,28 +132,28 @@ async def attendees(ctx: Context) -> None:
         return
     assert ctx.community is not None
     lines = [event.title, format_span(event.starts_at, event.ends_at, ctx.community.timezone)]
-    seated = await rsvps.attending(ctx.session, event.id, rsvps.YES)
-    waiting = await rsvps.attending(ctx.session, event.id, rsvps.WAITLIST)
-    taken = sum(r.party_size for r in seated)
+    found = await planning.attendees(ctx.work, event)
     capacity = event.capacity if event.capacity is not None else "-"
-    lines.append(_("Places taken: {taken} of {capacity}").format(taken=taken, capacity=capacity))
+    lines.append(
+        _("Places taken: {taken} of {capacity}").format(taken=found.taken, capacity=capacity)
+    )
     lines.append("")
-    lines.append(_("Signed up:") if seated else _("Nobody is signed up yet."))
-    lines += [await _attendee_line(ctx.session, n, r) for n, r in enumerate(seated, 1)]
-    if waiting:
+    lines.append(_("Signed up:") if found.seated else _("Nobody is signed up yet."))
+    lines += [_attendee_line(n, one) for n, one in enumerate(found.seated, 1)]
+    if found.waiting:
         lines += ["", _("Waiting list:")]
-        lines += [await _attendee_line(ctx.session, n, r) for n, r in enumerate(waiting, 1)]
-    await ctx.reply("\n".join(lines), about=[r.person_id for r in (*seated, *waiting)])
+        lines += [_attendee_line(n, one) for n, one in enumerate(found.waiting, 1)]
+    await ctx.reply(
+        "\n".join(lines), about=[one.person_id for one in (*found.seated, *found.waiting)]
+    )
 
 
-async def _attendee_line(session: AsyncSession, n: int, rsvp: Rsvp) -> str:
-    person = await session.get(Person, rsvp.person_id)
-    name = person.display_name if person else "?"
-    line = f"{n}. {name}"
-    if rsvp.party_size > 1:
-        line += " " + _("(+{n})").format(n=rsvp.party_size - 1)
-    if rsvp.phone:
-        line += " " + _("phone {phone}").format(phone=rsvp.phone)
+def _attendee_line(n: int, attendee: planning.Attendee) -> str:
+    line = f"{n}. {attendee.name}"
+    if attendee.party_size > 1:
+        line += " " + _("(+{n})").format(n=attendee.party_size - 1)
+    if attendee.phone:
+        line += " " + _("phone {phone}").format(phone=attendee.phone)
     return line
 
 
@@ -180,75 +164,26 @@ async def _call_off(ctx: Context, *, skip: bool) -> None:
     if event is None:
         return
     assert ctx.community is not None
-    community = ctx.community
-    if event.status == "cancelled":
+    told = await planning.call_off(ctx.work, ctx.community, event, skip=skip)
+    if told == "already_cancelled":
         await ctx.reply(_("This date is already cancelled."))
-        return
-    if skip and event.series_id is None:
+    elif told == "not_in_series":
         await ctx.reply(
             _("This date is not part of a series. Use {prefix}absagen.").format(
                 prefix=ctx.command_prefix
             )
         )
-        return
-    if skip:
-        await series.skip(ctx.session, event, community.timezone, ctx.now)
     else:
-        await series.cancel(ctx.session, event, ctx.now)
-    told, unreachable = await _tell_all(
-        ctx,
-        event,
-        lambda prefix: cancel_notice(event, community, skip),
-        f"cancelled:{event.id}",
-    )
-    await refresh_posts(ctx.session, event, ctx.now)
-    await ctx.reply(
-        _summary(ctx, event, told, unreachable, _("The date is cancelled.")),
-        about=[person_id for person_id, _name, _phone in unreachable],
-    )
+        await _told(ctx, told, _("The date is cancelled."))
 
 
-async def _tell_all(
-    ctx: Context, event: Event, build: Callable[[str], str], key: str
-) -> tuple[int, list[tuple[int, str, str]]]:
-    """Tell everyone with a place or on the waiting list; the rest go to staff's call list."""
-    assert ctx.community is not None
-    community: Community = ctx.community
-    told = 0
-    unreachable: list[tuple[int, str, str]] = []
-    for rsvp in await rsvps.attending(ctx.session, event.id):
-        ok = await tell_person(
-            ctx.session,
-            rsvp.person_id,
-            community,
-            build,
-            f"{key}:{rsvp.person_id}",
-            ctx.now,
-            attachment=lambda: signup.ics_file(event, community),
-        )
-        if ok:
-            told += 1
-            continue
-        person = await ctx.session.get(Person, rsvp.person_id)
-        unreachable.append(
-            (rsvp.person_id, person.display_name if person else "?", rsvp.phone or "")
-        )
-    if unreachable:
-        # Some people cannot be written to privately: the groups hear it too, without names.
-        await tell_groups(
-            ctx.session, community, lambda prefix: Outgoing(build(prefix)), f"{key}:groups", ctx.now
-        )
-    return told, unreachable
-
-
-def _summary(
-    ctx: Context, event: Event, told: int, unreachable: list[tuple[int, str, str]], head: str
-) -> str:
-    lines = [head, _("{count} people were told privately.").format(count=told)]
-    if unreachable:
+async def _told(ctx: Context, told: planning.Told, head: str) -> None:
+    """Staff's answer after a change: how many were told, and whom to call."""
+    lines = [head, _("{count} people were told privately.").format(count=told.told)]
+    if told.unreachable:
         lines.append(_("Please call these people, they have no chat with the bot:"))
-        lines += [f"- {name} {phone}".rstrip() for _id, name, phone in unreachable]
-    return "\n".join(lines)
+        lines += [f"- {one.name} {one.phone}".rstrip() for one in told.unreachable]
+    await ctx.reply("\n".join(lines), about=[one.person_id for one in told.unreachable])
 
 
 def _parts(ctx: Context) -> list[str]:

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
-
 from bot.chat.context import Context
 from bot.chat.router import Router
-from bot.domain.models import Event, Job, Series
+from bot.dates import events
 from bot.domain.numbers import is_number
 from bot.domain.roles import STAFF
 from bot.language.i18n import N_, _, ngettext
-from bot.reminders import jobs
+from bot.reminders import jobs, times
 
 _DAY_BEFORE = re.compile(
     r"^(?:am vortag|the day before)(?: um| at)? (\d{1,2})(?:[:.](\d{2}))?(?: uhr)?$"
@@ -40,21 +38,19 @@ async def reminders(ctx: Context) -> None:
     assert ctx.community is not None
     parts = [p.strip() for p in ctx.args.split(";")] if ctx.args else []
     number = parts[0].removeprefix("Nr.").strip() if parts else ""
-    event = await ctx.session.get(Event, int(number)) if is_number(number) else None
-    if event is None or event.community_id != ctx.community.id:
+    event = (
+        await events.in_community(ctx.work, ctx.community.id, int(number))
+        if is_number(number)
+        else None
+    )
+    if event is None:
         await ctx.reply(_usage(ctx))
         return
-    series = await ctx.session.get(Series, event.series_id) if event.series_id else None
     if len(parts) == 1:
-        current = await jobs.reminder_specs(ctx.session, event, ctx.services.policy.default)
-        own = (
-            await ctx.session.scalars(
-                select(Job.offset_spec).where(Job.event_id == event.id, Job.kind == jobs.REMINDER)
-            )
-        ).all()
+        current = await times.reminder_times(ctx.work, event, ctx.services.policy.default)
         await ctx.reply(
             _("Reminders for {title}: {times}").format(
-                title=event.title, times=describe_all(list(own) or current)
+                title=event.title, times=describe_all(current)
             )
         )
         return
@@ -62,29 +58,14 @@ async def reminders(ctx: Context) -> None:
     if specs is None:
         await ctx.reply(_usage(ctx))
         return
-    dates = [event]
-    if series is not None:
-        series.reminders = specs
-        dates = list(
-            (
-                await ctx.session.scalars(
-                    select(Event).where(
-                        Event.series_id == series.id,
-                        Event.starts_at > ctx.now,
-                        Event.status != "cancelled",
-                    )
-                )
-            ).all()
-        )
-    for date in dates:
-        await jobs.set_reminders(ctx.session, date, specs, ctx.community.timezone, ctx.now)
+    in_series = await times.set_reminder_times(ctx.work, ctx.community, event, specs)
     answer = _("Saved. Reminders: {times}").format(times=describe_all(specs))
-    if series is not None:
+    if in_series is not None:
         answer += "\n" + ngettext(
             "This applies to {count} date of the series.",
             "This applies to {count} dates of the series.",
-            len(dates),
-        ).format(count=len(dates))
+            in_series,
+        ).format(count=in_series)
     await ctx.reply(answer)
 
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.models import Announcement, Event, Series
+from bot.community import communities
+from bot.domain.models import Announcement, Chat, Event, Series
 from bot.domain.when import When, occurrences
+from bot.domain.work import Work
 
 EVENT, EVENT_AGAIN, TEXT = "event", "event_again", "text"
 SCHEDULED, DONE, CANCELLED = "scheduled", "done", "cancelled"
@@ -181,3 +184,80 @@ def following(announcement: Announcement, timezone: str, now: datetime) -> datet
     when = When(announcement.due_at, None, announcement.rrule, True)
     found = occurrences(when, timezone, now, 1, inclusive=False)
     return found[0] if found else None
+
+
+# Staff's own announcements: the use cases behind /ankuendigung_neu and /ankuendigungen.
+
+
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """A scheduled post as staff see it listed: its text, or the title of its date."""
+
+    id: int
+    due_at: datetime
+    kind: str
+    text: str
+    repeats: bool
+    title: str  # the date's title for a date's post; "?" when the date is gone
+
+
+async def post_chats(work: Work, community_id: int) -> list[Chat]:
+    """The group chats a staff announcement can go to."""
+    return await communities.group_chats(work.session, community_id)
+
+
+async def schedule_post(
+    work: Work,
+    community_id: int,
+    text: str,
+    start: datetime,
+    rrule: str | None,
+    chat_ids: list[int] | None,
+    created_by: int | None,
+) -> Announcement:
+    """Schedule staff's own text (repeating with ``rrule``) for all groups or the chosen ones;
+    a start already past is posted at once."""
+    return await schedule_text(
+        work.session,
+        community_id,
+        text,
+        max(start, work.now),
+        rrule,
+        chat_ids,
+        created_by,
+        work.now,
+    )
+
+
+async def listed(work: Work, community_id: int, limit: int) -> list[Listed]:
+    """The community's scheduled posts, soonest first, at most ``limit``."""
+    shown = []
+    for row in (await upcoming(work.session, community_id))[:limit]:
+        event = await work.session.get(Event, row.event_id) if row.event_id else None
+        title = event.title if event else "?"
+        shown.append(Listed(row.id, row.due_at, row.kind, row.text, bool(row.rrule), title))
+    return shown
+
+
+async def find_post(
+    work: Work, community_id: int, announcement_id: int, *, scheduled: bool = True
+) -> Announcement | None:
+    """The community's post with this id (only while still scheduled, unless told)."""
+    row = await work.session.get(Announcement, announcement_id)
+    if row is None or row.community_id != community_id:
+        return None
+    if scheduled and row.status != SCHEDULED:
+        return None
+    return row
+
+
+async def cancel_post(work: Work, announcement: Announcement) -> None:
+    """Cancel a scheduled post: it is not posted."""
+    announcement.status = CANCELLED
+
+
+async def move_post(
+    work: Work, announcement: Announcement, due_at: datetime, rrule: str | None
+) -> None:
+    """A new time for a scheduled post; a text may become a repeating one."""
+    await move(work.session, announcement, due_at, rrule)

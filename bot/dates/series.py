@@ -135,6 +135,11 @@ async def extend(
     return made
 
 
+def preview(community: Community, when: When, details: Details) -> Event:
+    """The first date as it would be stored (not stored), for the summary before saving."""
+    return _event_from(community, details, when.start, when.end - when.start if when.end else None)
+
+
 def _event_from(
     community: Community, source: Details | Series, start: datetime, duration: timedelta | None
 ) -> Event:

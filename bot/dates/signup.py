@@ -17,7 +17,7 @@ from bot.dates import rsvps, series
 from bot.dates.calendar import event_ics
 from bot.dates.notices import refresh_posts, tell_person
 from bot.dates.texts import moved_up_notice
-from bot.domain.models import Community, Event, Rsvp, Series
+from bot.domain.models import Community, Event, Person, Rsvp, Series
 from bot.domain.work import Work
 
 
@@ -166,3 +166,33 @@ async def give_back_all(work: Work, person_id: int) -> int:
         assert community is not None
         await give_back(work, community, event, person_id, decline=False)
     return len(mine)
+
+
+@dataclass(frozen=True, slots=True)
+class CallerSignUp:
+    """A caller signed up by staff: the new person (no chat account) and their place."""
+
+    person_id: int
+    result: rsvps.SignUp
+
+
+async def sign_up_caller(
+    work: Work,
+    community: Community,
+    event: Event,
+    name: str,
+    phone: str | None,
+    party_size: int,
+    staff_id: int,
+) -> CallerSignUp:
+    """Sign up someone who phoned in; they become a person without a chat account.
+
+    The name is stored as typed (a name starting with "=" stays text; exports neutralise it).
+    """
+    person = Person(display_name=name, created_at=work.now)
+    work.session.add(person)
+    await work.session.flush()
+    result = await sign_up(
+        work, community, event, person.id, party_size, added_by=staff_id, phone=phone
+    )
+    return CallerSignUp(person.id, result)

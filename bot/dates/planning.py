@@ -1,0 +1,193 @@
+"""Planning dates, the staff side: create a date or series, move, skip or cancel one, and
+who is coming.
+
+Each use case takes a ``Work`` and plain arguments. A change is told privately to everyone
+signed up or waiting; who has no chat with the bot (a caller signed up on the phone) is
+returned for staff to call, and then the groups hear it too, without names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from bot.chat.types import Outgoing
+from bot.dates import announcements, rsvps, series
+from bot.dates.notices import post_event, refresh_posts, tell_groups, tell_person
+from bot.dates.signup import ics_file
+from bot.dates.texts import cancel_notice, change_notice
+from bot.domain.models import Community, Event, Person, Rsvp, Series
+from bot.domain.when import When
+from bot.domain.work import Work
+from bot.reminders import jobs
+
+
+@dataclass(frozen=True, slots=True)
+class Created:
+    """What was stored: the series (None for a single date) and its dates, soonest first."""
+
+    series: Series | None
+    events: list[Event]
+
+
+@dataclass(frozen=True, slots=True)
+class Unreachable:
+    """Someone signed up who cannot be written to: staff call them."""
+
+    person_id: int
+    name: str
+    phone: str
+
+
+@dataclass(frozen=True, slots=True)
+class Told:
+    """How many people were told privately, and whom staff must call."""
+
+    told: int
+    unreachable: list[Unreachable]
+
+
+CallOffRefused = Literal["already_cancelled", "not_in_series"]
+
+
+@dataclass(frozen=True, slots=True)
+class Attendee:
+    """One sign-up as staff see it in the list."""
+
+    person_id: int
+    name: str
+    party_size: int
+    phone: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Attendees:
+    """Who has a place and who waits; ``taken`` counts the companions too."""
+
+    seated: list[Attendee]
+    waiting: list[Attendee]
+    taken: int
+
+
+async def create_date(
+    work: Work,
+    community: Community,
+    when: When,
+    details: series.Details,
+    *,
+    created_by: int | None,
+    policy: jobs.Policy,
+    post_key: str | None = None,
+) -> Created:
+    """Store a single date or a series; with ``post_key``, post the first date in the groups
+    now (the regular post 7 days before is then not needed). No dates: nothing is stored."""
+    created_series, events = await series.create(
+        work.session, community, when, details, work.now, created_by=created_by, policy=policy
+    )
+    if events and post_key is not None:
+        await post_event(work.session, events[0], community, post_key, work.now)
+        await announcements.mark_first_posted(work.session, events[0].id)
+    return Created(created_series, events)
+
+
+async def move_date(
+    work: Work,
+    community: Community,
+    event: Event,
+    start: datetime,
+    end: datetime | None,
+    place: str | None,
+    *,
+    policy: jobs.Policy,
+    change_id: str,
+) -> Told:
+    """Give the date a new time (and place); everyone signed up hears old and new side by side.
+
+    ``change_id`` tells this change apart from another move of the same date.
+    """
+    change = await series.move(work.session, event, start, end, place, work.now, policy=policy)
+    told = await _tell_all(
+        work,
+        community,
+        event,
+        lambda prefix: change_notice(
+            event, community, change.old_start, change.old_end, change.old_place, prefix
+        ),
+        f"moved:{event.id}:{change_id}",
+    )
+    await refresh_posts(work.session, event, work.now)
+    return told
+
+
+async def call_off(
+    work: Work, community: Community, event: Event, *, skip: bool
+) -> Told | CallOffRefused:
+    """Cancel the date (``skip``: one date of a series, never made again) and tell everyone
+    signed up."""
+    if event.status == "cancelled":
+        return "already_cancelled"
+    if skip and event.series_id is None:
+        return "not_in_series"
+    if skip:
+        await series.skip(work.session, event, community.timezone, work.now)
+    else:
+        await series.cancel(work.session, event, work.now)
+    told = await _tell_all(
+        work,
+        community,
+        event,
+        lambda prefix: cancel_notice(event, community, skip),
+        f"cancelled:{event.id}",
+    )
+    await refresh_posts(work.session, event, work.now)
+    return told
+
+
+async def attendees(work: Work, event: Event) -> Attendees:
+    """Who is signed up for the date and who waits, in the order they came."""
+    seated = await rsvps.attending(work.session, event.id, rsvps.YES)
+    waiting = await rsvps.attending(work.session, event.id, rsvps.WAITLIST)
+    return Attendees(
+        [await _attendee(work, rsvp) for rsvp in seated],
+        [await _attendee(work, rsvp) for rsvp in waiting],
+        sum(rsvp.party_size for rsvp in seated),
+    )
+
+
+async def _attendee(work: Work, rsvp: Rsvp) -> Attendee:
+    person = await work.session.get(Person, rsvp.person_id)
+    name = person.display_name if person else "?"
+    return Attendee(rsvp.person_id, name, rsvp.party_size, rsvp.phone)
+
+
+async def _tell_all(
+    work: Work, community: Community, event: Event, build: Callable[[str], str], key: str
+) -> Told:
+    """Tell everyone with a place or on the waiting list; the rest go to staff's call list."""
+    session, now = work.session, work.now
+    told = 0
+    unreachable: list[Unreachable] = []
+    for rsvp in await rsvps.attending(session, event.id):
+        ok = await tell_person(
+            session,
+            rsvp.person_id,
+            community,
+            build,
+            f"{key}:{rsvp.person_id}",
+            now,
+            attachment=lambda: ics_file(event, community),
+        )
+        if ok:
+            told += 1
+            continue
+        person = await session.get(Person, rsvp.person_id)
+        name = person.display_name if person else "?"
+        unreachable.append(Unreachable(rsvp.person_id, name, rsvp.phone or ""))
+    if unreachable:
+        # Some people cannot be written to privately: the groups hear it too, without names.
+        await tell_groups(
+            session, community, lambda prefix: Outgoing(build(prefix)), f"{key}:groups", now
+        )
+    return Told(told, unreachable)
