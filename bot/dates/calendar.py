@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from icalendar import Alarm, Calendar, vDuration
 from icalendar import Event as VEvent
 
+from bot.dates import details
 from bot.domain.models import Community, Event
 from bot.language.i18n import _, format_when, use_locale
 
@@ -98,17 +99,12 @@ def _vevent(event: Event, community: Community, *, host: str, stamp: datetime) -
 
 
 def _description(event: Event, community: Community) -> str:
-    lines = []
-    if event.topic:
-        lines.append(_("Topic: {topic}").format(topic=event.topic))
-    if event.bring:
-        lines.append(_("Please bring: {things}").format(things=event.bring))
+    # The place is the event's LOCATION already.
+    shown = details.lines(event, leave_out=("place",))
     contact = event.contact or community.contact
     if contact:
-        lines.append(_("Questions? {contact}").format(contact=contact))
-    if event.online_link:
-        lines.append(_("Online: {link}").format(link=event.online_link))
-    return "\n".join(lines)
+        shown.append(_("Questions? {contact}").format(contact=contact))
+    return "\n".join(shown)
 
 
 def _reminder(event: Event, community: Community) -> Alarm:

@@ -15,6 +15,7 @@ from typing import Literal
 
 from bot.chat.types import Outgoing
 from bot.dates import announcements, rsvps, series
+from bot.dates.details import Details
 from bot.dates.notices import post_event, refresh_posts, tell_groups, tell_person
 from bot.dates.signup import ics_file
 from bot.dates.texts import cancel_notice, change_notice
@@ -75,7 +76,7 @@ async def create_date(
     work: Work,
     community: Community,
     when: When,
-    details: series.Details,
+    details: Details,
     *,
     created_by: int | None,
     policy: jobs.Policy,

@@ -10,6 +10,8 @@ import io
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
 
 from reportlab.graphics import renderPDF
 from reportlab.graphics.barcode.qr import QrCodeWidget
@@ -18,6 +20,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.utils import simpleSplit
 from reportlab.pdfgen.canvas import Canvas
 
+from bot.dates import details
 from bot.domain.models import Community, Event
 from bot.language.i18n import _, format_span, format_when, use_locale
 
@@ -68,7 +71,7 @@ def _single(community: Community, event: Event, title: str | None) -> list[_Bloc
     blocks.append(_Block(title or event.title, "title"))
     # Same wording as the announcement in the chat: "Dienstag, 9. Dezember 2025, 15:00 bis …".
     blocks.append(_Block(format_span(event.starts_at, event.ends_at, tz), "strong"))
-    blocks += _details(event.place, event.online_link, event.topic, event.bring)
+    blocks += _details(event)
     blocks.append(_Block(_sign_up(event.contact or community.contact), "body"))
     if event.signup_deadline:
         when = format_when(event.signup_deadline, tz)
@@ -94,10 +97,9 @@ def _series(community: Community, events: Sequence[Event], title: str | None) ->
     if len(ordered) > MAX_DATES:
         blocks.append(_Block(_("More dates: in the chat"), "body"))
     blocks += _details(
-        place or "",
-        _common([e.online_link for e in shown]) or "",
-        _common([e.topic for e in shown]) or "",
-        _common([e.bring for e in shown]) or "",
+        SimpleNamespace(
+            **{name: _common([getattr(e, name) for e in shown]) or "" for name in details.SHOWN}
+        )
     )
     blocks.append(
         _Block(_sign_up(_common([e.contact for e in shown]) or community.contact), "body")
@@ -105,17 +107,10 @@ def _series(community: Community, events: Sequence[Event], title: str | None) ->
     return blocks
 
 
-def _details(place: str, link: str, topic: str, bring: str) -> list[_Block]:
-    blocks = []
-    if place:
-        blocks.append(_Block(_("Place: {place}").format(place=place), "body"))
-    elif link:
-        blocks.append(_Block(_("Online: {link}").format(link=link), "body"))
-    if topic:
-        blocks.append(_Block(_("Topic: {topic}").format(topic=topic), "body"))
-    if bring:
-        blocks.append(_Block(_("Please bring: {things}").format(things=bring), "body"))
-    return blocks
+def _details(source: Any) -> list[_Block]:
+    """The date's details; on paper a web address only helps when there is no place."""
+    leave_out = ("online_link",) if source.place else ()
+    return [_Block(line, "body") for line in details.lines(source, leave_out)]
 
 
 def _sign_up(contact: str) -> str:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.dates import announcements
+from bot.dates.details import Details, copied
 from bot.domain.models import Community, Event, Series
 from bot.domain.when import When, occurrences
 from bot.reminders import jobs
@@ -21,23 +22,6 @@ HORIZON = timedelta(days=120)
 DEFAULT_DURATION = jobs.DEFAULT_LENGTH
 MAX_COURSE_DATES = 52
 DEFAULT_POLICY = jobs.Policy()
-
-
-@dataclass(slots=True)
-class Details:
-    """What staff enter for a date or series; shared by the dialog and the one-line command."""
-
-    title: str
-    place: str = ""
-    online_link: str = ""
-    topic: str = ""
-    capacity: int | None = None
-    contact: str = ""
-    bring: str = ""
-    deadline_hours: int | None = None
-    kind: str = "cafe"
-    course_dates: int | None = None
-    public: bool = True
 
 
 async def create(
@@ -67,19 +51,12 @@ async def create(
     series = Series(
         community_id=community.id,
         kind="course" if details.course_dates else details.kind,
-        title=details.title,
         rrule=rule,
         starts_at=when.start,
         duration_minutes=int(duration.total_seconds() // 60) if duration else None,
         exdates=[],
-        place=details.place,
-        online_link=details.online_link,
-        topic=details.topic,
-        capacity=details.capacity,
-        contact=details.contact,
-        bring=details.bring,
         deadline_hours=details.deadline_hours,
-        public=details.public,
+        **copied(details),
         created_by=created_by,
         created_at=now,
     )
@@ -146,17 +123,10 @@ def _event_from(
     deadline_hours = source.deadline_hours
     return Event(
         community_id=community.id,
-        title=source.title,
         starts_at=start,
         ends_at=start + duration if duration else None,
-        place=source.place,
-        online_link=source.online_link,
-        topic=source.topic,
-        capacity=source.capacity,
-        contact=source.contact or community.contact,
-        bring=source.bring,
         signup_deadline=start - timedelta(hours=deadline_hours) if deadline_hours else None,
-        public=source.public,
+        **{**copied(source), "contact": source.contact or community.contact},
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.chat.types import Button, Outgoing
+from bot.dates.details import lines
 from bot.domain.models import Community, Event
 from bot.language.i18n import _, format_span, format_when, ngettext
 
@@ -35,16 +36,7 @@ def places_line(event: Event, taken: int, waiting: int = 0) -> str:
 
 def details(event: Event, community: Community) -> list[str]:
     """Date, time, place, topic, what to bring and contact, one line each."""
-    lines = [format_span(event.starts_at, event.ends_at, community.timezone)]
-    if event.place:
-        lines.append(_("Place: {place}").format(place=event.place))
-    if event.online_link:
-        lines.append(_("Online: {link}").format(link=event.online_link))
-    if event.topic:
-        lines.append(_("Topic: {topic}").format(topic=event.topic))
-    if event.bring:
-        lines.append(_("Please bring: {things}").format(things=event.bring))
-    return lines
+    return [format_span(event.starts_at, event.ends_at, community.timezone), *lines(event)]
 
 
 def announcement(

@@ -9,11 +9,12 @@ from bot.chat.context import Context
 from bot.chat.router import Router
 from bot.chat.types import Button
 from bot.dates import planning, series
+from bot.dates.details import from_answers
 from bot.dates.texts import announcement
 from bot.domain.roles import STAFF
 from bot.language.i18n import N_, _, format_span, format_when
 from bot.language.plain_language import check
-from handlers.new_date.steps import BY_KEY, STATE, STEPS, Answer, details, store, when_of
+from handlers.new_date.steps import BY_KEY, STATE, STEPS, Answer, store, when_of
 
 # Add the new-date dialog and its one-line form.
 router = Router()
@@ -161,7 +162,7 @@ async def _confirm(ctx: Context, data: dict[str, Any]) -> None:
         return
     data = {**data, "step": "confirm"}
     when = when_of(data)
-    preview_event = series.preview(ctx.community, when, details(data))
+    preview_event = series.preview(ctx.community, when, from_answers(data))
     preview = announcement(preview_event, ctx.community, 0, 0, ctx.now).text
     lines = [_("This is how members will see it:"), "", preview, ""]
     if when.rrule:
@@ -196,7 +197,7 @@ async def _create(ctx: Context, data: dict[str, Any], post_now: bool) -> None:
         ctx.work,
         ctx.community,
         when_of(data),
-        details(data),
+        from_answers(data),
         created_by=ctx.person.id,
         policy=ctx.services.policy,
         post_key=f"announce:{ctx.dispatch_id}" if post_now else None,

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.dates import series
+from bot.dates.details import TEXT_FIELDS
 from bot.domain.models import Event
 from bot.domain.numbers import is_number
 from bot.domain.when import When, WhenError, parse_when
@@ -22,10 +23,7 @@ from handlers.when_words import when_error
 STATE = "newdate"
 MAX_FIELD = 300
 # The answers that become a date's columns: no longer than the column (title 200).
-FIELD_LIMITS = {
-    key: min(MAX_FIELD, column_length(Event, key))
-    for key in ("title", "place", "online_link", "topic", "contact", "bring")
-}
+FIELD_LIMITS = {key: min(MAX_FIELD, column_length(Event, key)) for key in TEXT_FIELDS}
 MAX_CAPACITY = 10_000
 SKIP, ONLINE_ONLY, ONGOING, NO_LIMIT = "skip", "online_only", "ongoing", "no_limit"
 
@@ -222,20 +220,6 @@ def _when_data(when: When) -> dict[str, Any]:
         "end": when.end.isoformat() if when.end else None,
         "rrule": when.rrule,
     }
-
-
-def details(data: dict[str, Any]) -> series.Details:
-    return series.Details(
-        title=data.get("title", ""),
-        place=data.get("place", ""),
-        online_link=data.get("online_link", ""),
-        topic=data.get("topic", ""),
-        capacity=data.get("capacity"),
-        contact=data.get("contact", ""),
-        bring=data.get("bring", ""),
-        deadline_hours=data.get("deadline_hours"),
-        course_dates=data.get("course_dates"),
-    )
 
 
 def when_of(data: dict[str, Any]) -> When:

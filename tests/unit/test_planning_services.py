@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from bot.chat.types import ChatRef, Sender
-from bot.dates import announcements, planning, rsvps, series, signup
+from bot.dates import announcements, planning, rsvps, signup
+from bot.dates.details import Details
 from bot.domain import people
 from bot.domain.models import (
     Announcement,
@@ -52,7 +53,7 @@ async def _create(app, *, rrule: str | None = None, **details) -> int:  # type: 
             work,
             await _community(session),
             When(start, start + timedelta(hours=2), rrule, True),
-            series.Details(title="Digitalcafé", place="Bibliothek", **details),
+            Details(title="Digitalcafé", place="Bibliothek", **details),
             created_by=await _staff(session),
             policy=POLICY,
         )
@@ -133,7 +134,7 @@ async def test_posting_at_once_posts_in_the_groups_and_drops_the_regular_post(ap
             Work(session, app.clock.now()),
             await _community(session),
             When(start, None, None, True),
-            series.Details(title="Sprechstunde", place="Rathaus"),
+            Details(title="Sprechstunde", place="Rathaus"),
             created_by=None,
             policy=POLICY,
             post_key="announce:test",
