@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.bootstrap import App, build_app, run
 from tests.conftest import make_settings
-from tests.fakes.synapse import MatrixUser, SynapseServer
+from tests.servers.synapse import MatrixUser, SynapseServer
 
 
 async def bot_account(server: SynapseServer, *, override: bool = True) -> MatrixUser:

@@ -19,7 +19,7 @@ from tests.conftest import make_settings
 from tests.e2e.matrix_bot import RunningMatrixBot, bot_account
 from tests.e2e.telegram_bot import RunningBot, fast_server
 from tests.fakes.matrix_peer import Peer, logged_in
-from tests.fakes.synapse import SynapseServer, synapse_fixture  # noqa: F401 - fixture
+from tests.servers.synapse import SynapseServer, synapse_fixture  # noqa: F401 - fixture
 
 Turn = tuple[str, tuple[str, ...]]
 SCRIPT: list[tuple[str, str]] = [

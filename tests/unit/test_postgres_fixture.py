@@ -1,4 +1,4 @@
-"""Proves the private PostgreSQL test cluster from tests/fakes/postgres.py works.
+"""Proves the private PostgreSQL test cluster from tests/servers/postgres.py works.
 
 The fixtures are imported into this module's namespace so the tests run
 without a conftest.
@@ -25,7 +25,7 @@ _REPO_ROOT = str(Path(__file__).resolve().parents[2])
 if _REPO_ROOT not in sys.path:
     sys.path.insert(0, _REPO_ROOT)
 
-from tests.fakes.postgres import (  # noqa: E402
+from tests.servers.postgres import (  # noqa: E402
     PostgresCluster,
     postgres_cluster,  # noqa: F401  (fixture, used by name)
     postgres_url,  # noqa: F401  (fixture, used by name)

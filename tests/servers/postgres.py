@@ -20,7 +20,7 @@ Set ``LOTSENBOT_TEST_POSTGRES_URL`` (a ``postgresql+asyncpg://`` URL) to use an
 existing server instead; then nothing is installed or started, and per-test
 databases are created on that server.
 
-Run ``python tests/fakes/postgres.py install`` from CI before pytest so a slow
+Run ``python tests/servers/postgres.py install`` from CI before pytest so a slow
 apt install does not count against the per-test timeout; ``... time`` prints
 how long a cold start takes.
 """
@@ -51,7 +51,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from tests.fakes.processes import pid_alive
+from tests.servers.processes import pid_alive
 
 ENV_URL = "LOTSENBOT_TEST_POSTGRES_URL"
 DEFAULT_DATABASE = "lotsenbot_test"
