@@ -15,7 +15,7 @@ from bot.domain.models import Event, Rsvp
 from tests.e2e.console_bot import console_bot
 from tests.e2e.matrix_bot import RunningMatrixBot, bot_account
 from tests.e2e.telegram_bot import RunningBot, fast_server
-from tests.fakes.clock import FakeClock
+from tests.fakes.clock import FakeClock, RunningClock
 from tests.fakes.matrix_peer import Peer, logged_in
 from tests.scenarios.drivers import ConsoleDriver, MatrixDriver, TelegramDriver
 from tests.scenarios.sign_up_script import (
@@ -25,7 +25,6 @@ from tests.scenarios.sign_up_script import (
     SIGN_UP,
     STAFF,
     Expect,
-    Reply,
     run_script,
 )
 from tests.servers.synapse import MatrixUser, SynapseServer, synapse_fixture  # noqa: F401
@@ -45,16 +44,9 @@ async def places(app: App) -> list[tuple[str, int]]:
     return [(status, size) for status, size in rows.all()]
 
 
-def check(replies: list[Reply]) -> None:
-    """What every platform shows the same way, beyond the script's own expectations."""
-    post = replies[len(SIGN_UP) - 4]
-    assert post.labels[0] == "Ich komme"
-
-
 async def test_console(sqlite_url: str, tmp_path: Path) -> None:
     async with console_bot(sqlite_url, tmp_path, clock=FakeClock()) as (app, terminal):
-        replies = await run_script(ConsoleDriver(terminal), SIGN_UP)
-        check(replies)
+        await run_script(ConsoleDriver(terminal), SIGN_UP)
         assert await places(app) == [("cancelled", 2)]
 
 
@@ -67,8 +59,7 @@ async def test_telegram(sqlite_url: str, tmp_path: Path) -> None:
             ada, anna = server.user(1, "Ada"), server.user(100, "Anna")
             driver = TelegramDriver(server, ada, anna, GROUP_ID)
             await driver.say(STAFF, GROUP, f"/verbinden{BOT} 1", LINKED)
-            replies = await run_script(driver, SIGN_UP)
-            check(replies)
+            await run_script(driver, SIGN_UP)
             assert await places(app) == [("cancelled", 2)]
         finally:
             await running.stop()
@@ -103,12 +94,15 @@ async def test_matrix(synapse: SynapseServer, sqlite_url: str, tmp_path: Path) -
     account = await bot_account(synapse)
     ada_user = await synapse.new_user_async("ada")
     anna_user = await synapse.new_user_async("anna")
+    admin = await synapse.new_user_async("admin", admin=True)
+    for user in (ada_user, anna_user):  # they answer as fast as a script can
+        await synapse.override_ratelimit_async(user.user_id, admin.access_token)
     running = RunningMatrixBot(
         synapse,
         account,
         sqlite_url,
         tmp_path,
-        clock=FakeClock(),
+        clock=RunningClock(),
         bot={"admins": [f"matrix:{ada_user.user_id}"]},
     )
     app = await running.start()
@@ -122,8 +116,7 @@ async def test_matrix(synapse: SynapseServer, sqlite_url: str, tmp_path: Path) -
             group = await _group_room(ada, anna, account)
             driver = MatrixDriver(ada, anna, group, private)
             await driver.say(STAFF, GROUP, "/verbinden 1", LINKED)
-            replies = await run_script(driver, SIGN_UP)
-            check(replies)
+            await run_script(driver, SIGN_UP)
             assert await places(app) == [("cancelled", 2)]
     finally:
         await running.stop()

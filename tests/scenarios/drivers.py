@@ -33,9 +33,9 @@ from tests.scenarios.sign_up_script import (
     Reply,
     Where,
     Who,
-    typed_choice,
     matches,
     split_choices,
+    typed_choice,
 )
 
 WAIT = 30.0  # seconds; generous for a loaded 2-core CI machine
@@ -215,8 +215,14 @@ class MatrixDriver:
             await peer.sync_once()
 
     async def press(self, who: Who, where: Where, label: str, expect: Expect) -> Reply:
-        for reply in reversed(self._replies(who, where)):
-            typed = typed_choice(reply.raw.body, label)
-            if typed is not None:
-                return await self.say(who, where, typed, expect)
-        raise AssertionError(f"no message offers {label!r} in the {where} chat of {who}")
+        # Another person's action may have made the message (the post under which the member
+        # presses): sync until it is there.
+        deadline = time.monotonic() + WAIT
+        while True:
+            for reply in reversed(self._replies(who, where)):
+                typed = typed_choice(reply.raw.body, label)
+                if typed is not None:
+                    return await self.say(who, where, typed, expect)
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no message offers {label!r} in the {where} chat of {who}")
+            await self.peers[who].sync_once()

@@ -37,8 +37,8 @@ class Expect:
     texts: tuple[str, ...]
     # The message begins with this text (its first line, as a person reads it).
     starts: str = ""
-    # The message offers a button with this label.
-    button: str = ""
+    # The message's first button (the one a 👍 picks) has this label.
+    first_button: str = ""
     # The message comes with a file of this name (on platforms that send files).
     file: str = ""
 
@@ -70,7 +70,7 @@ def matches(reply: Reply, expect: Expect) -> bool:
         reply.where == expect.where
         and all(text in reply.text for text in expect.texts)
         and reply.text.startswith(expect.starts)
-        and (not expect.button or expect.button in reply.labels)
+        and (not expect.first_button or reply.labels[:1] == (expect.first_button,))
         and (not expect.file or reply.file == expect.file)
     )
 
@@ -128,7 +128,7 @@ ANNOUNCE: list[Step] = [
                 "Fragen? Frau Meier, Telefon 04542 1234",
             ),
             starts=TITLE,
-            button="Ich komme",
+            first_button="Ich komme",
         ),
     ),
 ]
