@@ -13,7 +13,7 @@ INSTALLED := $(if $(filter test lint,$(MAKECMDGOALS)),$(TEST_STAMP),$(RUN_STAMP)
 PIP_INSTALL := $(BIN)/python -m pip install -qq --disable-pip-version-check
 CONFIG ?= config.toml
 
-.PHONY: run test lint catalogs catalogs-update migrate clean bench
+.PHONY: run test lint catalogs catalogs-update migrate clean bench provision
 
 FIRST_INSTALL := Installing Lotsenbot and its dependencies, about 3 minutes …
 UPDATING := Updating Lotsenbot's dependencies …
@@ -48,7 +48,13 @@ migrate: catalogs
 run: migrate
 	@$(BIN)/lotsenbot run
 
-test: $(TEST_STAMP) catalogs
+# What the machine needs for the tests beyond Python (the PostgreSQL server and, as root,
+# the OS user its test clusters run as): installed here, never as a side effect of pytest.
+# Standard library only; prints nothing when everything is there.
+provision:
+	@$(PYTHON) tests/servers/provision_postgres.py
+
+test: $(TEST_STAMP) catalogs provision
 	@$(BIN)/ruff check bot handlers migrations tests bench setup.py
 	@$(BIN)/python -m pytest
 

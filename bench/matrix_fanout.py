@@ -1,6 +1,6 @@
 """Benchmark: a fan-out through the real outbox, Sender and MatrixAdapter to a real Synapse.
 
-Starts its own Synapse on 127.0.0.1 (tests/fakes/synapse.py) and lifts the bot's message
+Starts its own Synapse on 127.0.0.1 (tests/servers/synapse.py) and lifts the bot's message
 limit with ``override_ratelimit``, as the README tells operators (``--no-override``: the
 default, 0.2 messages/s per user after a burst of 10). The reader creates each room with the
 bot invited and the bot joins by ``/join``, 8 rooms at a time, before the bot starts (the
@@ -49,7 +49,7 @@ from bot.delivery.outbox import enqueue
 from bot.domain import people
 from bot.domain.models import OutboxMessage
 from bot.infra import migrate
-from tests.fakes.synapse import MatrixUser, SynapseServer
+from tests.servers.synapse import MatrixUser, SynapseServer
 
 API = "/_matrix/client/v3"
 ENQUEUE_CHUNK = 500

@@ -38,9 +38,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.infra import migrate
-from tests.fakes.cluster_campaign import BotRun, free_port, seed_outbox, write_config
-from tests.fakes.postgres import PostgresCluster
 from tests.fakes.telegram_server import FakeTelegramServer
+from tests.scenarios.cluster_campaign import BotRun, free_port, seed_outbox, write_config
+from tests.servers.postgres import PostgresCluster
 
 SETUPS = {"sqlite-1": ("sqlite", 1), "pg-1": ("postgresql", 1), "pg-2": ("postgresql", 2)}
 FIRST_SENDER = 500_000

@@ -2,7 +2,7 @@
 duplicated reminders (issue #6 point 6).
 
 Per platform: one date with ``--reminders`` people signed up and one due "2h" reminder is
-written into a fresh, migrated SQLite database (tests/fakes/reminder_setup.py). The bot runs
+written into a fresh, migrated SQLite database (tests/scenarios/reminder_setup.py). The bot runs
 as a subprocess (``python -m bot --config FILE run``, the system clock) and is SIGKILLed
 ``--kills`` times at random points, restarted each time, and after the last restart left to
 finish: about a third of the kills fall before the job committed (during start-up, or
@@ -15,7 +15,7 @@ rows completely or not at all. Then every recipient's copies are counted on the 
   sends/s overall, 1/s per private chat, 429 with retry_after beyond); one private chat per
   person. The bot's default ``max_in_flight = 1``: a kill may repeat the one message in
   flight. Goal: 0 lost, duplicates <= kills.
-* Matrix: the suite's Synapse (tests/fakes/synapse.py) on 127.0.0.1; every person is a real
+* Matrix: the suite's Synapse (tests/servers/synapse.py) on 127.0.0.1; every person is a real
   account (shared-secret admin registration) who opened a direct room with the bot, which
   the bot joined before its first start (as after a member's first "!start"); the bot's rate
   limit is lifted with override_ratelimit as the README tells operators. Sends carry
@@ -42,9 +42,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.fakes.reminder_platforms import matrix_campaign, telegram_campaign
-from tests.fakes.reminder_setup import CampaignResult
-from tests.fakes.synapse import SynapseServer
+from tests.scenarios.reminder_platforms import matrix_campaign, telegram_campaign
+from tests.scenarios.reminder_setup import CampaignResult
+from tests.servers.synapse import SynapseServer
 
 
 def figures_of(platform: str, result: CampaignResult, extra: dict[str, Any]) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from bot.infra import migrate
 from bot.infra.logs import HANDLER_NAME
 from tests.fakes.clock import FakeClock
 from tests.fakes.memory import Conversation, MemoryAdapter
-from tests.fakes.postgres import (  # noqa: F401 - fixtures
+from tests.servers.postgres import (  # noqa: F401 - fixtures
     PostgresCluster,
     postgres_cluster,
     postgres_url,

@@ -1,4 +1,4 @@
-"""Proves tests/fakes/synapse.py gives matrix-nio a working homeserver.
+"""Proves tests/servers/synapse.py gives matrix-nio a working homeserver.
 
 Everything here drives unmodified ``nio.AsyncClient``s against the real
 Synapse from the session fixture, the way the Matrix adapter will: password
@@ -42,7 +42,7 @@ from tests.fakes.matrix_peer import (  # noqa: E402
     new_users,
     shared_room,
 )
-from tests.fakes.synapse import (  # noqa: E402
+from tests.servers.synapse import (  # noqa: E402
     SynapseError,
     SynapseServer,
     synapse_fixture,  # noqa: F401 - provides the `synapse` fixture

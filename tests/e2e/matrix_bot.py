@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from bot.bootstrap import App, build_app, run
+from bot.infra.clock import Clock
 from tests.conftest import make_settings
-from tests.fakes.synapse import MatrixUser, SynapseServer
+from tests.servers.synapse import MatrixUser, SynapseServer
 
 
 async def bot_account(server: SynapseServer, *, override: bool = True) -> MatrixUser:
@@ -31,6 +32,7 @@ class RunningMatrixBot:
         data_dir: Path,
         *,
         matrix: dict[str, Any] | None = None,
+        clock: Clock | None = None,
         **sections: Any,
     ) -> None:
         matrix = {
@@ -40,12 +42,13 @@ class RunningMatrixBot:
             **(matrix or {}),
         }
         self.account = account
+        self.clock = clock
         self.settings = make_settings(url, data_dir, matrix=matrix, **sections)
         self.app: App | None = None
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> App:
-        self.app = build_app(self.settings)
+        self.app = build_app(self.settings, clock=self.clock)
         self.app.adapters["matrix"]._sync_timeout = 1000  # type: ignore[attr-defined]
         self._task = asyncio.create_task(run(self.app, handle_signals=False))
         # The adapter is ready once its first sync is stored.

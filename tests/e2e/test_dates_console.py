@@ -1,10 +1,10 @@
 """The monthly Digitalcafé from #5's acceptance, typed into the console chat: staff at the
 terminal, and the terminal speaking for 18 residents in the console's group ("@Name: …")
-and in their private chats ("@Name> …")."""
+and in their private chats ("@Name> …"). It begins with the sign-up script
+(tests/scenarios/sign_up_script.py) that every platform runs; then the crowd comes."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -12,24 +12,19 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.bootstrap import App, build_app, run
+from bot.bootstrap import App
 from bot.domain.models import Event, Rsvp, Series
-from tests.conftest import make_settings
+from tests.e2e.console_bot import console_bot
 from tests.fakes.clock import FakeClock
 from tests.fakes.terminal import Terminal
+from tests.scenarios.drivers import ConsoleDriver
+from tests.scenarios.sign_up_script import ANNOUNCE, BRING_COMPANION, run_script
 
 
 @pytest.fixture
 async def console(sqlite_url: str, tmp_path: Path) -> AsyncIterator[tuple[App, Terminal]]:
-    terminal = Terminal()
-    settings = make_settings(
-        sqlite_url, tmp_path, bot={"admins": ["console:local"]}, console={"enabled": "yes"}
-    )
-    app = build_app(settings, clock=FakeClock(), stdin=terminal, stdout=terminal)
-    task = asyncio.create_task(run(app, handle_signals=False))
-    yield app, terminal
-    terminal.close()
-    await asyncio.wait_for(task, timeout=30)
+    async with console_bot(sqlite_url, tmp_path, clock=FakeClock()) as running:
+        yield running
 
 
 def _told(printed: str, beginning: str) -> list[str]:
@@ -39,31 +34,17 @@ def _told(printed: str, beginning: str) -> list[str]:
 
 async def test_monthly_cafe_in_the_console(console) -> None:  # type: ignore[no-untyped-def]
     app, terminal = console
-    assert "Wie heißt der Termin?" in await terminal.type("/termin_neu")
-    for answer in (
-        "Digitalcafé",
-        "jeden 1. Mittwoch 15 Uhr",
-        "Fortlaufend",
-        "Stadtbibliothek, Markt 1",
-        "Überspringen",
-        "Fotos vom Handy schicken",
-        "15",
-        "Frau Meier, Telefon 04542 1234",
-        "Bis zum Beginn",
-    ):
-        await terminal.type(answer)
-    preview = await terminal.type("Überspringen")
-    assert "Mittwoch, 2. Dezember 2026, 15:00 Uhr" in preview
-    posted = await terminal.type("Speichern und jetzt ankündigen")
-    assert "👥 Digitalcafé\nMittwoch, 2. Dezember 2026, 15:00 Uhr\n" in posted
-    assert "Noch 15 von 15 Plätzen frei." in posted and "1 – Ich komme\n" in posted
-
-    # 18 residents in the group; the first brings a companion, the rest type "ja".
-    question = await terminal.type("@Person0: Ich komme mit Begleitung")
-    assert question.startswith("👥 Wie viele Personen bringen Sie mit?")
-    confirmed = await terminal.type("@Person0: 1")
-    assert "👤 Person0: Sie sind angemeldet, mit 1 Begleitperson." in confirmed
+    # Staff announce the café; the first of 18 residents in the group brings a companion.
+    await run_script(ConsoleDriver(terminal, member="Person0"), ANNOUNCE + BRING_COMPANION)
+    # How the console shows it (the script checked the same, platform-neutral).
+    assert "👥 Digitalcafé\nMittwoch, 2. Dezember 2026, 15:00 Uhr\n" in terminal.printed
+    assert "1 – Ich komme\n" in terminal.printed
+    assert "👥 Wie viele Personen bringen Sie mit?" in terminal.printed
+    confirmed = terminal.printed[terminal.printed.index("👤 Person0: Sie sind angemeldet") :]
+    assert confirmed.startswith("👤 Person0: Sie sind angemeldet, mit 1 Begleitperson.")
     assert "[termin-2026-12-02.ics]" in confirmed
+
+    # The rest type "ja".
     answers = {n: await terminal.type(f"@Person{n}: ja") for n in range(1, 18)}
     waiting = [n for n, shown in answers.items() if f"👤 Person{n}: Alle Plätze" in shown]
     assert waiting == [14, 15, 16, 17]

@@ -1,5 +1,7 @@
 """The monthly Digitalcafé from #5's acceptance, on Telegram: PTB unmodified, the Bot-API
-test server playing staff and 18 residents in a group and their private chats."""
+test server playing staff and 18 residents in a group and their private chats. It begins
+with the sign-up script (tests/scenarios/sign_up_script.py) that every platform runs; then
+the crowd comes."""
 
 from __future__ import annotations
 
@@ -13,6 +15,8 @@ from bot.domain.models import Account, Event, Rsvp, Series
 from tests.e2e.telegram_bot import RunningBot, fast_server
 from tests.fakes.clock import FakeClock
 from tests.fakes.telegram_server import FakeTelegramServer, SentRecord
+from tests.scenarios.drivers import TelegramDriver
+from tests.scenarios.sign_up_script import ANNOUNCE, BRING_COMPANION, run_script
 
 GROUP_ID = -700
 BOT = "@lotsen_test_bot"
@@ -49,16 +53,6 @@ class Residents:
         self.server.post_message(chat, user, text)
         return await self.server.wait_for(lambda r: contains in (r.text or ""), 20, start=mark)
 
-    async def press(
-        self, user: dict, record: SentRecord, label: str, *, contains: str
-    ) -> SentRecord:  # type: ignore[type-arg]
-        """``user`` taps the button labelled ``label`` under ``record``."""
-        rows = record.reply_markup["inline_keyboard"]  # type: ignore[index]
-        [data] = [b["callback_data"] for row in rows for b in row if b["text"] == label]
-        mark = len(self.server.sent)
-        self.server.press_button(record.chat_id, user, record.message_id, data)  # type: ignore[arg-type]
-        return await self.server.wait_for(lambda r: contains in (r.text or ""), 20, start=mark)
-
     def private(self, user_id: int, start: int = 0) -> list[str]:
         return [r.text or "" for r in self.server.sent[start:] if r.chat_id == user_id]
 
@@ -77,34 +71,15 @@ async def test_monthly_cafe_on_telegram(server, bot) -> None:  # type: ignore[no
     await people.say(ada, f"/verbinden{BOT} 1", contains="gehört jetzt zu", in_group=True)
     await people.say(ada, f"/start{BOT}", contains="Hallo Ada", in_group=True)
 
-    # Staff create the café through the guided dialog in their private chat.
-    q = await people.say(ada, "/termin_neu", contains="Wie heißt der Termin?")
-    q = await people.say(ada, "Digitalcafé", contains="Wann")
-    q = await people.say(ada, "jeden 1. Mittwoch 15 Uhr", contains="?")
-    q = await people.press(ada, q, "Fortlaufend", contains="?")
-    q = await people.say(ada, "Stadtbibliothek, Markt 1", contains="?")
-    q = await people.press(ada, q, "Überspringen", contains="?")
-    q = await people.say(ada, "Fotos vom Handy schicken", contains="?")
-    q = await people.say(ada, "15", contains="?")
-    q = await people.say(ada, "Frau Meier, Telefon 04542 1234", contains="?")
-    q = await people.press(ada, q, "Bis zum Beginn", contains="?")
-    q = await people.press(ada, q, "Überspringen", contains="So sehen es die Mitglieder")
-    assert "Mittwoch, 2. Dezember 2026, 15:00 Uhr" in (q.plain_text or "")
-    post = await people.press(
-        ada, q, "Speichern und jetzt ankündigen", contains="Noch 15 von 15 Plätzen frei."
-    )
-    assert post.chat_id == GROUP_ID
-    assert "Fragen? Frau Meier, Telefon 04542 1234" in (post.plain_text or "")
-
     # 18 residents: most opened a private chat with the bot before, one never did.
     residents = [server.user(100 + n, f"Person{n}") for n in range(18)]
     server.never_started(residents[9])
-    how_many = await people.press(
-        residents[0], post, "Ich komme mit Begleitung", contains="Wie viele Personen"
-    )
-    confirmed = await people.say(residents[0], "1", contains="Sie sind angemeldet", in_group=True)
-    assert confirmed.chat_id == 100 and how_many.chat_id == GROUP_ID
-    assert (confirmed.text or "").startswith("Sie sind angemeldet, mit 1 Begleitperson.")
+    # Staff announce the café (the guided dialog in their private chat, the post in the
+    # group); the first resident brings a companion: the sign-up script every platform runs.
+    driver = TelegramDriver(server, ada, residents[0], GROUP_ID)
+    replies = await run_script(driver, ANNOUNCE + BRING_COMPANION)
+    post: SentRecord = replies[len(ANNOUNCE) - 1].raw
+    confirmed: SentRecord = replies[-1].raw
     # The confirmation carries the date as a calendar file.
     assert confirmed.method == "sendDocument" and confirmed.filename.endswith(".ics")  # type: ignore[union-attr]
     for person in residents[1:]:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.matrix_bot import RunningMatrixBot, bot_account
-from tests.fakes.synapse import SynapseServer, synapse_fixture  # noqa: F401 - fixture
+from tests.servers.synapse import SynapseServer, synapse_fixture  # noqa: F401 - fixture
 
 
 @pytest.fixture

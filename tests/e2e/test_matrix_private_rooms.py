@@ -16,7 +16,7 @@ from bot.domain.models import Account, Chat
 from tests.e2e.matrix_bot import RunningMatrixBot, bot_account
 from tests.e2e.test_matrix import notice
 from tests.fakes.matrix_peer import Peer, logged_in
-from tests.fakes.synapse import SynapseServer, synapse_fixture  # noqa: F401 - fixture
+from tests.servers.synapse import SynapseServer, synapse_fixture  # noqa: F401 - fixture
 
 SECRET = "Nur für Anna: Paul ruft Sie an, Telefon 0176 5550123"
 

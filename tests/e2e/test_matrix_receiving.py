@@ -17,7 +17,7 @@ from tests.e2e.matrix_bot import RunningMatrixBot, bot_account
 from tests.e2e.test_matrix import _room_with_bot, _say, notice
 from tests.e2e.test_telegram_receiving import _free_port, _health_until
 from tests.fakes.matrix_peer import logged_in
-from tests.fakes.synapse import SynapseServer, synapse_fixture  # noqa: F401 - fixture
+from tests.servers.synapse import SynapseServer, synapse_fixture  # noqa: F401 - fixture
 
 
 def _matrix_state(body: dict[str, object]) -> str:

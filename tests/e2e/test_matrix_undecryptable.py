@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from bot.domain.models import UndecryptedEvent
 from tests.e2e.matrix_bot import RunningMatrixBot, bot_account
 from tests.fakes.matrix_peer import Peer, logged_in, send_keeping_key_back
-from tests.fakes.synapse import SynapseServer, synapse_fixture  # noqa: F401 - fixture
+from tests.servers.synapse import SynapseServer, synapse_fixture  # noqa: F401 - fixture
 
 ASK_AGAIN = "ich konnte Ihre letzte Nachricht nicht lesen. Bitte schicken Sie sie noch einmal."
 

@@ -15,8 +15,8 @@ from nio import RoomMessageNotice
 from bot.infra import migrate
 from tests.e2e.matrix_bot import bot_account
 from tests.fakes.matrix_peer import Peer, logged_in, send_keeping_key_back
-from tests.fakes.reminder_setup import BotRun, write_config
-from tests.fakes.synapse import SynapseServer, synapse_fixture  # noqa: F401 - fixture
+from tests.scenarios.reminder_setup import BotRun, write_config
+from tests.servers.synapse import SynapseServer, synapse_fixture  # noqa: F401 - fixture
 
 ASK_AGAIN = "ich konnte Ihre letzte Nachricht nicht lesen. Bitte schicken Sie sie noch einmal."
 # A process start and its first sync take a few seconds on a loaded machine.

@@ -11,8 +11,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.fakes.reminder_setup import BotRun, write_config
-from tests.fakes.synapse import SynapseServer, synapse_fixture  # noqa: F401 - fixture
+from tests.scenarios.reminder_setup import BotRun, write_config
+from tests.servers.synapse import SynapseServer, synapse_fixture  # noqa: F401 - fixture
 
 ROOT = Path(__file__).resolve().parents[2]
 

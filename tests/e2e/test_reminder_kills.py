@@ -7,9 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.e2e.telegram_bot import FAST_LIMITS
-from tests.fakes.reminder_platforms import matrix_campaign, telegram_campaign
-from tests.fakes.reminder_setup import CampaignResult
-from tests.fakes.synapse import SynapseServer, synapse_fixture  # noqa: F401 - fixture
+from tests.scenarios.reminder_platforms import matrix_campaign, telegram_campaign
+from tests.scenarios.reminder_setup import CampaignResult
+from tests.servers.synapse import SynapseServer, synapse_fixture  # noqa: F401 - fixture
 
 KILLS = 3
 

@@ -19,7 +19,8 @@ from tests.conftest import make_settings
 from tests.e2e.matrix_bot import RunningMatrixBot, bot_account
 from tests.e2e.telegram_bot import RunningBot, fast_server
 from tests.fakes.matrix_peer import Peer, logged_in
-from tests.fakes.synapse import SynapseServer, synapse_fixture  # noqa: F401 - fixture
+from tests.scenarios.sign_up_script import split_choices
+from tests.servers.synapse import SynapseServer, synapse_fixture  # noqa: F401 - fixture
 
 Turn = tuple[str, tuple[str, ...]]
 SCRIPT: list[tuple[str, str]] = [
@@ -33,23 +34,13 @@ SCRIPT: list[tuple[str, str]] = [
     ("say", "/ich"),
     ("say", "/gibtsnicht"),
 ]
-_CHOICE_LINE = re.compile(r"^(\d+) – (.+)$")
 
 
 def neutral(text: str, labels: tuple[str, ...] = ()) -> Turn:
     """Numbered choices become labels; "!befehl" becomes "/befehl"."""
-    lines = text.split("\n")
-    if not labels and lines and lines[-1].startswith(("Antworten Sie mit", "Answer with")):
-        found = []
-        while len(lines) > 1 and (match := _CHOICE_LINE.match(lines[-2])):
-            found.insert(0, match.group(2))
-            lines.pop(-2)
-        lines = lines[:-1]
-        if lines and lines[-1] == "":
-            lines = lines[:-1]
-        labels = tuple(found)
-    body = re.sub(r"(^|\s)!(\w)", r"\1/\2", "\n".join(lines))
-    return body, labels
+    body, numbered = split_choices(text)
+    body = re.sub(r"(^|\s)!(\w)", r"\1/\2", body)
+    return body, labels or numbered
 
 
 class Driver(Protocol):

@@ -8,8 +8,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.fakes.cluster_campaign import ClusterResult, run_campaign
-from tests.fakes.synapse import SynapseServer, synapse_fixture  # noqa: F401 - fixture
+from tests.scenarios.cluster_campaign import ClusterResult, run_campaign
+from tests.servers.synapse import SynapseServer, synapse_fixture  # noqa: F401 - fixture
 
 KILLS = 3
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 
@@ -18,3 +19,15 @@ class FakeClock:
 
     def set(self, moment: datetime) -> None:
         self._now = moment
+
+
+class RunningClock(FakeClock):
+    """Starts on the fake clock's day and runs on with real time: for a bot whose retries
+    wait for time to pass (the sender's back-off while a new Matrix room syncs)."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        super().__init__(start)
+        self._started = time.monotonic()
+
+    def now(self) -> datetime:
+        return self._now + timedelta(seconds=time.monotonic() - self._started)

@@ -23,7 +23,7 @@ from nio import (
     ToDeviceMessage,
 )
 
-from tests.fakes.synapse import MatrixUser, SynapseServer
+from tests.servers.synapse import MatrixUser, SynapseServer
 
 WAIT = 20.0  # seconds; generous for a loaded 2-core CI machine
 # Synapse returns at most 10 timeline events per room and sync by default and

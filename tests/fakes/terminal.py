@@ -17,6 +17,9 @@ class Terminal:
         self._reading = threading.Event()
         self._out = io.StringIO()
         self._lock = threading.Lock()
+        # Each write as it came: the console writes one message (with its choices and file
+        # name) in one call, so a test can tell messages apart.
+        self.writes: list[str] = []
 
     # stdin side, used by the adapter
     def isatty(self) -> bool:
@@ -31,6 +34,7 @@ class Terminal:
     # stdout side, used by the adapter
     def write(self, text: str) -> int:
         with self._lock:
+            self.writes.append(text)
             return self._out.write(text)
 
     def flush(self) -> None:

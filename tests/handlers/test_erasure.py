@@ -48,9 +48,9 @@ from tests.conftest import make_settings
 from tests.fakes.clock import FakeClock
 from tests.fakes.memory import Conversation, Shown, telegram_like
 from tests.fakes.memory import Person as Someone
-from tests.fakes.world import Template, build_template, open_world
 from tests.handlers.conftest import ADA, GROUP
 from tests.handlers.test_help_requests import VOLKER, _volunteer, tap, to
+from tests.scenarios.world import Template, build_template, open_world
 
 JUERGEN = Someone("7004713", "Jürgen Müßig")
 JO = Someone("7004714", "Jo")

@@ -3,7 +3,7 @@ community 2, by someone with the deployment admin's display name and by a Telegr
 anonymous group admin: only the allowed ones change anything, nobody sees what is not
 theirs, and nothing crashes.
 
-The world (tests/fakes/world.py) is built once and copied for each command or button.
+The world (tests/scenarios/world.py) is built once and copied for each command or button.
 "Changes anything" compares every domain table before and after (bookkeeping such as the
 outbox and button keys left out). Buttons are tried the way a forged, replayed or leftover
 button arrives: a key bound to the person's own chat, with the ids of someone else's
@@ -29,7 +29,7 @@ from bot.domain.models import Event
 from handlers import build_router
 from tests.fakes.memory import Person as Someone
 from tests.fakes.memory import Shown
-from tests.fakes.world import (
+from tests.scenarios.world import (
     ACTORS,
     ANONYMOUS,
     ANTON,

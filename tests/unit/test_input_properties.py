@@ -33,7 +33,7 @@ from bot.reminders import jobs
 from handlers import build_router
 from handlers.help_requests import _PHONE
 from handlers.reminder_times import parse_times
-from tests.fakes.world import (
+from tests.scenarios.world import (
     ACTORS,
     APOLOGY,
     Template,

@@ -1,4 +1,5 @@
-"""`make run` installs only what running needs; `make test` adds the test tools in one go.
+"""`make run` installs only what running needs; `make test` adds the test tools in one go,
+and provisions the machine (PostgreSQL) before pytest, never during it.
 
 Checked with ``make -n`` on a copy of the Makefile: the commands make would run, for each
 state of ``.venv`` (none, installed for running, installed for testing, pyproject changed).
@@ -65,3 +66,25 @@ def test_a_changed_pyproject_installs_again(tmp_path: Path) -> None:
     os.utime(project / "pyproject.toml", (3_000, 3_000))
     assert _installs(project, "run") == [UPDATING, RUN_ONLY]
     assert _installs(project, "test") == [UPDATING, WITH_TESTS]
+
+
+def _planned(project: Path, goal: str) -> list[str]:
+    return subprocess.run(
+        ["make", "-n", goal], cwd=project, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+
+
+def test_make_test_provisions_the_machine_before_pytest(tmp_path: Path) -> None:
+    project = _project(tmp_path, ".installed-run", ".installed-test")
+    planned = _planned(project, "test")
+    provision = [
+        i for i, line in enumerate(planned) if "tests/servers/provision_postgres.py" in line
+    ]
+    pytest_runs = [i for i, line in enumerate(planned) if "-m pytest" in line]
+    assert len(provision) == 1 and len(pytest_runs) == 1
+    assert provision[0] < pytest_runs[0]
+
+
+def test_make_run_provisions_nothing(tmp_path: Path) -> None:
+    project = _project(tmp_path, ".installed-run")
+    assert not [line for line in _planned(project, "run") if "provision" in line]

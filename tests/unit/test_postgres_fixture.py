@@ -1,4 +1,6 @@
-"""Proves the private PostgreSQL test cluster from tests/fakes/postgres.py works.
+"""Proves the private PostgreSQL test cluster from tests/servers/postgres.py works, and
+that the fixture only finds what `make provision` (tests/servers/provision_postgres.py)
+installed: it changes nothing on the machine and names `make test` when something is missing.
 
 The fixtures are imported into this module's namespace so the tests run
 without a conftest.
@@ -8,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import os
 import socket
+import subprocess
 import sys
 import uuid
 from pathlib import Path
@@ -25,8 +29,10 @@ _REPO_ROOT = str(Path(__file__).resolve().parents[2])
 if _REPO_ROOT not in sys.path:
     sys.path.insert(0, _REPO_ROOT)
 
-from tests.fakes.postgres import (  # noqa: E402
+from tests.servers import postgres as postgres_module  # noqa: E402
+from tests.servers.postgres import (  # noqa: E402
     PostgresCluster,
+    PostgresMissing,
     postgres_cluster,  # noqa: F401  (fixture, used by name)
     postgres_url,  # noqa: F401  (fixture, used by name)
 )
@@ -223,3 +229,45 @@ async def test_skip_locked_gives_concurrent_transactions_disjoint_rows(
             assert undone.scalar_one() == 0
     finally:
         await engine.dispose()
+
+
+def test_missing_binaries_fail_with_one_line_naming_make_test(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(postgres_module, "find_pg_bin", lambda: None)
+    cluster = PostgresCluster()
+    with pytest.raises(PostgresMissing) as missing:
+        cluster.start()
+    message = str(missing.value)
+    assert "\n" not in message
+    assert "make test" in message and "make provision" in message
+    assert cluster.base_dir is None and cluster.port is None  # nothing was started
+
+
+def test_a_missing_os_user_as_root_fails_with_one_line_naming_make_test(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(postgres_module.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(postgres_module, "os_user", lambda: None)
+    with pytest.raises(PostgresMissing) as missing:
+        PostgresCluster().start()
+    message = str(missing.value)
+    assert "\n" not in message
+    assert "lotsenbot-pg" in message and "make test" in message
+
+
+def test_the_fixture_module_installs_nothing() -> None:
+    source = Path(postgres_module.__file__).read_text()
+    for word in ("apt-get", "useradd", "policy-rc.d", "sudo"):
+        assert word not in source
+
+
+def test_provisioning_a_provisioned_machine_changes_and_prints_nothing() -> None:
+    # `make test` provisioned this machine before pytest; the step run again (with
+    # the system's Python, standard library only) must then be silent and succeed.
+    script = Path(_REPO_ROOT) / "tests" / "servers" / "provision_postgres.py"
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    done = subprocess.run(
+        [sys.executable, "-I", str(script)], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, "", "")

@@ -43,7 +43,7 @@ from tests.conftest import make_settings
 from tests.fakes.clock import FakeClock
 from tests.fakes.memory import Conversation, Shown, telegram_like
 from tests.fakes.memory import Person as Someone
-from tests.fakes.postgres import PostgresCluster
+from tests.servers.postgres import PostgresCluster
 
 PLATFORM = "telegram"
 GROUP_1, GROUP_2 = "-10", "-20"

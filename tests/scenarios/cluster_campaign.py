@@ -45,10 +45,10 @@ from bot.domain import people
 from bot.domain.models import BotProcess, OutboxMessage
 from bot.infra import migrate
 from bot.infra.db import create_engine, session_factory
-from tests.fakes.reminder_platforms import SynapseCount, TelegramCount, api, matrix_people
-from tests.fakes.reminder_setup import TITLE, BotRun, Recipient, seed_reminder
-from tests.fakes.synapse import SynapseServer
 from tests.fakes.telegram_server import FakeTelegramServer
+from tests.scenarios.reminder_platforms import SynapseCount, TelegramCount, api, matrix_people
+from tests.scenarios.reminder_setup import TITLE, BotRun, Recipient, seed_reminder
+from tests.servers.synapse import SynapseServer
 
 MARKER = "Probe"
 PROBE = re.compile(r"Probe (telegram|matrix) (\S+) #(\d+)")

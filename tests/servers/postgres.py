@@ -1,14 +1,15 @@
 """A private, throw-away PostgreSQL cluster on loopback for the test suite.
 
-House rule: PostgreSQL (a Debian package) is tested beside SQLite. The test
-setup installs the server when it is missing and starts its *own* cluster on a
-free 127.0.0.1 port, so tests never depend on (or disturb) a system cluster on
-5432, and parallel test processes never share state.
+House rule: PostgreSQL (a Debian package) is tested beside SQLite. `make test`
+provisions the machine first (``provision_postgres.py``: the server package and,
+as root, the OS user the clusters run as); this module changes nothing on the
+machine. It finds the binaries and starts its *own* cluster on a free 127.0.0.1
+port, so tests never depend on (or disturb) a system cluster on 5432, and
+parallel test processes never share state. When the binaries (or, as root, the
+OS user) are missing, the fixture fails with one line naming `make test`.
 
 Public API:
 
-* ``find_pg_bin()`` / ``ensure_postgres_installed()`` locate (or apt-install)
-  the server binaries.
 * ``PostgresCluster`` initdb's a temp data dir, starts it, hands out
   SQLAlchemy URLs and creates/drops databases; ``start()``/``stop()`` are sync
   because a session fixture drives them.
@@ -17,12 +18,10 @@ Public API:
   a test module.
 
 Set ``LOTSENBOT_TEST_POSTGRES_URL`` (a ``postgresql+asyncpg://`` URL) to use an
-existing server instead; then nothing is installed or started, and per-test
+existing server instead; then no cluster is started, and per-test
 databases are created on that server.
 
-Run ``python tests/fakes/postgres.py install`` from CI before pytest so a slow
-apt install does not count against the per-test timeout; ``... time`` prints
-how long a cold start takes.
+``python tests/servers/postgres.py time`` prints how long a cold start takes.
 """
 
 from __future__ import annotations
@@ -30,7 +29,6 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
-import fcntl
 import json
 import os
 import pwd
@@ -51,202 +49,19 @@ from typing import Any, TypeVar
 
 import pytest
 
-from tests.fakes.processes import pid_alive
+from tests.servers.processes import pid_alive
+from tests.servers.provision_postgres import ENV_URL, MAKE_STEP, OS_USER, find_pg_bin, os_user
 
-ENV_URL = "LOTSENBOT_TEST_POSTGRES_URL"
 DEFAULT_DATABASE = "lotsenbot_test"
 # The superuser role inside our cluster (initdb -U), independent of the OS user.
 ROLE = "lotsenbot"
-# initdb/postgres refuse to run as root, so as root we run them as this user.
-OS_USER = "lotsenbot-pg"
 HOST = "127.0.0.1"
 
-_PG_LIB = Path("/usr/lib/postgresql")
-_INSTALL_LOCK = Path("/tmp/lotsenbot-pg-install.lock")
-_POLICY_RC_D = Path("/usr/sbin/policy-rc.d")
-_POLICY_MARKER = "lotsenbot-test-policy-rc.d"
 _TMP_PREFIX = "lotsenbot-pg-"
 _OWNER_FILE = "owner.json"
 _DB_NAME_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
-_SERVER_BINARIES = ("initdb", "pg_ctl", "postgres")
 
 _T = TypeVar("_T")
-
-
-# --------------------------------------------------------------------------
-# Locating / installing the server
-# --------------------------------------------------------------------------
-
-
-def _version_key(path: Path) -> tuple[int, ...]:
-    # Directory names are "15", "16", "9.6": compare numerically so 16 > 9.6.
-    try:
-        return tuple(int(part) for part in path.name.split("."))
-    except ValueError:
-        return (-1,)
-
-
-def _has_server_binaries(bin_dir: Path) -> bool:
-    # os.access follows symlinks, so a dangling link left behind after
-    # `apt-get remove` (e.g. /usr/local/bin/pg_ctl) does not count.
-    return all(os.access(bin_dir / name, os.X_OK) for name in _SERVER_BINARIES)
-
-
-def find_pg_bin() -> Path | None:
-    """Return a directory holding initdb, pg_ctl and postgres, or None.
-
-    Debian keeps one directory per major version under /usr/lib/postgresql;
-    the newest wins. PATH is the fallback for non-Debian setups; symlinks are
-    resolved so a PATH entry that merely links into a version dir works.
-    """
-    if _PG_LIB.is_dir():
-        for version_dir in sorted(_PG_LIB.iterdir(), key=_version_key, reverse=True):
-            bin_dir = version_dir / "bin"
-            if _has_server_binaries(bin_dir):
-                return bin_dir
-    found = shutil.which("pg_ctl")
-    if found:
-        bin_dir = Path(found).resolve().parent
-        if _has_server_binaries(bin_dir):
-            return bin_dir
-    return None
-
-
-@contextlib.contextmanager
-def _install_lock() -> Iterator[None]:
-    # One lock file for everything that changes the machine (apt, useradd),
-    # so parallel test processes (xdist workers, two checkouts) serialize.
-    with open(_INSTALL_LOCK, "a+") as handle:
-        with contextlib.suppress(OSError):
-            # Let a later non-root run open the lock file a root run created.
-            os.chmod(_INSTALL_LOCK, 0o666)
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-
-
-@contextlib.contextmanager
-def _services_not_started() -> Iterator[None]:
-    """Keep package postinsts from starting services while we install.
-
-    Debian's postgresql postinst creates a "main" cluster and starts it via
-    invoke-rc.d (sysvinit) or deb-systemd-invoke (systemd). Both consult
-    /usr/sbin/policy-rc.d, and exit code 101 means "not allowed": that is
-    Debian's documented switch and works with or without systemd. (RUNLEVEL=1
-    is not reliable: invoke-rc.d asks /sbin/runlevel, only some
-    implementations honour the variable, and systemd's path ignores it.)
-
-    The file is global, so we only create it when none exists, mark it, and
-    remove it afterwards. A marked file left by a killed run is ours to remove.
-    An existing foreign policy (e.g. Docker's "exit 101") is left as it is.
-    A started system cluster would be harmless anyway: we never use 5432.
-    """
-    created = False
-    try:
-        if not _POLICY_RC_D.exists():
-            _POLICY_RC_D.write_text(
-                f"#!/bin/sh\n# {_POLICY_MARKER}: temporary, removed after apt-get install\n"
-                "exit 101\n"
-            )
-            _POLICY_RC_D.chmod(0o755)
-            created = True
-        elif _POLICY_MARKER in _POLICY_RC_D.read_text(errors="replace"):
-            created = True
-    except OSError:
-        # Not fatal: worst case the system cluster starts on 5432.
-        created = False
-    try:
-        yield
-    finally:
-        if created:
-            with contextlib.suppress(OSError):
-                _POLICY_RC_D.unlink()
-
-
-def _run_apt(args: list[str]) -> None:
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    # Wait for a dpkg lock held by something else instead of failing at once.
-    cmd = ["apt-get", "-o", "DPkg::Lock::Timeout=600", *args]
-    proc = subprocess.run(
-        cmd, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=1800
-    )
-    if proc.returncode != 0:
-        tail = (proc.stdout + proc.stderr)[-4000:]
-        raise RuntimeError(f"`{shlex.join(cmd)}` failed ({proc.returncode}):\n{tail}")
-
-
-def ensure_postgres_installed() -> Path:
-    """Return the server bin dir, installing Debian's postgresql if needed."""
-    found = find_pg_bin()
-    if found is not None:
-        return found
-    if os.geteuid() != 0:
-        raise RuntimeError(
-            "PostgreSQL server binaries (initdb, pg_ctl, postgres) were not found and "
-            "we are not root, so they cannot be installed automatically. Install them with "
-            "`sudo apt-get install postgresql` (Debian/Ubuntu; any version works), put a "
-            f"directory holding initdb and pg_ctl on PATH, or set {ENV_URL} to a "
-            "postgresql+asyncpg:// URL of a server the tests may create databases on."
-        )
-    with _install_lock():
-        # Another process may have installed it while we waited for the lock.
-        found = find_pg_bin()
-        if found is not None:
-            return found
-        with _services_not_started():
-            _run_apt(["update"])
-            _run_apt(
-                [
-                    "install",
-                    "-y",
-                    "--no-install-recommends",
-                    # Keep existing conffiles (left by an earlier `remove`)
-                    # without prompting.
-                    "-o",
-                    "Dpkg::Options::=--force-confdef",
-                    "-o",
-                    "Dpkg::Options::=--force-confold",
-                    "postgresql",
-                ]
-            )
-    found = find_pg_bin()
-    if found is None:
-        raise RuntimeError("apt-get install postgresql succeeded but initdb/pg_ctl are missing")
-    return found
-
-
-def _ensure_os_user() -> pwd.struct_passwd:
-    """Return the unprivileged OS user that owns the cluster, creating it once."""
-    try:
-        return pwd.getpwnam(OS_USER)
-    except KeyError:
-        pass
-    with _install_lock():
-        try:
-            return pwd.getpwnam(OS_USER)
-        except KeyError:
-            pass
-        proc = subprocess.run(
-            [
-                "useradd",
-                "--system",
-                "--no-create-home",
-                "--user-group",
-                "--home-dir",
-                "/nonexistent",
-                "--shell",
-                "/usr/sbin/nologin",
-                OS_USER,
-            ],
-            capture_output=True,
-            text=True,
-            stdin=subprocess.DEVNULL,
-        )
-        if proc.returncode != 0:
-            raise RuntimeError(f"useradd {OS_USER} failed: {proc.stderr.strip()}")
-        return pwd.getpwnam(OS_USER)
 
 
 # --------------------------------------------------------------------------
@@ -349,6 +164,29 @@ def _reap_stale_clusters() -> None:
 # --------------------------------------------------------------------------
 # The cluster
 # --------------------------------------------------------------------------
+
+
+class PostgresMissing(RuntimeError):
+    """This machine lacks what `make provision` sets up; the message is one line."""
+
+
+def _provisioned() -> tuple[Path, pwd.struct_passwd | None]:
+    """The server's bin dir and, as root, the OS user to run it as: found, never installed."""
+    bin_dir = find_pg_bin()
+    if bin_dir is None:
+        raise PostgresMissing(
+            f"PostgreSQL server binaries (initdb, pg_ctl, postgres) not found: run {MAKE_STEP},"
+            f" or set {ENV_URL} to a server the tests may create databases on."
+        )
+    if os.geteuid() != 0:
+        return bin_dir, None
+    user = os_user()
+    if user is None:
+        raise PostgresMissing(
+            f"The OS user {OS_USER} that runs the test clusters (postgres refuses root) is"
+            f" missing: run {MAKE_STEP}."
+        )
+    return bin_dir, user
 
 
 class PostgresCluster:
@@ -508,10 +346,7 @@ class PostgresCluster:
             self._started = True
             return self
 
-        t0 = time.perf_counter()
-        self.bin_dir = ensure_postgres_installed()
-        self.timings["install_check"] = time.perf_counter() - t0
-        self._run_as = _ensure_os_user() if os.geteuid() == 0 else None
+        self.bin_dir, self._run_as = _provisioned()
         _reap_stale_clusters()
 
         self.base_dir = Path(tempfile.mkdtemp(prefix=_TMP_PREFIX, dir=_tmp_parent()))
@@ -670,7 +505,10 @@ class PostgresCluster:
 def postgres_cluster() -> Iterator[PostgresCluster]:
     """One started cluster (or the LOTSENBOT_TEST_POSTGRES_URL server) per session."""
     cluster = PostgresCluster.from_env()
-    cluster.start()
+    try:
+        cluster.start()
+    except PostgresMissing as missing:
+        pytest.fail(str(missing), pytrace=False)
     try:
         yield cluster
     finally:
@@ -689,24 +527,19 @@ def postgres_url(postgres_cluster: PostgresCluster) -> Iterator[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`install`: make sure the server is there (for CI before pytest);
-    `time`: measure a cold start (initdb + start + createdb) and stop again."""
+    """`time`: measure a cold start (initdb + start + createdb) and stop again."""
     args = sys.argv[1:] if argv is None else argv
-    command = args[0] if args else "time"
-    if command == "install":
-        print(ensure_postgres_installed())
-        return 0
-    if command == "time":
-        t0 = time.perf_counter()
-        with PostgresCluster() as cluster:
-            total = time.perf_counter() - t0
-            print(f"url={cluster.url} total={total:.3f}s")
-            for key, value in cluster.timings.items():
-                print(f"  {key}={value:.3f}s")
-        print(f"stop={time.perf_counter() - t0 - total:.3f}s")
-        return 0
-    print("usage: postgres.py [install|time]", file=sys.stderr)
-    return 2
+    if args not in ([], ["time"]):
+        print("usage: postgres.py [time]", file=sys.stderr)
+        return 2
+    t0 = time.perf_counter()
+    with PostgresCluster() as cluster:
+        total = time.perf_counter() - t0
+        print(f"url={cluster.url} total={total:.3f}s")
+        for key, value in cluster.timings.items():
+            print(f"  {key}={value:.3f}s")
+    print(f"stop={time.perf_counter() - t0 - total:.3f}s")
+    return 0
 
 
 if __name__ == "__main__":

@@ -21,7 +21,8 @@ from urllib.parse import quote
 import aiohttp
 
 from bot.infra import migrate
-from tests.fakes.reminder_setup import (
+from tests.fakes.telegram_server import FakeTelegramServer
+from tests.scenarios.reminder_setup import (
     TITLE,
     CampaignResult,
     KillCampaign,
@@ -29,8 +30,7 @@ from tests.fakes.reminder_setup import (
     seed_reminder,
     write_config,
 )
-from tests.fakes.synapse import MatrixUser, SynapseServer
-from tests.fakes.telegram_server import FakeTelegramServer
+from tests.servers.synapse import MatrixUser, SynapseServer
 
 API = "/_matrix/client/v3"
 SETUP_PARALLEL = 8

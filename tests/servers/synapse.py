@@ -16,16 +16,16 @@ Public API:
   ``override_ratelimit()``.
 * ``unique_user(prefix)`` returns a fresh localpart so tests never share users.
 * ``synapse`` is a session-scoped pytest fixture meant to be imported by a
-  test module or conftest (``from tests.fakes.synapse import synapse_fixture``;
+  test module or conftest (``from tests.servers.synapse import synapse_fixture``;
   the function has another name so test parameters called ``synapse`` do
   not shadow an imported name).
 
 Which Python runs Synapse: ``$LOTSENBOT_SYNAPSE_PYTHON`` if set, else the test
 interpreter when ``matrix-synapse`` is installed in it (the ``test`` extra
 installs it), else a separate venv under the user cache dir that is created on
-first use (``python tests/fakes/synapse.py install`` does that ahead of time,
+first use (``python tests/servers/synapse.py install`` does that ahead of time,
 e.g. in CI, so the slow pip install does not count against a test timeout).
-``python tests/fakes/synapse.py time`` prints how long a cold start takes.
+``python tests/servers/synapse.py time`` prints how long a cold start takes.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ from typing import Any
 
 import pytest
 
-from tests.fakes.processes import pid_alive
+from tests.servers.processes import pid_alive
 
 log = logging.getLogger(__name__)
 
