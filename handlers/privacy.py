@@ -9,7 +9,6 @@ import json
 from bot.chat.context import Context
 from bot.chat.router import Router
 from bot.chat.types import Attachment, Button, Outgoing
-from bot.dates import signup
 from bot.domain.models import Community
 from bot.domain.roles import ADMIN
 from bot.language.i18n import N_, _, ngettext
@@ -106,7 +105,7 @@ async def set_text(ctx: Context) -> None:
 )
 async def my_data(ctx: Context) -> None:
     """A file with every row stored about the person, and a summary in words."""
-    data = await privacy.everything_about(ctx.session, ctx.person.id)
+    data = await privacy.access_report(ctx.work, ctx.person.id)
     lines = [
         _("This is stored about you:"),
         _("Name: {name}").format(name=data["person"]["display_name"]),
@@ -152,14 +151,13 @@ async def erase(ctx: Context) -> None:
         # Only from the person's own private chat (a group chat must never go with it).
         await ctx.reply(_("Please write this to me in a private chat."))
         return
-    # Erasure ends the sign-ups: their places go to the waiting list first.
-    await signup.give_back_all(ctx.work, ctx.person.id)
+    # The goodbye still reaches this chat: it is kept until sent, then the chat goes too.
+    await privacy.erase_person(ctx.work, ctx.person.id, keep_chat_id=ctx.chat.id)
     await ctx.reply(
         _("Done. Your data is erased. Goodbye, and all the best!")
         + "\n"
         + _("If you write to me again, I will start afresh.")
     )
-    await privacy.erase(ctx.session, ctx.person.id, ctx.now, keep_chat_id=ctx.chat.id)
 
 
 @router.button(KEEP)
