@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
-from bot.certificates.document import (
-    calendar_year,
-    certificate_pdf,
-    last_twelve_months,
-    volunteer_record,
-)
+from bot.certificates import issuing
 from bot.chat.context import Context
 from bot.chat.router import Router
 from bot.chat.types import Attachment
-from bot.community import communities
-from bot.domain.models import AuditLog, Person
 from bot.domain.roles import COORDINATOR, STAFF, VOLUNTEER
 from bot.language.i18n import N_, _
 
 SELF_WORDS = {"ich", "me", "mich", "mir"}
-FIRST_YEAR = 2000
 
 
 # Add /nachweis (/certificate).
@@ -56,76 +45,48 @@ async def certificate(ctx: Context) -> None:
     elif numbers:
         await _usage(ctx, staff)
         return
-    period = await _period(ctx, year_text)
-    if period is None:
-        return
-    if person_id != ctx.person.id and not await _helper_here(ctx, person_id):
+    done = await issuing.issue(
+        ctx.work,
+        ctx.community,
+        person_id,
+        int(year_text) if year_text is not None else None,
+        by=ctx.person.id,
+    )
+    await _answer(ctx, done, person_id)
+
+
+async def _answer(ctx: Context, done: issuing.Outcome, person_id: int) -> None:
+    """The certificate as a PDF, or why there is none."""
+    if isinstance(done, issuing.YearOutOfRange):
+        await ctx.reply(
+            _("Please write a year from {first} to {last}.").format(
+                first=done.first, last=done.last
+            )
+        )
+    elif done == "not_here":
         await ctx.reply(
             _("There is nobody with number {number} here. {prefix}lotsen shows the numbers.")
             .format(number=person_id, prefix=ctx.command_prefix)
         )  # fmt: skip
-        return
-    person = await ctx.session.get(Person, person_id)
-    assert person is not None
-    record = await volunteer_record(ctx.session, person_id, ctx.community, *period)
-    if record.empty:
-        if person_id == ctx.person.id:
+    elif isinstance(done, issuing.NothingRecorded):
+        if done.person_id == ctx.person.id:
             text = _("There is no help recorded for you in this time yet.")
         else:
-            text = _("There is no help recorded for {name} in this time.").format(
-                name=person.display_name
-            )
-        await ctx.reply(text, about=(person_id,))
-        return
-    if person_id != ctx.person.id:
-        # Staff see and hand out someone else's figures: logged like an export.
-        ctx.session.add(
-            AuditLog(
-                at=ctx.now,
-                actor_person_id=ctx.person.id,
-                community_id=ctx.community.id,
-                action="certificate",
-                details={"person": person_id, "year": year_text or "12 months"},
-            )
-        )
-    local_today = ctx.now.astimezone(ZoneInfo(ctx.community.timezone)).date()
-    pdf = certificate_pdf(record, ctx.community, person.display_name, local_today)
-    name = f"nachweis-{year_text}" if year_text else f"nachweis-{local_today:%Y-%m-%d}"
-    if person_id != ctx.person.id:
-        name += f"-{person_id}"
-    await ctx.reply(
-        _("Here is the certificate. You can print it or send it on."),
-        attachment=Attachment(filename=f"{name}.pdf", data=pdf, mime_type="application/pdf"),
-        about=(person_id,),
-    )
-
-
-async def _period(ctx: Context, year_text: str | None) -> tuple[datetime, datetime] | None:
-    """The last 12 months, or a calendar year that has begun."""
-    assert ctx.community is not None
-    if year_text is None:
-        return last_twelve_months(ctx.now)
-    this_year = ctx.now.astimezone(ZoneInfo(ctx.community.timezone)).year
-    year = int(year_text)
-    if not FIRST_YEAR <= year <= this_year:
+            text = _("There is no help recorded for {name} in this time.").format(name=done.name)
+        await ctx.reply(text, about=(done.person_id,))
+    else:
         await ctx.reply(
-            _("Please write a year from {first} to {last}.").format(
-                first=FIRST_YEAR, last=this_year
-            )
+            _("Here is the certificate. You can print it or send it on."),
+            attachment=Attachment(
+                filename=done.filename, data=done.pdf, mime_type="application/pdf"
+            ),
+            about=(done.person_id,),
         )
-        return None
-    return calendar_year(year, ctx.community.timezone)
 
 
 def _is_number(word: str) -> bool:
     # ASCII only ("²" is a digit to str.isdigit) and short enough for an integer column.
     return word.isascii() and word.isdigit() and len(word) <= 9
-
-
-async def _helper_here(ctx: Context, person_id: int) -> bool:
-    """Staff may ask for anyone with a role in their community, nobody else."""
-    assert ctx.community is not None
-    return bool(await communities.granted_roles(ctx.session, person_id, ctx.community.id))
 
 
 async def _usage(ctx: Context, staff: bool) -> None:

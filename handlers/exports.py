@@ -13,10 +13,9 @@ from typing import Any
 from bot.chat.context import Context
 from bot.chat.router import Router
 from bot.chat.types import Button
-from bot.community import communities
-from bot.domain.models import Community
 from bot.domain.numbers import is_number
-from bot.domain.roles import ADMIN, COORDINATOR
+from bot.domain.roles import COORDINATOR, DEPLOYMENT_ADMIN
+from bot.exports import files
 from bot.exports.choices import (
     CSV,
     KIND_WORDS,
@@ -27,12 +26,9 @@ from bot.exports.choices import (
     Period,
     parse_period,
 )
-from bot.exports.files import Request, build
 from bot.language.i18n import N_, _, format_day
 
 ASK, PICK = "exp.ask", "exp.pick"
-# Who may see names in an export (they ask for it with "mit Namen").
-NAMES_ROLES = (COORDINATOR, ADMIN)
 NAME_WORDS = {"namen", "names", "name"}
 FILLER = {"mit", "with", "als", "as", "für", "for", "im", "in", "the", "den", "das", "die"}
 FORMATS = {"xlsx": XLSX, "excel": XLSX, "csv": CSV}
@@ -194,38 +190,27 @@ async def _next(ctx: Context, data: dict[str, Any]) -> None:
     await _make(ctx, data)
 
 
-async def _allowed(ctx: Context, community_id: int) -> Community | None:
-    """The community, when the sender is its coordinator (or admin); checked in the database."""
-    community = await ctx.session.get(Community, community_id)
-    if community is None:
-        return None
-    if "deployment_admin" in ctx.roles:
-        return community
-    roles = await communities.roles_in(ctx.session, ctx.person.id, community.id)
-    return community if COORDINATOR in roles else None
-
-
 async def _make(ctx: Context, data: dict[str, Any]) -> None:
+    """Make the export the dialog describes and send its files (the report: its texts)."""
     # A dialog kept from before the community was recorded in it acts for the chat's.
     ref = data.get("community", ctx.community.id if ctx.community else None)
-    community = await _allowed(ctx, int(ref)) if ref is not None else None
-    if community is None:
-        await ctx.reply(_("Sorry, only the coordination of this group may do that."))
-        return
-    roles = await communities.roles_in(ctx.session, ctx.person.id, community.id)
-    names = bool(data.get("names")) and (
-        bool(roles.intersection(NAMES_ROLES)) or "deployment_admin" in ctx.roles
-    )
     start, end = (date.fromisoformat(day) for day in data["period"])
-    request = Request(
-        community,
+    made = await files.export(
+        ctx.work,
+        int(ref) if ref is not None else None,
         Period(start, end),
         data["what"],
         data.get("fmt", XLSX),
         data.get("sep", ","),
-        names,
+        bool(data.get("names")),
+        asker=files.Asker(ctx.person.id, DEPLOYMENT_ADMIN in ctx.roles),
+        via="chat",
+        locale=ctx.locale,
     )
-    result = await build(ctx.session, request, actor_id=ctx.person.id, now=ctx.now, via="chat")
+    if isinstance(made, str):
+        await ctx.reply(_("Sorry, only the coordination of this group may do that."))
+        return
+    community, request, result = made.request.community, made.request, made.result
     span = _("{start} to {end}").format(
         start=format_day(_noon(start), community.timezone),
         end=format_day(_noon(end), community.timezone),
@@ -244,7 +229,7 @@ async def _make(ctx: Context, data: dict[str, Any]) -> None:
         return
     who = (
         _("With names, as you asked. Please keep the file safe.")
-        if names
+        if request.names
         else _("People appear as labels like P-3F9A2C, the same in every table of this file.")
     )
     head = _("Your file for {name}, {span}. Rows: {rows}.").format(

@@ -9,21 +9,15 @@ import json
 from bot.chat.context import Context
 from bot.chat.router import Router
 from bot.chat.types import Attachment, Button, Outgoing
-from bot.dates import signup
 from bot.domain.models import Community
 from bot.domain.roles import ADMIN
 from bot.language.i18n import N_, _, ngettext
+from bot.privacy import consent
 from bot.privacy import rights as privacy
 
 AGREE, MORE, ERASE, KEEP = "priv.agree", "priv.more", "priv.erase", "priv.keep"
 BAND, AREA = "priv.band", "priv.area"
 NO_FACTS = "priv.no_facts"
-AGE_BANDS = (
-    ("under-60", N_("under 60")),
-    ("60-69", N_("60 to 69")),
-    ("70-79", N_("70 to 79")),
-    ("80+", N_("80 or older")),
-)
 
 
 # Add the privacy note, /datenschutz, /meine_daten, /loeschen and /profil.
@@ -33,7 +27,7 @@ router = Router()
 @router.first_contact
 async def first_contact(ctx: Context) -> None:
     """Once per person: what is stored and why, privately, with a button to agree."""
-    ctx.person.privacy_noted_at = ctx.now
+    consent.note_shown(ctx.work, ctx.person)
     text = _(
         "A short note on data protection: I store your name from the app and your "
         "sign-ups. Only so that the dates work. Nothing is passed on.\n"
@@ -50,10 +44,9 @@ async def first_contact(ctx: Context) -> None:
 @router.button(AGREE)
 async def agree(ctx: Context) -> None:
     """Consent, recorded with the time; then, once, the optional facts question."""
-    first = ctx.person.consent_at is None
-    ctx.person.consent_at = ctx.person.consent_at or ctx.now
+    ask_now = consent.agree(ctx.work, ctx.person)
     await ctx.reply(_("Thank you!"))
-    if first and ctx.person.facts_asked_at is None:
+    if ask_now:
         await ask_facts(ctx)
 
 
@@ -84,7 +77,7 @@ async def set_text(ctx: Context) -> None:
     """The community's data protection contact and its own extra text."""
     assert ctx.community is not None
     contact, _sep, extra = ctx.args.partition(";")
-    if not contact.strip():
+    if not consent.set_contact(ctx.community, contact, extra):
         await ctx.reply(
             _(
                 "Please write it like this: {prefix}datenschutz_text "
@@ -92,8 +85,6 @@ async def set_text(ctx: Context) -> None:
             ).format(prefix=ctx.command_prefix)
         )
         return
-    ctx.community.privacy_contact = contact.strip()[:300]
-    ctx.community.privacy_text = extra.strip()[:2000]
     await ctx.reply(_("Saved. {prefix}datenschutz shows it.").format(prefix=ctx.command_prefix))
 
 
@@ -106,7 +97,7 @@ async def set_text(ctx: Context) -> None:
 )
 async def my_data(ctx: Context) -> None:
     """A file with every row stored about the person, and a summary in words."""
-    data = await privacy.everything_about(ctx.session, ctx.person.id)
+    data = await privacy.access_report(ctx.work, ctx.person.id)
     lines = [
         _("This is stored about you:"),
         _("Name: {name}").format(name=data["person"]["display_name"]),
@@ -152,14 +143,13 @@ async def erase(ctx: Context) -> None:
         # Only from the person's own private chat (a group chat must never go with it).
         await ctx.reply(_("Please write this to me in a private chat."))
         return
-    # Erasure ends the sign-ups: their places go to the waiting list first.
-    await signup.give_back_all(ctx.work, ctx.person.id)
+    # The goodbye still reaches this chat: it is kept until sent, then the chat goes too.
+    await privacy.erase_person(ctx.work, ctx.person.id, keep_chat_id=ctx.chat.id)
     await ctx.reply(
         _("Done. Your data is erased. Goodbye, and all the best!")
         + "\n"
         + _("If you write to me again, I will start afresh.")
     )
-    await privacy.erase(ctx.session, ctx.person.id, ctx.now, keep_chat_id=ctx.chat.id)
 
 
 @router.button(KEEP)
@@ -184,10 +174,8 @@ async def profile(ctx: Context) -> None:
 async def band(ctx: Context) -> None:
     """An age band tapped; next the part of town."""
     value = ctx.button_args.get("band")
-    if value not in dict(AGE_BANDS):
+    if not isinstance(value, str) or not consent.set_age_band(ctx.work, ctx.person, value):
         return
-    ctx.person.age_band = str(value)
-    ctx.person.facts_consent_at = ctx.now
     await ctx.ask(
         _("In which part of town do you live? Or tap: Rather not say"),
         AREA,
@@ -199,8 +187,7 @@ async def band(ctx: Context) -> None:
 @router.state(AREA)
 async def area(ctx: Context) -> None:
     """The part of town, as typed."""
-    ctx.person.area = ctx.text.strip()[:100]
-    ctx.person.facts_consent_at = ctx.now
+    consent.set_area(ctx.work, ctx.person, ctx.text)
     await ctx.finish_dialog()
     await ctx.reply(
         _("Thank you! You can change or erase it any time with {prefix}profil.").format(
@@ -213,17 +200,15 @@ async def area(ctx: Context) -> None:
 async def no_facts(ctx: Context) -> None:
     """Rather not: nothing (more) is stored."""
     if ctx.button_args.get("step") != "area":
-        ctx.person.age_band = None
-        ctx.person.area = None
-        ctx.person.facts_consent_at = None
+        consent.drop_facts(ctx.person)
     await ctx.finish_dialog()
     await ctx.reply(_("All right. That is completely fine."))
 
 
 async def ask_facts(ctx: Context) -> None:
     """The optional question for reports; asked on its own once, or with /profil."""
-    ctx.person.facts_asked_at = ctx.person.facts_asked_at or ctx.now
-    buttons = [Button(_(label), BAND, {"band": key}) for key, label in AGE_BANDS]
+    consent.facts_asked(ctx.work, ctx.person)
+    buttons = [Button(_(label), BAND, {"band": key}) for key, label in consent.AGE_BANDS]
     buttons.append(Button(_("Rather not say"), NO_FACTS))
     await ctx.reply(
         _(

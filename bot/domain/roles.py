@@ -10,6 +10,8 @@ MEMBER, VOLUNTEER, STAFF, COORDINATOR, ADMIN = (
     "admin",
 )
 ALL_ROLES = (MEMBER, VOLUNTEER, STAFF, COORDINATOR, ADMIN)
+# Not granted in a community: the deployment's own admins (the one-time code or bot.admins).
+DEPLOYMENT_ADMIN = "deployment_admin"
 # Who hears about what needs a person's attention (missed reminders, unanswered requests).
 TEAM = (STAFF, COORDINATOR, ADMIN)
 

@@ -1,5 +1,6 @@
 """``lotsenbot export COMMUNITY``: the coordinator's tables and the half-year report as files,
-with the same options as /export in the chat. Logged in the audit log like a chat export."""
+with the same options as /export in the chat and the same use case (``files.export``).
+Logged in the audit log like a chat export."""
 
 from __future__ import annotations
 
@@ -8,12 +9,12 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from bot.community import communities
 from bot.config import Settings
+from bot.domain.work import Work
 from bot.exports.choices import CSV, KINDS, REPORT, XLSX, parse_period
-from bot.exports.files import Request, build
+from bot.exports.files import export
 from bot.infra.db import create_engine, session_factory
-from bot.language.i18n import Catalogs, install, use_locale
+from bot.language.i18n import Catalogs, install
 
 WHAT = (*KINDS, "all", REPORT)
 
@@ -59,15 +60,25 @@ async def run_export(settings: Settings, args: argparse.Namespace) -> int:
     sessions = session_factory(engine)
     try:
         async with sessions.begin() as session:
-            community = await communities.find_community(session, args.community)
-            if community is None:
-                print(f"lotsenbot: there is no community {args.community!r}", file=sys.stderr)
-                return 2
-            request = Request(community, period, args.what, args.fmt, args.separator, args.names)
-            with use_locale(args.lang or community.locale):
-                result = await build(session, request, actor_id=None, now=now, via="cli")
+            made = await export(
+                Work(session, now),
+                args.community,
+                period,
+                args.what,
+                args.fmt,
+                args.separator,
+                args.names,
+                asker=None,
+                via="cli",
+                locale=args.lang,
+            )
     finally:
         await engine.dispose()
+    if made == "unknown":
+        print(f"lotsenbot: there is no community {args.community!r}", file=sys.stderr)
+        return 2
+    assert not isinstance(made, str)
+    community, result = made.request.community, made.result
     args.out.mkdir(parents=True, exist_ok=True)
     for attachment in result.files:
         target = args.out / attachment.filename

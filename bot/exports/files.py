@@ -1,5 +1,6 @@
 """One export from request to files: read the tables, write XLSX, CSV or the half-year
-report, and note it in the audit log. Used by /export in the chat and by ``lotsenbot export``."""
+report, and note it in the audit log. ``export`` is the use case: /export in the chat and
+``lotsenbot export`` both call it."""
 
 from __future__ import annotations
 
@@ -7,11 +8,15 @@ import asyncio
 import io
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.chat.types import Attachment
+from bot.community import communities
 from bot.domain.models import AuditLog, Community
+from bot.domain.roles import ADMIN, COORDINATOR
+from bot.domain.work import Work
 from bot.exports import report
 from bot.exports import tables as export_data
 from bot.exports.choices import (
@@ -34,6 +39,10 @@ from bot.exports.choices import (
     write_csv,
     write_xlsx,
 )
+from bot.language.i18n import use_locale
+
+# Who may see names in an export (they ask for it with "mit Namen").
+NAMES_ROLES = (COORDINATOR, ADMIN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +64,71 @@ class Result:
     rows: int = 0
     # The people in the files (Outgoing.about of the messages that carry them).
     about: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Asker:
+    """Who asks in a chat: their roles in the community are checked. The command line is
+    run by the operator and asks as nobody (``None``)."""
+
+    person_id: int
+    deployment_admin: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Made:
+    """An export made: what was asked (with whether names are shown) and its files."""
+
+    request: Request
+    result: Result
+
+
+async def export(
+    work: Work,
+    community: int | str | None,
+    period: Period,
+    what: str,
+    fmt: str = XLSX,
+    separator: str = ",",
+    names: bool = False,
+    *,
+    asker: Asker | None,
+    via: str,
+    locale: str | None = None,
+) -> Made | Literal["unknown", "not_allowed"]:
+    """Make one export of a community (by number, or a short name; None: no group, which
+    is "unknown") for the period.
+
+    A chat ``asker`` must coordinate the community (or administer the deployment); names
+    are shown only when asked for and the asker is its coordinator or admin. ``locale``:
+    the language of column titles and texts (None: the community's own).
+    """
+    found = await _community(work, community)
+    if found is None:
+        return "unknown"
+    if asker is not None:
+        roles = await communities.roles_in(work.session, asker.person_id, found.id)
+        if not asker.deployment_admin and COORDINATOR not in roles:
+            return "not_allowed"
+        names = names and (bool(roles.intersection(NAMES_ROLES)) or asker.deployment_admin)
+    request = Request(found, period, what, fmt, separator, names)
+    with use_locale(locale or found.locale):
+        result = await build(
+            work.session,
+            request,
+            actor_id=asker.person_id if asker else None,
+            now=work.now,
+            via=via,
+        )
+    return Made(request, result)
+
+
+async def _community(work: Work, ref: int | str | None) -> Community | None:
+    if ref is None:
+        return None
+    if isinstance(ref, int):
+        return await work.session.get(Community, ref)
+    return await communities.find_community(work.session, ref)
 
 
 async def _table(session: AsyncSession, scope: export_data.Scope, kind: str, who: Pseudonyms):  # type: ignore[no-untyped-def]

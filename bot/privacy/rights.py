@@ -10,12 +10,14 @@ platform id removed.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, delete, false, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.dates import signup
 from bot.domain.models import (
     Account,
     Attendance,
@@ -39,6 +41,7 @@ from bot.domain.models import (
     VolunteerProfile,
     VolunteerSkill,
 )
+from bot.domain.work import Work
 from bot.privacy import retention
 from bot.privacy.retention import Retention
 
@@ -85,6 +88,31 @@ async def everything_about(session: AsyncSession, person_id: int) -> dict[str, A
             for r in await rows(OutboxMessage, OutboxMessage.chat_id.in_(direct))
         ],
     }
+
+
+@dataclass(frozen=True, slots=True)
+class Erasure:
+    """What an erasure did: coming dates given back, and rows touched per kind."""
+
+    dates_given_back: int
+    touched: dict[str, int]
+
+
+async def access_report(work: Work, person_id: int) -> dict[str, Any]:
+    """Everything stored about the person, table by table (the right of access)."""
+    return await everything_about(work.session, person_id)
+
+
+async def erase_person(work: Work, person_id: int, *, keep_chat_id: int | None = None) -> Erasure:
+    """The right to erasure as one use case: the person's coming places go back (the
+    waiting list moves up and is told), then their personal data is erased everywhere.
+
+    Help requests keep their status and counts for the reports; their details (text, phone,
+    part of town) are erased with the rest. ``keep_chat_id``: see ``erase``.
+    """
+    given_back = await signup.give_back_all(work, person_id)
+    touched = await erase(work.session, person_id, work.now, keep_chat_id=keep_chat_id)
+    return Erasure(given_back, touched)
 
 
 async def erase(
