@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import or_, select
 
@@ -139,7 +139,7 @@ async def cancel(work: Work, request_id: int, requester_id: int) -> Cancelled:
     return "cancelled"
 
 
-async def rate(work: Work, request_id: int, requester_id: int, rating: object) -> bool:
+async def rate(work: Work, request_id: int, requester_id: int, rating: Any) -> bool:
     """The resident's one answer after the help; False when it does not apply."""
     request = await find(work, request_id)
     if (
@@ -149,7 +149,7 @@ async def rate(work: Work, request_id: int, requester_id: int, rating: object) -
         or rating not in {value for value, _f, _w in RATINGS}
     ):
         return False
-    request.rating = int(rating)  # type: ignore[call-overload]
+    request.rating = int(rating)
     return True
 
 
