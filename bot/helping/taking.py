@@ -23,11 +23,10 @@ from bot.domain.work import Work
 from bot.helping import offers, skills
 from bot.helping import requests as help_requests
 from bot.helping import texts as help_texts
+from bot.helping.asking import MAX_TEXT
 from bot.language.i18n import _, format_when
 from bot.reminders import jobs
 from bot.reminders.texts import RATINGS
-
-MAX_TEXT = 500
 
 Accepted = Literal["accepted", "taken", "closed", "gone"]
 Cancelled = Literal["cancelled", "closed", "gone"]
