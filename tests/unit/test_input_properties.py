@@ -28,10 +28,10 @@ from bot.chat.router import parse_choice, parse_command
 from bot.domain import weekly
 from bot.domain.models import Chat, ConversationState, Person
 from bot.domain.when import WhenError, parse_when
+from bot.helping.asking import PHONE as _PHONE
 from bot.language.plain_language import check
 from bot.reminders import jobs
 from handlers import build_router
-from handlers.help_requests import _PHONE
 from handlers.reminder_times import parse_times
 from tests.scenarios.world import (
     ACTORS,

@@ -1,0 +1,259 @@
+"""Help requests and Digitallotsen without a chat: the use cases of ``bot/helping`` called
+with a ``Work`` and plain arguments, on SQLite and PostgreSQL, checked in the database."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from bot.community import communities
+from bot.domain.models import (
+    Community,
+    HelpOffer,
+    HelpRequest,
+    Person,
+    Skill,
+    VolunteerProfile,
+    VolunteerSkill,
+)
+from bot.domain.roles import MEMBER, VOLUNTEER
+from bot.domain.work import Work
+from bot.helping import asking, taking, volunteering
+from bot.helping import requests as help_requests
+from bot.reminders import jobs
+
+POLICY = jobs.Policy()
+
+
+async def _setup(app, volunteers: int = 2) -> tuple[int, int, list[int]]:  # type: ignore[no-untyped-def]
+    """A community, a resident and ``volunteers`` Digitallotsen who help with smartphones."""
+    now = app.clock.now()
+    async with app.sessions.begin() as session:
+        work = Work(session, now)
+        community = await communities.create_community(session, "Digitalcafé Nord", now=now)
+        resident = Person(display_name="Anna Alt", created_at=now)
+        helpers = [Person(display_name=f"Lotse {n}", created_at=now) for n in range(volunteers)]
+        session.add_all([resident, *helpers])
+        await session.flush()
+        for helper in helpers:
+            await communities.grant_role(
+                session, helper.id, community.id, VOLUNTEER, granted_by=None, now=now
+            )
+            await volunteering.toggle_skill(work, helper.id, "smartphone")
+            await volunteering.finish_profile(work, community, helper.id, 2)
+        return community.id, resident.id, [h.id for h in helpers]
+
+
+async def _ask(app, community_id: int, resident_id: int) -> int:  # type: ignore[no-untyped-def]
+    async with app.sessions.begin() as session:
+        community = await session.get(Community, community_id)
+        assert community is not None
+        request = await asking.ask_for_help(
+            Work(session, app.clock.now()),
+            community,
+            asking.Ask(skill="smartphone", description="Fotos", when_text="dienstags"),
+            requester_id=resident_id,
+            language="de",
+            policy=POLICY,
+        )
+        return request.id
+
+
+async def _request(app, request_id: int) -> tuple[HelpRequest, dict[int, str]]:  # type: ignore[no-untyped-def]
+    async with app.sessions() as session:
+        request = await session.get(HelpRequest, request_id)
+        assert request is not None
+        offers = dict(
+            (
+                await session.execute(
+                    select(HelpOffer.volunteer_id, HelpOffer.answer).where(
+                        HelpOffer.request_id == request_id
+                    )
+                )
+            ).all()
+        )
+        return request, offers
+
+
+async def test_asking_saves_the_request_and_offers_it(app) -> None:
+    community_id, resident, helpers = await _setup(app)
+    request_id = await _ask(app, community_id, resident)
+    request, offers = await _request(app, request_id)
+    assert (request.status, request.rounds, request.requester_id) == (
+        help_requests.OFFERED,
+        1,
+        resident,
+    )
+    assert (request.skill, request.description, request.when_text) == (
+        "smartphone",
+        "Fotos",
+        "dienstags",
+    )
+    assert request.when_days and request.created_by is None
+    assert offers == dict.fromkeys(helpers, "")
+
+
+async def test_a_caller_becomes_a_person_and_the_topic_is_found_by_its_label(app) -> None:
+    community_id, staff, _helpers = await _setup(app)
+    async with app.sessions.begin() as session:
+        community = await session.get(Community, community_id)
+        assert community is not None
+        request = await asking.ask_for_caller(
+            Work(session, app.clock.now()),
+            community,
+            staff,
+            ["Erika Muster", "04542 1234", "smartphone", "", "", "Telefon"],
+            POLICY,
+        )
+        request_id = request.id
+    request, offers = await _request(app, request_id)
+    assert (request.skill, request.place, request.phone, request.created_by) == (
+        "smartphone",
+        "phone",
+        "04542 1234",
+        staff,
+    )
+    assert request.language == "de" and len(offers) == 2
+    async with app.sessions() as session:
+        caller = await session.get(Person, request.requester_id)
+        assert caller is not None and caller.display_name == "Erika Muster"
+
+
+async def test_one_volunteer_takes_it_hands_it_back_and_another_finishes(app) -> None:
+    community_id, resident, (first, second) = await _setup(app)
+    request_id = await _ask(app, community_id, resident)
+    async with app.sessions.begin() as session:
+        work = Work(session, app.clock.now())
+        assert await taking.accept(work, request_id, first) == "accepted"
+        assert await taking.accept(work, request_id, second) == "taken"
+        assert await taking.running(work, request_id, resident) is not None
+        assert await taking.running(work, request_id, resident, volunteer_only=True) is None
+    request, offers = await _request(app, request_id)
+    assert (request.status, request.volunteer_id) == (help_requests.ACCEPTED, first)
+    assert offers == {first: "accepted", second: "taken"}
+
+    async with app.sessions.begin() as session:
+        work = Work(session, app.clock.now())
+        assert not await taking.hand_back(work, request_id, second, POLICY)
+        assert await taking.hand_back(work, request_id, first, POLICY)
+    request, offers = await _request(app, request_id)
+    assert (request.status, request.volunteer_id) == (help_requests.OPEN, None)
+    assert offers[first] == "returned"
+
+    async with app.sessions.begin() as session:
+        # Nobody new was left to ask: the request waits, and the second may still take it.
+        work = Work(session, app.clock.now())
+        assert await taking.accept(work, request_id, second) == "accepted"
+        finished = await taking.finish(work, request_id, 45, "Alles gut")
+        assert finished is not None
+        await taking.thank(work, finished)
+        assert await taking.finish(work, request_id, 45, "") is None
+        assert not await taking.rate(work, request_id, second, 1)
+    request, _offers = await _request(app, request_id)
+    assert (request.status, request.minutes, request.note) == (help_requests.DONE, 45, "Alles gut")
+
+
+async def test_the_meeting_time_and_the_resident_cancelling(app) -> None:
+    community_id, resident, (first, _second) = await _setup(app)
+    request_id = await _ask(app, community_id, resident)
+    async with app.sessions.begin() as session:
+        work = Work(session, app.clock.now())
+        await taking.accept(work, request_id, first)
+        meeting = await taking.agree(work, request_id, first, "25.11. 15 Uhr")
+        assert meeting is not None
+        assert await taking.cancel(work, request_id, first) == "gone"
+        assert await taking.cancel(work, request_id, resident) == "cancelled"
+        assert await taking.cancel(work, request_id, resident) == "closed"
+    request, _offers = await _request(app, request_id)
+    assert request.agreed_at == meeting.start and request.reminded_at is None
+    assert request.status == help_requests.CANCELLED
+
+
+async def test_own_requests_list_both_sides(app) -> None:
+    community_id, resident, (first, _second) = await _setup(app)
+    request_id = await _ask(app, community_id, resident)
+    async with app.sessions.begin() as session:
+        work = Work(session, app.clock.now())
+        await taking.accept(work, request_id, first)
+        [asked] = await taking.mine(work, resident)
+        [helping] = await taking.mine(work, first)
+    assert (asked.request.id, asked.helping) == (request_id, False)
+    assert (helping.request.id, helping.helping) == (request_id, True)
+    assert helping.skill is not None and helping.skill.key == "smartphone"
+
+
+async def test_a_volunteer_profile_a_break_and_the_overview(app) -> None:
+    community_id, _resident, (first, second) = await _setup(app)
+    now = app.clock.now()
+    async with app.sessions.begin() as session:
+        work = Work(session, now)
+        community = await session.get(Community, community_id)
+        assert community is not None
+        await volunteering.set_languages(
+            work, first, volunteering.language_codes("Deutsch, Türkisch")
+        )
+        assert await volunteering.toggle_place(work, first, "home") == ["home"]
+        assert await volunteering.places_done(work, first)
+        await volunteering.set_areas(work, first, volunteering.area_names("Altstadt und Nord"))
+        await volunteering.set_times(work, first, "dienstags 14-18 Uhr")
+        await volunteering.toggle_skill(work, first, "photos")
+        summary = await volunteering.finish_profile(work, community, first, 3)
+        last_day = await volunteering.pause(work, community, second, None)
+    assert summary.places == ["home"] and summary.max_open == 3
+    assert len(summary.topics) == 2
+    assert last_day > now + timedelta(days=13)
+    async with app.sessions() as session:
+        row = await session.scalar(
+            select(VolunteerProfile).where(VolunteerProfile.person_id == first)
+        )
+        assert row is not None
+        assert (row.languages, row.areas, row.max_open) == (["de", "tr"], ["Altstadt", "Nord"], 3)
+        assert row.windows
+        skills = set(
+            (
+                await session.scalars(
+                    select(VolunteerSkill.skill).where(VolunteerSkill.person_id == first)
+                )
+            ).all()
+        )
+        assert skills == {"smartphone", "photos"}
+    async with app.sessions.begin() as session:
+        work = Work(session, app.clock.now())
+        community = await session.get(Community, community_id)
+        assert community is not None
+        lines = {
+            line.person_id: line.state for line in await volunteering.overview(work, community)
+        }
+        assert lines == {first: "available", second: "paused"}
+        await volunteering.resume(work, second)
+        row = await session.scalar(
+            select(VolunteerProfile).where(VolunteerProfile.person_id == second)
+        )
+        assert row is not None and row.paused_until is None
+
+
+async def test_staff_invite_and_keep_the_catalog(app) -> None:
+    community_id, resident, (first, _second) = await _setup(app)
+    async with app.sessions.begin() as session:
+        work = Work(session, app.clock.now())
+        community = await session.get(Community, community_id)
+        assert community is not None
+        # The resident belongs to no community yet: a number reveals nobody.
+        assert await volunteering.invite(work, community, resident, first) is None
+        await communities.grant_role(
+            session, resident, community.id, MEMBER, granted_by=None, now=work.now
+        )
+        invited = await volunteering.invite(work, community, resident, first)
+        assert invited is not None and invited.name == "Anna Alt"
+        assert VOLUNTEER in await communities.roles_in(session, resident, community.id)
+        await volunteering.add_topic(work, community, "Hörgeräte-App")
+        assert await volunteering.rename_topic(work, community, 1, "Handy") == "renamed"
+        assert await volunteering.rename_topic(work, community, 99, "x") == "no such topic"
+        labels = await volunteering.topic_labels(work, community)
+    assert labels[0] == "Handy" and labels[-1] == "Hörgeräte-App"
+    async with app.sessions() as session:
+        keys = (
+            await session.scalars(select(Skill.key).where(Skill.community_id == community_id))
+        ).all()
+        assert "horgerate-app" in keys
