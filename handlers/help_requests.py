@@ -242,7 +242,7 @@ async def decline(ctx: Context) -> None:
     if everyone_said_no:
         community = await ctx.session.get(Community, request.community_id)
         assert community is not None
-        await helping.offer_round(ctx.session, request, community, ctx.services.policy, ctx.now)
+        await helping.offer_round(ctx.session, request, community, ctx.services.matching, ctx.now)
 
 
 @router.button(help_texts.WRITE)
@@ -391,7 +391,7 @@ async def give_back(ctx: Context) -> None:
     assert community is not None
     await help_requests.hand_back(ctx.session, request, ctx.now)
     await ctx.reply(_("Thank you for letting us know. We will look for someone else."))
-    await helping.offer_round(ctx.session, request, community, ctx.services.policy, ctx.now)
+    await helping.offer_round(ctx.session, request, community, ctx.services.matching, ctx.now)
 
 
 @router.button(help_texts.CANCEL)
@@ -555,7 +555,7 @@ async def _create(ctx: Context, data: dict[str, Any], *, requester_id: int) -> H
     )
     ctx.session.add(request)
     await ctx.session.flush()
-    await helping.offer_round(ctx.session, request, ctx.community, ctx.services.policy, ctx.now)
+    await helping.offer_round(ctx.session, request, ctx.community, ctx.services.matching, ctx.now)
     return request
 
 

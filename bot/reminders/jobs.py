@@ -29,7 +29,7 @@ _MINUTES = re.compile(r"^(\d{1,4})m$")
 
 
 @dataclass(frozen=True)
-class Policy:
+class ReminderPolicy:
     """The deployment's rules for reminders and what follows a date ([reminders] config)."""
 
     default: tuple[str, ...] = ("1d@10:00", "2h")
@@ -37,11 +37,6 @@ class Policy:
     feedback_after: timedelta = timedelta(minutes=30)
     nudge_after: timedelta = timedelta(hours=24)
     ask_wishes: bool = True
-    # Help requests: how many volunteers are asked at once, when more are asked, when
-    # staff take over.
-    offer_to: int = 3
-    widen_after: timedelta = timedelta(hours=4)
-    escalate_after: timedelta = timedelta(hours=24)
 
 
 def parse_offset(spec: str) -> tuple[int, time | None, timedelta]:
@@ -86,7 +81,7 @@ async def schedule_for_event(
     session: AsyncSession,
     event: Event,
     timezone: str,
-    policy: Policy,
+    policy: ReminderPolicy,
     now: datetime,
     specs: list[str] | None = None,
 ) -> None:
@@ -116,7 +111,7 @@ async def reschedule_for_event(
     session: AsyncSession,
     event: Event,
     timezone: str,
-    policy: Policy,
+    policy: ReminderPolicy,
     now: datetime,
 ) -> None:
     """After a move: the reminders follow the new time (a reminder already sent for the old
@@ -203,7 +198,7 @@ async def next_due(session: AsyncSession) -> datetime | None:
     )
 
 
-def add_nudge(session: AsyncSession, event: Event, policy: Policy, now: datetime) -> None:
+def add_nudge(session: AsyncSession, event: Event, policy: ReminderPolicy, now: datetime) -> None:
     session.add(
         Job(
             event_id=event.id,
