@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -16,24 +15,8 @@ from bot.config import Settings
 from bot.dates import attendance
 from bot.domain.models import Community, Event
 from bot.domain.numbers import is_number
+from bot.domain.when import parse_day
 from bot.infra.db import create_engine, session_factory
-
-_GERMAN_DAY = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})?$")
-
-
-def _day(text: str, today: date) -> date | None:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        pass
-    found = _GERMAN_DAY.match(text)
-    if found is None:
-        return None
-    day, month, year = found.groups()
-    try:
-        return date(int(year) if year else today.year, int(month), int(day))
-    except ValueError:
-        return None
 
 
 async def _find(settings: Settings, text: str) -> tuple[Event, Community] | str:
@@ -47,7 +30,7 @@ async def _find(settings: Settings, text: str) -> tuple[Event, Community] | str:
                     return f"there is no date with number {text}"
                 chosen = [event]
             else:
-                day = _day(text, datetime.now().date())
+                day = parse_day(text, datetime.now().date())
                 if day is None:
                     return f"{text!r} is neither a number nor a day like 2026-12-09 or 9.12.2026"
                 # Wide enough for every time zone; the exact day is checked per community.
