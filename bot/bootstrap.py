@@ -219,6 +219,23 @@ async def offline_deep_link(settings: Settings, payload: str) -> str | None:
         await adapter.stop()
 
 
+def configured_platforms(settings: Settings) -> list[tuple[str, str]]:
+    """Each platform the settings switch on, as its adapter declares it: (name, command
+    prefix), for commands that run beside the bot (``lotsenbot qr``)."""
+    classes: list[type[Adapter]] = []
+    if settings.telegram_enabled:
+        from bot.adapters.telegram import TelegramAdapter
+
+        classes.append(TelegramAdapter)
+    if settings.matrix_enabled:
+        from bot.adapters.matrix import MatrixAdapter
+
+        classes.append(MatrixAdapter)
+    if settings.console_enabled:
+        classes.append(ConsoleAdapter)
+    return [(adapter.display_name, adapter.command_prefix) for adapter in classes]
+
+
 def _configured_adapters(app: App, stdin: TextIO | None, stdout: TextIO | None) -> list[Adapter]:
     settings = app.settings
     adapters: list[Adapter] = []

@@ -93,6 +93,11 @@ class Context:
         """How commands start where this message came from, as its adapter declared."""
         return platforms.command_prefix(self.chat.platform)
 
+    @property
+    def other_command_prefix(self) -> str:
+        """How commands start in the person's other app (linking two accounts)."""
+        return platforms.other_command_prefix(self.chat.platform)
+
     def has_role(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -71,9 +71,11 @@ async def write_qr(
     text: str,
     out: Path | None,
     deep_link: Callable[[str], Awaitable[str | None]],
+    platforms: Sequence[tuple[str, str]] = (),
 ) -> int:
     """Print the date's code; where a platform has deep links (Telegram), also write the QR
-    code that checks people in. ``deep_link``: the composition root's, for a payload."""
+    code that checks people in. ``deep_link``: the composition root's, for a payload;
+    ``platforms``: the configured platforms' names and command prefixes."""
     found = await _find(settings, text.strip())
     if isinstance(found, str):
         print(f"lotsenbot: {found}", file=sys.stderr)
@@ -83,7 +85,7 @@ async def write_qr(
     assert code is not None
     when = event.starts_at.astimezone(ZoneInfo(community.timezone)).strftime("%Y-%m-%d %H:%M")
     print(f"{event.title}, {when} (number {event.id})")
-    print(f"check-in code: {code}  (people type: /hier {code}, on Matrix !hier {code})")
+    print(f"check-in code: {code}  (people type: {_how_to_type(code, platforms)})")
     try:
         link = await deep_link(f"hier_{code}")
     except Exception as exc:  # the code above still works without the picture
@@ -99,3 +101,16 @@ async def write_qr(
     segno.make(link, error="m").save(str(target), kind="png", scale=12, border=4)
     print(f"QR code written to {target} (opens {link})")
     return 0
+
+
+def _how_to_type(code: str, platforms: Sequence[tuple[str, str]]) -> str:
+    """ "/hier 12345", or per prefix where the platforms differ: "/hier 12345 on Telegram,
+    !hier 12345 on Matrix"."""
+    by_prefix: dict[str, list[str]] = {}
+    for name, prefix in platforms:
+        by_prefix.setdefault(prefix, []).append(name)
+    if len(by_prefix) <= 1:
+        return f"{next(iter(by_prefix), '/')}hier {code}"
+    return ", ".join(
+        f"{prefix}hier {code} on {' and '.join(names)}" for prefix, names in by_prefix.items()
+    )
