@@ -10,7 +10,7 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -111,7 +111,8 @@ def build_app(
     catalogs = Catalogs.load()
     install(catalogs)
     router = build_router()
-    policy, matching = reminder_policy(settings), matching_policy(settings)
+    policy = ReminderPolicy.from_settings(settings.reminders)
+    matching = MatchingPolicy.from_settings(settings.volunteers)
     services = Services(
         settings=settings, router=router, now=clock.now, policy=policy, matching=matching
     )
@@ -260,28 +261,6 @@ def _configured_adapters(app: App, stdin: TextIO | None, stdout: TextIO | None) 
             )
         )
     return adapters
-
-
-def reminder_policy(settings: Settings) -> ReminderPolicy:
-    """The [reminders] section as the rules the scheduler and handlers apply."""
-    section = settings.reminders
-    return ReminderPolicy(
-        default=tuple(section.default),
-        grace=timedelta(minutes=section.grace_minutes),
-        feedback_after=timedelta(minutes=section.feedback_after_minutes),
-        nudge_after=timedelta(hours=section.feedback_nudge_hours),
-        ask_wishes=section.ask_wishes,
-    )
-
-
-def matching_policy(settings: Settings) -> MatchingPolicy:
-    """The [volunteers] section as the rules for asking volunteers."""
-    section = settings.volunteers
-    return MatchingPolicy(
-        offer_to=section.offer_to,
-        widen_after=timedelta(hours=section.widen_after_hours),
-        escalate_after=timedelta(hours=section.escalate_after_hours),
-    )
 
 
 def due_rounds(

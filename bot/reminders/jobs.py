@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select, update
@@ -17,6 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.dates.announcements import mark_changed
 from bot.domain.models import Event, Job, Series
+
+if TYPE_CHECKING:
+    from bot.config import RemindersSection
 
 REMINDER, END, NUDGE = "reminder", "end", "nudge"
 SCHEDULED, DONE, EXPIRED, CANCELLED = "scheduled", "done", "expired", "cancelled"
@@ -37,6 +41,17 @@ class ReminderPolicy:
     feedback_after: timedelta = timedelta(minutes=30)
     nudge_after: timedelta = timedelta(hours=24)
     ask_wishes: bool = True
+
+    @classmethod
+    def from_settings(cls, section: RemindersSection) -> ReminderPolicy:
+        """The rules as the [reminders] section sets them."""
+        return cls(
+            default=tuple(section.default),
+            grace=timedelta(minutes=section.grace_minutes),
+            feedback_after=timedelta(minutes=section.feedback_after_minutes),
+            nudge_after=timedelta(hours=section.feedback_nudge_hours),
+            ask_wishes=section.ask_wishes,
+        )
 
 
 def parse_offset(spec: str) -> tuple[int, time | None, timedelta]:

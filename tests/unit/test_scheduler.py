@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from bot.bootstrap import App, due_rounds, matching_policy, reminder_policy
+from bot.bootstrap import App, due_rounds
 from bot.chat.types import ChatRef
 from bot.community import communities
 from bot.dates import announcements
@@ -44,8 +44,10 @@ def test_the_features_register_their_rounds_in_the_old_order() -> None:
 
 
 def test_reminder_and_matching_rules_come_from_their_own_sections(app: App) -> None:
-    assert reminder_policy(app.settings).default == tuple(app.settings.reminders.default)
-    matching = matching_policy(app.settings)
+    reminders = ReminderPolicy.from_settings(app.settings.reminders)
+    assert reminders.default == tuple(app.settings.reminders.default)
+    assert app.services.policy == reminders
+    matching = MatchingPolicy.from_settings(app.settings.volunteers)
     assert matching.offer_to == app.settings.volunteers.offer_to
     assert matching.escalate_after == timedelta(hours=app.settings.volunteers.escalate_after_hours)
     assert app.services.matching == matching
