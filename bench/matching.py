@@ -71,7 +71,7 @@ SKILL_WEIGHTS = [9, 5, 4, 4, 7, 4, 5, 3, 3, 3, 3, 3, 1, 2]
 EXTRA_LANGUAGES = (("en", 0.12), ("tr", 0.05), ("ru", 0.04), ("ar", 0.03), ("uk", 0.03))
 PLACES = ("cafe", "phone", "home")
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
-OFFER_TO = 3  # jobs.Policy.offer_to
+OFFER_TO = 3  # MatchingPolicy.offer_to
 Rank = Callable[..., Awaitable[list[Candidate]]]
 
 

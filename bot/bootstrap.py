@@ -10,7 +10,7 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.adapters.base import Adapter, cancel_and_wait
 from bot.adapters.console import CHAT_ID, GROUP_ID, USER_ID, ConsoleAdapter
+from bot.certificates import due as certificates_due
 from bot.chat import platforms
 from bot.chat.context import Services
 from bot.chat.dispatcher import Dispatcher
@@ -28,19 +29,24 @@ from bot.chat.types import ChatRef, Incoming
 from bot.chat.types import Sender as SenderInfo
 from bot.community import communities
 from bot.config import Settings
+from bot.dates import due as dates_due
 from bot.delivery.sender import Sender
 from bot.domain import people
 from bot.domain.models import Community, OutboxMessage
+from bot.helping import due as helping_due
+from bot.helping.policy import MatchingPolicy
 from bot.infra.clock import Clock, SystemClock
 from bot.infra.cluster import OUTBOX, PREPARE, SCHEDULE, Cluster, make_cluster
 from bot.infra.db import create_engine, session_factory
 from bot.infra.keyvalue import StateStore
 from bot.infra.logs import set_log_context
 from bot.infra.private_files import private_dir, write_private
-from bot.infra.scheduler import Scheduler
+from bot.infra.scheduler import Round, Scheduler
 from bot.language.i18n import Catalogs, _, install, use_locale
+from bot.privacy import due as privacy_due
 from bot.privacy import rights as privacy
-from bot.reminders import jobs
+from bot.reminders import due as reminders_due
+from bot.reminders.jobs import ReminderPolicy
 from handlers import build_router
 
 log = logging.getLogger(__name__)
@@ -105,8 +111,11 @@ def build_app(
     catalogs = Catalogs.load()
     install(catalogs)
     router = build_router()
-    policy = reminder_policy(settings)
-    services = Services(settings=settings, router=router, now=clock.now, policy=policy)
+    policy = ReminderPolicy.from_settings(settings.reminders)
+    matching = MatchingPolicy.from_settings(settings.volunteers)
+    services = Services(
+        settings=settings, router=router, now=clock.now, policy=policy, matching=matching
+    )
     transports: dict[str, Adapter] = {}
     cluster = make_cluster(settings.database_url, heartbeat=settings.cluster.heartbeat_seconds)
     sender = Sender(
@@ -140,9 +149,8 @@ def build_app(
     scheduler = Scheduler(
         sessions,
         clock,
+        due_rounds(policy, matching, retention),
         on_queued=lambda: queued(None),
-        policy=policy,
-        retention=retention,
         leads=lambda: cluster.is_leader,
     )
     cluster.on_notify = lambda topic: (
@@ -212,6 +220,23 @@ async def offline_deep_link(settings: Settings, payload: str) -> str | None:
         await adapter.stop()
 
 
+def configured_platforms(settings: Settings) -> list[tuple[str, str]]:
+    """Each platform the settings switch on, as its adapter declares it: (name, command
+    prefix), for commands that run beside the bot (``lotsenbot qr``)."""
+    classes: list[type[Adapter]] = []
+    if settings.telegram_enabled:
+        from bot.adapters.telegram import TelegramAdapter
+
+        classes.append(TelegramAdapter)
+    if settings.matrix_enabled:
+        from bot.adapters.matrix import MatrixAdapter
+
+        classes.append(MatrixAdapter)
+    if settings.console_enabled:
+        classes.append(ConsoleAdapter)
+    return [(adapter.display_name, adapter.command_prefix) for adapter in classes]
+
+
 def _configured_adapters(app: App, stdin: TextIO | None, stdout: TextIO | None) -> list[Adapter]:
     settings = app.settings
     adapters: list[Adapter] = []
@@ -238,20 +263,17 @@ def _configured_adapters(app: App, stdin: TextIO | None, stdout: TextIO | None) 
     return adapters
 
 
-def reminder_policy(settings: Settings) -> jobs.Policy:
-    """The [reminders] and [volunteers] sections as the rules the scheduler and handlers
-    apply."""
-    section = settings.reminders
-    return jobs.Policy(
-        default=tuple(section.default),
-        grace=timedelta(minutes=section.grace_minutes),
-        feedback_after=timedelta(minutes=section.feedback_after_minutes),
-        nudge_after=timedelta(hours=section.feedback_nudge_hours),
-        ask_wishes=section.ask_wishes,
-        offer_to=settings.volunteers.offer_to,
-        widen_after=timedelta(hours=settings.volunteers.widen_after_hours),
-        escalate_after=timedelta(hours=settings.volunteers.escalate_after_hours),
-    )
+def due_rounds(
+    reminders: ReminderPolicy, matching: MatchingPolicy, retention: privacy.Retention
+) -> list[Round]:
+    """What each feature has due, in the order the scheduler does it every round."""
+    return [
+        *privacy_due.rounds(retention),
+        *dates_due.rounds(reminders),
+        *helping_due.rounds(matching),
+        *certificates_due.rounds(),
+        *reminders_due.rounds(reminders),
+    ]
 
 
 async def prepare(app: App) -> None:

@@ -136,11 +136,12 @@ def _command(settings: Settings, args: argparse.Namespace) -> int:
     if args.command == "migrate":
         return _migrate(settings, args.revision, args.downgrade)
     if args.command == "qr":
-        from bot.bootstrap import offline_deep_link
+        from bot.bootstrap import configured_platforms, offline_deep_link
         from bot.dates.checkin_qr import write_qr
 
         link = partial(offline_deep_link, settings)
-        return asyncio.run(write_qr(settings, args.date, args.out, link))
+        platforms = configured_platforms(settings)
+        return asyncio.run(write_qr(settings, args.date, args.out, link, platforms))
     if args.command == "export":
         from bot.exports.cli import run_export
 

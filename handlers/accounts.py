@@ -27,7 +27,7 @@ async def link_account(ctx: Context) -> None:
                 "Your code is: {code}\n"
                 "Write this in the other app to me: {prefix}verknuepfen {code}\n"
                 "The code works for 30 minutes."
-            ).format(code=code, prefix="/" if ctx.command_prefix == "!" else "!")
+            ).format(code=code, prefix=ctx.other_command_prefix)
         )
         return
     merged = await linking.redeem(ctx.work, ctx.args, ctx.person.id)

@@ -26,7 +26,8 @@ class Adapter:
     platform: str = ""
     # How the platform is named to people (a relayed message says where it came from).
     display_name: str = ""
-    # How commands start: "/" unless the platform's apps keep "/" for themselves.
+    # How commands start: "/" unless the platform's apps keep "/" for themselves; one of
+    # bot.chat.platforms.COMMAND_PREFIXES, which the router reads on every platform.
     command_prefix: str = "/"
     # Whether a delivery with edit_message_id changes that message; the sender drops edits
     # for platforms that cannot, rather than posting them again.

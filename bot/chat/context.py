@@ -17,8 +17,9 @@ from bot.delivery.outbox import enqueue, enqueue_edit
 from bot.domain import people
 from bot.domain.models import Account, Chat, Community, ConversationState, Person
 from bot.domain.work import Work
+from bot.helping.policy import MatchingPolicy
 from bot.language.i18n import _
-from bot.reminders import jobs
+from bot.reminders.jobs import ReminderPolicy
 
 if TYPE_CHECKING:
     from bot.chat.router import Router
@@ -42,7 +43,8 @@ class Services:
     # A link that opens the private chat and hands it the payload; None where no
     # configured platform can (the check-in QR code needs the payload).
     deep_link: Callable[[str], str | None] = lambda payload: None
-    policy: jobs.Policy = field(default_factory=jobs.Policy)
+    policy: ReminderPolicy = field(default_factory=ReminderPolicy)
+    matching: MatchingPolicy = field(default_factory=MatchingPolicy)
 
 
 @dataclass(slots=True)
@@ -90,6 +92,11 @@ class Context:
     def command_prefix(self) -> str:
         """How commands start where this message came from, as its adapter declared."""
         return platforms.command_prefix(self.chat.platform)
+
+    @property
+    def other_command_prefix(self) -> str:
+        """How commands start in the person's other app (linking two accounts)."""
+        return platforms.other_command_prefix(self.chat.platform)
 
     def has_role(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))

@@ -27,6 +27,7 @@ from bot.delivery import reach
 from bot.delivery.outbox import enqueue, queued_chats
 from bot.domain import people
 from bot.domain.models import (
+    Account,
     ButtonToken,
     Chat,
     Community,
@@ -110,7 +111,6 @@ class Dispatcher:
     async def _dispatch_once(self, incoming: Incoming, opened: list[AsyncSession]) -> bool | str:
         """Handle one event in one transaction; truthy when something was committed. The
         session goes into ``opened``: after the commit it tells what was queued for whom."""
-        settings = self._services.settings
         async with self._sessions.begin() as session:
             opened.append(session)
             if incoming.event_id and await self._seen(session, incoming):
@@ -121,108 +121,156 @@ class Dispatcher:
                 )
                 return True
             now = self._services.now()
+            # Held until the answer is done: it keeps the pressed button's token loaded.
             known = await people.find_writer(
                 session,
                 incoming.chat,
                 incoming.sender,
                 button=incoming.button_key[:32] if incoming.button_key is not None else None,
             )
-            if known is None:
-                chat = await people.get_or_create_chat(session, incoming.chat, now)
-                account = await people.get_or_create_account(
-                    session, incoming.chat.platform, incoming.sender, now
-                )
-                person = await people.person_of(session, account)
-            else:
-                chat, account, person = known.chat, known.account, known.person
-            if chat.kind == "direct" and (
-                incoming.chat.kind != "direct" or chat.person_id not in (None, person.id)
-            ):
-                # Someone else is in (or writes in) a person's private chat (a Matrix room
-                # they were invited to): nothing private happens there any more.
-                await people.end_private(session, chat, now)
-                known = None  # its community and roles were those of a private chat
-            if account.unreachable and chat.kind == "direct":
-                # Writing to us privately proves we can write back: send what waited.
-                account.unreachable = False
-                await reach.requeue_after_contact(session, chat, now)
-            if chat.kind == "direct" and chat.person_id != person.id:
-                chat.person_id = person.id
-            if _is_config_admin(settings.bot.admins, incoming) and not person.deployment_admin:
-                person.deployment_admin, person.admin_source = True, "config"
-            ties = 0
-            if known is not None:
-                community, granted, ties = known.community, known.granted, known.ties
-            else:
-                community = await self._community_for(session, chat)
-                granted = await communities.granted_roles(
-                    session, person.id, community.id if community else None
-                )
-            if (
-                chat.kind == "direct"
-                and known is not None
-                and not ties
-                and not person.deployment_admin
-            ):
-                # No role anywhere (find_writer counted them): nothing to choose from, so no
-                # query; a choice stored earlier no longer holds.
-                if chat.community_id is not None:
-                    await communities.choose_private(session, chat, None)
-                community, granted = None, set()
-            elif chat.kind == "direct" and (
-                community is None or person.deployment_admin or not granted
-            ):
-                # Not a choice still backed by a role: the one place decides (and may ask).
-                community, ties = await communities.private_community(session, chat, person)
-                granted = await communities.granted_roles(
-                    session, person.id, community.id if community else None
-                )
-            if community is not None and chat.kind == "group" and not granted:
-                # Everyone who writes in a community's chat is a member of it.
-                await communities.add_member(session, person.id, community.id, now)
-                granted = {MEMBER}
-            roles = effective(granted)
-            if person.deployment_admin:
-                # Deployment admins (config or one-time code) administer every community.
-                roles |= {"deployment_admin"} | (effective({"admin"}) if community else set())
-            locale = pick_locale(
-                person.locale, account.language_hint, community.locale if community else None
-            )
-            ctx = Context(
-                services=self._services,
-                session=session,
-                incoming=incoming,
-                chat=chat,
-                account=account,
-                person=person,
-                community=community,
-                roles=roles,
-                locale=locale,
-                now=now,
-                ties=ties,
-            )
-            with use_locale(locale):
-                flood = self._flood.check((incoming.chat.platform, incoming.sender.external_id))
-                if flood == FloodGuard.NOTE:
-                    await ctx.reply(
-                        _("You are writing very fast. Please wait a moment, then try again.")
-                    )
-                elif flood == FloodGuard.OK:
-                    offered_before = chat.choices
-                    await self._route(ctx)
-                    if (
-                        self._router.on_first_contact is not None
-                        and chat.kind == "direct"
-                        and person.privacy_noted_at is None
-                        and person.erased_at is None
-                        and settings.privacy.first_contact_note
-                        # Not while a question is open: a typed "2" must still answer it.
-                        and chat.choices == offered_before
-                        and await conversations.get_state(session, chat.id, person.id) is None
-                    ):
-                        await self._router.on_first_contact(ctx)
+            ctx = await self._resolve(session, incoming, known, now)
+            with use_locale(ctx.locale):
+                await self._answer(ctx)
             # Only then is the scheduler asked to look again, not after every message.
             return SCHEDULE_CHANGED if schedule_changed(session) else True
+
+    async def _resolve(
+        self,
+        session: AsyncSession,
+        incoming: Incoming,
+        known: people.Writer | None,
+        now: datetime,
+    ) -> Context:
+        """Who wrote, where, for which community, with which roles and in which language."""
+        if known is None:
+            chat = await people.get_or_create_chat(session, incoming.chat, now)
+            account = await people.get_or_create_account(
+                session, incoming.chat.platform, incoming.sender, now
+            )
+            person = await people.person_of(session, account)
+        else:
+            chat, account, person = known.chat, known.account, known.person
+        if await self._settle_chat(session, incoming, chat, account, person, now):
+            known = None  # its community and roles were those of a private chat
+        community, granted, ties = await self._community_and_roles(
+            session, chat, person, known, now
+        )
+        roles = effective(granted)
+        if person.deployment_admin:
+            # Deployment admins (config or one-time code) administer every community.
+            roles |= {"deployment_admin"} | (effective({"admin"}) if community else set())
+        locale = pick_locale(
+            person.locale, account.language_hint, community.locale if community else None
+        )
+        return Context(
+            services=self._services,
+            session=session,
+            incoming=incoming,
+            chat=chat,
+            account=account,
+            person=person,
+            community=community,
+            roles=roles,
+            locale=locale,
+            now=now,
+            ties=ties,
+        )
+
+    async def _settle_chat(
+        self,
+        session: AsyncSession,
+        incoming: Incoming,
+        chat: Chat,
+        account: Account,
+        person: Person,
+        now: datetime,
+    ) -> bool:
+        """Bring the chat and the writer up to date with this message; True when a private
+        chat stopped being private (what was resolved for it no longer holds)."""
+        ended = False
+        if chat.kind == "direct" and (
+            incoming.chat.kind != "direct" or chat.person_id not in (None, person.id)
+        ):
+            # Someone else is in (or writes in) a person's private chat (a Matrix room
+            # they were invited to): nothing private happens there any more.
+            await people.end_private(session, chat, now)
+            ended = True
+        if account.unreachable and chat.kind == "direct":
+            # Writing to us privately proves we can write back: send what waited.
+            account.unreachable = False
+            await reach.requeue_after_contact(session, chat, now)
+        if chat.kind == "direct" and chat.person_id != person.id:
+            chat.person_id = person.id
+        admins = self._services.settings.bot.admins
+        if _is_config_admin(admins, incoming) and not person.deployment_admin:
+            person.deployment_admin, person.admin_source = True, "config"
+        return ended
+
+    async def _community_and_roles(
+        self,
+        session: AsyncSession,
+        chat: Chat,
+        person: Person,
+        known: people.Writer | None,
+        now: datetime,
+    ) -> tuple[Community | None, set[str], int]:
+        """The community the message acts for, the roles granted there, and (in a private
+        chat) how many communities the person could act for."""
+        ties = 0
+        if known is not None:
+            community, granted, ties = known.community, known.granted, known.ties
+        else:
+            community = await self._community_for(session, chat)
+            granted = await communities.granted_roles(
+                session, person.id, community.id if community else None
+            )
+        if chat.kind == "direct" and known is not None and not ties and not person.deployment_admin:
+            # No role anywhere (find_writer counted them): nothing to choose from, so no
+            # query; a choice stored earlier no longer holds.
+            if chat.community_id is not None:
+                await communities.choose_private(session, chat, None)
+            community, granted = None, set()
+        elif chat.kind == "direct" and (
+            community is None or person.deployment_admin or not granted
+        ):
+            # Not a choice still backed by a role: the one place decides (and may ask).
+            community, ties = await communities.private_community(session, chat, person)
+            granted = await communities.granted_roles(
+                session, person.id, community.id if community else None
+            )
+        if community is not None and chat.kind == "group" and not granted:
+            # Everyone who writes in a community's chat is a member of it.
+            await communities.add_member(session, person.id, community.id, now)
+            granted = {MEMBER}
+        return community, granted, ties
+
+    async def _answer(self, ctx: Context) -> None:
+        """Refuse a flood, else route the message; a first private contact also hears the
+        privacy note."""
+        flood = self._flood.check((ctx.incoming.chat.platform, ctx.incoming.sender.external_id))
+        if flood == FloodGuard.NOTE:
+            await ctx.reply(_("You are writing very fast. Please wait a moment, then try again."))
+            return
+        if flood != FloodGuard.OK:
+            return
+        offered_before = ctx.chat.choices
+        await self._route(ctx)
+        note = self._router.on_first_contact
+        if note is not None and await self._first_contact(ctx, offered_before):
+            await note(ctx)
+
+    async def _first_contact(self, ctx: Context, offered_before: object) -> bool:
+        """Whether the privacy note is due: a private chat of someone who has not had it."""
+        person = ctx.person
+        return (
+            ctx.chat.kind == "direct"
+            and person.privacy_noted_at is None
+            and person.erased_at is None
+            and self._services.settings.privacy.first_contact_note
+            # Not while a question is open: a typed "2" must still answer it.
+            and ctx.chat.choices == offered_before
+            and await conversations.get_state(ctx.session, ctx.chat.id, person.id) is None
+        )
 
     async def _seen(self, session: AsyncSession, incoming: Incoming) -> bool:
         """Record the event as handled; a repeat fails the unique key and is rolled back."""

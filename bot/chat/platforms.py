@@ -18,18 +18,33 @@ class Platform:
     display_name: str = ""
 
 
+# What a command may start with, on every platform: someone used to one app types its
+# prefix in the other too. An adapter declares one of these (``Adapter.command_prefix``).
+COMMAND_PREFIXES = ("/", "!")
+
 _DEFAULT = Platform()
 _declared: dict[str, Platform] = {}
 
 
 def declare(name: str, *, command_prefix: str, display_name: str) -> None:
     """Record what a platform's adapter declares (done by the composition root)."""
+    if command_prefix not in COMMAND_PREFIXES:
+        raise ValueError(
+            f"{name}: commands can start with {COMMAND_PREFIXES}, not {command_prefix!r}"
+        )
     _declared[name] = Platform(command_prefix, display_name)
 
 
 def command_prefix(name: str) -> str:
     """The character commands start with on the platform: "/" unless it declared another."""
     return _declared.get(name, _DEFAULT).command_prefix
+
+
+def other_command_prefix(name: str) -> str:
+    """How commands start in the person's other app: the prefix this platform does not use
+    ("!" from Telegram, for Matrix; "/" from Matrix)."""
+    own = command_prefix(name)
+    return next(prefix for prefix in COMMAND_PREFIXES if prefix != own)
 
 
 def display_name(name: str) -> str:

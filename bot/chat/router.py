@@ -7,6 +7,8 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
+from bot.chat.platforms import COMMAND_PREFIXES
+
 if TYPE_CHECKING:
     from bot.chat.context import Context
 
@@ -15,7 +17,11 @@ Where = Literal["any", "direct", "group"]
 
 # "/cmd", "/cmd@botname", "!cmd" followed by optional arguments.
 _NUMBER = re.compile(r"[0-9]{1,3}")
-_COMMAND = re.compile(r"^[/!]([A-Za-z0-9_]{1,64})(?:@([A-Za-z0-9_]{1,64}))?(?:\s+(.*))?$", re.S)
+_COMMAND = re.compile(
+    rf"^[{re.escape(''.join(COMMAND_PREFIXES))}]"
+    r"([A-Za-z0-9_]{1,64})(?:@([A-Za-z0-9_]{1,64}))?(?:\s+(.*))?$",
+    re.S,
+)
 
 
 @dataclass(frozen=True, slots=True)

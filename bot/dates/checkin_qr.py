@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import re
 import sys
-from collections.abc import Awaitable, Callable
-from datetime import date, datetime, time, timedelta
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -16,24 +15,8 @@ from bot.dates import attendance
 from bot.dates.checkin import qr_png
 from bot.domain.models import Community, Event
 from bot.domain.numbers import is_number
+from bot.domain.when import parse_day
 from bot.infra.db import create_engine, session_factory
-
-_GERMAN_DAY = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})?$")
-
-
-def _day(text: str, today: date) -> date | None:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        pass
-    found = _GERMAN_DAY.match(text)
-    if found is None:
-        return None
-    day, month, year = found.groups()
-    try:
-        return date(int(year) if year else today.year, int(month), int(day))
-    except ValueError:
-        return None
 
 
 async def _find(settings: Settings, text: str) -> tuple[Event, Community] | str:
@@ -47,7 +30,7 @@ async def _find(settings: Settings, text: str) -> tuple[Event, Community] | str:
                     return f"there is no date with number {text}"
                 chosen = [event]
             else:
-                day = _day(text, datetime.now().date())
+                day = parse_day(text, datetime.now().date())
                 if day is None:
                     return f"{text!r} is neither a number nor a day like 2026-12-09 or 9.12.2026"
                 # Wide enough for every time zone; the exact day is checked per community.
@@ -88,9 +71,11 @@ async def write_qr(
     text: str,
     out: Path | None,
     deep_link: Callable[[str], Awaitable[str | None]],
+    platforms: Sequence[tuple[str, str]] = (),
 ) -> int:
     """Print the date's code; where a platform has deep links (Telegram), also write the QR
-    code that checks people in. ``deep_link``: the composition root's, for a payload."""
+    code that checks people in. ``deep_link``: the composition root's, for a payload;
+    ``platforms``: the configured platforms' names and command prefixes."""
     found = await _find(settings, text.strip())
     if isinstance(found, str):
         print(f"lotsenbot: {found}", file=sys.stderr)
@@ -100,7 +85,7 @@ async def write_qr(
     assert code is not None
     when = event.starts_at.astimezone(ZoneInfo(community.timezone)).strftime("%Y-%m-%d %H:%M")
     print(f"{event.title}, {when} (number {event.id})")
-    print(f"check-in code: {code}  (people type: /hier {code}, on Matrix !hier {code})")
+    print(f"check-in code: {code}  (people type: {_how_to_type(code, platforms)})")
     try:
         link = await deep_link(f"hier_{code}")
     except Exception as exc:  # the code above still works without the picture
@@ -116,3 +101,16 @@ async def write_qr(
     target.write_bytes(qr_png(link))
     print(f"QR code written to {target} (opens {link})")
     return 0
+
+
+def _how_to_type(code: str, platforms: Sequence[tuple[str, str]]) -> str:
+    """ "/hier 12345", or per prefix where the platforms differ: "/hier 12345 on Telegram,
+    !hier 12345 on Matrix"."""
+    by_prefix: dict[str, list[str]] = {}
+    for name, prefix in platforms:
+        by_prefix.setdefault(prefix, []).append(name)
+    if len(by_prefix) <= 1:
+        return f"{next(iter(by_prefix), '/')}hier {code}"
+    return ", ".join(
+        f"{prefix}hier {code} on {' and '.join(names)}" for prefix, names in by_prefix.items()
+    )

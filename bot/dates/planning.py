@@ -79,7 +79,7 @@ async def create_date(
     details: Details,
     *,
     created_by: int | None,
-    policy: jobs.Policy,
+    policy: jobs.ReminderPolicy,
     post_key: str | None = None,
 ) -> Created:
     """Store a single date or a series; with ``post_key``, post the first date in the groups
@@ -101,7 +101,7 @@ async def move_date(
     end: datetime | None,
     place: str | None,
     *,
-    policy: jobs.Policy,
+    policy: jobs.ReminderPolicy,
     change_id: str,
 ) -> Told:
     """Give the date a new time (and place); everyone signed up hears old and new side by side.

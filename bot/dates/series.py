@@ -21,7 +21,7 @@ HORIZON = timedelta(days=120)
 # A date without an end time is shown and exported as lasting this long.
 DEFAULT_DURATION = jobs.DEFAULT_LENGTH
 MAX_COURSE_DATES = 52
-DEFAULT_POLICY = jobs.Policy()
+DEFAULT_POLICY = jobs.ReminderPolicy()
 
 
 async def create(
@@ -32,7 +32,7 @@ async def create(
     now: datetime,
     *,
     created_by: int | None = None,
-    policy: jobs.Policy = DEFAULT_POLICY,
+    policy: jobs.ReminderPolicy = DEFAULT_POLICY,
 ) -> tuple[Series | None, list[Event]]:
     """Store a single date, or a series with its dates for the coming months."""
     duration = when.end - when.start if when.end is not None else None
@@ -76,7 +76,7 @@ async def extend(
     community: Community,
     now: datetime,
     *,
-    policy: jobs.Policy = DEFAULT_POLICY,
+    policy: jobs.ReminderPolicy = DEFAULT_POLICY,
 ) -> list[Event]:
     """Create the series' dates up to the horizon that do not exist yet (idempotent)."""
     if series.status != "active" or series.starts_at is None:
@@ -170,7 +170,7 @@ async def move(
     place: str | None,
     now: datetime,
     *,
-    policy: jobs.Policy = DEFAULT_POLICY,
+    policy: jobs.ReminderPolicy = DEFAULT_POLICY,
 ) -> Change:
     """Give a date a new time (and optionally place); sign-ups stay."""
     change = Change(event, event.starts_at, event.ends_at, event.place)

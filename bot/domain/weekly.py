@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import re
 
+from bot.domain.when import WEEKDAY_WORDS
+
+# The date parser's German weekday words, and the English ones.
 DAYS = {
-    "mo": 0, "montag": 0, "montags": 0, "monday": 0, "mondays": 0,
-    "di": 1, "dienstag": 1, "dienstags": 1, "tuesday": 1, "tuesdays": 1,
-    "mi": 2, "mittwoch": 2, "mittwochs": 2, "wednesday": 2, "wednesdays": 2,
-    "do": 3, "donnerstag": 3, "donnerstags": 3, "thursday": 3, "thursdays": 3,
-    "fr": 4, "freitag": 4, "freitags": 4, "friday": 4, "fridays": 4,
-    "sa": 5, "samstag": 5, "samstags": 5, "saturday": 5, "saturdays": 5,
-    "so": 6, "sonntag": 6, "sonntags": 6, "sunday": 6, "sundays": 6,
-}  # fmt: skip
+    **WEEKDAY_WORDS,
+    **{"monday": 0, "mondays": 0, "tuesday": 1, "tuesdays": 1, "wednesday": 2},
+    **{"wednesdays": 2, "thursday": 3, "thursdays": 3, "friday": 4, "fridays": 4},
+    **{"saturday": 5, "saturdays": 5, "sunday": 6, "sundays": 6},
+}
 PARTS = {
     "morgens": (8, 11), "vormittags": (9, 12), "vormittag": (9, 12), "mittags": (11, 14),
     "nachmittags": (13, 18), "nachmittag": (13, 18), "abends": (17, 21), "abend": (17, 21),

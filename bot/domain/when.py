@@ -56,6 +56,8 @@ _WEEKDAYS = {
 }
 # "dienstags" means every Tuesday.
 _PLURAL_WEEKDAYS = {name + "s": wd for name, wd in _WEEKDAYS.items() if len(name) > 2}
+# Every German weekday word (Monday 0), short, single and plural: "Di", "Dienstag", "dienstags".
+WEEKDAY_WORDS = {**_WEEKDAYS, **_PLURAL_WEEKDAYS}
 _CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 _MONTHS = {
     **dict.fromkeys(("januar", "jan", "jaenner"), 1),
@@ -163,6 +165,22 @@ def parse_when(
         raise WhenError("past")
     end = _utc(day, end_t, tz) if end_t is not None else None
     return When(start=start, end=end, rrule=rule, has_time=start_t is not None)
+
+
+def parse_day(text: str, today: date) -> date | None:
+    """One calendar day and nothing else: "9.12.2026", "9.12." (this year) or "2026-12-09";
+    None for anything else or a day that does not exist."""
+    try:
+        tokens = _tokenize(text)
+    except WhenError:
+        return None
+    if len(tokens) != 1 or tokens[0].kind != "date":
+        return None
+    day, month, *year = tokens[0].n
+    try:
+        return date(year[0] if year else today.year, month, day)
+    except ValueError:
+        return None
 
 
 def occurrences(

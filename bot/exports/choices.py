@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import IO, Any
 
+from bot.domain.when import parse_day
 from bot.language.i18n import N_, _
 
 # Kinds of table, in the order of the sheets of a full workbook.
@@ -140,16 +141,6 @@ def _half(year: int, half: int) -> Period:
     )
 
 
-def _parse_day(text: str, today: date) -> date | None:
-    try:
-        if "-" in text:
-            return date.fromisoformat("-".join(part.zfill(2) for part in text.split("-")))
-        day, month, year = [*text.split("."), ""][:3]
-        return date(int(year) if year else today.year, int(month), int(day))
-    except ValueError:
-        return None
-
-
 def parse_period(text: str, today: date) -> Period | None:
     """ "dieses Halbjahr", "letztes Halbjahr", "1. Halbjahr 2026", "2026", "dieses Jahr",
     "1.1.2026 - 30.6.2026" (and the English words); None when it is none of these."""
@@ -174,7 +165,7 @@ def parse_period(text: str, today: date) -> Period | None:
         return _half(int(found.group(1)), int(found.group(2)))
     found = _RANGE.match(words)
     if found:
-        start, end = _parse_day(found.group(1), today), _parse_day(found.group(2), today)
+        start, end = parse_day(found.group(1), today), parse_day(found.group(2), today)
         if start and end and start <= end and (end - start).days <= MAX_SPAN_DAYS:
             return Period(start, end)
     return None

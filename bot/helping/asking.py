@@ -13,7 +13,7 @@ from bot.domain import weekly
 from bot.domain.models import Community, HelpRequest, Person
 from bot.domain.work import Work
 from bot.helping import matching, offers, skills
-from bot.reminders import jobs
+from bot.helping.policy import MatchingPolicy
 
 OTHER = matching.ANY_SKILL
 MAX_TEXT = 500
@@ -59,7 +59,7 @@ async def ask_for_help(
     *,
     requester_id: int,
     language: str,
-    policy: jobs.Policy,
+    policy: MatchingPolicy,
     created_by: int | None = None,
 ) -> HelpRequest:
     """Save the request and offer it to the best fitting volunteers (the first round).
@@ -94,7 +94,7 @@ async def ask_for_caller(
     community: Community,
     staff_id: int,
     parts: list[str],
-    policy: jobs.Policy,
+    policy: MatchingPolicy,
 ) -> HelpRequest:
     """A request for a caller: ``parts`` are name; phone; topic[; what; when; where].
 

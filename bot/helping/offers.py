@@ -18,6 +18,7 @@ from bot.domain.models import Community, HelpOffer, HelpRequest, Person
 from bot.helping import matching, skills
 from bot.helping import requests as help_requests
 from bot.helping import texts as help_texts
+from bot.helping.policy import MatchingPolicy
 from bot.reminders import jobs
 
 
@@ -29,7 +30,7 @@ async def offer_round(
     session: AsyncSession,
     request: HelpRequest,
     community: Community,
-    policy: jobs.Policy,
+    policy: MatchingPolicy,
     now: datetime,
 ) -> int:
     """Offer the request to the next best volunteers; returns how many were asked."""
@@ -65,7 +66,7 @@ async def offer_round(
 
 
 async def step(
-    session: AsyncSession, request: HelpRequest, policy: jobs.Policy, now: datetime
+    session: AsyncSession, request: HelpRequest, policy: MatchingPolicy, now: datetime
 ) -> None:
     """The scheduler's turn: ask more people, or hand the request to staff."""
     community = await session.get(Community, request.community_id)

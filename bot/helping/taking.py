@@ -24,6 +24,7 @@ from bot.helping import offers, skills
 from bot.helping import requests as help_requests
 from bot.helping import texts as help_texts
 from bot.helping.asking import MAX_TEXT
+from bot.helping.policy import MatchingPolicy
 from bot.language.i18n import _, format_when
 from bot.reminders import jobs
 from bot.reminders.texts import RATINGS
@@ -90,7 +91,7 @@ async def accept(work: Work, request_id: int, volunteer_id: int) -> Accepted:
     return "accepted"
 
 
-async def decline(work: Work, request_id: int, volunteer_id: int, policy: jobs.Policy) -> bool:
+async def decline(work: Work, request_id: int, volunteer_id: int, policy: MatchingPolicy) -> bool:
     """ "Diesmal nicht"; when all asked said no, the next people are asked. False when the
     request is gone."""
     request = await find(work, request_id)
@@ -102,7 +103,7 @@ async def decline(work: Work, request_id: int, volunteer_id: int, policy: jobs.P
     return True
 
 
-async def hand_back(work: Work, request_id: int, volunteer_id: int, policy: jobs.Policy) -> bool:
+async def hand_back(work: Work, request_id: int, volunteer_id: int, policy: MatchingPolicy) -> bool:
     """The volunteer cannot do it: it is offered to others. False when it is not theirs."""
     request = await running(work, request_id, volunteer_id, volunteer_only=True)
     if request is None:

@@ -1,11 +1,13 @@
-"""Runs what is due: scheduled announcements, reminders and what follows a date, and making
-series dates ahead.
+"""Runs what is due. The features say what that is: each registers its due work (rows
+taken in batches: posts, reminders, help-request rounds) and its chores (done every round
+or at most so often: making series dates ahead, retention) in the composition root; this
+loop knows none of them.
 
 The tables are the schedule. APScheduler only wakes this loop, at the next due time and
 every few minutes besides; the loop then takes what is due in its own transaction and
-writes the messages to the outbox there, so a crash sends a job's messages once or not at
-all. Nothing lives in APScheduler's job store, so a restart loses nothing: the loop finds
-what fell due while the process was down (and sends it if still useful, see
+writes the messages to the outbox there, so a crash sends a batch's messages once or not
+at all. Nothing lives in APScheduler's job store, so a restart loses nothing: the loop
+finds what fell due while the process was down (and sends it if still useful, see
 ``follow_up.run_job``).
 """
 
@@ -13,58 +15,75 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.certificates import document as certificate
-from bot.chat.types import Outgoing
-from bot.dates import announcements, rsvps, series
-from bot.dates.notices import post_event, tell_groups
-from bot.domain.models import Announcement, Community, Event, EventPost, Series
-from bot.helping import offers as helping
-from bot.helping import requests as help_requests
+from bot.domain.work import Work
 from bot.infra.clock import Clock
-from bot.privacy import rights as privacy
-from bot.reminders import jobs
-from bot.reminders.follow_up import run_job
 
 log = logging.getLogger(__name__)
 
 # Wake at least this often, so a changed clock or a missed wake-up costs little.
 MAX_SLEEP = timedelta(minutes=15)
-EXTEND_EVERY = timedelta(hours=12)
-RETAIN_EVERY = timedelta(hours=24)
-# The post the day before is left out when the date was posted this recently anyway.
-AGAIN_NOT_WITHIN = timedelta(hours=12)
 BATCH = 20
 
 
+@dataclass(frozen=True)
+class DueWork:
+    """Rows a feature has due: ``due`` takes up to ``batch`` of them (locking them on
+    PostgreSQL, so another process skips them), ``run`` does one. Each batch is one
+    transaction; batches follow until one comes back short. ``next_due`` tells when the
+    next row falls due, so the loop wakes then."""
+
+    name: str
+    due: Callable[[AsyncSession, datetime, int], Awaitable[Sequence[Any]]]
+    run: Callable[[Work, Any], Awaitable[object]]
+    next_due: Callable[[AsyncSession], Awaitable[datetime | None]] | None = None
+    batch: int = BATCH
+
+
+@dataclass(frozen=True)
+class Chore:
+    """Work a feature does in one transaction every round, or at most once per ``every``.
+    ``run`` returns how many messages it queued (or None for none); ``next_due`` as for
+    ``DueWork``."""
+
+    name: str
+    run: Callable[[Work], Awaitable[int | None]]
+    every: timedelta = timedelta(0)
+    next_due: Callable[[AsyncSession], Awaitable[datetime | None]] | None = None
+
+
+Round = DueWork | Chore
+
+
 class Scheduler:
-    """Takes due work from the tables; one instance per process (one leader on PostgreSQL)."""
+    """Takes due work from the tables; one instance per process (one leader on PostgreSQL).
+
+    ``rounds`` run in the order given, every time the loop wakes."""
 
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
         clock: Clock,
+        rounds: Iterable[Round] = (),
         on_queued: Callable[[], None] | None = None,
-        policy: jobs.Policy | None = None,
-        retention: privacy.Retention | None = None,
         leads: Callable[[], bool] = lambda: True,
     ) -> None:
         self._sessions = sessions
         self._clock = clock
+        self._rounds = list(rounds)
         self._wake = asyncio.Event()
         self._on_queued = on_queued
-        self._policy = policy or jobs.Policy()
-        self._extended_at: datetime | None = None
-        self._retention = retention or privacy.Retention()
-        self._retained_at: datetime | None = None
+        # When each chore last ran, in memory: after a restart one extra pass costs little.
+        self._done_at: dict[str, datetime] = {}
         self._alarm: AsyncIOScheduler | None = None
         # With several processes only the leader works through the tables.
         self._leads = leads
@@ -95,10 +114,7 @@ class Scheduler:
         """Ask APScheduler to wake us at the next due time in the tables."""
         async with self._sessions() as session:
             candidates = [
-                await announcements.next_due(session),
-                await jobs.next_due(session),
-                await help_requests.next_step(session),
-                await helping.next_meeting_reminder(session),
+                await item.next_due(session) for item in self._rounds if item.next_due is not None
             ]
         due = min((c for c in candidates if c is not None), default=None)
         if due is None or self._alarm is None:
@@ -108,125 +124,57 @@ class Scheduler:
         self._alarm.add_job(self.wake, DateTrigger(run_date=at), id="next", replace_existing=True)
 
     async def run_due(self) -> int:
-        """Do everything due now; returns how many announcements and jobs were handled."""
-        await self.extend_series()
-        await self.housekeeping()
+        """Do everything due now, in the registered order; returns how many rows were
+        handled and messages chores queued."""
+        handled = 0
+        for item in self._rounds:
+            if isinstance(item, Chore):
+                handled += await self._chore(item)
+            else:
+                handled += await self._drain(item)
+        return handled
+
+    async def run_chores(self, *names: str, force: bool = False) -> None:
+        """Run the named chores now (when their time has come, or at once with ``force``)."""
+        for item in self._rounds:
+            if isinstance(item, Chore) and item.name in names:
+                await self._chore(item, force=force)
+
+    async def extend_series(self, force: bool = False) -> None:
+        """Make the next months' dates of every active series (the "series" chore)."""
+        await self.run_chores("series", force=force)
+
+    async def housekeeping(self) -> None:
+        """Chats of erased people go once their goodbye is out; retention once a day."""
+        await self.run_chores("erased chats", "retention")
+
+    async def _chore(self, chore: Chore, *, force: bool = False) -> int:
+        now = self._clock.now()
+        last = self._done_at.get(chore.name)
+        if not force and last is not None and now - last < chore.every:
+            return 0
+        async with self._sessions.begin() as session:
+            queued = await chore.run(Work(session, now)) or 0
+        self._done_at[chore.name] = now
+        if queued:
+            self._queued()
+        return queued
+
+    async def _drain(self, work: DueWork) -> int:
+        """Batches of ``work`` until one comes back short; how many rows were done."""
         handled = 0
         while True:
             async with self._sessions.begin() as session:
                 now = self._clock.now()
-                batch = await announcements.due(session, now, limit=BATCH)
-                for announcement in batch:
-                    await self._post(session, announcement, now)
+                batch = await work.due(session, now, work.batch)
+                for row in batch:
+                    await work.run(Work(session, now), row)
             handled += len(batch)
-            if batch and self._on_queued is not None:
-                self._on_queued()
-            if len(batch) < BATCH:
-                break
-        while True:
-            async with self._sessions.begin() as session:
-                now = self._clock.now()
-                steps = await help_requests.due_steps(session, now)
-                for request in steps:
-                    await helping.step(session, request, self._policy, now)
-                met = await helping.meeting_reminders(session, now)
-            if steps or met:
-                handled += len(steps) + met
-                if self._on_queued is not None:
-                    self._on_queued()
-            if len(steps) < BATCH:
-                break
-        async with self._sessions.begin() as session:
-            # In December, once a year: staff hear that certificates can be made.
-            if await certificate.yearly_reminder(session, self._clock.now()):
-                if self._on_queued is not None:
-                    self._on_queued()
-        while True:
-            # One job per transaction: a reminder may fan out to many people.
-            async with self._sessions.begin() as session:
-                now = self._clock.now()
-                due = await jobs.due(session, now, limit=1)
-                for job in due:
-                    await run_job(session, job, self._policy, now)
-            if not due:
+            if batch:
+                self._queued()
+            if len(batch) < work.batch:
                 return handled
-            handled += 1
-            if self._on_queued is not None:
-                self._on_queued()
 
-    async def housekeeping(self) -> None:
-        """Chats of erased people go once their goodbye is out; retention once a day."""
-        async with self._sessions.begin() as session:
-            now = self._clock.now()
-            await privacy.purge_erased_chats(session)
-            if self._retained_at is None or now - self._retained_at >= RETAIN_EVERY:
-                await privacy.apply_retention(session, self._retention, now)
-                self._retained_at = now
-
-    async def extend_series(self, force: bool = False) -> None:
-        """Make the next months' dates of every active series (twice a day is plenty).
-
-        Kept in memory: after a restart one extra pass costs little, as it is idempotent.
-        """
-        now = self._clock.now()
-        if not force and self._extended_at and now - self._extended_at < EXTEND_EVERY:
-            return
-        async with self._sessions.begin() as session:
-            rows = (
-                await session.execute(
-                    select(Series, Community)
-                    .join(Community, Community.id == Series.community_id)
-                    .where(Series.status == "active", Series.starts_at.is_not(None))
-                )
-            ).all()
-            for item, community in rows:
-                await series.extend(session, item, community, now, policy=self._policy)
-        self._extended_at = now
-
-    async def _post(self, session: AsyncSession, announcement: Announcement, now: datetime) -> None:
-        community = await session.get(Community, announcement.community_id)
-        if community is None:
-            announcement.status = announcements.CANCELLED
-            return
-        if announcement.kind == announcements.TEXT:
-            key = f"ann:{announcement.id}:{announcement.due_at.isoformat()}"
-            text = announcement.text
-            await tell_groups(
-                session,
-                community,
-                lambda _prefix: Outgoing(text),
-                key,
-                now,
-                chat_ids=announcement.chat_ids,
-            )
-            following = announcements.following(announcement, community.timezone, now)
-            if following is not None:
-                announcement.due_at = following
-            else:
-                announcement.status = announcements.DONE
-            return
-        announcement.status = announcements.DONE
-        event = await session.get(Event, announcement.event_id) if announcement.event_id else None
-        if event is None or not _worth_posting(event, now):
-            return
-        if announcement.kind == announcements.EVENT_AGAIN:
-            taken = await rsvps.seats_taken(session, event.id)
-            if event.capacity is not None and taken >= event.capacity:
-                return  # full: a second post would only disappoint
-            if await _posted_since(session, event.id, now - AGAIN_NOT_WITHIN):
-                return  # e.g. created late, so the first post went out just now
-        await post_event(session, event, community, f"ann:{announcement.id}", now)
-
-
-async def _posted_since(session: AsyncSession, event_id: int, since: datetime) -> bool:
-    found = await session.scalar(
-        select(EventPost.id)
-        .where(EventPost.event_id == event_id, EventPost.created_at >= since)
-        .limit(1)
-    )
-    return found is not None
-
-
-def _worth_posting(event: Event, now: datetime) -> bool:
-    """No post for a date that is over, called off or closed for sign-up."""
-    return rsvps.open_for_sign_up(event, now) is None
+    def _queued(self) -> None:
+        if self._on_queued is not None:
+            self._on_queued()

@@ -33,7 +33,9 @@ log = logging.getLogger(__name__)
 HELPER_ROLES = (VOLUNTEER, STAFF, COORDINATOR, ADMIN)
 
 
-async def run_job(session: AsyncSession, job: Job, policy: jobs.Policy, now: datetime) -> None:
+async def run_job(
+    session: AsyncSession, job: Job, policy: jobs.ReminderPolicy, now: datetime
+) -> None:
     """Do one job (or mark it expired and tell staff); the caller commits."""
     job.status, job.done_at = jobs.DONE, now
     event = await session.get(Event, job.event_id)

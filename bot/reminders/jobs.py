@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select, update
@@ -17,6 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.dates.announcements import mark_changed
 from bot.domain.models import Event, Job, Series
+
+if TYPE_CHECKING:
+    from bot.config import RemindersSection
 
 REMINDER, END, NUDGE = "reminder", "end", "nudge"
 SCHEDULED, DONE, EXPIRED, CANCELLED = "scheduled", "done", "expired", "cancelled"
@@ -29,7 +33,7 @@ _MINUTES = re.compile(r"^(\d{1,4})m$")
 
 
 @dataclass(frozen=True)
-class Policy:
+class ReminderPolicy:
     """The deployment's rules for reminders and what follows a date ([reminders] config)."""
 
     default: tuple[str, ...] = ("1d@10:00", "2h")
@@ -37,11 +41,17 @@ class Policy:
     feedback_after: timedelta = timedelta(minutes=30)
     nudge_after: timedelta = timedelta(hours=24)
     ask_wishes: bool = True
-    # Help requests: how many volunteers are asked at once, when more are asked, when
-    # staff take over.
-    offer_to: int = 3
-    widen_after: timedelta = timedelta(hours=4)
-    escalate_after: timedelta = timedelta(hours=24)
+
+    @classmethod
+    def from_settings(cls, section: RemindersSection) -> ReminderPolicy:
+        """The rules as the [reminders] section sets them."""
+        return cls(
+            default=tuple(section.default),
+            grace=timedelta(minutes=section.grace_minutes),
+            feedback_after=timedelta(minutes=section.feedback_after_minutes),
+            nudge_after=timedelta(hours=section.feedback_nudge_hours),
+            ask_wishes=section.ask_wishes,
+        )
 
 
 def parse_offset(spec: str) -> tuple[int, time | None, timedelta]:
@@ -86,7 +96,7 @@ async def schedule_for_event(
     session: AsyncSession,
     event: Event,
     timezone: str,
-    policy: Policy,
+    policy: ReminderPolicy,
     now: datetime,
     specs: list[str] | None = None,
 ) -> None:
@@ -116,7 +126,7 @@ async def reschedule_for_event(
     session: AsyncSession,
     event: Event,
     timezone: str,
-    policy: Policy,
+    policy: ReminderPolicy,
     now: datetime,
 ) -> None:
     """After a move: the reminders follow the new time (a reminder already sent for the old
@@ -203,7 +213,7 @@ async def next_due(session: AsyncSession) -> datetime | None:
     )
 
 
-def add_nudge(session: AsyncSession, event: Event, policy: Policy, now: datetime) -> None:
+def add_nudge(session: AsyncSession, event: Event, policy: ReminderPolicy, now: datetime) -> None:
     session.add(
         Job(
             event_id=event.id,

@@ -204,6 +204,6 @@ async def _save(ctx: Context, data: dict[str, Any]) -> None:
         form,
         requester_id=ctx.person.id,
         language=ctx.locale,
-        policy=ctx.services.policy,
+        policy=ctx.services.matching,
     )
     await ctx.reply(help_texts.searching())

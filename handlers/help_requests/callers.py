@@ -34,7 +34,7 @@ async def help_for(ctx: Context) -> None:
         )
         return
     request = await asking.ask_for_caller(
-        ctx.work, ctx.community, ctx.person.id, parts, ctx.services.policy
+        ctx.work, ctx.community, ctx.person.id, parts, ctx.services.matching
     )
     await ctx.reply(
         _("Request {number} for {name} is saved. We are looking for someone.").format(

@@ -57,7 +57,7 @@ async def accept(ctx: Context) -> None:
 @router.button(help_texts.DECLINE)
 async def decline(ctx: Context) -> None:
     """ "Diesmal nicht": fine; when all asked said no, the next people are asked."""
-    if await taking.decline(ctx.work, _request_id(ctx), ctx.person.id, ctx.services.policy):
+    if await taking.decline(ctx.work, _request_id(ctx), ctx.person.id, ctx.services.matching):
         await ctx.reply(_("All right. Thank you for letting us know."))
     else:
         await ctx.button_gone()
@@ -166,7 +166,7 @@ async def note_typed(ctx: Context) -> None:
 @router.button(help_texts.RETURN)
 async def give_back(ctx: Context) -> None:
     """The volunteer cannot do it: it is offered to others."""
-    if await taking.hand_back(ctx.work, _request_id(ctx), ctx.person.id, ctx.services.policy):
+    if await taking.hand_back(ctx.work, _request_id(ctx), ctx.person.id, ctx.services.matching):
         await ctx.reply(_("Thank you for letting us know. We will look for someone else."))
     else:
         await ctx.button_gone()

@@ -188,22 +188,25 @@ def _read_start_tag(text: str, pos: int, byte_pos: int) -> tuple[str, dict[str, 
             # HTML5 boolean attributes such as <blockquote expandable>.
             attrs[attr] = ""
             continue
+        attrs[attr], i = _read_attr_value(text, i + 1, byte_pos)
+
+
+def _read_attr_value(text: str, i: int, byte_pos: int) -> tuple[str, int]:
+    """The value after ``attr=`` (quoted or bare) from ``i``; return it and its end."""
+    n = len(text)
+    while i < n and text[i] in _SPACE:
         i += 1
-        while i < n and text[i] in _SPACE:
-            i += 1
-        if i >= n:
+    if i >= n:
+        raise EntityParseError(f"Unclosed start tag at byte offset {byte_pos}")
+    if text[i] in "'\"":
+        end = text.find(text[i], i + 1)
+        if end < 0:
             raise EntityParseError(f"Unclosed start tag at byte offset {byte_pos}")
-        if text[i] in "'\"":
-            end = text.find(text[i], i + 1)
-            if end < 0:
-                raise EntityParseError(f"Unclosed start tag at byte offset {byte_pos}")
-            attrs[attr] = _unescape(text[i + 1 : end])
-            i = end + 1
-        else:
-            value_start = i
-            while i < n and text[i] not in _SPACE and text[i] != ">":
-                i += 1
-            attrs[attr] = _unescape(text[value_start:i])
+        return _unescape(text[i + 1 : end]), end + 1
+    value_start = i
+    while i < n and text[i] not in _SPACE and text[i] != ">":
+        i += 1
+    return _unescape(text[value_start:i]), i
 
 
 def _entity_for(tag: _OpenTag, end: int) -> dict[str, Any] | None:

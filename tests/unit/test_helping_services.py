@@ -21,9 +21,9 @@ from bot.domain.roles import MEMBER, VOLUNTEER
 from bot.domain.work import Work
 from bot.helping import asking, taking, volunteering
 from bot.helping import requests as help_requests
-from bot.reminders import jobs
+from bot.helping.policy import MatchingPolicy
 
-POLICY = jobs.Policy()
+POLICY = MatchingPolicy()
 
 
 async def _setup(app, volunteers: int = 2) -> tuple[int, int, list[int]]:  # type: ignore[no-untyped-def]

@@ -28,7 +28,7 @@ from bot.domain.when import When
 from bot.domain.work import Work
 from bot.reminders import jobs, times
 
-POLICY = jobs.Policy()
+POLICY = jobs.ReminderPolicy()
 
 
 async def _community(session) -> Community:  # type: ignore[no-untyped-def]

@@ -1,0 +1,131 @@
+"""The scheduler knows no feature: it runs what the features register, in their order, in
+batches of one transaction each; chores run every round or at most so often. And the
+features' due work called without a chat: posting a scheduled text."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from bot.bootstrap import App, due_rounds
+from bot.chat.types import ChatRef
+from bot.community import communities
+from bot.dates import announcements
+from bot.dates.due import post_announcement
+from bot.domain.models import Announcement, Community, KeyValue, OutboxMessage
+from bot.domain.work import Work
+from bot.helping.policy import MatchingPolicy
+from bot.infra.scheduler import Chore, DueWork, Scheduler
+from bot.privacy.retention import Retention
+from bot.reminders.jobs import ReminderPolicy
+
+
+async def _keys(app: App, prefix: str) -> dict[str, str]:
+    async with app.sessions() as session:
+        rows = await session.scalars(select(KeyValue).where(KeyValue.key.like(f"{prefix}%")))
+        return {row.key: row.value for row in rows}
+
+
+def test_the_features_register_their_rounds_in_the_old_order() -> None:
+    rounds = due_rounds(ReminderPolicy(), MatchingPolicy(), Retention())
+    assert [item.name for item in rounds] == [
+        "erased chats",
+        "retention",
+        "series",
+        "announcements",
+        "help requests",
+        "meeting reminders",
+        "certificate reminder",
+        "reminders",
+    ]
+    reminders = rounds[-1]
+    assert isinstance(reminders, DueWork) and reminders.batch == 1
+
+
+def test_reminder_and_matching_rules_come_from_their_own_sections(app: App) -> None:
+    reminders = ReminderPolicy.from_settings(app.settings.reminders)
+    assert reminders.default == tuple(app.settings.reminders.default)
+    assert app.services.policy == reminders
+    matching = MatchingPolicy.from_settings(app.settings.volunteers)
+    assert matching.offer_to == app.settings.volunteers.offer_to
+    assert matching.escalate_after == timedelta(hours=app.settings.volunteers.escalate_after_hours)
+    assert app.services.matching == matching
+
+
+async def test_due_rows_go_in_batches_and_chores_keep_their_pace(app: App) -> None:
+    async with app.sessions.begin() as session:
+        for n in range(5):
+            session.add(KeyValue(key=f"due:{n}", value="waiting", updated_at=app.clock.now()))
+    order: list[str] = []
+    queued: list[int] = []
+
+    async def due(session, now: datetime, limit: int) -> list[KeyValue]:  # type: ignore[no-untyped-def]
+        rows = await session.scalars(
+            select(KeyValue)
+            .where(KeyValue.key.like("due:%"), KeyValue.value == "waiting")
+            .order_by(KeyValue.key)
+            .limit(limit)
+        )
+        return list(rows)
+
+    async def run(work: Work, row: KeyValue) -> None:
+        order.append(row.key)
+        row.value = "done"
+
+    async def chore(work: Work) -> int:
+        order.append("chore")
+        work.session.add(KeyValue(key=f"chore:{len(order)}", value="", updated_at=work.now))
+        return 0
+
+    scheduler = Scheduler(
+        app.sessions,
+        app.clock,
+        [Chore("chore", chore, every=timedelta(hours=1)), DueWork("rows", due, run, batch=2)],
+        on_queued=lambda: queued.append(1),
+    )
+    assert await scheduler.run_due() == 5
+    # The chore first (registered first), then three batches: 2 + 2 + 1.
+    assert order == ["chore", "due:0", "due:1", "due:2", "due:3", "due:4"]
+    assert len(queued) == 3  # once per batch that did something; the chore queued nothing
+    assert set((await _keys(app, "due:")).values()) == {"done"}
+    # Within the hour the chore waits; forced, or an hour later, it runs again.
+    await scheduler.run_due()
+    assert order.count("chore") == 1
+    await scheduler.run_chores("chore", force=True)
+    app.clock.advance(seconds=3600)
+    await scheduler.run_due()
+    assert order.count("chore") == 3
+    assert len(await _keys(app, "chore:")) == 3
+
+
+async def test_a_scheduled_text_is_posted_without_a_chat(app: App, demo_group: ChatRef) -> None:
+    now = app.clock.now()
+    async with app.sessions.begin() as session:
+        demo = await session.scalar(select(Community).where(Community.is_demo))
+        assert demo is not None
+        weekly = await announcements.schedule_text(
+            session, demo.id, "Heute offen", now, "FREQ=WEEKLY", None, None, now
+        )
+        once = await announcements.schedule_text(
+            session, demo.id, "Einmal", now, None, None, None, now
+        )
+        ids = weekly.id, once.id
+    async with app.sessions.begin() as session:
+        for announcement_id in ids:
+            announcement = await session.get(Announcement, announcement_id)
+            assert announcement is not None
+            await post_announcement(Work(session, now), announcement)
+    async with app.sessions() as session:
+        demo = await session.scalar(select(Community).where(Community.is_demo))
+        assert demo is not None
+        groups = {chat.id for chat in await communities.group_chats(session, demo.id)}
+        assert len(groups) == 2  # the console's group and group-1
+        posts = (await session.execute(select(OutboxMessage.chat_id, OutboxMessage.content))).all()
+        assert sorted((chat_id, content["text"]) for chat_id, content in posts) == sorted(
+            (chat_id, text) for chat_id in groups for text in ("Einmal", "Heute offen")
+        )
+        repeated, done = [await session.get(Announcement, i) for i in ids]
+        assert repeated is not None and done is not None
+        assert (repeated.status, repeated.due_at - now) == ("scheduled", timedelta(days=7))
+        assert done.status == "done"
