@@ -16,7 +16,7 @@ from bot.language.i18n import _
 async def upcoming(ctx: Context, limit: int) -> list[Event]:
     """The community's next dates."""
     assert ctx.community is not None
-    return await events.upcoming(ctx.work.session, ctx.community.id, ctx.now, limit)
+    return await events.coming(ctx.work, ctx.community.id, limit)
 
 
 async def numbered_event(ctx: Context, number: str) -> Event | None:

@@ -38,6 +38,11 @@ async def next_event(session: AsyncSession, community_id: int, now: datetime) ->
     return found[0] if found else None
 
 
+async def coming(work: Work, community_id: int, limit: int) -> list[Event]:
+    """The community's next dates from now on, as a member's list shows them."""
+    return await upcoming(work.session, community_id, work.now, limit)
+
+
 async def in_community(work: Work, community_id: int, event_id: int) -> Event | None:
     """The date with this number when it belongs to the community; None otherwise."""
     event = await work.session.get(Event, event_id)
