@@ -30,6 +30,7 @@ from bot.chat.types import Sender as SenderInfo
 from bot.community import communities
 from bot.config import Settings
 from bot.dates import due as dates_due
+from bot.dates.jobs import ReminderPolicy
 from bot.delivery.sender import Sender
 from bot.domain import people
 from bot.domain.models import Community, OutboxMessage
@@ -46,7 +47,6 @@ from bot.language.i18n import Catalogs, _, install, use_locale
 from bot.privacy import due as privacy_due
 from bot.privacy import rights as privacy
 from bot.reminders import due as reminders_due
-from bot.reminders.jobs import ReminderPolicy
 from handlers import build_router
 
 log = logging.getLogger(__name__)

@@ -185,7 +185,7 @@ class RemindersSection(_Section):
     @field_validator("default")
     @classmethod
     def _offsets(cls, value: list[str]) -> list[str]:
-        from bot.reminders.jobs import parse_offset
+        from bot.dates.jobs import parse_offset
 
         for spec in value:
             parse_offset(spec)

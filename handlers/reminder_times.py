@@ -6,11 +6,11 @@ import re
 
 from bot.chat.context import Context
 from bot.chat.router import Router
-from bot.dates import events
+from bot.dates import events, jobs
 from bot.domain.numbers import is_number
 from bot.domain.roles import STAFF
 from bot.language.i18n import N_, _, ngettext
-from bot.reminders import jobs, times
+from bot.reminders import times
 
 _DAY_BEFORE = re.compile(
     r"^(?:am vortag|the day before)(?: um| at)? (\d{1,2})(?:[:.](\d{2}))?(?: uhr)?$"

@@ -25,7 +25,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.community import communities
 from bot.dates.notices import tell_person
-from bot.dates.poster import _printable
 from bot.domain.models import (
     Community,
     Event,
@@ -38,6 +37,7 @@ from bot.domain.models import (
 from bot.helping import requests as help_requests
 from bot.helping.skills import DEFAULT_SKILLS
 from bot.helping.skills import label as skill_label
+from bot.infra.pdf_text import printable
 from bot.language.i18n import _, current_locale, format_day, ngettext, use_locale
 
 MARGIN = 56.0
@@ -240,8 +240,8 @@ def _render(lines: list[tuple[str, str]], community: Community, title: str, name
     canvas = Canvas(
         buffer, pagesize=A4, invariant=1, pageCompression=0, lang=community.locale or "de"
     )
-    canvas.setTitle(_printable(f"{title}: {name}"))
-    canvas.setAuthor(_printable(community.name))
+    canvas.setTitle(printable(f"{title}: {name}"))
+    canvas.setAuthor(printable(community.name))
     canvas.setCreator("Lotsenbot")
     width, height = A4
     text_width = width - 2 * MARGIN
@@ -256,7 +256,7 @@ def _render(lines: list[tuple[str, str]], community: Community, title: str, name
         font = BOLD if kind in ("title", "head") else REGULAR
         size = {"title": TITLE_SIZE, "head": HEAD_SIZE}.get(kind, BODY_SIZE)
         indent = 16.0 if kind == "item" else 0.0
-        for line in simpleSplit(_printable(text), font, size, text_width - indent):
+        for line in simpleSplit(printable(text), font, size, text_width - indent):
             if y - size < MARGIN:
                 canvas.showPage()
                 y = height - MARGIN
@@ -282,7 +282,7 @@ def _signature(canvas: Canvas, signer: str, y: float, height: float) -> float:
     canvas.line(MARGIN, y, MARGIN + 240.0, y)
     y -= BODY_SIZE * 1.2
     canvas.setFont(REGULAR, BODY_SIZE)
-    canvas.drawString(MARGIN, y, _printable(signer)[:80])
+    canvas.drawString(MARGIN, y, printable(signer)[:80])
     return y - BODY_SIZE
 
 

@@ -13,13 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.chat import dialogs as conversations
 from bot.chat import platforms
 from bot.chat.types import Attachment, Button, Incoming, Outgoing, subject_ids
+from bot.dates.jobs import ReminderPolicy
 from bot.delivery.outbox import enqueue, enqueue_edit
 from bot.domain import people
 from bot.domain.models import Account, Chat, Community, ConversationState, Person
 from bot.domain.work import Work
 from bot.helping.policy import MatchingPolicy
 from bot.language.i18n import _
-from bot.reminders.jobs import ReminderPolicy
 
 if TYPE_CHECKING:
     from bot.chat.router import Router

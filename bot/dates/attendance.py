@@ -9,8 +9,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.dates import jobs
 from bot.domain.models import Attendance, Event, Rsvp
-from bot.reminders import jobs
 
 CODE_DIGITS = 5
 # A code is unique among dates this close to each other, so it can stay short.

@@ -15,11 +15,10 @@ from zoneinfo import ZoneInfo
 import segno
 from sqlalchemy import select
 
-from bot.dates import attendance
+from bot.dates import attendance, jobs
 from bot.domain.models import Community, Event, EventHelper, Person, Rsvp
 from bot.domain.numbers import is_number
 from bot.domain.work import Work
-from bot.reminders import jobs
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,11 +13,11 @@ from sqlalchemy import select
 
 from bot.chat.types import Outgoing
 from bot.dates import announcements, rsvps, series
+from bot.dates.jobs import ReminderPolicy
 from bot.dates.notices import post_event, tell_groups
 from bot.domain.models import Announcement, Community, Event, EventPost, Series
 from bot.domain.work import Work
 from bot.infra.scheduler import Chore, DueWork, Round
-from bot.reminders.jobs import ReminderPolicy
 
 EXTEND_EVERY = timedelta(hours=12)
 # The post the day before is left out when the date was posted this recently anyway.

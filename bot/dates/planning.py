@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Literal
 
 from bot.chat.types import Outgoing
-from bot.dates import announcements, rsvps, series
+from bot.dates import announcements, jobs, rsvps, series
 from bot.dates.details import Details
 from bot.dates.notices import post_event, refresh_posts, tell_groups, tell_person
 from bot.dates.signup import ics_file
@@ -22,7 +22,6 @@ from bot.dates.texts import cancel_notice, change_notice
 from bot.domain.models import Community, Event, Person, Rsvp, Series
 from bot.domain.when import When
 from bot.domain.work import Work
-from bot.reminders import jobs
 
 
 @dataclass(frozen=True, slots=True)

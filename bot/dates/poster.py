@@ -7,7 +7,6 @@ with the phone, and only the PDF base fonts, so no font files are needed on the 
 from __future__ import annotations
 
 import io
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -22,6 +21,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from bot.dates import details
 from bot.domain.models import Community, Event
+from bot.infra.pdf_text import printable
 from bot.language.i18n import _, format_span, format_when, use_locale
 
 MAX_DATES = 8
@@ -130,8 +130,8 @@ def _render(
     buffer = io.BytesIO()
     # invariant: the same poster gives the same bytes (no creation time, fixed file id).
     canvas = Canvas(buffer, pagesize=A4, invariant=1, lang=community.locale or "de")
-    canvas.setTitle(_printable(heading))
-    canvas.setAuthor(_printable(community.name))
+    canvas.setTitle(printable(heading))
+    canvas.setAuthor(printable(community.name))
     canvas.setCreator("Lotsenbot")
     width, height = A4
     text_width = width - 2 * MARGIN
@@ -161,7 +161,7 @@ def _fit(blocks: list[_Block], width: float, room: float) -> list[tuple[str, flo
             size = title_size if block.kind == "title" else body_size
             # Headings stand apart from what is above them; items of a list less so.
             gap = 0.0 if index == 0 else body_size * (0.3 if block.kind == "body" else 0.6)
-            for n, line in enumerate(simpleSplit(_printable(block.text), font, size, width)):
+            for n, line in enumerate(simpleSplit(printable(block.text), font, size, width)):
                 lines.append((font, size, line, gap if n == 0 else 0.0))
         used = sum(gap + size * LEADING for _f, size, _t, gap in lines)
         if used <= room:
@@ -178,34 +178,9 @@ def _draw_qr(canvas: Canvas, url: str, caption: str, text_width: float) -> None:
     # The caption stands beside the code, vertically centred on it.
     left = MARGIN + QR_SIZE + 16.0
     size = SCALES[-1][1]
-    lines = simpleSplit(_printable(caption), BOLD, size, text_width - QR_SIZE - 16.0)
+    lines = simpleSplit(printable(caption), BOLD, size, text_width - QR_SIZE - 16.0)
     y = MARGIN + QR_SIZE / 2 + (len(lines) * size * LEADING) / 2 - size
     canvas.setFont(BOLD, size)
     for line in lines:
         canvas.drawString(left, y, line)
         y -= size * LEADING
-
-
-def _printable(text: str) -> str:
-    """Text the PDF base fonts can show (Windows-1252, which has äöüß and €).
-
-    Anything else would print as a black box: accented letters lose the accent,
-    emoji and other symbols are left out.
-    """
-    kept = []
-    for char in text:
-        if _encodable(char):
-            kept.append(char)
-            continue
-        kept.extend(c for c in unicodedata.normalize("NFKD", char) if _encodable(c))
-    return " ".join("".join(kept).split())
-
-
-def _encodable(char: str) -> bool:
-    if unicodedata.category(char).startswith("M"):
-        return False
-    try:
-        char.encode("cp1252")
-    except UnicodeEncodeError:
-        return False
-    return True

@@ -10,11 +10,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.dates import announcements
+from bot.dates import announcements, jobs
 from bot.dates.details import Details, copied
 from bot.domain.models import Community, Event, Series
 from bot.domain.when import When, occurrences
-from bot.reminders import jobs
 
 # Dates of an open-ended series exist this far ahead; a daily job keeps extending them.
 HORIZON = timedelta(days=120)

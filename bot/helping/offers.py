@@ -13,13 +13,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.community import communities
+from bot.dates import jobs
 from bot.dates.notices import tell_person
 from bot.domain.models import Community, HelpOffer, HelpRequest, Person
 from bot.helping import matching, skills
 from bot.helping import requests as help_requests
 from bot.helping import texts as help_texts
 from bot.helping.policy import MatchingPolicy
-from bot.reminders import jobs
 
 
 def first_name(person: Person | None) -> str:

@@ -15,6 +15,7 @@ from typing import Any, Literal
 from sqlalchemy import or_, select
 
 from bot.chat.types import Button
+from bot.dates import jobs
 from bot.dates.announcements import mark_changed
 from bot.dates.notices import tell_person
 from bot.domain.models import Community, HelpRequest, Person, Skill
@@ -26,7 +27,6 @@ from bot.helping import texts as help_texts
 from bot.helping.asking import MAX_TEXT
 from bot.helping.policy import MatchingPolicy
 from bot.language.i18n import _, format_when
-from bot.reminders import jobs
 from bot.reminders.texts import RATINGS
 
 Accepted = Literal["accepted", "taken", "closed", "gone"]

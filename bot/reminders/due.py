@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
+from bot.dates import jobs
+from bot.dates.jobs import ReminderPolicy
 from bot.domain.models import Job
 from bot.domain.work import Work
 from bot.infra.scheduler import DueWork, Round
-from bot.reminders import jobs
 from bot.reminders.follow_up import run_job
-from bot.reminders.jobs import ReminderPolicy
 
 
 def rounds(policy: ReminderPolicy) -> list[Round]:

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.community import communities
-from bot.dates import rsvps
+from bot.dates import jobs, rsvps
 from bot.dates.notices import tell_person
 from bot.domain.models import (
     Attendance,
@@ -27,7 +27,7 @@ from bot.domain.models import (
 )
 from bot.domain.roles import ADMIN, COORDINATOR, STAFF, VOLUNTEER
 from bot.language.i18n import N_
-from bot.reminders import jobs, texts
+from bot.reminders import texts
 
 log = logging.getLogger(__name__)
 HELPER_ROLES = (VOLUNTEER, STAFF, COORDINATOR, ADMIN)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from bot.dates import jobs
 from bot.domain.models import Community, Event, Job, Series
 from bot.domain.work import Work
-from bot.reminders import jobs
 
 
 async def reminder_times(work: Work, event: Event, default: tuple[str, ...]) -> list[str]:

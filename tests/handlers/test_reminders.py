@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from bot.chat.types import ChatRef
+from bot.dates import jobs
 from bot.domain.models import Event, Job
-from bot.reminders import jobs
 from tests.fakes.memory import Conversation, Shown
 from tests.fakes.memory import Person as Someone
 from tests.handlers.conftest import ADA, GROUP

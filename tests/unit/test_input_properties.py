@@ -25,12 +25,12 @@ from sqlalchemy import select
 
 from bot.chat import dialogs as conversations
 from bot.chat.router import parse_choice, parse_command
+from bot.dates import jobs
 from bot.domain import weekly
 from bot.domain.models import Chat, ConversationState, Person
 from bot.domain.when import WhenError, parse_when
 from bot.helping.asking import PHONE as _PHONE
 from bot.language.plain_language import check
-from bot.reminders import jobs
 from handlers import build_router
 from handlers.reminder_times import parse_times
 from tests.scenarios.world import (

@@ -3,7 +3,9 @@ pyproject.toml, and two rules a contract cannot state without an ignore list."""
 
 from __future__ import annotations
 
+import ast
 import os
+import re
 import subprocess
 import sys
 import tomllib
@@ -58,3 +60,55 @@ def test_only_the_composition_root_imports_handlers() -> None:
         if not module.startswith("handlers")
     }
     assert importers == {"bot.bootstrap"}
+
+
+def _modules(*packages: str) -> dict[str, Path]:
+    found = {}
+    for package in packages:
+        for path in (ROOT / package).rglob("*.py"):
+            name = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+            found[name.removesuffix(".__init__")] = path
+    return found
+
+
+def _area(module: str) -> str:
+    """The feature (or layer) a module belongs to: ``bot.dates``, ``handlers.events`` …"""
+    return ".".join(module.split(".")[:2])
+
+
+def test_no_module_reaches_into_another_areas_internals() -> None:
+    """Names starting with "_" stay inside their feature: another feature uses what the
+    module offers, or the shared piece moves to a shared place."""
+    reached = []
+    for module, path in _modules("bot", "handlers").items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.ImportFrom) or node.level or not node.module:
+                continue
+            if node.module.split(".")[0] not in {"bot", "handlers"}:
+                continue
+            if _area(node.module) == _area(module):
+                continue
+            reached += [
+                f"{module}: from {node.module} import {alias.name}"
+                for alias in node.names
+                # gettext's "_" is the one shared name that starts with an underscore.
+                if alias.name.startswith("_") and alias.name != "_"
+            ]
+    assert reached == []
+
+
+def test_handlers_are_thin() -> None:
+    """Handlers parse, call a use case and render: no database statement, and no module
+    longer than a screenful of handlers (README, "Architecture")."""
+    statements = re.compile(r"select\(|ctx\.session|\.session\.(execute|scalars?|get|add)\(")
+    found = {
+        name: [
+            n for n, line in enumerate(path.read_text().splitlines(), 1) if statements.search(line)
+        ]
+        for name, path in _modules("handlers").items()
+    }
+    assert {name: lines for name, lines in found.items() if lines} == {}
+    lengths = {
+        name: len(path.read_text().splitlines()) for name, path in _modules("handlers").items()
+    }
+    assert {name: n for name, n in lengths.items() if n > 300} == {}

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from bot.chat.types import ChatRef, Sender
-from bot.dates import announcements, planning, rsvps, signup
+from bot.dates import announcements, jobs, planning, rsvps, signup
 from bot.dates.details import Details
 from bot.domain import people
 from bot.domain.models import (
@@ -26,7 +26,7 @@ from bot.domain.models import (
 )
 from bot.domain.when import When
 from bot.domain.work import Work
-from bot.reminders import jobs, times
+from bot.reminders import times
 
 POLICY = jobs.ReminderPolicy()
 

@@ -13,12 +13,12 @@ from bot.chat.types import ChatRef
 from bot.community import communities
 from bot.dates import announcements
 from bot.dates.due import post_announcement
+from bot.dates.jobs import ReminderPolicy
 from bot.domain.models import Announcement, Community, KeyValue, OutboxMessage
 from bot.domain.work import Work
 from bot.helping.policy import MatchingPolicy
 from bot.infra.scheduler import Chore, DueWork, Scheduler
 from bot.privacy.retention import Retention
-from bot.reminders.jobs import ReminderPolicy
 
 
 async def _keys(app: App, prefix: str) -> dict[str, str]:
