@@ -349,7 +349,7 @@ async def run(app: App, *, handle_signals: bool = True) -> None:
             # Not sent through until started below, once this process leads.
             app.running.pop(platform, None)
     # Start-up objects live as long as the process: keeping them out of the collector's
-    # full passes avoids pauses of 100 ms and more under load.
+    # full passes avoids long pauses under load (BENCHMARKS.md, "Telegram button presses").
     gc.freeze()
     sender_task = asyncio.create_task(app.sender.run(), name="sender")
     scheduler_task = asyncio.create_task(app.scheduler.run(), name="scheduler")

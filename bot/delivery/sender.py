@@ -280,7 +280,7 @@ class Sender:
             earlier.chat_id == OutboxMessage.chat_id,
             # Spelled so that the (chat, status, id) index finds the chat's unsent rows only;
             # "sending, or pending and not yet due" as an OR read every message the chat
-            # was ever sent (100 ms per claim at 100 sent rows per chat).
+            # was ever sent, so claims grew with each chat's history.
             earlier.status.in_((SENDING, PENDING)),
             earlier.id < OutboxMessage.id,
             or_(earlier.status == SENDING, earlier.due_at > now),
@@ -290,7 +290,7 @@ class Sender:
             # Without statistics SQLite walks the due-time index and sorts every due row by
             # id on each claim, blocking the loop; marked likely, the condition is not used
             # for the search, and the (status, id) index gives the rows in order, stopping
-            # after one batch (bench/outbox_claim.py: 13 -> 2.5 ms with 4,000 waiting).
+            # after one batch (measured in bench/outbox_claim.py, see BENCHMARKS.md).
             is_due = func.likely(is_due)
         query = (
             select(OutboxMessage, Chat)

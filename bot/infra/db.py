@@ -72,8 +72,8 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker:
     # SQLAlchemy's own session, also for the inline SQLite driver: its clean-up on leaving
     # a block runs in a task of its own, which yields to the loop. Ending sessions in the
     # calling task instead (tried) made every dispatch run to its commit without a pause
-    # and delayed the callback answers queued behind it (p99 71-72 ms against 61 ms,
-    # BENCHMARKS.md, "Telegram button presses").
+    # and delayed the callback answers queued behind it (BENCHMARKS.md, "Telegram button
+    # presses").
     guard(CheckedSession)
     return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=CheckedSession)
 
