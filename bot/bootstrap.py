@@ -30,10 +30,12 @@ from bot.chat.types import Sender as SenderInfo
 from bot.community import communities
 from bot.config import Settings
 from bot.dates import due as dates_due
+from bot.dates import feed as dates_feed
 from bot.dates.jobs import ReminderPolicy
 from bot.delivery.sender import Sender
 from bot.domain import people
 from bot.domain.models import Community, OutboxMessage
+from bot.domain.work import Work
 from bot.helping import due as helping_due
 from bot.helping.policy import MatchingPolicy
 from bot.infra.clock import Clock, SystemClock
@@ -359,13 +361,11 @@ async def run(app: App, *, handle_signals: bool = True) -> None:
         from bot.infra.web import FeedServer
 
         web = FeedServer(
-            app.sessions,
             section.host,
             section.port,
-            app.clock.now,
             catalogs=app.catalogs,
             health=(lambda: health(app)) if section.health else None,
-            calendar=section.calendar,
+            calendar=(lambda slug: calendar_feed(app, slug)) if section.calendar else None,
         )
         await web.start()
     loop = asyncio.get_running_loop()
@@ -504,6 +504,13 @@ async def _keep_following(app: App) -> None:
             log.exception("taking up this process's part failed; trying again shortly")
             await asyncio.sleep(5)
             app.cluster.changed.set()
+
+
+async def calendar_feed(app: App, slug: str) -> bytes | None:
+    """The community's calendar feed as .ics for the web server; None for an unknown slug."""
+    async with app.sessions() as session:
+        # UIDs must never change, or subscribed apps would show every date twice.
+        return await dates_feed.feed(Work(session, app.clock.now()), slug, host="lotsenbot")
 
 
 async def health(app: App) -> tuple[int, dict[str, object]]:

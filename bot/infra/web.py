@@ -12,21 +12,13 @@ import hashlib
 import logging
 import re
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime, timedelta
 
 from aiohttp import web
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.dates.calendar import community_feed
-from bot.domain.models import Community, Event
 from bot.language.i18n import Catalogs, install
 
 log = logging.getLogger(__name__)
 
-# Recent dates stay a while, so a subscriber still sees what was on last week.
-PAST = timedelta(days=30)
-AHEAD = timedelta(days=365)
 # Short enough that a cancellation reaches subscribers soon; long enough that an app
 # polling every minute does not reach the database every minute.
 MAX_AGE = 300
@@ -35,20 +27,8 @@ ROUTES = ("/kalender/{slug}.ics", "/calendar/{slug}.ics")
 _DTSTAMP = re.compile(rb"^DTSTAMP:[^\r\n]*\r\n", re.M)
 
 
-async def public_events(session: AsyncSession, community_id: int, now: datetime) -> list[Event]:
-    """Public dates from 30 days ago to a year ahead, cancelled ones included, by start."""
-    # Cancelled dates stay in, so subscribed calendars learn of the cancellation.
-    rows = await session.scalars(
-        select(Event)
-        .where(
-            Event.community_id == community_id,
-            Event.public.is_(True),
-            Event.starts_at >= now - PAST,
-            Event.starts_at <= now + AHEAD,
-        )
-        .order_by(Event.starts_at, Event.id)
-    )
-    return list(rows)
+# A community's feed as .ics by its slug; None when no community has that slug.
+CalendarFeed = Callable[[str], Awaitable[bytes | None]]
 
 
 class FeedServer:
@@ -56,22 +36,16 @@ class FeedServer:
 
     def __init__(
         self,
-        sessions: async_sessionmaker,
         host: str,
         port: int,
-        now: Callable[[], datetime],
         *,
         catalogs: Catalogs | None = None,
-        uid_host: str = "lotsenbot",
         health: Callable[[], Awaitable[tuple[int, dict[str, object]]]] | None = None,
-        calendar: bool = True,
+        calendar: CalendarFeed | None = None,
     ) -> None:
-        self._sessions = sessions
         self._host = host
         self._port = port
-        self._now = now
         self._catalogs = catalogs
-        self._uid_host = uid_host
         self._health = health
         self._calendar = calendar
         self._runner: web.AppRunner | None = None
@@ -86,7 +60,7 @@ class FeedServer:
     async def start(self) -> None:
         """Bind and serve until stop()."""
         app = web.Application()
-        for route in ROUTES if self._calendar else ():
+        for route in ROUTES if self._calendar is not None else ():
             app.router.add_get(route, self._feed)
         if self._health is not None:
             app.router.add_get("/health", self._health_check)
@@ -99,7 +73,10 @@ class FeedServer:
             await runner.cleanup()
             raise
         self._runner = runner
-        parts = (("calendar feed", self._calendar), ("/health", self._health is not None))
+        parts = (
+            ("calendar feed", self._calendar is not None),
+            ("/health", self._health is not None),
+        )
         served = [name for name, on in parts if on]
         log.info("%s listening on http://%s:%s", " and ".join(served), self._host, self.port)
 
@@ -118,14 +95,11 @@ class FeedServer:
         if self._catalogs is not None:
             # Each request runs in its own task; the catalogs must be visible to it.
             install(self._catalogs)
+        assert self._calendar is not None
         slug = request.match_info["slug"]
-        now = self._now()
-        async with self._sessions() as session:
-            community = await session.scalar(select(Community).where(Community.slug == slug))
-            if community is None:
-                raise web.HTTPNotFound(text="No calendar at this address.\n")
-            events = await public_events(session, community.id, now)
-            body = community_feed(community, events, host=self._uid_host, stamp=now)
+        body = await self._calendar(slug)
+        if body is None:
+            raise web.HTTPNotFound(text="No calendar at this address.\n")
         etag = _etag(body)
         headers = {"Cache-Control": f"max-age={MAX_AGE}", "ETag": etag}
         if _matches(request.headers.get("If-None-Match", ""), etag):

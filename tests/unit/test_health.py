@@ -19,7 +19,7 @@ from bot.infra.web import FeedServer
 @pytest.fixture
 async def server(app: App) -> AsyncIterator[str]:
     await app.cluster.start()  # on PostgreSQL: registered, and leading (nobody else is there)
-    feed = FeedServer(app.sessions, "127.0.0.1", 0, app.clock.now, health=lambda: health(app))
+    feed = FeedServer("127.0.0.1", 0, health=lambda: health(app))
     await feed.start()
     yield f"http://127.0.0.1:{feed.port}/health"
     await feed.stop()

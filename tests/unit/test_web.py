@@ -12,9 +12,12 @@ from icalendar import Calendar
 from multidict import CIMultiDict
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from bot.dates import feed as dates_feed
+from bot.dates.feed import public_events
 from bot.domain.models import Community, Event, Person, Rsvp
+from bot.domain.work import Work
 from bot.infra.db import create_engine, session_factory
-from bot.infra.web import FeedServer, public_events
+from bot.infra.web import CalendarFeed, FeedServer
 from bot.language.i18n import Catalogs
 from tests.fakes.clock import FakeClock
 
@@ -28,6 +31,16 @@ class Feed:
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.server.port}{path}"
+
+
+def _calendar(sessions: async_sessionmaker, clock: FakeClock) -> CalendarFeed:
+    """The feed use case as the composition root wires it: a session and the clock's now."""
+
+    async def calendar(slug: str) -> bytes | None:
+        async with sessions() as session:
+            return await dates_feed.feed(Work(session, clock.now()), slug, host="lotsenbot")
+
+    return calendar
 
 
 @pytest.fixture
@@ -73,7 +86,7 @@ async def feed(db_url: str, clock: FakeClock) -> AsyncIterator[Feed]:
         await session.flush()
         session.add(Rsvp(event_id=events["next"].id, person_id=person.id, status="yes"))
         ids = {key: event.id for key, event in events.items()}
-    server = FeedServer(sessions, "127.0.0.1", 0, clock.now)
+    server = FeedServer("127.0.0.1", 0, calendar=_calendar(sessions, clock))
     await server.start()
     try:
         yield Feed(server, sessions, clock, ids)
@@ -180,7 +193,9 @@ async def test_stop_frees_the_port(feed: Feed) -> None:
 async def test_feed_is_in_the_community_language(feed: Feed) -> None:
     # The server gets the catalogs handed in: a request's task does not see install()
     # calls made elsewhere.
-    german = FeedServer(feed.sessions, "127.0.0.1", 0, feed.clock.now, catalogs=Catalogs.load())
+    german = FeedServer(
+        "127.0.0.1", 0, catalogs=Catalogs.load(), calendar=_calendar(feed.sessions, feed.clock)
+    )
     await german.start()
     try:
         _s, _h, body = await _get(f"http://127.0.0.1:{german.port}/kalender/musterstadt.ics")
@@ -203,9 +218,7 @@ async def test_health_without_the_calendar(feed: Feed) -> None:
     async def healthy() -> tuple[int, dict[str, object]]:
         return 200, {"status": "ok"}
 
-    server = FeedServer(
-        feed.sessions, "127.0.0.1", 0, feed.clock.now, health=healthy, calendar=False
-    )
+    server = FeedServer("127.0.0.1", 0, health=healthy, calendar=None)
     await server.start()
     try:
         async with aiohttp.ClientSession() as http:
