@@ -37,7 +37,7 @@ def _installs(project: Path, goal: str) -> list[str]:
     """The pip install commands `make GOAL` would run, and the line it would print first."""
     words = (RUN_ONLY, WITH_TESTS, FIRST_LINE, UPDATING, ADDING_TESTS)
     planned = subprocess.run(
-        ["make", "-n", goal], cwd=project, capture_output=True, text=True, check=True
+        ["make", "-n", "--no-print-directory", goal], cwd=project, capture_output=True, text=True, check=True
     ).stdout
     return [word for line in planned.splitlines() for word in words if word in line]
 
@@ -70,7 +70,7 @@ def test_a_changed_pyproject_installs_again(tmp_path: Path) -> None:
 
 def _planned(project: Path, goal: str) -> list[str]:
     return subprocess.run(
-        ["make", "-n", goal], cwd=project, capture_output=True, text=True, check=True
+        ["make", "-n", "--no-print-directory", goal], cwd=project, capture_output=True, text=True, check=True
     ).stdout.splitlines()
 
 
@@ -87,4 +87,4 @@ def test_make_test_provisions_the_machine_before_pytest(tmp_path: Path) -> None:
 
 def test_make_run_provisions_nothing(tmp_path: Path) -> None:
     project = _project(tmp_path, ".installed-run")
-    assert not [line for line in _planned(project, "run") if "provision" in line]
+    assert not [line for line in _planned(project, "run") if "provision_postgres" in line]
