@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select, update
+from sqlalchemy import text as sql
 
 from bot.adapters.base import Adapter
 from bot.chat.types import ChatRef, Delivery, Outgoing
@@ -48,13 +49,27 @@ def _cluster(url: str, made: list[PostgresProcesses]) -> PostgresProcesses:
     return cluster
 
 
-async def _die(cluster: PostgresProcesses) -> None:
-    """As a SIGKILL would: no goodbye, the connection just goes away."""
+async def _die(cluster: PostgresProcesses, url: str) -> None:
+    """As a SIGKILL would: no goodbye, the connection just goes away. Returns once the
+    server has ended that backend (and so freed its locks), which a loaded machine takes a
+    moment to do after the socket closes."""
     assert cluster._task is not None
     cluster._task.cancel()
     await asyncio.gather(cluster._task, return_exceptions=True)
+    backend = cluster._conn.get_server_pid()
     cluster._conn.terminate()
     cluster._conn = None
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            for _attempt in range(500):
+                query = sql("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid")
+                if not await conn.scalar(query, {"pid": backend}):
+                    return
+                await asyncio.sleep(0.02)
+        raise AssertionError(f"backend {backend} still there")
+    finally:
+        await engine.dispose()
 
 
 async def _process_rows(url: str) -> dict[int, tuple[bool, bool]]:
@@ -79,7 +94,7 @@ async def test_one_leader_and_another_takes_over_when_it_dies(
     assert (first.size, second.size) == (2, 2)
     assert {first.rank, second.rank} == {0, 1}
     clusters.remove(first)
-    await _die(first)
+    await _die(first, pg_url)
     await second.tick()  # the next heartbeat: the leader lock is free now
     assert second.is_leader
     assert second.size == 1
@@ -119,7 +134,7 @@ async def test_only_a_dead_processes_messages_in_flight_are_given_back(
                 assert row is not None
                 row.status, row.claimed_by = "sending", owner.process_id
         clusters.remove(dead)
-        await _die(dead)
+        await _die(dead, pg_url)
         await leader.tick()
         async with sessions() as session:
             statuses = dict(
@@ -245,7 +260,7 @@ async def test_a_process_on_its_own_gives_back_what_it_left_sending(pg_url: str)
             await session.execute(
                 update(OutboxMessage).values(status="sending", claimed_by=old.process_id)
             )
-        await _die(old)
+        await _die(old, pg_url)
         new = PostgresProcesses(pg_url, heartbeat=HEARTBEAT)
         await new.start()
         try:
