@@ -323,9 +323,9 @@ class Dispatcher:
             if key is not None:
                 await self._press(ctx, key)
             return
-        command = None if incoming.forwarded else parse_command(text)
+        username = self._bot_usernames(incoming.chat.platform)
+        command = None if incoming.forwarded else parse_command(text, username)
         if command is not None:
-            username = self._bot_usernames(incoming.chat.platform)
             if (
                 command.addressed_to
                 and username

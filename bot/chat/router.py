@@ -31,13 +31,23 @@ class ParsedCommand:
     addressed_to: str | None
 
 
-def parse_command(text: str) -> ParsedCommand | None:
-    """Split "/befehl@bot arg" into its parts; None when the text is no command."""
+def parse_command(text: str, username: str | None = None) -> ParsedCommand | None:
+    """Split "/befehl@bot arg" into its parts; None when the text is no command.
+
+    With the bot's own ``username``, its name written after the arguments counts as the
+    address too: "/verbinden 1@DeinBot" is "/verbinden@DeinBot 1".
+    """
     match = _COMMAND.match(text.strip())
     if not match:
         return None
     name, target, args = match.groups()
-    return ParsedCommand(name.lower(), (args or "").strip(), target)
+    args = (args or "").strip()
+    if username:
+        suffix = "@" + username.lower()
+        if args.lower().endswith(suffix):
+            args = args[: -len(suffix)].strip()
+            target = target or username
+    return ParsedCommand(name.lower(), args, target)
 
 
 def parse_choice(text: str, count: int) -> int | None:

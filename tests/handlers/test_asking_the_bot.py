@@ -3,6 +3,9 @@ commands with the bot's name, and how many choices read on platforms without but
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 from tests.fakes.memory import Person as Someone
 
 ANNA = Someone("100", "Anna", "de")
@@ -21,3 +24,31 @@ async def test_many_choices_read_as_a_range_in_both_languages(conversation, demo
     # Up to four choices every number is named.
     [language] = await conversation.say(ANNA, "/sprache")
     assert language.rendered.endswith("\nAntworten Sie mit 1 oder 2.")
+
+
+ADA = Someone("1", "Ada")
+
+
+def _readme_link_example() -> str:
+    """The linking command as the README's Telegram steps write it, "/verbinden 1@DeinBot"."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    found = re.search(r"`(/verbinden [^`]*@DeinBot)`", readme)
+    assert found is not None
+    return found.group(1)
+
+
+async def test_the_bots_name_after_the_arguments_is_accepted(app, conversation):
+    app.settings.bot.admins.append("console:1")
+    example = _readme_link_example().replace("@DeinBot", "@Lotsen_Bot")
+    assert example == "/verbinden 1@Lotsen_Bot"
+    group = conversation.group("g-42", "Senioren Süd")
+    [linked] = await conversation.say(ADA, example, chat=group)
+    assert linked.text == "Fertig. Dieser Chat gehört jetzt zu Digitalcafé Musterstadt."
+    # Before and after the arguments, with or without a space; the name in any case.
+    other = conversation.group("g-43", "Lesecafé")
+    [before] = await conversation.say(ADA, "/verbinden@lotsen_bot 1", chat=other)
+    assert before.text.startswith("Fertig.")
+    [spaced] = await conversation.say(ADA, "/start @lotsen_bot", chat=group)
+    assert spaced.text.startswith("Hallo Ada!")
+    # Another bot's name is not ours: nothing happens.
+    assert await conversation.say(ADA, "/start@other_bot", chat=group) == []
