@@ -314,6 +314,10 @@ class Dispatcher:
                 )
             )
             return
+        if incoming.voice:
+            if ctx.is_direct:
+                await ctx.reply(_cannot_listen(ctx))
+            return  # in a group people speak to each other
         if incoming.joined:
             if self._router.on_join is not None:
                 await self._router.on_join(ctx)
@@ -572,6 +576,18 @@ class FloodGuard:
             for key in [k for k, v in self._seen.items() if not v or v[-1] <= now - self._seconds]:
                 del self._seen[key]
         return self.OK
+
+
+def _cannot_listen(ctx: Context) -> str:
+    """The answer to a voice message: what to do instead, with the group's contact."""
+    lines = [
+        _("Sorry, I cannot listen to voice messages yet."),
+        _("Please write me a short text instead."),
+    ]
+    contact = ctx.community.contact if ctx.community is not None else ""
+    if contact:
+        lines.append(_("Or call us: {contact}").format(contact=contact))
+    return "\n".join(lines)
 
 
 def _apology() -> str:

@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from uuid import uuid4
 
+from sqlalchemy import select
+
+from bot.chat.types import Incoming
+from bot.domain.models import Community
 from tests.fakes.memory import Person as Someone
 
 ANNA = Someone("100", "Anna", "de")
@@ -52,3 +57,32 @@ async def test_the_bots_name_after_the_arguments_is_accepted(app, conversation):
     assert spaced.text.startswith("Hallo Ada!")
     # Another bot's name is not ours: nothing happens.
     assert await conversation.say(ADA, "/start@other_bot", chat=group) == []
+
+
+async def _voice(conversation, person, chat=None):  # type: ignore[no-untyped-def]
+    where = chat or conversation.direct(person)
+    await conversation.app.dispatch(
+        Incoming(chat=where, sender=person.sender, event_id=f"voice-{uuid4().hex}", voice=True)
+    )
+    return await conversation.flush()
+
+
+async def test_a_voice_message_says_what_to_do_instead(app, conversation, demo_group):
+    async with app.sessions.begin() as session:
+        demo = await session.scalar(select(Community).where(Community.is_demo))
+        demo.contact = "Frau Meier, 04542 1234"
+    await conversation.say(ANNA, "/start", chat=demo_group)
+    await conversation.say(ANNA, "/sprache")
+    [answer] = await _voice(conversation, ANNA)
+    assert answer.text == (
+        "Sprachnachrichten kann ich leider noch nicht anhören.\n"
+        "Bitte schreiben Sie mir stattdessen einen kurzen Text.\n"
+        "Oder rufen Sie uns an: Frau Meier, 04542 1234"
+    )
+    # The open question still takes its answer.
+    [done] = await conversation.say(ANNA, "2")
+    assert done.text.startswith("Thank you.")
+    [english] = await _voice(conversation, ANNA)
+    assert english.text.startswith("Sorry, I cannot listen to voice messages yet.\n")
+    # In a group people speak to each other: the bot stays quiet.
+    assert await _voice(conversation, BOB, demo_group) == []
