@@ -431,7 +431,10 @@ class Dispatcher:
             if word in ("hilfe", "help", "?"):
                 await self._command(ctx, "hilfe", "")
                 return
-            await ctx.reply(self._not_understood(ctx))
+            if self._router.on_direct_text is not None:
+                await self._router.on_direct_text(ctx)
+                return
+            await ctx.reply(_("Sorry, I did not understand that."))
 
     async def _reaction_choice(self, ctx: Context, message_id: str) -> str | None:
         """A 👍 on one of our messages picks its first button ("Ich komme")."""
@@ -466,11 +469,6 @@ class Dispatcher:
             for cmd in self._router.available(ctx.roles | {"member"}, ctx.chat.kind)[:4]
         )
         return _("I do not know this command. These work: {commands}").format(commands=names)
-
-    def _not_understood(self, ctx: Context) -> str:
-        return _("Sorry, I did not understand that.\nPlease write {prefix}hilfe.").format(
-            prefix=ctx.command_prefix
-        )
 
     async def _failed(self, incoming: Incoming, error: BaseException) -> bool:
         """Handling failed for a reason a retry cannot cure (a value the database refuses,
