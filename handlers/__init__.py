@@ -17,6 +17,7 @@ from handlers import (
     help_requests,
     new_date,
     privacy,
+    questions,
     reminder_times,
     start,
     volunteers,
@@ -25,6 +26,7 @@ from handlers import (
 # The order is the order of /hilfe.
 FEATURES = (
     start,
+    questions,
     accounts,
     events,
     new_date,

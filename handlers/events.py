@@ -27,6 +27,7 @@ UPCOMING_SHOWN = 8
 router = Router()
 
 
+@router.entry("dates")
 @router.command("termine", "dates", description=N_("Show the next dates and your sign-ups"))
 async def list_dates(ctx: Context) -> None:
     """The community's next dates, each with the person's own status."""

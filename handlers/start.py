@@ -50,8 +50,11 @@ async def start(ctx: Context) -> None:
             lines.append(next_date.place)
     lines.append("")
     lines.append(
-        _("Write {prefix}hilfe to see everything I can do.").format(prefix=ctx.command_prefix)
+        _("Write {prefix}hilfe. Then I show you what I can do.").format(prefix=ctx.command_prefix)
     )
+    if ctx.is_direct and ctx.community is not None:
+        # Plain questions about dates are understood in a private chat (handlers/questions).
+        lines.append(_("Or simply ask me, for example: When is the next meeting?"))
     await ctx.reply("\n".join(lines))
 
 
@@ -72,9 +75,10 @@ async def joined(ctx: Context) -> None:
 
 @router.command("hilfe", "help", description=N_("Help, and what I can do"), needs_community=False)
 async def help_(ctx: Context) -> None:
-    """In a private chat: "Wobei brauchen Sie Hilfe?"; in a group: what the bot can do."""
-    if ctx.is_direct and ctx.community is not None:
-        await ctx.enter("help_request")
+    """In a private chat: a short menu (dates, help from a Lotse, all commands); in a
+    group: what the bot can do."""
+    if ctx.is_direct:
+        await ctx.enter("help_menu")
         return
     await ctx.reply(command_list(ctx))
 

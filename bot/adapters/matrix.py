@@ -40,7 +40,9 @@ from nio import (
     MatrixRoom,
     MegolmEvent,
     ReactionEvent,
+    RoomEncryptedAudio,
     RoomKeyRequestResponse,
+    RoomMessageAudio,
     RoomMessageNotice,
     RoomMessageText,
     RoomSendError,
@@ -123,6 +125,9 @@ def translate(room: MatrixRoom, event: Any, own_user_id: str) -> Incoming | None
         )
     if isinstance(event, RoomMessageNotice):
         return None  # notices are what bots send; never answer another bot
+    if isinstance(event, (RoomMessageAudio, RoomEncryptedAudio)):
+        # A voice message (Element records m.audio) or a sound file: nothing we can read.
+        return Incoming(chat=chat, sender=sender, event_id=event.event_id, voice=True)
     if isinstance(event, RoomMessageText):
         relates = event.source.get("content", {}).get("m.relates_to", {})
         if relates.get("rel_type") == "m.replace":

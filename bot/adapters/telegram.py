@@ -152,6 +152,7 @@ def translate(update: Update, bot_id: int | None) -> Incoming | None:
         text=text,
         event_id=event_id,
         forwarded=message.forward_origin is not None,
+        voice=message.voice is not None or message.audio is not None,
     )
 
 

@@ -314,6 +314,10 @@ class Dispatcher:
                 )
             )
             return
+        if incoming.voice:
+            if ctx.is_direct:
+                await ctx.reply(_cannot_listen(ctx))
+            return  # in a group people speak to each other
         if incoming.joined:
             if self._router.on_join is not None:
                 await self._router.on_join(ctx)
@@ -323,9 +327,9 @@ class Dispatcher:
             if key is not None:
                 await self._press(ctx, key)
             return
-        command = None if incoming.forwarded else parse_command(text)
+        username = self._bot_usernames(incoming.chat.platform)
+        command = None if incoming.forwarded else parse_command(text, username)
         if command is not None:
-            username = self._bot_usernames(incoming.chat.platform)
             if (
                 command.addressed_to
                 and username
@@ -427,7 +431,10 @@ class Dispatcher:
             if word in ("hilfe", "help", "?"):
                 await self._command(ctx, "hilfe", "")
                 return
-            await ctx.reply(self._not_understood(ctx))
+            if self._router.on_direct_text is not None:
+                await self._router.on_direct_text(ctx)
+                return
+            await ctx.reply(_("Sorry, I did not understand that."))
 
     async def _reaction_choice(self, ctx: Context, message_id: str) -> str | None:
         """A 👍 on one of our messages picks its first button ("Ich komme")."""
@@ -462,11 +469,6 @@ class Dispatcher:
             for cmd in self._router.available(ctx.roles | {"member"}, ctx.chat.kind)[:4]
         )
         return _("I do not know this command. These work: {commands}").format(commands=names)
-
-    def _not_understood(self, ctx: Context) -> str:
-        return _("Sorry, I did not understand that.\nPlease write {prefix}hilfe.").format(
-            prefix=ctx.command_prefix
-        )
 
     async def _failed(self, incoming: Incoming, error: BaseException) -> bool:
         """Handling failed for a reason a retry cannot cure (a value the database refuses,
@@ -572,6 +574,18 @@ class FloodGuard:
             for key in [k for k, v in self._seen.items() if not v or v[-1] <= now - self._seconds]:
                 del self._seen[key]
         return self.OK
+
+
+def _cannot_listen(ctx: Context) -> str:
+    """The answer to a voice message: what to do instead, with the group's contact."""
+    lines = [
+        _("Sorry, I cannot listen to voice messages yet."),
+        _("Please write me a short text instead."),
+    ]
+    contact = ctx.community.contact if ctx.community is not None else ""
+    if contact:
+        lines.append(_("Or call us: {contact}").format(contact=contact))
+    return "\n".join(lines)
 
 
 def _apology() -> str:

@@ -31,13 +31,23 @@ class ParsedCommand:
     addressed_to: str | None
 
 
-def parse_command(text: str) -> ParsedCommand | None:
-    """Split "/befehl@bot arg" into its parts; None when the text is no command."""
+def parse_command(text: str, username: str | None = None) -> ParsedCommand | None:
+    """Split "/befehl@bot arg" into its parts; None when the text is no command.
+
+    With the bot's own ``username``, its name written after the arguments counts as the
+    address too: "/verbinden 1@DeinBot" is "/verbinden@DeinBot 1".
+    """
     match = _COMMAND.match(text.strip())
     if not match:
         return None
     name, target, args = match.groups()
-    return ParsedCommand(name.lower(), (args or "").strip(), target)
+    args = (args or "").strip()
+    if username:
+        suffix = "@" + username.lower()
+        if args.lower().endswith(suffix):
+            args = args[: -len(suffix)].strip()
+            target = target or username
+    return ParsedCommand(name.lower(), args, target)
 
 
 def parse_choice(text: str, count: int) -> int | None:
@@ -87,6 +97,7 @@ class Router:
     on_join: Handler | None = None
     on_first_contact: Handler | None = None
     on_group_text: Handler | None = None
+    on_direct_text: Handler | None = None
 
     def command(
         self,
@@ -179,6 +190,14 @@ class Router:
         self.on_group_text = handler
         return handler
 
+    def direct_text(self, handler: Handler) -> Handler:
+        """Register the handler for plain text in a private chat that answers no open
+        question and picks no offered button."""
+        if self.on_direct_text is not None:
+            raise ValueError("a direct text handler is registered already")
+        self.on_direct_text = handler
+        return handler
+
     def include(self, other: Router) -> Router:
         """Add another router's handlers (a feature module's) to this one; names stay unique."""
         for cmd in other.ordered:
@@ -198,7 +217,7 @@ class Router:
             if twice:
                 raise ValueError(f"registered twice: {sorted(twice)}")
             table.update(theirs)
-        for slot in ("on_join", "on_first_contact", "on_group_text"):
+        for slot in ("on_join", "on_first_contact", "on_group_text", "on_direct_text"):
             handler = getattr(other, slot)
             if handler is not None:
                 if getattr(self, slot) is not None:

@@ -92,6 +92,9 @@ class Incoming:
     # The person wrote something the bot could never read (a Matrix message whose key did
     # not come): they are asked to send it again.
     unreadable: bool = False
+    # A voice message or a sound file (Telegram voice/audio, Matrix m.audio): the bot cannot
+    # listen, so it says what to do instead; its caption, if any, is not read as a command.
+    voice: bool = False
     raw_meta: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -22,7 +22,7 @@ from bot.domain.models import (
     OutboxMessage,
     OutboxSubject,
 )
-from bot.language.i18n import _
+from bot.language.i18n import _, ngettext
 
 log = logging.getLogger(__name__)
 
@@ -32,10 +32,21 @@ EDIT_PREFIX = "edit:"
 DEDUP_KEY_LENGTH = 200  # the outbox column's size
 
 
+# Up to this many choices the hint names each number; more read as a range.
+NAMED_CHOICES = 4
+
+
 def choice_hint(count: int) -> str:
-    """ "Antworten Sie mit 1, 2 oder 3." in the current locale."""
+    """ "Antworten Sie mit 1, 2 oder 3." in the current locale; from five choices on
+    "Antworten Sie mit einer Zahl von 1 bis 16." (a list of 16 numbers is 20 words)."""
     if count <= 1:
         return _("Answer with 1.")
+    if count > NAMED_CHOICES:
+        return ngettext(
+            "Answer with a number from 1 to {count}.",
+            "Answer with a number from 1 to {count}.",
+            count,
+        ).format(count=count)
     numbers = ", ".join(str(n) for n in range(1, count))
     return _("Answer with {numbers} or {last}.").format(numbers=numbers, last=count)
 

@@ -37,7 +37,7 @@ def test_piped_start_prints_the_german_answer_and_exits(tmp_path: Path) -> None:
         "Hallo Gast!\nIch bin der Lotsenbot von Digitalcafé Musterstadt."
     )
     assert "Der nächste Termin:\nDigitalcafé: Mittwoch" in result.stdout
-    assert "Wobei brauchen Sie Hilfe? Bitte tippen Sie auf ein Thema." in result.stdout
+    assert "Was möchten Sie tun?\n\n1 – Termine\n2 – Hilfe von einem Lotsen\n" in result.stdout
     assert "Das kann ich für Sie tun:" in result.stdout
     assert (tmp_path / "var" / "lotsenbot.db").exists()
     assert "No admin yet. The one-time admin code is in var/admin-code.txt" in result.stderr

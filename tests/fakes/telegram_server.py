@@ -332,6 +332,13 @@ class FakeTelegramServer:
             self._members.setdefault(chat["id"], {}).setdefault(user["id"], "member")
         return self._queue("message", self._new_message(chat, user, fields))
 
+    def post_voice(self, chat: JSON | int, user: JSON, *, seconds: int = 4) -> JSON:
+        """``user`` sends a recorded voice message (no text) in ``chat``."""
+        n = self._last_message_id[self._chat(chat)["id"]] + 1
+        voice = {"file_id": f"voice-{n}", "file_unique_id": f"v{n}", "duration": seconds}
+        voice["mime_type"] = "audio/ogg"
+        return self._queue("message", self._new_message(self._chat(chat), user, {"voice": voice}))
+
     def edit_message(self, update_or_message: JSON, new_text: str) -> JSON:
         """The author edits a message; returns the queued ``edited_message`` update."""
         ref = update_or_message.get("message", update_or_message)

@@ -172,7 +172,8 @@ async def person_id(tg: Conversation, who: Someone) -> int:
 
 async def ask_for_help_by_phone(tg: Conversation, person: Someone) -> list[Shown]:
     me = private(person)
-    [question] = await tg.say(person, "Hilfe", chat=me)
+    [menu] = await tg.say(person, "Hilfe", chat=me)
+    [question] = await tg.press(person, menu, "Hilfe von einem Lotsen", chat=me)
     [describe] = await tg.press(person, question, "Smartphone", chat=me)
     assert describe.text.startswith("Beschreiben Sie es bitte kurz.")
     await tg.say(person, "Fotos an die Enkel schicken.", chat=me)

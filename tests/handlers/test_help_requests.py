@@ -83,7 +83,8 @@ async def _community(tg: Conversation) -> None:
 
 
 async def _ask_for_help(tg: Conversation, topic: str = "Smartphone") -> list[Shown]:
-    [question] = await tg.say(ANNA, "Hilfe", chat=private(ANNA))
+    [menu] = await tg.say(ANNA, "Hilfe", chat=private(ANNA))
+    [question] = await tg.press(ANNA, menu, "Hilfe von einem Lotsen", chat=private(ANNA))
     assert question.text == "Wobei brauchen Sie Hilfe? Bitte tippen Sie auf ein Thema."
     [describe] = await tg.press(ANNA, question, topic, chat=private(ANNA))
     assert describe.text.startswith("Beschreiben Sie es bitte kurz.")

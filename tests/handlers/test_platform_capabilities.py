@@ -61,7 +61,9 @@ async def test_hints_and_relays_use_what_the_platform_declares(chat: Start) -> N
         [welcome] = await conversation.say(MIA, "/start")
         assert "Schreiben Sie !hilfe" in welcome.text
         [puzzled] = await conversation.say(MIA, "Wie geht das?")
-        assert puzzled.text.endswith("Bitte schreiben Sie !hilfe.")
+        assert puzzled.text.startswith(
+            "Das habe ich leider nicht verstanden.\nDas kann ich für Sie tun:\n!start – "
+        )
         other = conversation.group("room-2")
         await conversation.say(ADA, "!verbinden 1", chat=other)
         await conversation.say(ADA, "!weiterleiten an", chat=conversation.group(GROUP))

@@ -51,15 +51,13 @@ async def test_unknown_command_gets_a_short_hint(conversation, demo_group):
 async def test_plain_text_in_private_chat_is_answered_kindly(conversation, demo_group):
     await conversation.say(ANNA, "/start", chat=demo_group)
     [shown] = await conversation.say(ANNA, "Was ist das hier?")
-    assert shown.text == "Das habe ich leider nicht verstanden.\nBitte schreiben Sie /hilfe."
+    assert shown.text == "Das habe ich leider nicht verstanden.\nWas möchten Sie tun?"
+    menu = ["Termine", "Hilfe von einem Lotsen", "Alle Befehle"]
+    assert [label for label, _ in shown.buttons] == menu
     [helped] = await conversation.say(ANNA, "Hilfe")
-    assert helped.text == "Wobei brauchen Sie Hilfe? Bitte tippen Sie auf ein Thema."
-    assert [label for label, _ in helped.buttons][-3:] == [
-        "Drucker",
-        "Etwas anderes",
-        "Was kann der Bot?",
-    ]
-    [commands] = await conversation.press(ANNA, helped, "Was kann der Bot?")
+    assert helped.text == "Was möchten Sie tun?"
+    assert [label for label, _ in helped.buttons] == menu
+    [commands] = await conversation.press(ANNA, helped, "Alle Befehle")
     assert commands.text.startswith("Das kann ich für Sie tun:")
 
 

@@ -93,7 +93,7 @@ class Row:
 # is not in). Keep one row per command: test_every_command_has_a_row enforces it.
 COMMANDS: dict[str, Row] = {
     "start": Row("", EVERYONE, "member", "read"),
-    "hilfe": Row("", EVERYONE, "member", "dialog"),
+    "hilfe": Row("", EVERYONE, "member", "read"),
     "befehle": Row("", EVERYONE, "member", "read"),
     "sprache": Row("", EVERYONE, "member", "read"),
     "verknuepfen": Row("", EVERYONE, "member", "change", own=True),
@@ -194,6 +194,9 @@ BUTTONS: dict[str, Row] = {
     "fb.rate": Row({"event": "$event", "rating": 5}, frozenset({"member"}), "member", "change"),
     "fb.skip": Row({"event": "$event", "step": "fb.comment"}, frozenset({"member"}), None, "none"),
     "hr.commands": Row({}, EVERYONE, "member", "read"),
+    "menu.dates": Row({}, EVERYONE, "member", "read"),
+    "menu.helper": Row({}, EVERYONE, "member", "dialog"),
+    "menu.commands": Row({}, EVERYONE, "member", "read"),
     "hr.pick": Row({"skill": "smartphone"}, EVERYONE, None, "none"),
     "hr.any_time": Row({}, EVERYONE, None, "none"),
     "hr.where": Row({"place": "cafe"}, EVERYONE, None, "none"),

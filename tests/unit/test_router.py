@@ -26,6 +26,23 @@ def test_commands_are_parsed(text: str, name: str, args: str, target: str | None
     assert (parsed.name, parsed.args, parsed.addressed_to) == (name, args, target)
 
 
+@pytest.mark.parametrize(
+    ("text", "args", "target"),
+    [
+        ("/verbinden 1@DeinBot", "1", "DeinBot"),
+        ("/verbinden 1 @deinbot", "1", "DeinBot"),
+        ("/verbinden@DeinBot 1", "1", "DeinBot"),
+        ("/start@DeinBot", "", "DeinBot"),
+        ("/kontakt anna@example.org", "anna@example.org", None),
+        ("/verbinden 1@OtherBot", "1@OtherBot", None),
+    ],
+)
+def test_the_bots_own_name_after_the_arguments(text: str, args: str, target: str | None) -> None:
+    parsed = parse_command(text, "DeinBot")
+    assert parsed is not None
+    assert (parsed.args, parsed.addressed_to) == (args, target)
+
+
 @pytest.mark.parametrize("text", ["start", "/", "! hilfe", "/ä", "ja", "/start-now", ""])
 def test_non_commands(text: str) -> None:
     assert parse_command(text) is None
