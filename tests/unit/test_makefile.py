@@ -37,7 +37,11 @@ def _installs(project: Path, goal: str) -> list[str]:
     """The pip install commands `make GOAL` would run, and the line it would print first."""
     words = (RUN_ONLY, WITH_TESTS, FIRST_LINE, UPDATING, ADDING_TESTS)
     planned = subprocess.run(
-        ["make", "-n", "--no-print-directory", goal], cwd=project, capture_output=True, text=True, check=True
+        ["make", "-n", "--no-print-directory", goal],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     return [word for line in planned.splitlines() for word in words if word in line]
 
@@ -70,7 +74,11 @@ def test_a_changed_pyproject_installs_again(tmp_path: Path) -> None:
 
 def _planned(project: Path, goal: str) -> list[str]:
     return subprocess.run(
-        ["make", "-n", "--no-print-directory", goal], cwd=project, capture_output=True, text=True, check=True
+        ["make", "-n", "--no-print-directory", goal],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.splitlines()
 
 
