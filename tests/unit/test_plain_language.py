@@ -1,4 +1,5 @@
-"""The plain-language checker and the German catalog against PLAIN-LANGUAGE.md."""
+"""The plain-language checker, and both catalogs (German and English) against
+PLAIN-LANGUAGE.md. Plural forms and titles in sentences: tests/unit/test_catalog_grammar.py."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from hypothesis import strategies as st
 from bot.language.plain_language import Finding, check, split_sentences
 
 ROOT = Path(__file__).resolve().parents[2]
-CATALOG = ROOT / "locales" / "de" / "LC_MESSAGES" / "messages.po"
+CATALOGS = {
+    locale: ROOT / "locales" / locale / "LC_MESSAGES" / "messages.po" for locale in ("de", "en")
+}
 
 # The example announcement from PLAIN-LANGUAGE.md.
 ANNOUNCEMENT = """\
@@ -42,8 +45,18 @@ Oder schreiben Sie "Hilfe"."""
 
 BAD_ANNOUNCEMENT = "Unser Event am 9.12. — bitte RSVP bis Freitag via Link"
 
-# Rules every German catalog string must pass.
-CATALOG_RULES = frozenset({"long_sentence", "jargon", "abbreviation", "impersonal_man"})
+# Rules every catalog string must pass (German; English has no "man" rule and checks for
+# German words left in the text instead).
+CATALOG_RULES = frozenset(
+    {"long_sentence", "jargon", "abbreviation", "impersonal_man", "german_word"}
+)
+
+# The date parser reads German only (bot/domain/when.py), so an English text that shows how
+# to write a date shows German input. Such words are fine in English where the English
+# msgid shows the same German example; any other German word in English is a finding.
+DATE_INPUT_WORDS = frozenset(
+    {"uhr", "jeden", "morgen", "montag", "dienstag", "mittwoch", "dienstags"}
+)
 
 # Justified exceptions: (msgid, rule, excerpt). Keep this minimal.
 # "team" is the literal role word admins type ({prefix}rolle_geben 12 team, see
@@ -61,6 +74,8 @@ CATALOG_ALLOWLIST = frozenset(
         ("team", "jargon", "Team"),
     }
 )
+# The same for the English catalog (empty: none are needed).
+ENGLISH_ALLOWLIST: frozenset[tuple[str, str, str]] = frozenset()
 
 # Real findings in the catalog, to be fixed by rewording the German msgstr (not allowed
 # here). Members see this message when they try a staff command. Suggested German:
@@ -319,28 +334,81 @@ def test_check_never_raises(text: str, announcement: bool, max_words: int) -> No
     assert all(isinstance(f, Finding) and len(f.excerpt) <= 60 for f in findings)
 
 
-# --- the real German catalog ---------------------------------------------------------
+# --- English ---------------------------------------------------------------------------
 
 
-def _catalog_findings() -> set[tuple[str, str, str]]:
-    with CATALOG.open("rb") as handle:
+def test_english_example_has_no_findings() -> None:
+    text = (
+        "Digitalcafé at the town library\n"
+        "Wednesday, 3 December, 3:00 PM\n"
+        "Bring your phone. You are signed up."
+    )
+    assert check(text, language="en") == []
+
+
+def test_english_rules() -> None:
+    findings = check(
+        "Click here, e.g. to RSVP. Bitte schreiben Sie: abbrechen. "
+        + " ".join(["word"] * 21)
+        + ".",
+        language="en",
+    )
+    by_rule = {(f.rule, f.excerpt) for f in findings}
+    assert {("jargon", "Click"), ("jargon", "RSVP"), ("abbreviation", "e.g.")} <= by_rule
+    assert {("german_word", "Bitte"), ("german_word", "abbrechen")} <= by_rule
+    assert sum(1 for f in findings if f.rule == "long_sentence") == 1
+    click = next(f for f in findings if f.excerpt == "Click")
+    assert click.suggestion == 'Write "tap" instead of "Click".'
+    # German checks stay German: "man" is an English word, announcements are German only.
+    assert check("A man can come. Tap a face.", language="en") == []
+    assert check("Nothing to announce.", language="en", announcement=True) == []
+
+
+def test_english_knows_our_names_and_the_umlaut_check() -> None:
+    assert check("Write to a Digitallotse in the Digitalcafé.", language="en") == []
+    assert _rules(check("Please go to the Bücherei.", language="en")) == ["german_word"]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(max_size=5_000), st.integers(min_value=0, max_value=40))
+def test_english_check_never_raises(text: str, max_words: int) -> None:
+    findings = check(text, max_words=max_words, language="en")
+    assert all(isinstance(f, Finding) and len(f.excerpt) <= 60 for f in findings)
+
+
+# --- the real catalogs ---------------------------------------------------------------
+
+
+def _catalog_findings(locale: str) -> set[tuple[str, str, str]]:
+    with CATALOGS[locale].open("rb") as handle:
         catalog = read_po(handle)
     found: set[tuple[str, str, str]] = set()
     for message in catalog:
         if not message.id:
             continue  # header
         msgid = message.id[0] if isinstance(message.id, tuple) else message.id
+        source = " ".join(message.id).lower() if isinstance(message.id, tuple) else msgid.lower()
         strings = message.string if isinstance(message.string, tuple) else (message.string,)
         for string in strings:
-            for finding in check(string or ""):
-                if finding.rule in CATALOG_RULES:
+            for finding in check(string or "", language=locale):
+                shown_input = (
+                    finding.rule == "german_word"
+                    and finding.excerpt.lower() in DATE_INPUT_WORDS
+                    and finding.excerpt.lower() in source
+                )
+                if finding.rule in CATALOG_RULES and not shown_input:
                     found.add((msgid, finding.rule, finding.excerpt))
     return found
 
 
 def test_catalog_follows_plain_language() -> None:
-    found = _catalog_findings() - CATALOG_ALLOWLIST
+    found = _catalog_findings("de") - CATALOG_ALLOWLIST
     assert found == KNOWN_CATALOG_FINDINGS, (
         "New or fixed plain-language findings in the German catalog; "
         "update KNOWN_CATALOG_FINDINGS (remove fixed ones, reword new ones)."
     )
+
+
+def test_english_catalog_follows_plain_language() -> None:
+    found = _catalog_findings("en") - ENGLISH_ALLOWLIST
+    assert found == set(), "Reword these English texts (PLAIN-LANGUAGE.md, English)."
