@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from types import MappingProxyType
 
-__all__ = ["RULES", "Finding", "check"]
+__all__ = ["ABBREVIATIONS", "JARGON", "RULES", "Finding", "check"]
 
 RULES = (
     "long_sentence",
@@ -40,7 +41,8 @@ class Finding:
 
 
 # Jargon word (lower case, singular) -> plain German replacement as it goes into
-# 'Schreiben Sie <replacement> statt "<word>".' The table follows PLAIN-LANGUAGE.md.
+# 'Schreiben Sie <replacement> statt "<word>".' The table is PLAIN-LANGUAGE.md's word
+# table, word for word (tests/unit/test_plain_language.py compares them).
 _JARGON: dict[str, str] = {
     "event": '"Termin"',
     "meeting": '"Treffen"',
@@ -116,6 +118,10 @@ _ENGLISH_ABBREVIATIONS: tuple[tuple[re.Pattern[str], str, str], ...] = tuple(
         (r"(?<!\w)approx\.", "approx.", '"about"'),
     )
 )
+# The word lists by language, read-only, as PLAIN-LANGUAGE.md shows them.
+JARGON = MappingProxyType(
+    {"de": MappingProxyType(_JARGON), "en": MappingProxyType(_ENGLISH_JARGON)}
+)
 # Frequent German words that have no place in an English text (lower case). Words that
 # are also English ("die", "man", "also", "will") are left out.
 _GERMAN_WORDS = frozenset(
@@ -181,6 +187,14 @@ _ABBREVIATIONS: tuple[tuple[re.Pattern[str], str, str], ...] = tuple(
         (r"(?<!\w)bzgl\.", "bzgl.", '"zu" oder "über"'),
         (r"(?<!\w)vgl\.", "vgl.", '"siehe"'),
     )
+)
+
+# The abbreviations each language's check asks to write out, as shown in suggestions.
+ABBREVIATIONS = MappingProxyType(
+    {
+        "de": tuple(shown for _pattern, shown, _advice in _ABBREVIATIONS),
+        "en": tuple(shown for _pattern, shown, _advice in _ENGLISH_ABBREVIATIONS),
+    }
 )
 
 # Tokens before a period that do not end a sentence ("Nr. 2", "ca. 10", "Str. 5").
