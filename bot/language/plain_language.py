@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from types import MappingProxyType
 
-__all__ = ["ABBREVIATIONS", "JARGON", "RULES", "Finding", "check"]
+__all__ = ["ABBREVIATIONS", "ALLOWED_NAMES", "JARGON", "RULES", "Finding", "check"]
 
 RULES = (
     "long_sentence",
@@ -167,6 +167,7 @@ _ALLOWED_PHRASES = (
     "Digitallotsin",
     "Admin",
 )
+ALLOWED_NAMES = _ALLOWED_PHRASES
 _ALLOWED_RE = re.compile(
     r"(?<!\w)(?:" + "|".join(re.escape(p) for p in _ALLOWED_PHRASES) + r")(?!\w)",
     re.IGNORECASE,

@@ -12,7 +12,14 @@ from babel.messages.pofile import read_po
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.language.plain_language import ABBREVIATIONS, JARGON, Finding, check, split_sentences
+from bot.language.plain_language import (
+    ABBREVIATIONS,
+    ALLOWED_NAMES,
+    JARGON,
+    Finding,
+    check,
+    split_sentences,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / "PLAIN-LANGUAGE.md"
@@ -455,6 +462,12 @@ def test_guide_word_table_is_the_checkers_list(locale: str, heading: str) -> Non
         assert _tokens(replacement) & _tokens(table[word]), word
         finding = check(f"Hier steht {word} im Satz.", language=locale)
         assert [f.rule for f in finding if f.rule == "jargon"] == ["jargon"], word
+
+
+def test_guide_names_are_the_checkers() -> None:
+    sentence = _section("Words").split("Names of apps and of our own offers are fine: ", 1)[1]
+    names = " ".join(sentence.split(".\n", 1)[0].split()).split(", ")
+    assert sorted(names) == sorted(ALLOWED_NAMES)
 
 
 @pytest.mark.parametrize(("locale", "heading"), [("de", "Words"), ("en", "English texts")])
