@@ -172,3 +172,15 @@ async def test_counts_of_one_read_right(tg: Conversation) -> None:
         "Der Termin ist abgesagt.",
         "1 Person hat eine persönliche Nachricht bekommen.",
     ]
+
+
+async def test_english_texts_name_english_words(tg: Conversation) -> None:
+    """#18: the English catalog said "Or write: abbrechen"; English readers write "cancel"."""
+    [question] = await tg.say(ADA, "/sprache")
+    await tg.press(ADA, question, "English")
+    [preview] = await tg.say(ADA, "/termin_neu Sprechstunde; 9.12. 15 Uhr; Rathaus; 5")
+    assert preview.buttons
+    [again] = await tg.say(ADA, "hello")
+    assert again.text == "Please tap Save, or write: cancel"
+    [stopped] = await tg.say(ADA, "cancel")
+    assert stopped.text == "All right, I have stopped. Nothing was changed."
