@@ -12,7 +12,7 @@ from bot.dates import announcements
 from bot.domain.models import Announcement
 from bot.domain.roles import STAFF
 from bot.domain.when import WhenError, parse_when
-from bot.language.i18n import N_, _, format_when
+from bot.language.i18n import N_, _, format_when, ngettext
 from bot.language.plain_language import check
 from handlers.when_words import when_error
 
@@ -177,7 +177,11 @@ async def _text(ctx: Context, text: str) -> None:
     text = text.strip()
     if not text or len(text) > MAX_TEXT:
         await ctx.reply(
-            _("Please write a text with at most {limit} characters.").format(limit=MAX_TEXT)
+            ngettext(
+                "Please write a text with at most {limit} character.",
+                "Please write a text with at most {limit} characters.",
+                MAX_TEXT,
+            ).format(limit=MAX_TEXT)
         )
         return
     findings = check(text, announcement=True)

@@ -143,7 +143,7 @@ async def qr(ctx: Context) -> None:
         return
     code = await checkin.code(ctx.work, event)
     link = ctx.services.deep_link(f"hier_{code}")
-    text = _("Check-in for {title}: please show or print this.").format(title=event.title)
+    text = _("Check-in: {title}\nPlease show or print this.").format(title=event.title)
     text += "\n" + _("Without the QR code: write {prefix}hier {code} to the bot.").format(
         prefix=ctx.command_prefix, code=code
     )
@@ -171,7 +171,7 @@ async def check_in_self(ctx: Context, code: str) -> None:
         )
     elif result.new:
         await ctx.reply(
-            _("Welcome to {title}! Good to have you here. You are checked in.").format(
+            _("Welcome! Good to have you here.\nYou are checked in: {title}.").format(
                 title=result.event.title
             )
         )
@@ -207,7 +207,7 @@ async def _listed_event(ctx: Context) -> Event | None:
 
 
 def _count_line(count: checkin.Headcount) -> str:
-    return _("Here: {came} of {signed} signed up, and {guests} guests.").format(
+    return _("Signed up: {signed}, of them here: {came}. Guests: {guests}.").format(
         came=count.came, signed=count.signed, guests=count.guests
     )
 

@@ -9,7 +9,7 @@ from bot.chat.types import Outgoing
 from bot.community import chats as community_chats
 from bot.domain.models import Chat
 from bot.domain.roles import ADMIN, STAFF
-from bot.language.i18n import N_, _
+from bot.language.i18n import N_, _, ngettext
 
 
 async def group_chats(ctx: Context) -> list[Chat]:
@@ -41,7 +41,8 @@ async def notice(ctx: Context) -> None:
     chats = await group_chats(ctx)
     for n, chat in enumerate(chats):
         await ctx.send(chat, Outgoing(ctx.args.strip()), dedup_key=f"notice:{ctx.dispatch_id}:{n}")
-    await ctx.reply(_("Sent to {count} chats.").format(count=len(chats)))
+    sent = ngettext("Sent to {count} chat.", "Sent to {count} chats.", len(chats))
+    await ctx.reply(sent.format(count=len(chats)))
 
 
 @router.command(

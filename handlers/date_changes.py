@@ -13,7 +13,7 @@ from bot.domain.names import clean_name
 from bot.domain.numbers import is_number
 from bot.domain.roles import STAFF
 from bot.domain.when import WhenError, parse_when
-from bot.language.i18n import N_, _, format_span
+from bot.language.i18n import N_, _, format_span, ngettext
 from handlers.date_views import numbered_event
 from handlers.when_words import when_error
 
@@ -174,12 +174,17 @@ async def _call_off(ctx: Context, *, skip: bool) -> None:
             )
         )
     else:
-        await _told(ctx, told, _("The date is cancelled."))
+        await _told(
+            ctx, told, _("The date is called off.") if skip else _("The date is cancelled.")
+        )
 
 
 async def _told(ctx: Context, told: planning.Told, head: str) -> None:
     """Staff's answer after a change: how many were told, and whom to call."""
-    lines = [head, _("{count} people were told privately.").format(count=told.told)]
+    told_line = ngettext(
+        "{count} person was told privately.", "{count} people were told privately.", told.told
+    )
+    lines = [head, told_line.format(count=told.told)]
     if told.unreachable:
         lines.append(_("Please call these people, they have no chat with the bot:"))
         lines += [f"- {one.name} {one.phone}".rstrip() for one in told.unreachable]

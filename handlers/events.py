@@ -16,7 +16,7 @@ from bot.dates.texts import (
 from bot.domain.models import Event
 from bot.domain.numbers import is_number
 from bot.domain.roles import STAFF
-from bot.language.i18n import N_, _, format_span
+from bot.language.i18n import N_, _, format_span, ngettext
 from handlers.date_views import own_status, pick_event, show_event, tell, upcoming
 
 MAX_COMPANIONS = rsvps.MAX_PARTY - 1
@@ -215,7 +215,9 @@ async def announce(ctx: Context) -> None:
     if event is None:
         return
     count = await sharing.post_now(ctx.work, ctx.community, event, f"announce:{ctx.dispatch_id}")
-    await ctx.reply(_("Sent to {count} chats.").format(count=count))
+    await ctx.reply(
+        ngettext("Sent to {count} chat.", "Sent to {count} chats.", count).format(count=count)
+    )
 
 
 async def sign_up(ctx: Context, event: Event, party_size: int) -> None:

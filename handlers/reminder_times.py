@@ -49,9 +49,7 @@ async def reminders(ctx: Context) -> None:
     if len(parts) == 1:
         current = await times.reminder_times(ctx.work, event, ctx.services.policy.default)
         await ctx.reply(
-            _("Reminders for {title}: {times}").format(
-                title=event.title, times=describe_all(current)
-            )
+            _("{title}\nReminders: {times}").format(title=event.title, times=describe_all(current))
         )
         return
     specs = parse_times(parts[1:])
@@ -115,7 +113,9 @@ def _describe(spec: str) -> str:
     at = f"{hour:02d}:{minute:02d}"
     if days == 1:
         return _("the day before at {time}").format(time=at)
-    return _("{n} days before at {time}").format(n=days, time=at)
+    return ngettext("{n} day before at {time}", "{n} days before at {time}", days).format(
+        n=days, time=at
+    )
 
 
 def _usage(ctx: Context) -> str:

@@ -39,7 +39,7 @@ from bot.domain.numbers import is_number
 from bot.domain.roles import MEMBER, effective
 from bot.infra import db_errors
 from bot.infra.column_limits import TooLong
-from bot.language.i18n import _, pick_locale, use_locale
+from bot.language.i18n import _, ngettext, pick_locale, use_locale
 
 log = logging.getLogger(__name__)
 
@@ -298,9 +298,12 @@ class Dispatcher:
         limit = ctx.services.settings.bot.max_text_length
         if len(text) > limit:
             await ctx.reply(
-                _(
+                ngettext(
                     "Your message is very long. Please write it shorter, with at most {limit} "
-                    "characters."
+                    "character.",
+                    "Your message is very long. Please write it shorter, with at most {limit} "
+                    "characters.",
+                    limit,
                 ).format(limit=limit)
             )
             return
@@ -593,9 +596,11 @@ def _apology() -> str:
 
 
 def _too_long(limit: int) -> Callable[[], str]:
-    return lambda: _("The text is too long. Please use at most {limit} characters.").format(
-        limit=limit
-    )
+    return lambda: ngettext(
+        "The text is too long. Please use at most {limit} character.",
+        "The text is too long. Please use at most {limit} characters.",
+        limit,
+    ).format(limit=limit)
 
 
 def _normalise(text: str) -> str:

@@ -183,7 +183,7 @@ def summary(scope: Scope, f: Figures) -> str:
     )
     if f.hours_to_accept is not None:
         lines.append(
-            _("Taken on after {hours} hours (median)").format(hours=_number(f.hours_to_accept))
+            _("Hours until taken on (median): {hours}").format(hours=_number(f.hours_to_accept))
         )
     lines.append(_("Active Digitallotsen: {n}").format(n=f.volunteers))
     if f.bands or f.areas:

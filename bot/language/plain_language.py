@@ -1,17 +1,20 @@
-"""Checks member-facing German against the house rules in PLAIN-LANGUAGE.md.
+"""Checks member-facing text against the house rules in PLAIN-LANGUAGE.md.
 
-The checker is a heuristic helper for authors and tests, not a grammar engine: it finds
-long sentences, English or technical words that have a plain German alternative,
+The checker is a heuristic helper for authors and tests, not a grammar engine. For German
+it finds long sentences, English or technical words that have a plain German alternative,
 abbreviations, the impersonal "man" and, for announcements, missing date, time or place
-and too many lines. It never raises, whatever text it is given.
+and too many lines. For English (``language="en"``) it finds long sentences, a short list
+of jargon words and abbreviations, and German words left in the text. It never raises,
+whatever text it is given.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from types import MappingProxyType
 
-__all__ = ["RULES", "Finding", "check"]
+__all__ = ["ABBREVIATIONS", "ALLOWED_NAMES", "JARGON", "RULES", "Finding", "check"]
 
 RULES = (
     "long_sentence",
@@ -22,8 +25,10 @@ RULES = (
     "missing_time",
     "missing_place",
     "too_many_lines",
+    "german_word",
 )
 
+LANGUAGES = ("de", "en")
 MAX_EXCERPT = 60
 MAX_ANNOUNCEMENT_LINES = 8
 
@@ -36,7 +41,8 @@ class Finding:
 
 
 # Jargon word (lower case, singular) -> plain German replacement as it goes into
-# 'Schreiben Sie <replacement> statt "<word>".' The table follows PLAIN-LANGUAGE.md.
+# 'Schreiben Sie <replacement> statt "<word>".' The table is PLAIN-LANGUAGE.md's word
+# table, word for word (tests/unit/test_plain_language.py compares them).
 _JARGON: dict[str, str] = {
     "event": '"Termin"',
     "meeting": '"Treffen"',
@@ -87,6 +93,51 @@ _JARGON_EXTRA: dict[str, str] = {
 # Words whose plural "-s" form is a different, harmless German word ("links" = left).
 _NO_PLURAL_S = frozenset({"link"})
 
+# English: jargon word (lower case) -> plain replacement; the list stays short, the
+# English catalog is checked for long sentences and German words above all.
+_ENGLISH_JARGON: dict[str, str] = {
+    "click": '"tap"',
+    "clicked": '"tapped"',
+    "clicking": '"tapping"',
+    "rsvp": '"sign up"',
+    "url": '"tap here"',
+    "login": '"sign in"',
+    "user": '"person"',
+    "users": '"people"',
+    "slot": '"place"',
+    "slots": '"places"',
+    "deadline": '"sign up by Tuesday, 2 December"',
+    "via": '"with" or "through"',
+}
+_ENGLISH_ABBREVIATIONS: tuple[tuple[re.Pattern[str], str, str], ...] = tuple(
+    (re.compile(pattern, re.IGNORECASE), shown, advice)
+    for pattern, shown, advice in (
+        (r"(?<!\w)e\.\s?g\.", "e.g.", '"for example"'),
+        (r"(?<!\w)i\.\s?e\.", "i.e.", '"that is"'),
+        (r"(?<!\w)etc\.", "etc.", '"and so on"'),
+        (r"(?<!\w)approx\.", "approx.", '"about"'),
+    )
+)
+# The word lists by language, read-only, as PLAIN-LANGUAGE.md shows them.
+JARGON = MappingProxyType(
+    {"de": MappingProxyType(_JARGON), "en": MappingProxyType(_ENGLISH_JARGON)}
+)
+# Frequent German words that have no place in an English text (lower case). Words that
+# are also English ("die", "man", "also", "will") are left out.
+_GERMAN_WORDS = frozenset(
+    {
+        "und", "oder", "nicht", "bitte", "sie", "ihr", "ihre", "ihnen", "ist", "sind",
+        "der", "das", "ein", "eine", "einen", "mit", "für", "bei", "auf", "zu", "von",
+        "ich", "wir", "uns", "termin", "termine", "anmeldung", "uhr", "schreiben", "tippen",
+        "gruppe", "hilfe", "danke", "nein", "ja", "abbrechen", "jetzt", "weiter", "fertig",
+        "zurück", "alle", "keine", "kein", "noch", "schon", "auch", "wenn", "dann", "heute",
+        "morgen", "jeden", "montag", "dienstag", "mittwoch", "donnerstag", "freitag",
+        "samstag", "sonntag", "dienstags", "gespeichert", "leider", "gern", "gerne",
+    }
+)  # fmt: skip
+# Letters English does not use; names written with them are masked like the app names.
+_GERMAN_LETTERS_RE = re.compile(r"[äöüßÄÖÜ]")
+
 # Verb stems: any word starting with one of these maps to the given table entry.
 _JARGON_STEMS: tuple[tuple[str, str], ...] = (
     ("registrier", "registrieren"),
@@ -116,6 +167,7 @@ _ALLOWED_PHRASES = (
     "Digitallotsin",
     "Admin",
 )
+ALLOWED_NAMES = _ALLOWED_PHRASES
 _ALLOWED_RE = re.compile(
     r"(?<!\w)(?:" + "|".join(re.escape(p) for p in _ALLOWED_PHRASES) + r")(?!\w)",
     re.IGNORECASE,
@@ -136,6 +188,14 @@ _ABBREVIATIONS: tuple[tuple[re.Pattern[str], str, str], ...] = tuple(
         (r"(?<!\w)bzgl\.", "bzgl.", '"zu" oder "über"'),
         (r"(?<!\w)vgl\.", "vgl.", '"siehe"'),
     )
+)
+
+# The abbreviations each language's check asks to write out, as shown in suggestions.
+ABBREVIATIONS = MappingProxyType(
+    {
+        "de": tuple(shown for _pattern, shown, _advice in _ABBREVIATIONS),
+        "en": tuple(shown for _pattern, shown, _advice in _ENGLISH_ABBREVIATIONS),
+    }
 )
 
 # Tokens before a period that do not end a sentence ("Nr. 2", "ca. 10", "Str. 5").
@@ -417,16 +477,80 @@ def _announcement_findings(text: str) -> list[Finding]:
     return findings
 
 
-def check(text: str, *, announcement: bool = False, max_words: int = 20) -> list[Finding]:
-    """Check German text against the plain-language rules; returns findings in text order
-    per rule group (sentences, jargon, abbreviations, then announcement checks).
+def _german_findings(text: str) -> list[Finding]:
+    """German words left in an English text, each once."""
+    findings: list[Finding] = []
+    seen: set[str] = set()
+    masked = _ALLOWED_RE.sub(lambda m: " " * len(m.group(0)), text)
+    for match in _WORD_RE.finditer(masked):
+        word = match.group(0)
+        german = word.lower() in _GERMAN_WORDS or _GERMAN_LETTERS_RE.search(word)
+        if german and word.lower() not in seen:
+            seen.add(word.lower())
+            findings.append(
+                Finding(
+                    rule="german_word",
+                    excerpt=_excerpt(word),
+                    suggestion=f'"{word}" is German. Write it in English.',
+                )
+            )
+    return findings
 
-    Format placeholders such as "{link}" count as one word and are never read as jargon,
-    so catalog templates can be checked as they are.
+
+def _english_findings(text: str, max_words: int) -> list[Finding]:
+    findings: list[Finding] = []
+    for sentence in split_sentences(text):
+        words = _count_words(sentence)
+        if words > max_words:
+            findings.append(
+                Finding(
+                    rule="long_sentence",
+                    excerpt=_excerpt(sentence),
+                    suggestion=(
+                        f"This sentence has {words} words. Split it into shorter ones: "
+                        f"at most {max_words} words, better 8 to 12."
+                    ),
+                )
+            )
+    masked = _ALLOWED_RE.sub(lambda m: " " * len(m.group(0)), text)
+    for word in dict.fromkeys(m.group(0) for m in _WORD_RE.finditer(masked)):
+        if word.lower() in _ENGLISH_JARGON:
+            findings.append(
+                Finding(
+                    rule="jargon",
+                    excerpt=_excerpt(word),
+                    suggestion=f'Write {_ENGLISH_JARGON[word.lower()]} instead of "{word}".',
+                )
+            )
+    for pattern, shown, advice in _ENGLISH_ABBREVIATIONS:
+        if match := pattern.search(text):
+            findings.append(
+                Finding(
+                    rule="abbreviation",
+                    excerpt=_excerpt(match.group(0)),
+                    suggestion=f'Write {advice} instead of "{shown}".',
+                )
+            )
+    findings.extend(_german_findings(text))
+    return findings
+
+
+def check(
+    text: str, *, announcement: bool = False, max_words: int = 20, language: str = "de"
+) -> list[Finding]:
+    """Check text against the plain-language rules; returns findings in text order per
+    rule group (sentences, jargon, abbreviations, then announcement or German-word checks).
+
+    German (the default) gets every rule; English (``language="en"``) gets long sentences,
+    jargon, abbreviations and German words left in the text (``announcement`` is German
+    only). Format placeholders such as "{link}" count as one word and are never read as
+    jargon, so catalog templates can be checked as they are.
     """
     if not isinstance(text, str) or not text.strip():
         return []
     plain = _PLACEHOLDER_RE.sub("X", text)
+    if language == "en":
+        return _english_findings(plain, max_words)
     findings = _sentence_findings(split_sentences(plain), max_words)
     findings.extend(_jargon_findings(plain))
     findings.extend(_abbreviation_findings(plain))

@@ -24,15 +24,15 @@ def _which_day(event: Event, community: Community, now: datetime) -> str:
     zone = ZoneInfo(community.timezone)
     days = (event.starts_at.astimezone(zone).date() - now.astimezone(zone).date()).days
     if days == 0:
-        return _("Reminder: today is {title}.").format(title=event.title)
+        return _("Reminder for today: {title}").format(title=event.title)
     if days == 1:
-        return _("Reminder: tomorrow is {title}.").format(title=event.title)
-    return _("Reminder: soon it is {title}.").format(title=event.title)
+        return _("Reminder for tomorrow: {title}").format(title=event.title)
+    return _("Reminder for the date: {title}").format(title=event.title)
 
 
 def reminder(event: Event, community: Community, now: datetime) -> str:
     """Date, time and place, and how to say one cannot come."""
-    lines = [_which_day(event, community, now), "", event.title, *details(event, community)]
+    lines = [_which_day(event, community, now), "", *details(event, community)]
     lines += ["", _("You cannot come? Then tap here.")]
     return "\n".join(lines)
 
@@ -43,10 +43,10 @@ def reminder_buttons(event: Event) -> tuple[Button, ...]:
 
 def feedback_question(event: Event, community: Community, *, again: bool = False) -> str:
     if again:
-        return _("You were at {title} recently. How was it? Please tap a face.").format(
+        return _("You came to this date recently: {title}. How was it? Please tap a face.").format(
             title=event.title
         )
-    return _("Thank you for coming to {title}.\nHow was it? Please tap a face.").format(
+    return _("Thank you for coming: {title}.\nHow was it? Please tap a face.").format(
         title=event.title
     )
 
@@ -59,7 +59,7 @@ def rating_buttons(event: Event) -> tuple[Button, ...]:
 
 
 def helper_thanks(event: Event, served: int) -> str:
-    text = _("Thank you for helping at {title} today. It is good to have you with us!").format(
+    text = _("Thank you for helping today: {title}. It is good to have you with us!").format(
         title=event.title
     )
     if served in MILESTONES:

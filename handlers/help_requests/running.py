@@ -10,7 +10,7 @@ from bot.domain.when import WhenError
 from bot.helping import offers, taking
 from bot.helping import requests as help_requests
 from bot.helping import texts as help_texts
-from bot.language.i18n import N_, _, format_when
+from bot.language.i18n import N_, _, format_when, ngettext
 from handlers.when_words import when_error
 
 MESSAGE, AGREED, MINUTES, NOTE = "hr.message", "hr.agreed", "hr.minutes", "hr.note"
@@ -159,7 +159,11 @@ async def note_typed(ctx: Context) -> None:
     if request is None:
         await ctx.button_gone()
         return
-    await ctx.reply(_("Saved: {minutes} minutes.").format(minutes=request.minutes))
+    await ctx.reply(
+        ngettext("Saved: {minutes} minute.", "Saved: {minutes} minutes.", request.minutes).format(
+            minutes=request.minutes
+        )
+    )
     await taking.thank(ctx.work, request)
 
 

@@ -12,7 +12,7 @@ from bot.dates import planning, series
 from bot.dates.details import from_answers
 from bot.dates.texts import announcement
 from bot.domain.roles import STAFF
-from bot.language.i18n import N_, _, format_span, format_when
+from bot.language.i18n import N_, _, format_span, format_when, ngettext
 from bot.language.plain_language import check
 from handlers.new_date.steps import BY_KEY, STATE, STEPS, Answer, store, when_of
 
@@ -182,7 +182,11 @@ async def _confirm(ctx: Context, data: dict[str, Any]) -> None:
 
 def _rhythm(data: dict[str, Any], timezone: str) -> str:
     if data.get("course_dates"):
-        return _("A course with {count} dates, from {first}.").format(
+        return ngettext(
+            "A course with {count} date, from {first}.",
+            "A course with {count} dates, from {first}.",
+            data["course_dates"],
+        ).format(
             count=data["course_dates"],
             first=format_when(datetime.fromisoformat(data["start"]), timezone),
         )
@@ -210,9 +214,11 @@ async def _create(ctx: Context, data: dict[str, Any], post_now: bool) -> None:
     if created.series is None:
         text = _("Saved: {title}, {when}.").format(title=first.title, when=when)
     else:
-        text = _("Saved: {title}. {count} dates are planned, the first on {when}.").format(
-            title=first.title, count=len(created.events), when=when
-        )
+        text = ngettext(
+            "Saved: {title}. {count} date is planned, the first on {when}.",
+            "Saved: {title}. {count} dates are planned, the first on {when}.",
+            len(created.events),
+        ).format(title=first.title, count=len(created.events), when=when)
     lines = [text]
     lines.append(
         _("Posted in the groups.")

@@ -17,7 +17,7 @@ from bot.domain.models import Event
 from bot.domain.numbers import is_number
 from bot.domain.when import When, WhenError, parse_when
 from bot.infra.column_limits import column_length
-from bot.language.i18n import _
+from bot.language.i18n import _, ngettext
 from handlers.when_words import when_error
 
 STATE = "newdate"
@@ -124,7 +124,11 @@ def store(answer: Answer, data: dict[str, Any]) -> str:
     """Put one answer into data; returns a friendly problem text, or "" when it fits."""
     limit = FIELD_LIMITS.get(answer.key, MAX_FIELD)
     if len(answer.text) > limit:
-        return _("That is too long. Please write at most {limit} characters.").format(limit=limit)
+        return ngettext(
+            "That is too long. Please write at most {limit} character.",
+            "That is too long. Please write at most {limit} characters.",
+            limit,
+        ).format(limit=limit)
     return _KEEP.get(answer.key, _text)(answer, data)
 
 

@@ -9,7 +9,7 @@ from bot.chat.types import Button, Outgoing
 from bot.domain.numbers import is_number
 from bot.domain.roles import VOLUNTEER
 from bot.helping import volunteering
-from bot.language.i18n import N_, _
+from bot.language.i18n import N_, _, ngettext
 
 SKILL, SKILLS_DONE = "vol.skill", "vol.skills_done"
 PLACE, PLACES_DONE = "vol.place", "vol.places_done"
@@ -138,7 +138,11 @@ async def max_typed(ctx: Context) -> None:
         _("Thank you! Your profile is saved."),
         _("Topics: {topics}").format(topics=", ".join(summary.topics) or "–"),
         _("Where: {places}").format(places=", ".join(_(PLACE_LABELS[p]) for p in summary.places)),
-        _("At most {n} requests at the same time.").format(n=summary.max_open),
+        ngettext(
+            "At most {n} request at the same time.",
+            "At most {n} requests at the same time.",
+            summary.max_open,
+        ).format(n=summary.max_open),
         "",
         _("You can change it any time with {prefix}lotse. A break: {prefix}pause").format(
             prefix=ctx.command_prefix

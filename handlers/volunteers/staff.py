@@ -9,7 +9,7 @@ from bot.chat.router import Router
 from bot.domain.numbers import is_number
 from bot.domain.roles import STAFF
 from bot.helping import skills, volunteering
-from bot.language.i18n import N_, _
+from bot.language.i18n import N_, _, ngettext
 
 router = Router()
 
@@ -94,7 +94,11 @@ async def overview(ctx: Context) -> None:
         return
     lines = [_("Digitallotsen:")]
     for each in volunteers:
-        line = _("{n}. {name}: {open} open, {done} done, {minutes} minutes").format(
+        line = ngettext(
+            "{n}. {name}: {open} open, {done} done, {minutes} minute",
+            "{n}. {name}: {open} open, {done} done, {minutes} minutes",
+            each.minutes,
+        ).format(
             n=each.person_id, name=each.name, open=each.open, done=each.done, minutes=each.minutes
         )
         if each.state == "no profile":

@@ -67,7 +67,7 @@ async def test_attendance_list_guests_and_self_check_in(tg: Conversation) -> Non
     await tg.press(ADA, listing, "⬜ Anna")
     now_shown = tg.adapter.current(listing.message_id)
     assert [label for label, _ in now_shown.buttons][:3] == ["✅ Anna", "⬜ Bert", "⬜ Carl"]
-    assert "Da sind: 1 von 3 Angemeldeten, dazu 0 Gäste." in now_shown.text
+    assert "Angemeldet: 3, davon da: 1. Gäste: 0." in now_shown.text
     # A guest by name, and two only counted.
     [ask] = await tg.press(ADA, now_shown, "Gast dazu")
     assert ask.text.startswith("Wie heißt der Gast?")
@@ -76,22 +76,25 @@ async def test_attendance_list_guests_and_self_check_in(tg: Conversation) -> Non
     await tg.press(ADA, tg.adapter.current(listing.message_id), "Gast dazu")
     [counted] = await tg.say(ADA, "2")
     assert counted.text == "Gezählt: 2 Gäste mehr."
-    assert "dazu 3 Gäste." in tg.adapter.current_text(listing.message_id)
+    assert "Gäste: 3." in tg.adapter.current_text(listing.message_id)
     # Bert checks himself in with the number shown at the venue.
     [qr] = await tg.say(ADA, f"/qr {event.id}")
     code = re.search(r"/hier (\d{5})", qr.text).group(1)  # type: ignore[union-attr]
     assert qr.attachment is not None and qr.attachment.data.startswith(b"\x89PNG")
     [welcome] = await tg.say(BERT, f"/hier {code}")
-    assert welcome.text.startswith("Willkommen bei Digitalcafé! Schön, dass Sie da sind.")
+    assert welcome.text.splitlines() == [
+        "Willkommen! Schön, dass Sie da sind.",
+        "Sie sind eingetragen: Digitalcafé.",
+    ]
     [again] = await tg.say(BERT, f"/hier {code}")
     assert again.text == "Sie sind schon eingetragen. Viel Freude!"
     [wrong] = await tg.say(CARL, "/hier 00000")
     assert wrong.text.startswith("Diese Nummer passt heute zu keinem Termin.")
     # Dora scans the QR code instead: Telegram opens the bot with /start hier_<code>.
     [scanned] = await tg.say(DORA, f"/start hier_{code}")
-    assert scanned.text.startswith("Willkommen bei Digitalcafé!")
+    assert scanned.text.startswith("Willkommen!")
     [done] = await tg.press(ADA, tg.adapter.current(listing.message_id), "Fertig")
-    assert done.text == "Da sind: 2 von 3 Angemeldeten, dazu 4 Gäste.\nDanke!"
+    assert done.text == "Angemeldet: 3, davon da: 2. Gäste: 4.\nDanke!"
     # Members cannot open the list; the code does not work the next day.
     [refused] = await tg.say(ANNA, "/anwesenheit", chat=tg.group(GROUP))
     assert refused.text == "Das dürfen hier leider nur die Verantwortlichen."
@@ -116,7 +119,7 @@ async def test_after_the_date_no_shows_feedback_nudge_and_thanks(tg: Conversatio
     assert sorted(asked) == ["100", "101"]  # not Carl, who did not come
     anna = asked["100"]
     assert anna.text == (
-        "Danke, dass Sie bei Digitalcafé waren.\nWie war es? Bitte tippen Sie auf ein Gesicht."
+        "Danke, dass Sie da waren: Digitalcafé.\nWie war es? Bitte tippen Sie auf ein Gesicht."
     )
     assert [label for label, _ in anna.buttons] == [
         "😀 Sehr gut",
@@ -126,9 +129,7 @@ async def test_after_the_date_no_shows_feedback_nudge_and_thanks(tg: Conversatio
         "😞 Schlecht",
     ]
     [thanks] = [s for s in shown if s.chat_id == "dm-1"]
-    assert thanks.text == (
-        "Danke, dass Sie heute bei Digitalcafé geholfen haben. Schön, dass Sie dabei sind!"
-    )
+    assert thanks.text == ("Danke für Ihre Hilfe heute: Digitalcafé. Schön, dass Sie dabei sind!")
     # Anna answers: a face, a comment, a topic wish; then a thank-you.
     [more] = await tg.press(ANNA, anna, "😀 Sehr gut", chat=private(ANNA))
     assert more.text.startswith("Möchten Sie noch etwas sagen?")

@@ -109,7 +109,7 @@ async def test_monthly_cafe_from_dialog_to_holiday(tg: Conversation) -> None:
 
     # The January date falls on a holiday and is skipped; it is not made again.
     [skipped] = [s for s in await tg.say(ADA, f"/ausfallen {second.id}") if s.chat_id == "dm-1"]
-    assert skipped.text.startswith("Der Termin ist abgesagt.")
+    assert skipped.text.startswith("Der Termin fällt aus.\n")
     await app.scheduler.extend_series(force=True)
     january = [e for e in await _events(app) if e.occurrence == second.occurrence]
     assert [e.status for e in january] == ["cancelled"]
@@ -156,3 +156,31 @@ async def test_staff_text_gets_plain_language_tips(tg: Conversation) -> None:
     [where] = await tg.say(ADA, "jeden Montag 9 Uhr")
     [saved] = await tg.press(ADA, where, "Alle Gruppen")
     assert saved.text.startswith("Gespeichert. Es wird regelmäßig geschickt")
+
+
+async def test_counts_of_one_read_right(tg: Conversation) -> None:
+    """#18: "An 1 Chats geschickt", "1 Personen haben …" — counts use the plural forms."""
+    [preview] = await tg.say(ADA, "/termin_neu Sprechstunde; 9.12. 15 Uhr; Rathaus; 5")
+    await tg.press(ADA, preview, "Speichern und jetzt ankündigen")
+    [post] = [s for s in tg.adapter.to(GROUP) if s.buttons]
+    await tg.press(Someone("100", "Anna"), post, "Ich komme", chat=tg.group(GROUP))
+    [event] = [e for e in await _events(tg.app) if e.title == "Sprechstunde"]
+    shown = await tg.say(ADA, f"/ankuendigen {event.id}")
+    assert [s.text for s in shown if s.chat_id == "dm-1"] == ["An 1 Chat geschickt."]
+    [done] = [s for s in await tg.say(ADA, f"/absagen {event.id}") if s.chat_id == "dm-1"]
+    assert done.text.splitlines()[:2] == [
+        "Der Termin ist abgesagt.",
+        "1 Person hat eine persönliche Nachricht bekommen.",
+    ]
+
+
+async def test_english_texts_name_english_words(tg: Conversation) -> None:
+    """#18: the English catalog said "Or write: abbrechen"; English readers write "cancel"."""
+    [question] = await tg.say(ADA, "/sprache")
+    await tg.press(ADA, question, "English")
+    [preview] = await tg.say(ADA, "/termin_neu Sprechstunde; 9.12. 15 Uhr; Rathaus; 5")
+    assert preview.buttons
+    [again] = await tg.say(ADA, "hello")
+    assert again.text == "Please tap Save, or write: cancel"
+    [stopped] = await tg.say(ADA, "cancel")
+    assert stopped.text == "All right, I have stopped. Nothing was changed."

@@ -246,7 +246,7 @@ async def test_half_year_report_with_charts_texts_and_who_we_reach(tgx: Conversa
     assert "Anmeldungen: 3, nicht gekommen: 1 (33,3 %)" in summary.text
     assert "Bewertungen: 2, im Schnitt 4,5 von 5; Kommentare: 2" in summary.text
     assert "Hilfe-Anfragen: 2, erledigt: 1, Minuten Hilfe: 45" in summary.text
-    assert "Übernommen nach 5 Stunden (Median)" in summary.text
+    assert "Stunden bis übernommen (Median): 5" in summary.text
     # Who we reach: the 5 in their seventies are shown; the 2 over 80 are too few.
     assert "  Alter 70-79: 5" in summary.text
     assert "80+" not in summary.text

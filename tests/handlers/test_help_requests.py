@@ -124,8 +124,10 @@ async def test_a_request_from_asking_to_done(tg: Conversation) -> None:
     assert fine.text == "In Ordnung. Danke für Ihre Antwort."
     shown = await tap(tg, VOLKER, offer, "Ich übernehme")
     [yours] = to(shown, VOLKER)
+    number = yours.text.splitlines()[0].rstrip(".").split()[-1]
+    assert number.isdigit()
     assert yours.text.splitlines()[:3] == [
-        f"Danke! Die Anfrage {yours.text.split()[3]} übernehmen jetzt Sie.",
+        f"Danke! Sie übernehmen jetzt die Anfrage {number}.",
         "Name: Anna Alt",
         "Telefon: 04542 1234",
     ]

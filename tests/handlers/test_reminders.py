@@ -47,10 +47,9 @@ async def test_reminders_go_to_people_with_a_place_and_follow_the_waiting_list(t
     shown = await _at(tg, datetime(2026, 12, 8, 9, 0, tzinfo=UTC))
     assert _reminded(shown) == ["100", "101"]  # not Carl, who is waiting
     anna = next(s for s in shown if s.chat_id == "100")
-    assert anna.text.splitlines()[:5] == [
-        "Erinnerung: Morgen ist Sprechstunde.",
+    assert anna.text.splitlines()[:4] == [
+        "Erinnerung für morgen: Sprechstunde",
         "",
-        "Sprechstunde",
         "Mittwoch, 9. Dezember 2026, 15:00 Uhr",
         "Ort: Rathaus",
     ]
@@ -64,7 +63,7 @@ async def test_reminders_go_to_people_with_a_place_and_follow_the_waiting_list(t
     assert _reminded(await _at(tg, datetime(2026, 12, 8, 9, 30, tzinfo=UTC))) == []
     shown = await _at(tg, datetime(2026, 12, 9, 12, 0, tzinfo=UTC))
     assert _reminded(shown) == ["101", "102"]
-    assert shown[0].text.startswith("Erinnerung: Heute ist Sprechstunde.")
+    assert shown[0].text.startswith("Erinnerung für heute: Sprechstunde\n")
     async with tg.app.sessions() as session:
         states = (await session.scalars(select(Job.status).where(Job.kind == "reminder"))).all()
     assert sorted(states) == ["done", "done"]
@@ -144,7 +143,7 @@ async def test_staff_set_the_reminder_times_of_a_series(tg) -> None:  # type: ig
         )
     assert first is not None
     [shown] = await tg.say(ADA, f"/erinnerungen {first.id}")
-    assert shown.text == "Erinnerungen für Digitalcafé: am Vortag um 10:00 Uhr, 2 Stunden vorher"
+    assert shown.text == "Digitalcafé\nErinnerungen: am Vortag um 10:00 Uhr, 2 Stunden vorher"
     [saved] = await tg.say(
         ADA, f"/erinnerungen {first.id}; 3 Tage vorher 18 Uhr; 30 Minuten vorher"
     )

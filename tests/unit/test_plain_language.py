@@ -1,7 +1,10 @@
-"""The plain-language checker and the German catalog against PLAIN-LANGUAGE.md."""
+"""The plain-language checker, and both catalogs (German and English) against
+PLAIN-LANGUAGE.md. Plural forms and titles in sentences: tests/unit/test_catalog_grammar.py."""
 
 from __future__ import annotations
 
+import re
+from itertools import takewhile
 from pathlib import Path
 
 import pytest
@@ -9,12 +12,22 @@ from babel.messages.pofile import read_po
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.language.plain_language import Finding, check, split_sentences
+from bot.language.plain_language import (
+    ABBREVIATIONS,
+    ALLOWED_NAMES,
+    JARGON,
+    Finding,
+    check,
+    split_sentences,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
-CATALOG = ROOT / "locales" / "de" / "LC_MESSAGES" / "messages.po"
+GUIDE = ROOT / "PLAIN-LANGUAGE.md"
+CATALOGS = {
+    locale: ROOT / "locales" / locale / "LC_MESSAGES" / "messages.po" for locale in ("de", "en")
+}
 
-# The example announcement from PLAIN-LANGUAGE.md.
+# The four examples from PLAIN-LANGUAGE.md (test_guide_examples_are_these checks they match).
 ANNOUNCEMENT = """\
 Digitalcafé in der Stadtbibliothek
 Mittwoch, 3. Dezember, 15 Uhr bis 17 Uhr
@@ -30,7 +43,7 @@ Sie stehen auf der Warteliste. Sie sind Nummer 2.
 Wird ein Platz frei, schreibe ich Ihnen sofort."""
 
 REMINDER = """\
-Erinnerung: Morgen ist Digitalcafé.
+Erinnerung für morgen: Digitalcafé
 Mittwoch, 3. Dezember, 15 Uhr. Stadtbibliothek, Raum 2.
 Sie können nicht? Tippen Sie auf "Ich kann nicht".
 Dann bekommt jemand anderes Ihren Platz."""
@@ -42,12 +55,22 @@ Oder schreiben Sie "Hilfe"."""
 
 BAD_ANNOUNCEMENT = "Unser Event am 9.12. — bitte RSVP bis Freitag via Link"
 
-# Rules every German catalog string must pass.
-CATALOG_RULES = frozenset({"long_sentence", "jargon", "abbreviation", "impersonal_man"})
+# Rules every catalog string must pass (German; English has no "man" rule and checks for
+# German words left in the text instead).
+CATALOG_RULES = frozenset(
+    {"long_sentence", "jargon", "abbreviation", "impersonal_man", "german_word"}
+)
+
+# The date parser reads German only (bot/domain/when.py), so an English text that shows how
+# to write a date shows German input. Such words are fine in English where the English
+# msgid shows the same German example; any other German word in English is a finding.
+DATE_INPUT_WORDS = frozenset(
+    {"uhr", "jeden", "morgen", "montag", "dienstag", "mittwoch", "dienstags"}
+)
 
 # Justified exceptions: (msgid, rule, excerpt). Keep this minimal.
 # "team" is the literal role word admins type ({prefix}rolle_geben 12 team, see
-# bot/roles.ROLE_WORDS), so the admin-only role messages and the role label must use it.
+# bot/domain/roles.ROLE_WORDS), so the admin-only role messages and the role label must use it.
 # The label is only shown to the people who hold that role ("Ihre Rollen: …").
 # "Admin", "Code" and "Chat" are not flagged by check() at all.
 CATALOG_ALLOWLIST = frozenset(
@@ -61,6 +84,8 @@ CATALOG_ALLOWLIST = frozenset(
         ("team", "jargon", "Team"),
     }
 )
+# The same for the English catalog (empty: none are needed).
+ENGLISH_ALLOWLIST: frozenset[tuple[str, str, str]] = frozenset()
 
 # Real findings in the catalog, to be fixed by rewording the German msgstr (not allowed
 # here). Members see this message when they try a staff command. Suggested German:
@@ -319,28 +344,210 @@ def test_check_never_raises(text: str, announcement: bool, max_words: int) -> No
     assert all(isinstance(f, Finding) and len(f.excerpt) <= 60 for f in findings)
 
 
-# --- the real German catalog ---------------------------------------------------------
+# --- English ---------------------------------------------------------------------------
 
 
-def _catalog_findings() -> set[tuple[str, str, str]]:
-    with CATALOG.open("rb") as handle:
+def test_english_example_has_no_findings() -> None:
+    text = (
+        "Digitalcafé at the town library\n"
+        "Wednesday, 3 December, 3:00 PM\n"
+        "Bring your phone. You are signed up."
+    )
+    assert check(text, language="en") == []
+
+
+def test_english_rules() -> None:
+    findings = check(
+        "Click here, e.g. to RSVP. Bitte schreiben Sie: abbrechen. "
+        + " ".join(["word"] * 21)
+        + ".",
+        language="en",
+    )
+    by_rule = {(f.rule, f.excerpt) for f in findings}
+    assert {("jargon", "Click"), ("jargon", "RSVP"), ("abbreviation", "e.g.")} <= by_rule
+    assert {("german_word", "Bitte"), ("german_word", "abbrechen")} <= by_rule
+    assert sum(1 for f in findings if f.rule == "long_sentence") == 1
+    click = next(f for f in findings if f.excerpt == "Click")
+    assert click.suggestion == 'Write "tap" instead of "Click".'
+    # German checks stay German: "man" is an English word, announcements are German only.
+    assert check("A man can come. Tap a face.", language="en") == []
+    assert check("Nothing to announce.", language="en", announcement=True) == []
+
+
+def test_english_knows_our_names_and_the_umlaut_check() -> None:
+    assert check("Write to a Digitallotse in the Digitalcafé.", language="en") == []
+    assert _rules(check("Please go to the Bücherei.", language="en")) == ["german_word"]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(max_size=5_000), st.integers(min_value=0, max_value=40))
+def test_english_check_never_raises(text: str, max_words: int) -> None:
+    findings = check(text, max_words=max_words, language="en")
+    assert all(isinstance(f, Finding) and len(f.excerpt) <= 60 for f in findings)
+
+
+# --- the real catalogs ---------------------------------------------------------------
+
+
+def _catalog_findings(locale: str) -> set[tuple[str, str, str]]:
+    with CATALOGS[locale].open("rb") as handle:
         catalog = read_po(handle)
     found: set[tuple[str, str, str]] = set()
     for message in catalog:
         if not message.id:
             continue  # header
         msgid = message.id[0] if isinstance(message.id, tuple) else message.id
+        source = " ".join(message.id).lower() if isinstance(message.id, tuple) else msgid.lower()
         strings = message.string if isinstance(message.string, tuple) else (message.string,)
         for string in strings:
-            for finding in check(string or ""):
-                if finding.rule in CATALOG_RULES:
+            for finding in check(string or "", language=locale):
+                shown_input = (
+                    finding.rule == "german_word"
+                    and finding.excerpt.lower() in DATE_INPUT_WORDS
+                    and finding.excerpt.lower() in source
+                )
+                if finding.rule in CATALOG_RULES and not shown_input:
                     found.add((msgid, finding.rule, finding.excerpt))
     return found
 
 
 def test_catalog_follows_plain_language() -> None:
-    found = _catalog_findings() - CATALOG_ALLOWLIST
+    found = _catalog_findings("de") - CATALOG_ALLOWLIST
     assert found == KNOWN_CATALOG_FINDINGS, (
         "New or fixed plain-language findings in the German catalog; "
         "update KNOWN_CATALOG_FINDINGS (remove fixed ones, reword new ones)."
     )
+
+
+def test_english_catalog_follows_plain_language() -> None:
+    found = _catalog_findings("en") - ENGLISH_ALLOWLIST
+    assert found == set(), "Reword these English texts (PLAIN-LANGUAGE.md, English)."
+
+
+# --- the guide itself (PLAIN-LANGUAGE.md) --------------------------------------------
+
+STOP_WORDS = frozenset({"sie", "oder", "or", "die", "der", "the", "with"})
+
+
+def _section(heading: str) -> str:
+    text = GUIDE.read_text(encoding="utf-8")
+    start = text.index(f"\n## {heading}\n")
+    end = text.find("\n## ", start + 1)
+    return text[start : end if end != -1 else None]
+
+
+def _table(heading: str) -> list[list[str]]:
+    """The rows of the first table in a section, header and separator left out."""
+    lines = _section(heading).splitlines()
+    first = next(n for n, line in enumerate(lines) if line.startswith("|"))
+    rows = list(takewhile(lambda line: line.startswith("|"), lines[first:]))
+    return [[cell.strip() for cell in row.strip("|").split("|")] for row in rows[2:]]
+
+
+def _tokens(text: str) -> set[str]:
+    return {word.lower() for word in re.findall(r"[^\W\d_]+", text)} - STOP_WORDS
+
+
+@pytest.mark.parametrize(("locale", "heading"), [("de", "Words"), ("en", "English texts")])
+def test_guide_word_table_is_the_checkers_list(locale: str, heading: str) -> None:
+    """Every word of the guide's table is the checker's, and the other way round; the
+    checker's suggestion is one of the words the guide gives instead."""
+    table = {
+        word.lower(): instead
+        for not_words, instead in _table(heading)
+        for word in not_words.split(", ")
+    }
+    assert set(table) == set(JARGON[locale])
+    for word, replacement in JARGON[locale].items():
+        assert _tokens(replacement) & _tokens(table[word]), word
+        finding = check(f"Hier steht {word} im Satz.", language=locale)
+        assert [f.rule for f in finding if f.rule == "jargon"] == ["jargon"], word
+
+
+def test_guide_names_are_the_checkers() -> None:
+    sentence = _section("Words").split("Names of apps and of our own offers are fine: ", 1)[1]
+    names = " ".join(sentence.split(".\n", 1)[0].split()).split(", ")
+    assert sorted(names) == sorted(ALLOWED_NAMES)
+
+
+@pytest.mark.parametrize(("locale", "heading"), [("de", "Words"), ("en", "English texts")])
+def test_guide_abbreviations_are_the_checkers(locale: str, heading: str) -> None:
+    paragraph = _section(heading).split("Abbreviations", 1)[1]
+    shown = re.findall(r'"([^"]+)" →', paragraph)
+    assert shown == list(ABBREVIATIONS[locale])
+    for abbreviation in shown:
+        rules = _rules(check(f"Wir üben {abbreviation} Fotos.", language=locale))
+        assert "abbreviation" in rules, abbreviation
+
+
+def test_guide_examples_are_these() -> None:
+    blocks = re.findall(r"\n\n((?:    .*\n)+)", _section("Examples") + "\n")
+    examples = {"\n".join(line[4:] for line in block.splitlines()) for block in blocks}
+    assert examples == {ANNOUNCEMENT, WAITING_LIST, REMINDER, NOT_UNDERSTOOD}
+
+
+# A catalog text as a pattern, and which plural form it is: None (no plural entry), 0 (the
+# form for 1 in German and English) or 1 (every other number).
+Pattern = tuple[re.Pattern[str], int | None]
+
+
+def _catalog_patterns(locale: str) -> list[Pattern]:
+    with CATALOGS[locale].open("rb") as handle:
+        catalog = read_po(handle)
+    patterns: list[Pattern] = []
+    for message in catalog:
+        plural = isinstance(message.string, tuple)
+        strings = message.string if plural else (message.string,)
+        for form, string in enumerate(strings):
+            if message.id and string:
+                parts = re.split(r"\{\w+\}", string)
+                pattern = re.compile("(.+?)".join(re.escape(part) for part in parts))
+                patterns.append((pattern, form if plural else None))
+    return patterns
+
+
+def _in_catalog(text: str, patterns: list[Pattern]) -> bool:
+    """Whether the text is a catalog message, a plural form only with a fitting number."""
+    for pattern, form in patterns:
+        match = pattern.fullmatch(text.replace(" / ", "\n"))
+        # Most of the text is the catalog's own words, not what filled its placeholders.
+        if match is None or 2 * sum(len(value) for value in match.groups()) > len(text):
+            continue
+        numbers = [value for value in match.groups() if value.isdigit()]
+        if form is None or (form == 0) == ("1" in numbers):
+            return True
+    return False
+
+
+def test_guide_good_and_bad_examples_are_from_our_catalog() -> None:
+    patterns = {locale: _catalog_patterns(locale) for locale in CATALOGS}
+    section = "Good and bad, from our catalog"
+    rows = _table(section)
+    assert len(rows) >= 8
+    for before, now, rule in rows:
+        locale = "en" if rule == "English" else "de"
+        assert _in_catalog(now, patterns[locale]), now
+        assert check(now.replace(" / ", "\n"), language=locale) == [], now
+        if "(" not in before:
+            assert not _in_catalog(before, patterns[locale]), before
+    good = _section(section).split("Good as they are", 1)[1]
+    texts = [row.split("|")[1].strip() for row in good.splitlines() if row.startswith("| ")]
+    for text in texts[1:]:  # the header row first
+        assert _in_catalog(text, patterns["de"]), text
+        assert check(text) == [], text
+
+
+def test_references_point_at_the_guide() -> None:
+    """The guide names real files, and whatever cites plain-language rules cites it."""
+    guide = GUIDE.read_text(encoding="utf-8")
+    for path in re.findall(r"`((?:bot|tests|handlers)/[\w/]+\.py)`", guide):
+        assert (ROOT / path).is_file(), path
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "PLAIN-LANGUAGE.md" in readme
+    for folder in ("bot", "handlers", "tests"):
+        for path in (ROOT / folder).rglob("*.py"):
+            if path == Path(__file__):
+                continue
+            text = path.read_text(encoding="utf-8")
+            assert "../shared" not in text, path
+            assert "plain-language guide" not in text.lower() or "PLAIN-LANGUAGE.md" in text, path
