@@ -108,7 +108,9 @@ async def test_monthly_cafe_from_dialog_to_holiday(tg: Conversation) -> None:
     assert "Neu: Mittwoch, 2. Dezember 2026, 16:00 Uhr" in notices[0].text
 
     # The January date falls on a holiday and is skipped; it is not made again.
-    [skipped] = [s for s in await tg.say(ADA, f"/ausfallen {second.id}") if s.chat_id == "dm-1"]
+    [asked] = [s for s in await tg.say(ADA, f"/ausfallen {second.id}") if s.chat_id == "dm-1"]
+    assert asked.text.startswith("Soll ich diesen Termin absagen?")
+    [skipped] = [s for s in await tg.press(ADA, asked, "Ja, absagen") if s.chat_id == "dm-1"]
     assert skipped.text.startswith("Der Termin ist abgesagt.")
     await app.scheduler.extend_series(force=True)
     january = [e for e in await _events(app) if e.occurrence == second.occurrence]

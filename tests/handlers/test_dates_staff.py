@@ -192,3 +192,81 @@ async def test_poster_for_the_notice_board(tg: Conversation) -> None:
     assert poster.attachment.filename == "aushang-2026-12-09.pdf"
     [members] = await tg.say(ERIKA, f"/aushang {event.id}")
     assert members.attachment is None
+
+
+async def _status(tg: Conversation, event: Event) -> str:
+    async with tg.app.sessions() as session:
+        found = await session.get(Event, event.id)
+    assert found is not None
+    return found.status
+
+
+async def test_calling_off_asks_first_and_only_yes_acts(tg: Conversation) -> None:
+    event, post = await _one_date(tg, "Sprechstunde; 9.12. 10 Uhr; Rathaus, Saal 1; 3")
+    for person in (ERIKA, OTTO):
+        await tg.press(person, post, "Ich komme", chat=tg.group(GROUP))
+    [asked] = await tg.say(ADA, f"/absagen {event.id}")
+    assert asked.text.splitlines() == [
+        "Soll ich diesen Termin absagen?",
+        "",
+        "Sprechstunde",
+        "Mittwoch, 9. Dezember 2026, 10:00 Uhr",
+        "Ort: Rathaus, Saal 1",
+        "",
+        "2 Personen sind angemeldet oder warten. Sie bekommen eine Nachricht.",
+    ]
+    assert [label for label, _ in asked.buttons] == ["Ja, absagen", "Nein"]
+    assert await _status(tg, event) == "scheduled"  # asking changes nothing
+    [kept] = await tg.press(ADA, asked, "Nein")
+    assert kept.text == "In Ordnung. Der Termin bleibt, wie er ist."
+    assert await _status(tg, event) == "scheduled"
+    [again] = await tg.press(ADA, asked, "Ja, absagen")  # the old question, answered "Nein"
+    assert again.text == "Diese Frage ist nicht mehr offen. Ich habe nichts abgesagt."
+    assert await _status(tg, event) == "scheduled"
+
+    # Something else typed asks again; "ja" typed acts.
+    await tg.say(ADA, f"/absagen {event.id}")
+    [unclear] = await tg.say(ADA, "vielleicht")
+    assert unclear.text == "Bitte antworten Sie mit 1 (Ja, absagen) oder 2 (Nein)."
+    shown = await tg.say(ADA, "ja")
+    [done] = [s for s in shown if s.chat_id == "dm-1"]
+    assert done.text.startswith("Der Termin ist abgesagt.")
+    assert sorted(s.chat_id for s in shown if s.text.startswith("Leider fällt")) == ["300", "301"]
+    assert await _status(tg, event) == "cancelled"
+
+
+async def test_a_stale_confirmation_acts_on_nothing(tg: Conversation) -> None:
+    event, _post = await _one_date(tg, "Sprechstunde; 9.12. 10 Uhr; Rathaus; 3")
+    [private] = await tg.say(ADA, f"/absagen {event.id}")
+    assert "Niemand ist angemeldet. Ich muss also niemandem schreiben." in private.text
+    # Meanwhile, in the group, the date is moved: the private "Ja" finds another date.
+    await tg.say(ADA, f"/verschieben {event.id}; 11 Uhr", chat=tg.group(GROUP))
+    [changed] = await tg.press(ADA, private, "Ja, absagen")
+    assert changed.text.startswith(
+        "Der Termin wurde nach meiner Frage geändert. Ich habe nichts abgesagt."
+    )
+    assert await _status(tg, event) == "changed"  # moved, not cancelled
+
+    # Asked in both chats, confirmed in the group (typed 1): the private "Ja" is stale.
+    [private] = await tg.say(ADA, f"/absagen {event.id}")
+    await tg.say(ADA, f"/absagen {event.id}", chat=tg.group(GROUP))
+    shown = await tg.say(ADA, "1", chat=tg.group(GROUP))
+    assert any(s.text.startswith("Der Termin ist abgesagt.") for s in shown)
+    [already] = await tg.press(ADA, private, "Ja, absagen")
+    assert already.text == "Dieser Termin ist schon abgesagt. Ich habe nichts geändert."
+    [asked_again] = await tg.say(ADA, f"/absagen {event.id}")
+    assert asked_again.text == "Dieser Termin ist schon abgesagt. Ich habe nichts geändert."
+
+
+async def test_skipping_one_date_of_a_series_asks_first(tg: Conversation) -> None:
+    [q] = await tg.say(ADA, "/termin_neu Digitalcafé; jeden Mittwoch 15 Uhr; Bibliothek; 10")
+    await tg.press(ADA, q, "Speichern und jetzt ankündigen")
+    first, second, *_ = await _dates(tg, "Digitalcafé")
+    [asked] = await tg.say(ADA, f"/ausfallen {second.id}")
+    assert asked.text.startswith("Soll ich diesen Termin absagen?")
+    assert "Die anderen Termine der Reihe bleiben." in asked.text
+    assert await _status(tg, second) == "scheduled"
+    [done] = [s for s in await tg.press(ADA, asked, "Ja, absagen") if s.chat_id == "dm-1"]
+    assert done.text.startswith("Der Termin ist abgesagt.")
+    assert await _status(tg, second) == "cancelled"
+    assert await _status(tg, first) == "scheduled"
