@@ -234,6 +234,23 @@ async def test_one_line_export_in_any_order_with_xlsx_as_default(tgx: Conversati
     assert wrong.text.startswith("Den Zeitraum habe ich nicht verstanden.")
 
 
+async def test_staff_who_took_attendance_are_not_in_the_volunteers_sheet(
+    tgx: Conversation,
+) -> None:
+    tg = tgx
+    await _coordinator(tg)
+    await _date_with_answers(tg)  # Ada, staff, took attendance
+    [sent] = await tg.say(CORA, "/export lotsen 2026 mit Namen")
+    assert sent.attachment is not None
+    assert sent.attachment.filename.startswith("digitalcafe-musterstadt-digitallotsen-2026")
+    assert _values(_book(sent), "Digitallotsen")[1:] == []
+    # Once Ada is a Digitallotse, the date she served at counts for her.
+    await tg.say(ADA, f"/lotse_einladen {await _number(tg, ADA)}")
+    [sent] = await tg.say(CORA, "/export lotsen 2026 mit Namen")
+    rows = _values(_book(sent), "Digitallotsen")[1:]
+    assert [(row[0], row[4], row[5]) for row in rows] == [("Ada", 1, "09.12.2026")]
+
+
 async def test_half_year_report_with_charts_texts_and_who_we_reach(tgx: Conversation) -> None:
     tg = tgx
     await _coordinator(tg)
