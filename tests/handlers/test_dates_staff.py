@@ -270,3 +270,77 @@ async def test_skipping_one_date_of_a_series_asks_first(tg: Conversation) -> Non
     assert done.text.startswith("Der Termin ist abgesagt.")
     assert await _status(tg, second) == "cancelled"
     assert await _status(tg, first) == "scheduled"
+
+
+INVITATION = (
+    "Informations- und Austausch-Veranstaltung für alle Digitallotsen am 24.07. von "
+    "17–20 Uhr mit anschließendem Grillen. Anmeldung bis 20.07."
+)
+
+
+def _labels(shown: Shown) -> list[str]:
+    return [label for label, _ in shown.buttons]
+
+
+async def test_a_real_invitation_gets_every_tip_and_goes_out_now(tg: Conversation) -> None:
+    [ask] = await tg.say(ADA, "/ankuendigung_neu")
+    assert _labels(ask) == ["Abbrechen"]
+    [tips] = await tg.say(ADA, INVITATION)
+    assert tips.text.startswith("Tipps für einfache Sprache:")
+    for tip in (
+        '„Austausch-Veranstaltung“: "Austausch-Veranstaltung" ist ein langes Wort.',
+        "Hier stehen viele Hauptwörter auf -ung, -heit, -keit oder -tion.",
+        "Schreiben Sie den Wochentag dazu",
+        "Schreiben Sie Monat und Jahr dazu",
+        "„24.07., 20.07.“: Dieser Tag ist schon vorbei. Heute ist Freitag, 20. November 2026.",
+        "Schreiben Sie den Ort",
+    ):
+        assert tip in tips.text, tip
+    assert _labels(tips) == ["So verwenden", "Abbrechen"]
+
+    # Rewritten: weekday, year and a place written as people write it; no tips left.
+    better = (
+        "Treffen für alle Digitallotsen\n"
+        "Freitag, 4. Dezember 2026, 17 Uhr bis 20 Uhr\n"
+        "Im Smart-City-Lab, Markt 1.\n"
+        "Danach grillen wir zusammen."
+    )
+    [when] = await tg.say(ADA, better)
+    assert when.text.startswith("Wann soll es geschickt werden?")
+    assert _labels(when) == ["Jetzt schicken", "Abbrechen"]
+    [where] = await tg.press(ADA, when, "Jetzt schicken")
+    assert _labels(where)[0] == "Alle Gruppen" and _labels(where)[-1] == "Abbrechen"
+    shown = await tg.press(ADA, where, "Alle Gruppen")
+    [sent] = [s for s in shown if s.chat_id == "dm-1"]
+    assert sent.text == "Verschickt."
+    await tg.flush()
+    assert [s.text for s in tg.adapter.to(GROUP) if s.text == better] == [better]
+    [empty] = await tg.say(ADA, "/ankuendigungen")
+    assert empty.text == "Es sind keine Ankündigungen geplant."
+
+
+async def test_the_announcement_dialog_can_be_stopped_at_every_step(tg: Conversation) -> None:
+    text = "Treffen\nFreitag, 4. Dezember 2026, 17 Uhr\nRathaus, Saal 1"
+    await tg.say(ADA, "/ankuendigung_neu")
+    [stopped] = await tg.say(ADA, "Abbrechen")
+    assert stopped.text == "Gut, ich habe aufgehört. Es wurde nichts geändert."
+    [ask] = await tg.say(ADA, "/ankuendigung_neu")
+    [stopped] = await tg.press(ADA, ask, "Abbrechen")
+    assert stopped.text == "Gut, ich habe aufgehört. Es wurde nichts geändert."
+    [tips] = await tg.say(ADA, f"/ankuendigung_neu {INVITATION}")
+    await tg.press(ADA, tips, "Abbrechen")
+    [when] = await tg.say(ADA, f"/ankuendigung_neu {text}")
+    await tg.press(ADA, when, "Abbrechen")
+    [when] = await tg.say(ADA, f"/ankuendigung_neu {text}")
+    [where] = await tg.say(ADA, "5.12. 9 Uhr")
+    [stopped] = await tg.press(ADA, where, "Abbrechen")
+    assert stopped.text == "Gut, ich habe aufgehört. Es wurde nichts geändert."
+    [empty] = await tg.say(ADA, "/ankuendigungen")
+    assert empty.text == "Es sind keine Ankündigungen geplant."
+    # The new-date dialog has its own "Abbrechen" at every step, too.
+    [first] = await tg.say(ADA, "/termin_neu")
+    assert "Abbrechen" in _labels(first)
+    [second] = await tg.say(ADA, "Sprechstunde")
+    assert "Abbrechen" in _labels(second)
+    [stopped] = await tg.press(ADA, second, "Abbrechen")
+    assert stopped.text == "Gut, ich habe aufgehört. Es wurde nichts geändert."

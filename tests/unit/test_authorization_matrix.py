@@ -183,6 +183,7 @@ BUTTONS: dict[str, Row] = {
     ),
     "date.call_off.no": Row({}, STAFF_ANYWHERE, None, "none"),
     "ann.now": Row({}, STAFF_ANYWHERE, None, "none"),
+    "ann.stop": Row({}, STAFF_ANYWHERE, None, "none"),
     "ann.chats": Row({"chat": None}, STAFF_ANYWHERE, None, "none"),
     "ann.cancel": Row({"id": "$announcement"}, STAFF_UP, "staff", "change"),
     "ann.move": Row(
