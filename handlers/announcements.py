@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.chat.context import Context
 from bot.chat.router import Router
@@ -17,6 +18,8 @@ from bot.language.plain_language import check
 from handlers.when_words import when_error
 
 MAX_TEXT = 1500
+MAX_TIPS = 8  # a real invitation can need six or seven tips; all of them are shown
+STOP = "ann.stop"
 
 
 # Add the scheduled-announcement commands.
@@ -38,6 +41,8 @@ async def new(ctx: Context) -> None:
     await ctx.ask(
         _("Please write the text of the announcement. Write it as members should read it."),
         "ann.text",
+        {},
+        [_stop()],
     )
 
 
@@ -53,6 +58,13 @@ async def keep(ctx: Context) -> None:
     state = await _state(ctx, "ann.review")
     if state is not None:
         await _ask_when(ctx, state["text"])
+
+
+@router.button(STOP, roles=(STAFF,))
+async def stop(ctx: Context) -> None:
+    """ "Abbrechen" at any step: nothing is saved or sent."""
+    await ctx.finish_dialog()
+    await ctx.reply(_("All right, I have stopped. Nothing was changed."))
 
 
 @router.state("ann.review", roles=(STAFF,))
@@ -93,7 +105,7 @@ async def chats_chosen(ctx: Context) -> None:
     chat = ctx.button_args.get("chat")
     await ctx.finish_dialog()
     start = datetime.fromisoformat(state["start"])
-    await announcements.schedule_post(
+    done = await announcements.schedule_post(
         ctx.work,
         ctx.community.id,
         state["text"],
@@ -102,11 +114,22 @@ async def chats_chosen(ctx: Context) -> None:
         [int(chat)] if chat else None,
         ctx.person.id,
     )
-    if state.get("rrule"):
+    repeats = bool(state.get("rrule"))
+    await ctx.reply(_scheduled_answer(done, repeats, ctx.community.timezone))
+
+
+def _scheduled_answer(done: announcements.Scheduled, repeats: bool, timezone: str) -> str:
+    """ "Verschickt." when it went out now; otherwise when it will."""
+    if done.sent and done.next_at is not None:
+        answer = _("Sent. It is sent again regularly, next on {when}.")
+    elif done.sent:
+        return _("Sent.")
+    elif repeats:
         answer = _("Saved. It is posted regularly, first on {when}.")
     else:
         answer = _("Saved. It is posted on {when}.")
-    await ctx.reply(answer.format(when=format_when(start, ctx.community.timezone)))
+    assert done.next_at is not None
+    return answer.format(when=format_when(done.next_at, timezone))
 
 
 @router.command(
@@ -184,18 +207,20 @@ async def _text(ctx: Context, text: str) -> None:
             ).format(limit=MAX_TEXT)
         )
         return
-    findings = check(text, announcement=True)
+    assert ctx.community is not None
+    today = ctx.now.astimezone(ZoneInfo(ctx.community.timezone)).date()
+    findings = check(text, announcement=True, today=today)
     if not findings:
         await _ask_when(ctx, text)
         return
     lines = [_("Tips for plain language:")]
-    lines += [f"- „{f.excerpt}“: {f.suggestion}" for f in findings[:6]]
+    lines += [f"- „{f.excerpt}“: {f.suggestion}" for f in findings[:MAX_TIPS]]
     lines += ["", _("Write an improved text, or tap: Use as it is")]
     await ctx.ask(
         "\n".join(lines),
         "ann.review",
         {"text": text},
-        [Button(_("Use as it is"), "ann.keep")],
+        [Button(_("Use as it is"), "ann.keep"), _stop()],
     )
 
 
@@ -204,7 +229,7 @@ async def _ask_when(ctx: Context, text: str) -> None:
         _("When should it be posted? For example: Montag 9 Uhr, or repeating: jeden Montag 9 Uhr"),
         "ann.when",
         {"text": text},
-        [Button(_("Post now"), "ann.now")],
+        [Button(_("Post now"), "ann.now"), _stop()],
     )
 
 
@@ -216,7 +241,11 @@ async def _ask_chats(ctx: Context, data: dict[str, object]) -> None:
         Button(chat.title or f"{chat.platform} {chat.id}", "ann.chats", {"chat": chat.id})
         for chat in chats[:8]
     ]
-    await ctx.ask(_("Where should it be posted?"), "ann.chats", dict(data), buttons)
+    await ctx.ask(_("Where should it be posted?"), "ann.chats", dict(data), [*buttons, _stop()])
+
+
+def _stop() -> Button:
+    return Button(_("Stop"), STOP)
 
 
 async def _state(ctx: Context, name: str) -> dict[str, Any] | None:

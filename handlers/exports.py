@@ -22,6 +22,7 @@ from bot.exports.choices import (
     KINDS,
     REPORT,
     SHEET_TITLES,
+    WITH_PEOPLE,
     XLSX,
     Period,
     parse_period,
@@ -29,10 +30,20 @@ from bot.exports.choices import (
 from bot.language.i18n import N_, _, format_day
 
 ASK, PICK = "exp.ask", "exp.pick"
-NAME_WORDS = {"namen", "names", "name"}
-FILLER = {"mit", "with", "als", "as", "für", "for", "im", "in", "the", "den", "das", "die"}
-FORMATS = {"xlsx": XLSX, "excel": XLSX, "csv": CSV}
-SEMICOLON = {"csv;", "semikolon", "semicolon", ";"}
+NAME_WORDS = {"namen", "names", "name", "namentlich", "klarnamen"}
+NO_NAME_WORDS = {"ohne", "without"}  # "ohne Namen": the default, said out loud
+FILLER = {
+    *("mit", "with", "als", "as", "für", "for", "im", "in", "the", "den", "das", "die"),
+    *("von", "vom", "from", "ab", "alle", "all", "datei", "file", "format", "zeitraum"),
+    *("bitte", "und", "and", "der", "dem", "export", "tabelle", "table", *NO_NAME_WORDS),
+}
+FORMATS = {
+    **dict.fromkeys(("xlsx", ".xlsx", "excel", "xlsx-datei", "excel-datei"), XLSX),
+    **dict.fromkeys(("excel-tabelle", "xls", "tabellenkalkulation"), XLSX),
+    **dict.fromkeys(("csv", ".csv", "csv-datei", "komma", "kommas", "comma"), CSV),
+}
+YES_NO = {"ja": True, "yes": True, "nein": False, "no": False}
+SEMICOLON = {"csv;", "semikolon", "semikolons", "semicolon", ";"}
 
 WHAT_CHOICES = (
     (REPORT, N_("Half-year report")),
@@ -61,7 +72,7 @@ def parse_words(text: str, today: date) -> tuple[dict[str, Any], bool]:
         elif word in KIND_WORDS:
             data["what"] = KIND_WORDS[word]
         elif word in NAME_WORDS:
-            data["names"] = True
+            data["names"] = not (n and words[n - 1].casefold() in NO_NAME_WORDS)
         elif word not in FILLER:
             rest.append(words[n])
         n += 1
@@ -91,7 +102,15 @@ async def export(ctx: Context) -> None:
     if not understood:
         await ctx.reply(_period_help(ctx))
         return
-    data.setdefault("community", ctx.community.id)
+    if data:
+        # A one-line export: what it does not say is the usual (XLSX, labels for people).
+        data.setdefault("fmt", XLSX)
+        data.setdefault("sep", ",")
+        data.setdefault("community", ctx.community.id)
+    else:
+        # The step-by-step dialog also asks about names, where this person may see them.
+        data["community"] = ctx.community.id
+        data["ask_names"] = files.may_see_names(ctx.roles, DEPLOYMENT_ADMIN in ctx.roles)
     await _next(ctx, data)
 
 
@@ -100,6 +119,10 @@ async def typed(ctx: Context) -> None:
     """A typed answer to the open question: a kind, a format or a period."""
     data = await ctx.dialog_data(ASK)
     if data is None:
+        return
+    answer = ctx.text.strip().casefold()
+    if data.get("step") == "names" and answer in YES_NO:
+        await _next(ctx, {**data, "names": YES_NO[answer]})
         return
     more, understood = parse_words(ctx.text, _today(ctx))
     if not understood or not more:
@@ -114,10 +137,15 @@ async def pick(ctx: Context) -> None:
     data = await ctx.dialog_data(ASK)
     field = ctx.button_args.get("set")
     value = ctx.button_args.get("value")
-    if data is None or field not in ("what", "fmt", "period") or not isinstance(value, str):
+    if data is None or field not in ("what", "fmt", "period", "names"):
         await ctx.button_gone()
         return
-    if field == "fmt":
+    if not isinstance(value, str):
+        await ctx.button_gone()
+        return
+    if field == "names":
+        data["names"] = value == "yes"
+    elif field == "fmt":
         data["fmt"], data["sep"] = (CSV, ";") if value == "csv;" else (value, ",")
     elif field == "period":
         period = parse_period(value, _today(ctx))
@@ -169,6 +197,18 @@ async def _next(ctx: Context, data: dict[str, Any]) -> None:
                 Button(_("Excel (XLSX)"), PICK, {"set": "fmt", "value": XLSX}),
                 Button(_("CSV with commas"), PICK, {"set": "fmt", "value": CSV}),
                 Button(_("CSV with semicolons"), PICK, {"set": "fmt", "value": "csv;"}),
+            ],
+        )
+        return
+    if data.get("ask_names") and data["what"] in WITH_PEOPLE and "names" not in data:
+        data["step"] = "names"
+        await ctx.ask(
+            _("Should the file show names?\nWithout names, people appear as labels like P-3F9A2C."),
+            ASK,
+            data,
+            [
+                Button(_("Without names"), PICK, {"set": "names", "value": "no"}),
+                Button(_("With names"), PICK, {"set": "names", "value": "yes"}),
             ],
         )
         return

@@ -8,8 +8,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.chat.types import Outgoing
 from bot.community import communities
-from bot.domain.models import Announcement, Chat, Event, Series
+from bot.dates.notices import tell_groups
+from bot.domain.models import Announcement, Chat, Community, Event, Series
 from bot.domain.when import When, occurrences
 from bot.domain.work import Work
 
@@ -206,6 +208,15 @@ async def post_chats(work: Work, community_id: int) -> list[Chat]:
     return await communities.group_chats(work.session, community_id)
 
 
+@dataclass(frozen=True, slots=True)
+class Scheduled:
+    """Staff's text as stored: ``sent`` when it went out now; ``next_at`` when it is due
+    (again) later, None when it is done."""
+
+    sent: bool
+    next_at: datetime | None
+
+
 async def schedule_post(
     work: Work,
     community_id: int,
@@ -214,10 +225,10 @@ async def schedule_post(
     rrule: str | None,
     chat_ids: list[int] | None,
     created_by: int | None,
-) -> Announcement:
+) -> Scheduled:
     """Schedule staff's own text (repeating with ``rrule``) for all groups or the chosen ones;
-    a start already past is posted at once."""
-    return await schedule_text(
+    a start not in the future is sent at once (a repeating one then waits for its next time)."""
+    row = await schedule_text(
         work.session,
         community_id,
         text,
@@ -227,6 +238,31 @@ async def schedule_post(
         created_by,
         work.now,
     )
+    community = await work.session.get(Community, community_id)
+    if row.due_at > work.now or community is None:
+        return Scheduled(False, row.due_at)
+    await post_text(work, row, community)
+    return Scheduled(True, row.due_at if row.status == SCHEDULED else None)
+
+
+async def post_text(work: Work, announcement: Announcement, community: Community) -> None:
+    """Post staff's text to the groups (all, or the chosen ones); a repeating one waits for
+    its next time, any other is done."""
+    key = f"ann:{announcement.id}:{announcement.due_at.isoformat()}"
+    text = announcement.text
+    await tell_groups(
+        work.session,
+        community,
+        lambda _prefix: Outgoing(text),
+        key,
+        work.now,
+        chat_ids=announcement.chat_ids,
+    )
+    next_at = following(announcement, community.timezone, work.now)
+    if next_at is not None:
+        announcement.due_at = next_at
+    else:
+        announcement.status = DONE
 
 
 async def listed(work: Work, community_id: int, limit: int) -> list[Listed]:

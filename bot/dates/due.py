@@ -11,10 +11,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from bot.chat.types import Outgoing
 from bot.dates import announcements, rsvps, series
 from bot.dates.jobs import ReminderPolicy
-from bot.dates.notices import post_event, tell_groups
+from bot.dates.notices import post_event
 from bot.domain.models import Announcement, Community, Event, EventPost, Series
 from bot.domain.work import Work
 from bot.infra.scheduler import Chore, DueWork, Round
@@ -59,7 +58,7 @@ async def post_announcement(work: Work, announcement: Announcement) -> None:
         announcement.status = announcements.CANCELLED
         return
     if announcement.kind == announcements.TEXT:
-        await _post_text(work, announcement, community)
+        await announcements.post_text(work, announcement, community)
         return
     announcement.status = announcements.DONE
     event = await session.get(Event, announcement.event_id) if announcement.event_id else None
@@ -72,24 +71,6 @@ async def post_announcement(work: Work, announcement: Announcement) -> None:
         if await _posted_since(work, event.id, now - AGAIN_NOT_WITHIN):
             return  # e.g. created late, so the first post went out just now
     await post_event(session, event, community, f"ann:{announcement.id}", now)
-
-
-async def _post_text(work: Work, announcement: Announcement, community: Community) -> None:
-    key = f"ann:{announcement.id}:{announcement.due_at.isoformat()}"
-    text = announcement.text
-    await tell_groups(
-        work.session,
-        community,
-        lambda _prefix: Outgoing(text),
-        key,
-        work.now,
-        chat_ids=announcement.chat_ids,
-    )
-    following = announcements.following(announcement, community.timezone, work.now)
-    if following is not None:
-        announcement.due_at = following
-    else:
-        announcement.status = announcements.DONE
 
 
 async def _posted_since(work: Work, event_id: int, since: datetime) -> bool:

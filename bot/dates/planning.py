@@ -8,6 +8,7 @@ returned for staff to call, and then the groups hear it too, without names.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -50,6 +51,18 @@ class Told:
 
 
 CallOffRefused = Literal["already_cancelled", "not_in_series"]
+# A confirmed call-off whose date changed after the question (moved, renamed, cancelled).
+Changed = Literal["changed"]
+
+
+@dataclass(frozen=True, slots=True)
+class CallOffPreview:
+    """What calling a date off would do: how many people hear it, and the date's version
+    the confirmation must still find."""
+
+    event: Event
+    people: int
+    version: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,15 +134,51 @@ async def move_date(
     return told
 
 
-async def call_off(
-    work: Work, community: Community, event: Event, *, skip: bool
-) -> Told | CallOffRefused:
-    """Cancel the date (``skip``: one date of a series, never made again) and tell everyone
-    signed up."""
+def version(event: Event) -> str:
+    """A short mark of what people were shown about the date: it differs once the date is
+    moved, renamed, given another place or cancelled."""
+    shown = "|".join(
+        (
+            event.title,
+            event.starts_at.isoformat(),
+            event.ends_at.isoformat() if event.ends_at else "",
+            event.place,
+            event.status,
+        )
+    )
+    return hashlib.sha256(shown.encode()).hexdigest()[:16]
+
+
+async def call_off_preview(
+    work: Work, event: Event, *, skip: bool
+) -> CallOffPreview | CallOffRefused:
+    """What ``call_off`` would do, changing nothing: staff confirm it first."""
+    refused = _refused(event, skip)
+    if refused is not None:
+        return refused
+    people = len(await rsvps.attending(work.session, event.id))
+    return CallOffPreview(event, people, version(event))
+
+
+def _refused(event: Event, skip: bool) -> CallOffRefused | None:
     if event.status == "cancelled":
         return "already_cancelled"
     if skip and event.series_id is None:
         return "not_in_series"
+    return None
+
+
+async def call_off(
+    work: Work, community: Community, event: Event, *, skip: bool, expected: str | None = None
+) -> Told | CallOffRefused | Changed:
+    """Cancel the date (``skip``: one date of a series, never made again) and tell everyone
+    signed up. ``expected``: the ``version`` staff confirmed; a date changed since then
+    stays as it is."""
+    refused = _refused(event, skip)
+    if refused is not None:
+        return refused
+    if expected is not None and version(event) != expected:
+        return "changed"
     if skip:
         await series.skip(work.session, event, community.timezone, work.now)
     else:

@@ -141,10 +141,56 @@ def _half(year: int, half: int) -> Period:
     )
 
 
+MONTHS = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("januar", "jan", "january"),
+            ("februar", "feb", "february"),
+            ("märz", "maerz", "mär", "march"),
+            ("april", "apr"),
+            ("mai", "may"),
+            ("juni", "jun", "june"),
+            ("juli", "jul", "july"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("oktober", "okt", "october", "oct"),
+            ("november", "nov"),
+            ("dezember", "dez", "december", "dec"),
+        ),
+        start=1,
+    )
+    for name in names
+}
+_MONTH = re.compile(r"^([a-zä]+)\.?(?:\s+(\d{4}))?$")
+_ORDINAL = {"erstes": "1.", "zweites": "2.", "first": "1.", "second": "2."}
+
+
+def _month(words: str, today: date) -> Period | None:
+    """ "Dezember 2026", "Dezember" (this year), "dieser Monat", "letzter Monat"."""
+    if words in {"monat", "dieser monat", "diesen monat", "this month"}:
+        return Period(today.replace(day=1), _month_end(today.year, today.month))
+    if words in {"letzter monat", "letzten monat", "voriger monat", "vorigen monat", "last month"}:
+        last = today.replace(day=1) - timedelta(days=1)
+        return Period(last.replace(day=1), last)
+    found = _MONTH.match(words)
+    if found and found.group(1) in MONTHS:
+        year = int(found.group(2) or today.year)
+        month = MONTHS[found.group(1)]
+        return Period(date(year, month, 1), _month_end(year, month))
+    return None
+
+
 def parse_period(text: str, today: date) -> Period | None:
     """ "dieses Halbjahr", "letztes Halbjahr", "1. Halbjahr 2026", "2026", "dieses Jahr",
-    "1.1.2026 - 30.6.2026" (and the English words); None when it is none of these."""
-    words = " ".join(text.casefold().split())
+    "Dezember 2026", "letzter Monat", "1.1.2026 - 30.6.2026" (and the English words);
+    None when it is none of these."""
+    words = " ".join(_ORDINAL.get(word, word) for word in text.casefold().split())
+    if re.fullmatch(r"[12]\.? ?halbjahr", words):  # "1. Halbjahr": of this year
+        words = f"{words} {today.year}"
+    month = _month(words, today)
+    if month is not None:
+        return month
     this_half = 1 if today.month <= 6 else 2
     if words in {"halbjahr", "dieses halbjahr", "this half year", "half year"}:
         return _half(today.year, this_half)
@@ -293,10 +339,24 @@ KIND_WORDS = {
     "reach": REACH,
     "alles": "all",
     "all": "all",
+    "tabellen": "all",
     "bericht": REPORT,
     "halbjahresbericht": REPORT,
     "report": REPORT,
 }
+# File names of single tables: German, the way the sheets are called.
+FILE_PARTS = {
+    DATES: "termine",
+    ATTENDANCE: "anwesenheit",
+    SERIES: "reihen",
+    FEEDBACK: "rueckmeldungen",
+    WISHES: "themenwuensche",
+    VOLUNTEERS: "digitallotsen",
+    HELP: "hilfe-anfragen",
+    REACH: "reichweite",
+}
+# Tables that hold people (the others show no one, so names make no difference).
+WITH_PEOPLE = (ATTENDANCE, FEEDBACK, WISHES, VOLUNTEERS, HELP, "all")
 SHEET_TITLES = {
     DATES: N_("Dates"),
     ATTENDANCE: N_("Attendance"),

@@ -24,6 +24,7 @@ from bot.exports.choices import (
     CSV,
     DATES,
     FEEDBACK,
+    FILE_PARTS,
     HELP,
     KINDS,
     REACH,
@@ -43,6 +44,11 @@ from bot.language.i18n import use_locale
 
 # Who may see names in an export (they ask for it with "mit Namen").
 NAMES_ROLES = (COORDINATOR, ADMIN)
+
+
+def may_see_names(roles: set[str], deployment_admin: bool = False) -> bool:
+    """Whether someone with these roles in a community gets names when they ask for them."""
+    return deployment_admin or bool(roles.intersection(NAMES_ROLES))
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +116,7 @@ async def export(
         roles = await communities.roles_in(work.session, asker.person_id, found.id)
         if not asker.deployment_admin and COORDINATOR not in roles:
             return "not_allowed"
-        names = names and (bool(roles.intersection(NAMES_ROLES)) or asker.deployment_admin)
+        names = names and may_see_names(roles, asker.deployment_admin)
     request = Request(found, period, what, fmt, separator, names)
     with use_locale(locale or found.locale):
         result = await build(
@@ -213,9 +219,10 @@ def _write(request: Request, tables: list[Table]) -> list[Attachment]:
         for table in tables:
             out = io.BytesIO()
             write_csv(table, out, request.separator)
-            files.append(Attachment(_name(request, table.kind, "csv"), out.getvalue(), "text/csv"))
+            part = FILE_PARTS[table.kind]
+            files.append(Attachment(_name(request, part, "csv"), out.getvalue(), "text/csv"))
         return files
     out = io.BytesIO()
     write_xlsx(tables, out)
-    part = "tabellen" if request.what == "all" else tables[0].kind
+    part = "tabellen" if request.what == "all" else FILE_PARTS[tables[0].kind]
     return [Attachment(_name(request, part, "xlsx"), out.getvalue(), XLSX_MIME)]

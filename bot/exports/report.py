@@ -15,7 +15,15 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.models import Attendance, Event, EventHelper, Feedback, Series
-from bot.exports.tables import Scope, date_figures, help_rows, hours_to_accept, reach, skill_labels
+from bot.exports.tables import (
+    Scope,
+    date_figures,
+    help_rows,
+    hours_to_accept,
+    reach,
+    served_as_volunteer,
+    skill_labels,
+)
 from bot.language.i18n import _, current_locale, ngettext
 from bot.reminders.texts import RATINGS
 
@@ -115,7 +123,9 @@ async def figures(session: AsyncSession, scope: Scope, now: datetime) -> Figures
         helpers |= set(
             (
                 await session.scalars(
-                    select(EventHelper.person_id).where(EventHelper.event_id.in_(held_ids))
+                    select(EventHelper.person_id).where(
+                        EventHelper.event_id.in_(held_ids), served_as_volunteer(scope)
+                    )
                 )
             ).all()
         )

@@ -23,9 +23,11 @@ from bot.domain.models import (
     Feedback,
     HelpRequest,
     Person,
+    Role,
     Rsvp,
     Series,
 )
+from bot.domain.roles import VOLUNTEER
 from bot.exports.choices import (
     ATTENDANCE,
     DATES,
@@ -458,6 +460,16 @@ async def help_table(session: AsyncSession, scope: Scope, who: Pseudonyms) -> Ta
     )
 
 
+def served_as_volunteer(scope: Scope) -> Any:
+    """Of the people who served at a date (EventHelper), the Digitallotsen: staff who only
+    took attendance are not volunteers."""
+    return EventHelper.person_id.in_(
+        select(Role.person_id).where(
+            Role.community_id == scope.community.id, Role.role == VOLUNTEER
+        )
+    )
+
+
 async def volunteers_table(session: AsyncSession, scope: Scope, who: Pseudonyms) -> Table:
     served: dict[int, list[date]] = defaultdict(list)
     names: dict[int, str] = {}
@@ -466,7 +478,7 @@ async def volunteers_table(session: AsyncSession, scope: Scope, who: Pseudonyms)
             select(EventHelper.person_id, Person.display_name, Event.starts_at)
             .join(Event, Event.id == EventHelper.event_id)
             .join(Person, Person.id == EventHelper.person_id)
-            .where(scope.events())
+            .where(scope.events(), served_as_volunteer(scope))
             .order_by(Event.starts_at)
         )
     ).all():

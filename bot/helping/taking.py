@@ -8,6 +8,7 @@ step and that the person takes part in it, and returns what happened for the cha
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -28,6 +29,40 @@ from bot.helping.asking import MAX_TEXT
 from bot.helping.policy import MatchingPolicy
 from bot.language.i18n import _, format_when
 from bot.reminders.texts import RATINGS
+
+_MINUTE_WORDS = r"(?:minuten|minute|min|mins|minutes|m)"
+_HOUR_WORDS = r"(?:stunden|stunde|std|h|hours|hour|hrs|hr)"
+_CLOCK = re.compile(r"^(\d{1,2}):(\d{2})(?:\s*(?:h|std|stunden))?$")
+_HOURS_AND_MINUTES = re.compile(
+    rf"^(\d{{1,2}})\s*{_HOUR_WORDS}\.?\s*(?:und\s*|and\s*)?(\d{{1,2}})\s*{_MINUTE_WORDS}\.?$"
+)
+_AMOUNT = re.compile(
+    rf"^(\d{{1,4}}(?:[.,]\d{{1,2}})?)\s*(?:({_MINUTE_WORDS})|({_HOUR_WORDS}))?\.?$"
+)
+_WORD_HOURS = {"eine halbe": 0.5, "halbe": 0.5, "eine": 1.0, "einer": 1.0, "anderthalb": 1.5}
+_WORD_HOURS |= {"eineinhalb": 1.5, "zwei": 2.0, "zweieinhalb": 2.5, "drei": 3.0}
+_WORD_AMOUNT = re.compile(rf"^({'|'.join(_WORD_HOURS)})\s*{_HOUR_WORDS}$")
+
+
+def parse_minutes(text: str) -> int | None:
+    """Time spent as a volunteer writes it: "45", "45 Minuten", "45 min", "1 Stunde",
+    "1,5 Stunden", "1:30", "1 Std 30 Min", "eine halbe Stunde"; None when it is none of
+    these or not between 1 minute and a day."""
+    words = " ".join(text.casefold().split()).rstrip(".")
+    minutes: float | None = None
+    if found := _CLOCK.match(words):
+        minutes = int(found.group(1)) * 60 + int(found.group(2))
+    elif found := _HOURS_AND_MINUTES.match(words):
+        minutes = int(found.group(1)) * 60 + int(found.group(2))
+    elif found := _AMOUNT.match(words):
+        amount = float(found.group(1).replace(",", "."))
+        minutes = amount * 60 if found.group(3) else amount
+    elif found := _WORD_AMOUNT.match(words):
+        minutes = _WORD_HOURS[found.group(1)] * 60
+    if minutes is None or minutes != round(minutes):
+        return None
+    return int(minutes) if 1 <= minutes <= help_requests.MAX_MINUTES else None
+
 
 Accepted = Literal["accepted", "taken", "closed", "gone"]
 Cancelled = Literal["cancelled", "closed", "gone"]

@@ -7,11 +7,12 @@ Each use case takes a ``Work`` and plain arguments; the profile is created on fi
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from babel import Locale
 from sqlalchemy import func, select
 
 from bot.community import communities
@@ -22,7 +23,7 @@ from bot.domain.roles import VOLUNTEER
 from bot.domain.work import Work
 from bot.helping import requests as help_requests
 from bot.helping import skills
-from bot.language.i18n import N_, _
+from bot.language.i18n import N_, _, current_locale
 
 LANGUAGE_WORDS = {
     "deutsch": "de", "german": "de", "englisch": "en", "english": "en", "türkisch": "tr",
@@ -53,11 +54,16 @@ class SkillChoice:
 
 @dataclass(frozen=True, slots=True)
 class Summary:
-    """The saved profile as the volunteer reads it back."""
+    """The saved profile as the volunteer reads it back: topics, places (keys of
+    PLACE_LABELS), languages by name, parts of town (only for visits at home; empty is
+    everywhere), usual times in words (empty: it varies), how many at once."""
 
     topics: list[str]
     places: list[str]
     max_open: int
+    languages: list[str] = field(default_factory=list)
+    areas: list[str] = field(default_factory=list)
+    times: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,7 +183,34 @@ async def finish_profile(
         for entry in await skills.catalog(work.session, community)
         if entry.key in mine
     ]
-    return Summary(topics, [p for p in row.places if p in PLACE_LABELS], row.max_open)
+    return Summary(
+        topics,
+        [p for p in row.places if p in PLACE_LABELS],
+        row.max_open,
+        languages=language_names(row.languages or []),
+        areas=list(row.areas or []) if "home" in (row.places or []) else [],
+        times=time_words(row.windows or []),
+    )
+
+
+def language_names(codes: list[str]) -> list[str]:
+    """Language codes as the reader calls them: "Deutsch", "Türkisch"."""
+    known = Locale.parse(current_locale()).languages
+    return [known.get(code, code) for code in codes]
+
+
+def time_words(windows: list[dict[str, int]]) -> list[str]:
+    """Weekly windows as words: "Dienstag, Donnerstag 14–18 Uhr", "jeden Tag 9–12 Uhr"."""
+    days = Locale.parse(current_locale()).days["format"]["wide"]
+    by_hours: dict[tuple[int, int], list[int]] = {}
+    for window in windows:
+        by_hours.setdefault((window["from"], window["to"]), []).append(window["day"])
+    lines = []
+    for (start, end), numbers in by_hours.items():
+        named = sorted(set(numbers))
+        which = _("every day") if len(named) == 7 else ", ".join(days[n] for n in named)
+        lines.append(_("{days} {start}–{end} o'clock").format(days=which, start=start, end=end))
+    return lines
 
 
 async def pause(

@@ -1,17 +1,19 @@
 """Checks member-facing text against the house rules in PLAIN-LANGUAGE.md.
 
 The checker is a heuristic helper for authors and tests, not a grammar engine. For German
-it finds long sentences, English or technical words that have a plain German alternative,
-abbreviations, the impersonal "man" and, for announcements, missing date, time or place
-and too many lines. For English (``language="en"``) it finds long sentences, a short list
-of jargon words and abbreviations, and German words left in the text. It never raises,
-whatever text it is given.
+it finds long sentences, long compound words, noun style (several "-ung", "-heit", "-keit",
+"-tion" words in one sentence), English or technical words that have a plain German
+alternative, abbreviations, the impersonal "man" and, for announcements, missing date,
+weekday, year (of a date in digits), time or place, a date already past and too many lines.
+For English (``language="en"``) it finds long sentences, a short list of jargon words and
+abbreviations, and German words left in the text. It never raises, whatever text it is given.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 from types import MappingProxyType
 
 __all__ = ["ABBREVIATIONS", "ALLOWED_NAMES", "JARGON", "RULES", "Finding", "check"]
@@ -21,7 +23,12 @@ RULES = (
     "jargon",
     "abbreviation",
     "impersonal_man",
+    "long_word",
+    "noun_style",
     "missing_date",
+    "missing_weekday",
+    "missing_year",
+    "date_in_past",
     "missing_time",
     "missing_place",
     "too_many_lines",
@@ -30,6 +37,10 @@ RULES = (
 
 LANGUAGES = ("de", "en")
 MAX_EXCERPT = 60
+# Letters in one word (the parts of "Austausch-Veranstaltung" together) before it is long.
+MAX_WORD_LETTERS = 20
+# Nouns made from verbs and adjectives in one sentence before it reads like an office letter.
+MAX_NOUN_STYLE = 1
 MAX_ANNOUNCEMENT_LINES = 8
 
 
@@ -275,11 +286,38 @@ _PLACE_WORD_RE = re.compile(
     r"|treffpunkt|adresse|(?<!\w)ort:|(?<!\w)online(?!\w)|videoanruf|videokonferenz",
     re.IGNORECASE,
 )
-# Street address like "Lindenweg 3" or "Am Markt 5", or a postcode before a town name.
+# Street address like "Lindenweg 3", "Markt 1" or "Am Markt 5", a postcode before a town
+# name, or a street name and its number after a comma ("Smart-City-Lab, Markt 1").
 _ADDRESS_RE = re.compile(
-    r"[A-ZÄÖÜ][\w-]*(?:weg|platz|ring|damm|ufer|markt|chaussee)\s+\d+[a-z]?(?!\w)"
+    r"[A-ZÄÖÜ][\w-]*?(?i:weg|platz|ring|damm|ufer|markt|chaussee|gasse|allee|straße|strasse)"
+    r"\s+\d+[a-z]?(?!\w)"
     r"|(?<!\d)\d{5}\s+[A-ZÄÖÜ]"
+    r"|,\s*[A-ZÄÖÜ][\w.-]+(?:\s+[A-ZÄÖÜ][\w.-]+)?\s+\d{1,4}[a-z]?(?![\w.:]|\s*(?:Uhr|Minuten))"
 )
+# A place named with a preposition at the start of a line or sentence: "Im Smart-City-Lab",
+# "In der Alten Schule", "Am Bahnhof", "Bei Müllers". Not a time: "Am Dienstag", "Im Juli".
+_NOT_A_PLACE = "|".join(
+    (*_WEEKDAYS, *_MONTHS, "wochenende", "anschluss", "moment", "rahmen", "namen", "abend")
+)
+_PREPOSITION_PLACE_RE = re.compile(
+    r"(?:^|(?<=[.!?:]\s))(?:Im|Am|Beim|In\s+der|In\s+den|In\s+dem|Auf\s+dem|Bei\s+der|Bei)"
+    rf"\s+(?!(?i:{_NOT_A_PLACE})s?\b)[A-ZÄÖÜ]",
+    re.MULTILINE,
+)
+_NOUN_STYLE_RE = re.compile(r"[^\W\d_]{3,}(?:ung|heit|keit|tion)(?:en|s)?(?![^\W\d_])")
+# Such nouns we recommend ourselves (PLAIN-LANGUAGE.md, "Words"); they are not office style.
+_PLAIN_NOUNS = frozenset(
+    {"anmeldung", "erinnerung", "rückmeldung", "änderung", "begleitung", "zeitung", "wohnung"}
+)
+_NUMERIC_DATE_RE = re.compile(
+    r"(?<![\w.])(0?[1-9]|[12]\d|3[01])\.(0?[1-9]|1[0-2])\.(\d{4}|\d{2}(?!\d))?(?![\w])"
+)
+_NAMED_DATE_RE = re.compile(
+    rf"(?<!\w)([1-9]|[12]\d|3[01])\.\s*({_MONTH_ALT})(?:\s+(\d{{4}}))?(?!\w)", re.IGNORECASE
+)
+_DAY_NAMES = ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag")
+_MONTH_NAMES = tuple(name.capitalize() for name in _MONTHS if name != "jänner")
+_WEEKDAY_RE = re.compile(rf"(?<!\w)(?:{_WEEKDAY_ALT})s?(?!\w)", re.IGNORECASE)
 
 
 def _excerpt(text: str) -> str:
@@ -433,9 +471,139 @@ def _sentence_findings(sentences: list[str], max_words: int) -> list[Finding]:
     return findings
 
 
-def _announcement_findings(text: str) -> list[Finding]:
+def _word_findings(text: str, sentences: list[str]) -> list[Finding]:
+    """Long compound words, and sentences built from nouns ("Informations- und
+    Austausch-Veranstaltung")."""
+    findings: list[Finding] = []
+    masked = _ALLOWED_RE.sub(lambda m: " " * len(m.group(0)), text)
+    seen: set[str] = set()
+    for match in _WORD_RE.finditer(masked):
+        word = match.group(0)
+        if len(word.replace("-", "")) > MAX_WORD_LETTERS and word.lower() not in seen:
+            seen.add(word.lower())
+            findings.append(
+                Finding(
+                    rule="long_word",
+                    excerpt=_excerpt(word),
+                    suggestion=(
+                        f'"{_excerpt(word)}" ist ein langes Wort. Sagen Sie es mit '
+                        'mehreren Wörtern, zum Beispiel "Treffen zum Austausch".'
+                    ),
+                )
+            )
+    for sentence in sentences:
+        nouns = [
+            found.group(0)
+            for found in _NOUN_STYLE_RE.finditer(_ALLOWED_RE.sub(" ", sentence))
+            if not _plain_noun(found.group(0))
+        ]
+        if len(nouns) > MAX_NOUN_STYLE:
+            findings.append(
+                Finding(
+                    rule="noun_style",
+                    excerpt=_excerpt(", ".join(nouns)),
+                    suggestion=(
+                        "Hier stehen viele Hauptwörter auf -ung, -heit, -keit oder -tion. "
+                        'Schreiben Sie mit Verben, zum Beispiel "Wir informieren Sie." '
+                        'statt "Informations-Veranstaltung".'
+                    ),
+                )
+            )
+    return findings
+
+
+def _plain_noun(word: str) -> bool:
+    lower = word.lower()
+    return any(lower in (noun, noun + "en") for noun in _PLAIN_NOUNS)
+
+
+def _dates(text: str, today: date | None) -> list[tuple[str, date | None, bool]]:
+    """The dates written in the text: (as written, the day when it is one, whether the
+    year is written). Without a year, the date is in this year unless that is more than
+    half a year ago (then it is next year's)."""
+    found: list[tuple[str, date | None, bool]] = []
+    for match in _NUMERIC_DATE_RE.finditer(text):
+        year = match.group(3)
+        full = int(year) + (2000 if len(year) == 2 else 0) if year else None
+        found.append(
+            (
+                match.group(0),
+                _day(full, int(match.group(2)), int(match.group(1)), today),
+                bool(year),
+            )
+        )
+    for match in _NAMED_DATE_RE.finditer(text):
+        # "januar" and "jänner" are both January; from "februar" on the index is the month.
+        month = max(_MONTHS.index(match.group(2).lower()), 1)
+        year = match.group(3)
+        found.append(
+            (
+                match.group(0),
+                _day(int(year) if year else None, month, int(match.group(1)), today),
+                True,
+            )
+        )
+    return found
+
+
+def _day(year: int | None, month: int, day: int, today: date | None) -> date | None:
+    if today is None and year is None:
+        return None
+    try:
+        found = date(year or (today.year if today else 2000), month, day)
+    except ValueError:
+        return None
+    if year is None and today is not None and (today - found).days > 183:
+        found = found.replace(year=today.year + 1) if not (month == 2 and day == 29) else found
+    return found
+
+
+def _date_findings(text: str, today: date | None) -> list[Finding]:
+    """A date needs its weekday; a date in digits its year; and it must not be past."""
+    dates = _dates(text, today)
+    if not dates:
+        return []
+    findings: list[Finding] = []
+    if not _WEEKDAY_RE.search(text):
+        findings.append(
+            Finding(
+                rule="missing_weekday",
+                excerpt=_excerpt(dates[0][0]),
+                suggestion=('Schreiben Sie den Wochentag dazu, zum Beispiel "Freitag, 24. Juli".'),
+            )
+        )
+    without_year = [shown for shown, _day_, has_year in dates if not has_year]
+    if without_year:
+        findings.append(
+            Finding(
+                rule="missing_year",
+                excerpt=_excerpt(without_year[0]),
+                suggestion=(
+                    'Schreiben Sie Monat und Jahr dazu, zum Beispiel "24. Juli 2026" '
+                    'statt "24.07.".'
+                ),
+            )
+        )
+    past = list(dict.fromkeys(shown for shown, day, _has in dates if today and day and day < today))
+    if past and today is not None:
+        findings.append(
+            Finding(
+                rule="date_in_past",
+                excerpt=_excerpt(", ".join(past)),
+                suggestion=(
+                    f"Dieser Tag ist schon vorbei. Heute ist {_DAY_NAMES[today.weekday()]}, "
+                    f"{today.day}. {_MONTH_NAMES[today.month - 1]} {today.year}. "
+                    "Bitte prüfen Sie das Datum."
+                ),
+            )
+        )
+    return findings
+
+
+def _announcement_findings(text: str, today: date | None = None) -> list[Finding]:
     findings: list[Finding] = []
     lines = [line for line in text.splitlines() if line.strip()]
+    findings.extend(_date_findings(text, today))
     if not _DATE_RE.search(text):
         findings.append(
             Finding(
@@ -454,7 +622,7 @@ def _announcement_findings(text: str) -> list[Finding]:
                 suggestion='Schreiben Sie die Uhrzeit, zum Beispiel "15 Uhr" oder "15:30 Uhr".',
             )
         )
-    if not (_PLACE_WORD_RE.search(text) or _ADDRESS_RE.search(text)):
+    if not _names_a_place(text):
         findings.append(
             Finding(
                 rule="missing_place",
@@ -497,6 +665,14 @@ def _german_findings(text: str) -> list[Finding]:
     return findings
 
 
+def _names_a_place(text: str) -> bool:
+    return bool(
+        _PLACE_WORD_RE.search(text)
+        or _ADDRESS_RE.search(text)
+        or _PREPOSITION_PLACE_RE.search(text)
+    )
+
+
 def _english_findings(text: str, max_words: int) -> list[Finding]:
     findings: list[Finding] = []
     for sentence in split_sentences(text):
@@ -536,10 +712,16 @@ def _english_findings(text: str, max_words: int) -> list[Finding]:
 
 
 def check(
-    text: str, *, announcement: bool = False, max_words: int = 20, language: str = "de"
+    text: str,
+    *,
+    announcement: bool = False,
+    max_words: int = 20,
+    language: str = "de",
+    today: date | None = None,
 ) -> list[Finding]:
     """Check text against the plain-language rules; returns findings in text order per
-    rule group (sentences, jargon, abbreviations, then announcement or German-word checks).
+    rule group (sentences, words, jargon, abbreviations, then announcement or German-word
+    checks). ``today``: the reader's day, for announcements (a date before it is past).
 
     German (the default) gets every rule; English (``language="en"``) gets long sentences,
     jargon, abbreviations and German words left in the text (``announcement`` is German
@@ -551,9 +733,11 @@ def check(
     plain = _PLACEHOLDER_RE.sub("X", text)
     if language == "en":
         return _english_findings(plain, max_words)
-    findings = _sentence_findings(split_sentences(plain), max_words)
+    sentences = split_sentences(plain)
+    findings = _sentence_findings(sentences, max_words)
+    findings.extend(_word_findings(plain, sentences))
     findings.extend(_jargon_findings(plain))
     findings.extend(_abbreviation_findings(plain))
     if announcement:
-        findings.extend(_announcement_findings(plain))
+        findings.extend(_announcement_findings(plain, today))
     return findings

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from bot.chat.context import Context
 from bot.chat.router import Router
-from bot.domain.numbers import is_number
 from bot.domain.when import WhenError
 from bot.helping import offers, taking
-from bot.helping import requests as help_requests
 from bot.helping import texts as help_texts
 from bot.language.i18n import N_, _, format_when, ngettext
 from handlers.when_words import when_error
@@ -126,7 +124,7 @@ async def done(ctx: Context) -> None:
         await ctx.button_gone()
         return
     await ctx.ask(
-        _("How many minutes did it take? Please write a number."),
+        _("How long did it take? For example: 45 Minuten or 1,5 Stunden."),
         MINUTES,
         {"request": request.id},
         numbers=True,
@@ -137,11 +135,13 @@ async def done(ctx: Context) -> None:
 async def minutes_typed(ctx: Context) -> None:
     """The minutes spent."""
     assert ctx.state is not None
-    text = ctx.text.strip()
-    if not is_number(text) or not 1 <= int(text) <= help_requests.MAX_MINUTES:
-        await ctx.reply(_("Please write the minutes as a number, for example 45."))
+    minutes = taking.parse_minutes(ctx.text)
+    if minutes is None:
+        await ctx.reply(
+            _("Please write how long it took, for example: 45 Minuten, 1 Stunde or 1:30.")
+        )
         return
-    data = {**ctx.state.data, "minutes": int(text)}
+    data = {**ctx.state.data, "minutes": minutes}
     await ctx.ask(_("Would you like to note something? Otherwise write 'nein'."), NOTE, data)
 
 

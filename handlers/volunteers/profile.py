@@ -14,6 +14,7 @@ from bot.language.i18n import N_, _, ngettext
 SKILL, SKILLS_DONE = "vol.skill", "vol.skills_done"
 PLACE, PLACES_DONE = "vol.place", "vol.places_done"
 LANGUAGES, AREAS, TIMES, MAX_OPEN = "vol.languages", "vol.areas", "vol.times", "vol.max_open"
+MAX_PICK = "vol.max_pick"
 ONLY_GERMAN, EVERYWHERE, VARIES = "vol.only_german", "vol.everywhere", "vol.varies"
 PLACE_LABELS = volunteering.PLACE_LABELS
 
@@ -126,18 +127,41 @@ async def varies(ctx: Context) -> None:
 
 @router.state(MAX_OPEN, roles=(VOLUNTEER,))
 async def max_typed(ctx: Context) -> None:
-    """How many requests at once, at most."""
-    assert ctx.community is not None
+    """How many requests at once, at most, typed."""
     text = ctx.text.strip()
     if not is_number(text) or not 1 <= int(text) <= volunteering.MAX_OPEN:
         await ctx.reply(_("Please write a number from 1 to 10."))
         return
-    summary = await volunteering.finish_profile(ctx.work, ctx.community, ctx.person.id, int(text))
+    await _finish(ctx, int(text))
+
+
+@router.button(MAX_PICK, roles=(VOLUNTEER,))
+async def max_tapped(ctx: Context) -> None:
+    """How many requests at once, tapped (1, 2 or 3)."""
+    n = ctx.button_args.get("n")
+    if await ctx.dialog_data(MAX_OPEN) is None or n not in (1, 2, 3):
+        await ctx.button_gone()
+        return
+    await _finish(ctx, int(n))
+
+
+async def _finish(ctx: Context, max_open: int) -> None:
+    """Save the last answer and read the whole profile back."""
+    assert ctx.community is not None
+    summary = await volunteering.finish_profile(ctx.work, ctx.community, ctx.person.id, max_open)
     await ctx.finish_dialog()
     lines = [
         _("Thank you! Your profile is saved."),
         _("Topics: {topics}").format(topics=", ".join(summary.topics) or "–"),
+        _("Languages: {languages}").format(languages=", ".join(summary.languages)),
         _("Where: {places}").format(places=", ".join(_(PLACE_LABELS[p]) for p in summary.places)),
+    ]
+    if "home" in summary.places:
+        areas = ", ".join(summary.areas) or _("everywhere")
+        lines.append(_("Parts of town: {areas}").format(areas=areas))
+    times = "; ".join(summary.times) or _("it varies")
+    lines += [
+        _("Times: {times}").format(times=times),
         ngettext(
             "At most {n} request at the same time.",
             "At most {n} requests at the same time.",
@@ -202,8 +226,12 @@ async def _ask_times(ctx: Context) -> None:
 
 async def _ask_max(ctx: Context) -> None:
     await ctx.ask(
-        _("How many requests would you like to have at the same time, at most?"),
+        _(
+            "How many requests would you like to have at the same time, at most? "
+            "For example: 2. You can write any number up to 10."
+        ),
         MAX_OPEN,
         {},
-        numbers=True,
+        [Button(str(n), MAX_PICK, {"n": n}) for n in (1, 2, 3)],
+        numbers=True,  # a typed number is the answer; the buttons say the same
     )

@@ -82,7 +82,9 @@ async def test_monthly_cafe_in_the_console(console) -> None:  # type: ignore[no-
     assert "Neu: Mittwoch, 2. Dezember 2026, 16:00 Uhr" in notice
 
     # January's date is skipped for a holiday and not made again.
-    assert "Der Termin fällt aus." in await terminal.type(f"/ausfallen {second.id}")
+    asked = await terminal.type(f"/ausfallen {second.id}")
+    assert "Soll dieser Termin ausfallen?" in asked and "1 – Ja, ausfallen lassen" in asked
+    assert "Der Termin fällt aus." in await terminal.type("1")
     await app.scheduler.extend_series(force=True)
     async with app.sessions() as session:
         january = (

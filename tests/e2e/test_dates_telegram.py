@@ -140,7 +140,8 @@ async def test_monthly_cafe_on_telegram(server, bot) -> None:  # type: ignore[no
     assert any(t.startswith("Sie sind angemeldet") for t in held)
 
     # January's date falls on a holiday and is skipped.
-    await people.say(ada, f"/ausfallen {second.id}", contains="Der Termin fällt aus.")
+    await people.say(ada, f"/ausfallen {second.id}", contains="Soll dieser Termin ausfallen?")
+    await people.say(ada, "ja", contains="Der Termin fällt aus.")
     await bot.app.scheduler.extend_series(force=True)
     async with bot.app.sessions() as session:
         january = (

@@ -108,7 +108,11 @@ async def test_monthly_cafe_from_dialog_to_holiday(tg: Conversation) -> None:
     assert "Neu: Mittwoch, 2. Dezember 2026, 16:00 Uhr" in notices[0].text
 
     # The January date falls on a holiday and is skipped; it is not made again.
-    [skipped] = [s for s in await tg.say(ADA, f"/ausfallen {second.id}") if s.chat_id == "dm-1"]
+    [asked] = [s for s in await tg.say(ADA, f"/ausfallen {second.id}") if s.chat_id == "dm-1"]
+    assert asked.text.startswith("Soll dieser Termin ausfallen?")
+    [skipped] = [
+        s for s in await tg.press(ADA, asked, "Ja, ausfallen lassen") if s.chat_id == "dm-1"
+    ]
     assert skipped.text.startswith("Der Termin fällt aus.\n")
     await app.scheduler.extend_series(force=True)
     january = [e for e in await _events(app) if e.occurrence == second.occurrence]
@@ -167,7 +171,9 @@ async def test_counts_of_one_read_right(tg: Conversation) -> None:
     [event] = [e for e in await _events(tg.app) if e.title == "Sprechstunde"]
     shown = await tg.say(ADA, f"/ankuendigen {event.id}")
     assert [s.text for s in shown if s.chat_id == "dm-1"] == ["An 1 Chat geschickt."]
-    [done] = [s for s in await tg.say(ADA, f"/absagen {event.id}") if s.chat_id == "dm-1"]
+    [asked] = [s for s in await tg.say(ADA, f"/absagen {event.id}") if s.chat_id == "dm-1"]
+    assert "1 Person ist angemeldet oder wartet. Sie bekommt eine Nachricht." in asked.text
+    [done] = [s for s in await tg.press(ADA, asked, "Ja, absagen") if s.chat_id == "dm-1"]
     assert done.text.splitlines()[:2] == [
         "Der Termin ist abgesagt.",
         "1 Person hat eine persönliche Nachricht bekommen.",

@@ -192,3 +192,156 @@ async def test_poster_for_the_notice_board(tg: Conversation) -> None:
     assert poster.attachment.filename == "aushang-2026-12-09.pdf"
     [members] = await tg.say(ERIKA, f"/aushang {event.id}")
     assert members.attachment is None
+
+
+async def _status(tg: Conversation, event: Event) -> str:
+    async with tg.app.sessions() as session:
+        found = await session.get(Event, event.id)
+    assert found is not None
+    return found.status
+
+
+async def test_calling_off_asks_first_and_only_yes_acts(tg: Conversation) -> None:
+    event, post = await _one_date(tg, "Sprechstunde; 9.12. 10 Uhr; Rathaus, Saal 1; 3")
+    for person in (ERIKA, OTTO):
+        await tg.press(person, post, "Ich komme", chat=tg.group(GROUP))
+    [asked] = await tg.say(ADA, f"/absagen {event.id}")
+    assert asked.text.splitlines() == [
+        "Soll ich diesen Termin absagen?",
+        "",
+        "Sprechstunde",
+        "Mittwoch, 9. Dezember 2026, 10:00 Uhr",
+        "Ort: Rathaus, Saal 1",
+        "",
+        "2 Personen sind angemeldet oder warten. Sie bekommen eine Nachricht.",
+    ]
+    assert [label for label, _ in asked.buttons] == ["Ja, absagen", "Nein"]
+    assert await _status(tg, event) == "scheduled"  # asking changes nothing
+    [kept] = await tg.press(ADA, asked, "Nein")
+    assert kept.text == "In Ordnung. Der Termin bleibt, wie er ist."
+    assert await _status(tg, event) == "scheduled"
+    [again] = await tg.press(ADA, asked, "Ja, absagen")  # the old question, answered "Nein"
+    assert again.text == "Diese Frage ist nicht mehr offen. Ich habe nichts abgesagt."
+    assert await _status(tg, event) == "scheduled"
+
+    # Something else typed asks again; "ja" typed acts.
+    await tg.say(ADA, f"/absagen {event.id}")
+    [unclear] = await tg.say(ADA, "vielleicht")
+    assert unclear.text == "Bitte antworten Sie mit 1 (Ja, absagen) oder 2 (Nein)."
+    shown = await tg.say(ADA, "ja")
+    [done] = [s for s in shown if s.chat_id == "dm-1"]
+    assert done.text.startswith("Der Termin ist abgesagt.")
+    assert sorted(s.chat_id for s in shown if s.text.startswith("Leider fällt")) == ["300", "301"]
+    assert await _status(tg, event) == "cancelled"
+
+
+async def test_a_stale_confirmation_acts_on_nothing(tg: Conversation) -> None:
+    event, _post = await _one_date(tg, "Sprechstunde; 9.12. 10 Uhr; Rathaus; 3")
+    [private] = await tg.say(ADA, f"/absagen {event.id}")
+    assert "Niemand ist angemeldet. Ich muss also niemandem schreiben." in private.text
+    # Meanwhile, in the group, the date is moved: the private "Ja" finds another date.
+    await tg.say(ADA, f"/verschieben {event.id}; 11 Uhr", chat=tg.group(GROUP))
+    [changed] = await tg.press(ADA, private, "Ja, absagen")
+    assert changed.text.startswith(
+        "Der Termin wurde nach meiner Frage geändert. Ich habe nichts abgesagt."
+    )
+    assert await _status(tg, event) == "changed"  # moved, not cancelled
+
+    # Asked in both chats, confirmed in the group (typed 1): the private "Ja" is stale.
+    [private] = await tg.say(ADA, f"/absagen {event.id}")
+    await tg.say(ADA, f"/absagen {event.id}", chat=tg.group(GROUP))
+    shown = await tg.say(ADA, "1", chat=tg.group(GROUP))
+    assert any(s.text.startswith("Der Termin ist abgesagt.") for s in shown)
+    [already] = await tg.press(ADA, private, "Ja, absagen")
+    assert already.text == "Dieser Termin ist schon abgesagt. Ich habe nichts geändert."
+    [asked_again] = await tg.say(ADA, f"/absagen {event.id}")
+    assert asked_again.text == "Dieser Termin ist schon abgesagt. Ich habe nichts geändert."
+
+
+async def test_skipping_one_date_of_a_series_asks_first(tg: Conversation) -> None:
+    [q] = await tg.say(ADA, "/termin_neu Digitalcafé; jeden Mittwoch 15 Uhr; Bibliothek; 10")
+    await tg.press(ADA, q, "Speichern und jetzt ankündigen")
+    first, second, *_ = await _dates(tg, "Digitalcafé")
+    [asked] = await tg.say(ADA, f"/ausfallen {second.id}")
+    assert asked.text.startswith("Soll dieser Termin ausfallen?")
+    assert "Die anderen Termine der Reihe bleiben." in asked.text
+    assert await _status(tg, second) == "scheduled"
+    pressed = await tg.press(ADA, asked, "Ja, ausfallen lassen")
+    [done] = [s for s in pressed if s.chat_id == "dm-1"]
+    assert done.text.startswith("Der Termin fällt aus.")
+    assert await _status(tg, second) == "cancelled"
+    assert await _status(tg, first) == "scheduled"
+
+
+INVITATION = (
+    "Informations- und Austausch-Veranstaltung für alle Digitallotsen am 24.07. von "
+    "17–20 Uhr mit anschließendem Grillen. Anmeldung bis 20.07."
+)
+
+
+def _labels(shown: Shown) -> list[str]:
+    return [label for label, _ in shown.buttons]
+
+
+async def test_a_real_invitation_gets_every_tip_and_goes_out_now(tg: Conversation) -> None:
+    [ask] = await tg.say(ADA, "/ankuendigung_neu")
+    assert _labels(ask) == ["Abbrechen"]
+    [tips] = await tg.say(ADA, INVITATION)
+    assert tips.text.startswith("Tipps für einfache Sprache:")
+    for tip in (
+        '„Austausch-Veranstaltung“: "Austausch-Veranstaltung" ist ein langes Wort.',
+        "Hier stehen viele Hauptwörter auf -ung, -heit, -keit oder -tion.",
+        "Schreiben Sie den Wochentag dazu",
+        "Schreiben Sie Monat und Jahr dazu",
+        "„24.07., 20.07.“: Dieser Tag ist schon vorbei. Heute ist Freitag, 20. November 2026.",
+        "Schreiben Sie den Ort",
+    ):
+        assert tip in tips.text, tip
+    assert _labels(tips) == ["So verwenden", "Abbrechen"]
+
+    # Rewritten: weekday, year and a place written as people write it; no tips left.
+    better = (
+        "Treffen für alle Digitallotsen\n"
+        "Freitag, 4. Dezember 2026, 17 Uhr bis 20 Uhr\n"
+        "Im Smart-City-Lab, Markt 1.\n"
+        "Danach grillen wir zusammen."
+    )
+    [when] = await tg.say(ADA, better)
+    assert when.text.startswith("Wann soll es geschickt werden?")
+    assert _labels(when) == ["Jetzt schicken", "Abbrechen"]
+    [where] = await tg.press(ADA, when, "Jetzt schicken")
+    assert _labels(where)[0] == "Alle Gruppen" and _labels(where)[-1] == "Abbrechen"
+    shown = await tg.press(ADA, where, "Alle Gruppen")
+    [sent] = [s for s in shown if s.chat_id == "dm-1"]
+    assert sent.text == "Verschickt."
+    await tg.flush()
+    assert [s.text for s in tg.adapter.to(GROUP) if s.text == better] == [better]
+    [empty] = await tg.say(ADA, "/ankuendigungen")
+    assert empty.text == "Es sind keine Ankündigungen geplant."
+
+
+async def test_the_announcement_dialog_can_be_stopped_at_every_step(tg: Conversation) -> None:
+    text = "Treffen\nFreitag, 4. Dezember 2026, 17 Uhr\nRathaus, Saal 1"
+    await tg.say(ADA, "/ankuendigung_neu")
+    [stopped] = await tg.say(ADA, "Abbrechen")
+    assert stopped.text == "Gut, ich habe aufgehört. Es wurde nichts geändert."
+    [ask] = await tg.say(ADA, "/ankuendigung_neu")
+    [stopped] = await tg.press(ADA, ask, "Abbrechen")
+    assert stopped.text == "Gut, ich habe aufgehört. Es wurde nichts geändert."
+    [tips] = await tg.say(ADA, f"/ankuendigung_neu {INVITATION}")
+    await tg.press(ADA, tips, "Abbrechen")
+    [when] = await tg.say(ADA, f"/ankuendigung_neu {text}")
+    await tg.press(ADA, when, "Abbrechen")
+    [when] = await tg.say(ADA, f"/ankuendigung_neu {text}")
+    [where] = await tg.say(ADA, "5.12. 9 Uhr")
+    [stopped] = await tg.press(ADA, where, "Abbrechen")
+    assert stopped.text == "Gut, ich habe aufgehört. Es wurde nichts geändert."
+    [empty] = await tg.say(ADA, "/ankuendigungen")
+    assert empty.text == "Es sind keine Ankündigungen geplant."
+    # The new-date dialog has its own "Abbrechen" at every step, too.
+    [first] = await tg.say(ADA, "/termin_neu")
+    assert "Abbrechen" in _labels(first)
+    [second] = await tg.say(ADA, "Sprechstunde")
+    assert "Abbrechen" in _labels(second)
+    [stopped] = await tg.press(ADA, second, "Abbrechen")
+    assert stopped.text == "Gut, ich habe aufgehört. Es wurde nichts geändert."

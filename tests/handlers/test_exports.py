@@ -123,7 +123,10 @@ async def test_export_asks_step_by_step_and_sends_a_pseudonymised_workbook(
     assert labels[:4] == ["Halbjahresbericht", "Alle Tabellen", "Termine", "Anwesenheit"]
     [kind] = await tg.press(CORA, what, "Alle Tabellen")
     assert kind.text == "Welche Art von Datei?"
-    [period] = await tg.press(CORA, kind, "Excel (XLSX)")
+    [names] = await tg.press(CORA, kind, "Excel (XLSX)")
+    assert names.text.startswith("Sollen Namen in der Datei stehen?")
+    assert [label for label, _ in names.buttons] == ["Ohne Namen", "Mit Namen"]
+    [period] = await tg.press(CORA, names, "Ohne Namen")
     assert period.text.startswith("Welcher Zeitraum?")
     [wrong] = await tg.say(CORA, "im Sommer")
     assert wrong.text.startswith("Den Zeitraum habe ich nicht verstanden.")
@@ -189,6 +192,63 @@ async def test_one_line_csv_with_semicolons_and_names_on_request(tgx: Conversati
         ("attendance", True),
         ("feedback", False),
     ]
+
+
+# What coordinators type, in any order: (line, file name part, suffix, names shown).
+ONE_LINERS = [
+    ("/export anwesenheit 2026", "anwesenheit-2026-01-01-2026-12-31", "xlsx", False),
+    ("/export anwesenheit xlsx 2026", "anwesenheit-2026-01-01-2026-12-31", "xlsx", False),
+    ("/export xlsx anwesenheit 2026", "anwesenheit-2026-01-01-2026-12-31", "xlsx", False),
+    ("/export 2026 excel anwesenheit", "anwesenheit-2026-01-01-2026-12-31", "xlsx", False),
+    ("/export Anwesenheit als Excel-Datei, 2. Halbjahr 2026", "anwesenheit-2026-07-01", "xlsx", 0),
+    ("/export anwesenheit dieses Halbjahr", "anwesenheit-2026-07-01-2026-12-31", "xlsx", False),
+    ("/export anwesenheit 1. Halbjahr", "anwesenheit-2026-01-01-2026-06-30", "xlsx", False),
+    ("/export erstes Halbjahr 2026 anwesenheit", "anwesenheit-2026-01-01", "xlsx", False),
+    ("/export termine Dezember 2026", "termine-2026-12-01-2026-12-31", "xlsx", False),
+    ("/export termine letzten Monat", "termine-2026-11-01-2026-11-30", "xlsx", False),
+    ("/export lotsen vom 1.7.2026 bis 31.12.2026", "digitallotsen-2026-07-01", "xlsx", False),
+    ("/export mit Namen anwesenheit 2026", "anwesenheit-2026-01-01", "xlsx", True),
+    ("/export anwesenheit mit Namen 2026", "anwesenheit-2026-01-01", "xlsx", True),
+    ("/export anwesenheit 2026 mit Namen", "anwesenheit-2026-01-01", "xlsx", True),
+    ("/export anwesenheit 2026 ohne Namen", "anwesenheit-2026-01-01", "xlsx", False),
+    ("/export mit Namen csv rückmeldungen 2026", "rueckmeldungen-2026-01-01", "csv", True),
+    ("/export hilfe 2026 csv", "hilfe-anfragen-2026-01-01", "csv", False),
+    ("/export 2026 wünsche csv;", "themenwuensche-2026-01-01", "csv", False),
+    ("/export alle Tabellen 2026", "tabellen-2026-01-01-2026-12-31", "xlsx", False),
+    ("/export 2026 alles mit Namen xlsx", "tabellen-2026-01-01", "xlsx", True),
+]
+
+
+async def test_one_line_export_in_any_order_with_xlsx_as_default(tgx: Conversation) -> None:
+    tg = tgx
+    tg.app.clock.set(datetime(2026, 12, 7, 9, tzinfo=UTC))  # type: ignore[attr-defined]
+    await _coordinator(tg)
+    for line, part, suffix, names in ONE_LINERS:
+        [sent] = await tg.say(CORA, line)
+        assert sent.attachment is not None, (line, sent.text)
+        name = sent.attachment.filename
+        assert name.startswith(f"digitalcafe-musterstadt-{part}"), (line, name)
+        assert name.endswith(f".{suffix}"), (line, name)
+        assert ("Mit Namen, wie gewünscht." in sent.text) is bool(names), line
+    [wrong] = await tg.say(CORA, "/export anwesenheit im Sommer")
+    assert wrong.text.startswith("Den Zeitraum habe ich nicht verstanden.")
+
+
+async def test_staff_who_took_attendance_are_not_in_the_volunteers_sheet(
+    tgx: Conversation,
+) -> None:
+    tg = tgx
+    await _coordinator(tg)
+    await _date_with_answers(tg)  # Ada, staff, took attendance
+    [sent] = await tg.say(CORA, "/export lotsen 2026 mit Namen")
+    assert sent.attachment is not None
+    assert sent.attachment.filename.startswith("digitalcafe-musterstadt-digitallotsen-2026")
+    assert _values(_book(sent), "Digitallotsen")[1:] == []
+    # Once Ada is a Digitallotse, the date she served at counts for her.
+    await tg.say(ADA, f"/lotse_einladen {await _number(tg, ADA)}")
+    [sent] = await tg.say(CORA, "/export lotsen 2026 mit Namen")
+    rows = _values(_book(sent), "Digitallotsen")[1:]
+    assert [(row[0], row[4], row[5]) for row in rows] == [("Ada", 1, "09.12.2026")]
 
 
 async def test_half_year_report_with_charts_texts_and_who_we_reach(tgx: Conversation) -> None:

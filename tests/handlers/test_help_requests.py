@@ -160,8 +160,10 @@ async def test_a_request_from_asking_to_done(tg: Conversation) -> None:
 
     # Done: minutes and a note; thanks to Volker, one question to Anna.
     [minutes] = await tap(tg, VOLKER, yours, "Erledigt")
-    assert minutes.text.startswith("Wie viele Minuten hat es gedauert?")
-    [note] = await tg.say(VOLKER, "45")
+    assert minutes.text.startswith("Wie lange hat es gedauert?")
+    [unclear] = await tg.say(VOLKER, "eine Weile")
+    assert unclear.text.startswith("Bitte schreiben Sie, wie lange es gedauert hat.")
+    [note] = await tg.say(VOLKER, "45 Minuten")
     assert note.text.startswith("Möchten Sie noch etwas notieren?")
     shown = await tg.say(VOLKER, "nein")
     assert [s.text for s in to(shown, VOLKER)] == [
@@ -246,3 +248,52 @@ async def test_given_back_it_is_offered_again_and_the_resident_can_cancel(tg: Co
     async with tg.app.sessions() as session:
         request = await session.scalar(select(HelpRequest))
     assert request is not None and request.status == "cancelled"
+
+
+async def test_the_profile_reads_everything_back_and_offers_how_many_as_buttons(
+    tg: Conversation,
+) -> None:
+    await tg.say(VERA, "/start", chat=tg.group(GROUP))
+    await tg.say(ADA, f"/lotse_einladen {await _number(tg, VERA)}")
+    [listing] = await tg.say(VERA, "/lotse")
+    await tg.press(VERA, listing, "⬜ Smartphone")
+    [languages] = await tg.press(VERA, tg.adapter.current(listing.message_id), "Fertig, weiter")
+    [places] = await tg.say(VERA, "Deutsch, Türkisch")
+    await tg.press(VERA, places, "⬜ Am Telefon")
+    await tg.press(VERA, tg.adapter.current(places.message_id), "⬜ Bei den Leuten zu Hause")
+    [areas] = await tg.press(VERA, tg.adapter.current(places.message_id), "Fertig, weiter")
+    assert areas.text.startswith("In welchen Ortsteilen besuchen Sie Leute?")
+    [when] = await tg.say(VERA, "Altstadt, Nord")
+    assert when.text.startswith("Wann haben Sie meistens Zeit?")
+    [how_many] = await tg.say(VERA, "dienstags 14-18 Uhr, donnerstags vormittags")
+    assert how_many.text == (
+        "Wie viele Anfragen möchten Sie höchstens gleichzeitig haben? Zum Beispiel 2. "
+        "Sie können jede Zahl bis 10 schreiben."
+    )
+    assert [label for label, _ in how_many.buttons] == ["1", "2", "3"]
+    [saved] = await tg.press(VERA, how_many, "2")
+    assert saved.text.splitlines()[:7] == [
+        "Danke! Ihr Profil ist gespeichert.",
+        "Themen: Smartphone",
+        "Sprachen: Deutsch, Türkisch",
+        "Wo: Bei den Leuten zu Hause, Am Telefon",
+        "Ortsteile: Altstadt, Nord",
+        "Zeiten: Dienstag 14–18 Uhr; Donnerstag 9–12 Uhr",
+        "Höchstens 2 Anfragen gleichzeitig.",
+    ]
+    async with tg.app.sessions() as session:
+        profile = await session.scalar(select(VolunteerProfile))
+    assert profile is not None and profile.max_open == 2
+
+    # A typed number beyond the buttons is fine too; "It varies" reads back as such.
+    [listing] = await tg.say(VERA, "/lotse")
+    [languages] = await tg.press(VERA, listing, "Fertig, weiter")
+    [places] = await tg.press(VERA, languages, "Nur Deutsch")
+    await tg.press(VERA, places, "✅ Bei den Leuten zu Hause")
+    [when] = await tg.press(VERA, tg.adapter.current(places.message_id), "Fertig, weiter")
+    [how_many] = await tg.press(VERA, when, "Ganz unterschiedlich")
+    [saved] = await tg.say(VERA, "5")
+    lines = saved.text.splitlines()
+    assert "Sprachen: Deutsch" in lines and "Zeiten: ganz unterschiedlich" in lines
+    assert "Höchstens 5 Anfragen gleichzeitig." in lines
+    assert not any(line.startswith("Ortsteile") for line in lines)

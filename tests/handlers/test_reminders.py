@@ -107,6 +107,7 @@ async def test_a_moved_date_reminds_for_its_new_time(tg) -> None:  # type: ignor
 async def test_a_cancelled_date_reminds_nobody(tg) -> None:  # type: ignore[no-untyped-def]
     event, _post = await _date_with_three(tg, "Sprechstunde; 9.12. 15 Uhr; Rathaus; 2")
     await tg.say(ADA, f"/absagen {event.id}")
+    await tg.say(ADA, "ja")
     assert _reminded(await _at(tg, datetime(2026, 12, 9, 13, 0, tzinfo=UTC))) == []
 
 

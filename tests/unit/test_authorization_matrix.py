@@ -103,8 +103,9 @@ COMMANDS: dict[str, Row] = {
     "ankuendigen": Row("{event}", STAFF_UP, "staff", "post"),
     "termin_neu": Row("Geheimtermin; 10.12. 10 Uhr; Rathaus; 5", STAFF_ANYWHERE, "staff", "dialog"),
     "verschieben": Row("{event}; 16 Uhr", STAFF_UP, "staff", "change"),
-    "absagen": Row("{event}", STAFF_UP, "staff", "change"),
-    "ausfallen": Row("{series_event}", STAFF_UP, "staff", "change"),
+    # Both ask first; "1" is the yes.
+    "absagen": Row("{event}", STAFF_UP, "staff", "change", follow_up=("1",)),
+    "ausfallen": Row("{series_event}", STAFF_UP, "staff", "change", follow_up=("1",)),
     "anmelden_fuer": Row("{event}; Eve Eindringling", STAFF_UP, "staff", "change"),
     "teilnehmer": Row("{event}", STAFF_UP, "staff", "read", shows=SECRET_NAME),
     "ankuendigung_neu": Row("Am Freitag ist das Café zu.", STAFF_ANYWHERE, "staff", "dialog"),
@@ -177,7 +178,12 @@ BUTTONS: dict[str, Row] = {
     "newdate.stop": Row({}, STAFF_ANYWHERE, None, "none"),
     "newdate.save": Row({"now": True}, STAFF_ANYWHERE, None, "none"),
     "ann.keep": Row({}, STAFF_ANYWHERE, None, "none"),
+    "date.call_off.yes": Row(
+        {"event": "$event", "skip": False, "version": "0"}, STAFF_ANYWHERE, None, "none"
+    ),
+    "date.call_off.no": Row({}, STAFF_ANYWHERE, None, "none"),
     "ann.now": Row({}, STAFF_ANYWHERE, None, "none"),
+    "ann.stop": Row({}, STAFF_ANYWHERE, None, "none"),
     "ann.chats": Row({"chat": None}, STAFF_ANYWHERE, None, "none"),
     "ann.cancel": Row({"id": "$announcement"}, STAFF_UP, "staff", "change"),
     "ann.move": Row(
@@ -237,6 +243,7 @@ BUTTONS: dict[str, Row] = {
     "vol.places_done": Row({}, VOLUNTEER, "volunteer", "change"),
     "vol.everywhere": Row({}, VOLUNTEER, "volunteer", "change"),
     "vol.varies": Row({}, VOLUNTEER, "volunteer", "change"),
+    "vol.max_pick": Row({"n": 2}, VOLUNTEER, None, "none"),
     # Data protection: each person about themselves only.
     "priv.agree": Row({}, EVERYONE, "member", "change", own=True),
     "priv.more": Row({}, EVERYONE, "member", "read"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from bot.community import communities
@@ -257,3 +258,30 @@ async def test_staff_invite_and_keep_the_catalog(app) -> None:
             await session.scalars(select(Skill.key).where(Skill.community_id == community_id))
         ).all()
         assert "horgerate-app" in keys
+
+
+@pytest.mark.parametrize(
+    ("typed", "minutes"),
+    [
+        ("45", 45),
+        ("45 Minuten", 45),
+        ("45 min", 45),
+        ("45min.", 45),
+        ("1 Stunde", 60),
+        ("1,5 Stunden", 90),
+        ("1.5 h", 90),
+        ("1:30", 90),
+        ("1 Std 30 Min", 90),
+        ("1 Stunde und 30 Minuten", 90),
+        ("eine halbe Stunde", 30),
+        ("anderthalb Stunden", 90),
+        ("2 hours", 120),
+    ],
+)
+def test_time_spent_as_volunteers_write_it(typed: str, minutes: int) -> None:
+    assert taking.parse_minutes(typed) == minutes
+
+
+@pytest.mark.parametrize("typed", ["", "0", "eine Weile", "25 Stunden", "1,5", "-5", "45 Tage"])
+def test_time_spent_that_is_not_understood(typed: str) -> None:
+    assert taking.parse_minutes(typed) is None

@@ -169,6 +169,7 @@ DIALOGS: dict[str, tuple[str, dict[str, Any]]] = {
     "ann.review": ("staff", {"text": "Hallo"}),
     "ann.when": ("staff", {"text": "Hallo"}),
     "ann.move": ("staff", {"id": "$announcement"}),
+    "date.call_off": ("staff", {"event": "$event", "skip": False, "version": "0", "numbers": True}),
     "ci.guest_name": ("staff", {"event": "$event", "numbers": True}),
     "fb.comment": ("member", {"event": "$event"}),
     "fb.wish": ("member", {"event": "$event"}),

@@ -4,6 +4,7 @@ PLAIN-LANGUAGE.md. Plural forms and titles in sentences: tests/unit/test_catalog
 from __future__ import annotations
 
 import re
+from datetime import date
 from itertools import takewhile
 from pathlib import Path
 
@@ -288,10 +289,77 @@ def test_announcement_missing_date() -> None:
 
 
 @pytest.mark.parametrize(
-    "when", ["Dienstag, 15 Uhr", "9. Dezember, 15:30 Uhr", "9.12., 15.30 Uhr", "09.12.2025 15 Uhr"]
+    "when",
+    [
+        "Dienstag, 15 Uhr",
+        "Dienstag, 9. Dezember, 15:30 Uhr",
+        "Dienstag, 9.12.2025, 15.30 Uhr",
+        "dienstags 09.12.2025 15 Uhr",
+    ],
 )
 def test_announcement_date_and_time_forms(when: str) -> None:
     assert check(f"Digitalcafé\n{when}\nStadtbibliothek", announcement=True) == []
+
+
+# A real invitation from a town, as staff pasted it into /ankuendigung_neu.
+INVITATION = (
+    "Informations- und Austausch-Veranstaltung für alle Digitallotsen am 24.07. von "
+    "17–20 Uhr mit anschließendem Grillen. Anmeldung bis 20.07."
+)
+
+
+def test_a_real_invitation_gets_every_tip() -> None:
+    findings = check(INVITATION, announcement=True, today=date(2026, 12, 7))
+    assert [(f.rule, f.excerpt) for f in findings] == [
+        ("long_word", "Austausch-Veranstaltung"),
+        ("noun_style", "Informations, Veranstaltung"),
+        ("missing_weekday", "24.07."),
+        ("missing_year", "24.07."),
+        ("date_in_past", "24.07., 20.07."),
+        ("missing_place", "Informations- und Austausch-Veranstaltung für alle Digitall…"),
+    ]
+    assert "Heute ist Montag, 7. Dezember 2026." in findings[4].suggestion
+
+
+@pytest.mark.parametrize(
+    "place",
+    [
+        "Im Smart-City-Lab, Markt 1.",
+        "Smart-City-Lab, Markt 1",
+        "In der Alten Schule",
+        "Am Bahnhof",
+        "Ort: Smart-City-Lab",
+        "Gemeindehaus, Saal 3",
+    ],
+)
+def test_places_written_in_many_ways(place: str) -> None:
+    text = f"Treffen der Digitallotsen\nFreitag, 24. Juli 2027, 17 Uhr\n{place}"
+    assert check(text, announcement=True, today=date(2026, 12, 7)) == []
+
+
+@pytest.mark.parametrize("not_a_place", ["Am Dienstag um 15 Uhr", "Im Juli wieder", "Am 9.12."])
+def test_times_are_no_places(not_a_place: str) -> None:
+    text = f"Digitalcafé\nDienstag, 9. Dezember 2026, 15 Uhr\n{not_a_place}"
+    assert "missing_place" in _rules(check(text, announcement=True))
+
+
+def test_dates_past_and_coming() -> None:
+    today = date(2026, 12, 7)
+    coming = "Digitalcafé\nMittwoch, 9.12.2026, 15 Uhr\nStadtbibliothek"
+    assert check(coming, announcement=True, today=today) == []
+    past = "Digitalcafé\nMittwoch, 3. Dezember, 15 Uhr\nStadtbibliothek"
+    assert _rules(check(past, announcement=True, today=today)) == ["date_in_past"]
+    # Without a year, January is next January when written in December.
+    january = "Digitalcafé\nMittwoch, 6. Januar, 15 Uhr\nStadtbibliothek"
+    assert check(january, announcement=True, today=today) == []
+    assert check(coming, announcement=True) == []  # no day given: nothing is past
+
+
+def test_noun_style_and_long_words_in_any_text() -> None:
+    assert _rules(check("Die Durchführung der Veranstaltung ist gesichert.")) == ["noun_style"]
+    assert check("Die Anmeldung und die Erinnerung kommen per Chat.") == []
+    assert _rules(check("Die Digitalisierungsberatungsstelle hilft.")) == ["long_word"]
+    assert check("Die Stadtbibliothek hilft beim Online-Banking.") == []
 
 
 @pytest.mark.parametrize(

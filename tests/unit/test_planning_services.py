@@ -277,16 +277,22 @@ async def test_staff_announcements_are_scheduled_listed_moved_and_cancelled(app)
     now = app.clock.now()
     async with app.sessions.begin() as session:
         work, community = Work(session, now), await _community(session)
-        # A start already past is posted at once.
-        row = await announcements.schedule_post(
+        # A start already past is posted at once: nothing stays scheduled.
+        sent = await announcements.schedule_post(
             work, community.id, "Kuchen!", now - timedelta(hours=1), None, None, None
         )
-        post_id = row.id
+        assert sent == announcements.Scheduled(True, None)
+        assert await announcements.listed(work, community.id, 15) == []
+        soon = await announcements.schedule_post(
+            work, community.id, "Kuchen!", now + timedelta(hours=1), None, None, None
+        )
+        assert soon == announcements.Scheduled(False, now + timedelta(hours=1))
     async with app.sessions.begin() as session:
         work = Work(session, now)
         shown = await announcements.listed(work, community.id, 15)
-        assert [(one.id, one.text, one.repeats) for one in shown] == [(post_id, "Kuchen!", False)]
-        assert shown[0].due_at == now
+        assert [(one.text, one.repeats) for one in shown] == [("Kuchen!", False)]
+        post_id = shown[0].id
+        assert shown[0].due_at == now + timedelta(hours=1)
         assert await announcements.find_post(work, community.id + 1, post_id) is None
         row = await announcements.find_post(work, community.id, post_id)
         assert row is not None

@@ -13,8 +13,12 @@ from bot.domain.names import clean_name
 from bot.domain.numbers import is_number
 from bot.domain.roles import STAFF
 from bot.domain.when import WhenError, parse_when
-from bot.language.i18n import N_, _, format_span, ngettext
-from handlers.date_views import numbered_event
+from bot.language.i18n import N_, _, format_span
+from handlers.date_changes import calling_off
+from handlers.date_changes.common import numbered as _numbered
+from handlers.date_changes.common import parts as _parts
+from handlers.date_changes.common import told as _told
+from handlers.date_changes.common import usage as _usage
 from handlers.when_words import when_error
 
 MAX_NAME = 100
@@ -61,8 +65,8 @@ async def move(ctx: Context) -> None:
 
 @router.command("absagen", "cancel_date", description=N_("Cancel a date: number"), roles=(STAFF,))
 async def cancel(ctx: Context) -> None:
-    """Call a date off and tell everyone signed up."""
-    await _call_off(ctx, skip=False)
+    """Call a date off and tell everyone signed up, once staff said yes."""
+    await calling_off.ask_first(ctx, skip=False)
 
 
 @router.command(
@@ -72,8 +76,8 @@ async def cancel(ctx: Context) -> None:
     roles=(STAFF,),
 )
 async def skip(ctx: Context) -> None:
-    """Skip one date of a series as an exception; the other dates stay."""
-    await _call_off(ctx, skip=True)
+    """Skip one date of a series as an exception; the other dates stay (staff say yes first)."""
+    await calling_off.ask_first(ctx, skip=True)
 
 
 @router.command(
@@ -155,61 +159,6 @@ def _attendee_line(n: int, attendee: planning.Attendee) -> str:
     if attendee.phone:
         line += " " + _("phone {phone}").format(phone=attendee.phone)
     return line
-
-
-async def _call_off(ctx: Context, *, skip: bool) -> None:
-    command = "ausfallen" if skip else "absagen"
-    parts = _parts(ctx)
-    event = await _numbered(ctx, parts, "{prefix}" + command + " 12")
-    if event is None:
-        return
-    assert ctx.community is not None
-    told = await planning.call_off(ctx.work, ctx.community, event, skip=skip)
-    if told == "already_cancelled":
-        await ctx.reply(_("This date is already cancelled."))
-    elif told == "not_in_series":
-        await ctx.reply(
-            _("This date is not part of a series. Use {prefix}absagen.").format(
-                prefix=ctx.command_prefix
-            )
-        )
-    else:
-        await _told(
-            ctx, told, _("The date is called off.") if skip else _("The date is cancelled.")
-        )
-
-
-async def _told(ctx: Context, told: planning.Told, head: str) -> None:
-    """Staff's answer after a change: how many were told, and whom to call."""
-    told_line = ngettext(
-        "{count} person was told privately.", "{count} people were told privately.", told.told
-    )
-    lines = [head, told_line.format(count=told.told)]
-    if told.unreachable:
-        lines.append(_("Please call these people, they have no chat with the bot:"))
-        lines += [f"- {one.name} {one.phone}".rstrip() for one in told.unreachable]
-    await ctx.reply("\n".join(lines), about=[one.person_id for one in told.unreachable])
-
-
-def _parts(ctx: Context) -> list[str]:
-    return [part.strip() for part in ctx.args.split(";")] if ctx.args else []
-
-
-async def _usage(ctx: Context, example: str) -> None:
-    await ctx.reply(
-        _("Please write it like this: {example}\nThe numbers are shown by {prefix}termine.").format(
-            example=example.format(prefix=ctx.command_prefix), prefix=ctx.command_prefix
-        )
-    )
-
-
-async def _numbered(ctx: Context, parts: list[str], example: str) -> Event | None:
-    assert ctx.community is not None
-    number = parts[0].removeprefix("Nr.").removeprefix("nr.").strip() if parts else ""
-    if not is_number(number):
-        await _usage(ctx, example)
-        return None
-    return await numbered_event(ctx, number)
 
 
 def _new_time(
