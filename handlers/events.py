@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from bot.chat.context import Context
+from bot.chat.context import FOR_PERSON, Context
 from bot.chat.router import Router
 from bot.chat.types import Attachment, Button
-from bot.dates import events, rsvps, sharing, signup
+from bot.dates import rsvps, sharing, signup
 from bot.dates.texts import (
     COMING,
     NOT_COMING,
@@ -105,22 +105,21 @@ async def coming(ctx: Context) -> None:
 
 @router.button(WITH_COMPANY)
 async def coming_with_company(ctx: Context) -> None:
-    """Ask how many people come along."""
+    """Ask how many people come along: privately where possible, for the group should not
+    see who brings whom and nobody else may answer; in a group by name, to that person only."""
     event = await _event(ctx)
     if event is None:
         return
-    buttons = [
-        Button(str(n), "rsvp.party", {"event": event.id, "n": n})
-        for n in range(1, MAX_COMPANIONS + 1)
-    ]
-    # Asked privately where possible: a group should not see who brings whom.
-    await ctx.ask(
-        _("How many people are you bringing along? Please write a number, for example 1."),
-        "rsvp.party",
-        {"event": event.id},
-        buttons,
-        numbers=True,
+    question = _("How many people are you bringing along? Please write a number, for example 1.")
+    data = {"event": event.id}
+    buttons = [Button(str(n), "rsvp.party", {**data, "n": n}) for n in range(1, MAX_COMPANIONS + 1)]
+    if await ctx.ask_privately(question, "rsvp.party", data, buttons, numbers=True):
+        return
+    mine = [Button(b.label, b.action, {**b.args, FOR_PERSON: ctx.person.id}) for b in buttons]
+    named = _("{name}, how many people are you bringing along?").format(
+        name=ctx.account.display_name or ctx.person.display_name
     )
+    await ctx.ask(named, "rsvp.party", data, mine, numbers=True)
 
 
 @router.button("rsvp.party")
@@ -146,14 +145,12 @@ async def party_typed(ctx: Context) -> None:
         return
     event_id = int(ctx.state.data.get("event", 0))
     await ctx.finish_dialog()
-    event = (
-        await events.in_community(ctx.work, ctx.community.id, event_id)
-        if ctx.community is not None
-        else None
-    )
-    if event is None:
+    # Asked privately, the dialog acts for the date's own community.
+    found = await sharing.offered_date(ctx.work, event_id, ctx.community, direct=ctx.is_direct)
+    if found is None:
         await ctx.reply(_("This date no longer exists."))
         return
+    event, ctx.community = found
     await sign_up(ctx, event, 1 + int(text))
 
 

@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 
 # The key in a dialog's data that holds the community it was started for.
 STATE_COMMUNITY = "_community"
+# A button argument naming the one person (Person id) who may press it: a follow-up
+# question asked in a group (the dispatcher answers everyone else kindly).
+FOR_PERSON = "_for"
 
 
 @dataclass(slots=True)
@@ -189,6 +192,45 @@ class Context:
             # In a group the question is for one person only: a "ja" typed by everyone
             # else still answers the post above it.
             self.chat.choices = earlier_choices
+
+    async def ask_privately(
+        self,
+        text: str,
+        state: str,
+        data: dict[str, Any] | None = None,
+        buttons: tuple[Button, ...] | list[Button] = (),
+        *,
+        numbers: bool = False,
+    ) -> bool:
+        """Ask a follow-up question in the person's private chat, where only they can answer
+        it; False when no platform lets us write to them privately.
+
+        The dialog waits in the private chat and belongs to no community: its handler finds
+        the community from what it is about (as a button in a private chat does).
+        """
+        if self.is_direct:
+            await self.ask(text, state, data, buttons, numbers=numbers)
+            return True
+        chat = await people.private_chat(
+            self.session, self.person.id, self.now, prefer=self.chat.platform
+        )
+        if chat is None:
+            return False
+        data = {**(data or {}), "numbers": numbers, STATE_COMMUNITY: None}
+        await conversations.set_state(self.session, chat.id, self.person.id, state, data, self.now)
+        await self.send(chat, Outgoing(text, tuple(buttons)), f"private:{self.dispatch_id}")
+        return True
+
+    async def not_for_you(self) -> None:
+        """The answer to a press on a follow-up question that is someone else's: it changes
+        nothing, and the presser hears it privately where possible."""
+        text = _("This question is for another person. Nothing was changed for you.")
+        outgoing = Outgoing(text)
+        if self.is_direct or not await self.send_private(
+            self.person.id, outgoing, f"private:{self.dispatch_id}"
+        ):
+            self.community_named = True
+            await self.reply(text)
 
     async def dialog_data(self, state: str) -> dict[str, Any] | None:
         """The answers so far of dialog ``state``, or None when it is not the open one

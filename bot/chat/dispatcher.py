@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.chat import dialogs as conversations
-from bot.chat.context import Context, Services
+from bot.chat.context import FOR_PERSON, Context, Services
 from bot.chat.router import Router, parse_choice, parse_command
 from bot.chat.types import Incoming, Outgoing
 from bot.community import communities
@@ -379,6 +379,11 @@ class Dispatcher:
         if handler is None:
             log.warning("no handler for button action %s", token.action)
             await ctx.button_gone()
+            return
+        owner = token.args.get(FOR_PERSON)
+        if owner is not None and owner != ctx.person.id:
+            # A follow-up question belongs to the person who started it.
+            await ctx.not_for_you()
             return
         needed = self._router.button_roles.get(token.action)
         if needed and not needed & ctx.roles:
