@@ -12,6 +12,7 @@ from bot.dates.texts import (
     WITH_COMPANY,
     confirmation,
     waitlist_notice,
+    which_date,
 )
 from bot.domain.models import Event
 from bot.domain.numbers import is_number
@@ -162,10 +163,15 @@ async def not_coming(ctx: Context) -> None:
         return
     assert ctx.community is not None
     had_place = await signup.give_back(ctx.work, ctx.community, event, ctx.person.id, decline=True)
+    date = which_date(event, ctx.community)
     if had_place:
-        await tell(ctx, _("Thank you for letting us know. Your place is now free for others."))
+        await tell(
+            ctx,
+            _("Thank you for letting us know. Your place is now free for others.") + "\n\n" + date,
+            signup.cancellation_file(event, ctx.community),
+        )
     else:
-        await tell(ctx, _("Thank you for letting us know."))
+        await tell(ctx, _("Thank you for letting us know.") + "\n\n" + date)
 
 
 @router.command("abmelden", "cancel_sign_up", description=N_("Cancel your sign-up"))
@@ -230,13 +236,18 @@ async def sign_up(ctx: Context, event: Event, party_size: int) -> None:
     elif result.outcome == "no_room":
         await tell(
             ctx,
-            _("Sorry, there are not enough places for your companions. Your place stays."),
+            _("Sorry, there are not enough places for your companions. Your place stays.")
+            + "\n\n"
+            + which_date(event, community),
         )
     elif result.outcome == rsvps.WAITLIST:
         assert result.position is not None
         await tell(ctx, waitlist_notice(event, community, result.position))
     elif not result.changed:
-        await tell(ctx, _("You are already signed up. See you then!"))
+        await tell(
+            ctx,
+            _("You are already signed up. See you then!") + "\n\n" + which_date(event, community),
+        )
     else:
         await tell(
             ctx,
@@ -247,14 +258,15 @@ async def sign_up(ctx: Context, event: Event, party_size: int) -> None:
 
 async def _cancel(ctx: Context, event: Event) -> None:
     assert ctx.community is not None
-    await signup.give_back(ctx.work, ctx.community, event, ctx.person.id, decline=False)
-    await tell(
-        ctx,
-        _("You are signed off from: {title}, {when}. Thank you for letting us know.").format(
-            title=event.title,
-            when=format_span(event.starts_at, event.ends_at, ctx.community.timezone),
-        ),
+    had_place = await signup.give_back(ctx.work, ctx.community, event, ctx.person.id, decline=False)
+    text = _("You are signed off from: {title}, {when}. Thank you for letting us know.").format(
+        title=event.title,
+        when=format_span(event.starts_at, event.ends_at, ctx.community.timezone),
     )
+    if event.place:
+        text += "\n" + _("Place: {place}").format(place=event.place)
+    file = signup.cancellation_file(event, ctx.community) if had_place else None
+    await tell(ctx, text, file)
 
 
 async def _event(ctx: Context) -> Event | None:

@@ -128,7 +128,14 @@ def translate(room: MatrixRoom, event: Any, own_user_id: str) -> Incoming | None
         if relates.get("rel_type") == "m.replace":
             return None  # an edit never runs a command again
         text = _REPLY_FALLBACK.sub("", event.body, count=1) if relates else event.body
-        return Incoming(chat=chat, sender=sender, text=text, event_id=event.event_id)
+        replied = relates.get("m.in_reply_to", {}).get("event_id")
+        return Incoming(
+            chat=chat,
+            sender=sender,
+            text=text,
+            event_id=event.event_id,
+            reply_to=replied if isinstance(replied, str) else None,
+        )
     return None
 
 

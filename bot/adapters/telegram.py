@@ -152,6 +152,11 @@ def translate(update: Update, bot_id: int | None) -> Incoming | None:
         text=text,
         event_id=event_id,
         forwarded=message.forward_origin is not None,
+        reply_to=(
+            str(message.reply_to_message.message_id)
+            if message.reply_to_message is not None
+            else None
+        ),
     )
 
 

@@ -224,12 +224,17 @@ class Context:
     async def not_for_you(self) -> None:
         """The answer to a press on a follow-up question that is someone else's: it changes
         nothing, and the presser hears it privately where possible."""
-        text = _("This question is for another person. Nothing was changed for you.")
-        outgoing = Outgoing(text)
+        self.community_named = True
+        await self.answer_privately(
+            _("This question is for another person. Nothing was changed for you.")
+        )
+
+    async def answer_privately(self, text: str) -> None:
+        """Answer the writer alone: in their private chat when they wrote in a group and we
+        can write to them there, else where they wrote."""
         if self.is_direct or not await self.send_private(
-            self.person.id, outgoing, f"private:{self.dispatch_id}"
+            self.person.id, Outgoing(text), f"private:{self.dispatch_id}"
         ):
-            self.community_named = True
             await self.reply(text)
 
     async def dialog_data(self, state: str) -> dict[str, Any] | None:

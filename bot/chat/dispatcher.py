@@ -24,14 +24,14 @@ from bot.chat.types import Incoming, Outgoing
 from bot.community import communities
 from bot.dates.announcements import schedule_changed
 from bot.delivery import reach
-from bot.delivery.outbox import enqueue, queued_chats
+from bot.delivery.outbox import enqueue, message_buttons, queued_chats
 from bot.domain import people
 from bot.domain.models import (
     Account,
     ButtonToken,
     Chat,
     Community,
-    OutboxMessage,
+    ConversationState,
     Person,
     ProcessedEvent,
 )
@@ -406,10 +406,7 @@ class Dispatcher:
             await ctx.finish_dialog()
             await ctx.reply(_("All right, I have stopped. Nothing was changed."))
             return
-        # A typed number or word picks one of the last buttons offered in this chat.
-        # A dialog asking for a number (places, companions) takes "2" as the answer itself.
-        numbers_typed = state is not None and state.data.get("numbers") and is_number(word)
-        key = None if numbers_typed else await self._typed_choice(ctx, word)
+        key = await self._choice(ctx, state, word)
         if key is not None:
             await self._press(ctx, key)
             return
@@ -425,6 +422,15 @@ class Dispatcher:
                 await handler(ctx)
                 return
             await ctx.finish_dialog()
+        if word in _yes_no():
+            # "ja" or "nein" with no question open: say so, never stay silent.
+            await ctx.answer_privately(
+                _(
+                    "There is no open question for you right now.\n"
+                    "Write {prefix}termine to see the next dates."
+                ).format(prefix=ctx.command_prefix)
+            )
+            return
         if not ctx.is_direct and ctx.community is not None and self._router.on_group_text:
             await self._router.on_group_text(ctx)
             return
@@ -436,17 +442,24 @@ class Dispatcher:
 
     async def _reaction_choice(self, ctx: Context, message_id: str) -> str | None:
         """A 👍 on one of our messages picks its first button ("Ich komme")."""
-        content = await ctx.session.scalar(
-            select(OutboxMessage.content).where(
-                OutboxMessage.chat_id == ctx.chat.id,
-                OutboxMessage.platform_message_id == message_id,
-            )
-        )
-        buttons = (content or {}).get("buttons") or []
-        return str(buttons[0]["key"]) if buttons else None
+        keys = await message_buttons(ctx.session, ctx.chat.id, message_id)
+        return keys[0] if keys else None
 
-    async def _typed_choice(self, ctx: Context, word: str) -> str | None:
-        keys = ctx.chat.choices or []
+    async def _choice(self, ctx: Context, state: ConversationState | None, word: str) -> str | None:
+        """The button a typed answer picks. A reply to one of our messages answers that
+        message, whatever else is open; otherwise a typed number or word picks one of the
+        last buttons offered in this chat, except that a dialog asking for a number
+        (places, companions) takes "2" as the answer itself."""
+        if ctx.incoming.reply_to:
+            replied = await message_buttons(ctx.session, ctx.chat.id, ctx.incoming.reply_to)
+            key = await self._typed_choice(ctx, word, replied)
+            if key is not None:
+                return key
+        if state is not None and state.data.get("numbers") and is_number(word):
+            return None
+        return await self._typed_choice(ctx, word, ctx.chat.choices or [])
+
+    async def _typed_choice(self, ctx: Context, word: str, keys: list[str]) -> str | None:
         if not keys or not word:
             return None
         index = parse_choice(word, len(keys))
@@ -587,6 +600,11 @@ def _too_long(limit: int) -> Callable[[], str]:
     return lambda: _("The text is too long. Please use at most {limit} characters.").format(
         limit=limit
     )
+
+
+def _yes_no() -> set[str]:
+    """The words that answer a yes-or-no question, in the reader's language and in German."""
+    return {"ja", "nein", "yes", "no", _normalise(_("yes")), _normalise(_("no"))}
 
 
 def _normalise(text: str) -> str:

@@ -87,6 +87,9 @@ class Incoming:
     # A reaction ("👍") to one of the bot's messages (its platform message id).
     reaction: str | None = None
     reacted_to: str | None = None
+    # The platform's id of the message this one replies to (Telegram reply_to_message,
+    # Matrix m.in_reply_to): a typed answer then answers that message's question.
+    reply_to: str | None = None
     # The bot was just added to (or joined) this chat.
     joined: bool = False
     # The person wrote something the bot could never read (a Matrix message whose key did

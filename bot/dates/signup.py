@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from bot.chat.types import Attachment
 from bot.dates import rsvps, series
-from bot.dates.calendar import event_ics
+from bot.dates.calendar import cancellation_ics, event_ics
 from bot.dates.notices import refresh_posts, tell_person
 from bot.dates.texts import moved_up_notice
 from bot.domain.models import Community, Event, Person, Rsvp, Series
@@ -34,6 +34,15 @@ def ics_file(event: Event, community: Community) -> Attachment:
     return Attachment(
         filename=f"termin-{event.starts_at:%Y-%m-%d}.ics",
         data=event_ics(event, community),
+        mime_type="text/calendar",
+    )
+
+
+def cancellation_file(event: Event, community: Community) -> Attachment:
+    """The date's calendar cancellation, to attach when a person gives back their place."""
+    return Attachment(
+        filename=f"termin-{event.starts_at:%Y-%m-%d}-abgesagt.ics",
+        data=cancellation_ics(event, community),
         mime_type="text/calendar",
     )
 

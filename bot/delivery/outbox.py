@@ -249,6 +249,29 @@ async def _locked_row(session: AsyncSession, dedup_key: str) -> OutboxMessage | 
     )
 
 
+async def message_buttons(session: AsyncSession, chat_id: int, message_id: str) -> list[str]:
+    """The button keys a message the bot sent in this chat shows now (after its latest
+    edit), by the platform's id of the message; [] for a message we do not know."""
+    row = await session.scalar(
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.chat_id == chat_id,
+            OutboxMessage.platform_message_id == message_id,
+        )
+        .order_by(OutboxMessage.id)
+        .limit(1)
+    )
+    if row is None:
+        return []
+    # An edit row names the message it changed; the message's current look is its edit.
+    original = row.content.get("edit_of") or row.dedup_key
+    edited = await session.scalar(
+        select(OutboxMessage.content).where(OutboxMessage.dedup_key == edit_key(original))
+    )
+    content = edited if edited is not None else row.content
+    return [str(b["key"]) for b in content.get("buttons") or []]
+
+
 def _follow_choices(chat: Chat, shown: dict[str, Any], rendered: list[dict[str, str]]) -> None:
     """Typed numbers that referred to the message's old buttons now refer to its new ones."""
     old_keys = [b["key"] for b in shown.get("buttons", [])]

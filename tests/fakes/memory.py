@@ -148,8 +148,10 @@ class Conversation:
         chat: ChatRef | None = None,
         button_key: str | None = None,
         event_id: str | None = None,
+        reply_to: Shown | None = None,
     ) -> list[Shown]:
-        """Post as ``person`` (a private chat unless ``chat`` is given); return new bot messages."""
+        """Post as ``person`` (a private chat unless ``chat`` is given), as a reply to a
+        message the bot showed if ``reply_to`` is given; return new bot messages."""
         where = chat or self.direct(person)
         incoming = Incoming(
             chat=where,
@@ -157,6 +159,7 @@ class Conversation:
             text=text,
             button_key=button_key,
             event_id=event_id if event_id is not None else f"ev-{uuid4().hex}",
+            reply_to=reply_to.message_id if reply_to is not None else None,
         )
         await self.app.dispatch(incoming)
         return await self.flush()

@@ -79,3 +79,63 @@ async def test_a_follow_up_in_the_group_names_the_person_and_is_theirs_alone(
     assert await _seats(tg) == {"100 Digitalcafé": 1, "101 Digitalcafé": 1}
     await tg.press(ANNA, question, "2", chat=group)
     assert (await _seats(tg))["100 Digitalcafé"] == 3
+
+
+async def test_a_reply_answers_the_post_it_replies_to(tg: Conversation) -> None:
+    january = await _post(tg, "Digitalcafé; 6.1. 15 Uhr; Stadtbibliothek; 10")
+    february = await _post(tg, "Digitalcafé; 3.2. 15 Uhr; Rathaus; 10")
+    group = tg.group(GROUP)
+    await tg.press(ANNA, january, "Ich komme", chat=group)
+    await tg.press(ANNA, february, "Ich komme", chat=group)
+    # Anna replies "nein" to the January post; the February one was posted last.
+    [answer] = await tg.say(ANNA, "nein", chat=group, reply_to=january)
+    assert answer.chat_id == "100"
+    assert answer.text.splitlines() == [
+        "Danke für Ihre Nachricht. Ihr Platz ist jetzt für andere frei.",
+        "",
+        "Digitalcafé",
+        "Mittwoch, 6. Januar 2027, 15:00 Uhr",
+        "Ort: Stadtbibliothek",
+    ]
+    # With it comes the calendar cancellation for the date she imported.
+    assert answer.attachment is not None
+    ics = answer.attachment.data.decode()
+    assert "METHOD:CANCEL" in ics and "STATUS:CANCELLED" in ics
+    async with tg.app.sessions() as session:
+        kept = (
+            await session.scalars(
+                select(Event.place)
+                .join(Rsvp, Rsvp.event_id == Event.id)
+                .join(Account, Account.person_id == Rsvp.person_id)
+                .where(Account.external_id == "100", Rsvp.status == "yes")
+            )
+        ).all()
+    assert kept == ["Rathaus"]
+    # "ja" in reply to the February post: she has her place already, and hears which date.
+    [again] = await tg.say(ANNA, "ja", chat=group, reply_to=february)
+    assert again.text.splitlines()[0] == "Sie sind schon angemeldet. Bis bald!"
+    assert "Mittwoch, 3. Februar 2027, 15:00 Uhr" in again.text
+
+
+async def test_yes_or_no_without_an_open_question_gets_a_kind_answer(tg: Conversation) -> None:
+    [answer] = await tg.say(ANNA, "ja")
+    assert answer.text == (
+        "Gerade ist keine Frage an Sie offen.\nDie nächsten Termine sehen Sie mit /termine."
+    )
+    [answer] = await tg.say(BERT, "Nein", chat=tg.group(GROUP))
+    assert answer.chat_id == "101"  # privately, not in the group
+    assert answer.text.startswith("Gerade ist keine Frage an Sie offen.")
+
+
+async def test_signing_off_names_the_date_and_cancels_it_in_the_calendar(
+    tg: Conversation,
+) -> None:
+    post = await _post(tg)
+    await tg.press(ANNA, post, "Ich komme", chat=tg.group(GROUP))
+    [done] = await tg.say(ANNA, "/abmelden", chat=private(ANNA))
+    assert done.text.splitlines() == [
+        "Sie sind abgemeldet von: Digitalcafé, Mittwoch, 9. Dezember 2026, 15:00 bis 17:00 "
+        "Uhr. Danke für Ihre Nachricht.",
+        "Ort: Stadtbibliothek",
+    ]
+    assert done.attachment is not None and b"METHOD:CANCEL" in done.attachment.data
