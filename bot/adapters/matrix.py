@@ -146,6 +146,7 @@ class MatrixAdapter(Adapter):
     display_name = "Matrix"
     # Element takes "/" for its own commands, so Matrix users type "!".
     command_prefix = "!"
+    shows_buttons = False
     supports_edit = True
     # Only the leading process syncs and sends: nio's room state and the crypto store
     # belong to one running client, and transaction ids make the leader's resends safe.

@@ -92,6 +92,11 @@ class Context:
         return self.chat.kind == "direct"
 
     @property
+    def can_tap(self) -> bool:
+        """Whether this chat's platform shows buttons to tap (else choices are written)."""
+        return platforms.shows_buttons(self.chat.platform)
+
+    @property
     def command_prefix(self) -> str:
         """How commands start where this message came from, as its adapter declared."""
         return platforms.command_prefix(self.chat.platform)
@@ -111,16 +116,20 @@ class Context:
         attachment: Attachment | None = None,
         *,
         about: Iterable[int | None] = (),
+        words: bool = False,
     ) -> None:
         """Answer in the chat the message came from, through the outbox.
 
         ``about``: the other people the answer names or carries data of (lists, exports).
+        ``words``: a typed number answers the question; the buttons are words to write.
         """
         community = self.community
         if self.is_direct and self.ties > 1 and community is not None and not self.community_named:
             self.community_named = True
             text = _("Group: {community}").format(community=community.name) + "\n" + text
-        await self.send(self.chat, Outgoing(text, tuple(buttons), attachment, subject_ids(about)))
+        await self.send(
+            self.chat, Outgoing(text, tuple(buttons), attachment, subject_ids(about), words)
+        )
 
     async def send(self, chat: Chat, outgoing: Outgoing, dedup_key: str | None = None) -> None:
         """Queue a message to any chat, in this dispatch's transaction.
@@ -187,7 +196,7 @@ class Context:
             self.session, self.chat.id, self.person.id, state, data, self.now
         )
         earlier_choices = self.chat.choices
-        await self.reply(text, buttons)
+        await self.reply(text, buttons, words=numbers)
         if not self.is_direct:
             # In a group the question is for one person only: a "ja" typed by everyone
             # else still answers the post above it.
@@ -218,7 +227,8 @@ class Context:
             return False
         data = {**(data or {}), "numbers": numbers, STATE_COMMUNITY: None}
         await conversations.set_state(self.session, chat.id, self.person.id, state, data, self.now)
-        await self.send(chat, Outgoing(text, tuple(buttons)), f"private:{self.dispatch_id}")
+        outgoing = Outgoing(text, tuple(buttons), words=numbers)
+        await self.send(chat, outgoing, f"private:{self.dispatch_id}")
         return True
 
     async def not_for_you(self) -> None:

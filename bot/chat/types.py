@@ -144,6 +144,9 @@ class Outgoing:
     # anyone it names or whose data it carries (in its text, buttons or attachment).
     # Erasure deletes by this, never by searching the text.
     about: tuple[int, ...] = ()
+    # The question takes a typed number as its answer: where buttons are written as lines,
+    # they are words to write, not numbered choices.
+    words: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +166,8 @@ class Delivery:
     buttons: tuple[RenderedButton, ...] = ()
     # For platforms without buttons: "Antworten Sie mit 1, 2 oder 3." in the reader's language.
     choice_hint: str = ""
+    # Choices are words to write, not numbers (``Outgoing.words``).
+    words: bool = False
     attachment: Attachment | None = None
     # Set on an edit: the platform's id of the message whose text and buttons this replaces.
     edit_message_id: str | None = None

@@ -27,6 +27,8 @@ class Status:
 
     status: str
     position: int | None = None
+    # Seats held, the person included ("mit 2 Begleitpersonen" is 3).
+    party_size: int = 1
 
 
 def ics_file(event: Event, community: Community) -> Attachment:
@@ -113,8 +115,10 @@ async def status(work: Work, event: Event, person_id: int) -> Status | None:
     if rsvp is None or rsvp.status not in (rsvps.YES, rsvps.WAITLIST):
         return None
     if rsvp.status == rsvps.WAITLIST:
-        return Status(rsvps.WAITLIST, await rsvps.position(work.session, rsvp))
-    return Status(rsvps.YES)
+        return Status(
+            rsvps.WAITLIST, await rsvps.position(work.session, rsvp), rsvp.party_size or 1
+        )
+    return Status(rsvps.YES, party_size=rsvp.party_size or 1)
 
 
 async def my_sign_ups(work: Work, person_id: int) -> list[Event]:

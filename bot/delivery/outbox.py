@@ -67,7 +67,7 @@ async def enqueue(
     if rendered:
         # A typed number in this chat now refers to these buttons.
         chat.choices = [item["key"] for item in rendered]
-    content = _content(outgoing.text, rendered)
+    content = _content(outgoing.text, rendered, words=outgoing.words)
     data = None
     if outgoing.attachment is not None:
         att = outgoing.attachment
@@ -161,9 +161,13 @@ def _render_buttons(
     return rendered
 
 
-def _content(text: str, rendered: list[dict[str, str]]) -> dict[str, Any]:
+def _content(text: str, rendered: list[dict[str, str]], *, words: bool = False) -> dict[str, Any]:
     content: dict[str, Any] = {"text": text, "buttons": rendered}
-    if rendered:
+    if rendered and words:
+        # A typed number answers the question itself; the choices are written as words.
+        content["words"] = True
+        content["choice_hint"] = _("Or write one of these words.")
+    elif rendered:
         content["choice_hint"] = choice_hint(len(rendered))
     return content
 
@@ -201,7 +205,7 @@ async def enqueue_edit(
     assert chat is not None
     about = subjects(chat, outgoing)
     rendered = _render_buttons(session, chat, outgoing.buttons, now, about)
-    content = _content(outgoing.text, rendered)
+    content = _content(outgoing.text, rendered, words=outgoing.words)
     content["edit_of"] = original_dedup_key
     key = edit_key(original_dedup_key)
     note_queued(session, chat)
@@ -299,6 +303,7 @@ def to_delivery(row: OutboxMessage, chat: Chat) -> Delivery:
         text=content["text"],
         buttons=_buttons(content),
         choice_hint=content.get("choice_hint", ""),
+        words=bool(content.get("words")),
         attachment=attachment,
         edit_of=content.get("edit_of"),
         revision=int(content.get("revision", 0)),

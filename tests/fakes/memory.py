@@ -48,6 +48,8 @@ class MemoryAdapter(Adapter):
     fail_next: list[DeliveryError] = field(default_factory=list)
     dispatch: Dispatch | None = None
     supports_edit: bool = True
+    # False plays a platform without buttons (Matrix): choices are written as lines.
+    shows_buttons: bool = True
     # Runs inside each send, for what happens while a message is on its way.
     during_send: Callable[[Delivery], Awaitable[None]] | None = None
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
@@ -109,7 +111,9 @@ def telegram_like() -> MemoryAdapter:
 
 def matrix_like() -> MemoryAdapter:
     """A memory platform that declares what the Matrix adapter declares."""
-    return MemoryAdapter(platform="matrix", display_name="Matrix", command_prefix="!")
+    return MemoryAdapter(
+        platform="matrix", display_name="Matrix", command_prefix="!", shows_buttons=False
+    )
 
 
 @dataclass
