@@ -69,13 +69,13 @@ async def own_status(ctx: Context, event: Event) -> str:
     return _("You are signed up.")
 
 
-async def show_event(ctx: Context, event: Event) -> None:
-    """The date as in the announcement, plus the person's own status."""
+async def show_event(ctx: Context, event: Event, intro: str = "") -> None:
+    """The date as in the announcement (after ``intro``), plus the person's own status."""
     assert ctx.community is not None
     taken, waiting = await events.places(ctx.work, event.id)
     message = announcement(event, ctx.community, taken, waiting, ctx.now)
     status = await own_status(ctx, event)
-    text = message.text + ("\n\n" + status if status else "")
+    text = (intro + "\n\n" if intro else "") + message.text + ("\n\n" + status if status else "")
     await ctx.reply(text, message.buttons)
 
 

@@ -41,6 +41,7 @@ from nio import (
     MegolmEvent,
     ReactionEvent,
     RoomKeyRequestResponse,
+    RoomMemberEvent,
     RoomMessageNotice,
     RoomMessageText,
     RoomSendError,
@@ -104,6 +105,8 @@ def translate(room: MatrixRoom, event: Any, own_user_id: str) -> Incoming | None
     """A room event as an Incoming, or None when it is nothing for us."""
     if getattr(event, "sender", None) == own_user_id:
         return None
+    if isinstance(event, RoomMemberEvent):
+        return _member_joined(room, event, own_user_id)
     chat = ChatRef(
         "matrix",
         room.room_id,
@@ -137,6 +140,23 @@ def translate(room: MatrixRoom, event: Any, own_user_id: str) -> Incoming | None
             reply_to=replied if isinstance(replied, str) else None,
         )
     return None
+
+
+def _member_joined(room: MatrixRoom, event: RoomMemberEvent, own_user_id: str) -> Incoming | None:
+    """Someone new in a group room: in an encrypted room they cannot read what was posted
+    before they came, so the bot greets them (with the next date)."""
+    person = event.state_key
+    if event.membership != "join" or event.prev_membership == "join" or person == own_user_id:
+        return None  # a name or avatar change, a leave, or the bot itself
+    if is_private_with(room, person, own_user_id):
+        return None  # someone accepting their private chat with the bot
+    name = (event.content or {}).get("displayname") or room.user_name(person) or _localpart(person)
+    return Incoming(
+        chat=ChatRef("matrix", room.room_id, "group", room.display_name or ""),
+        sender=Sender(person, str(name), None),
+        event_id=event.event_id,
+        member_joined=True,
+    )
 
 
 class MatrixAdapter(Adapter):

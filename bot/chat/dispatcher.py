@@ -314,9 +314,10 @@ class Dispatcher:
                 )
             )
             return
-        if incoming.joined:
-            if self._router.on_join is not None:
-                await self._router.on_join(ctx)
+        if incoming.joined or incoming.member_joined:
+            greet = self._router.on_join if incoming.joined else self._router.on_member_join
+            if greet is not None and (incoming.joined or ctx.community is not None):
+                await greet(ctx)
             return
         if incoming.reaction is not None:
             key = await self._reaction_choice(ctx, incoming.reacted_to or "")

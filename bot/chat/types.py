@@ -92,6 +92,9 @@ class Incoming:
     reply_to: str | None = None
     # The bot was just added to (or joined) this chat.
     joined: bool = False
+    # The sender just joined this group (a Matrix membership event): they have not seen
+    # what was posted before, so they are greeted.
+    member_joined: bool = False
     # The person wrote something the bot could never read (a Matrix message whose key did
     # not come): they are asked to send it again.
     unreadable: bool = False

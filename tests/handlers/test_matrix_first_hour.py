@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.bootstrap import build_app, prepare
-from bot.chat.types import ChatRef
+from bot.chat.types import ChatRef, Incoming
 from tests.conftest import make_settings
 from tests.fakes.clock import FakeClock
 from tests.fakes.memory import Conversation, matrix_like
@@ -82,3 +82,21 @@ async def test_the_group_list_shows_no_ones_status_and_private_shows_companions(
     assert "angemeldet" not in in_group.text
     [private] = await mx.say(PIA, "!termine")
     assert "Sie sind angemeldet, mit 2 Begleitpersonen." in private.text
+
+
+async def test_a_new_member_of_the_group_is_greeted_with_the_next_date(mx: Conversation) -> None:
+    room = mx.group(ROOM)
+    await mx.app.dispatch(
+        Incoming(chat=room, sender=PIA.sender, event_id="$join", member_joined=True)
+    )
+    [welcome] = await mx.flush()
+    assert welcome.chat_id == ROOM
+    lines = welcome.rendered.splitlines()
+    assert lines[:5] == [
+        "Willkommen, Pia!",
+        "Der nächste Termin:",
+        "",
+        "Digitalcafé",
+        "Mittwoch, 25. November 2026, 15:00 bis 17:00 Uhr",
+    ]
+    assert "1 – Ich komme" in lines
