@@ -103,8 +103,7 @@ def waitlist_notice(event: Event, community: Community, position: int) -> str:
         _("You are number {position} on the waiting list.").format(position=position),
         _("If a place becomes free, you get it and I will tell you."),
         "",
-        event.title,
-        format_span(event.starts_at, event.ends_at, community.timezone),
+        which_date(event, community),
     ]
     return "\n".join(lines)
 

@@ -139,3 +139,14 @@ async def test_signing_off_names_the_date_and_cancels_it_in_the_calendar(
         "Ort: Stadtbibliothek",
     ]
     assert done.attachment is not None and b"METHOD:CANCEL" in done.attachment.data
+
+
+async def test_the_waiting_list_answer_names_the_place_too(tg: Conversation) -> None:
+    post = await _post(tg, "Sprechstunde; 9.12. 15 Uhr; Rathaus; 1")
+    await tg.press(ANNA, post, "Ich komme", chat=tg.group(GROUP))
+    [waiting] = await tg.press(BERT, post, "Ich komme", chat=tg.group(GROUP))
+    assert waiting.text.splitlines()[-3:] == [
+        "Sprechstunde",
+        "Mittwoch, 9. Dezember 2026, 15:00 Uhr",
+        "Ort: Rathaus",
+    ]
