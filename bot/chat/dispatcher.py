@@ -439,14 +439,16 @@ class Dispatcher:
                 return
             await ctx.finish_dialog()
         if word in _yes_no():
-            # "ja" or "nein" with no question open: say so, never stay silent.
+            # "ja" or "nein" with no question open: say so (privately), never stay silent.
+            # In a group it is still passed on like any text (the relay).
             await ctx.answer_privately(
                 _(
                     "There is no open question for you right now.\n"
                     "Write {prefix}termine to see the next dates."
                 ).format(prefix=ctx.command_prefix)
             )
-            return
+            if ctx.is_direct:
+                return
         if not ctx.is_direct and ctx.community is not None and self._router.on_group_text:
             await self._router.on_group_text(ctx)
             return

@@ -122,9 +122,13 @@ async def test_yes_or_no_without_an_open_question_gets_a_kind_answer(tg: Convers
     assert answer.text == (
         "Gerade ist keine Frage an Sie offen.\nDie nächsten Termine sehen Sie mit /termine."
     )
-    [answer] = await tg.say(BERT, "Nein", chat=tg.group(GROUP))
-    assert answer.chat_id == "101"  # privately, not in the group
+    # In a group whose messages are passed on to the other chats, it still is.
+    await tg.say(ADA, "/verbinden 1", chat=tg.group("-20"))
+    await tg.say(ADA, "/weiterleiten an", chat=tg.group(GROUP))
+    shown = await tg.say(BERT, "Nein", chat=tg.group(GROUP))
+    [answer] = [s for s in shown if s.chat_id == "101"]  # privately, not in the group
     assert answer.text.startswith("Gerade ist keine Frage an Sie offen.")
+    assert [s.text for s in shown if s.chat_id == "-20"] == ["Bert (Telegram): Nein"]
 
 
 async def test_signing_off_names_the_date_and_cancels_it_in_the_calendar(
