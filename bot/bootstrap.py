@@ -189,6 +189,7 @@ def build_app(
             adapter.platform,
             command_prefix=adapter.command_prefix,
             display_name=adapter.display_name,
+            shows_buttons=adapter.shows_buttons,
         )
         # Telegram and Matrix keep their own (their loops know when a request fails); the
         # others' is kept here, from what starts and watches them.

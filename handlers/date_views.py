@@ -10,7 +10,7 @@ from bot.dates import events, rsvps, signup
 from bot.dates.texts import announcement
 from bot.domain.models import Event
 from bot.domain.numbers import is_number
-from bot.language.i18n import _
+from bot.language.i18n import _, ngettext
 
 
 async def upcoming(ctx: Context, limit: int) -> list[Event]:
@@ -51,22 +51,31 @@ async def pick_event(ctx: Context) -> Event | None:
 
 
 async def own_status(ctx: Context, event: Event) -> str:
-    """The person's place on the date in words, or "" when they have none."""
+    """The person's place on the date in words (companions included), or "" when they have
+    none; only in a private chat, for a group must not read one person's status."""
+    if not ctx.is_direct:
+        return ""
     mine = await signup.status(ctx.work, event, ctx.person.id)
     if mine is None:
         return ""
     if mine.status == rsvps.WAITLIST:
         return _("You are number {position} on the waiting list.").format(position=mine.position)
+    if mine.party_size > 1:
+        return ngettext(
+            "You are signed up, with {n} companion.",
+            "You are signed up, with {n} companions.",
+            mine.party_size - 1,
+        ).format(n=mine.party_size - 1)
     return _("You are signed up.")
 
 
-async def show_event(ctx: Context, event: Event) -> None:
-    """The date as in the announcement, plus the person's own status."""
+async def show_event(ctx: Context, event: Event, intro: str = "") -> None:
+    """The date as in the announcement (after ``intro``), plus the person's own status."""
     assert ctx.community is not None
     taken, waiting = await events.places(ctx.work, event.id)
     message = announcement(event, ctx.community, taken, waiting, ctx.now)
     status = await own_status(ctx, event)
-    text = message.text + ("\n\n" + status if status else "")
+    text = (intro + "\n\n" if intro else "") + message.text + ("\n\n" + status if status else "")
     await ctx.reply(text, message.buttons)
 
 

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from bot.chat.context import Context
+from bot.chat.context import FOR_PERSON, Context
 from bot.chat.router import Router
 from bot.chat.types import Attachment, Button
-from bot.dates import events, rsvps, sharing, signup
+from bot.dates import rsvps, sharing, signup
 from bot.dates.texts import (
     COMING,
     NOT_COMING,
     WITH_COMPANY,
     confirmation,
     waitlist_notice,
+    which_date,
 )
 from bot.domain.models import Event
 from bot.domain.numbers import is_number
@@ -106,22 +107,21 @@ async def coming(ctx: Context) -> None:
 
 @router.button(WITH_COMPANY)
 async def coming_with_company(ctx: Context) -> None:
-    """Ask how many people come along."""
+    """Ask how many people come along: privately where possible, for the group should not
+    see who brings whom and nobody else may answer; in a group by name, to that person only."""
     event = await _event(ctx)
     if event is None:
         return
-    buttons = [
-        Button(str(n), "rsvp.party", {"event": event.id, "n": n})
-        for n in range(1, MAX_COMPANIONS + 1)
-    ]
-    # Asked privately where possible: a group should not see who brings whom.
-    await ctx.ask(
-        _("How many people are you bringing along? Please write a number, for example 1."),
-        "rsvp.party",
-        {"event": event.id},
-        buttons,
-        numbers=True,
+    question = _("How many people are you bringing along? Please write a number, for example 1.")
+    data = {"event": event.id}
+    buttons = [Button(str(n), "rsvp.party", {**data, "n": n}) for n in range(1, MAX_COMPANIONS + 1)]
+    if await ctx.ask_privately(question, "rsvp.party", data, buttons, numbers=True):
+        return
+    mine = [Button(b.label, b.action, {**b.args, FOR_PERSON: ctx.person.id}) for b in buttons]
+    named = _("{name}, how many people are you bringing along?").format(
+        name=ctx.account.display_name or ctx.person.display_name
     )
+    await ctx.ask(named, "rsvp.party", data, mine, numbers=True)
 
 
 @router.button("rsvp.party")
@@ -147,14 +147,12 @@ async def party_typed(ctx: Context) -> None:
         return
     event_id = int(ctx.state.data.get("event", 0))
     await ctx.finish_dialog()
-    event = (
-        await events.in_community(ctx.work, ctx.community.id, event_id)
-        if ctx.community is not None
-        else None
-    )
-    if event is None:
+    # Asked privately, the dialog acts for the date's own community.
+    found = await sharing.offered_date(ctx.work, event_id, ctx.community, direct=ctx.is_direct)
+    if found is None:
         await ctx.reply(_("This date no longer exists."))
         return
+    event, ctx.community = found
     await sign_up(ctx, event, 1 + int(text))
 
 
@@ -166,10 +164,15 @@ async def not_coming(ctx: Context) -> None:
         return
     assert ctx.community is not None
     had_place = await signup.give_back(ctx.work, ctx.community, event, ctx.person.id, decline=True)
+    date = which_date(event, ctx.community)
     if had_place:
-        await tell(ctx, _("Thank you for letting us know. Your place is now free for others."))
+        await tell(
+            ctx,
+            _("Thank you for letting us know. Your place is now free for others.") + "\n\n" + date,
+            signup.cancellation_file(event, ctx.community),
+        )
     else:
-        await tell(ctx, _("Thank you for letting us know."))
+        await tell(ctx, _("Thank you for letting us know.") + "\n\n" + date)
 
 
 @router.command("abmelden", "cancel_sign_up", description=N_("Cancel your sign-up"))
@@ -236,13 +239,18 @@ async def sign_up(ctx: Context, event: Event, party_size: int) -> None:
     elif result.outcome == "no_room":
         await tell(
             ctx,
-            _("Sorry, there are not enough places for your companions. Your place stays."),
+            _("Sorry, there are not enough places for your companions. Your place stays.")
+            + "\n\n"
+            + which_date(event, community),
         )
     elif result.outcome == rsvps.WAITLIST:
         assert result.position is not None
         await tell(ctx, waitlist_notice(event, community, result.position))
     elif not result.changed:
-        await tell(ctx, _("You are already signed up. See you then!"))
+        await tell(
+            ctx,
+            _("You are already signed up. See you then!") + "\n\n" + which_date(event, community),
+        )
     else:
         await tell(
             ctx,
@@ -253,14 +261,15 @@ async def sign_up(ctx: Context, event: Event, party_size: int) -> None:
 
 async def _cancel(ctx: Context, event: Event) -> None:
     assert ctx.community is not None
-    await signup.give_back(ctx.work, ctx.community, event, ctx.person.id, decline=False)
-    await tell(
-        ctx,
-        _("You are signed off from: {title}, {when}. Thank you for letting us know.").format(
-            title=event.title,
-            when=format_span(event.starts_at, event.ends_at, ctx.community.timezone),
-        ),
+    had_place = await signup.give_back(ctx.work, ctx.community, event, ctx.person.id, decline=False)
+    text = _("You are signed off from: {title}, {when}. Thank you for letting us know.").format(
+        title=event.title,
+        when=format_span(event.starts_at, event.ends_at, ctx.community.timezone),
     )
+    if event.place:
+        text += "\n" + _("Place: {place}").format(place=event.place)
+    file = signup.cancellation_file(event, ctx.community) if had_place else None
+    await tell(ctx, text, file)
 
 
 async def _event(ctx: Context) -> Event | None:

@@ -7,7 +7,7 @@ from bot.chat.router import Router
 from bot.chat.types import Button
 from bot.dates import sharing
 from bot.language.i18n import N_, _, format_when, use_locale
-from handlers.date_views import upcoming
+from handlers.date_views import show_event, upcoming
 from handlers.menus import command_list
 
 LANGUAGES = (("de", "Deutsch", ("deutsch", "german")), ("en", "English", ("englisch", "english")))
@@ -119,3 +119,16 @@ async def set_language(ctx: Context) -> None:
     ctx.person.locale = code
     with use_locale(code):
         await ctx.reply(_("Thank you. I will write to you in English from now on."))
+
+
+@router.member_joined
+async def welcome_member(ctx: Context) -> None:
+    """A person new in the group cannot read what was posted before (an encrypted Matrix
+    room): greet them with the next date and its sign-up choices."""
+    assert ctx.community is not None
+    welcome = _("Welcome, {name}!").format(name=ctx.person.display_name)
+    coming = await upcoming(ctx, 1)
+    if not coming:
+        await ctx.reply(welcome + "\n" + _("There are no dates planned at the moment."))
+        return
+    await show_event(ctx, coming[0], intro=welcome + "\n" + _("The next date:"))

@@ -29,6 +29,9 @@ class Adapter:
     # How commands start: "/" unless the platform's apps keep "/" for themselves; one of
     # bot.chat.platforms.COMMAND_PREFIXES, which the router reads on every platform.
     command_prefix: str = "/"
+    # Whether people see buttons they can tap; without them (Matrix, the console) choices
+    # are written as lines and the texts say "schreiben Sie", never "tippen Sie".
+    shows_buttons: bool = True
     # Whether a delivery with edit_message_id changes that message; the sender drops edits
     # for platforms that cannot, rather than posting them again.
     supports_edit: bool = False
@@ -104,6 +107,12 @@ def numbered_choices(delivery: Delivery) -> str:
     if not delivery.buttons:
         return delivery.text
     lines = [delivery.text, ""]
+    if delivery.words:
+        # The question takes a typed number as its answer: the choices are words to write,
+        # and a number means one thing only. Number labels ("1", "2") need no line.
+        words = [b.label for b in delivery.buttons if not b.label.strip().isdigit()]
+        lines += [f"– {label}" for label in words]
+        return "\n".join([*lines, delivery.choice_hint] if words else lines[:-1])
     lines += [f"{n} – {button.label}" for n, button in enumerate(delivery.buttons, start=1)]
     if delivery.choice_hint:
         lines.append(delivery.choice_hint)

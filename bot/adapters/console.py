@@ -39,6 +39,7 @@ class ConsoleAdapter(Adapter):
 
     platform = "console"
     display_name = "Konsole"
+    shows_buttons = False
     supports_edit = True
 
     def __init__(

@@ -42,6 +42,7 @@ from nio import (
     ReactionEvent,
     RoomEncryptedAudio,
     RoomKeyRequestResponse,
+    RoomMemberEvent,
     RoomMessageAudio,
     RoomMessageNotice,
     RoomMessageText,
@@ -106,6 +107,8 @@ def translate(room: MatrixRoom, event: Any, own_user_id: str) -> Incoming | None
     """A room event as an Incoming, or None when it is nothing for us."""
     if getattr(event, "sender", None) == own_user_id:
         return None
+    if isinstance(event, RoomMemberEvent):
+        return _member_joined(room, event, own_user_id)
     chat = ChatRef(
         "matrix",
         room.room_id,
@@ -133,8 +136,32 @@ def translate(room: MatrixRoom, event: Any, own_user_id: str) -> Incoming | None
         if relates.get("rel_type") == "m.replace":
             return None  # an edit never runs a command again
         text = _REPLY_FALLBACK.sub("", event.body, count=1) if relates else event.body
-        return Incoming(chat=chat, sender=sender, text=text, event_id=event.event_id)
+        replied = relates.get("m.in_reply_to", {}).get("event_id")
+        return Incoming(
+            chat=chat,
+            sender=sender,
+            text=text,
+            event_id=event.event_id,
+            reply_to=replied if isinstance(replied, str) else None,
+        )
     return None
+
+
+def _member_joined(room: MatrixRoom, event: RoomMemberEvent, own_user_id: str) -> Incoming | None:
+    """Someone new in a group room: in an encrypted room they cannot read what was posted
+    before they came, so the bot greets them (with the next date)."""
+    person = event.state_key
+    if event.membership != "join" or event.prev_membership == "join" or person == own_user_id:
+        return None  # a name or avatar change, a leave, or the bot itself
+    if is_private_with(room, person, own_user_id):
+        return None  # someone accepting their private chat with the bot
+    name = (event.content or {}).get("displayname") or room.user_name(person) or _localpart(person)
+    return Incoming(
+        chat=ChatRef("matrix", room.room_id, "group", room.display_name or ""),
+        sender=Sender(person, str(name), None),
+        event_id=event.event_id,
+        member_joined=True,
+    )
 
 
 class MatrixAdapter(Adapter):
@@ -144,6 +171,7 @@ class MatrixAdapter(Adapter):
     display_name = "Matrix"
     # Element takes "/" for its own commands, so Matrix users type "!".
     command_prefix = "!"
+    shows_buttons = False
     supports_edit = True
     # Only the leading process syncs and sends: nio's room state and the crypto store
     # belong to one running client, and transaction ids make the leader's resends safe.

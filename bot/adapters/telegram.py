@@ -153,6 +153,11 @@ def translate(update: Update, bot_id: int | None) -> Incoming | None:
         event_id=event_id,
         forwarded=message.forward_origin is not None,
         voice=message.voice is not None or message.audio is not None,
+        reply_to=(
+            str(message.reply_to_message.message_id)
+            if message.reply_to_message is not None
+            else None
+        ),
     )
 
 

@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 
 # The key in a dialog's data that holds the community it was started for.
 STATE_COMMUNITY = "_community"
+# A button argument naming the one person (Person id) who may press it: a follow-up
+# question asked in a group (the dispatcher answers everyone else kindly).
+FOR_PERSON = "_for"
 
 
 @dataclass(slots=True)
@@ -89,6 +92,11 @@ class Context:
         return self.chat.kind == "direct"
 
     @property
+    def can_tap(self) -> bool:
+        """Whether this chat's platform shows buttons to tap (else choices are written)."""
+        return platforms.shows_buttons(self.chat.platform)
+
+    @property
     def command_prefix(self) -> str:
         """How commands start where this message came from, as its adapter declared."""
         return platforms.command_prefix(self.chat.platform)
@@ -108,16 +116,20 @@ class Context:
         attachment: Attachment | None = None,
         *,
         about: Iterable[int | None] = (),
+        words: bool = False,
     ) -> None:
         """Answer in the chat the message came from, through the outbox.
 
         ``about``: the other people the answer names or carries data of (lists, exports).
+        ``words``: a typed number answers the question; the buttons are words to write.
         """
         community = self.community
         if self.is_direct and self.ties > 1 and community is not None and not self.community_named:
             self.community_named = True
             text = _("Group: {community}").format(community=community.name) + "\n" + text
-        await self.send(self.chat, Outgoing(text, tuple(buttons), attachment, subject_ids(about)))
+        await self.send(
+            self.chat, Outgoing(text, tuple(buttons), attachment, subject_ids(about), words)
+        )
 
     async def send(self, chat: Chat, outgoing: Outgoing, dedup_key: str | None = None) -> None:
         """Queue a message to any chat, in this dispatch's transaction.
@@ -184,11 +196,56 @@ class Context:
             self.session, self.chat.id, self.person.id, state, data, self.now
         )
         earlier_choices = self.chat.choices
-        await self.reply(text, buttons)
+        await self.reply(text, buttons, words=numbers)
         if not self.is_direct:
             # In a group the question is for one person only: a "ja" typed by everyone
             # else still answers the post above it.
             self.chat.choices = earlier_choices
+
+    async def ask_privately(
+        self,
+        text: str,
+        state: str,
+        data: dict[str, Any] | None = None,
+        buttons: tuple[Button, ...] | list[Button] = (),
+        *,
+        numbers: bool = False,
+    ) -> bool:
+        """Ask a follow-up question in the person's private chat, where only they can answer
+        it; False when no platform lets us write to them privately.
+
+        The dialog waits in the private chat and belongs to no community: its handler finds
+        the community from what it is about (as a button in a private chat does).
+        """
+        if self.is_direct:
+            await self.ask(text, state, data, buttons, numbers=numbers)
+            return True
+        chat = await people.private_chat(
+            self.session, self.person.id, self.now, prefer=self.chat.platform
+        )
+        if chat is None:
+            return False
+        data = {**(data or {}), "numbers": numbers, STATE_COMMUNITY: None}
+        await conversations.set_state(self.session, chat.id, self.person.id, state, data, self.now)
+        outgoing = Outgoing(text, tuple(buttons), words=numbers)
+        await self.send(chat, outgoing, f"private:{self.dispatch_id}")
+        return True
+
+    async def not_for_you(self) -> None:
+        """The answer to a press on a follow-up question that is someone else's: it changes
+        nothing, and the presser hears it privately where possible."""
+        self.community_named = True
+        await self.answer_privately(
+            _("This question is for another person. Nothing was changed for you.")
+        )
+
+    async def answer_privately(self, text: str) -> None:
+        """Answer the writer alone: in their private chat when they wrote in a group and we
+        can write to them there, else where they wrote."""
+        if self.is_direct or not await self.send_private(
+            self.person.id, Outgoing(text), f"private:{self.dispatch_id}"
+        ):
+            await self.reply(text)
 
     async def dialog_data(self, state: str) -> dict[str, Any] | None:
         """The answers so far of dialog ``state``, or None when it is not the open one

@@ -18,20 +18,20 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.chat import dialogs as conversations
-from bot.chat.context import Context, Services
+from bot.chat.context import FOR_PERSON, Context, Services
 from bot.chat.router import Router, parse_choice, parse_command
 from bot.chat.types import Incoming, Outgoing
 from bot.community import communities
 from bot.dates.announcements import schedule_changed
 from bot.delivery import reach
-from bot.delivery.outbox import enqueue, queued_chats
+from bot.delivery.outbox import enqueue, message_buttons, queued_chats
 from bot.domain import people
 from bot.domain.models import (
     Account,
     ButtonToken,
     Chat,
     Community,
-    OutboxMessage,
+    ConversationState,
     Person,
     ProcessedEvent,
 )
@@ -321,9 +321,10 @@ class Dispatcher:
             if ctx.is_direct:
                 await ctx.reply(_cannot_listen(ctx))
             return  # in a group people speak to each other
-        if incoming.joined:
-            if self._router.on_join is not None:
-                await self._router.on_join(ctx)
+        if incoming.joined or incoming.member_joined:
+            greet = self._router.on_join if incoming.joined else self._router.on_member_join
+            if greet is not None and (incoming.joined or ctx.community is not None):
+                await greet(ctx)
             return
         if incoming.reaction is not None:
             key = await self._reaction_choice(ctx, incoming.reacted_to or "")
@@ -340,10 +341,25 @@ class Dispatcher:
             ):
                 return  # "/start@other_bot" in a group is not for us
             await self._command(ctx, command.name, command.args)
+            await self._note_prefix(ctx, text)
             return
         if incoming.addressed_elsewhere:
             return
         await self._text(ctx, text)
+
+    async def _note_prefix(self, ctx: Context, text: str) -> None:
+        """A command typed with the other app's prefix ("/termine" in Element) works; the
+        person is told once how commands start here."""
+        quiet = ctx.chat.kind == "group" and ctx.community is None
+        if quiet or text.lstrip().startswith(ctx.command_prefix) or ctx.account.prefix_noted_at:
+            return
+        ctx.account.prefix_noted_at = ctx.now
+        word = text.lstrip()[1:].split(maxsplit=1)[0].split("@")[0]
+        await ctx.answer_privately(
+            _("Tip: here commands start with {prefix}, for example {prefix}{command}.").format(
+                prefix=ctx.command_prefix, command=word
+            )
+        )
 
     async def _command(self, ctx: Context, name: str, args: str) -> None:
         cmd = self._router.find(name)
@@ -387,6 +403,11 @@ class Dispatcher:
             log.warning("no handler for button action %s", token.action)
             await ctx.button_gone()
             return
+        owner = token.args.get(FOR_PERSON)
+        if owner is not None and owner != ctx.person.id:
+            # A follow-up question belongs to the person who started it.
+            await ctx.not_for_you()
+            return
         needed = self._router.button_roles.get(token.action)
         if needed and not needed & ctx.roles:
             await ctx.reply(_("Sorry, only the team of this group may do that."))
@@ -408,10 +429,7 @@ class Dispatcher:
             await ctx.finish_dialog()
             await ctx.reply(_("All right, I have stopped. Nothing was changed."))
             return
-        # A typed number or word picks one of the last buttons offered in this chat.
-        # A dialog asking for a number (places, companions) takes "2" as the answer itself.
-        numbers_typed = state is not None and state.data.get("numbers") and is_number(word)
-        key = None if numbers_typed else await self._typed_choice(ctx, word)
+        key = await self._choice(ctx, state, word)
         if key is not None:
             await self._press(ctx, key)
             return
@@ -427,6 +445,17 @@ class Dispatcher:
                 await handler(ctx)
                 return
             await ctx.finish_dialog()
+        if word in _yes_no():
+            # "ja" or "nein" with no question open: say so (privately), never stay silent.
+            # In a group it is still passed on like any text (the relay).
+            await ctx.answer_privately(
+                _(
+                    "There is no open question for you right now.\n"
+                    "Write {prefix}termine to see the next dates."
+                ).format(prefix=ctx.command_prefix)
+            )
+            if ctx.is_direct:
+                return
         if not ctx.is_direct and ctx.community is not None and self._router.on_group_text:
             await self._router.on_group_text(ctx)
             return
@@ -441,17 +470,24 @@ class Dispatcher:
 
     async def _reaction_choice(self, ctx: Context, message_id: str) -> str | None:
         """A 👍 on one of our messages picks its first button ("Ich komme")."""
-        content = await ctx.session.scalar(
-            select(OutboxMessage.content).where(
-                OutboxMessage.chat_id == ctx.chat.id,
-                OutboxMessage.platform_message_id == message_id,
-            )
-        )
-        buttons = (content or {}).get("buttons") or []
-        return str(buttons[0]["key"]) if buttons else None
+        keys = await message_buttons(ctx.session, ctx.chat.id, message_id)
+        return keys[0] if keys else None
 
-    async def _typed_choice(self, ctx: Context, word: str) -> str | None:
-        keys = ctx.chat.choices or []
+    async def _choice(self, ctx: Context, state: ConversationState | None, word: str) -> str | None:
+        """The button a typed answer picks. A reply to one of our messages answers that
+        message, whatever else is open; otherwise a typed number or word picks one of the
+        last buttons offered in this chat, except that a dialog asking for a number
+        (places, companions) takes "2" as the answer itself."""
+        if ctx.incoming.reply_to:
+            replied = await message_buttons(ctx.session, ctx.chat.id, ctx.incoming.reply_to)
+            key = await self._typed_choice(ctx, word, replied)
+            if key is not None:
+                return key
+        if state is not None and state.data.get("numbers") and is_number(word):
+            return None
+        return await self._typed_choice(ctx, word, ctx.chat.choices or [])
+
+    async def _typed_choice(self, ctx: Context, word: str, keys: list[str]) -> str | None:
         if not keys or not word:
             return None
         index = parse_choice(word, len(keys))
@@ -601,6 +637,11 @@ def _too_long(limit: int) -> Callable[[], str]:
         "The text is too long. Please use at most {limit} characters.",
         limit,
     ).format(limit=limit)
+
+
+def _yes_no() -> set[str]:
+    """The words that answer a yes-or-no question, in the reader's language and in German."""
+    return {"ja", "nein", "yes", "no", _normalise(_("yes")), _normalise(_("no"))}
 
 
 def _normalise(text: str) -> str:

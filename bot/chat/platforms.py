@@ -16,6 +16,7 @@ class Platform:
 
     command_prefix: str = "/"
     display_name: str = ""
+    shows_buttons: bool = True
 
 
 # What a command may start with, on every platform: someone used to one app types its
@@ -26,13 +27,20 @@ _DEFAULT = Platform()
 _declared: dict[str, Platform] = {}
 
 
-def declare(name: str, *, command_prefix: str, display_name: str) -> None:
+def declare(
+    name: str, *, command_prefix: str, display_name: str, shows_buttons: bool = True
+) -> None:
     """Record what a platform's adapter declares (done by the composition root)."""
     if command_prefix not in COMMAND_PREFIXES:
         raise ValueError(
             f"{name}: commands can start with {COMMAND_PREFIXES}, not {command_prefix!r}"
         )
-    _declared[name] = Platform(command_prefix, display_name)
+    _declared[name] = Platform(command_prefix, display_name, shows_buttons)
+
+
+def shows_buttons(name: str) -> bool:
+    """Whether people on the platform can tap buttons (else they write the choice)."""
+    return _declared.get(name, _DEFAULT).shows_buttons
 
 
 def command_prefix(name: str) -> str:

@@ -95,6 +95,7 @@ class Router:
     # first question of a help request), so no feature imports another's handlers.
     entries: dict[str, Handler] = field(default_factory=dict)
     on_join: Handler | None = None
+    on_member_join: Handler | None = None
     on_first_contact: Handler | None = None
     on_group_text: Handler | None = None
     on_direct_text: Handler | None = None
@@ -176,6 +177,13 @@ class Router:
         self.on_join = handler
         return handler
 
+    def member_joined(self, handler: Handler) -> Handler:
+        """Register the handler that greets a person who just joined a linked group."""
+        if self.on_member_join is not None:
+            raise ValueError("a member join handler is registered already")
+        self.on_member_join = handler
+        return handler
+
     def first_contact(self, handler: Handler) -> Handler:
         """Register the handler that runs once, after a person's first private message."""
         if self.on_first_contact is not None:
@@ -217,7 +225,13 @@ class Router:
             if twice:
                 raise ValueError(f"registered twice: {sorted(twice)}")
             table.update(theirs)
-        for slot in ("on_join", "on_first_contact", "on_group_text", "on_direct_text"):
+        for slot in (
+            "on_join",
+            "on_member_join",
+            "on_first_contact",
+            "on_group_text",
+            "on_direct_text",
+        ):
             handler = getattr(other, slot)
             if handler is not None:
                 if getattr(self, slot) is not None:

@@ -87,8 +87,14 @@ class Incoming:
     # A reaction ("👍") to one of the bot's messages (its platform message id).
     reaction: str | None = None
     reacted_to: str | None = None
+    # The platform's id of the message this one replies to (Telegram reply_to_message,
+    # Matrix m.in_reply_to): a typed answer then answers that message's question.
+    reply_to: str | None = None
     # The bot was just added to (or joined) this chat.
     joined: bool = False
+    # The sender just joined this group (a Matrix membership event): they have not seen
+    # what was posted before, so they are greeted.
+    member_joined: bool = False
     # The person wrote something the bot could never read (a Matrix message whose key did
     # not come): they are asked to send it again.
     unreadable: bool = False
@@ -144,6 +150,9 @@ class Outgoing:
     # anyone it names or whose data it carries (in its text, buttons or attachment).
     # Erasure deletes by this, never by searching the text.
     about: tuple[int, ...] = ()
+    # The question takes a typed number as its answer: where buttons are written as lines,
+    # they are words to write, not numbered choices.
+    words: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +172,8 @@ class Delivery:
     buttons: tuple[RenderedButton, ...] = ()
     # For platforms without buttons: "Antworten Sie mit 1, 2 oder 3." in the reader's language.
     choice_hint: str = ""
+    # Choices are words to write, not numbers (``Outgoing.words``).
+    words: bool = False
     attachment: Attachment | None = None
     # Set on an edit: the platform's id of the message whose text and buttons this replaces.
     edit_message_id: str | None = None

@@ -38,6 +38,17 @@ def event_ics(
     return calendar.to_ical()
 
 
+def cancellation_ics(
+    event: Event, community: Community, *, host: str = "lotsenbot", stamp: datetime | None = None
+) -> bytes:
+    """The person's own cancellation of a date (their place given back), as a .ics file:
+    calendar apps that imported the confirmation's file take the date out or mark it."""
+    calendar = _calendar(method="CANCEL")
+    vevent = _vevent(event, community, host=host, stamp=stamp or _now(), cancelled=True)
+    calendar.add_component(vevent)
+    return calendar.to_ical()
+
+
 def community_feed(
     community: Community,
     events: Iterable[Event],
@@ -59,26 +70,31 @@ def community_feed(
     return calendar.to_ical()
 
 
-def _calendar() -> Calendar:
+def _calendar(method: str = "PUBLISH") -> Calendar:
     calendar = Calendar()
     calendar.add("PRODID", PRODID)
     calendar.add("VERSION", "2.0")
     calendar.add("CALSCALE", "GREGORIAN")
     # PUBLISH: the dates are for information; nobody replies to them by e-mail.
-    calendar.add("METHOD", "PUBLISH")
+    # CANCEL: the person's own copy of a date they no longer come to.
+    calendar.add("METHOD", method)
     return calendar
 
 
-def _vevent(event: Event, community: Community, *, host: str, stamp: datetime) -> VEvent:
+def _vevent(
+    event: Event, community: Community, *, host: str, stamp: datetime, cancelled: bool = False
+) -> VEvent:
     start = _utc(event.starts_at)
     end = _utc(event.ends_at) if event.ends_at else start + DEFAULT_DURATION
-    cancelled = event.status == "cancelled"
+    # A personal cancellation counts one higher than the copy the person imported.
+    sequence = _SEQUENCE.get(event.status or "scheduled", 0) + int(cancelled)
+    cancelled = cancelled or event.status == "cancelled"
     vevent = VEvent()
     vevent.add("UID", f"event-{event.id}@{host}")
     vevent.add("DTSTAMP", _utc(stamp))
     vevent.add("DTSTART", start)
     vevent.add("DTEND", end)
-    vevent.add("SEQUENCE", _SEQUENCE.get(event.status or "scheduled", 0))
+    vevent.add("SEQUENCE", sequence)
     vevent.add("STATUS", "CANCELLED" if cancelled else "CONFIRMED")
     summary = f"{event.title}: {event.topic}" if event.topic else event.title
     if cancelled:

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from bot.chat.types import Attachment
 from bot.dates import rsvps, series
-from bot.dates.calendar import event_ics
+from bot.dates.calendar import cancellation_ics, event_ics
 from bot.dates.notices import refresh_posts, tell_person
 from bot.dates.texts import moved_up_notice
 from bot.domain.models import Community, Event, Person, Rsvp, Series
@@ -27,6 +27,8 @@ class Status:
 
     status: str
     position: int | None = None
+    # Seats held, the person included ("mit 2 Begleitpersonen" is 3).
+    party_size: int = 1
 
 
 def ics_file(event: Event, community: Community) -> Attachment:
@@ -34,6 +36,15 @@ def ics_file(event: Event, community: Community) -> Attachment:
     return Attachment(
         filename=f"termin-{event.starts_at:%Y-%m-%d}.ics",
         data=event_ics(event, community),
+        mime_type="text/calendar",
+    )
+
+
+def cancellation_file(event: Event, community: Community) -> Attachment:
+    """The date's calendar cancellation, to attach when a person gives back their place."""
+    return Attachment(
+        filename=f"termin-{event.starts_at:%Y-%m-%d}-abgesagt.ics",
+        data=cancellation_ics(event, community),
         mime_type="text/calendar",
     )
 
@@ -104,8 +115,10 @@ async def status(work: Work, event: Event, person_id: int) -> Status | None:
     if rsvp is None or rsvp.status not in (rsvps.YES, rsvps.WAITLIST):
         return None
     if rsvp.status == rsvps.WAITLIST:
-        return Status(rsvps.WAITLIST, await rsvps.position(work.session, rsvp))
-    return Status(rsvps.YES)
+        return Status(
+            rsvps.WAITLIST, await rsvps.position(work.session, rsvp), rsvp.party_size or 1
+        )
+    return Status(rsvps.YES, party_size=rsvp.party_size or 1)
 
 
 async def my_sign_ups(work: Work, person_id: int) -> list[Event]:

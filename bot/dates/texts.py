@@ -39,6 +39,14 @@ def details(event: Event, community: Community) -> list[str]:
     return [format_span(event.starts_at, event.ends_at, community.timezone), *lines(event)]
 
 
+def which_date(event: Event, community: Community) -> str:
+    """The date an answer changed: title, date and time, and place, one line each."""
+    where = lines(event, leave_out=("topic", "bring"))
+    return "\n".join(
+        [event.title, format_span(event.starts_at, event.ends_at, community.timezone), *where]
+    )
+
+
 def announcement(
     event: Event, community: Community, taken: int, waiting: int, now: datetime
 ) -> Outgoing:
@@ -95,8 +103,7 @@ def waitlist_notice(event: Event, community: Community, position: int) -> str:
         _("You are number {position} on the waiting list.").format(position=position),
         _("If a place becomes free, you get it and I will tell you."),
         "",
-        event.title,
-        format_span(event.starts_at, event.ends_at, community.timezone),
+        which_date(event, community),
     ]
     return "\n".join(lines)
 

@@ -78,7 +78,7 @@ async def enqueue(
     if rendered:
         # A typed number in this chat now refers to these buttons.
         chat.choices = [item["key"] for item in rendered]
-    content = _content(outgoing.text, rendered)
+    content = _content(outgoing.text, rendered, words=outgoing.words)
     data = None
     if outgoing.attachment is not None:
         att = outgoing.attachment
@@ -172,9 +172,13 @@ def _render_buttons(
     return rendered
 
 
-def _content(text: str, rendered: list[dict[str, str]]) -> dict[str, Any]:
+def _content(text: str, rendered: list[dict[str, str]], *, words: bool = False) -> dict[str, Any]:
     content: dict[str, Any] = {"text": text, "buttons": rendered}
-    if rendered:
+    if rendered and words:
+        # A typed number answers the question itself; the choices are written as words.
+        content["words"] = True
+        content["choice_hint"] = _("Or write one of these words.")
+    elif rendered:
         content["choice_hint"] = choice_hint(len(rendered))
     return content
 
@@ -212,7 +216,7 @@ async def enqueue_edit(
     assert chat is not None
     about = subjects(chat, outgoing)
     rendered = _render_buttons(session, chat, outgoing.buttons, now, about)
-    content = _content(outgoing.text, rendered)
+    content = _content(outgoing.text, rendered, words=outgoing.words)
     content["edit_of"] = original_dedup_key
     key = edit_key(original_dedup_key)
     note_queued(session, chat)
@@ -260,6 +264,29 @@ async def _locked_row(session: AsyncSession, dedup_key: str) -> OutboxMessage | 
     )
 
 
+async def message_buttons(session: AsyncSession, chat_id: int, message_id: str) -> list[str]:
+    """The button keys a message the bot sent in this chat shows now (after its latest
+    edit), by the platform's id of the message; [] for a message we do not know."""
+    row = await session.scalar(
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.chat_id == chat_id,
+            OutboxMessage.platform_message_id == message_id,
+        )
+        .order_by(OutboxMessage.id)
+        .limit(1)
+    )
+    if row is None:
+        return []
+    # An edit row names the message it changed; the message's current look is its edit.
+    original = row.content.get("edit_of") or row.dedup_key
+    edited = await session.scalar(
+        select(OutboxMessage.content).where(OutboxMessage.dedup_key == edit_key(original))
+    )
+    content = edited if edited is not None else row.content
+    return [str(b["key"]) for b in content.get("buttons") or []]
+
+
 def _follow_choices(chat: Chat, shown: dict[str, Any], rendered: list[dict[str, str]]) -> None:
     """Typed numbers that referred to the message's old buttons now refer to its new ones."""
     old_keys = [b["key"] for b in shown.get("buttons", [])]
@@ -287,6 +314,7 @@ def to_delivery(row: OutboxMessage, chat: Chat) -> Delivery:
         text=content["text"],
         buttons=_buttons(content),
         choice_hint=content.get("choice_hint", ""),
+        words=bool(content.get("words")),
         attachment=attachment,
         edit_of=content.get("edit_of"),
         revision=int(content.get("revision", 0)),

@@ -165,6 +165,8 @@ class Account(Base):
     unreachable: Mapped[bool] = mapped_column(Boolean, default=False)
     # When we last asked in a group to open a private chat with the bot (not more than daily).
     start_asked_at: Mapped[datetime | None] = mapped_column()
+    # When the person was told once how commands start here (typed "/termine" on Matrix).
+    prefix_noted_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     person: Mapped[Person] = relationship(back_populates="accounts")

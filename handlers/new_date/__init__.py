@@ -108,7 +108,9 @@ async def _ask(ctx: Context, key: str, data: dict[str, Any]) -> None:
         Button(label, "newdate.pick", {"step": key, "value": value})
         for label, value in step.choices()
     ]
-    await ctx.ask(step.question(), STATE, data, [*buttons, *_nav()], numbers=step.numbers)
+    await ctx.ask(
+        step.question(ctx.can_tap), STATE, data, [*buttons, *_nav()], numbers=step.numbers
+    )
 
 
 async def _next(ctx: Context, data: dict[str, Any], after: str) -> None:
@@ -150,7 +152,7 @@ async def _take(ctx: Context, data: dict[str, Any], text: str, tapped: bool = Fa
 def _keep(ctx: Context, key: str, text: str, data: dict[str, Any], tapped: bool) -> str:
     """Check one answer and put it into data; a friendly problem text, or "" when it fits."""
     assert ctx.community is not None
-    return store(Answer(key, text, tapped, ctx.community.timezone, ctx.now), data)
+    return store(Answer(key, text, tapped, ctx.community.timezone, ctx.now, ctx.can_tap), data)
 
 
 async def _confirm(ctx: Context, data: dict[str, Any]) -> None:

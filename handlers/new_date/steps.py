@@ -31,7 +31,9 @@ SKIP, ONLINE_ONLY, ONGOING, NO_LIMIT = "skip", "online_only", "ongoing", "no_lim
 @dataclass(frozen=True, slots=True)
 class Step:
     key: str
-    question: Callable[[], str]
+    # The question; its argument tells whether people can tap buttons (Telegram) or write
+    # the choice (Matrix): "tippen Sie" only where there is something to tap.
+    question: Callable[[bool], str]
     choices: Callable[[], list[tuple[str, str]]] = lambda: []
     numbers: bool = False
     applies: Callable[[dict[str, Any]], bool] = lambda data: True
@@ -44,12 +46,12 @@ def _skip() -> list[tuple[str, str]]:
 STEPS = (
     Step(
         "title",
-        lambda: _("What is the date called? For example: Digitalcafé"),
+        lambda tap: _("What is the date called? For example: Digitalcafé"),
         lambda: [(_("Digitalcafé"), _("Digitalcafé")), (_("Office hours"), _("Office hours"))],
     ),
     Step(
         "when",
-        lambda: _(
+        lambda tap: _(
             "When is it? For example:\n"
             "jeden 1. Mittwoch 15 Uhr\n"
             "dienstags 10–12 Uhr\n"
@@ -59,9 +61,16 @@ STEPS = (
     ),
     Step(
         "course",
-        lambda: _(
-            "Is it a course with a fixed number of dates? Then write the number of dates. "
-            "Otherwise tap: Ongoing"
+        lambda tap: (
+            _(
+                "Is it a course with a fixed number of dates? Then write the number of dates. "
+                "Otherwise tap: Ongoing"
+            )
+            if tap
+            else _(
+                "Is it a course with a fixed number of dates? Then write the number of dates. "
+                "Otherwise write: Ongoing"
+            )
         ),
         lambda: [(_("Ongoing"), ONGOING)],
         numbers=True,
@@ -69,29 +78,39 @@ STEPS = (
     ),
     Step(
         "place",
-        lambda: _("Where does it take place? For example: Stadtbibliothek, Markt 1, Raum 2"),
+        lambda tap: _("Where does it take place? For example: Stadtbibliothek, Markt 1, Raum 2"),
         lambda: [(_("Online only"), ONLINE_ONLY)],
     ),
     Step(
         "online_link",
-        lambda: _("Can people also join online? Then write the address. Otherwise tap: Skip"),
+        lambda tap: (
+            _("Can people also join online? Then write the address. Otherwise tap: Skip")
+            if tap
+            else _("Can people also join online? Then write the address. Otherwise write: Skip")
+        ),
         _skip,
     ),
-    Step("topic", lambda: _("What is the topic? Or tap: Skip"), _skip),
+    Step(
+        "topic",
+        lambda tap: (
+            _("What is the topic? Or tap: Skip") if tap else _("What is the topic? Or write: Skip")
+        ),
+        _skip,
+    ),
     Step(
         "capacity",
-        lambda: _("How many places are there? Please write a number."),
+        lambda tap: _("How many places are there? Please write a number."),
         lambda: [(_("No limit"), NO_LIMIT)],
         numbers=True,
     ),
     Step(
         "contact",
-        lambda: _("Who answers questions? For example: Frau Meier, Telefon 04542 1234"),
+        lambda tap: _("Who answers questions? For example: Frau Meier, Telefon 04542 1234"),
         _skip,
     ),
     Step(
         "deadline",
-        lambda: _("Until when can people sign up?"),
+        lambda tap: _("Until when can people sign up?"),
         lambda: [
             (_("Until it starts"), "0"),
             (_("1 day before"), "24"),
@@ -99,7 +118,13 @@ STEPS = (
         ],
     ),
     Step(
-        "bring", lambda: _("What should people bring? For example: your phone. Or tap: Skip"), _skip
+        "bring",
+        lambda tap: (
+            _("What should people bring? For example: your phone. Or tap: Skip")
+            if tap
+            else _("What should people bring? For example: your phone. Or write: Skip")
+        ),
+        _skip,
     ),
 )
 BY_KEY = {step.key: step for step in STEPS}
@@ -114,6 +139,8 @@ class Answer:
     tapped: bool
     timezone: str
     now: datetime
+    # Whether the platform shows buttons to tap (see ``Step.question``).
+    can_tap: bool = True
 
     @property
     def skipped(self) -> bool:
@@ -155,9 +182,12 @@ def _course(answer: Answer, data: dict[str, Any]) -> str:
     elif is_number(text) and 2 <= int(text) <= series.MAX_COURSE_DATES:
         data["course_dates"] = int(text)
     else:
-        return _("Please write a number from 2 to {most}, or tap: Ongoing").format(
-            most=series.MAX_COURSE_DATES
+        problem = (
+            _("Please write a number from 2 to {most}, or tap: Ongoing")
+            if answer.can_tap
+            else _("Please write a number from 2 to {most}, or write: Ongoing")
         )
+        return problem.format(most=series.MAX_COURSE_DATES)
     return ""
 
 
@@ -180,7 +210,9 @@ def _capacity(answer: Answer, data: dict[str, Any]) -> str:
 def _deadline(answer: Answer, data: dict[str, Any]) -> str:
     hours = answer.text if answer.tapped else _hours_before(answer.text)
     if hours is None:
-        return _("Please tap one of the buttons.")
+        if answer.can_tap:
+            return _("Please tap one of the buttons.")
+        return _("Please write the number of one of the answers.")
     data["deadline_hours"] = int(hours) or None
     return ""
 
@@ -189,7 +221,9 @@ def _online_link(answer: Answer, data: dict[str, Any]) -> str:
     if answer.skipped and not data.get("place"):
         return _("The date is online only, so please write the address, starting with https://")
     if not answer.skipped and not answer.text.startswith(("https://", "http://")):
-        return _("Please write the full address, starting with https://. Or tap: Skip")
+        if answer.can_tap:
+            return _("Please write the full address, starting with https://. Or tap: Skip")
+        return _("Please write the full address, starting with https://. Or write: Skip")
     return _text(answer, data)
 
 

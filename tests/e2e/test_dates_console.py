@@ -39,7 +39,7 @@ async def test_monthly_cafe_in_the_console(console) -> None:  # type: ignore[no-
     # How the console shows it (the script checked the same, platform-neutral).
     assert "👥 Digitalcafé\nMittwoch, 2. Dezember 2026, 15:00 Uhr\n" in terminal.printed
     assert "1 – Ich komme\n" in terminal.printed
-    assert "👥 Wie viele Personen bringen Sie mit?" in terminal.printed
+    assert "👤 Person0: Wie viele Personen bringen Sie mit?" in terminal.printed
     confirmed = terminal.printed[terminal.printed.index("👤 Person0: Sie sind angemeldet") :]
     assert confirmed.startswith("👤 Person0: Sie sind angemeldet, mit 1 Begleitperson.")
     assert "[termin-2026-12-02.ics]" in confirmed

@@ -48,6 +48,8 @@ class MemoryAdapter(Adapter):
     fail_next: list[DeliveryError] = field(default_factory=list)
     dispatch: Dispatch | None = None
     supports_edit: bool = True
+    # False plays a platform without buttons (Matrix): choices are written as lines.
+    shows_buttons: bool = True
     # Runs inside each send, for what happens while a message is on its way.
     during_send: Callable[[Delivery], Awaitable[None]] | None = None
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
@@ -109,7 +111,9 @@ def telegram_like() -> MemoryAdapter:
 
 def matrix_like() -> MemoryAdapter:
     """A memory platform that declares what the Matrix adapter declares."""
-    return MemoryAdapter(platform="matrix", display_name="Matrix", command_prefix="!")
+    return MemoryAdapter(
+        platform="matrix", display_name="Matrix", command_prefix="!", shows_buttons=False
+    )
 
 
 @dataclass
@@ -148,8 +152,10 @@ class Conversation:
         chat: ChatRef | None = None,
         button_key: str | None = None,
         event_id: str | None = None,
+        reply_to: Shown | None = None,
     ) -> list[Shown]:
-        """Post as ``person`` (a private chat unless ``chat`` is given); return new bot messages."""
+        """Post as ``person`` (a private chat unless ``chat`` is given), as a reply to a
+        message the bot showed if ``reply_to`` is given; return new bot messages."""
         where = chat or self.direct(person)
         incoming = Incoming(
             chat=where,
@@ -157,6 +163,7 @@ class Conversation:
             text=text,
             button_key=button_key,
             event_id=event_id if event_id is not None else f"ev-{uuid4().hex}",
+            reply_to=reply_to.message_id if reply_to is not None else None,
         )
         await self.app.dispatch(incoming)
         return await self.flush()

@@ -8,6 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot.bootstrap import App
+from bot.chat.types import ChatRef
 from bot.domain.models import Announcement, Event, Rsvp, Series
 from tests.fakes.memory import Conversation
 from tests.fakes.memory import Person as Someone
@@ -71,8 +72,10 @@ async def test_monthly_cafe_from_dialog_to_holiday(tg: Conversation) -> None:
     # 18 people sign up in the group; the first brings a companion.
     people = [Someone(str(100 + n), f"Person {n}") for n in range(18)]
     [how_many] = await tg.press(people[0], post, "Ich komme mit Begleitung", chat=tg.group(GROUP))
+    # The follow-up question is asked privately: nobody else can answer it.
+    assert how_many.chat_id == "100"
     assert how_many.text.startswith("Wie viele Personen bringen Sie mit?")
-    [confirmed] = await tg.say(people[0], "1", chat=tg.group(GROUP))
+    [confirmed] = await tg.say(people[0], "1", chat=ChatRef("telegram", "100", "direct"))
     assert confirmed.chat_id == "100"
     assert confirmed.text.startswith("Sie sind angemeldet, mit 1 Begleitperson.")
     answers = {}

@@ -58,8 +58,10 @@ async def _check_in_answer(conversation: Conversation) -> tuple[str, bool]:
 
 async def test_hints_and_relays_use_what_the_platform_declares(chat: Start) -> None:
     async for conversation in chat():
-        [welcome] = await conversation.say(MIA, "/start")
+        [welcome, tip] = await conversation.say(MIA, "/start")
         assert "Schreiben Sie !hilfe" in welcome.text
+        # "/start" works here too; Mia is told once how commands start on this platform.
+        assert tip.text == "Tipp: Hier fangen Befehle mit ! an, zum Beispiel !start."
         [puzzled] = await conversation.say(MIA, "Wie geht das?")
         assert puzzled.text.startswith(
             "Das habe ich leider nicht verstanden.\nDas kann ich für Sie tun:\n!start – "

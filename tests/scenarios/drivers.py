@@ -6,7 +6,8 @@ script:
 
 * pressing a button: Telegram taps it (a callback query under the message); the console and
   Matrix type its number, read from the "1 – Ich komme" lines under the message (or the
-  word, where the question itself asks for a number and says "tippen Sie: Fortlaufend");
+  word, where the question itself asks for a number and lists its choices as words,
+  "– Fortlaufend");
 * commands: Matrix writes "!termin_neu" (Element keeps "/" for itself);
 * files: Telegram sends the text as the caption of the document, Matrix sends a file event
   after the text, the console prints "[name]" under the text;

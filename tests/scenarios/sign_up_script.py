@@ -138,11 +138,12 @@ BRING_COMPANION: list[Step] = [
         MEMBER,
         GROUP,
         "Ich komme mit Begleitung",
-        Expect(GROUP, (), starts="Wie viele Personen bringen Sie mit?"),
+        # Asked privately: nobody else can answer it for the member.
+        Expect(PRIVATE, (), starts="Wie viele Personen bringen Sie mit?"),
     ),
     say(
         MEMBER,
-        GROUP,
+        PRIVATE,
         "1",
         Expect(PRIVATE, (), starts="Sie sind angemeldet, mit 1 Begleitperson.", file=CALENDAR_FILE),
     ),
@@ -164,8 +165,9 @@ async def run_script(driver: Driver, steps: Sequence[Step]) -> list[Reply]:
     return replies
 
 
-# Where a platform has no buttons, they are numbered lines under the text and a hint.
-_CHOICE_LINE = re.compile(r"^(\d+) – (.+)$")
+# Where a platform has no buttons, they are numbered lines under the text and a hint; under
+# a question that takes a number, they are words to write ("– Fortlaufend").
+_CHOICE_LINE = re.compile(r"^(\d+)? ?– (.+)$")
 
 
 def split_choices(text: str) -> tuple[str, tuple[str, ...]]:
@@ -188,9 +190,10 @@ def split_choices(text: str) -> tuple[str, tuple[str, ...]]:
 def typed_choice(text: str, label: str) -> str | None:
     """What to type for the button ``label`` of a message with numbered choices (None: it
     offers no such button): its number, or the word itself where the question asks for a
-    number ("… schreiben Sie die Zahl. Sonst tippen Sie: Fortlaufend"), as a reader would."""
+    number ("… schreiben Sie die Zahl. Sonst schreiben Sie: Fortlaufend", the choices then
+    shown as "– Fortlaufend"), as a reader would."""
     for line in text.split("\n"):
         found = _CHOICE_LINE.match(line)
         if found and found.group(2) == label:
-            return label if f"tippen Sie: {label}" in text else found.group(1)
+            return found.group(1) or label
     return None
