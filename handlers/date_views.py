@@ -75,11 +75,21 @@ async def tell(
     text: str,
     attachment: Attachment | None = None,
     buttons: tuple[Button, ...] | list[Button] = (),
+    *,
+    notice: str | None = None,
 ) -> None:
-    """Answer privately when the person wrote in a group, so the group sees no names."""
+    """Answer privately when the person wrote in a group, so the group sees no names.
+
+    A button pressed in the group is answered there with ``notice`` (or a general "more
+    in the private chat"), shown to the presser alone where the platform can.
+    """
     if ctx.is_direct:
         await ctx.reply(text, buttons, attachment=attachment)
         return
     outgoing = Outgoing(text, tuple(buttons), attachment)
     if not await ctx.send_private(ctx.person.id, outgoing, f"private:{ctx.dispatch_id}"):
         await ctx.reply(text, buttons, attachment=attachment)
+        return
+    await ctx.notify_presser(
+        notice or _("I have written to you in the private chat."), elsewhere=False
+    )

@@ -165,10 +165,15 @@ async def not_coming(ctx: Context) -> None:
         return
     assert ctx.community is not None
     had_place = await signup.give_back(ctx.work, ctx.community, event, ctx.person.id, decline=True)
+    notice = _("Thank you for letting us know. More in the private chat.")
     if had_place:
-        await tell(ctx, _("Thank you for letting us know. Your place is now free for others."))
+        await tell(
+            ctx,
+            _("Thank you for letting us know. Your place is now free for others."),
+            notice=notice,
+        )
     else:
-        await tell(ctx, _("Thank you for letting us know."))
+        await tell(ctx, _("Thank you for letting us know."), notice=notice)
 
 
 @router.command("abmelden", "cancel_sign_up", description=N_("Cancel your sign-up"))
@@ -222,6 +227,7 @@ async def sign_up(ctx: Context, event: Event, party_size: int) -> None:
     assert ctx.community is not None
     community = ctx.community
     result = await signup.sign_up(ctx.work, community, event, ctx.person.id, party_size)
+    signed_up = _("You are signed up. More in the private chat.")
     if result.outcome == "over":
         await tell(ctx, _("Sorry, this date is over or was cancelled."))
     elif result.outcome == "closed":
@@ -237,14 +243,19 @@ async def sign_up(ctx: Context, event: Event, party_size: int) -> None:
         )
     elif result.outcome == rsvps.WAITLIST:
         assert result.position is not None
-        await tell(ctx, waitlist_notice(event, community, result.position))
+        await tell(
+            ctx,
+            waitlist_notice(event, community, result.position),
+            notice=_("You are on the waiting list. More in the private chat."),
+        )
     elif not result.changed:
-        await tell(ctx, _("You are already signed up. See you then!"))
+        await tell(ctx, _("You are already signed up. See you then!"), notice=signed_up)
     else:
         await tell(
             ctx,
             confirmation(event, community, party_size, ctx.command_prefix),
             signup.ics_file(event, community),
+            notice=signed_up,
         )
 
 

@@ -41,6 +41,10 @@ class Adapter:
     # A direct chat can gain members: a direct delivery carries its person's user ids and
     # the adapter raises NotPrivate when someone else is in the chat (Matrix).
     checks_recipient: bool = False
+    # A button press can be answered with a short notice that only the presser sees
+    # (Telegram's answer to a callback query); ``answer_press`` shows it. Elsewhere such
+    # answers go to the person's private chat, never to the group.
+    answers_presses: bool = False
     # Sends whose result is not yet recorded; None for no bound. 1 where a send cannot be
     # made idempotent, so a crash repeats at most one message.
     max_in_flight: int | None = None
@@ -79,6 +83,10 @@ class Adapter:
     async def send(self, delivery: Delivery) -> str:
         """Show one outbox message; returns the platform's message id."""
         raise NotImplementedError
+
+    async def answer_press(self, press: Incoming, text: str) -> None:
+        """Show ``text`` to the person who made ``press`` (a button press), to nobody else
+        and outside the chat's message quota (``answers_presses``)."""
 
     def bot_username(self) -> str | None:
         """The bot's own user name on the platform, for "/cmd@name"."""

@@ -12,10 +12,12 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class Platform:
-    """How commands start on a platform and how people call it."""
+    """How commands start on a platform, how people call it, and whether a button press
+    can be answered with a notice only the presser sees."""
 
     command_prefix: str = "/"
     display_name: str = ""
+    answers_presses: bool = False
 
 
 # What a command may start with, on every platform: someone used to one app types its
@@ -26,13 +28,15 @@ _DEFAULT = Platform()
 _declared: dict[str, Platform] = {}
 
 
-def declare(name: str, *, command_prefix: str, display_name: str) -> None:
+def declare(
+    name: str, *, command_prefix: str, display_name: str, answers_presses: bool = False
+) -> None:
     """Record what a platform's adapter declares (done by the composition root)."""
     if command_prefix not in COMMAND_PREFIXES:
         raise ValueError(
             f"{name}: commands can start with {COMMAND_PREFIXES}, not {command_prefix!r}"
         )
-    _declared[name] = Platform(command_prefix, display_name)
+    _declared[name] = Platform(command_prefix, display_name, answers_presses)
 
 
 def command_prefix(name: str) -> str:
@@ -50,3 +54,9 @@ def other_command_prefix(name: str) -> str:
 def display_name(name: str) -> str:
     """The platform's name as people know it; its technical name if it declared none."""
     return _declared.get(name, _DEFAULT).display_name or name
+
+
+def answers_presses(name: str) -> bool:
+    """Whether the platform shows a short notice to the person who pressed a button, and
+    to nobody else (Telegram's answer to a callback query)."""
+    return _declared.get(name, _DEFAULT).answers_presses

@@ -82,11 +82,27 @@ async def test_monthly_cafe_on_telegram(server, bot) -> None:  # type: ignore[no
     confirmed: SentRecord = replies[-1].raw
     # The confirmation carries the date as a calendar file.
     assert confirmed.method == "sendDocument" and confirmed.filename.endswith(".ics")  # type: ignore[union-attr]
+    queries = {}
     for person in residents[1:]:
         rows = post.reply_markup["inline_keyboard"]  # type: ignore[index]
         [data] = [b["callback_data"] for row in rows for b in row if b["text"] == "Ich komme"]
-        server.press_button(GROUP_ID, person, post.message_id, data)  # type: ignore[arg-type]
+        queries[person["id"]] = server.press_button(GROUP_ID, person, post.message_id, data)  # type: ignore[arg-type]
     await _settled(server)
+    # Each press is answered on the presser's own screen (the callback's notice).
+    answered = {uid: server.answered_callbacks.get(q) for uid, q in queries.items()}
+    assert answered[101] == "Sie sind angemeldet. Mehr im privaten Chat."
+    assert answered[115] == "Sie stehen auf der Warteliste. Mehr im privaten Chat."
+    # A forged or stale button: the note goes to the presser alone, never to the group.
+    mark = len(server.sent)
+    forged = [
+        server.press_button(GROUP_ID, residents[2], post.message_id, f"old-{n}", forged=True)  # type: ignore[arg-type]
+        for n in range(25)
+    ]
+    await _settled(server)
+    assert {server.answered_callbacks.get(q) for q in forged} == {
+        "Dieser Knopf geht nicht mehr.\nBitte schreiben Sie /start."
+    }
+    assert [r for r in server.sent[mark:] if r.chat_id == GROUP_ID] == []
     waiting = {
         p["id"]: next(t for t in people.private(p["id"]) if "Warteliste" in t)
         for p in residents
