@@ -191,6 +191,7 @@ def build_app(
             command_prefix=adapter.command_prefix,
             display_name=adapter.display_name,
             answers_presses=adapter.answers_presses,
+            shows_buttons=adapter.shows_buttons,
         )
         # Telegram and Matrix keep their own (their loops know when a request fails); the
         # others' is kept here, from what starts and watches them.

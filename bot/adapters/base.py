@@ -41,6 +41,9 @@ class Adapter:
     # A direct chat can gain members: a direct delivery carries its person's user ids and
     # the adapter raises NotPrivate when someone else is in the chat (Matrix).
     checks_recipient: bool = False
+    # Buttons appear as buttons to tap; False where they are shown as numbered lines to
+    # answer by typing the number (``numbered_choices``).
+    shows_buttons: bool = True
     # A button press can be answered with a short notice that only the presser sees
     # (Telegram's answer to a callback query); ``answer_press`` shows it. Elsewhere such
     # answers go to the person's private chat, never to the group.

@@ -40,6 +40,7 @@ class ConsoleAdapter(Adapter):
     platform = "console"
     display_name = "Konsole"
     supports_edit = True
+    shows_buttons = False
 
     def __init__(
         self,

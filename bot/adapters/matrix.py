@@ -140,6 +140,7 @@ class MatrixAdapter(Adapter):
     # Element takes "/" for its own commands, so Matrix users type "!".
     command_prefix = "!"
     supports_edit = True
+    shows_buttons = False
     # Only the leading process syncs and sends: nio's room state and the crypto store
     # belong to one running client, and transaction ids make the leader's resends safe.
     leader_only = True

@@ -18,6 +18,7 @@ class Platform:
     command_prefix: str = "/"
     display_name: str = ""
     answers_presses: bool = False
+    shows_buttons: bool = True
 
 
 # What a command may start with, on every platform: someone used to one app types its
@@ -29,14 +30,19 @@ _declared: dict[str, Platform] = {}
 
 
 def declare(
-    name: str, *, command_prefix: str, display_name: str, answers_presses: bool = False
+    name: str,
+    *,
+    command_prefix: str,
+    display_name: str,
+    answers_presses: bool = False,
+    shows_buttons: bool = True,
 ) -> None:
     """Record what a platform's adapter declares (done by the composition root)."""
     if command_prefix not in COMMAND_PREFIXES:
         raise ValueError(
             f"{name}: commands can start with {COMMAND_PREFIXES}, not {command_prefix!r}"
         )
-    _declared[name] = Platform(command_prefix, display_name, answers_presses)
+    _declared[name] = Platform(command_prefix, display_name, answers_presses, shows_buttons)
 
 
 def command_prefix(name: str) -> str:
@@ -60,3 +66,9 @@ def answers_presses(name: str) -> bool:
     """Whether the platform shows a short notice to the person who pressed a button, and
     to nobody else (Telegram's answer to a callback query)."""
     return _declared.get(name, _DEFAULT).answers_presses
+
+
+def shows_buttons(name: str) -> bool:
+    """Whether the platform shows buttons to tap; without, they are numbered lines to
+    answer by typing the number (Matrix, the console)."""
+    return _declared.get(name, _DEFAULT).shows_buttons

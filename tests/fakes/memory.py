@@ -51,6 +51,7 @@ class MemoryAdapter(Adapter):
     # Telegram's notice for the presser of a button: (chat id, person id, text) in
     # ``press_answers``.
     answers_presses: bool = False
+    shows_buttons: bool = True
     press_answers: list[tuple[str, str, str]] = field(default_factory=list)
     # Runs inside each send, for what happens while a message is on its way.
     during_send: Callable[[Delivery], Awaitable[None]] | None = None
@@ -119,7 +120,9 @@ def telegram_like() -> MemoryAdapter:
 
 def matrix_like() -> MemoryAdapter:
     """A memory platform that declares what the Matrix adapter declares."""
-    return MemoryAdapter(platform="matrix", display_name="Matrix", command_prefix="!")
+    return MemoryAdapter(
+        platform="matrix", display_name="Matrix", command_prefix="!", shows_buttons=False
+    )
 
 
 @dataclass
