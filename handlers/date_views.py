@@ -10,7 +10,7 @@ from bot.dates import events, rsvps, signup
 from bot.dates.texts import announcement
 from bot.domain.models import Event
 from bot.domain.numbers import is_number
-from bot.language.i18n import _
+from bot.language.i18n import _, format_span
 
 
 async def upcoming(ctx: Context, limit: int) -> list[Event]:
@@ -19,9 +19,16 @@ async def upcoming(ctx: Context, limit: int) -> list[Event]:
     return await events.coming(ctx.work, ctx.community.id, limit)
 
 
+def date_button(event: Event, timezone: str, action: str) -> Button:
+    """A date as a choice: its own number (``Button.number``, the one every list shows
+    and every command takes), title and start."""
+    label = f"{event.title}, " + format_span(event.starts_at, None, timezone)
+    return Button(label, action, {"event": event.id}, number=event.id)
+
+
 async def numbered_event(ctx: Context, number: str) -> Event | None:
-    """The community's date with this number (as /termine shows it to staff); otherwise
-    the person is told and None returned."""
+    """The community's date with this number (as /termine and every list of dates shows
+    it, "Nr. 12" or "12"); otherwise the person is told and None returned."""
     assert ctx.community is not None
     number = number.strip().removeprefix("Nr.").removeprefix("nr.").strip()
     event = (

@@ -17,7 +17,7 @@ from bot.domain.models import Event
 from bot.domain.numbers import is_number
 from bot.domain.roles import STAFF
 from bot.language.i18n import N_, _, format_span
-from handlers.date_views import own_status, pick_event, show_event, tell, upcoming
+from handlers.date_views import date_button, own_status, pick_event, show_event, tell, upcoming
 
 MAX_COMPANIONS = rsvps.MAX_PARTY - 1
 UPCOMING_SHOWN = 8
@@ -37,16 +37,16 @@ async def list_dates(ctx: Context) -> None:
         return
     lines = [_("The next dates:")]
     buttons = []
-    staff = ctx.has_role(STAFF)
-    for n, event in enumerate(dates, start=1):
+    for event in dates:
         when = format_span(event.starts_at, event.ends_at, ctx.community.timezone)
-        line = f"{n}. {event.title}: {when}"
-        if staff:
-            line += " " + _("(No. {id})").format(id=event.id)
+        # One number per date, everywhere: the one commands take, typing it shows the date.
+        line = _("No. {number}: {title}, {when}").format(
+            number=event.id, title=event.title, when=when
+        )
         if status := await own_status(ctx, event):
             line += "\n   " + status
         lines.append(line)
-        buttons.append(Button(f"{n}. {event.title}", "event.show", {"event": event.id}))
+        buttons.append(date_button(event, ctx.community.timezone, "event.show"))
     lines.append("")
     lines.append(_("Write the number of a date to see it and sign up."))
     await ctx.reply("\n".join(lines), buttons)
@@ -187,14 +187,7 @@ async def cancel_sign_up(ctx: Context) -> None:
         await _cancel(ctx, mine[0])
         return
     assert ctx.community is not None
-    buttons = [
-        Button(
-            f"{n}. {event.title}, " + format_span(event.starts_at, None, ctx.community.timezone),
-            "rsvp.cancel",
-            {"event": event.id},
-        )
-        for n, event in enumerate(mine, start=1)
-    ]
+    buttons = [date_button(event, ctx.community.timezone, "rsvp.cancel") for event in mine]
     await tell(ctx, _("Which date do you want to cancel? Please write the number."), None, buttons)
 
 

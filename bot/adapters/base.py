@@ -111,11 +111,15 @@ class Adapter:
 
 
 def numbered_choices(delivery: Delivery) -> str:
-    """Buttons as text for platforms without them: "1 – Ich komme" lines and the hint."""
+    """Buttons as text for platforms without them: "1 – Ich komme" lines and the hint. A
+    button that shows its own number ("Nr. 12: Digitalcafé") is its line as it is."""
     if not delivery.buttons:
         return delivery.text
     lines = [delivery.text, ""]
-    lines += [f"{n} – {button.label}" for n, button in enumerate(delivery.buttons, start=1)]
+    lines += [
+        button.label if button.number is not None else f"{n} – {button.label}"
+        for n, button in enumerate(delivery.buttons, start=1)
+    ]
     if delivery.choice_hint:
         lines.append(delivery.choice_hint)
     return "\n".join(lines)

@@ -459,12 +459,15 @@ class Dispatcher:
         keys = ctx.chat.choices or []
         if not keys or not word:
             return None
-        index = parse_choice(word, len(keys))
-        if index is not None:
-            return str(keys[index])
         tokens = (
             await ctx.session.scalars(select(ButtonToken).where(ButtonToken.key.in_(keys)))
         ).all()
+        # Buttons with their own numbers (a date's number) are chosen by those only: a
+        # typed "2" is never the second of them.
+        numbered = any(is_number(alias) for token in tokens for alias in token.aliases)
+        index = None if numbered else parse_choice(word, len(keys))
+        if index is not None:
+            return str(keys[index])
         for token in tokens:
             words = {_normalise(token.label), *(_normalise(a) for a in token.aliases)}
             if word in words:

@@ -283,6 +283,8 @@ class Attempt:
     what: str
     shown: list[Shown] = field(default_factory=list)
     changes: dict[str, Any] = field(default_factory=dict)
+    # What the presser alone saw as the press's own notice (Telegram's callback answer).
+    notices: list[str] = field(default_factory=list)
 
     def where(self) -> str:
         return f"{self.actor} in {self.chat.kind} {self.chat.external_id}: {self.what}"
@@ -308,7 +310,9 @@ async def _try(
     if button is not None:
         key = await make_button(world, chat, *button)
         attempt = Attempt(actor, chat, f"button {button[0]} {button[1]}")
+        noticed = len(tg.adapter.press_answers)
         attempt.shown += await tg.say(person, chat=chat, button_key=key)
+        attempt.notices += [text for *_where, text in tg.adapter.press_answers[noticed:]]
     else:
         attempt = Attempt(actor, chat, text)
         attempt.shown += await tg.say(person, text, chat=chat)
@@ -341,11 +345,11 @@ async def _community_1_rows(world: World, attempt: Attempt) -> list[str]:
 async def _check(world: World, row: Row, attempt: Attempt, problems: list[str]) -> None:
     """The rules every try obeys; what breaks one is added to ``problems``."""
     actor, person = attempt.actor, ACTORS[attempt.actor]
-    texts = [s.text for s in attempt.shown]
+    texts = [s.text for s in attempt.shown] + attempt.notices
     if any(APOLOGY in t for t in texts):
         problems.append(f"CRASH {attempt.where()}: {texts}")
     if actor == "anonymous":
-        if attempt.shown or attempt.changes:
+        if attempt.shown or attempt.notices or attempt.changes:
             problems.append(f"ANSWERED {attempt.where()}: {texts} {attempt.changes}")
         return
     if actor not in row.allowed:
@@ -369,7 +373,7 @@ async def _check(world: World, row: Row, attempt: Attempt, problems: list[str]) 
 
 def _control(row: Row, attempt: Attempt, values: dict[str, Any]) -> list[str]:
     """The allowed try does what the row says (so the args would change something)."""
-    texts = [s.text for s in attempt.shown]
+    texts = [s.text for s in attempt.shown] + attempt.notices
     refused = any("nur die Verantwortlichen" in t or APOLOGY in t for t in texts)
     if row.expect == "change" and not attempt.changes:
         return [f"CONTROL changed nothing {attempt.where()}: {texts}"]
