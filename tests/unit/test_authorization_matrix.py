@@ -525,9 +525,13 @@ async def test_switching_community_in_the_private_chat(world: World) -> None:
     assert listing.buttons, listing.text
     [offer] = await world.tg.say(SUSI, "/gruppe_wechseln", chat=private(SUSI))
     labels = [label for label, _key in offer.buttons]
-    assert labels == ["1. Digitalcafé Musterstadt", f"{world.ids['community_2']}. Lesecafé Süd"]
+    # One number per group: the one /gruppe_wechseln takes (#18, point 13).
+    assert labels == [
+        "Nr. 1: Digitalcafé Musterstadt",
+        f"Nr. {world.ids['community_2']}: Lesecafé Süd",
+    ]
     [switched] = await world.tg.press(
-        SUSI, offer, f"{world.ids['community_2']}. Lesecafé Süd", chat=private(SUSI)
+        SUSI, offer, f"Nr. {world.ids['community_2']}: Lesecafé Süd", chat=private(SUSI)
     )
     assert "Lesecafé Süd" in switched.text, switched.text
     before = await snapshot(world.app)
