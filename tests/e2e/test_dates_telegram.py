@@ -118,6 +118,15 @@ async def test_monthly_cafe_on_telegram(server, bot) -> None:  # type: ignore[no
     assert "Alle Plätze sind vergeben. 4 Personen stehen auf der Warteliste." in (
         edits[-1].plain_text or ""
     )
+    # The post says what to tap (a group in privacy mode never passes a typed "ja" on);
+    # once full, its first button offers the waiting list (#18, points 6 and 7).
+    assert (post.plain_text or "").splitlines()[-1] == "Tippen Sie auf „Ich komme“."
+    assert (edits[-1].plain_text or "").splitlines()[-1] == "Tippen Sie auf „Auf die Warteliste“."
+    keyboard = edits[-1].reply_markup["inline_keyboard"]  # type: ignore[index]
+    assert [row[0]["text"] for row in keyboard][:2] == [
+        "Auf die Warteliste",
+        "Mit Begleitung auf die Warteliste",
+    ]
     group_texts = " ".join(r.text or "" for r in server.messages_to(GROUP_ID) if r not in asks)
     assert not any(f"Person{n}" in group_texts for n in range(18))
 
