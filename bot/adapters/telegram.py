@@ -412,16 +412,21 @@ class TelegramAdapter(Adapter):
         finally:
             self._answer_soon(update)  # without text, unless the dispatch answered it
 
-    def _answer_later(self, update: Update) -> None:
-        """A press is answered once its dispatch is done (``answer_press`` with the notice
-        for the presser, else without text), but at the latest after ``press_answer_wait``
-        seconds, or the app keeps showing a spinner."""
-        query = update.callback_query
-        if query is None or query.id in self._answered or query.id in self._deadlines:
+    def _answer_later(self, update: Update | str) -> None:
+        """A press (the update, or its callback query id) is answered once its dispatch is
+        done (``answer_press`` with the notice for the presser, else without text), but at
+        the latest after ``press_answer_wait`` seconds, or the app keeps showing a spinner."""
+        if isinstance(update, str):
+            query_id = update
+        elif update.callback_query is not None:
+            query_id = update.callback_query.id
+        else:
+            return
+        if query_id in self._answered or query_id in self._deadlines:
             return
         loop = asyncio.get_running_loop()
-        self._deadlines[query.id] = loop.call_later(
-            self.press_answer_wait, self._answer_soon, query.id
+        self._deadlines[query_id] = loop.call_later(
+            self.press_answer_wait, self._answer_soon, query_id
         )
 
     def _answer_soon(self, update: Update | str, text: str | None = None) -> None:
@@ -548,6 +553,7 @@ class TelegramAdapter(Adapter):
         try:
             if press is not None:
                 assert self._dispatch is not None
+                self._answer_later(press.raw_meta["callback_query_id"])
                 try:
                     await self._dispatch(press)
                 finally:
