@@ -167,6 +167,7 @@ def build_app(
         bot_usernames=lambda platform: (
             app.adapters[platform].bot_username() if platform in app.adapters else None
         ),
+        answer_press=lambda incoming, text: _answer_press(app, incoming, text),
     )
     app = App(
         settings,
@@ -189,6 +190,7 @@ def build_app(
             adapter.platform,
             command_prefix=adapter.command_prefix,
             display_name=adapter.display_name,
+            answers_presses=adapter.answers_presses,
             shows_buttons=adapter.shows_buttons,
         )
         # Telegram and Matrix keep their own (their loops know when a request fails); the
@@ -202,6 +204,13 @@ def build_app(
     services.chat_link = lambda payload: _first_link(app, lambda a: a.chat_link(payload))
     services.deep_link = lambda payload: _first_link(app, lambda a: a.deep_link(payload))
     return app
+
+
+async def _answer_press(app: App, incoming: Incoming, text: str) -> None:
+    """Show a press's answer to the presser alone, through the adapter it came from."""
+    adapter = app.adapters.get(incoming.chat.platform)
+    if adapter is not None and adapter.answers_presses:
+        await adapter.answer_press(incoming, text)
 
 
 def _first_link(app: App, link: Callable[[Adapter], str | None]) -> str | None:

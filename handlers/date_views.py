@@ -10,7 +10,7 @@ from bot.dates import events, rsvps, signup
 from bot.dates.texts import announcement
 from bot.domain.models import Event
 from bot.domain.numbers import is_number
-from bot.language.i18n import _, ngettext
+from bot.language.i18n import _, format_span, ngettext
 
 
 async def upcoming(ctx: Context, limit: int) -> list[Event]:
@@ -19,9 +19,16 @@ async def upcoming(ctx: Context, limit: int) -> list[Event]:
     return await events.coming(ctx.work, ctx.community.id, limit)
 
 
+def date_button(event: Event, timezone: str, action: str) -> Button:
+    """A date as a choice: its own number (``Button.number``, the one every list shows
+    and every command takes), title and start."""
+    label = f"{event.title}, " + format_span(event.starts_at, None, timezone)
+    return Button(label, action, {"event": event.id}, number=event.id)
+
+
 async def numbered_event(ctx: Context, number: str) -> Event | None:
-    """The community's date with this number (as /termine shows it to staff); otherwise
-    the person is told and None returned."""
+    """The community's date with this number (as /termine and every list of dates shows
+    it, "Nr. 12" or "12"); otherwise the person is told and None returned."""
     assert ctx.community is not None
     number = number.strip().removeprefix("Nr.").removeprefix("nr.").strip()
     event = (
@@ -84,11 +91,21 @@ async def tell(
     text: str,
     attachment: Attachment | None = None,
     buttons: tuple[Button, ...] | list[Button] = (),
+    *,
+    notice: str | None = None,
 ) -> None:
-    """Answer privately when the person wrote in a group, so the group sees no names."""
+    """Answer privately when the person wrote in a group, so the group sees no names.
+
+    A button pressed in the group is answered there with ``notice`` (or a general "more
+    in the private chat"), shown to the presser alone where the platform can.
+    """
     if ctx.is_direct:
         await ctx.reply(text, buttons, attachment=attachment)
         return
     outgoing = Outgoing(text, tuple(buttons), attachment)
     if not await ctx.send_private(ctx.person.id, outgoing, f"private:{ctx.dispatch_id}"):
         await ctx.reply(text, buttons, attachment=attachment)
+        return
+    await ctx.notify_presser(
+        notice or _("I have written to you in the private chat."), elsewhere=False
+    )

@@ -18,7 +18,7 @@ from bot.domain.models import Event
 from bot.domain.numbers import is_number
 from bot.domain.roles import STAFF
 from bot.language.i18n import N_, _, format_span, ngettext
-from handlers.date_views import own_status, pick_event, show_event, tell, upcoming
+from handlers.date_views import date_button, own_status, pick_event, show_event, tell, upcoming
 
 MAX_COMPANIONS = rsvps.MAX_PARTY - 1
 UPCOMING_SHOWN = 8
@@ -39,16 +39,16 @@ async def list_dates(ctx: Context) -> None:
         return
     lines = [_("The next dates:")]
     buttons = []
-    staff = ctx.has_role(STAFF)
-    for n, event in enumerate(dates, start=1):
+    for event in dates:
         when = format_span(event.starts_at, event.ends_at, ctx.community.timezone)
-        line = f"{n}. {event.title}: {when}"
-        if staff:
-            line += " " + _("(No. {id})").format(id=event.id)
+        # One number per date, everywhere: the one commands take, typing it shows the date.
+        line = _("No. {number}: {title}, {when}").format(
+            number=event.id, title=event.title, when=when
+        )
         if status := await own_status(ctx, event):
             line += "\n   " + status
         lines.append(line)
-        buttons.append(Button(f"{n}. {event.title}", "event.show", {"event": event.id}))
+        buttons.append(date_button(event, ctx.community.timezone, "event.show"))
     lines.append("")
     lines.append(_("Write the number of a date to see it and sign up."))
     await ctx.reply("\n".join(lines), buttons)
@@ -165,14 +165,16 @@ async def not_coming(ctx: Context) -> None:
     assert ctx.community is not None
     had_place = await signup.give_back(ctx.work, ctx.community, event, ctx.person.id, decline=True)
     date = which_date(event, ctx.community)
+    notice = _("Thank you for letting us know. More in the private chat.")
     if had_place:
         await tell(
             ctx,
             _("Thank you for letting us know. Your place is now free for others.") + "\n\n" + date,
             signup.cancellation_file(event, ctx.community),
+            notice=notice,
         )
     else:
-        await tell(ctx, _("Thank you for letting us know.") + "\n\n" + date)
+        await tell(ctx, _("Thank you for letting us know.") + "\n\n" + date, notice=notice)
 
 
 @router.command("abmelden", "cancel_sign_up", description=N_("Cancel your sign-up"))
@@ -186,14 +188,7 @@ async def cancel_sign_up(ctx: Context) -> None:
         await _cancel(ctx, mine[0])
         return
     assert ctx.community is not None
-    buttons = [
-        Button(
-            f"{n}. {event.title}, " + format_span(event.starts_at, None, ctx.community.timezone),
-            "rsvp.cancel",
-            {"event": event.id},
-        )
-        for n, event in enumerate(mine, start=1)
-    ]
+    buttons = [date_button(event, ctx.community.timezone, "rsvp.cancel") for event in mine]
     await tell(ctx, _("Which date do you want to cancel? Please write the number."), None, buttons)
 
 
@@ -228,6 +223,7 @@ async def sign_up(ctx: Context, event: Event, party_size: int) -> None:
     assert ctx.community is not None
     community = ctx.community
     result = await signup.sign_up(ctx.work, community, event, ctx.person.id, party_size)
+    signed_up = _("You are signed up. More in the private chat.")
     if result.outcome == "over":
         await tell(ctx, _("Sorry, this date is over or was cancelled."))
     elif result.outcome == "closed":
@@ -245,17 +241,23 @@ async def sign_up(ctx: Context, event: Event, party_size: int) -> None:
         )
     elif result.outcome == rsvps.WAITLIST:
         assert result.position is not None
-        await tell(ctx, waitlist_notice(event, community, result.position))
+        await tell(
+            ctx,
+            waitlist_notice(event, community, result.position),
+            notice=_("You are on the waiting list. More in the private chat."),
+        )
     elif not result.changed:
         await tell(
             ctx,
             _("You are already signed up. See you then!") + "\n\n" + which_date(event, community),
+            notice=signed_up,
         )
     else:
         await tell(
             ctx,
             confirmation(event, community, party_size, ctx.command_prefix),
             signup.ics_file(event, community),
+            notice=signed_up,
         )
 
 

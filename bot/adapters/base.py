@@ -44,6 +44,10 @@ class Adapter:
     # A direct chat can gain members: a direct delivery carries its person's user ids and
     # the adapter raises NotPrivate when someone else is in the chat (Matrix).
     checks_recipient: bool = False
+    # A button press can be answered with a short notice that only the presser sees
+    # (Telegram's answer to a callback query); ``answer_press`` shows it. Elsewhere such
+    # answers go to the person's private chat, never to the group.
+    answers_presses: bool = False
     # Sends whose result is not yet recorded; None for no bound. 1 where a send cannot be
     # made idempotent, so a crash repeats at most one message.
     max_in_flight: int | None = None
@@ -83,6 +87,10 @@ class Adapter:
         """Show one outbox message; returns the platform's message id."""
         raise NotImplementedError
 
+    async def answer_press(self, press: Incoming, text: str) -> None:
+        """Show ``text`` to the person who made ``press`` (a button press), to nobody else
+        and outside the chat's message quota (``answers_presses``)."""
+
     def bot_username(self) -> str | None:
         """The bot's own user name on the platform, for "/cmd@name"."""
         return None
@@ -103,7 +111,8 @@ class Adapter:
 
 
 def numbered_choices(delivery: Delivery) -> str:
-    """Buttons as text for platforms without them: "1 – Ich komme" lines and the hint."""
+    """Buttons as text for platforms without them: "1 – Ich komme" lines and the hint. A
+    button that shows its own number ("Nr. 12: Digitalcafé") is its line as it is."""
     if not delivery.buttons:
         return delivery.text
     lines = [delivery.text, ""]
@@ -113,7 +122,10 @@ def numbered_choices(delivery: Delivery) -> str:
         words = [b.label for b in delivery.buttons if not b.label.strip().isdigit()]
         lines += [f"– {label}" for label in words]
         return "\n".join([*lines, delivery.choice_hint] if words else lines[:-1])
-    lines += [f"{n} – {button.label}" for n, button in enumerate(delivery.buttons, start=1)]
+    lines += [
+        button.label if button.number is not None else f"{n} – {button.label}"
+        for n, button in enumerate(delivery.buttons, start=1)
+    ]
     if delivery.choice_hint:
         lines.append(delivery.choice_hint)
     return "\n".join(lines)

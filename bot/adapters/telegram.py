@@ -185,6 +185,7 @@ class TelegramAdapter(Adapter):
     platform = "telegram"
     display_name = "Telegram"
     supports_edit = True
+    answers_presses = True
 
     def __init__(
         self,
@@ -233,6 +234,10 @@ class TelegramAdapter(Adapter):
         self._stopping = False
         self._answering: set[asyncio.Task[None]] = set()
         self._answered: dict[str, None] = {}  # recent query ids, oldest first
+        # Presses not answered yet: each is answered without text at its deadline.
+        self._deadlines: dict[str, asyncio.TimerHandle] = {}
+        # How long a press's answer waits for its dispatch (which may add a notice).
+        self.press_answer_wait = 3.0
         # Whether updates arrive (polling answers, or the webhook is registered), for /health.
         self.status = ReceiveStatus(self.platform)
         self._watchdog: asyncio.Task[None] | None = None
@@ -303,6 +308,8 @@ class TelegramAdapter(Adapter):
         runner, self._runner = self._runner, None
         if runner is not None:
             await runner.cleanup()
+        for query_id in list(self._deadlines):
+            self._answer_soon(query_id)
         if self._answering:
             await asyncio.gather(*self._answering, return_exceptions=True)
 
@@ -363,7 +370,7 @@ class TelegramAdapter(Adapter):
                 backoff.reset()
                 self.status.running()
                 for update in updates:
-                    self._answer_soon(update)
+                    self._answer_later(update)
                 new = intake.accept(updates)
                 if intake.failed and not new:
                     await asyncio.sleep(1.0)  # the database may be back in a moment
@@ -375,7 +382,7 @@ class TelegramAdapter(Adapter):
     async def handle_batch(self, updates: list[Update]) -> bool:
         """Handle a batch: chats concurrently, each chat's updates in order; True if all held."""
         for update in updates:
-            self._answer_soon(update)
+            self._answer_later(update)
         per_chat: dict[int | str, list[Update]] = {}
         for update in updates:
             chat = update.effective_chat
@@ -397,44 +404,69 @@ class TelegramAdapter(Adapter):
 
     async def handle_update(self, update: Update) -> None:
         assert self._dispatch is not None
-        self._answer_soon(update)
+        self._answer_later(update)
         try:
-            incoming = translate(update, self.bot.id)
-        except Exception as exc:
-            # An update we cannot read fails the same way every time: fetching it again
-            # would hold up every chat behind it.
-            log.error("update %s skipped, it cannot be read: %r", update.update_id, type(exc))
-            return
-        if incoming is not None:
-            await self._dispatch(incoming)
+            try:
+                incoming = translate(update, self.bot.id)
+            except Exception as exc:
+                # An update we cannot read fails the same way every time: fetching it again
+                # would hold up every chat behind it.
+                log.error("update %s skipped, it cannot be read: %r", update.update_id, type(exc))
+                return
+            if incoming is not None:
+                await self._dispatch(incoming)
+        finally:
+            self._answer_soon(update)  # without text, unless the dispatch answered it
 
-    def _answer_soon(self, update: Update | str) -> None:
-        """Answer a button press (the update, or its callback query id) at once and always,
-        or the app shows a spinner.
-
-        What the press changes arrives as a message; the answer runs in the background, so
-        neither the dispatch nor the next getUpdates waits for it. Once per query.
-        """
+    def _answer_later(self, update: Update | str) -> None:
+        """A press (the update, or its callback query id) is answered once its dispatch is
+        done (``answer_press`` with the notice for the presser, else without text), but at
+        the latest after ``press_answer_wait`` seconds, or the app keeps showing a spinner."""
         if isinstance(update, str):
             query_id = update
         elif update.callback_query is not None:
             query_id = update.callback_query.id
         else:
             return
+        if query_id in self._answered or query_id in self._deadlines:
+            return
+        loop = asyncio.get_running_loop()
+        self._deadlines[query_id] = loop.call_later(
+            self.press_answer_wait, self._answer_soon, query_id
+        )
+
+    def _answer_soon(self, update: Update | str, text: str | None = None) -> None:
+        """Answer a button press (the update, or its callback query id) now, with ``text``
+        as the notice only the presser sees. Once per query; the answer runs in the
+        background and, unlike a message, counts against no chat's quota."""
+        if isinstance(update, str):
+            query_id = update
+        elif update.callback_query is not None:
+            query_id = update.callback_query.id
+        else:
+            return
+        deadline = self._deadlines.pop(query_id, None)
+        if deadline is not None:
+            deadline.cancel()
         if query_id in self._answered:
             return
         self._answered[query_id] = None
         while len(self._answered) > 10_000:
             self._answered.pop(next(iter(self._answered)))
-        task = asyncio.create_task(self._answer(query_id))
+        task = asyncio.create_task(self._answer(query_id, text))
         self._answering.add(task)
         task.add_done_callback(self._answering.discard)
 
-    async def _answer(self, query_id: str) -> None:
+    async def _answer(self, query_id: str, text: str | None) -> None:
         try:
-            await self.bot.answer_callback_query(query_id)
+            await self.bot.answer_callback_query(query_id, text=text[:200] if text else None)
         except TelegramError as exc:
             log.info("answerCallbackQuery failed: %s", exc)
+
+    async def answer_press(self, press: Incoming, text: str) -> None:
+        query_id = press.raw_meta.get("callback_query_id")
+        if query_id:
+            self._answer_soon(str(query_id), text)
 
     async def _start_webhook(self) -> None:
         config = self._config
@@ -527,12 +559,12 @@ class TelegramAdapter(Adapter):
         try:
             if press is not None:
                 assert self._dispatch is not None
-                self._answer_soon(press.raw_meta["callback_query_id"])
-                # One turn of the loop, so the answer is on its way before the dispatch:
-                # on SQLite the dispatch's statements run inline without yielding until
-                # its commit, and the person's spinner should not wait for them.
-                await asyncio.sleep(0)
-                await self._dispatch(press)
+                self._answer_later(press.raw_meta["callback_query_id"])
+                try:
+                    await self._dispatch(press)
+                finally:
+                    # Without text, unless the dispatch answered it (``answer_press``).
+                    self._answer_soon(press.raw_meta["callback_query_id"])
             elif update is not None:
                 await self.handle_update(update)
         except Exception:

@@ -73,6 +73,9 @@ class Context:
     ties: int = 0
     _replies: int = 0
     community_named: bool = False
+    # The notice for the person who pressed a button, shown by the platform to them alone
+    # once the dispatch is committed (``notify_presser``).
+    press_answer: str | None = None
 
     @property
     def work(self) -> Work:
@@ -166,10 +169,26 @@ class Context:
         await self.send(chat, outgoing, dedup_key)
         return True
 
+    async def notify_presser(self, text: str, *, elsewhere: bool = True) -> None:
+        """A short answer for the person who pressed a button (or typed its choice), seen
+        by them alone and never using a group's message quota: in a private chat a reply;
+        in a group the press's own notice where the platform shows one (Telegram), else,
+        with ``elsewhere``, their private chat if there is one, else nothing."""
+        if self.is_direct:
+            await self.reply(text)
+            return
+        if self.incoming.button_key is not None and platforms.answers_presses(self.chat.platform):
+            self.press_answer = text
+            return
+        if elsewhere:
+            key = f"{self._dedup_base()}:presser"
+            await self.send_private(self.person.id, Outgoing(text), key)
+
     async def button_gone(self) -> None:
-        """The answer to a forged, stale or foreign button: it changes nothing."""
+        """The answer to a forged, stale or foreign button: it changes nothing, and only
+        the presser hears of it (``notify_presser``)."""
         self.community_named = True  # it acts for no community: no "Gruppe:" line
-        await self.reply(
+        await self.notify_presser(
             _("This button no longer works. Please write {prefix}start.").format(
                 prefix=self.command_prefix
             )

@@ -9,7 +9,7 @@ import traceback
 import unicodedata
 import weakref
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from uuid import uuid4
 
@@ -61,6 +61,7 @@ class Dispatcher:
         on_committed: Callable[[list[tuple[str, int]] | None], None] = lambda _chats: None,
         on_schedule_changed: Callable[[], None] = lambda: None,
         bot_usernames: Callable[[str], str | None] = lambda platform: None,
+        answer_press: Callable[[Incoming, str], Awaitable[None]] | None = None,
     ) -> None:
         self._sessions = sessions
         self._services = services
@@ -68,6 +69,7 @@ class Dispatcher:
         self._on_committed = on_committed
         self._on_schedule_changed = on_schedule_changed
         self._bot_usernames = bot_usernames
+        self._answer_press = answer_press
         self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = (
             weakref.WeakValueDictionary()
         )
@@ -85,8 +87,9 @@ class Dispatcher:
             self._locks[key] = lock
         async with lock:
             opened: list[AsyncSession] = []
+            pressed: list[str] = []
             try:
-                handled = await self._dispatch_once(incoming, opened)
+                handled = await self._dispatch_once(incoming, opened, pressed)
             except TooLong as exc:
                 # Nothing was written (the dialog still waits for its answer): say the limit.
                 await self._answer_instead(incoming, _too_long(exc.limit))
@@ -106,11 +109,17 @@ class Dispatcher:
             self._on_committed(queued_chats(opened[0]))
             if handled == SCHEDULE_CHANGED:
                 self._on_schedule_changed()
+        if pressed and self._answer_press is not None:
+            # Only once committed: the notice may confirm what the press changed.
+            await self._answer_press(incoming, pressed[-1])
         return True
 
-    async def _dispatch_once(self, incoming: Incoming, opened: list[AsyncSession]) -> bool | str:
+    async def _dispatch_once(
+        self, incoming: Incoming, opened: list[AsyncSession], pressed: list[str]
+    ) -> bool | str:
         """Handle one event in one transaction; truthy when something was committed. The
-        session goes into ``opened``: after the commit it tells what was queued for whom."""
+        session goes into ``opened``: after the commit it tells what was queued for whom;
+        the notice for the presser of a button (``Context.notify_presser``) into ``pressed``."""
         async with self._sessions.begin() as session:
             opened.append(session)
             if incoming.event_id and await self._seen(session, incoming):
@@ -131,6 +140,8 @@ class Dispatcher:
             ctx = await self._resolve(session, incoming, known, now)
             with use_locale(ctx.locale):
                 await self._answer(ctx)
+            if ctx.press_answer is not None:
+                pressed.append(ctx.press_answer)
             # Only then is the scheduler asked to look again, not after every message.
             return SCHEDULE_CHANGED if schedule_changed(session) else True
 
@@ -249,7 +260,11 @@ class Dispatcher:
         privacy note."""
         flood = self._flood.check((ctx.incoming.chat.platform, ctx.incoming.sender.external_id))
         if flood == FloodGuard.NOTE:
-            await ctx.reply(_("You are writing very fast. Please wait a moment, then try again."))
+            note = _("You are writing very fast. Please wait a moment, then try again.")
+            if ctx.incoming.button_key is not None:
+                await ctx.notify_presser(note)  # presses in a group never post there
+            else:
+                await ctx.reply(note)
             return
         if flood != FloodGuard.OK:
             return
@@ -410,7 +425,7 @@ class Dispatcher:
             return
         needed = self._router.button_roles.get(token.action)
         if needed and not needed & ctx.roles:
-            await ctx.reply(_("Sorry, only the team of this group may do that."))
+            await ctx.notify_presser(_("Sorry, only the team of this group may do that."))
             return
         ctx.button_args = dict(token.args)
         await handler(ctx)
@@ -490,12 +505,15 @@ class Dispatcher:
     async def _typed_choice(self, ctx: Context, word: str, keys: list[str]) -> str | None:
         if not keys or not word:
             return None
-        index = parse_choice(word, len(keys))
-        if index is not None:
-            return str(keys[index])
         tokens = (
             await ctx.session.scalars(select(ButtonToken).where(ButtonToken.key.in_(keys)))
         ).all()
+        # Buttons with their own numbers (a date's number) are chosen by those only: a
+        # typed "2" is never the second of them.
+        numbered = any(is_number(alias) for token in tokens for alias in token.aliases)
+        index = None if numbered else parse_choice(word, len(keys))
+        if index is not None:
+            return str(keys[index])
         for token in tokens:
             words = {_normalise(token.label), *(_normalise(a) for a in token.aliases)}
             if word in words:

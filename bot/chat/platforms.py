@@ -12,10 +12,12 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class Platform:
-    """How commands start on a platform and how people call it."""
+    """How commands start on a platform, how people call it, and whether a button press
+    can be answered with a notice only the presser sees."""
 
     command_prefix: str = "/"
     display_name: str = ""
+    answers_presses: bool = False
     shows_buttons: bool = True
 
 
@@ -28,19 +30,19 @@ _declared: dict[str, Platform] = {}
 
 
 def declare(
-    name: str, *, command_prefix: str, display_name: str, shows_buttons: bool = True
+    name: str,
+    *,
+    command_prefix: str,
+    display_name: str,
+    answers_presses: bool = False,
+    shows_buttons: bool = True,
 ) -> None:
     """Record what a platform's adapter declares (done by the composition root)."""
     if command_prefix not in COMMAND_PREFIXES:
         raise ValueError(
             f"{name}: commands can start with {COMMAND_PREFIXES}, not {command_prefix!r}"
         )
-    _declared[name] = Platform(command_prefix, display_name, shows_buttons)
-
-
-def shows_buttons(name: str) -> bool:
-    """Whether people on the platform can tap buttons (else they write the choice)."""
-    return _declared.get(name, _DEFAULT).shows_buttons
+    _declared[name] = Platform(command_prefix, display_name, answers_presses, shows_buttons)
 
 
 def command_prefix(name: str) -> str:
@@ -58,3 +60,15 @@ def other_command_prefix(name: str) -> str:
 def display_name(name: str) -> str:
     """The platform's name as people know it; its technical name if it declared none."""
     return _declared.get(name, _DEFAULT).display_name or name
+
+
+def answers_presses(name: str) -> bool:
+    """Whether the platform shows a short notice to the person who pressed a button, and
+    to nobody else (Telegram's answer to a callback query)."""
+    return _declared.get(name, _DEFAULT).answers_presses
+
+
+def shows_buttons(name: str) -> bool:
+    """Whether the platform shows buttons to tap; without, they are numbered lines to
+    answer by typing the number (Matrix, the console)."""
+    return _declared.get(name, _DEFAULT).shows_buttons

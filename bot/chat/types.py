@@ -129,6 +129,10 @@ class Button:
     args: dict[str, Any] = field(default_factory=dict)
     # Typed words that choose this button too, e.g. "ja" for "Ich komme".
     aliases: tuple[str, ...] = ()
+    # The number people know the choice by (a date's number, as commands take it): the
+    # label shows it, typing it chooses the button, and numbered lines show it instead of
+    # the button's place, so a thing has one number everywhere.
+    number: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +163,8 @@ class Outgoing:
 class RenderedButton:
     label: str
     key: str
+    # Set when the label already shows the number that chooses it (``Button.number``).
+    number: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

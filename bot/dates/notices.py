@@ -13,14 +13,14 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.chat.platforms import command_prefix
+from bot.chat.platforms import command_prefix, shows_buttons
 from bot.chat.types import Attachment, Button, Outgoing, subject_ids
 from bot.community import communities
 from bot.dates import rsvps
 from bot.dates.texts import announcement
 from bot.delivery.outbox import enqueue, enqueue_edit
 from bot.domain import people
-from bot.domain.models import Community, Event, EventPost, Person
+from bot.domain.models import Chat, Community, Event, EventPost, Person
 from bot.language.i18n import use_locale
 
 
@@ -92,9 +92,11 @@ async def post_event(
     taken = await rsvps.seats_taken(session, event.id)
     waiting = await rsvps.waiting_count(session, event.id)
     chats = await communities.group_chats(session, community.id)
-    with use_locale(community.locale):
-        outgoing = announcement(event, community, taken, waiting, now)
     for chat in chats:
+        with use_locale(community.locale):
+            outgoing = announcement(
+                event, community, taken, waiting, now, buttons_shown=shows_buttons(chat.platform)
+            )
         key = f"{dedup_key}:{chat.id}"
         await enqueue(session, chat, outgoing, dedup_key=key, now=now)
         session.add(EventPost(event_id=event.id, chat_id=chat.id, dedup_key=key, created_at=now))
@@ -103,7 +105,8 @@ async def post_event(
 
 
 async def refresh_posts(session: AsyncSession, event: Event, now: datetime) -> None:
-    """Update the free places shown in the date's group posts, in place where possible."""
+    """Bring the date's group posts up to its state (free places, full, cancelled, over),
+    in place where the platform can edit."""
     posts = (await session.scalars(select(EventPost).where(EventPost.event_id == event.id))).all()
     if not posts:
         return
@@ -111,7 +114,15 @@ async def refresh_posts(session: AsyncSession, event: Event, now: datetime) -> N
     assert community is not None
     taken = await rsvps.seats_taken(session, event.id)
     waiting = await rsvps.waiting_count(session, event.id)
-    with use_locale(community.locale):
-        outgoing = announcement(event, community, taken, waiting, now)
     for post in posts:
+        chat = await session.get(Chat, post.chat_id)
+        tap = chat is not None and shows_buttons(chat.platform)
+        with use_locale(community.locale):
+            outgoing = announcement(event, community, taken, waiting, now, buttons_shown=tap)
         await enqueue_edit(session, post.dedup_key, outgoing, now)
+
+
+async def posted_chats(session: AsyncSession, event: Event) -> list[int]:
+    """The chats the date was announced in."""
+    query = select(EventPost.chat_id).where(EventPost.event_id == event.id)
+    return sorted(set((await session.scalars(query)).all()))

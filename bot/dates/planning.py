@@ -17,7 +17,13 @@ from typing import Literal
 from bot.chat.types import Outgoing
 from bot.dates import announcements, jobs, rsvps, series
 from bot.dates.details import Details
-from bot.dates.notices import post_event, refresh_posts, tell_groups, tell_person
+from bot.dates.notices import (
+    post_event,
+    posted_chats,
+    refresh_posts,
+    tell_groups,
+    tell_person,
+)
 from bot.dates.signup import ics_file
 from bot.dates.texts import cancel_notice, change_notice
 from bot.domain.models import Community, Event, Person, Rsvp, Series
@@ -183,12 +189,25 @@ async def call_off(
         await series.skip(work.session, event, community.timezone, work.now)
     else:
         await series.cancel(work.session, event, work.now)
+    key = f"cancelled:{event.id}"
     told = await _tell_all(
         work,
         community,
         event,
         lambda prefix: cancel_notice(event, community, skip),
-        f"cancelled:{event.id}",
+        key,
+        groups_too=False,  # they hear it below in any case
+    )
+    # The groups always hear it, where the date was announced (else where the community
+    # announces its dates), even when nobody had signed up.
+    posted = await posted_chats(work.session, event)
+    await tell_groups(
+        work.session,
+        community,
+        lambda prefix: Outgoing(cancel_notice(event, community, skip)),
+        f"{key}:groups",
+        work.now,
+        chat_ids=posted or None,
     )
     await refresh_posts(work.session, event, work.now)
     return told
@@ -212,9 +231,16 @@ async def _attendee(work: Work, rsvp: Rsvp) -> Attendee:
 
 
 async def _tell_all(
-    work: Work, community: Community, event: Event, build: Callable[[str], str], key: str
+    work: Work,
+    community: Community,
+    event: Event,
+    build: Callable[[str], str],
+    key: str,
+    *,
+    groups_too: bool = True,
 ) -> Told:
-    """Tell everyone with a place or on the waiting list; the rest go to staff's call list."""
+    """Tell everyone with a place or on the waiting list; the rest go to staff's call list
+    (and, with ``groups_too``, the groups hear it, without names)."""
     session, now = work.session, work.now
     told = 0
     unreachable: list[Unreachable] = []
@@ -234,7 +260,7 @@ async def _tell_all(
         person = await session.get(Person, rsvp.person_id)
         name = person.display_name if person else "?"
         unreachable.append(Unreachable(rsvp.person_id, name, rsvp.phone or ""))
-    if unreachable:
+    if unreachable and groups_too:
         # Some people cannot be written to privately: the groups hear it too, without names.
         await tell_groups(
             session, community, lambda prefix: Outgoing(build(prefix)), f"{key}:groups", now

@@ -48,12 +48,27 @@ def which_date(event: Event, community: Community) -> str:
 
 
 def announcement(
-    event: Event, community: Community, taken: int, waiting: int, now: datetime
+    event: Event,
+    community: Community,
+    taken: int,
+    waiting: int,
+    now: datetime,
+    *,
+    buttons_shown: bool = False,
 ) -> Outgoing:
-    """The date written out for a group, with the sign-up buttons; fits one phone screen."""
+    """The date written out for a group, with the sign-up buttons; fits one phone screen.
+
+    It follows the date's state: cancelled or over, no buttons; full, the first button
+    reads "Auf die Warteliste". ``buttons_shown``: the platform shows buttons (not numbered
+    lines), so a line says which one to tap; a typed "ja" may never reach the bot there
+    (a Telegram group in privacy mode).
+    """
     lines = [event.title, *details(event, community)]
     if event.status == "cancelled":
         lines.insert(0, _("CANCELLED:"))
+        return Outgoing("\n".join(lines))
+    if is_over(event, now):
+        lines.append(_("This date is over."))
         return Outgoing("\n".join(lines))
     if places := places_line(event, taken, waiting):
         lines.append(places)
@@ -68,16 +83,29 @@ def announcement(
         return Outgoing("\n".join(lines))
     if event.contact:
         lines.append(_("Questions? {contact}").format(contact=event.contact))
-    return Outgoing("\n".join(lines), sign_up_buttons(event))
+    full = event.capacity is not None and taken >= event.capacity
+    buttons = sign_up_buttons(event, full=full)
+    if buttons_shown:
+        lines.append(_('Tap "{button}".').format(button=buttons[0].label))
+    return Outgoing("\n".join(lines), buttons)
 
 
-def sign_up_buttons(event: Event) -> tuple[Button, ...]:
+def is_over(event: Event, now: datetime) -> bool:
+    """Whether the date has ended (its end passed, or its end job closed it)."""
+    return event.status == "done" or (event.ends_at is not None and now >= event.ends_at)
+
+
+def sign_up_buttons(event: Event, *, full: bool = False) -> tuple[Button, ...]:
+    """Ich komme, with someone, Ich kann nicht; for a full date the first two put the
+    person on the waiting list and say so."""
     args = {"event": event.id}
-    return (
-        Button(_("I am coming"), COMING, args, (_("yes"),)),
-        Button(_("I am coming with someone"), WITH_COMPANY, args),
-        Button(_("I cannot come"), NOT_COMING, args, (_("no"),)),
-    )
+    if full:
+        coming = Button(_("Join the waiting list"), COMING, args, (_("yes"),))
+        company = Button(_("Join the waiting list with someone"), WITH_COMPANY, args)
+    else:
+        coming = Button(_("I am coming"), COMING, args, (_("yes"),))
+        company = Button(_("I am coming with someone"), WITH_COMPANY, args)
+    return (coming, company, Button(_("I cannot come"), NOT_COMING, args, (_("no"),)))
 
 
 def confirmation(event: Event, community: Community, party_size: int, prefix: str = "/") -> str:

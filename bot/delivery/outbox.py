@@ -36,9 +36,15 @@ DEDUP_KEY_LENGTH = 200  # the outbox column's size
 NAMED_CHOICES = 4
 
 
-def choice_hint(count: int) -> str:
+def choice_hint(count: int, numbers: Sequence[int] = ()) -> str:
     """ "Antworten Sie mit 1, 2 oder 3." in the current locale; from five choices on
-    "Antworten Sie mit einer Zahl von 1 bis 16." (a list of 16 numbers is 20 words)."""
+    "Antworten Sie mit einer Zahl von 1 bis 16." (a list of 16 numbers is 20 words).
+    ``numbers``: the buttons' own numbers (``Button.number``) instead of their places."""
+    if numbers:
+        if len(numbers) == 1:
+            return _("Answer with {number}.").format(number=numbers[0])
+        first = ", ".join(str(n) for n in numbers[:-1])
+        return _("Answer with {numbers} or {last}.").format(numbers=first, last=numbers[-1])
     if count <= 1:
         return _("Answer with 1.")
     if count > NAMED_CHOICES:
@@ -47,8 +53,8 @@ def choice_hint(count: int) -> str:
             "Answer with a number from 1 to {count}.",
             count,
         ).format(count=count)
-    numbers = ", ".join(str(n) for n in range(1, count))
-    return _("Answer with {numbers} or {last}.").format(numbers=numbers, last=count)
+    first = ", ".join(str(n) for n in range(1, count))
+    return _("Answer with {numbers} or {last}.").format(numbers=first, last=count)
 
 
 async def enqueue(
@@ -149,37 +155,46 @@ def _render_buttons(
     buttons: Sequence[Button],
     now: datetime,
     about: Iterable[int] = (),
-) -> list[dict[str, str]]:
+) -> list[dict[str, Any]]:
     """Store each button's action under a random key bound to the chat; only the key travels.
-    Each button is about the same people as its message (a label may name them)."""
-    rendered: list[dict[str, str]] = []
+    Each button is about the same people as its message (a label may name them). A button
+    with its own number shows it in its label and is chosen by typing it (an alias)."""
+    rendered: list[dict[str, Any]] = []
     people = sorted(set(about))
     for button in buttons:
         key = secrets.token_urlsafe(9)
+        label, aliases = button.label, list(button.aliases)
+        if button.number is not None:
+            label = _("No. {number}: {label}").format(number=button.number, label=label)
+            aliases.append(str(button.number))
         token = ButtonToken(
             key=key,
             chat_id=chat.id,
             action=button.action,
             args=dict(button.args),
-            label=button.label,
-            aliases=list(button.aliases),
+            label=label,
+            aliases=aliases,
             created_at=now,
             expires_at=now + BUTTON_LIFETIME,
         )
         token.subjects = [ButtonTokenSubject(person_id=person_id) for person_id in people]
         session.add(token)
-        rendered.append({"label": button.label, "key": key})
+        item: dict[str, Any] = {"label": label, "key": key}
+        if button.number is not None:
+            item["number"] = button.number
+        rendered.append(item)
     return rendered
 
 
-def _content(text: str, rendered: list[dict[str, str]], *, words: bool = False) -> dict[str, Any]:
+def _content(text: str, rendered: list[dict[str, Any]], *, words: bool = False) -> dict[str, Any]:
     content: dict[str, Any] = {"text": text, "buttons": rendered}
     if rendered and words:
         # A typed number answers the question itself; the choices are written as words.
         content["words"] = True
         content["choice_hint"] = _("Or write one of these words.")
     elif rendered:
-        content["choice_hint"] = choice_hint(len(rendered))
+        numbers = [b["number"] for b in rendered if "number" in b]
+        content["choice_hint"] = choice_hint(len(rendered), numbers)
     return content
 
 
@@ -295,7 +310,9 @@ def _follow_choices(chat: Chat, shown: dict[str, Any], rendered: list[dict[str, 
 
 
 def _buttons(content: dict[str, Any]) -> tuple[RenderedButton, ...]:
-    return tuple(RenderedButton(b["label"], b["key"]) for b in content.get("buttons", []))
+    return tuple(
+        RenderedButton(b["label"], b["key"], b.get("number")) for b in content.get("buttons", [])
+    )
 
 
 def to_delivery(row: OutboxMessage, chat: Chat) -> Delivery:

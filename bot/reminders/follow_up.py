@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.community import communities
 from bot.dates import jobs, rsvps
-from bot.dates.notices import tell_person
+from bot.dates.notices import refresh_posts, tell_person
 from bot.domain.models import (
     Attendance,
     Community,
@@ -50,6 +50,7 @@ async def run_job(
         await remind(session, event, community, job.offset_spec, now)
     elif job.kind == jobs.END:
         await close_date(session, event, community, now)
+        await refresh_posts(session, event, now)  # the posts say it is over, no buttons
         await thank_helpers(session, event, community, now)
         if now - job.due_at > policy.grace:
             await _expire(session, job, event, community, N_("the question how it was"), now)

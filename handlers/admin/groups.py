@@ -127,7 +127,7 @@ async def switch_group(ctx: Context) -> None:
         await ctx.reply(_("You do not belong to any group yet."))
         return
     current = ctx.community.name if ctx.community is not None else "–"
-    buttons = [Button(f"{c.id}. {c.name}", "community.switch", {"community": c.id}) for c in ties]
+    buttons = [Button(c.name, "community.switch", {"community": c.id}, number=c.id) for c in ties]
     await ctx.reply(
         _("I act for this group here: {community}\nWhich group do you mean?").format(
             community=current

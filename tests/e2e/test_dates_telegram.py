@@ -82,14 +82,30 @@ async def test_monthly_cafe_on_telegram(server, bot) -> None:  # type: ignore[no
     confirmed: SentRecord = replies[-1].raw
     # The confirmation carries the date as a calendar file.
     assert confirmed.method == "sendDocument" and confirmed.filename.endswith(".ics")  # type: ignore[union-attr]
+    queries = {}
     for person in residents[1:]:
         # The post as it is now: its count (and so its buttons) may have been edited.
         current = server.message(GROUP_ID, post.message_id)  # type: ignore[arg-type]
         assert current is not None
         rows = current["reply_markup"]["inline_keyboard"]
         [data] = [b["callback_data"] for row in rows for b in row if b["text"] == "Ich komme"]
-        server.press_button(GROUP_ID, person, post.message_id, data)  # type: ignore[arg-type]
+        queries[person["id"]] = server.press_button(GROUP_ID, person, post.message_id, data)  # type: ignore[arg-type]
     await _settled(server)
+    # Each press is answered on the presser's own screen (the callback's notice).
+    answered = {uid: server.answered_callbacks.get(q) for uid, q in queries.items()}
+    assert answered[101] == "Sie sind angemeldet. Mehr im privaten Chat."
+    assert answered[115] == "Sie stehen auf der Warteliste. Mehr im privaten Chat."
+    # A forged or stale button: the note goes to the presser alone, never to the group.
+    mark = len(server.sent)
+    forged = [
+        server.press_button(GROUP_ID, residents[2], post.message_id, f"old-{n}", forged=True)  # type: ignore[arg-type]
+        for n in range(25)
+    ]
+    await _settled(server)
+    assert {server.answered_callbacks.get(q) for q in forged} == {
+        "Dieser Knopf geht nicht mehr.\nBitte schreiben Sie /start."
+    }
+    assert [r for r in server.sent[mark:] if r.chat_id == GROUP_ID] == []
     waiting = {
         p["id"]: next(t for t in people.private(p["id"]) if "Warteliste" in t)
         for p in residents
@@ -105,6 +121,15 @@ async def test_monthly_cafe_on_telegram(server, bot) -> None:  # type: ignore[no
     assert "Alle Plätze sind vergeben. 4 Personen stehen auf der Warteliste." in (
         edits[-1].plain_text or ""
     )
+    # The post says what to tap (a group in privacy mode never passes a typed "ja" on);
+    # once full, its first button offers the waiting list (#18, points 6 and 7).
+    assert (post.plain_text or "").splitlines()[-1] == "Tippen Sie auf „Ich komme“."
+    assert (edits[-1].plain_text or "").splitlines()[-1] == "Tippen Sie auf „Auf die Warteliste“."
+    keyboard = edits[-1].reply_markup["inline_keyboard"]  # type: ignore[index]
+    assert [row[0]["text"] for row in keyboard][:2] == [
+        "Auf die Warteliste",
+        "Mit Begleitung auf die Warteliste",
+    ]
     group_texts = " ".join(r.text or "" for r in server.messages_to(GROUP_ID) if r not in asks)
     assert not any(f"Person{n}" in group_texts for n in range(18))
 

@@ -285,6 +285,20 @@ async def test_webhook_mode_refuses_forged_posts(server, sqlite_url, tmp_path) -
         async with app.sessions() as session:
             groups = (await session.scalars(select(Chat).where(Chat.kind == "group"))).all()
         assert groups == []
+        # A stale button pressed in a group, through the webhook: the note is the press's
+        # own notice, and the group sees nothing (#18, point 2).
+        group = server.group(-4343, "Digitalcafé")
+        own = server.post_message(group, anna, "Hallo")
+        message_id = own["message"]["message_id"]
+        query_id = server.press_button(group, anna, message_id, "old-key", forged=True)
+        for _ in range(100):
+            if query_id in server.answered_callbacks:
+                break
+            await asyncio.sleep(0.05)
+        assert server.answered_callbacks[query_id] == (
+            "Dieser Knopf geht nicht mehr.\nBitte schreiben Sie /start."
+        )
+        assert server.messages_to(-4343) == []
     finally:
         await running.stop()
 

@@ -50,6 +50,10 @@ class MemoryAdapter(Adapter):
     supports_edit: bool = True
     # False plays a platform without buttons (Matrix): choices are written as lines.
     shows_buttons: bool = True
+    # Telegram's notice for the presser of a button: (chat id, person id, text) in
+    # ``press_answers``.
+    answers_presses: bool = False
+    press_answers: list[tuple[str, str, str]] = field(default_factory=list)
     # Runs inside each send, for what happens while a message is on its way.
     during_send: Callable[[Delivery], Awaitable[None]] | None = None
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
@@ -62,6 +66,9 @@ class MemoryAdapter(Adapter):
 
     async def start(self, dispatch: Dispatch) -> None:
         self.dispatch = dispatch
+
+    async def answer_press(self, press: Incoming, text: str) -> None:
+        self.press_answers.append((press.chat.external_id, press.sender.external_id, text))
 
     async def stop(self) -> None:
         self.dispatch = None
@@ -105,7 +112,10 @@ class MemoryAdapter(Adapter):
 def telegram_like() -> MemoryAdapter:
     """A memory platform that declares what the Telegram adapter declares."""
     return MemoryAdapter(
-        platform="telegram", display_name="Telegram", link_base="https://t.me/lotsen_bot"
+        platform="telegram",
+        display_name="Telegram",
+        link_base="https://t.me/lotsen_bot",
+        answers_presses=True,
     )
 
 

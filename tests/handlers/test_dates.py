@@ -84,9 +84,17 @@ async def test_monthly_cafe_from_dialog_to_holiday(tg: Conversation) -> None:
     waiting = [uid for uid, shown in answers.items() if "Warteliste" in shown.text]
     assert waiting == ["114", "115", "116", "117"]
     assert answers["115"].text.splitlines()[1] == "Sie sind Nummer 2 auf der Warteliste."
-    assert tg.adapter.current_text(post.message_id).splitlines()[-2] == (
-        "Alle Plätze sind vergeben. 4 Personen stehen auf der Warteliste."
-    )
+    full = tg.adapter.current(post.message_id)
+    assert full.text.splitlines()[-3:] == [
+        "Alle Plätze sind vergeben. 4 Personen stehen auf der Warteliste.",
+        "Fragen? Frau Meier, Telefon 04542 1234",
+        "Tippen Sie auf „Auf die Warteliste“.",
+    ]
+    assert [label for label, _key in full.buttons] == [
+        "Auf die Warteliste",
+        "Mit Begleitung auf die Warteliste",
+        "Ich kann nicht",
+    ]
 
     # Two cancel; the first two waiting move up and are told.
     await tg.say(people[3], "/abmelden")

@@ -293,6 +293,8 @@ class Attempt:
     what: str
     shown: list[Shown] = field(default_factory=list)
     changes: dict[str, Any] = field(default_factory=dict)
+    # What the presser alone saw as the press's own notice (Telegram's callback answer).
+    notices: list[str] = field(default_factory=list)
 
     def where(self) -> str:
         return f"{self.actor} in {self.chat.kind} {self.chat.external_id}: {self.what}"
@@ -318,7 +320,9 @@ async def _try(
     if button is not None:
         key = await make_button(world, chat, *button)
         attempt = Attempt(actor, chat, f"button {button[0]} {button[1]}")
+        noticed = len(tg.adapter.press_answers)
         attempt.shown += await tg.say(person, chat=chat, button_key=key)
+        attempt.notices += [text for *_where, text in tg.adapter.press_answers[noticed:]]
     else:
         attempt = Attempt(actor, chat, text)
         attempt.shown += await tg.say(person, text, chat=chat)
@@ -351,11 +355,11 @@ async def _community_1_rows(world: World, attempt: Attempt) -> list[str]:
 async def _check(world: World, row: Row, attempt: Attempt, problems: list[str]) -> None:
     """The rules every try obeys; what breaks one is added to ``problems``."""
     actor, person = attempt.actor, ACTORS[attempt.actor]
-    texts = [s.text for s in attempt.shown]
+    texts = [s.text for s in attempt.shown] + attempt.notices
     if any(APOLOGY in t for t in texts):
         problems.append(f"CRASH {attempt.where()}: {texts}")
     if actor == "anonymous":
-        if attempt.shown or attempt.changes:
+        if attempt.shown or attempt.notices or attempt.changes:
             problems.append(f"ANSWERED {attempt.where()}: {texts} {attempt.changes}")
         return
     if actor not in row.allowed:
@@ -379,7 +383,7 @@ async def _check(world: World, row: Row, attempt: Attempt, problems: list[str]) 
 
 def _control(row: Row, attempt: Attempt, values: dict[str, Any]) -> list[str]:
     """The allowed try does what the row says (so the args would change something)."""
-    texts = [s.text for s in attempt.shown]
+    texts = [s.text for s in attempt.shown] + attempt.notices
     refused = any("nur die Verantwortlichen" in t or APOLOGY in t for t in texts)
     if row.expect == "change" and not attempt.changes:
         return [f"CONTROL changed nothing {attempt.where()}: {texts}"]
@@ -531,9 +535,13 @@ async def test_switching_community_in_the_private_chat(world: World) -> None:
     assert listing.buttons, listing.text
     [offer] = await world.tg.say(SUSI, "/gruppe_wechseln", chat=private(SUSI))
     labels = [label for label, _key in offer.buttons]
-    assert labels == ["1. Digitalcafé Musterstadt", f"{world.ids['community_2']}. Lesecafé Süd"]
+    # One number per group: the one /gruppe_wechseln takes (#18, point 13).
+    assert labels == [
+        "Nr. 1: Digitalcafé Musterstadt",
+        f"Nr. {world.ids['community_2']}: Lesecafé Süd",
+    ]
     [switched] = await world.tg.press(
-        SUSI, offer, f"{world.ids['community_2']}. Lesecafé Süd", chat=private(SUSI)
+        SUSI, offer, f"Nr. {world.ids['community_2']}: Lesecafé Süd", chat=private(SUSI)
     )
     assert "Lesecafé Süd" in switched.text, switched.text
     before = await snapshot(world.app)

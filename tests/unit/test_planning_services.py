@@ -222,6 +222,10 @@ async def test_a_move_tells_members_and_lists_the_callers(app) -> None:  # type:
         assert event.ends_at == new_start + timedelta(hours=2)
 
 
+def _group_keys(keys: list[str]) -> list[str]:
+    return [key for key in keys if ":groups:" in key]
+
+
 async def test_cancelling_drops_the_posts_and_is_refused_twice(app) -> None:  # type: ignore[no-untyped-def]
     event_id = await _create(app)
     member = await _member(app)
@@ -245,11 +249,12 @@ async def test_cancelling_drops_the_posts_and_is_refused_twice(app) -> None:  # 
             )
         ).all()
         assert statuses and set(statuses) == {announcements.CANCELLED}
-        # The sign-up is kept for the notice; the notice went out once.
+        # The sign-up is kept for the notice; the notice went out once, to the member and
+        # to the group (#18: a group always hears a date is called off).
         assert await rsvps.find(session, event_id, member) is not None
-    assert [key for _chat, key in await _outbox(app) if key.startswith("cancelled")] == [
-        f"cancelled:{event_id}:{member}"
-    ]
+    keys = [key for _chat, key in await _outbox(app) if key.startswith("cancelled")]
+    assert sorted(keys) == sorted([f"cancelled:{event_id}:{member}", *_group_keys(keys)])
+    assert len(_group_keys(keys)) == 1
 
 
 async def test_skipping_one_date_of_a_series_remembers_the_day(app) -> None:  # type: ignore[no-untyped-def]
