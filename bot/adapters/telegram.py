@@ -422,11 +422,8 @@ class TelegramAdapter(Adapter):
         """A press (the update, or its callback query id) is answered once its dispatch is
         done (``answer_press`` with the notice for the presser, else without text), but at
         the latest after ``press_answer_wait`` seconds, or the app keeps showing a spinner."""
-        if isinstance(update, str):
-            query_id = update
-        elif update.callback_query is not None:
-            query_id = update.callback_query.id
-        else:
+        query_id = _query_id(update)
+        if query_id is None:
             return
         if query_id in self._answered or query_id in self._deadlines:
             return
@@ -439,11 +436,8 @@ class TelegramAdapter(Adapter):
         """Answer a button press (the update, or its callback query id) now, with ``text``
         as the notice only the presser sees. Once per query; the answer runs in the
         background and, unlike a message, counts against no chat's quota."""
-        if isinstance(update, str):
-            query_id = update
-        elif update.callback_query is not None:
-            query_id = update.callback_query.id
-        else:
+        query_id = _query_id(update)
+        if query_id is None:
             return
         deadline = self._deadlines.pop(query_id, None)
         if deadline is not None:
@@ -682,3 +676,10 @@ class TelegramAdapter(Adapter):
                     reply_markup=markup,
                 )
         return str(message.message_id)
+
+
+def _query_id(update: Update | str) -> str | None:
+    """The callback query id of a press (given as the update or as the id itself)."""
+    if isinstance(update, str):
+        return update
+    return update.callback_query.id if update.callback_query is not None else None
