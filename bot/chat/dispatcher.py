@@ -356,20 +356,21 @@ class Dispatcher:
             ):
                 return  # "/start@other_bot" in a group is not for us
             await self._command(ctx, command.name, command.args)
-            await self._note_prefix(ctx, text)
+            if self._router.find(command.name) is not None:
+                await self._note_prefix(ctx, text, command.name)
             return
         if incoming.addressed_elsewhere:
             return
         await self._text(ctx, text)
 
-    async def _note_prefix(self, ctx: Context, text: str) -> None:
-        """A command typed with the other app's prefix ("/termine" in Element) works; the
-        person is told once how commands start here."""
+    async def _note_prefix(self, ctx: Context, text: str, word: str) -> None:
+        """A known command typed with the other app's prefix ("/termine" in Element) works;
+        the person is told once how commands start here. An unknown one changes nothing:
+        its answer lists the commands with the right prefix already."""
         quiet = ctx.chat.kind == "group" and ctx.community is None
         if quiet or text.lstrip().startswith(ctx.command_prefix) or ctx.account.prefix_noted_at:
             return
         ctx.account.prefix_noted_at = ctx.now
-        word = text.lstrip()[1:].split(maxsplit=1)[0].split("@")[0]
         await ctx.answer_privately(
             _("Tip: here commands start with {prefix}, for example {prefix}{command}.").format(
                 prefix=ctx.command_prefix, command=word

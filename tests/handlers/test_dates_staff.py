@@ -231,7 +231,9 @@ async def test_calling_off_asks_first_and_only_yes_acts(tg: Conversation) -> Non
     shown = await tg.say(ADA, "ja")
     [done] = [s for s in shown if s.chat_id == "dm-1"]
     assert done.text.startswith("Der Termin ist abgesagt.")
-    assert sorted(s.chat_id for s in shown if s.text.startswith("Leider fällt")) == ["300", "301"]
+    # Both people privately, and the group where the date was announced.
+    told = sorted(s.chat_id for s in shown if s.text.startswith("Leider fällt"))
+    assert told == ["-10", "300", "301"]
     assert await _status(tg, event) == "cancelled"
 
 

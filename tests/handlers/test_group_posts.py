@@ -81,11 +81,12 @@ async def test_when_the_date_is_over_its_post_says_so_without_buttons(tg: Conver
 async def test_skipping_a_date_nobody_signed_up_for_tells_the_group(tg: Conversation) -> None:
     post = await _post(tg, "Lesecafé; 9.12. 15–17 Uhr; Stadtbibliothek; 10")
     event = await _event(tg, "Lesecafé")
-    shown = await tg.say(ADA, f"/absagen {event.id}")
+    [asked] = await tg.say(ADA, f"/absagen {event.id}")
+    shown = await tg.press(ADA, asked, "Ja, absagen")
     [told] = [s for s in shown if s.chat_id == GROUP]
     assert told.text.startswith("Leider fällt dieser Termin aus:")
     assert "Mittwoch, 9. Dezember 2026, 15:00 bis 17:00 Uhr" in told.text
     cancelled = tg.adapter.current(post.message_id)
     assert cancelled.buttons == []
-    assert cancelled.text.startswith("ABGESAGT:")
+    assert cancelled.text.startswith("FÄLLT AUS:")
     assert [s.chat_id for s in tg.adapter.shown if s.text.startswith("Leider")] == [GROUP]
