@@ -119,7 +119,9 @@ async def test_what_is_not_understood_offers_three_choices_that_work(conversatio
         "1 – Termine\n2 – Hilfe von einem Lotsen\n3 – Alle Befehle\nAntworten Sie mit 1, 2 oder 3."
     )
     [dates] = await conversation.press(ANNA, menu, "Termine")
-    assert dates.text.startswith("Die nächsten Termine:\nNr. 1: Digitalcafé, Mittwoch, 25. November")
+    assert dates.text.startswith(
+        "Die nächsten Termine:\nNr. 1: Digitalcafé, Mittwoch, 25. November"
+    )
     [menu] = await conversation.say(ANNA, "Hallo?")
     [helper] = await conversation.say(ANNA, "2")
     assert helper.text == "Wobei brauchen Sie Hilfe? Bitte tippen Sie auf ein Thema."
