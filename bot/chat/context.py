@@ -254,7 +254,8 @@ class Context:
         """The answer to a press on a follow-up question that is someone else's: it changes
         nothing, and the presser hears it privately where possible."""
         self.community_named = True
-        await self.answer_privately(
+        # Like a stale button: only the presser hears of it, never the group.
+        await self.notify_presser(
             _("This question is for another person. Nothing was changed for you.")
         )
 
