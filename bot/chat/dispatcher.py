@@ -129,6 +129,10 @@ class Dispatcher:
                     session, incoming.chat.platform, incoming.chat.external_id, incoming.moved_to
                 )
                 return True
+            if incoming.member_joined and await people.chat_kind(session, incoming.chat) != "group":
+                # Someone joining a room we know as a private chat (a guest) or not at all:
+                # nothing to greet, and the chat stays as it is until someone writes there.
+                return False
             now = self._services.now()
             # Held until the answer is done: it keeps the pressed button's token loaded.
             known = await people.find_writer(
@@ -338,7 +342,10 @@ class Dispatcher:
             return  # in a group people speak to each other
         if incoming.joined or incoming.member_joined:
             greet = self._router.on_join if incoming.joined else self._router.on_member_join
-            if greet is not None and (incoming.joined or ctx.community is not None):
+            # New members are greeted in linked groups only: someone joining a private
+            # chat is a guest there, and the chat's person must hear nothing of it.
+            linked_group = ctx.chat.kind == "group" and ctx.community is not None
+            if greet is not None and (incoming.joined or linked_group):
                 await greet(ctx)
             return
         if incoming.reaction is not None:

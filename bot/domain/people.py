@@ -115,6 +115,13 @@ def _refresh_account(account: Account, sender: Sender) -> None:
         account.language_hint = sender.language_hint
 
 
+async def chat_kind(session: AsyncSession, ref: ChatRef) -> str | None:
+    """How the chat is known ("group", "direct"), or None for a chat we do not know yet."""
+    return await session.scalar(
+        select(Chat.kind).where(Chat.platform == ref.platform, Chat.external_id == ref.external_id)
+    )
+
+
 async def get_or_create_chat(session: AsyncSession, ref: ChatRef, now: datetime) -> Chat:
     """The chat row for a platform chat (with its community), created on first contact."""
     chat = await session.scalar(

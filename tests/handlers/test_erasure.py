@@ -99,7 +99,8 @@ def texts(value: Any) -> Iterator[str]:
     if isinstance(value, dict):
         for key, item in value.items():
             yield str(key)
-            yield from texts(item)
+            if key != "key":  # a rendered button's random key (see OPAQUE_KEYS)
+                yield from texts(item)
     elif isinstance(value, list | tuple):
         for item in value:
             yield from texts(item)
@@ -150,6 +151,14 @@ def found_in(value: Any, person: Someone) -> list[str]:
     return hits
 
 
+# Random button keys (``secrets.token_urlsafe``): "x-Jo…" is chance, not a name.
+OPAQUE_KEYS = {
+    ("button_tokens", "key"),
+    ("button_token_subjects", "button_key"),
+    ("chats", "choices"),
+}
+
+
 async def scan(tg: Conversation, person: Someone) -> list[tuple[str, str, str]]:
     """(table, column, word) wherever anything still identifies the person."""
     hits = []
@@ -157,6 +166,8 @@ async def scan(tg: Conversation, person: Someone) -> list[tuple[str, str, str]]:
         for table in Base.metadata.sorted_tables:
             for row in (await session.execute(select(table))).mappings():
                 for column, value in row.items():
+                    if (table.name, column) in OPAQUE_KEYS:
+                        continue
                     hits += [(table.name, column, word) for word in found_in(value, person)]
     return sorted(set(hits))
 
