@@ -617,5 +617,5 @@ def test_references_point_at_the_guide() -> None:
             if path == Path(__file__):
                 continue
             text = path.read_text(encoding="utf-8")
-            assert "../shared" not in text, path
+            assert "../" + "shared" not in text, path  # spelled so this file does not cite it
             assert "plain-language guide" not in text.lower() or "PLAIN-LANGUAGE.md" in text, path
