@@ -398,10 +398,15 @@ def _jargon_key(word: str) -> str | None:
     return None
 
 
+def _masked(text: str) -> str:
+    """The text with allowed names (app names, placeholders) blanked, positions kept."""
+    return _ALLOWED_RE.sub(lambda m: " " * len(m.group(0)), text)
+
+
 def _jargon_findings(text: str) -> list[Finding]:
     findings: list[Finding] = []
     seen: set[str] = set()
-    masked = _ALLOWED_RE.sub(lambda m: " " * len(m.group(0)), text)
+    masked = _masked(text)
     for match in _WORD_RE.finditer(masked):
         token = match.group(0)
         # Whole hyphenated token first ("Check-in"), then each hyphen part ("Event-Raum").
@@ -475,7 +480,7 @@ def _word_findings(text: str, sentences: list[str]) -> list[Finding]:
     """Long compound words, and sentences built from nouns ("Informations- und
     Austausch-Veranstaltung")."""
     findings: list[Finding] = []
-    masked = _ALLOWED_RE.sub(lambda m: " " * len(m.group(0)), text)
+    masked = _masked(text)
     seen: set[str] = set()
     for match in _WORD_RE.finditer(masked):
         word = match.group(0)
@@ -649,7 +654,7 @@ def _german_findings(text: str) -> list[Finding]:
     """German words left in an English text, each once."""
     findings: list[Finding] = []
     seen: set[str] = set()
-    masked = _ALLOWED_RE.sub(lambda m: " " * len(m.group(0)), text)
+    masked = _masked(text)
     for match in _WORD_RE.finditer(masked):
         word = match.group(0)
         german = word.lower() in _GERMAN_WORDS or _GERMAN_LETTERS_RE.search(word)
@@ -688,7 +693,7 @@ def _english_findings(text: str, max_words: int) -> list[Finding]:
                     ),
                 )
             )
-    masked = _ALLOWED_RE.sub(lambda m: " " * len(m.group(0)), text)
+    masked = _masked(text)
     for word in dict.fromkeys(m.group(0) for m in _WORD_RE.finditer(masked)):
         if word.lower() in _ENGLISH_JARGON:
             findings.append(
