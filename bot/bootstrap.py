@@ -38,11 +38,13 @@ from bot.domain.models import Community, OutboxMessage
 from bot.domain.work import Work
 from bot.helping import due as helping_due
 from bot.helping.policy import MatchingPolicy
+from bot.infra import backup_daily
 from bot.infra.clock import Clock, SystemClock
 from bot.infra.cluster import OUTBOX, PREPARE, SCHEDULE, Cluster, make_cluster
 from bot.infra.db import create_engine, session_factory
 from bot.infra.keyvalue import StateStore
 from bot.infra.logs import set_log_context
+from bot.infra.package_data import installed_version
 from bot.infra.private_files import private_dir, write_private
 from bot.infra.scheduler import Round, Scheduler
 from bot.language.i18n import Catalogs, _, install, use_locale
@@ -148,10 +150,13 @@ def build_app(
         if not cluster.is_leader:
             cluster.notify(SCHEDULE)
 
+    daily = backup_daily.rounds(
+        settings.backup, settings.database_url, settings.bot.data_dir, installed_version()
+    )
     scheduler = Scheduler(
         sessions,
         clock,
-        due_rounds(policy, matching, retention),
+        [*due_rounds(policy, matching, retention), *daily],
         on_queued=lambda: queued(None),
         leads=lambda: cluster.is_leader,
     )

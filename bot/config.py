@@ -232,6 +232,37 @@ class DemoSection(_Section):
     timezone: str = "Europe/Berlin"
 
 
+class BackupSection(_Section):
+    # A daily backup (see "lotsenbot backup") into this directory; off while it is empty.
+    dir: Path | None = None
+    # How many daily backups stay; older ones are removed after a new one is made.
+    keep: int = Field(default=7, ge=1, le=3650)
+    # When the daily backup is made ("HH:MM"), in ``timezone``.
+    time: str = "03:00"
+    timezone: str = "Europe/Berlin"
+    # The PostgreSQL client programs, when the database is PostgreSQL.
+    pg_dump: str = "pg_dump"
+    pg_restore: str = "pg_restore"
+
+    @field_validator("time")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        if not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", value):
+            raise ValueError("must look like '03:00' (hours:minutes)")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone '{value}'") from None
+        return value
+
+
 class LoggingSection(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["text", "json"] = "text"
@@ -256,6 +287,7 @@ class Settings(BaseSettings):
     volunteers: VolunteersSection = Field(default_factory=VolunteersSection)
     privacy: PrivacySection = Field(default_factory=PrivacySection)
     demo: DemoSection = Field(default_factory=DemoSection)
+    backup: BackupSection = Field(default_factory=BackupSection)
     logging: LoggingSection = Field(default_factory=LoggingSection)
 
     @classmethod
