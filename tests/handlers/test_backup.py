@@ -1,0 +1,200 @@
+"""Backup, restore and the move to PostgreSQL, judged by what people see in the chat after."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import tarfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.bootstrap import build_app, prepare
+from bot.domain.models import Event, OutboxMessage, Person, Rsvp
+from bot.infra import migrate
+from bot.infra.backup import BackupError, backup, restore
+from bot.infra.move import MoveError, move
+from bot.infra.process_lock import sqlite_lock
+from tests.conftest import make_settings
+from tests.fakes.clock import FakeClock
+from tests.fakes.memory import Conversation, telegram_like
+from tests.fakes.memory import Person as Someone
+from tests.handlers.conftest import ADA, GROUP
+
+ERIKA = Someone("2", "Erika")
+
+
+def _settings(data_dir: Path, url: str = ""):  # type: ignore[no-untyped-def]
+    # No database URL: the SQLite file in the data directory, as a deployment has it.
+    return make_settings(url, data_dir, bot={"admins": ["telegram:1"]})
+
+
+@asynccontextmanager
+async def _bot(
+    data_dir: Path, url: str = "", *, first: bool = False
+) -> AsyncIterator[Conversation]:
+    settings = _settings(data_dir, url)
+    if settings.database_url.startswith("sqlite"):
+        await asyncio.to_thread(migrate.upgrade, settings.database_url)
+    app = build_app(settings, clock=FakeClock(), adapters=[telegram_like()])
+    await prepare(app)
+    await app.sender.recover()
+    conversation = Conversation(app, app.adapters["telegram"])  # type: ignore[arg-type]
+    if first:
+        await conversation.say(ADA, "/verbinden 1", chat=conversation.group(GROUP))
+        await conversation.say(ADA, "/start", chat=conversation.group(GROUP))
+    try:
+        yield conversation
+    finally:
+        await app.close()
+
+
+async def _first_date(bot: Conversation) -> Event:
+    async with bot.app.sessions() as session:
+        return (await session.scalars(select(Event).order_by(Event.starts_at))).first()
+
+
+async def _signed_up(bot: Conversation) -> None:
+    """Erika talks to the bot; staff sign her and someone by phone up for the first date."""
+    await bot.say(ERIKA, "/start", chat=bot.group(GROUP))
+    event = await _first_date(bot)
+    await bot.say(ADA, f"/anmelden_fuer {event.id}; =Erika Muster; ; 1")
+    await bot.say(ADA, f"/anmelden_fuer {event.id}; Hans Alt; 04542 1234; 2")
+
+
+async def _answers(bot: Conversation) -> list[str]:
+    """What Erika and staff see when they ask for the dates and who comes."""
+    event = await _first_date(bot)
+    return [
+        s.text
+        for who, text in ((ERIKA, "/termine"), (ADA, "/termine"), (ADA, f"/teilnehmer {event.id}"))
+        for s in await bot.say(who, text)
+    ]
+
+
+async def test_backup_then_restore_answers_the_same(tmp_path: Path) -> None:
+    data = tmp_path / "var"
+    async with _bot(data, first=True) as bot:
+        await _signed_up(bot)
+        before = await _answers(bot)
+        (data / "matrix").mkdir()
+        (data / "matrix" / "keys.db").write_bytes(b"olm account")
+        # While the bot runs: its database connection is open.
+        made = backup(bot.app.settings.database_url, data, tmp_path / "backup.tar.gz")
+    assert made.database == "sqlite" and made.migration == migrate.head_revision()
+    assert "Hans Alt" in "\n".join(before)
+
+    elsewhere = tmp_path / "new" / "var"
+    restore(tmp_path / "backup.tar.gz", _settings(elsewhere).database_url, elsewhere)
+    assert (elsewhere / "matrix" / "keys.db").read_bytes() == b"olm account"
+    async with _bot(elsewhere) as bot:
+        assert await _answers(bot) == before
+
+
+async def test_backup_refuses_with_one_line(tmp_path: Path) -> None:
+    data = tmp_path / "var"
+    async with _bot(data) as bot:
+        url = bot.app.settings.database_url
+    with pytest.raises(BackupError, match=r"^.*missing: directory not found$"):
+        backup(url, data, tmp_path / "missing" / "b.tar.gz")
+    (tmp_path / "b.tar.gz").write_bytes(b"older backup")
+    with pytest.raises(BackupError, match="file exists; add --force to replace it"):
+        backup(url, data, tmp_path / "b.tar.gz")
+    assert (tmp_path / "b.tar.gz").read_bytes() == b"older backup"
+    backup(url, data, tmp_path / "b.tar.gz", force=True)
+    # Restoring over a deployment that has data changes nothing.
+    with pytest.raises(BackupError, match="not empty; restore only into an empty data directory"):
+        restore(tmp_path / "b.tar.gz", url, data)
+    with pytest.raises(BackupError, match="not a Lotsenbot backup"):
+        restore(data / "lotsenbot.db", url, tmp_path / "empty")
+    assert not (tmp_path / "empty").exists()
+
+
+async def test_backup_while_the_bot_writes_is_one_consistent_state(tmp_path: Path) -> None:
+    """What was committed is in the copy, also what is still only in the -wal file; what a
+    writer has not committed yet is not; the copy is a whole, sound database."""
+    data = tmp_path / "var"
+    async with _bot(data, first=True) as bot:
+        await _signed_up(bot)
+        database = Path(bot.app.settings.database_url.removeprefix("sqlite+aiosqlite:///"))
+        wal = Path(f"{database}-wal")
+        assert wal.exists() and wal.stat().st_size > 0  # committed rows not yet in the file
+        async with bot.app.sessions() as session:
+            people_before = await session.scalar(select(func.count(Person.id)))
+            signed_up = await session.scalar(select(func.count(Rsvp.id)))
+        # A writer in the middle of its transaction while the backup runs in another thread.
+        async with bot.app.sessions.begin() as session:
+            session.add_all(Person(display_name=f"Neu {n}") for n in range(50))
+            await session.flush()
+            await asyncio.to_thread(
+                backup, str(bot.app.settings.database_url), data, tmp_path / "b.tar.gz"
+            )
+        async with bot.app.sessions() as session:
+            assert await session.scalar(select(func.count(Person.id))) == people_before + 50
+
+    with tarfile.open(tmp_path / "b.tar.gz") as archive:
+        names = archive.getnames()
+        archive.extract("database/lotsenbot.db", tmp_path / "out", filter="data")
+    assert not any(name.endswith(("-wal", "-shm", ".lock")) for name in names)
+    copy = sqlite3.connect(tmp_path / "out" / "database" / "lotsenbot.db")
+    assert copy.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    assert copy.execute("PRAGMA foreign_key_check").fetchall() == []
+    assert copy.execute("SELECT count(*) FROM persons").fetchone() == (people_before,)
+    assert copy.execute("SELECT count(*) FROM rsvps").fetchone() == (signed_up,)
+    copy.close()
+
+
+async def test_move_to_postgres_keeps_dates_sign_ups_and_pending_messages(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    data = tmp_path / "var"
+    async with _bot(data, first=True) as bot:
+        await _signed_up(bot)
+        before = await _answers(bot)
+        # Two messages the bot had not sent yet when it was stopped (written as the
+        # scheduler writes them: due now, pending).
+        async with bot.app.sessions.begin() as session:
+            sent = (
+                await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc()))
+            ).first()
+            for n in (1, 2):
+                session.add(
+                    OutboxMessage(
+                        dedup_key=f"moved-{n}",
+                        chat_id=sent.chat_id,
+                        content={**sent.content, "text": f"Noch nicht gesendet {n}"},
+                        due_at=bot.app.clock.now(),
+                    )
+                )
+        sqlite_url = bot.app.settings.database_url
+        # Refused while the bot runs (its lock is held).
+        lock = sqlite_lock(sqlite_url)
+        assert lock is not None
+        lock.acquire()
+        try:
+            with pytest.raises(MoveError, match="^the bot is running: "):
+                await asyncio.to_thread(move, sqlite_url, postgres_url, lambda line: None)
+        finally:
+            lock.release()
+        to = sent.chat_id
+
+    said: list[str] = []
+    copied = await asyncio.to_thread(move, sqlite_url, postgres_url, said.append)
+    assert copied["events"] > 0 and copied["rsvps"] == 2
+    assert f"rsvps: 2 rows" in said and f"outbox: {copied['outbox']} rows" in said
+    with pytest.raises(MoveError, match="^the target database is not empty"):
+        await asyncio.to_thread(move, sqlite_url, postgres_url, lambda line: None)
+
+    async with _bot(tmp_path / "pg", postgres_url) as bot:
+        # The pending messages go out from PostgreSQL.
+        shown = await bot.flush()
+        assert [s.text for s in shown][-2:] == ["Noch nicht gesendet 1", "Noch nicht gesendet 2"]
+        assert await _answers(bot) == before
+        # New rows get new ids (the sequences were set past the copied ones).
+        await bot.say(Someone("3", "Hans"), "/start")
+        async with bot.app.sessions() as session:
+            assert await session.scalar(select(func.count(OutboxMessage.id))) > copied["outbox"]
+    assert to
