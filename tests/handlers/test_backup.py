@@ -7,6 +7,7 @@ import sqlite3
 import tarfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -27,16 +28,20 @@ from tests.handlers.conftest import ADA, GROUP
 ERIKA = Someone("2", "Erika")
 
 
-def _settings(data_dir: Path, url: str = ""):  # type: ignore[no-untyped-def]
+def _settings(data_dir: Path, url: str = "", **sections: dict):  # type: ignore[no-untyped-def,type-arg]
     # No database URL: the SQLite file in the data directory, as a deployment has it.
-    return make_settings(url, data_dir, bot={"admins": ["telegram:1"]})
+    return make_settings(url, data_dir, bot={"admins": ["telegram:1"]}, **sections)
 
 
 @asynccontextmanager
 async def _bot(
-    data_dir: Path, url: str = "", *, first: bool = False
+    data_dir: Path,
+    url: str = "",
+    *,
+    first: bool = False,
+    **sections: dict,  # type: ignore[type-arg]
 ) -> AsyncIterator[Conversation]:
-    settings = _settings(data_dir, url)
+    settings = _settings(data_dir, url, **sections)
     if settings.database_url.startswith("sqlite"):
         await asyncio.to_thread(migrate.upgrade, settings.database_url)
     app = build_app(settings, clock=FakeClock(), adapters=[telegram_like()])
@@ -201,3 +206,38 @@ async def test_move_to_postgres_keeps_dates_sign_ups_and_pending_messages(
         async with bot.app.sessions() as session:
             assert await session.scalar(select(func.count(OutboxMessage.id))) > copied["outbox"]
     assert to
+
+
+async def test_daily_backup_once_a_day_after_its_time_keeping_the_newest(tmp_path: Path) -> None:
+    backups = tmp_path / "backups"
+    wanted = {"dir": str(backups), "keep": 2, "time": "03:00", "timezone": "Europe/Berlin"}
+    async with _bot(tmp_path / "var", first=True, backup=wanted) as bot:
+        clock = bot.app.clock
+        clock.set(datetime(2026, 11, 20, 1, 59, tzinfo=UTC))  # 02:59 in Berlin
+        await bot.app.scheduler.run_due()
+        assert _names(backups) == []
+        clock.advance(minutes=1)
+        await bot.app.scheduler.run_due()
+        assert _names(backups) == ["lotsenbot-2026-11-20.tar.gz"]
+        await _signed_up(bot)
+        await bot.app.scheduler.run_due()  # once a day, however often the scheduler wakes
+        for day in (21, 22, 23):
+            clock.set(datetime(2026, 11, day, 2, 30, tzinfo=UTC))
+            await bot.app.scheduler.run_due()
+        assert _names(backups) == ["lotsenbot-2026-11-22.tar.gz", "lotsenbot-2026-11-23.tar.gz"]
+        before = await _answers(bot)
+    restored = tmp_path / "restored"
+    restore(backups / "lotsenbot-2026-11-23.tar.gz", _settings(restored).database_url, restored)
+    async with _bot(restored) as bot:
+        assert await _answers(bot) == before
+
+
+async def test_no_daily_backup_unless_configured(tmp_path: Path) -> None:
+    async with _bot(tmp_path / "var", first=True) as bot:
+        bot.app.clock.set(datetime(2026, 11, 20, 12, 0, tzinfo=UTC))
+        await bot.app.scheduler.run_due()
+    assert sorted(p.name for p in tmp_path.rglob("*.tar.gz")) == []
+
+
+def _names(directory: Path) -> list[str]:
+    return sorted(p.name for p in directory.iterdir()) if directory.exists() else []
