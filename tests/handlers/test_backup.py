@@ -236,7 +236,11 @@ async def test_no_daily_backup_unless_configured(tmp_path: Path) -> None:
     async with _bot(tmp_path / "var", first=True) as bot:
         bot.app.clock.set(datetime(2026, 11, 20, 12, 0, tzinfo=UTC))
         await bot.app.scheduler.run_due()
-    assert sorted(p.name for p in tmp_path.rglob("*.tar.gz")) == []
+    assert _backups_under(tmp_path) == []
+
+
+def _backups_under(root: Path) -> list[str]:
+    return sorted(p.name for p in root.rglob("*.tar.gz"))
 
 
 def _names(directory: Path) -> list[str]:
