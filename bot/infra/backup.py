@@ -9,6 +9,7 @@ and restored by ``pg_restore``.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import os
@@ -16,12 +17,15 @@ import sqlite3
 import subprocess
 import tarfile
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
+from sqlalchemy import inspect
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.infra.private_files import FILE_MODE, SQLITE_SIDE_FILES, private_dir
 
@@ -30,6 +34,7 @@ SQLITE_MEMBER = "database/lotsenbot.db"
 POSTGRES_MEMBER = "database/postgresql.dump"
 DATA_PREFIX = "data/"
 FORMAT = 1
+_T = TypeVar("_T")
 # Never worth keeping: the process locks (a restored one would name a dead process).
 _SKIPPED_SUFFIXES = (".lock",)
 
@@ -204,19 +209,31 @@ def _pg_dump(database_url: str, target: Path, program: str) -> str | None:
 
 
 def _pg_revision(database_url: str) -> str | None:
-    import asyncio
-
-    from bot.infra.db import create_engine
     from bot.infra.migrate import database_revision
 
-    async def read() -> str | None:
+    return _on_database(database_url, database_revision)
+
+
+def _pg_tables(database_url: str) -> list[str]:
+    async def names(engine: AsyncEngine) -> list[str]:
+        async with engine.connect() as connection:
+            return await connection.run_sync(lambda sync: inspect(sync).get_table_names())
+
+    return _on_database(database_url, names)
+
+
+def _on_database(database_url: str, read: Callable[[AsyncEngine], Awaitable[_T]]) -> _T:
+    """``read`` with an engine of its own, from synchronous code (the commands, a thread)."""
+    from bot.infra.db import create_engine
+
+    async def run() -> _T:
         engine = create_engine(database_url)
         try:
-            return await database_revision(engine)
+            return await read(engine)
         finally:
             await engine.dispose()
 
-    return asyncio.run(read())
+    return asyncio.run(run())
 
 
 def read_manifest(source: Path) -> Manifest:
@@ -248,6 +265,8 @@ def restore(
     database = sqlite_path(database_url) if kind == "sqlite" else None
     if kind == "sqlite" and (database is None or database.exists()):
         raise BackupError(f"{database}: exists; restore only where no database is yet")
+    if kind == "postgresql" and _pg_tables(database_url):
+        raise BackupError("the database is not empty; restore only into an empty one")
     private_dir(data_dir)
     with tempfile.TemporaryDirectory(dir=data_dir.parent, prefix=".lotsenbot-restore-") as tmp:
         work = Path(tmp)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import tarfile
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -24,6 +25,8 @@ from tests.fakes.clock import FakeClock
 from tests.fakes.memory import Conversation, telegram_like
 from tests.fakes.memory import Person as Someone
 from tests.handlers.conftest import ADA, GROUP
+from tests.servers.postgres import PostgresCluster
+from tests.servers.provision_postgres import find_pg_bin
 
 ERIKA = Someone("2", "Erika")
 
@@ -245,3 +248,49 @@ def _backups_under(root: Path) -> list[str]:
 
 def _names(directory: Path) -> list[str]:
     return sorted(p.name for p in directory.iterdir()) if directory.exists() else []
+
+
+async def test_postgresql_backup_and_restore_through_pg_dump(
+    tmp_path: Path, postgres_cluster: PostgresCluster, postgres_url: str
+) -> None:
+    tools = postgres_cluster.bin_dir or find_pg_bin()
+    assert tools is not None, "the PostgreSQL client programs are part of the test setup"
+    programs = {"pg_dump": str(tools / "pg_dump"), "pg_restore": str(tools / "pg_restore")}
+    first = postgres_url
+    name = f"lotsenbot_t_{uuid.uuid4().hex[:16]}"
+    second = postgres_cluster.create_database(name)
+    try:
+        await _pg_backup_and_restore(tmp_path, programs, first, second)
+    finally:
+        postgres_cluster.drop_database(name)
+
+
+async def _pg_backup_and_restore(
+    tmp_path: Path, programs: dict[str, str], first: str, second: str
+) -> None:
+    await asyncio.to_thread(migrate.upgrade, first)
+    async with _bot(tmp_path / "var", first, first=True) as bot:
+        await _signed_up(bot)
+        before = await _answers(bot)
+        (tmp_path / "var" / "matrix").mkdir(parents=True)
+        (tmp_path / "var" / "matrix" / "keys.db").write_bytes(b"olm account")
+        made = await asyncio.to_thread(
+            backup, first, tmp_path / "var", tmp_path / "pg.tar.gz", pg_dump=programs["pg_dump"]
+        )
+    assert made.database == "postgresql" and made.migration == migrate.head_revision()
+    with pytest.raises(BackupError, match="the database is not empty"):
+        await asyncio.to_thread(
+            restore,
+            tmp_path / "pg.tar.gz",
+            first,
+            tmp_path / "new",
+            pg_restore=programs["pg_restore"],
+        )
+    with pytest.raises(BackupError, match="holds a postgresql database but the configuration"):
+        restore(tmp_path / "pg.tar.gz", _settings(tmp_path / "new").database_url, tmp_path / "new")
+    await asyncio.to_thread(
+        restore, tmp_path / "pg.tar.gz", second, tmp_path / "new", pg_restore=programs["pg_restore"]
+    )
+    assert (tmp_path / "new" / "matrix" / "keys.db").read_bytes() == b"olm account"
+    async with _bot(tmp_path / "new", second) as bot:
+        assert await _answers(bot) == before
