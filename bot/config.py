@@ -234,7 +234,7 @@ class DemoSection(_Section):
 
 class BackupSection(_Section):
     # A daily backup (see "lotsenbot backup") into this directory; off while it is empty.
-    dir: Path | None = None
+    dir: str = ""
     # How many daily backups stay; older ones are removed after a new one is made.
     keep: int = Field(default=7, ge=1, le=3650)
     # When the daily backup is made ("HH:MM"), in ``timezone``.

@@ -30,7 +30,7 @@ _NAME = re.compile(r"lotsenbot-(\d{4}-\d{2}-\d{2})\.tar\.gz")
 
 def rounds(section: BackupSection, database_url: str, data_dir: Path, version: str) -> list[Chore]:
     """The daily backup chore, or nothing when ``[backup] dir`` is not set."""
-    if section.dir is None:
+    if not section.dir:
         return []
     daily = DailyBackup(section, database_url, data_dir, version)
     return [Chore("backup", daily.run, next_due=daily.next_due)]
@@ -40,8 +40,7 @@ class DailyBackup:
     def __init__(
         self, section: BackupSection, database_url: str, data_dir: Path, version: str
     ) -> None:
-        assert section.dir is not None
-        self.dir = section.dir
+        self.dir = Path(section.dir)
         self.keep = section.keep
         self.zone = ZoneInfo(section.timezone)
         hours, minutes = section.time.split(":")
