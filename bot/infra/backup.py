@@ -159,7 +159,7 @@ def _is_backup(path: Path) -> bool:
 def _sqlite_copy(database: Path, target: Path) -> str | None:
     """A consistent copy through SQLite's online backup API, in one step (so a write meanwhile
     never restarts it); the copy is one self-contained file (no ``-wal``)."""
-    source = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+    source = sqlite3.connect(f"{database.resolve().as_uri()}?mode=ro", uri=True)
     copy = sqlite3.connect(target)
     try:
         source.execute("PRAGMA busy_timeout=30000")
@@ -222,6 +222,15 @@ def _pg_tables(database_url: str) -> list[str]:
     return _on_database(database_url, names)
 
 
+def _pg_tables_or_fail(database_url: str) -> list[str]:
+    from bot.infra.move import one_line
+
+    try:
+        return _pg_tables(database_url)
+    except Exception as exc:
+        raise BackupError(f"cannot reach the database: {one_line(exc)}") from None
+
+
 def _on_database(database_url: str, read: Callable[[AsyncEngine], Awaitable[_T]]) -> _T:
     """``read`` with an engine of its own, from synchronous code (the commands, a thread)."""
     from bot.infra.db import create_engine
@@ -265,7 +274,7 @@ def restore(
     database = sqlite_path(database_url) if kind == "sqlite" else None
     if kind == "sqlite" and (database is None or database.exists()):
         raise BackupError(f"{database}: exists; restore only where no database is yet")
-    if kind == "postgresql" and _pg_tables(database_url):
+    if kind == "postgresql" and _pg_tables_or_fail(database_url):
         raise BackupError("the database is not empty; restore only into an empty one")
     private_dir(data_dir)
     with tempfile.TemporaryDirectory(dir=data_dir.parent, prefix=".lotsenbot-restore-") as tmp:

@@ -28,6 +28,14 @@ class MoveError(Exception):
     """The move cannot be done; the message is one line for the operator."""
 
 
+def one_line(error: BaseException) -> str:
+    """The driver's own words for a failure, first line only (never the URL's password:
+    drivers do not repeat it)."""
+    original = getattr(error, "orig", None) or error
+    lines = str(original).strip().splitlines()
+    return lines[0] if lines else type(original).__name__
+
+
 def target_url(url: str) -> str:
     """The target as SQLAlchemy's asyncpg URL (plain ``postgresql://`` is accepted too)."""
     for plain in ("postgresql://", "postgres://"):
@@ -70,8 +78,8 @@ async def _refuse_foreign_tables(target: str) -> None:
     try:
         async with engine.connect() as connection:
             names = await connection.run_sync(lambda sync: inspect(sync).get_table_names())
-    except OSError as exc:
-        raise MoveError(f"cannot reach the target database: {exc}") from None
+    except Exception as exc:  # refused, unknown host, wrong password, no such database
+        raise MoveError(f"cannot reach the target database: {one_line(exc)}") from None
     finally:
         await engine.dispose()
     ours = set(Base.metadata.tables) | {"alembic_version"}

@@ -58,6 +58,10 @@ def test_what_cannot_be_done_is_one_line(tmp_path: Path) -> None:
         result = _lotsenbot(tmp_path, *args)
         assert (result.returncode, result.stderr.splitlines()) == (1, [line]), args
     assert (tmp_path / "old.tar.gz").read_bytes() == b"yesterday"
+    nobody = _lotsenbot(tmp_path, "move-to-postgres", "postgresql://lotsenbot@127.0.0.1:1/x")
+    assert nobody.returncode == 1
+    [line] = nobody.stderr.splitlines()
+    assert line.startswith("lotsenbot: cannot reach the target database: ")
     assert _lotsenbot(tmp_path, "backup", "b.tar.gz").returncode == 0
     refused = _lotsenbot(tmp_path, "restore", "b.tar.gz")
     assert refused.stderr.splitlines() == [
