@@ -92,8 +92,8 @@ def backup(
         if kind == "sqlite":
             if database is None or not database.exists():
                 raise BackupError(f"{database}: database file not found")
-            dumped = work / "lotsenbot.db"
-            migration = _sqlite_copy(database, dumped)
+            dumped = _sqlite_copy(database, work / "lotsenbot.db")
+            migration = _sqlite_revision(dumped)
             member = SQLITE_MEMBER
         else:
             dumped = work / "postgresql.dump"
@@ -114,6 +114,9 @@ def backup(
             skip = {database.resolve()} if database is not None else set()
             skip.add(target.resolve())
             for path, name in _data_files(data_dir, skip, work.resolve()):
+                if path.is_file() and _is_sqlite(path):
+                    # The Matrix store (nio's keys) is SQLite too: copied the same safe way.
+                    path = _sqlite_copy(path, work / "copies" / name)
                 archive.add(path, DATA_PREFIX + name, recursive=False)
         os.replace(partial, target)
     return manifest
@@ -143,9 +146,26 @@ def _data_files(data_dir: Path, skip: set[Path], work: Path) -> Iterator[tuple[P
             path = here / name
             if path in skip or path in side or name.endswith(_SKIPPED_SUFFIXES):
                 continue
+            if name.endswith(SQLITE_SIDE_FILES) and _is_sqlite(_main_file(path)):
+                continue  # its database is copied through SQLite, with what it holds
             if name.endswith(".tar.gz") and _is_backup(path):
                 continue
             yield path, str(path.relative_to(root))
+
+
+def _main_file(side: Path) -> Path:
+    for suffix in SQLITE_SIDE_FILES:
+        if side.name.endswith(suffix):
+            return side.with_name(side.name.removesuffix(suffix))
+    return side
+
+
+def _is_sqlite(path: Path) -> bool:
+    try:
+        with path.open("rb") as file:
+            return file.read(16) == b"SQLite format 3\x00"
+    except OSError:
+        return False
 
 
 def _is_backup(path: Path) -> bool:
@@ -156,26 +176,30 @@ def _is_backup(path: Path) -> bool:
         return False
 
 
-def _sqlite_copy(database: Path, target: Path) -> str | None:
+def _sqlite_copy(database: Path, target: Path) -> Path:
     """A consistent copy through SQLite's online backup API, in one step (so a write meanwhile
     never restarts it); the copy is one self-contained file (no ``-wal``)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
     source = sqlite3.connect(f"{database.resolve().as_uri()}?mode=ro", uri=True)
     copy = sqlite3.connect(target)
     try:
         source.execute("PRAGMA busy_timeout=30000")
         source.backup(copy, pages=-1)
         copy.execute("PRAGMA journal_mode=DELETE")
-        return _sqlite_revision(copy)
     finally:
         copy.close()
         source.close()
+    return target
 
 
-def _sqlite_revision(connection: sqlite3.Connection) -> str | None:
+def _sqlite_revision(database: Path) -> str | None:
+    connection = sqlite3.connect(database)
     try:
         row = connection.execute("SELECT version_num FROM alembic_version").fetchone()
     except sqlite3.OperationalError:
         return None
+    finally:
+        connection.close()
     return row[0] if row else None
 
 

@@ -89,15 +89,23 @@ async def test_backup_then_restore_answers_the_same(tmp_path: Path) -> None:
         await _signed_up(bot)
         before = await _answers(bot)
         (data / "matrix").mkdir()
-        (data / "matrix" / "keys.db").write_bytes(b"olm account")
+        (data / "matrix" / "device.txt").write_text("LOTSENBOT01")
+        # The Matrix client's store, open and in WAL mode, with rows only in its -wal file.
+        store = _matrix_store(data / "matrix" / "store.db")
         # While the bot runs: its database connection is open.
         made = backup(bot.app.settings.database_url, data, tmp_path / "backup.tar.gz")
+        store.close()
     assert made.database == "sqlite" and made.migration == migrate.head_revision()
     assert "Hans Alt" in "\n".join(before)
 
     elsewhere = tmp_path / "new" / "var"
     restore(tmp_path / "backup.tar.gz", _settings(elsewhere).database_url, elsewhere)
-    assert (elsewhere / "matrix" / "keys.db").read_bytes() == b"olm account"
+    assert (elsewhere / "matrix" / "device.txt").read_text() == "LOTSENBOT01"
+    # One self-contained file, never a copy of a -wal file being written meanwhile.
+    assert sorted(p.name for p in (elsewhere / "matrix").iterdir()) == ["device.txt", "store.db"]
+    restored_store = sqlite3.connect(elsewhere / "matrix" / "store.db")
+    assert restored_store.execute("SELECT key FROM olm").fetchall() == [("olm account",)]
+    restored_store.close()
     async with _bot(elsewhere) as bot:
         assert await _answers(bot) == before
 
@@ -119,6 +127,16 @@ async def test_backup_refuses_with_one_line(tmp_path: Path) -> None:
     with pytest.raises(BackupError, match="not a Lotsenbot backup"):
         restore(data / "lotsenbot.db", url, tmp_path / "empty")
     assert not (tmp_path / "empty").exists()
+
+
+def _matrix_store(path: Path) -> sqlite3.Connection:
+    store = sqlite3.connect(path)
+    store.execute("PRAGMA journal_mode=WAL")
+    store.execute("CREATE TABLE olm (key TEXT)")
+    store.execute("INSERT INTO olm VALUES ('olm account')")
+    store.commit()
+    assert _size(Path(f"{path}-wal")) > 0
+    return store
 
 
 def _size(path: Path) -> int:
