@@ -287,7 +287,14 @@ def restore(
     source: Path, database_url: str, data_dir: Path, *, pg_restore: str = "pg_restore"
 ) -> Manifest:
     """Put a backup back into an empty data directory (and an empty database)."""
+    from bot.infra.migrate import known_revision
+
     manifest = read_manifest(source)
+    if manifest.migration and not known_revision(manifest.migration):
+        raise BackupError(
+            f"{source}: made by a newer Lotsenbot ({manifest.version}, migration "
+            f"{manifest.migration}); install that version or a later one first"
+        )
     kind = database_kind(database_url)
     if manifest.database != kind:
         raise BackupError(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import io
+import json
 import sqlite3
 import tarfile
 import uuid
@@ -124,9 +126,25 @@ async def test_backup_refuses_with_one_line(tmp_path: Path) -> None:
     # Restoring over a deployment that has data changes nothing.
     with pytest.raises(BackupError, match="not empty; restore only into an empty data directory"):
         restore(tmp_path / "b.tar.gz", url, data)
+    _pretend_newer(tmp_path / "b.tar.gz", tmp_path / "newer.tar.gz")
+    with pytest.raises(BackupError, match=r"made by a newer Lotsenbot \(9.0, migration 9999\)"):
+        restore(tmp_path / "newer.tar.gz", url, tmp_path / "empty")
     with pytest.raises(BackupError, match="not a Lotsenbot backup"):
         restore(data / "lotsenbot.db", url, tmp_path / "empty")
     assert not (tmp_path / "empty").exists()
+
+
+def _pretend_newer(source: Path, target: Path) -> None:
+    """The backup as a later release would write it: a migration this one does not know."""
+    with tarfile.open(source) as old, tarfile.open(target, "w:gz") as new:
+        for member in old.getmembers():
+            data = old.extractfile(member)
+            if member.name == "manifest.json" and data is not None:
+                manifest = {**json.loads(data.read()), "version": "9.0", "migration": "9999"}
+                encoded = json.dumps(manifest).encode()
+                member.size = len(encoded)
+                data = io.BytesIO(encoded)
+            new.addfile(member, data)
 
 
 def _matrix_store(path: Path) -> sqlite3.Connection:
