@@ -114,12 +114,19 @@ def backup(
             skip = {database.resolve()} if database is not None else set()
             skip.add(target.resolve())
             for path, name in _data_files(data_dir, skip, work.resolve()):
-                if path.is_file() and _is_sqlite(path):
-                    # The Matrix store (nio's keys) is SQLite too: copied the same safe way.
-                    path = _sqlite_copy(path, work / "copies" / name)
-                archive.add(path, DATA_PREFIX + name, recursive=False)
+                _add_data_file(archive, path, name, work)
         os.replace(partial, target)
     return manifest
+
+
+def _add_data_file(archive: tarfile.TarFile, path: Path, name: str, work: Path) -> None:
+    if path.is_file() and _is_sqlite(path):
+        # The Matrix store (nio's keys) is SQLite too: copied the same safe way.
+        path = _sqlite_copy(path, work / "copies" / name)
+    try:
+        archive.add(path, DATA_PREFIX + name, recursive=False)
+    except FileNotFoundError:
+        pass  # a temporary file that went away meanwhile
 
 
 def _add_bytes(archive: tarfile.TarFile, name: str, data: bytes) -> None:
@@ -180,12 +187,17 @@ def _sqlite_copy(database: Path, target: Path) -> Path:
     """A consistent copy through SQLite's online backup API, in one step (so a write meanwhile
     never restarts it); the copy is one self-contained file (no ``-wal``)."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    source = sqlite3.connect(f"{database.resolve().as_uri()}?mode=ro", uri=True)
-    copy = sqlite3.connect(target)
+    try:
+        source = sqlite3.connect(f"{database.resolve().as_uri()}?mode=ro", uri=True)
+        copy = sqlite3.connect(target)
+    except sqlite3.Error as exc:
+        raise BackupError(f"{database}: cannot be read: {exc}") from None
     try:
         source.execute("PRAGMA busy_timeout=30000")
         source.backup(copy, pages=-1)
         copy.execute("PRAGMA journal_mode=DELETE")
+    except sqlite3.Error as exc:
+        raise BackupError(f"{database}: cannot be copied: {exc}") from None
     finally:
         copy.close()
         source.close()
