@@ -67,3 +67,15 @@ def test_what_cannot_be_done_is_one_line(tmp_path: Path) -> None:
     assert refused.stderr.splitlines() == [
         "lotsenbot: var: not empty; restore only into an empty data directory"
     ]
+
+
+def test_a_wrong_backup_time_stops_with_one_line(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text('[backup]\ndir = "backups"\ntime = "3 Uhr"\n')
+    result = _lotsenbot(tmp_path, "check-config")
+    assert (result.returncode, result.stderr.splitlines()) == (
+        2,
+        [
+            "lotsenbot: configuration error: config.toml: backup.time: "
+            "Value error, must look like '03:00' (hours:minutes)"
+        ],
+    )
