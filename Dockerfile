@@ -8,7 +8,7 @@
 ARG PYTHON_VERSION=3.11
 
 FROM python:${PYTHON_VERSION}-slim AS build
-# Compilers for dependencies without a wheel for this platform (python-olm for Matrix).
+# Compilers for any dependency without a wheel for this platform (e.g. on arm64).
 RUN apt-get update \
     && apt-get install -y --no-install-recommends build-essential cmake \
     && rm -rf /var/lib/apt/lists/*

@@ -57,6 +57,16 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
     return None
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Named on the command line, the file is collected anyway: its tests are dropped here.
+    if container_engine():
+        return
+    dropped = [item for item in items if item.path.name == CONTAINER_TEST]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [item for item in items if item.path.name != CONTAINER_TEST]
+
+
 @pytest.fixture(autouse=True)
 def _root_logging_restored() -> Iterator[None]:
     """Commands run in-process (``cli.main``) point the root logger at the stderr pytest
