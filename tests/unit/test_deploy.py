@@ -102,7 +102,7 @@ def test_the_unit_is_hardened() -> None:
 
 def test_systemd_analyze_verifies_the_unit(tmp_path: Path) -> None:
     analyze = shutil.which("systemd-analyze")
-    assert analyze is not None, "systemd-analyze is missing: install systemd (apt install systemd)"
+    assert analyze is not None, "systemd-analyze is missing: run `make provision`"
     # The unit as installed on this machine: lotsenbot where this environment has it.
     here = Path(sys.executable).parent / "lotsenbot"
     assert here.is_file(), f"lotsenbot is not installed in {here.parent}"
