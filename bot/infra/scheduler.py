@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 # Wake at least this often, so a changed clock or a missed wake-up costs little.
 MAX_SLEEP = timedelta(minutes=15)
 BATCH = 20
+# A failed round (the database away, say) is tried again this soon.
+RETRY = timedelta(seconds=30)
 
 
 @dataclass(frozen=True)
@@ -118,7 +120,12 @@ class Scheduler:
                     self.failing = None
                 except Exception as exc:
                     self.failing = type(exc).__name__
-                    log.exception("scheduler round failed; trying again at the next wake-up")
+                    log.exception("scheduler round failed; trying again in %.0f s", RETRY.seconds)
+                    # Soon, not only at the next wake-up: /health shows the failure until then.
+                    at = datetime.now(UTC) + RETRY
+                    self._alarm.add_job(
+                        self.wake, DateTrigger(run_date=at), id="retry", replace_existing=True
+                    )
                 await self._wake.wait()
         finally:
             self._alarm.shutdown(wait=False)
