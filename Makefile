@@ -48,8 +48,9 @@ migrate: catalogs
 run: migrate
 	@$(BIN)/lotsenbot run
 
-# What the machine needs for the tests beyond Python (the PostgreSQL server and, as root,
-# the OS user its test clusters run as): installed here, never as a side effect of pytest.
+# What the machine needs for the tests beyond Python (the PostgreSQL server, as root the
+# OS user its test clusters run as, and systemd-analyze for the unit's check): installed
+# here, never as a side effect of pytest.
 # Standard library only; prints nothing when everything is there.
 provision:
 	@$(PYTHON) tests/servers/provision_postgres.py

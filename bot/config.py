@@ -150,6 +150,8 @@ class WebSection(_Section):
     # public calendar.
     calendar: bool = True
     health: bool = True
+    # GET /metrics in the Prometheus text format; off unless wanted.
+    metrics: bool = False
     # Loopback by default: a reverse proxy in front adds HTTPS and the public name.
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)

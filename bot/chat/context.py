@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -46,6 +46,9 @@ class Services:
     # A link that opens the private chat and hands it the payload; None where no
     # configured platform can (the check-in QR code needs the payload).
     deep_link: Callable[[str], str | None] = lambda payload: None
+    # A look at the running bot (database, platforms, scheduler, outbox) for /status, read
+    # in the dispatch's Work: a ``bot.watching.Look``. None where no App runs.
+    look: Callable[[Work], Awaitable[Any]] | None = None
     policy: ReminderPolicy = field(default_factory=ReminderPolicy)
     matching: MatchingPolicy = field(default_factory=MatchingPolicy)
 
