@@ -309,7 +309,9 @@ async def test_annas_first_hour_on_telegram(server, bot) -> None:  # type: ignor
     server.post_message(people.chat, anna, "nein", reply_to=phone.message_id)
     given_back = await people.next_to(anna["id"], mark)
     assert (given_back.plain_text or given_back.text or "").splitlines() == [
-        "Danke für Ihre Nachricht. Ihr Platz ist jetzt für andere frei.",
+        # Her companion's place went too, and the answer says so.
+        "Danke für Ihre Nachricht. Sie und Ihre Begleitung sind abgemeldet. "
+        "2 Plätze sind jetzt für andere frei.",
         "",
         "Handy-Sprechstunde",
         "Mittwoch, 9. Dezember 2026, 10:00 bis 12:00 Uhr",
@@ -320,6 +322,17 @@ async def test_annas_first_hour_on_telegram(server, bot) -> None:  # type: ignor
     assert await _places(bot, phone_id) == {"1001": ("no", 2)}
     assert await _places(bot, december_id) == {"1001": ("yes", 1)}
     assert "Noch 10 von 10 Plätzen frei." in people.current(phone)["text"]
+    # Her list of dates agrees: still signed up for the café, no longer for the other one.
+    mine = await people.say(anna, "/termine")
+    assert (
+        "Nr. 2: Digitalcafé, Mittwoch, 2. Dezember 2026, 15:00 bis 17:00 Uhr\n"
+        "   Sie sind angemeldet.\n"
+        "Nr. 3: Handy-Sprechstunde" in mine.text
+    )
+    assert (
+        "Nr. 3: Handy-Sprechstunde, Mittwoch, 9. Dezember 2026, 10:00 bis 12:00 Uhr\nNr. 4"
+        in mine.text
+    )
     # Point 5: "ja" with no open question gets a kind answer.
     kind = await people.say(anna, "ja")
     assert kind.text == NO_FURTHER_QUESTION
