@@ -85,9 +85,7 @@ class Group:
 
     def press(self, user: dict, message: SentRecord, label: str) -> str:  # type: ignore[type-arg]
         """``user`` taps ``label`` under the message as it looks now; the callback query id."""
-        now = self.server.message(message.chat_id, message.message_id)  # type: ignore[arg-type]
-        assert now is not None
-        rows = now.get("reply_markup", {}).get("inline_keyboard", [])
+        rows = self.current(message).get("reply_markup", {}).get("inline_keyboard", [])
         [data] = [b["callback_data"] for row in rows for b in row if b["text"] == label]
         return self.server.press_button(message.chat_id, user, message.message_id, data)  # type: ignore[arg-type]
 
@@ -100,6 +98,7 @@ class Group:
         return self.server.answered_callbacks[query_id]
 
     def current(self, message: SentRecord) -> dict:  # type: ignore[type-arg]
+        """The message as people see it now, after the bot's edits."""
         found = self.server.message(message.chat_id, message.message_id)  # type: ignore[arg-type]
         assert found is not None
         return found
