@@ -251,6 +251,8 @@ class Context:
         await conversations.set_state(self.session, chat.id, self.person.id, state, data, self.now)
         outgoing = Outgoing(text, tuple(buttons), words=numbers)
         await self.send(chat, outgoing, f"private:{self.dispatch_id}")
+        # A press in the group gets a sign where it was made (the press's own notice).
+        await self.notify_presser(_("I have written to you in the private chat."), elsewhere=False)
         return True
 
     async def not_for_you(self) -> None:

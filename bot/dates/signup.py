@@ -86,15 +86,16 @@ async def sign_up(
 
 async def give_back(
     work: Work, community: Community, event: Event, person_id: int, *, decline: bool
-) -> bool:
-    """Free the person's place (all dates of a course); True when they had one.
+) -> int:
+    """Free the person's place (all dates of a course); the seats they had, companions
+    included (0: none, a waiting-list place neither).
 
     ``decline``: "Ich kann nicht" (remembered as a no) rather than a cancelled sign-up.
     """
     session, now = work.session, work.now
     locked = await rsvps.lock(session, event.id)
     assert locked is not None
-    had_place = False
+    seats = 0
     told: set[int] = set()
     for date in await series.course_dates(session, locked):
         if date.id != locked.id:
@@ -103,10 +104,10 @@ async def give_back(
             release = await rsvps.decline(session, date, person_id, now)
         else:
             release = await rsvps.cancel(session, date, person_id, now)
-        had_place = had_place or release.had_seat
+        seats = max(seats, release.seats)
         await _tell_moved_up(work, community, date, release.moved_up, told)
         await refresh_posts(session, date, now)
-    return had_place
+    return seats
 
 
 async def status(work: Work, event: Event, person_id: int) -> Status | None:
