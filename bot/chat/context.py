@@ -242,7 +242,10 @@ class Context:
         if self.is_direct:
             await self.ask(text, state, data, buttons, numbers=numbers)
             return True
-        chat = await people.private_chat(
+        known = await people.known_private_chat(
+            self.session, self.person.id, prefer=self.chat.platform
+        )
+        chat = known or await people.private_chat(
             self.session, self.person.id, self.now, prefer=self.chat.platform
         )
         if chat is None:
@@ -251,8 +254,15 @@ class Context:
         await conversations.set_state(self.session, chat.id, self.person.id, state, data, self.now)
         outgoing = Outgoing(text, tuple(buttons), words=numbers)
         await self.send(chat, outgoing, f"private:{self.dispatch_id}")
-        # A press in the group gets a sign where it was made (the press's own notice).
-        await self.notify_presser(_("I have written to you in the private chat."), elsewhere=False)
+        # A press in the group gets a sign where it was made (the press's own notice). Someone
+        # who has never written to the bot cannot get the message until they open the chat
+        # (the group gets the link to it), so they are not told it is already there.
+        notice = (
+            _("I have written to you in the private chat.")
+            if known is not None
+            else _("Please open the private chat with me first. The group shows you how.")
+        )
+        await self.notify_presser(notice, elsewhere=False)
         return True
 
     async def not_for_you(self) -> None:

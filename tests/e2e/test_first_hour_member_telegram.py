@@ -270,9 +270,13 @@ async def test_annas_first_hour_on_telegram(server, bot) -> None:  # type: ignor
     # tells him to open the chat); when he taps again, the question is asked in the group,
     # by his name.
     mark = len(server.sent)
-    people.press(carl, phone, "Ich komme mit Begleitung")
+    query = people.press(carl, phone, "Ich komme mit Begleitung")
     held = await people.next_to(GROUP_ID, mark)
     assert held.text.startswith("Carl, ich habe eine Nachricht für Sie.")
+    # His own notice does not pretend the message is already there.
+    assert await people.notice(query) == (
+        "Bitte öffnen Sie zuerst den privaten Chat mit mir. In der Gruppe steht, wie das geht."
+    )
     await settled(server)
     mark = len(server.sent)
     people.press(carl, phone, "Ich komme mit Begleitung")
