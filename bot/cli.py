@@ -11,7 +11,14 @@ from functools import partial
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from bot.config import ConfigError, Settings, load_settings, masked, secret_values
+from bot.config import (
+    ConfigError,
+    Settings,
+    config_file,
+    load_settings,
+    masked,
+    secret_values,
+)
 from bot.infra.logs import redact, setup_logging
 from bot.infra.private_files import restrict_umask, secure_tree
 
@@ -25,7 +32,8 @@ def _parser() -> argparse.ArgumentParser:
         "--config",
         type=Path,
         default=argparse.SUPPRESS,
-        help="TOML configuration file (default: config.toml; built-in defaults when absent)",
+        help="TOML configuration file (default: $LOTSENBOT_CONFIG, else ./config.toml, else "
+        "/etc/lotsenbot/config.toml; built-in defaults when none exists)",
     )
     parser = argparse.ArgumentParser(
         prog="lotsenbot",
@@ -115,8 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "privacy-report":
         from bot.privacy.record import report
 
-        file = config_path or Path("config.toml")
-        used = file if file.exists() else None
+        file, _ = config_file(config_path)
+        used = file if file is not None and file.exists() else None
         print(asyncio.run(report(settings, used, args.lang)), end="")
         return 0
     if args.command in _WRITING:
