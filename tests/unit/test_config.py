@@ -124,7 +124,7 @@ def no_config_around(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An empty working directory and no /etc file: only what a test sets counts."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("LOTSENBOT_CONFIG", raising=False)
-    monkeypatch.setattr("bot.config.DEFAULT_CONFIG_FILES", (Path("config.toml"),))
+    monkeypatch.setattr("bot.config.DEFAULT_CONFIG_FILES", (Path("config.toml"),), raising=False)
     return tmp_path
 
 
