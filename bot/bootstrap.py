@@ -41,6 +41,7 @@ from bot.helping.policy import MatchingPolicy
 from bot.infra.clock import Clock, SystemClock
 from bot.infra.cluster import OUTBOX, PREPARE, SCHEDULE, Cluster, make_cluster
 from bot.infra.db import create_engine, session_factory
+from bot.infra.deployment import deployment
 from bot.infra.keyvalue import StateStore
 from bot.infra.logs import set_log_context
 from bot.infra.private_files import private_dir, write_private
@@ -298,6 +299,8 @@ async def prepare(app: App) -> None:
             await session.execute(
                 text("SELECT pg_advisory_xact_lock(:a, :b)"), dict(zip("ab", PREPARE, strict=True))
             )
+        # Made once, at the first start, before any date: calendar UIDs name it.
+        await deployment(session)
         if app.settings.demo.enabled:
             demo = await communities.ensure_demo_community(
                 session, app.settings.demo.community_name, app.settings.demo.timezone, now
@@ -518,8 +521,9 @@ async def _keep_following(app: App) -> None:
 
 async def calendar_feed(app: App, slug: str) -> bytes | None:
     """The community's calendar feed as .ics for the web server; None for an unknown slug."""
-    async with app.sessions() as session:
-        # UIDs must never change, or subscribed apps would show every date twice.
+    async with app.sessions.begin() as session:
+        # UIDs must never change, or subscribed apps would show every date twice; the
+        # transaction keeps a deployment id made here (normally made at start already).
         return await dates_feed.feed(Work(session, app.clock.now()), slug, host="lotsenbot")
 
 

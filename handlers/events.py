@@ -170,7 +170,7 @@ async def not_coming(ctx: Context) -> None:
         await tell(
             ctx,
             _("Thank you for letting us know. Your place is now free for others.") + "\n\n" + date,
-            signup.cancellation_file(event, ctx.community),
+            await signup.cancellation_file(ctx.work, event, ctx.community),
             notice=notice,
         )
     else:
@@ -256,7 +256,7 @@ async def sign_up(ctx: Context, event: Event, party_size: int) -> None:
         await tell(
             ctx,
             confirmation(event, community, party_size, ctx.command_prefix),
-            signup.ics_file(event, community),
+            await signup.ics_file(ctx.work, event, community),
             notice=signed_up,
         )
 
@@ -270,7 +270,7 @@ async def _cancel(ctx: Context, event: Event) -> None:
     )
     if event.place:
         text += "\n" + _("Place: {place}").format(place=event.place)
-    file = signup.cancellation_file(event, ctx.community) if had_place else None
+    file = await signup.cancellation_file(ctx.work, event, ctx.community) if had_place else None
     await tell(ctx, text, file)
 
 
