@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -42,6 +42,7 @@ from bot.infra.clock import Clock, SystemClock
 from bot.infra.cluster import OUTBOX, PREPARE, SCHEDULE, Cluster, make_cluster
 from bot.infra.db import create_engine, session_factory
 from bot.infra.deployment import deployment
+from bot.infra.failures import port_failure
 from bot.infra.keyvalue import StateStore
 from bot.infra.logs import set_log_context
 from bot.infra.private_files import private_dir, write_private
@@ -51,6 +52,9 @@ from bot.privacy import due as privacy_due
 from bot.privacy import rights as privacy
 from bot.reminders import due as reminders_due
 from handlers import build_router
+
+if TYPE_CHECKING:
+    from bot.infra.web import FeedServer
 
 log = logging.getLogger(__name__)
 
@@ -368,19 +372,7 @@ async def run(app: App, *, handle_signals: bool = True) -> None:
     gc.freeze()
     sender_task = asyncio.create_task(app.sender.run(), name="sender")
     scheduler_task = asyncio.create_task(app.scheduler.run(), name="scheduler")
-    web = None
-    section = app.settings.web
-    if section.enabled and (section.calendar or section.health):
-        from bot.infra.web import FeedServer
-
-        web = FeedServer(
-            section.host,
-            section.port,
-            catalogs=app.catalogs,
-            health=(lambda: health(app)) if section.health else None,
-            calendar=(lambda slug: calendar_feed(app, slug)) if section.calendar else None,
-        )
-        await web.start()
+    web = await _start_web(app)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM) if handle_signals else ():
         try:
@@ -423,6 +415,30 @@ async def run(app: App, *, handle_signals: bool = True) -> None:
         await adapter.stop()
     await app.cluster.stop()
     await app.close()
+
+
+async def _start_web(app: App) -> FeedServer | None:
+    """The calendar feed and /health, when switched on; a port in use is one clear line."""
+    section = app.settings.web
+    if not (section.enabled and (section.calendar or section.health)):
+        return None
+    from bot.infra.web import FeedServer
+
+    web = FeedServer(
+        section.host,
+        section.port,
+        catalogs=app.catalogs,
+        health=(lambda: health(app)) if section.health else None,
+        calendar=(lambda slug: calendar_feed(app, slug)) if section.calendar else None,
+    )
+    try:
+        await web.start()
+    except OSError as exc:
+        failure = port_failure(exc, "web.port", section.host, section.port)
+        if failure is None:
+            raise
+        raise failure from exc
+    return web
 
 
 async def _follow_cluster(app: App) -> None:

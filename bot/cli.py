@@ -7,6 +7,8 @@ import asyncio
 import json
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import partial
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -19,6 +21,7 @@ from bot.config import (
     masked,
     secret_values,
 )
+from bot.infra.failures import CannotStart, database_failure
 from bot.infra.logs import redact, setup_logging
 from bot.infra.private_files import restrict_umask, secure_tree
 
@@ -34,6 +37,12 @@ def _parser() -> argparse.ArgumentParser:
         default=argparse.SUPPRESS,
         help="TOML configuration file (default: $LOTSENBOT_CONFIG, else ./config.toml, else "
         "/etc/lotsenbot/config.toml; built-in defaults when none exists)",
+    )
+    common.add_argument(
+        "--verbose",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="when the start fails, show the whole traceback, not only the one line",
     )
     parser = argparse.ArgumentParser(
         prog="lotsenbot",
@@ -134,6 +143,12 @@ def main(argv: list[str] | None = None) -> int:
         secure_tree(settings.bot.data_dir)
     try:
         return _command(settings, args)
+    except CannotStart as exc:
+        if getattr(args, "verbose", False):
+            logging.getLogger("lotsenbot").error("lotsenbot %s failed", args.command, exc_info=exc)
+        # One line the operator can act on; through redact, as a setting may hold a secret.
+        print(redact(f"lotsenbot: {exc}"), file=sys.stderr)
+        return exc.code
     except Exception:
         # Through the masking log handler, not Python's own traceback printer.
         logging.getLogger("lotsenbot").exception("lotsenbot %s failed", args.command)
@@ -160,10 +175,11 @@ def _command(settings: Settings, args: argparse.Namespace) -> int:
 def _migrate(settings: Settings, revision: str, down: bool) -> int:
     from bot.infra import migrate
 
-    if down:
-        migrate.downgrade(settings.database_url, revision)
-    else:
-        migrate.upgrade(settings.database_url, revision)
+    with _database(settings):
+        if down:
+            migrate.downgrade(settings.database_url, revision)
+        else:
+            migrate.upgrade(settings.database_url, revision)
     logging.getLogger("lotsenbot").info("database at %s", revision)
     return 0
 
@@ -192,12 +208,18 @@ def _run_locked(settings: Settings) -> int:
 
     if settings.database_url.startswith("sqlite"):
         # The embedded database migrates itself; a shared one is migrated by the operator.
-        migrate.upgrade(settings.database_url)
+        with _database(settings):
+            migrate.upgrade(settings.database_url)
 
     async def main_async() -> int:
         app = build_app(settings)
         if not settings.database_url.startswith("sqlite"):
-            current = await migrate.database_revision(app.engine)
+            try:
+                with _database(settings):
+                    current = await migrate.database_revision(app.engine)
+            except CannotStart:
+                await app.close()
+                raise
             if current != migrate.head_revision():
                 await app.close()
                 print(
@@ -209,3 +231,15 @@ def _run_locked(settings: Settings) -> int:
         return 0
 
     return asyncio.run(main_async())
+
+
+@contextmanager
+def _database(settings: Settings) -> Iterator[None]:
+    """The first contact with the database: what keeps the bot from it becomes one line."""
+    try:
+        yield
+    except Exception as exc:
+        failure = database_failure(exc, settings.database_url)
+        if failure is None:
+            raise
+        raise failure from exc
