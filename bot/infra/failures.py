@@ -44,7 +44,7 @@ def database_failure(exc: BaseException, url: str) -> CannotStart | None:
     except Exception:  # the URL was checked when the settings were read
         return None
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_failure(exc, parsed.database or "")
+        return None
     where = f"{parsed.host or 'localhost'}:{parsed.port or 5432}"
     for cause in causes(exc):
         name = type(cause).__name__
@@ -69,18 +69,6 @@ def database_failure(exc: BaseException, url: str) -> CannotStart | None:
                 "database.url",
                 f"cannot reach the database at {where} ({_reason(cause)})",
                 "check that PostgreSQL is running and the host and port in database.url",
-                DATABASE,
-            )
-    return None
-
-
-def _sqlite_failure(exc: BaseException, path: str) -> CannotStart | None:
-    for cause in causes(exc):
-        if type(cause).__name__ == "OperationalError" and "unable to open" in str(cause):
-            return CannotStart(
-                "bot.data_dir",
-                f"cannot open the SQLite database {path}",
-                "check that the directory exists and the bot's user may write to it",
                 DATABASE,
             )
     return None
