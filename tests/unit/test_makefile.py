@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -107,7 +108,7 @@ def test_python_without_venv_gets_one_line_naming_the_package(tmp_path: Path) ->
         "#!/bin/sh\n"
         'case "$*" in *ensurepip*|*"-m venv"*)\n'
         '  echo "No module named ensurepip" >&2; exit 1;;\nesac\n'
-        f'exec {shutil.which("python3") or "/usr/bin/python3"} "$@"\n'
+        f'exec {sys.executable} "$@"\n'
     )
     stock_python.chmod(0o755)
     done = subprocess.run(
