@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -43,6 +43,8 @@ from bot.infra import backup_daily
 from bot.infra.clock import Clock, SystemClock
 from bot.infra.cluster import OUTBOX, PREPARE, SCHEDULE, Cluster, make_cluster
 from bot.infra.db import create_engine, session_factory
+from bot.infra.deployment import deployment
+from bot.infra.failures import port_failure
 from bot.infra.keyvalue import StateStore
 from bot.infra.logs import set_log_context
 from bot.infra.package_data import installed_version
@@ -54,6 +56,9 @@ from bot.privacy import rights as privacy
 from bot.reminders import due as reminders_due
 from bot.watching import Metrics, health, look
 from handlers import build_router
+
+if TYPE_CHECKING:
+    from bot.infra.web import FeedServer
 
 log = logging.getLogger(__name__)
 
@@ -315,6 +320,8 @@ async def prepare(app: App) -> None:
             await session.execute(
                 text("SELECT pg_advisory_xact_lock(:a, :b)"), dict(zip("ab", PREPARE, strict=True))
             )
+        # Made once, at the first start, before any date: calendar UIDs name it.
+        await deployment(session)
         if app.settings.demo.enabled:
             demo = await communities.ensure_demo_community(
                 session, app.settings.demo.community_name, app.settings.demo.timezone, now
@@ -382,20 +389,7 @@ async def run(app: App, *, handle_signals: bool = True) -> None:
     gc.freeze()
     sender_task = asyncio.create_task(app.sender.run(), name="sender")
     scheduler_task = asyncio.create_task(app.scheduler.run(), name="scheduler")
-    web = None
-    section = app.settings.web
-    if section.enabled and (section.calendar or section.health or section.metrics):
-        from bot.infra.web import FeedServer
-
-        web = FeedServer(
-            section.host,
-            section.port,
-            catalogs=app.catalogs,
-            health=(lambda: health(app)) if section.health else None,
-            calendar=(lambda slug: calendar_feed(app, slug)) if section.calendar else None,
-            metrics=(lambda: app.metrics.exposition(app)) if section.metrics else None,
-        )
-        await web.start()
+    web = await _start_web(app)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM) if handle_signals else ():
         try:
@@ -438,6 +432,32 @@ async def run(app: App, *, handle_signals: bool = True) -> None:
         await adapter.stop()
     await app.cluster.stop()
     await app.close()
+
+
+async def _start_web(app: App) -> FeedServer | None:
+    """The calendar feed, /health and /metrics, when switched on; a port in use is one clear
+    line."""
+    section = app.settings.web
+    if not (section.enabled and (section.calendar or section.health or section.metrics)):
+        return None
+    from bot.infra.web import FeedServer
+
+    web = FeedServer(
+        section.host,
+        section.port,
+        catalogs=app.catalogs,
+        health=(lambda: health(app)) if section.health else None,
+        calendar=(lambda slug: calendar_feed(app, slug)) if section.calendar else None,
+        metrics=(lambda: app.metrics.exposition(app)) if section.metrics else None,
+    )
+    try:
+        await web.start()
+    except OSError as exc:
+        failure = port_failure(exc, "web.port", section.host, section.port)
+        if failure is None:
+            raise
+        raise failure from exc
+    return web
 
 
 async def _follow_cluster(app: App) -> None:
@@ -536,6 +556,7 @@ async def _keep_following(app: App) -> None:
 
 async def calendar_feed(app: App, slug: str) -> bytes | None:
     """The community's calendar feed as .ics for the web server; None for an unknown slug."""
-    async with app.sessions() as session:
-        # UIDs must never change, or subscribed apps would show every date twice.
+    async with app.sessions.begin() as session:
+        # UIDs must never change, or subscribed apps would show every date twice; the
+        # transaction keeps a deployment id made here (normally made at start already).
         return await dates_feed.feed(Work(session, app.clock.now()), slug, host="lotsenbot")

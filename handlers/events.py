@@ -180,7 +180,7 @@ async def not_coming(ctx: Context) -> None:
         await tell(
             ctx,
             freed + "\n\n" + date,
-            signup.cancellation_file(event, ctx.community),
+            await signup.cancellation_file(ctx.work, event, ctx.community),
             notice=notice,
         )
     else:
@@ -266,7 +266,7 @@ async def sign_up(ctx: Context, event: Event, party_size: int) -> None:
         await tell(
             ctx,
             confirmation(event, community, party_size, ctx.command_prefix),
-            signup.ics_file(event, community),
+            await signup.ics_file(ctx.work, event, community),
             notice=signed_up,
         )
 
@@ -280,7 +280,7 @@ async def _cancel(ctx: Context, event: Event) -> None:
     )
     if event.place:
         text += "\n" + _("Place: {place}").format(place=event.place)
-    file = signup.cancellation_file(event, ctx.community) if seats else None
+    file = await signup.cancellation_file(ctx.work, event, ctx.community) if seats else None
     await tell(ctx, text, file)
 
 

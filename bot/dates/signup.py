@@ -19,6 +19,7 @@ from bot.dates.notices import refresh_posts, tell_person
 from bot.dates.texts import moved_up_notice
 from bot.domain.models import Community, Event, Person, Rsvp, Series
 from bot.domain.work import Work
+from bot.infra.deployment import deployment
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,20 +32,21 @@ class Status:
     party_size: int = 1
 
 
-def ics_file(event: Event, community: Community) -> Attachment:
+async def ics_file(work: Work, event: Event, community: Community) -> Attachment:
     """The date as a calendar file to attach to a confirmation."""
     return Attachment(
         filename=f"termin-{event.starts_at:%Y-%m-%d}.ics",
-        data=event_ics(event, community),
+        data=event_ics(event, community, deployment=await deployment(work.session)),
         mime_type="text/calendar",
     )
 
 
-def cancellation_file(event: Event, community: Community) -> Attachment:
-    """The date's calendar cancellation, to attach when a person gives back their place."""
+async def cancellation_file(work: Work, event: Event, community: Community) -> Attachment:
+    """The date's calendar cancellation, to attach when a person gives back their place; its
+    UID is the confirmation's, so the calendar app knows which entry it cancels."""
     return Attachment(
         filename=f"termin-{event.starts_at:%Y-%m-%d}-abgesagt.ics",
-        data=cancellation_ics(event, community),
+        data=cancellation_ics(event, community, deployment=await deployment(work.session)),
         mime_type="text/calendar",
     )
 
@@ -154,6 +156,9 @@ async def _tell_moved_up(
 ) -> None:
     """Tell everyone who got a place from the waiting list; ``told`` holds who already
     heard it (a course moves a person up on each of its dates, and one notice is enough)."""
+    if not moved:
+        return
+    file = await ics_file(work, event, community)
     for rsvp in moved:
         if rsvp.person_id in told:
             continue
@@ -165,7 +170,7 @@ async def _tell_moved_up(
             lambda prefix: moved_up_notice(event, community, prefix),
             f"moved-up:{event.id}:{rsvp.id}:{rsvp.updated_at.isoformat()}",
             work.now,
-            attachment=lambda: ics_file(event, community),
+            attachment=lambda: file,
         )
 
 
