@@ -153,7 +153,9 @@ def meeting_reminder(request: HelpRequest, community: Community, other: str) -> 
 
 
 def feedback_question() -> str:
-    return _("Did the help work out for you? Please tap a face.")
+    """Whether the help worked; "Bitte tippen Sie auf ein Gesicht." follows on platforms
+    with buttons (``bot.language.choosing.tap_a_face``)."""
+    return _("Did the help work out for you?")
 
 
 def rating_buttons(request: HelpRequest) -> tuple[Button, ...]:
