@@ -67,5 +67,8 @@ def tap_only(instruction: str, can_tap: bool) -> str:
 
 
 def joined(*sentences: str) -> str:
-    """Sentences on one line, leaving out the empty ones."""
-    return " ".join(sentence for sentence in sentences if sentence)
+    """Sentences on one line, leaving out the empty ones. A sentence that ends in a word
+    to write ("Bitte schreiben Sie: Speichern") gets its full stop when another follows."""
+    kept = [sentence for sentence in sentences if sentence]
+    ended = [s if s.endswith((".", "?", "!", ":")) else f"{s}." for s in kept[:-1]]
+    return " ".join([*ended, *kept[-1:]])
