@@ -14,9 +14,9 @@ from bot.language.i18n import _
 
 
 def please_word(label: str, can_tap: bool) -> str:
-    """ "Bitte tippen Sie: Speichern" / "Bitte schreiben Sie: Speichern"."""
+    """ "Bitte tippen Sie auf „Speichern“." / "Bitte schreiben Sie: Speichern"."""
     if can_tap:
-        return _("Please tap: {label}").format(label=label)
+        return _('Please tap "{label}".').format(label=label)
     return _("Please write: {label}").format(label=label)
 
 

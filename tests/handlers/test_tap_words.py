@@ -289,7 +289,7 @@ async def test_on_telegram_the_same_steps_say_tap(chat: Conversation) -> None:
         "Sonst tippen Sie: Fortlaufend",
         "Oder tippen Sie: Überspringen",
         "Bitte tippen Sie auf eine der Tasten.",
-        "Bitte tippen Sie: Speichern. Oder schreiben Sie: abbrechen",
+        "Bitte tippen Sie auf „Speichern“. Oder schreiben Sie: abbrechen",
         "In welchem Ortsteil wohnen Sie? Oder tippen Sie: Lieber nicht",
         "Tippen Sie auf einen Namen, wenn die Person da ist.",
         "Sie können nicht? Dann tippen Sie hier.",
