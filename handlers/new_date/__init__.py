@@ -141,8 +141,9 @@ async def _take(ctx: Context, data: dict[str, Any], text: str, tapped: bool = Fa
         await _back(ctx, data)
         return
     if key == "confirm":
-        # "abbrechen" is a word to write on every platform (the dialog's way out).
-        await ctx.reply(joined(please_word(_("Save"), ctx.can_tap), or_word("abbrechen", False)))
+        # The way out is a word to write on every platform ("abbrechen", in English "cancel").
+        way_out = or_word(_("cancel"), can_tap=False)
+        await ctx.reply(joined(please_word(_("Save"), ctx.can_tap), way_out))
         return
     problem = _keep(ctx, key, text, data, tapped)
     if problem:

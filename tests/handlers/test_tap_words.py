@@ -338,7 +338,7 @@ WRITTEN = {
         "Otherwise write: Ongoing",
         "Or write: Skip",
         "Please write the number of one of the answers.",
-        "Please write: Save. Or write: abbrechen",
+        "Please write: Save. Or write: cancel",
         "In which part of town do you live? Or write: Rather not say",
         "Write the number of a person who is here.",
         "What can you help with? Write the number of each thing that fits, one after the "
