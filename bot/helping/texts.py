@@ -85,7 +85,8 @@ def for_volunteer(
         community,
         name,
         phone,
-        _("No phone number: write through me with the button below."),
+        # "Wählen" fits a button to tap and a numbered line to write alike.
+        _('No phone number: write through me. Choose "Write a message" below.'),
     )
 
 

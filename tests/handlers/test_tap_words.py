@@ -54,6 +54,7 @@ WORDS = {
         "done": "Fertig, weiter",
         "german": "Nur Deutsch",
         "phone": "Am Telefon",
+        "chat only": "Lieber hier im Chat",
         "take": "Ich übernehme",
         "finished": "Erledigt",
         "minutes": "45 Minuten",
@@ -68,6 +69,7 @@ WORDS = {
         "done": "Done, next question",
         "german": "Only German",
         "phone": "By phone",
+        "chat only": "Rather here in the chat",
         "take": "I will do it",
         "finished": "Help given",
         "minutes": "45 minutes",
@@ -271,7 +273,7 @@ async def _help_request(w: Walk) -> None:
     await w.write(ANNA, "weiß nicht")  # none of the three
     phone = await w.write(ANNA, w.word("phone"))
     w.says(phone, "Unter welcher Telefonnummer können wir Sie anrufen?")
-    offer = _one(await w.conv.say(ANNA, "04542 1234"), VERA)
+    offer = _one(await w.conv.say(ANNA, w.word("chat only")), VERA)
     w.says(offer, "Jemand braucht Hilfe.")
     await w.conv.say(VERA, w.word("take"))
     minutes = await w.write(VERA, w.word("finished"))
@@ -329,6 +331,8 @@ WRITTEN = {
         "Wie war es?\n\n1 – 😀 Sehr gut",
         "Wobei brauchen Sie Hilfe?\n\n1 – ",
         "Oder schreiben Sie: Lieber hier im Chat",
+        "Keine Telefonnummer: Schreiben Sie über mich. Wählen Sie dazu unten „Nachricht "
+        "schreiben“.",
         "Hat Ihnen die Hilfe genützt?\n\n1 – 😀 Sehr gut",
         "Schreiben Sie einen besseren Text. Oder schreiben Sie: So verwenden",
         "Das habe ich leider nicht verstanden. Bitte schreiben Sie die Zahl einer Antwort.",
@@ -346,6 +350,7 @@ WRITTEN = {
         "How was it?\n\n1 – 😀 Very good",
         "What do you need help with?\n\n1 – ",
         "Or write: Rather here in the chat",
+        'No phone number: write through me. Choose "Write a message" below.',
         "Did the help work out for you?\n\n1 – 😀 Very good",
         "Write an improved text. Or write: Use as it is",
         "Sorry, I did not understand that. Please write the number of one of the answers.",
@@ -382,6 +387,8 @@ async def test_on_telegram_the_same_steps_say_tap(walk: Walk) -> None:
         "Tippen Sie alles an, was passt. Dann tippen Sie: Fertig, weiter",
         "Wobei brauchen Sie Hilfe? Bitte tippen Sie auf ein Thema.",
         "Oder tippen Sie: Lieber hier im Chat",
+        "Keine Telefonnummer: Schreiben Sie über mich. Wählen Sie dazu unten „Nachricht "
+        "schreiben“.",
         "Hat Ihnen die Hilfe genützt? Bitte tippen Sie auf ein Gesicht.",
         "Schreiben Sie einen besseren Text. Oder tippen Sie: So verwenden",
         "Tippen Sie auf „Ich komme“.",
