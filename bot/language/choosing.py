@@ -3,9 +3,10 @@ is something to tap.
 
 Telegram shows buttons to tap. Matrix and the console show them as numbered lines with their
 own hint ("Antworten Sie mit 1, 2 oder 3."), and a typed number or the button's word picks
-one. Every member-facing instruction about choosing is worded here, so handlers (with
+one. The instructions many questions share are worded here, so handlers (with
 ``ctx.can_tap``) and services (with ``bot.chat.platforms.shows_buttons`` of the chat's
-platform) say the same thing the same way.
+platform) say the same thing the same way; a question with an instruction of its own (the
+door list, the export period) picks between its two wordings by the same ``can_tap``.
 """
 
 from __future__ import annotations
