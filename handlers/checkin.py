@@ -219,7 +219,9 @@ async def _list(ctx: Context, event: Event, key: str) -> Outgoing:
     lines = [
         f"{event.title}, {format_span(event.starts_at, event.ends_at, ctx.community.timezone)}",
         _count_line(door.headcount),
-        _("Tap a name when the person is here. Tap again to undo."),
+        _("Tap a name when the person is here. Tap again to undo.")
+        if ctx.can_tap
+        else _("Write the number of a person who is here. The same number again undoes it."),
     ]
     buttons = []
     for listed in door.people:
