@@ -19,7 +19,11 @@ def told_line(count: int) -> str:
 
 async def told(ctx: Context, result: planning.Told, head: str) -> None:
     """Staff's answer after a change: how many were told, and whom to call."""
-    lines = [head, told_line(result.told)]
+    lines = [head]
+    if result.told:
+        lines.append(told_line(result.told))
+    elif not result.unreachable:
+        lines.append(_("Nobody was signed up, so nobody needed to be told."))
     if result.unreachable:
         lines.append(_("Please call these people, they have no chat with the bot:"))
         lines += [f"- {one.name} {one.phone}".rstrip() for one in result.unreachable]

@@ -295,7 +295,7 @@ async def test_a_real_invitation_gets_every_tip_and_goes_out_now(tg: Conversatio
         "Hier stehen viele Hauptwörter auf -ung, -heit, -keit oder -tion.",
         "Schreiben Sie den Wochentag dazu",
         "Schreiben Sie Monat und Jahr dazu",
-        "„24.07., 20.07.“: Dieser Tag ist schon vorbei. Heute ist Freitag, 20. November 2026.",
+        "„24.07., 20.07.“: Diese Tage sind schon vorbei. Heute ist Freitag, 20. November 2026.",
         "Schreiben Sie den Ort",
     ):
         assert tip in tips.text, tip
