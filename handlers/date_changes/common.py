@@ -25,7 +25,12 @@ async def told(ctx: Context, result: planning.Told, head: str) -> None:
     elif not result.unreachable:
         lines.append(_("Nobody was signed up, so nobody needed to be told."))
     if result.unreachable:
-        lines.append(_("Please call these people, they have no chat with the bot:"))
+        call = ngettext(
+            "Please call this person, they have no chat with the bot:",
+            "Please call these people, they have no chat with the bot:",
+            len(result.unreachable),
+        )
+        lines.append(call)
         lines += [f"- {one.name} {one.phone}".rstrip() for one in result.unreachable]
     await ctx.reply("\n".join(lines), about=[one.person_id for one in result.unreachable])
 
