@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import aiohttp
+
 from tests.fakes.telegram_server import SEND_METHODS, FakeTelegramServer, SentRecord
 
 WAIT = 20
@@ -60,10 +62,16 @@ class Story:
         return await self.answer(chat["id"], mark, contains)
 
     async def press(
-        self, user: dict[str, Any], message: SentRecord, label: str, *, contains: str = ""
+        self,
+        user: dict[str, Any],
+        message: SentRecord,
+        label: str,
+        *,
+        contains: str = "",
+        edited: bool = False,
     ) -> SentRecord:
         """``user`` taps the button ``label`` under ``message``; returns the next answer in
-        that chat (a new message, as the bot answers a press)."""
+        that chat (a new message), or with ``edited`` the message as the tap changed it."""
         data = [
             b["callback_data"]
             for row in (message.reply_markup or {}).get("inline_keyboard", [])
@@ -73,4 +81,22 @@ class Story:
         assert data, f"no button {label!r} under {seen(message)!r}: {labels(message)}"
         mark = len(self.server.sent)
         self.server.press_button(message.chat_id, user, message.message_id, data[0])  # type: ignore[arg-type]
+        if edited:
+            return await self.server.wait_for(
+                lambda r: (r.method, r.message_id) == ("editMessageText", message.message_id),
+                WAIT,
+                start=mark,
+            )
         return await self.answer(message.chat_id, mark, contains)
+
+
+async def download(server: FakeTelegramServer, record: SentRecord) -> tuple[str, bytes]:
+    """A document the bot sent, fetched the way a Telegram app gets it (Bot API file URL):
+    its file name and bytes."""
+    message = server.message(record.chat_id, record.message_id)  # type: ignore[arg-type]
+    assert message is not None and "document" in message, seen(record)
+    document = message["document"]
+    url = f"{server.base_file_url}{server.token}/documents/{document['file_id']}"
+    async with aiohttp.ClientSession() as http, http.get(url) as response:
+        assert response.status == 200
+        return document["file_name"], await response.read()
