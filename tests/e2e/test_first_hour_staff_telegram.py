@@ -184,7 +184,7 @@ async def test_frau_meier_sets_up_plans_announces_and_calls_off(server, bot) -> 
         "Mittwoch, 2. Dezember 2026, 15:00 Uhr",
         "Belegte Plätze: 3 von 12",
     ]
-    assert "Erika Muster (+1) Telefon 04542 1234" in seen(attendees)
+    assert "Erika Muster, mit 1 Begleitperson, Telefon 04542 1234" in seen(attendees)
 
     # Point 15: a town's real invitation, every plain-language tip, then the dialog stopped.
     ask = await story.say(meier, "/ankuendigung_neu")

@@ -90,10 +90,10 @@ async def test_staff_sign_up_a_caller_and_see_the_list(tg: Conversation) -> None
         "Belegte Plätze: 2 von 3",
         "",
         "Angemeldet:",
-        "1. =Erika Muster (+1) Telefon 04542 1234",
+        "1. =Erika Muster, mit 1 Begleitperson, Telefon 04542 1234",
         "",
         "Warteliste:",
-        "1. Hans Alt (+1)",
+        "1. Hans Alt, mit 1 Begleitperson",
     ]
     [elsewhere] = await tg.say(ADA, f"/teilnehmer {event.id}", chat=tg.group(GROUP))
     assert elsewhere.text == "Bitte schreiben Sie mir das in einem privaten Chat."
