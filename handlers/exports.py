@@ -264,8 +264,9 @@ async def _make(ctx: Context, data: dict[str, Any]) -> None:
     )
     if request.what == REPORT:
         await ctx.reply(result.summary)
-        for attachment in result.files:
-            await ctx.reply(_("Chart for your report."), attachment=attachment)
+        for attachment, caption in zip(result.files, result.captions, strict=True):
+            text = _("Chart for your report: {caption}").format(caption=caption)
+            await ctx.reply(text, attachment=attachment)
         await ctx.reply(
             _(
                 "A short text for your groups, without names. "

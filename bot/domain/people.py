@@ -258,6 +258,13 @@ async def end_private(session: AsyncSession, chat: Chat, now: datetime) -> Chat 
     return target
 
 
+async def reachable(session: AsyncSession, person_id: int) -> bool:
+    """Whether ``private_chat`` would find a way to write to the person (changes nothing):
+    False for someone signed up by phone, without a chat account."""
+    query = select(Account.id).where(Account.person_id == person_id, ~Account.unreachable)
+    return await session.scalar(query.limit(1)) is not None
+
+
 async def known_private_chat(
     session: AsyncSession, person_id: int, *, prefer: str | None = None
 ) -> Chat | None:

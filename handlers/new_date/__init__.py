@@ -225,8 +225,9 @@ async def _create(ctx: Context, data: dict[str, Any], post_now: bool) -> None:
             len(created.events),
         ).format(title=first.title, count=len(created.events), when=when)
     lines = [text]
+    count = created.posted
     lines.append(
-        _("Posted in the groups.")
+        ngettext("Sent to {count} chat.", "Sent to {count} chats.", count).format(count=count)
         if post_now
         else _("The bot posts it in the groups 7 days before.")
     )

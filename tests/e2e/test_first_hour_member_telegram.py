@@ -213,7 +213,7 @@ async def test_annas_first_hour_on_telegram(server, bot) -> None:  # type: ignor
         people.press(ada, preview, "Speichern und jetzt ankündigen")
         posts.append(await people.next_to(GROUP_ID, mark))
         saved = await people.next_to(ada["id"], mark)
-        assert saved.text.endswith("In die Gruppen geschickt.")
+        assert saved.text.endswith("An 1 Chat geschickt.")
     december, phone, tablet = posts
     # Point 7: the post says in one line what to tap (a typed "ja" never reaches the bot
     # in a group with privacy mode on).
