@@ -12,9 +12,11 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.chat.platforms import shows_buttons
 from bot.community import communities
 from bot.dates import jobs
 from bot.dates.notices import tell_person
+from bot.domain import people
 from bot.domain.models import Community, HelpOffer, HelpRequest, Person
 from bot.helping import matching, skills
 from bot.helping import requests as help_requests
@@ -159,11 +161,14 @@ async def finished(
         now,
         about=parties(request),
     )
+    # Where choices are written out (Matrix), there is no face to tap.
+    chat = await people.private_chat(session, request.requester_id, now)
+    tap = chat is not None and shows_buttons(chat.platform)
     await tell_person(
         session,
         request.requester_id,
         community,
-        lambda _prefix: help_texts.feedback_question(),
+        lambda _prefix: help_texts.feedback_question(tap),
         f"help-feedback:{request.id}",
         now,
         buttons=lambda: help_texts.rating_buttons(request),

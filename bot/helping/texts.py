@@ -152,8 +152,11 @@ def meeting_reminder(request: HelpRequest, community: Community, other: str) -> 
     )
 
 
-def feedback_question() -> str:
-    return _("Did the help work out for you? Please tap a face.")
+def feedback_question(tap: bool) -> str:
+    """The one question after the help; ``tap`` where the faces are buttons."""
+    if tap:
+        return _("Did the help work out for you? Please tap a face.")
+    return _("Did the help work out for you?")
 
 
 def rating_buttons(request: HelpRequest) -> tuple[Button, ...]:

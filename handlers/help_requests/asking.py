@@ -45,7 +45,12 @@ async def start_request(ctx: Context) -> None:
     ]
     buttons.append(Button(_("Something else"), PICK, {"skill": OTHER}))
     buttons.append(Button(_("What can the bot do?"), COMMANDS))
-    await ctx.ask(_("What do you need help with? Please tap a topic."), ASK, {}, buttons)
+    question = (
+        _("What do you need help with? Please tap a topic.")
+        if ctx.can_tap
+        else _("What do you need help with?")  # the written choices say what to answer
+    )
+    await ctx.ask(question, ASK, {}, buttons)
 
 
 @router.button(COMMANDS)
@@ -111,20 +116,30 @@ async def where(ctx: Context) -> None:
     if data is None:
         await ctx.button_gone()
         return
-    data["place"] = str(ctx.button_args.get("place", "cafe"))
-    if data["place"] == "home":
-        await ctx.ask(_("In which part of town do you live?"), AREA, data)
-    elif data["place"] == "phone":
-        await _ask_phone(ctx, data)
-    else:
-        await _save(ctx, data)
+    await _place_chosen(ctx, data, str(ctx.button_args.get("place", "cafe")))
 
 
 @router.state(WHERE)
 async def where_typed(ctx: Context) -> None:
-    """A typed answer to "Wo?" that is none of the buttons."""
+    """A typed answer to "Wo?": the place it names ("Telefon"), else how to answer."""
     assert ctx.state is not None
-    await ctx.reply(_("Please tap one of the three answers."))
+    place = asking.place_in_words(ctx.text)
+    if place is not None:
+        await _place_chosen(ctx, dict(ctx.state.data), place)
+    elif ctx.can_tap:
+        await ctx.reply(_("Please tap one of the three answers."))
+    else:
+        await ctx.reply(_("Please write 1, 2 or 3."))
+
+
+async def _place_chosen(ctx: Context, data: dict[str, Any], place: str) -> None:
+    data["place"] = place
+    if place == "home":
+        await ctx.ask(_("In which part of town do you live?"), AREA, data)
+    elif place == "phone":
+        await _ask_phone(ctx, data)
+    else:
+        await _save(ctx, data)
 
 
 @router.state(AREA)
@@ -178,8 +193,13 @@ async def _ask_where(ctx: Context, data: dict[str, Any]) -> None:
 
 
 async def _ask_phone(ctx: Context, data: dict[str, Any]) -> None:
+    question = (
+        _("Which phone number can the helper call? Or tap: Rather here in the chat")
+        if ctx.can_tap
+        else _("Which phone number can the helper call?")
+    )
     await ctx.ask(
-        _("Which phone number can the helper call? Or tap: Rather here in the chat"),
+        question,
         PHONE,
         data,
         [Button(_("Rather here in the chat"), CHAT_ONLY)],

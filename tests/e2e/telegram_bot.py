@@ -32,6 +32,11 @@ def limiter_for(server_kwargs: dict[str, tuple[int, float]] = FAST_LIMITS) -> Ch
     )
 
 
+def telegram_section(server: FakeTelegramServer) -> dict[str, Any]:
+    """The settings' [telegram] section for a bot polling ``server``."""
+    return {"token": server.token, "base_url": server.base_url, "poll_timeout": 1}
+
+
 class RunningBot:
     """The whole bot with a Telegram adapter, started and stopped by a test."""
 
@@ -43,7 +48,7 @@ class RunningBot:
         clock: Clock | None = None,
         **sections: Any,
     ):
-        telegram = {"token": server.token, "base_url": server.base_url, "poll_timeout": 1}
+        telegram = telegram_section(server)
         telegram.update(sections.pop("telegram", {}))
         bot = {"admins": ["telegram:1"]}
         bot.update(sections.pop("bot", {}))
