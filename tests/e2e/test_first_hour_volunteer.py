@@ -183,6 +183,7 @@ async def test_volunteer_first_hour(  # type: ignore[no-untyped-def]
         mark = len(server.sent)
         server.post_message(group, person, "/start")
         await server.wait_for(lambda r: r.chat_id == GROUP_ID, 20, start=mark)
+    group_posts = len(server.messages_to(GROUP_ID))
 
     # Staff make both Digitallotsen; each is told what to do next.
     for person in (volker, walter):
@@ -369,12 +370,48 @@ async def test_volunteer_first_hour(  # type: ignore[no-untyped-def]
             "Gute Nachricht: Volker hilft Ihnen. Volker meldet sich bald bei Ihnen."
         )
 
-        # Point 2: Walter's press on the offer Volker already took is answered to him alone.
-        seen, mark = len(rosa.events), len(server.sent)
-        late = await press(server, walter, walters, "Ich übernehme")
-        assert late.text == "Danke! Jemand anderes hat die Anfrage schon übernommen."
-        await server.wait_until_sent(mark + 1)
-        assert [r.chat_id for r in server.sent[mark:]] == [WALTER_ID]
+        # The offers now say who has it; nothing is left to press.
+        for shown, head in (
+            (offer, f"Danke! Sie übernehmen jetzt die Anfrage {request_id}."),
+            (walters, "Danke! Jemand anderes hat die Anfrage schon übernommen."),
+        ):
+            edit = await server.wait_for(
+                lambda r, m=shown: r.method == "editMessageText" and r.message_id == m.message_id,
+                20,
+            )
+            assert edit.chat_id == shown.chat_id
+            assert (edit.text or "").splitlines() == [
+                head,
+                "Thema: Smartphone",
+                "Wann: dienstags nachmittags",
+                "Wo: am Telefon",
+            ]
+            assert labels(server.message(shown.chat_id, shown.message_id or 0)) == []
+
+        # Point 2: presses from a screen that still showed the offer's buttons are answered
+        # to the presser alone: Walter hears it is taken, Volker's "Diesmal nicht" changes
+        # nothing (no "In Ordnung" while he has it).
+        seen = len(rosa.events)
+        for who, shown, label, answer in (
+            (
+                walter,
+                walters,
+                "Ich übernehme",
+                "Danke! Jemand anderes hat die Anfrage schon übernommen.",
+            ),
+            (
+                volker,
+                offer,
+                "Diesmal nicht",
+                "Dieser Knopf geht nicht mehr.\nBitte schreiben Sie /start.",
+            ),
+        ):
+            mark = len(server.sent)
+            server.press_button(
+                who["id"], who, shown.message_id or 0, data_of(shown, label), forged=True
+            )
+            late = await server.wait_for(lambda r: r.method == "sendMessage", 20, start=mark)
+            assert (late.chat_id, late.text) == (who["id"], answer)
         # ... and an old button he finds in the group: the press's own notice, never a post.
         old = server.messages_to(GROUP_ID)[-1]
         mark = len(server.sent)
@@ -436,3 +473,5 @@ async def test_volunteer_first_hour(  # type: ignore[no-untyped-def]
     assert (request.status, request.minutes, request.rating) == ("done", 45, 5)
     assert answers == ["accepted", "taken"]
     assert paused is not None
+    # Point 2: nothing of this was posted in the group.
+    assert len(server.messages_to(GROUP_ID)) == group_posts
