@@ -2,15 +2,21 @@
 the suite's Bot API server), Rosa, a resident who asks for help, on Matrix (the real Synapse),
 one bot serving both. Issue #18 points covered, as Volker and Rosa meet them:
 
-- 14: the profile asks "höchstens gleichzeitig" with an example and buttons, reads back topics,
-  languages, places, parts of town and times; "45 Minuten" is a valid answer for the minutes.
-- 17: Rosa's topic choice (more than four, written out on Matrix) ends with "Antworten Sie mit
-  einer Zahl von 1 bis N."
-- 16: "Sie übernehmen jetzt die Anfrage N" (never "Die Anfrage N übernehmen jetzt Sie"); counts
-  read right in singular and plural ("Höchstens 1 Anfrage", "1 Minute").
-- 2: a second volunteer's press on the offer Volker already took, and a stale button he presses
-  in the group, are answered to him alone; the group and the others see nothing.
+- 14: Volker's profile (skills ticked in one message, languages, places, parts of town,
+  times) asks "höchstens gleichzeitig" with an example and buttons 1, 2, 3, and the summary
+  names topics, languages, places, parts of town and times; "45 Minuten" answers how long.
 - 9: Rosa's voice message gets the kind answer instead of "nicht verstanden".
+- 17: her topic choice (sixteen, written out on Matrix) ends "Antworten Sie mit einer Zahl
+  von 1 bis 16."; where nothing is to be tapped no question says "tippen", and a place in
+  her own words ("Per Telefon bitte") answers "Wo soll die Hilfe sein?".
+- 16: "Sie übernehmen jetzt die Anfrage N" (never "Die Anfrage N übernehmen jetzt Sie");
+  counts read right: "Höchstens 1 Anfrage", "Höchstens 2 Anfragen", "45 Minuten",
+  "1 erledigt".
+- 2: once Volker took it, every offer says who has it and has no buttons; presses from a
+  screen that still showed them (Walter's "Ich übernehme", Volker's "Diesmal nicht") and an
+  old button in the group are answered to the presser alone; the group hears nothing.
+- Done: Volker gets thanks, Rosa one question (faces written out), Volker pauses; the
+  database holds the minutes, the rating, the offers' answers and the pause.
 """
 
 from __future__ import annotations
@@ -29,20 +35,13 @@ from bot.domain.models import HelpOffer, HelpRequest, VolunteerProfile
 from tests.e2e.matrix_bot import RunningMatrixBot, bot_account
 from tests.e2e.telegram_bot import fast_server
 from tests.fakes.clock import RunningClock
-from tests.fakes.matrix_peer import Peer, logged_in
+from tests.fakes.matrix_peer import VOICE_MESSAGE, Peer, logged_in
 from tests.fakes.telegram_server import FakeTelegramServer, SentRecord
 from tests.servers.synapse import SynapseServer, synapse_fixture  # noqa: F401 - fixture
 
 GROUP_ID = -700
 ADA_ID, VOLKER_ID, WALTER_ID = 1, 2001, 2002
-VOICE = {
-    "msgtype": "m.audio",
-    "body": "Sprachnachricht.ogg",
-    "info": {"mimetype": "audio/ogg", "duration": 4000},
-    "url": "mxc://localhost/voice",
-    "org.matrix.msc1767.audio": {"duration": 4000},
-    "org.matrix.msc3245.voice": {},
-}
+VOICE = {**VOICE_MESSAGE, "url": "mxc://localhost/voice"}
 
 
 @pytest.fixture
