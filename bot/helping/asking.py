@@ -26,7 +26,7 @@ _PLACE_WORDS = {"telefon": "phone", "phone": "phone", "zu hause": "home", "home"
 _PLACE_STEMS = {
     "cafe": ("café", "cafe", "digitalcafé", "digitalcafe", "treff"),
     "phone": ("telefon", "anruf", "phone", "call"),
-    "home": ("hause", "daheim", "wohnung", "home"),
+    "home": ("hause", "zuhause", "daheim", "wohnung", "home"),
 }
 
 
