@@ -79,7 +79,7 @@ async def toggle_place(ctx: Context) -> None:
     if place not in PLACE_LABELS or not isinstance(key, str):
         return
     chosen = await volunteering.toggle_place(ctx.work, ctx.person.id, str(place))
-    await ctx.edit(key, _places_message(chosen, key))
+    await ctx.edit(key, _places_message(chosen, key, ctx.can_tap))
 
 
 @router.button(PLACES_DONE, roles=(VOLUNTEER,))
@@ -188,13 +188,18 @@ async def _skills_message(ctx: Context, key: str) -> Outgoing:
         for choice in choices
     ]
     buttons.append(Button(_("Done, next question"), SKILLS_DONE))
-    return Outgoing(
-        _("What can you help with? Tap everything that fits. Then tap: Done, next question"),
-        tuple(buttons),
+    question = (
+        _("What can you help with? Tap everything that fits. Then tap: Done, next question")
+        if ctx.can_tap
+        else _(
+            "What can you help with? Write the number of each topic that fits, one after "
+            "the other. Then the number of: Done, next question"
+        )
     )
+    return Outgoing(question, tuple(buttons))
 
 
-def _places_message(chosen: list[str], key: str) -> Outgoing:
+def _places_message(chosen: list[str], key: str, tap: bool) -> Outgoing:
     buttons = [
         Button(
             ("✅ " if place in chosen else "⬜ ") + _(label), PLACE, {"place": place, "list": key}
@@ -202,14 +207,22 @@ def _places_message(chosen: list[str], key: str) -> Outgoing:
         for place, label in PLACE_LABELS.items()
     ]
     buttons.append(Button(_("Done, next question"), PLACES_DONE))
-    return Outgoing(_("Where do you help? Tap everything that fits."), tuple(buttons))
+    question = (
+        _("Where do you help? Tap everything that fits.")
+        if tap
+        else _(
+            "Where do you help? Write the number of each place that fits, one after the "
+            "other. Then the number of: Done, next question"
+        )
+    )
+    return Outgoing(question, tuple(buttons))
 
 
 async def _ask_places(ctx: Context) -> None:
     await ctx.finish_dialog()
     row = await volunteering.profile(ctx.work, ctx.person.id)
     key = f"vol-places:{ctx.person.id}:{ctx.dispatch_id}"
-    await ctx.send(ctx.chat, _places_message(list(row.places or []), key), key)
+    await ctx.send(ctx.chat, _places_message(list(row.places or []), key, ctx.can_tap), key)
 
 
 async def _ask_times(ctx: Context) -> None:
