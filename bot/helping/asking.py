@@ -22,6 +22,24 @@ PLACES = ("cafe", "phone", "home")
 PHONE = re.compile(r"^\+?[0-9][0-9 /()\-]{3,38}$")
 # How staff name the place in "/hilfe_fuer …; Telefon".
 _PLACE_WORDS = {"telefon": "phone", "phone": "phone", "zu hause": "home", "home": "home"}
+# How residents write the place when they type instead of choosing (word beginnings).
+_PLACE_STEMS = {
+    "cafe": ("café", "cafe", "digitalcafé", "digitalcafe", "treff"),
+    "phone": ("telefon", "anruf", "phone", "call"),
+    "home": ("hause", "zuhause", "daheim", "wohnung", "home"),
+}
+
+
+def place_in_words(text: str) -> str | None:
+    """The place a typed answer names ("per Telefon", "bei mir zu Hause"); None when it
+    names none or more than one."""
+    words = re.findall(r"\w+", text.casefold())
+    found = {
+        place
+        for place, stems in _PLACE_STEMS.items()
+        if any(word.startswith(stem) for word in words for stem in stems)
+    }
+    return found.pop() if len(found) == 1 else None
 
 
 @dataclass(frozen=True, slots=True)

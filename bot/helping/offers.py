@@ -12,15 +12,18 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.chat.types import Outgoing, subject_ids
 from bot.community import communities
 from bot.dates import jobs
 from bot.dates.notices import tell_person
-from bot.domain.models import Community, HelpOffer, HelpRequest, Person
+from bot.delivery.outbox import enqueue_edit
+from bot.domain.models import Community, HelpOffer, HelpRequest, Person, Skill
 from bot.helping import matching, skills
 from bot.helping import requests as help_requests
 from bot.helping import texts as help_texts
 from bot.helping.policy import MatchingPolicy
 from bot.language.choosing import tap_a_face
+from bot.language.i18n import use_locale
 
 
 def first_name(person: Person | None) -> str:
@@ -143,6 +146,29 @@ async def accepted(
         buttons=lambda: help_texts.requester_buttons(request),
         about=parties(request),
     )
+    await _offers_taken(session, request, community, skill, now)
+
+
+async def _offers_taken(
+    session: AsyncSession,
+    request: HelpRequest,
+    community: Community,
+    skill: Skill | None,
+    now: datetime,
+) -> None:
+    """Every offer of the request now says who has it (the one who took it, or someone
+    else), without buttons: an old "Ich übernehme" or "Diesmal nicht" is no longer there."""
+    asked = await session.scalars(
+        select(HelpOffer.volunteer_id).where(HelpOffer.request_id == request.id)
+    )
+    for person_id in asked.all():
+        person = await session.get(Person, person_id)
+        with use_locale((person.locale if person else None) or community.locale):
+            text = help_texts.offer_taken(
+                request, skill, community, yours=person_id == request.volunteer_id
+            )
+        outgoing = Outgoing(text, about=subject_ids(parties(request)))
+        await enqueue_edit(session, f"help-offer:{request.id}:{person_id}", outgoing, now)
 
 
 async def finished(

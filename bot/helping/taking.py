@@ -128,9 +128,9 @@ async def accept(work: Work, request_id: int, volunteer_id: int) -> Accepted:
 
 async def decline(work: Work, request_id: int, volunteer_id: int, policy: MatchingPolicy) -> bool:
     """ "Diesmal nicht"; when all asked said no, the next people are asked. False when the
-    request is gone."""
+    request is gone, or the presser took it (an old offer's button: no "In Ordnung")."""
     request = await find(work, request_id)
-    if request is None:
+    if request is None or request.volunteer_id == volunteer_id:
         return False
     if await help_requests.decline(work.session, request, volunteer_id, work.now):
         community = await _community(work, request)

@@ -65,6 +65,18 @@ def offer(request: HelpRequest, skill: Skill | None, community: Community) -> st
     return "\n".join(lines)
 
 
+def offer_taken(
+    request: HelpRequest, skill: Skill | None, community: Community, *, yours: bool
+) -> str:
+    """The offer once it is taken (``yours``: by the reader): the same facts, no question."""
+    head = (
+        _("Thank you! Request {number} is yours now.").format(number=request.id)
+        if yours
+        else _("Thank you! Someone else has already taken this request.")
+    )
+    return "\n".join([head, *_what_when_where(request, skill, community)])
+
+
 def offer_buttons(request: HelpRequest) -> tuple[Button, ...]:
     args = {"request": request.id}
     return (Button(_("I will do it"), ACCEPT, args), Button(_("Not this time"), DECLINE, args))

@@ -115,20 +115,28 @@ async def where(ctx: Context) -> None:
     if data is None:
         await ctx.button_gone()
         return
-    data["place"] = str(ctx.button_args.get("place", "cafe"))
-    if data["place"] == "home":
-        await ctx.ask(_("In which part of town do you live?"), AREA, data)
-    elif data["place"] == "phone":
-        await _ask_phone(ctx, data)
-    else:
-        await _save(ctx, data)
+    await _place_chosen(ctx, data, str(ctx.button_args.get("place", "cafe")))
 
 
 @router.state(WHERE)
 async def where_typed(ctx: Context) -> None:
-    """A typed answer to "Wo?" that is none of the buttons."""
+    """A typed answer to "Wo?": the place it names ("Telefon"), else how to answer."""
     assert ctx.state is not None
-    await ctx.reply(pick_one(ctx.can_tap))
+    place = asking.place_in_words(ctx.text)
+    if place is not None:
+        await _place_chosen(ctx, dict(ctx.state.data), place)
+    else:
+        await ctx.reply(pick_one(ctx.can_tap))
+
+
+async def _place_chosen(ctx: Context, data: dict[str, Any], place: str) -> None:
+    data["place"] = place
+    if place == "home":
+        await ctx.ask(_("In which part of town do you live?"), AREA, data)
+    elif place == "phone":
+        await _ask_phone(ctx, data)
+    else:
+        await _save(ctx, data)
 
 
 @router.state(AREA)

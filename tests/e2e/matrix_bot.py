@@ -9,6 +9,8 @@ from typing import Any
 from bot.bootstrap import App, build_app, run
 from bot.infra.clock import Clock
 from tests.conftest import make_settings
+from tests.e2e.telegram_bot import limiter_for, telegram_section
+from tests.fakes.telegram_server import FakeTelegramServer
 from tests.servers.synapse import MatrixUser, SynapseServer
 
 
@@ -22,7 +24,8 @@ async def bot_account(server: SynapseServer, *, override: bool = True) -> Matrix
 
 
 class RunningMatrixBot:
-    """The whole bot with a Matrix adapter, started and stopped by a test."""
+    """The whole bot with a Matrix adapter, started and stopped by a test; with
+    ``telegram`` (the fake Bot API server) the same bot serves Telegram too."""
 
     def __init__(
         self,
@@ -33,6 +36,7 @@ class RunningMatrixBot:
         *,
         matrix: dict[str, Any] | None = None,
         clock: Clock | None = None,
+        telegram: FakeTelegramServer | None = None,
         **sections: Any,
     ) -> None:
         matrix = {
@@ -41,6 +45,8 @@ class RunningMatrixBot:
             "password": account.password,
             **(matrix or {}),
         }
+        if telegram is not None:
+            sections["telegram"] = telegram_section(telegram)
         self.account = account
         self.clock = clock
         self.settings = make_settings(url, data_dir, matrix=matrix, **sections)
@@ -50,6 +56,8 @@ class RunningMatrixBot:
     async def start(self) -> App:
         self.app = build_app(self.settings, clock=self.clock)
         self.app.adapters["matrix"]._sync_timeout = 1000  # type: ignore[attr-defined]
+        if "telegram" in self.app.adapters:
+            self.app.adapters["telegram"].limiter = limiter_for()  # type: ignore[attr-defined]
         self._task = asyncio.create_task(run(self.app, handle_signals=False))
         # The adapter is ready once its first sync is stored.
         for _ in range(200):

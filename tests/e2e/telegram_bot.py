@@ -40,6 +40,11 @@ async def settled(server: FakeTelegramServer, quiet_s: float = 0.6) -> None:
         await asyncio.sleep(quiet_s)
 
 
+def telegram_section(server: FakeTelegramServer) -> dict[str, Any]:
+    """The settings' [telegram] section for a bot polling ``server``."""
+    return {"token": server.token, "base_url": server.base_url, "poll_timeout": 1}
+
+
 class RunningBot:
     """The whole bot with a Telegram adapter, started and stopped by a test."""
 
@@ -51,7 +56,7 @@ class RunningBot:
         clock: Clock | None = None,
         **sections: Any,
     ):
-        telegram = {"token": server.token, "base_url": server.base_url, "poll_timeout": 1}
+        telegram = telegram_section(server)
         telegram.update(sections.pop("telegram", {}))
         bot = {"admins": ["telegram:1"]}
         bot.update(sections.pop("bot", {}))

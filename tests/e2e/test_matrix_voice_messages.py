@@ -7,15 +7,9 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.test_matrix import _room_with_bot, anna, matrix_bot, notice  # noqa: F401
+from tests.fakes.matrix_peer import VOICE_MESSAGE as VOICE
 from tests.servers.synapse import synapse_fixture  # noqa: F401 - fixture
 
-VOICE = {
-    "msgtype": "m.audio",
-    "body": "Sprachnachricht.ogg",
-    "info": {"mimetype": "audio/ogg", "duration": 4000},
-    "org.matrix.msc1767.audio": {"duration": 4000},
-    "org.matrix.msc3245.voice": {},
-}
 # In an encrypted room the file is encrypted too: "file" instead of "url".
 ENCRYPTED_FILE = {
     "url": "mxc://localhost/voice",

@@ -30,6 +30,15 @@ WAIT = 20.0  # seconds; generous for a loaded 2-core CI machine
 # marks the rest as a gap ("limited"); a client that falls behind must either
 # ask for more per sync or back-fill with /messages. The tests ask for more.
 SYNC_FILTER = {"room": {"timeline": {"limit": 100}}}
+# A voice message as Element records it (m.audio with the voice marker), without the file's
+# place: "url" in a plain room, "file" (encrypted) in an encrypted one.
+VOICE_MESSAGE: dict[str, Any] = {
+    "msgtype": "m.audio",
+    "body": "Sprachnachricht.ogg",
+    "info": {"mimetype": "audio/ogg", "duration": 4000},
+    "org.matrix.msc1767.audio": {"duration": 4000},
+    "org.matrix.msc3245.voice": {},
+}
 
 
 class Peer:

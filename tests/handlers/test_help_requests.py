@@ -4,13 +4,20 @@ rounds of offers and the hand-over to staff."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
+from bot.bootstrap import build_app, prepare
 from bot.chat.types import ChatRef
 from bot.domain.models import Account, HelpOffer, HelpRequest, VolunteerProfile
-from tests.fakes.memory import Conversation, Shown
+from tests.conftest import make_settings
+from tests.fakes.clock import FakeClock
+from tests.fakes.memory import Conversation, Shown, matrix_like
 from tests.fakes.memory import Person as Someone
 from tests.handlers.conftest import ADA, GROUP
 
@@ -297,3 +304,72 @@ async def test_the_profile_reads_everything_back_and_offers_how_many_as_buttons(
     assert "Sprachen: Deutsch" in lines and "Zeiten: ganz unterschiedlich" in lines
     assert "Höchstens 5 Anfragen gleichzeitig." in lines
     assert not any(line.startswith("Ortsteile") for line in lines)
+
+
+@pytest.fixture
+async def mx(db_url: str, tmp_path: Path) -> AsyncIterator[Conversation]:
+    """The same community on a platform without buttons (Matrix), Ada as staff."""
+    settings = make_settings(db_url, tmp_path, bot={"admins": ["matrix:@ada:stadt.example"]})
+    app = build_app(settings, clock=FakeClock(), adapters=[matrix_like()])
+    await prepare(app)
+    conversation = Conversation(app, app.adapters["matrix"])  # type: ignore[arg-type]
+    await conversation.say(
+        Someone("@ada:stadt.example", "Ada"), "!verbinden 1", chat=conversation.group("!cafe")
+    )
+    yield conversation
+    await app.close()
+
+
+async def test_on_matrix_the_profile_and_the_form_say_write_not_tap(mx: Conversation) -> None:
+    """Where choices are written out, no question of the profile or of the help form asks
+    to tap; a typed number ticks a topic or place."""
+    ada, vera = Someone("@ada:stadt.example", "Ada"), Someone("@vera:stadt.example", "Vera")
+    await mx.say(vera, "!start", chat=mx.group("!cafe"))
+    [me] = await mx.say(vera, "!ich")
+    number = re.search(r"\d+", me.text)
+    assert number is not None
+    await mx.say(ada, f"!lotse_einladen {number.group()}")
+    [skills] = await mx.say(vera, "!lotse")
+    assert skills.text == (
+        "Wobei können Sie helfen? Schreiben Sie die Zahl von allem, was passt, eine nach der "
+        "anderen. Dann schreiben Sie: Fertig, weiter"
+    )
+    await mx.say(vera, "1")
+    await mx.say(vera, "7")
+    ticked = mx.adapter.current(skills.message_id).rendered.splitlines()
+    assert "1 – ✅ Smartphone" in ticked and "7 – ✅ Fotos" in ticked
+    await mx.say(vera, "15")
+    [places] = await mx.say(vera, "Deutsch")
+    assert places.text == (
+        "Wo helfen Sie? Schreiben Sie die Zahl von allem, was passt, eine nach der anderen. "
+        "Dann schreiben Sie: Fertig, weiter"
+    )
+    await mx.say(vera, "2")
+    [when] = await mx.say(vera, "4")
+    [how_many] = await mx.say(vera, "dienstags 14-18 Uhr")
+    [saved] = await mx.say(vera, "2")
+    assert saved.text.splitlines()[1:4] == [
+        "Themen: Smartphone, Fotos",
+        "Sprachen: Deutsch",
+        "Wo: Am Telefon",
+    ]
+    for shown in (skills, places, when, how_many, saved):
+        assert "tippen" not in shown.rendered.casefold()
+
+    # A resident on Matrix: the help form's questions say what to write.
+    rosa = Someone("@rosa:stadt.example", "Rosa")
+    await mx.say(rosa, "!start", chat=mx.group("!cafe"))
+    [topics] = await mx.say(rosa, "!anfrage")
+    assert topics.text == "Wobei brauchen Sie Hilfe?"
+    await mx.say(rosa, "1")
+    await mx.say(rosa, "Fotos an die Enkel schicken")
+    [where] = await mx.say(rosa, "1")
+    [unclear] = await mx.say(rosa, "weiß nicht")
+    assert unclear.text == "Bitte schreiben Sie die Zahl einer Antwort."
+    [phone] = await mx.say(rosa, "am Telefon")
+    assert phone.text == (
+        "Unter welcher Telefonnummer können wir Sie anrufen? Oder schreiben Sie: Lieber hier im "
+        "Chat"
+    )
+    for shown in (topics, where, unclear, phone):
+        assert "tippen" not in shown.rendered.casefold()

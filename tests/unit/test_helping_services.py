@@ -285,3 +285,19 @@ def test_time_spent_as_volunteers_write_it(typed: str, minutes: int) -> None:
 @pytest.mark.parametrize("typed", ["", "0", "eine Weile", "25 Stunden", "1,5", "-5", "45 Tage"])
 def test_time_spent_that_is_not_understood(typed: str) -> None:
     assert taking.parse_minutes(typed) is None
+
+
+@pytest.mark.parametrize(
+    ("typed", "place"),
+    [
+        ("Per Telefon bitte", "phone"),
+        ("Rufen Sie mich an, am liebsten anrufen", "phone"),
+        ("bei mir zuhause", "home"),
+        ("Zu Hause", "home"),
+        ("im Digitalcafé", "cafe"),
+        ("Telefon oder zu Hause", None),
+        ("weiß nicht", None),
+    ],
+)
+def test_a_typed_place_is_understood_when_it_names_one(typed: str, place: str | None) -> None:
+    assert asking.place_in_words(typed) == place
