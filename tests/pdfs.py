@@ -1,0 +1,63 @@
+"""Reading back the PDFs the bot makes, as a person (or a screen reader) would.
+
+``text_of`` extracts the text layer with pypdf. Arabic is drawn shaped (presentation forms)
+in visual order; pypdf puts right-to-left runs back into logical order, and NFKC turns the
+presentation forms into the letters that were typed, so "فاطمة الزهراء" is found as typed.
+
+``keep_pages`` renders pages to PNG with pypdfium2 (from PyPI, no system package) into the
+git-ignored ``var/test-artifacts/pdf/``, for a person to look at after a test run;
+``make docs-images`` copies small versions to ``docs/images/`` for the README.
+"""
+
+from __future__ import annotations
+
+import io
+import unicodedata
+from pathlib import Path
+
+import pypdf
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "var" / "test-artifacts" / "pdf"
+
+# One name or title in each script the documents must print.
+GERMAN = "Jürgen Größe-Öztürk"
+POLISH = "Łucja Wąsowska"
+TURKISH = "Ayşe Yılmaz / İstanbul"
+CYRILLIC = "Олена Шевченко"
+ARABIC = "فاطمة الزهراء"
+SCRIPTS = (GERMAN, POLISH, TURKISH, CYRILLIC, ARABIC)
+
+
+def reader(pdf: bytes) -> pypdf.PdfReader:
+    return pypdf.PdfReader(io.BytesIO(pdf))
+
+
+def pages_of(pdf: bytes) -> list[str]:
+    """Each page's text, NFKC-normalised, with runs of white space as one space."""
+    return [
+        " ".join(unicodedata.normalize("NFKC", page.extract_text()).split())
+        for page in reader(pdf).pages
+    ]
+
+
+def text_of(pdf: bytes) -> str:
+    return " ".join(pages_of(pdf))
+
+
+def keep_pages(pdf: bytes, name: str, scale: float = 150 / 72) -> list[Path]:
+    """Render every page to ``ARTIFACTS/<name>-<n>.png`` (150 dpi); the files written."""
+    import pypdfium2
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    document = pypdfium2.PdfDocument(pdf)
+    written = []
+    try:
+        for index in range(len(document)):
+            page = document[index]
+            path = ARTIFACTS / f"{name}-{index + 1}.png"
+            page.render(scale=scale).to_pil().save(path)
+            page.close()
+            written.append(path)
+    finally:
+        document.close()
+    return written
