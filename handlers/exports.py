@@ -265,7 +265,11 @@ async def _make(ctx: Context, data: dict[str, Any]) -> None:
     if request.what == REPORT:
         await ctx.reply(result.summary)
         for attachment in result.files:
-            await ctx.reply(_("Chart for your report."), attachment=attachment)
+            if attachment.mime_type == "application/pdf":
+                words = _("The whole report as one PDF, to print or to send on.")
+            else:
+                words = _("Chart for your report.")
+            await ctx.reply(words, attachment=attachment)
         await ctx.reply(
             _(
                 "A short text for your groups, without names. "

@@ -22,7 +22,6 @@ from babel.dates import format_date
 from babel.numbers import format_decimal
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
-from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     Flowable,
     KeepTogether,
@@ -47,7 +46,14 @@ from bot.domain.models import (
 from bot.helping import requests as help_requests
 from bot.helping.skills import DEFAULT_SKILLS
 from bot.helping.skills import label as skill_label
-from bot.infra.pdf_text import BOLD, REGULAR, printable, register_fonts, visual
+from bot.infra.pdf_text import (
+    BOLD,
+    REGULAR,
+    numbered_canvas,
+    printable,
+    register_fonts,
+    visual,
+)
 from bot.language.i18n import _, current_locale, format_day, ngettext, use_locale
 
 MARGIN = 56.0
@@ -58,7 +64,6 @@ REMINDER_MONTH, REMINDER_HOUR = 12, 9
 MAX_LISTED = 30  # volunteers named in the reminder; /lotsen shows everyone
 # More help requests or dates than this are summarised by month on the certificate.
 MAX_ITEMS = 12
-FOOTER_SIZE = 10.0
 _DEFAULT_LABELS = dict(DEFAULT_SKILLS)
 
 
@@ -355,36 +360,8 @@ def _render(lines: list[tuple[str, str]], community: Community, title: str, name
         invariant=1,
         pageCompression=0,
     )
-    footer = printable(community.name)
-    document.build(story, canvasmaker=_numbered(footer))
+    document.build(story, canvasmaker=numbered_canvas(community.name, _("Page {page} of {pages}")))
     return buffer.getvalue()
-
-
-def _numbered(footer: str) -> type[Canvas]:
-    """A canvas that writes "Seite 1 von 2" and the community at the foot of each page."""
-    page_words = _("Page {page} of {pages}")
-
-    class Numbered(Canvas):
-        def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
-            super().__init__(*args, **kwargs)
-            self._pages: list[dict] = []  # type: ignore[type-arg]
-
-        def showPage(self) -> None:  # noqa: N802 - reportlab's name
-            self._pages.append(dict(self.__dict__))
-            self._startPage()
-
-        def save(self) -> None:
-            total = len(self._pages)
-            for number, state in enumerate(self._pages, 1):
-                self.__dict__.update(state)
-                self.setFont(REGULAR, FOOTER_SIZE)
-                self.drawString(MARGIN, MARGIN / 2, visual(footer))
-                words = page_words.format(page=number, pages=total)
-                self.drawRightString(A4[0] - MARGIN, MARGIN / 2, words)
-                super().showPage()
-            super().save()
-
-    return Numbered
 
 
 # --- the reminder to staff in December ------------------------------------------------------

@@ -11,10 +11,9 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
-
-from pathlib import Path
 
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.utils import ImageReader
@@ -304,4 +303,3 @@ def _tear_off(canvas: Canvas, title: str, contact: str, width: float) -> None:
             canvas.drawString(0, y, text)
             y -= STRIP_SIZE * LEADING
         canvas.restoreState()
-

@@ -40,6 +40,7 @@ from bot.exports.choices import (
     write_csv,
     write_xlsx,
 )
+from bot.exports.report_pdf import report_pdf
 from bot.language.i18n import use_locale
 
 # Who may see names in an export (they ask for it with "mit Namen").
@@ -170,14 +171,9 @@ async def build(
     result = Result()
     if request.what == REPORT:
         figures = await report.figures(session, scope, now)
-        charts = await asyncio.to_thread(
-            lambda: [
-                ("besuche", report.attendance_chart(figures)),
-                ("bewertungen", report.rating_chart(figures)),
-                ("hilfe-themen", report.skill_chart(figures)),
-            ]
-        )
-        result.files = [
+        charts, pdf = await asyncio.to_thread(_report_files, scope, figures)
+        result.files = [Attachment(_name(request, "bericht", "pdf"), pdf, "application/pdf")]
+        result.files += [
             Attachment(_name(request, part, "png"), data, "image/png", is_image=True)
             for part, data in charts
         ]
@@ -211,6 +207,18 @@ async def build(
     )
     await session.flush()
     return result
+
+
+def _report_files(
+    scope: export_data.Scope, figures: report.Figures
+) -> tuple[list[tuple[str, bytes]], bytes]:
+    """The three charts (file part, PNG) and the whole report as one PDF."""
+    charts = [
+        ("besuche", report.attendance_chart(figures, scope)),
+        ("bewertungen", report.rating_chart(figures, scope)),
+        ("hilfe-themen", report.skill_chart(figures, scope)),
+    ]
+    return charts, report_pdf(scope, figures, [png for _part, png in charts])
 
 
 def _write(request: Request, tables: list[Table]) -> list[Attachment]:

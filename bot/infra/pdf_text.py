@@ -114,7 +114,40 @@ def draw_qr(canvas, content: str, x: float, y: float, size: float) -> None:  # t
             start = c
             while c < len(row) and row[c]:
                 c += 1
-            canvas.rect(
-                x + (4 + start) * module, top - module, (c - start) * module, module, 0, 1
-            )
+            canvas.rect(x + (4 + start) * module, top - module, (c - start) * module, module, 0, 1)
     canvas.restoreState()
+
+
+def numbered_canvas(footer: str, page_words: str, header: str = "", margin: float = 56.0):  # type: ignore[no-untyped-def]
+    """A canvas class for ``SimpleDocTemplate.build`` that writes ``header`` at the top and
+    ``footer`` with "Seite 1 von 2" (``page_words`` with {page} and {pages}) at the foot of
+    every page, once the number of pages is known."""
+    from reportlab.pdfgen.canvas import Canvas
+
+    size = 10.0
+
+    class Numbered(Canvas):
+        def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+            kwargs.setdefault("initialFontName", REGULAR)
+            super().__init__(*args, **kwargs)
+            self._pages: list[dict] = []  # type: ignore[type-arg]
+
+        def showPage(self) -> None:  # reportlab's name
+            self._pages.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self) -> None:
+            total = len(self._pages)
+            width, height = self._pagesize
+            for number, state in enumerate(self._pages, 1):
+                self.__dict__.update(state)
+                self.setFont(REGULAR, size)
+                if header:
+                    self.drawString(margin, height - margin / 2, visual(printable(header)))
+                self.drawString(margin, margin / 2, visual(printable(footer)))
+                words = page_words.format(page=number, pages=total)
+                self.drawRightString(width - margin, margin / 2, words)
+                super().showPage()
+            super().save()
+
+    return Numbered

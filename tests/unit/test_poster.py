@@ -292,8 +292,8 @@ def test_sign_up_names_the_app_the_group_and_the_person_to_call() -> None:
     groups = [("Telegram", "Digitalcafé Musterstadt"), ("Element", "Café im Netz")]
     words = _page(poster_pdf(_community(), [event], sign_up_url=URL, groups=groups)).words
     assert (
-        "Anmelden: in Telegram, Gruppe »Digitalcafé Musterstadt«; in Element, Gruppe "
-        "»Café im Netz«, oder bei Frau Müller, Tel. 0123 456"
+        "Sign up: in Telegram, group »Digitalcafé Musterstadt«; in Element, group "
+        "»Café im Netz«, or with Frau Müller, Tel. 0123 456"
     ) in words
 
 
