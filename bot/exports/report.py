@@ -24,7 +24,6 @@ from bot.exports.tables import (
     served_as_volunteer,
     skill_labels,
 )
-from bot.infra.pdf_text import visual
 from bot.language.i18n import _, current_locale, ngettext
 from bot.reminders.texts import RATINGS
 
@@ -246,9 +245,7 @@ def _figure(title: str, scope: Scope, count: str):  # type: ignore[no-untyped-de
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=(8, 4.5), dpi=DPI, layout="constrained")
-    figure.suptitle(
-        visual(f"{scope.community.name} · {period_words(scope)}"), fontsize=10, color="#444444"
-    )
+    figure.suptitle(f"{scope.community.name} · {period_words(scope)}", fontsize=10, color="#444444")
     figure.supxlabel(
         f"{count}. " + _("Source: Lotsenbot, from sign-ups, attendance and answers in the chat."),
         fontsize=8,
@@ -256,6 +253,11 @@ def _figure(title: str, scope: Scope, count: str):  # type: ignore[no-untyped-de
     )
     axes = figure.add_subplot()
     axes.set_title(title)
+    # Counts are whole numbers: no tick at "2.5 answers".
+    from matplotlib.ticker import MaxNLocator
+
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.spines[["top", "right"]].set_visible(False)
     return figure, axes
 
@@ -353,9 +355,7 @@ def skill_chart(f: Figures, scope: Scope) -> bytes:
         _empty(axes)
         return _png(figure)
     ranked = f.by_skill.most_common()[::-1]  # largest at the top
-    bars = axes.barh(
-        [visual(label) for label, _n in ranked], [n for _l, n in ranked], color="#8a63d2"
-    )
+    bars = axes.barh([label for label, _n in ranked], [n for _l, n in ranked], color="#8a63d2")
     axes.bar_label(bars)
     axes.set_xlabel(_("Requests"))
     return _png(figure)
