@@ -61,3 +61,34 @@ def keep_pages(pdf: bytes, name: str, scale: float = 150 / 72) -> list[Path]:
     finally:
         document.close()
     return written
+
+
+DOCS_IMAGES = Path(__file__).resolve().parent.parent / "docs" / "images"
+# The first page of each, as the README shows them.
+DOCS_PAGES = {
+    "poster": "poster-1.png",
+    "door-sheet": "door-sheet-1.png",
+    "certificate": "certificate-1.png",
+    "report": "report-1.png",
+}
+
+
+def docs_images(width: int = 360) -> list[Path]:
+    """Small copies of the kept pages for the README (``make docs-images``)."""
+    from PIL import Image
+
+    DOCS_IMAGES.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, page in DOCS_PAGES.items():
+        with Image.open(ARTIFACTS / page) as picture:
+            height = round(picture.height * width / picture.width)
+            small = picture.convert("L").resize((width, height), Image.Resampling.LANCZOS)
+            target = DOCS_IMAGES / f"{name}.png"
+            small.save(target, optimize=True)
+            written.append(target)
+    return written
+
+
+if __name__ == "__main__":
+    for path in docs_images():
+        print(path)

@@ -14,8 +14,9 @@ from bot.language.i18n import _, format_span, use_locale
 
 MARGIN = 36.0
 QR_SIZE = 220.0  # about 7.8 cm: read from arm's length at the door
-HEAD_SIZE, TITLE_SIZE, BODY_SIZE, CODE_SIZE = 34.0, 22.0, 16.0, 40.0
+HEAD_SIZE, TITLE_SIZE, BODY_SIZE, CODE_SIZE = 32.0, 20.0, 15.0, 36.0
 LEADING = 1.25
+FOOTER = 14.0  # the community's name at the foot
 
 
 def door_sheet_pdf(
@@ -62,15 +63,23 @@ def _render(
     y = height - MARGIN
     y = _lines(canvas, before, y, width)
     if link:
-        y -= 12.0
-        draw_qr(canvas, link, (width - QR_SIZE) / 2, y - QR_SIZE, QR_SIZE)
-        y -= QR_SIZE + 12.0
+        # As large as the room between the lines above and below allows.
+        size = min(QR_SIZE, y - 24.0 - _height(after, width) - MARGIN - FOOTER)
+        draw_qr(canvas, link, (width - size) / 2, y - 6.0 - size, size)
+        y -= size + 18.0
     _lines(canvas, after, y, width)
     canvas.setFont(REGULAR, 10.0)
     canvas.drawCentredString(width / 2, MARGIN / 2, wrap(community.name, REGULAR, 10.0, width)[0])
     canvas.showPage()
     canvas.save()
     return buffer.getvalue()
+
+
+def _height(lines: list[tuple[str, float, str]], width: float) -> float:
+    return sum(
+        len(wrap(text, font, size, width - 2 * MARGIN)) * size * LEADING + size * 0.4
+        for font, size, text in lines
+    )
 
 
 def _lines(canvas: Canvas, lines: list[tuple[str, float, str]], y: float, width: float) -> float:

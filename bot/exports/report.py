@@ -253,11 +253,6 @@ def _figure(title: str, scope: Scope, count: str):  # type: ignore[no-untyped-de
     )
     axes = figure.add_subplot()
     axes.set_title(title)
-    # Counts are whole numbers: no tick at "2.5 answers".
-    from matplotlib.ticker import MaxNLocator
-
-    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
-    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.spines[["top", "right"]].set_visible(False)
     return figure, axes
 
@@ -266,6 +261,13 @@ def _png(figure) -> bytes:  # type: ignore[no-untyped-def]
     out = io.BytesIO()
     figure.savefig(out, format="png", dpi=DPI, metadata={"Software": "Lotsenbot"})
     return out.getvalue()
+
+
+def _whole_numbers(axis) -> None:  # type: ignore[no-untyped-def]
+    """Counts are whole numbers: no tick at "2.5 answers"."""
+    from matplotlib.ticker import MaxNLocator
+
+    axis.set_major_locator(MaxNLocator(integer=True))
 
 
 def _empty(axes) -> None:  # type: ignore[no-untyped-def]
@@ -323,6 +325,7 @@ def attendance_figure(f: Figures, scope: Scope):  # type: ignore[no-untyped-def]
         FuncFormatter(lambda value, _pos: _day_label(mdates.num2date(value).date()))
     )
     axes.set_ylabel(_("Visits"))
+    _whole_numbers(axes.yaxis)
     axes.legend(frameon=False, loc="upper left", ncols=2)
     return figure
 
@@ -344,6 +347,7 @@ def rating_chart(f: Figures, scope: Scope) -> bytes:
     bars = axes.bar(labels, counts, color="#49a078")
     axes.bar_label(bars)
     axes.set_ylabel(_("Answers"))
+    _whole_numbers(axes.yaxis)
     return _png(figure)
 
 
@@ -358,4 +362,5 @@ def skill_chart(f: Figures, scope: Scope) -> bytes:
     bars = axes.barh([label for label, _n in ranked], [n for _l, n in ranked], color="#8a63d2")
     axes.bar_label(bars)
     axes.set_xlabel(_("Requests"))
+    _whole_numbers(axes.xaxis)
     return _png(figure)
