@@ -105,6 +105,11 @@ class BotSection(_Section):
     # When stopping: how long what is due may still go out; the rest waits for the next start.
     stop_seconds: float = Field(default=10.0, ge=0, le=300)
 
+    @field_validator("poster_logo", mode="before")
+    @classmethod
+    def _no_logo_when_empty(cls, value: object) -> object:
+        return None if value == "" else value
+
     @field_validator("admins")
     @classmethod
     def _accounts_have_platform(cls, value: list[str]) -> list[str]:
