@@ -12,6 +12,7 @@ git-ignored ``var/test-artifacts/pdf/``, for a person to look at after a test ru
 from __future__ import annotations
 
 import io
+import re
 import unicodedata
 from pathlib import Path
 
@@ -42,6 +43,36 @@ def pages_of(pdf: bytes) -> list[str]:
 
 def text_of(pdf: bytes) -> str:
     return " ".join(pages_of(pdf))
+
+
+_RECT = re.compile(rb"n ([-\d.]+) ([-\d.]+) ([-\d.]+) ([-\d.]+) re f\*")
+
+
+def filled_rects(pdf: bytes, page: int = 0) -> list[tuple[float, float, float, float]]:
+    """The filled rectangles (x, y, width, height) drawn on a page: the QR code's modules."""
+    content = reader(pdf).pages[page].get_contents().get_data()  # type: ignore[union-attr]
+    return [tuple(float(v) for v in m.groups()) for m in _RECT.finditer(content)]  # type: ignore[misc]
+
+
+def qr_modules(rects: list[tuple[float, float, float, float]]) -> set[tuple[int, int]]:
+    """Dark (row, column) cells from the drawn rectangles (runs of a row are merged)."""
+    module = min(h for _x, _y, _w, h in rects)
+    left = min(x for x, _y, _w, _h in rects)
+    top = max(y + h for _x, y, _w, h in rects)
+    cells = set()
+    for x, y, w, h in rects:
+        row = round((top - (y + h)) / module)
+        col = round((x - left) / module)
+        cells.update((row, col + n) for n in range(round(w / module)))
+    return cells
+
+
+def expected_modules(url: str) -> set[tuple[int, int]]:
+    """The dark cells of the QR code (level M) a phone would read as ``url``."""
+    import segno
+
+    code = segno.make(url, error="m", boost_error=False)
+    return {(r, c) for r, row in enumerate(code.matrix) for c, dark in enumerate(row) if dark}
 
 
 def keep_pages(pdf: bytes, name: str, scale: float = 150 / 72) -> list[Path]:

@@ -38,8 +38,11 @@ from tests.pdfs import (
     POLISH,
     SCRIPTS,
     TURKISH,
+    expected_modules,
+    filled_rects,
     keep_pages,
     pages_of,
+    qr_modules,
     reader,
     text_of,
 )
@@ -133,6 +136,11 @@ def test_the_door_sheet_prints_every_script_the_question_and_the_code() -> None:
     assert "Mittwoch, 9. Dezember 2026, 15:00 bis 17:00 Uhr" in text
     assert "Scannen Sie den Code mit dem Handy." in text
     assert "Oder schreiben Sie dem Bot: /hier 48213" in text
+    # The code checks the person in: it is the link, and over 5 cm wide.
+    rects = filled_rects(pdf)
+    assert qr_modules(rects) == expected_modules("https://t.me/lotsenbot?start=hier_48213")
+    width = max(x + w for x, _y, w, _h in rects) - min(x for x, _y, _w, _h in rects)
+    assert width >= 5 / 2.54 * 72
     keep_pages(pdf, "door-sheet")
 
 

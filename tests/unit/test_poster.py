@@ -13,17 +13,26 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import segno
 
-from bot.dates.poster import MARGIN, QR_LEVEL, QR_SIZE, STRIP_HEIGHT, poster_pdf
+from bot.dates.poster import MARGIN, QR_SIZE, STRIP_HEIGHT, poster_pdf
 from bot.domain.models import Community, Event
-from tests.pdfs import ARABIC, CYRILLIC, GERMAN, POLISH, TURKISH, keep_pages, reader, text_of
+from tests.pdfs import (
+    ARABIC,
+    CYRILLIC,
+    GERMAN,
+    POLISH,
+    TURKISH,
+    expected_modules,
+    filled_rects,
+    keep_pages,
+    qr_modules,
+    reader,
+    text_of,
+)
 
 # 15:00 in Berlin (winter time).
 START = datetime(2025, 12, 9, 14, 0, tzinfo=UTC)
 URL = "https://t.me/lotsenbot?start=event-7"
-
-_RECT = re.compile(rb"n ([-\d.]+) ([-\d.]+) ([-\d.]+) ([-\d.]+) re f\*")
 
 
 @dataclass(frozen=True)
@@ -66,27 +75,7 @@ def _page(pdf: bytes) -> Page:
         texts.append(Text(name, size, x, y, text.strip(), cm[1] == 0))
 
     page.extract_text(visitor_text=visit)
-    content = page.get_contents().get_data()  # type: ignore[union-attr]
-    rects = [tuple(float(v) for v in m.groups()) for m in _RECT.finditer(content)]
-    return Page(texts, rects)  # type: ignore[arg-type]
-
-
-def _qr_modules(rects: list[tuple[float, float, float, float]]) -> set[tuple[int, int]]:
-    """Dark (row, column) cells from the drawn rectangles (runs of a row are merged)."""
-    module = min(h for _x, _y, _w, h in rects)
-    left = min(x for x, _y, _w, _h in rects)
-    top = max(y + h for _x, y, _w, h in rects)
-    cells = set()
-    for x, y, w, h in rects:
-        row = round((top - (y + h)) / module)
-        col = round((x - left) / module)
-        cells.update((row, col + n) for n in range(round(w / module)))
-    return cells
-
-
-def _expected_modules(url: str) -> set[tuple[int, int]]:
-    code = segno.make(url, error=QR_LEVEL.lower(), boost_error=False)
-    return {(r, c) for r, row in enumerate(code.matrix) for c, dark in enumerate(row) if dark}
+    return Page(texts, filled_rects(pdf))
 
 
 def _community(**changes: Any) -> Community:
@@ -182,10 +171,10 @@ def test_type_is_large_enough_to_read_from_a_step_away() -> None:
 
 def test_qr_code_encodes_the_sign_up_url() -> None:
     page = _page(poster_pdf(_community(), [_event()], sign_up_url=URL))
-    drawn = _qr_modules(page.rects)
-    assert drawn == _expected_modules(URL)
+    drawn = qr_modules(page.rects)
+    assert drawn == expected_modules(URL)
     # A different address gives a different code: the drawing is not a fixed picture.
-    assert drawn != _expected_modules(URL + "x")
+    assert drawn != expected_modules(URL + "x")
     # The three finder squares are there (7 x 7 corners), so phones recognise a code.
     size = max(r for r, _c in drawn) + 1
     for row, col in ((0, 0), (0, size - 7), (size - 7, 0)):
