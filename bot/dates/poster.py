@@ -29,7 +29,6 @@ MARGIN = 48.0
 # 7 cm with its white border, so the code itself is over 5 cm: a phone camera reads
 # that from arm's length, without the person leaning close to the notice board.
 QR_SIZE = 200.0
-QR_LEVEL = "M"
 # (title, body) sizes in points, largest first; the first that fits the page is used.
 SCALES = (
     (60.0, 36.0),
