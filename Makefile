@@ -13,7 +13,7 @@ INSTALLED := $(if $(filter test lint,$(MAKECMDGOALS)),$(TEST_STAMP),$(RUN_STAMP)
 PIP_INSTALL := $(BIN)/python -m pip install -qq --disable-pip-version-check
 CONFIG ?= config.toml
 
-.PHONY: run test lint catalogs catalogs-update migrate clean bench provision
+.PHONY: run test lint catalogs catalogs-update migrate clean bench provision docs-images
 
 FIRST_INSTALL := Installing Lotsenbot and its dependencies, about 3 minutes …
 UPDATING := Updating Lotsenbot's dependencies …
@@ -73,6 +73,11 @@ catalogs-update: $(INSTALLED)
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check bot handlers migrations tests bench setup.py
 	$(BIN)/ruff format --check bot handlers migrations tests bench setup.py
+
+# The README's pictures of the printed documents, from the documents' tests.
+docs-images: $(TEST_STAMP) catalogs
+	$(BIN)/python -m pytest -q -p no:randomly tests/unit/test_documents.py
+	$(BIN)/python -m tests.pdfs
 
 clean:
 	rm -rf $(VENV) var build dist *.egg-info

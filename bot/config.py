@@ -100,8 +100,15 @@ class BotSection(_Section):
     # that are admins of every community from the start.
     admins: list[str] = Field(default_factory=list)
     max_text_length: int = Field(default=4000, ge=100, le=100_000)
+    # A PNG or JPEG printed in the top corner of every poster; none when empty.
+    poster_logo: Path | None = None
     # When stopping: how long what is due may still go out; the rest waits for the next start.
     stop_seconds: float = Field(default=10.0, ge=0, le=300)
+
+    @field_validator("poster_logo", mode="before")
+    @classmethod
+    def _no_logo_when_empty(cls, value: object) -> object:
+        return None if value == "" else value
 
     @field_validator("admins")
     @classmethod

@@ -156,11 +156,17 @@ async def qr(ctx: Context) -> None:
     )
     if link is None:  # no platform has links that open the bot's chat with a code
         await ctx.reply(text)
-        return
-    picture = Attachment(
-        f"anwesenheit-{event.id}.png", checkin.qr_png(link), "image/png", is_image=True
+    else:
+        picture = Attachment(
+            f"anwesenheit-{event.id}.png", checkin.qr_png(link), "image/png", is_image=True
+        )
+        await ctx.reply(text, attachment=picture)
+    assert ctx.community is not None
+    sheet = checkin.door_sheet(ctx.community, event, code, link, f"{ctx.command_prefix}hier")
+    await ctx.reply(
+        _("For the door: the sheet to print (A5)."),
+        attachment=Attachment(f"tuerblatt-{event.id}.pdf", sheet, "application/pdf"),
     )
-    await ctx.reply(text, attachment=picture)
 
 
 @router.entry("check_in")

@@ -75,7 +75,8 @@ async def poster(ctx: Context) -> None:
     if event is None:
         return
     link = ctx.services.chat_link(f"termin_{event.id}")
-    pdf = await sharing.poster(ctx.work, ctx.community, event, link)
+    logo = ctx.services.settings.bot.poster_logo
+    pdf = await sharing.poster(ctx.work, ctx.community, event, link, logo)
     await ctx.reply(
         _("Here is the poster to print."),
         attachment=Attachment(

@@ -265,8 +265,7 @@ async def _make(ctx: Context, data: dict[str, Any]) -> None:
     if request.what == REPORT:
         await ctx.reply(result.summary)
         for attachment, caption in zip(result.files, result.captions, strict=True):
-            text = _("Chart for your report: {caption}").format(caption=caption)
-            await ctx.reply(text, attachment=attachment)
+            await ctx.reply(caption, attachment=attachment)
         await ctx.reply(
             _(
                 "A short text for your groups, without names. "

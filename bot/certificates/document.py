@@ -3,7 +3,9 @@
 Volunteers ask for it when they apply for a job, a course or the Ehrenamtskarte; staff are
 reminded each December that they can make one. The figures come only from what the bot
 recorded: help requests marked done (with the minutes the volunteer gave) and the dates the
-person helped at. Only the PDF base fonts are used, as for the poster.
+person helped at. Laid out with reportlab's flowables: page numbers, the signature block
+kept together with the thanks above it, long lists summarised by month; fonts as for the
+poster (every script a name may come in prints).
 """
 
 from __future__ import annotations
@@ -16,10 +18,17 @@ from datetime import date, datetime, time, timedelta
 from functools import partial
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date
 from babel.numbers import format_decimal
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.utils import simpleSplit
-from reportlab.pdfgen.canvas import Canvas
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.platypus import (
+    Flowable,
+    KeepTogether,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+)
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -37,16 +46,24 @@ from bot.domain.models import (
 from bot.helping import requests as help_requests
 from bot.helping.skills import DEFAULT_SKILLS
 from bot.helping.skills import label as skill_label
-from bot.infra.pdf_text import printable
+from bot.infra.pdf_text import (
+    BOLD,
+    REGULAR,
+    numbered_canvas,
+    printable,
+    register_fonts,
+    visual,
+)
 from bot.language.i18n import _, current_locale, format_day, ngettext, use_locale
 
 MARGIN = 56.0
-REGULAR, BOLD = "Helvetica", "Helvetica-Bold"
 TITLE_SIZE, HEAD_SIZE, BODY_SIZE = 28.0, 18.0, 15.0
 LEADING = 1.3
 # The yearly reminder goes out from 1 December, not in the night.
 REMINDER_MONTH, REMINDER_HOUR = 12, 9
 MAX_LISTED = 30  # volunteers named in the reminder; /lotsen shows everyone
+# More help requests or dates than this are summarised by month on the certificate.
+MAX_ITEMS = 12
 _DEFAULT_LABELS = dict(DEFAULT_SKILLS)
 
 
@@ -148,7 +165,7 @@ def last_twelve_months(now: datetime) -> tuple[datetime, datetime]:
 
 
 def calendar_year(year: int, timezone: str) -> tuple[datetime, datetime]:
-    """1 January to 1 January in the community's zone."""
+    """1 January to 1 January in the community's zone (the end is the first moment after)."""
     zone = ZoneInfo(timezone)
     start = datetime.combine(date(year, 1, 1), time(0), zone)
     end = datetime.combine(date(year + 1, 1, 1), time(0), zone)
@@ -173,22 +190,41 @@ def certificate_pdf(
         return _render(lines, community, title, person_name)
 
 
+def period_line(record: Record, timezone: str) -> str:
+    """ "Zeitraum: 1. Januar 2026 bis 31. Dezember 2026": the period ends on its last day."""
+    zone = ZoneInfo(timezone)
+    first = record.since.astimezone(zone)
+    # ``until`` is the first moment after the period: at midnight the day before is the last.
+    end = record.until.astimezone(zone)
+    last = end.date() - timedelta(days=1) if end.time() == time(0) else end.date()
+    return _("Period: {start} to {end}").format(
+        start=format_date(first.date(), _long_day(), locale=current_locale()),
+        end=format_date(last, _long_day(), locale=current_locale()),
+    )
+
+
+def _long_day() -> str:
+    return "d. MMMM y" if current_locale() == "de" else "d MMMM y"
+
+
+def _month(moment: datetime, timezone: str) -> str:
+    return format_date(
+        moment.astimezone(ZoneInfo(timezone)).date(), "MMMM y", locale=current_locale()
+    )
+
+
 def _lines(
     record: Record, community: Community, name: str, issued_on: date
 ) -> list[tuple[str, str]]:
-    """(kind, text) pairs: header, title, head, body, item, gap, sign."""
+    """(kind, text) pairs: header, title, head, body, item, gap, thanks, sign."""
     tz = community.timezone
-    until = record.until - timedelta(microseconds=1)  # the period ends before ``until``
-    period = _("Period: {start} to {end}").format(
-        start=format_day(record.since, tz), end=format_day(until, tz)
-    )
     lines = [
         ("header", community.name),
         ("title", _("Certificate of volunteer work")),
         ("body", _("{name} helped at {community} as a volunteer.").format(
             name=name, community=community.name
         )),
-        ("body", period),
+        ("body", period_line(record, tz)),
         ("gap", ""),
     ]  # fmt: skip
     if record.helps:
@@ -203,87 +239,129 @@ def _lines(
             ),
             ("body", _("Topics: {topics}").format(topics=", ".join(record.kinds))),
         ]  # fmt: skip
-        for help_given in record.helps:
-            minutes = ngettext(
-                "{day}: {topic}, {minutes} minute",
-                "{day}: {topic}, {minutes} minutes",
-                help_given.minutes,
-            )
-            day = format_day(help_given.done_at, tz)
-            lines.append(
-                (
-                    "item",
-                    minutes.format(day=day, topic=help_given.skill, minutes=help_given.minutes),
-                )
-            )
+        lines += [("item", line) for line in _help_items(record.helps, tz)]
         lines.append(("gap", ""))
     if record.dates:
         lines.append(("head", _("Helped at these dates")))
-        for served in record.dates:
-            day = format_day(served.starts_at, tz)
-            lines.append(("item", f"{day}: {served.title}"))
+        lines += [("item", line) for line in _date_items(record.dates, tz)]
         lines.append(("gap", ""))
     if record.empty:
         lines.append(("body", _("No help is recorded for this time.")))
         lines.append(("gap", ""))
-    lines.append(("body", _("Thank you very much for your help!")))
-    lines.append(("gap", ""))
+    lines.append(("thanks", _("Thank you very much for your help!")))
     issued = datetime.combine(issued_on, time(12), ZoneInfo(tz))
-    lines.append(("body", _("Issued on {day}").format(day=format_day(issued, tz))))
+    lines.append(("thanks", _("Issued on {day}").format(day=format_day(issued, tz))))
     lines.append(("sign", community.contact or community.name))
     return lines
 
 
+def _help_items(helps: tuple[HelpGiven, ...], tz: str) -> list[str]:
+    """One line per request, or per month when there are many."""
+    if len(helps) > MAX_ITEMS:
+        months = Counter(_month(h.done_at, tz) for h in helps)
+        return [
+            ngettext(
+                "{month}: {count} help request", "{month}: {count} help requests", count
+            ).format(month=month, count=count)
+            for month, count in months.items()
+        ]
+    lines = []
+    for help_given in helps:
+        minutes = ngettext(
+            "{day}: {topic}, {minutes} minute",
+            "{day}: {topic}, {minutes} minutes",
+            help_given.minutes,
+        )
+        day = format_day(help_given.done_at, tz)
+        lines.append(minutes.format(day=day, topic=help_given.skill, minutes=help_given.minutes))
+    return lines
+
+
+def _date_items(dates: tuple[DateServed, ...], tz: str) -> list[str]:
+    """One line per date, or per month with the titles when there are many."""
+    if len(dates) <= MAX_ITEMS:
+        return [f"{format_day(served.starts_at, tz)}: {served.title}" for served in dates]
+    months: dict[str, list[str]] = {}
+    for served in dates:
+        months.setdefault(_month(served.starts_at, tz), []).append(served.title)
+    return [
+        ngettext("{month}, {count} date: {titles}", "{month}, {count} dates: {titles}", len(t))
+        .format(month=month, count=len(t), titles=", ".join(dict.fromkeys(t)))
+        for month, t in months.items()
+    ]  # fmt: skip
+
+
+def _styles() -> dict[str, ParagraphStyle]:
+    register_fonts()
+    body = ParagraphStyle("body", fontName=REGULAR, fontSize=BODY_SIZE, leading=BODY_SIZE * LEADING)
+    return {
+        "header": ParagraphStyle("header", parent=body, spaceAfter=BODY_SIZE * 0.8),
+        "title": ParagraphStyle(
+            "title",
+            parent=body,
+            fontName=BOLD,
+            fontSize=TITLE_SIZE,
+            leading=TITLE_SIZE * LEADING,
+            spaceAfter=BODY_SIZE * 0.8,
+        ),
+        "head": ParagraphStyle(
+            "head", parent=body, fontName=BOLD, fontSize=HEAD_SIZE, leading=HEAD_SIZE * LEADING
+        ),
+        "body": body,
+        "thanks": ParagraphStyle("thanks", parent=body, spaceAfter=BODY_SIZE * 0.6),
+        "item": ParagraphStyle("item", parent=body, leftIndent=16.0),
+    }
+
+
+def _paragraph(text: str, style: ParagraphStyle) -> Paragraph:
+    # Plain text, not markup: "<" and "&" in a name print as they are.
+    escaped = visual(printable(text)).replace("&", "&amp;").replace("<", "&lt;")
+    return Paragraph(escaped.replace(">", "&gt;"), style)
+
+
+class _SignatureLine(Flowable):
+    """A line to sign on."""
+
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        return 240.0, BODY_SIZE * 3
+
+    def draw(self) -> None:
+        self.canv.setLineWidth(0.8)
+        self.canv.line(0, 0, 240.0, 0)
+
+
 def _render(lines: list[tuple[str, str]], community: Community, title: str, name: str) -> bytes:
     buffer = io.BytesIO()
-    # Uncompressed: the file stays small (text only) and its text can be searched and checked.
-    canvas = Canvas(
-        buffer, pagesize=A4, invariant=1, pageCompression=0, lang=community.locale or "de"
-    )
-    canvas.setTitle(printable(f"{title}: {name}"))
-    canvas.setAuthor(printable(community.name))
-    canvas.setCreator("Lotsenbot")
-    width, height = A4
-    text_width = width - 2 * MARGIN
-    y = height - MARGIN
+    styles = _styles()
+    story: list[Flowable] = []
+    closing: list[Flowable] = []
     for kind, text in lines:
         if kind == "gap":
-            y -= BODY_SIZE * 0.6
-            continue
-        if kind == "sign":
-            y = _signature(canvas, text, y, height)
-            continue
-        font = BOLD if kind in ("title", "head") else REGULAR
-        size = {"title": TITLE_SIZE, "head": HEAD_SIZE}.get(kind, BODY_SIZE)
-        indent = 16.0 if kind == "item" else 0.0
-        for line in simpleSplit(printable(text), font, size, text_width - indent):
-            if y - size < MARGIN:
-                canvas.showPage()
-                y = height - MARGIN
-            y -= size
-            canvas.setFont(font, size)
-            canvas.drawString(MARGIN + indent, y, line)
-            y -= size * (LEADING - 1)
-        if kind in ("header", "title"):
-            y -= BODY_SIZE * 0.8
-    canvas.showPage()
-    canvas.save()
+            story.append(Spacer(1, BODY_SIZE * 0.6))
+        elif kind == "thanks":
+            closing.append(_paragraph(text, styles["thanks"]))
+        elif kind == "sign":
+            closing += [_SignatureLine(), _paragraph(text[:80], styles["body"])]
+        else:
+            story.append(_paragraph(text, styles[kind]))
+    # The thanks, the date and the line to sign on never stand apart on a page.
+    story.append(KeepTogether(closing))
+    document = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=MARGIN,
+        bottomMargin=MARGIN,
+        title=printable(f"{title}: {name}"),
+        author=printable(community.name),
+        creator="Lotsenbot",
+        lang=community.locale or "de",
+        invariant=1,
+        pageCompression=0,
+    )
+    document.build(story, canvasmaker=numbered_canvas(community.name, _("Page {page} of {pages}")))
     return buffer.getvalue()
-
-
-def _signature(canvas: Canvas, signer: str, y: float, height: float) -> float:
-    """A line to sign on, with the community's contact below it."""
-    room = BODY_SIZE * 5
-    if y - room < MARGIN:
-        canvas.showPage()
-        y = height - MARGIN
-    y -= BODY_SIZE * 3
-    canvas.setLineWidth(0.8)
-    canvas.line(MARGIN, y, MARGIN + 240.0, y)
-    y -= BODY_SIZE * 1.2
-    canvas.setFont(REGULAR, BODY_SIZE)
-    canvas.drawString(MARGIN, y, printable(signer)[:80])
-    return y - BODY_SIZE
 
 
 # --- the reminder to staff in December ------------------------------------------------------

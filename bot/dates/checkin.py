@@ -16,6 +16,7 @@ import segno
 from sqlalchemy import select
 
 from bot.dates import attendance, jobs
+from bot.dates.door_sheet import door_sheet_pdf
 from bot.domain.models import Community, Event, EventHelper, Person, Rsvp
 from bot.domain.numbers import is_number
 from bot.domain.work import Work
@@ -169,6 +170,13 @@ async def check_in_by_code(work: Work, person_id: int, code: str) -> SelfCheckIn
 async def code(work: Work, event: Event) -> str:
     """The date's check-in code, made on first use."""
     return await attendance.ensure_code(work.session, event)
+
+
+def door_sheet(
+    community: Community, event: Event, code: str, link: str | None, command: str
+) -> bytes:
+    """The A5 "Sind Sie da?" sheet for the door, with the QR code and the code to type."""
+    return door_sheet_pdf(community, event, code, link, command)
 
 
 def qr_png(content: str) -> bytes:

@@ -6,10 +6,14 @@ Use cases take a ``Work`` and plain arguments and return what the chat shows.
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from sqlalchemy import select
+
 from bot.dates import announcements, events
 from bot.dates.notices import post_event
 from bot.dates.poster import poster_pdf
-from bot.domain.models import Community, Event
+from bot.domain.models import Chat, Community, Event
 from bot.domain.numbers import is_number
 from bot.domain.work import Work
 
@@ -36,9 +40,40 @@ async def poster_dates(work: Work, event: Event) -> list[Event]:
     return same[:POSTER_DATES] or [event]
 
 
-async def poster(work: Work, community: Community, event: Event, sign_up_url: str | None) -> bytes:
+# The app people install for each platform, as a poster names it.
+_APPS = {"telegram": "Telegram", "matrix": "Element"}
+
+
+async def poster(
+    work: Work,
+    community: Community,
+    event: Event,
+    sign_up_url: str | None,
+    logo: Path | None = None,
+) -> bytes:
     """An A4 PDF for the notice board; ``sign_up_url`` becomes its QR code."""
-    return poster_pdf(community, await poster_dates(work, event), sign_up_url=sign_up_url)
+    return poster_pdf(
+        community,
+        await poster_dates(work, event),
+        sign_up_url=sign_up_url,
+        groups=await sign_up_groups(work, community),
+        logo=logo,
+    )
+
+
+async def sign_up_groups(work: Work, community: Community) -> list[tuple[str, str]]:
+    """(app, group name) of the community's oldest named group on each chat app."""
+    chats = await work.session.scalars(
+        select(Chat)
+        .where(Chat.community_id == community.id, Chat.kind == "group", Chat.erased_at.is_(None))
+        .order_by(Chat.created_at, Chat.id)
+    )
+    found: dict[str, str] = {}
+    for chat in chats:
+        app = _APPS.get(chat.platform)
+        if app and chat.title and app not in found:
+            found[app] = chat.title
+    return list(found.items())
 
 
 async def public_date(work: Work, number: str) -> tuple[Event, Community] | None:

@@ -40,7 +40,8 @@ from bot.exports.choices import (
     write_csv,
     write_xlsx,
 )
-from bot.language.i18n import use_locale
+from bot.exports.report_pdf import report_pdf
+from bot.language.i18n import _, use_locale
 
 # Who may see names in an export (they ask for it with "mit Namen").
 NAMES_ROLES = (COORDINATOR, ADMIN)
@@ -67,7 +68,8 @@ class Result:
     # The report's two texts: key figures for the coordinator, and the public summary.
     summary: str = ""
     public: str = ""
-    # What each of the report's charts shows, in the order of ``files``.
+    # The words sent with each of the report's files (the PDF, then each chart), in the
+    # order of ``files``.
     captions: list[str] = field(default_factory=list)
     rows: int = 0
     # The people in the files (Outgoing.about of the messages that carry them).
@@ -172,18 +174,17 @@ async def build(
     result = Result()
     if request.what == REPORT:
         figures = await report.figures(session, scope, now)
-        charts = await asyncio.to_thread(
-            lambda: [
-                ("besuche", report.attendance_chart(figures)),
-                ("bewertungen", report.rating_chart(figures)),
-                ("hilfe-themen", report.skill_chart(figures)),
-            ]
-        )
-        result.files = [
+        charts, pdf = await asyncio.to_thread(_report_files, scope, figures)
+        result.files = [Attachment(_name(request, "bericht", "pdf"), pdf, "application/pdf")]
+        result.files += [
             Attachment(_name(request, part, "png"), data, "image/png", is_image=True)
             for part, data in charts
         ]
-        result.captions = report.chart_titles()
+        result.captions = [_("The whole report as one PDF, to print or to send on.")]
+        result.captions += [
+            _("Chart for your report: {caption}").format(caption=title)
+            for title in report.chart_titles()
+        ]
         result.summary = report.summary(scope, figures)
         result.public = report.public_summary(scope, figures)
         result.rows = figures.held
@@ -214,6 +215,18 @@ async def build(
     )
     await session.flush()
     return result
+
+
+def _report_files(
+    scope: export_data.Scope, figures: report.Figures
+) -> tuple[list[tuple[str, bytes]], bytes]:
+    """The three charts (file part, PNG) and the whole report as one PDF."""
+    charts = [
+        ("besuche", report.attendance_chart(figures, scope)),
+        ("bewertungen", report.rating_chart(figures, scope)),
+        ("hilfe-themen", report.skill_chart(figures, scope)),
+    ]
+    return charts, report_pdf(scope, figures, [png for _part, png in charts])
 
 
 def _write(request: Request, tables: list[Table]) -> list[Attachment]:

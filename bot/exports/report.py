@@ -231,19 +231,31 @@ def public_summary(scope: Scope, f: Figures) -> str:
 
 # --- charts ----------------------------------------------------------------------------
 
+# Print resolution: a chart 17 cm wide on paper still has fine lines and sharp text.
+DPI = 200
+# Up to this many dates, each date gets its own tick (a single date is named under its bar).
+TICK_EACH_DATE = 8
+
 
 def chart_titles() -> list[str]:
     """The charts' titles, in the order the report sends them: the caption of each, too."""
     return [_("Visits per date"), _("How it was (ratings)"), _("Help requests by topic")]
 
 
-def _figure(title: str):  # type: ignore[no-untyped-def]
+def _figure(title: str, scope: Scope, count: str):  # type: ignore[no-untyped-def]
+    """A figure with its title, the community and period above, the count and source below."""
     import matplotlib
 
     matplotlib.use("Agg")  # no display; must come before pyplot
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=(8, 4.5), dpi=100, layout="constrained")
+    figure = Figure(figsize=(8, 4.5), dpi=DPI, layout="constrained")
+    figure.suptitle(f"{scope.community.name} · {period_words(scope)}", fontsize=10, color="#444444")
+    figure.supxlabel(
+        f"{count}. " + _("Source: Lotsenbot, from sign-ups, attendance and answers in the chat."),
+        fontsize=8,
+        color="#444444",
+    )
     axes = figure.add_subplot()
     axes.set_title(title)
     axes.spines[["top", "right"]].set_visible(False)
@@ -252,8 +264,15 @@ def _figure(title: str):  # type: ignore[no-untyped-def]
 
 def _png(figure) -> bytes:  # type: ignore[no-untyped-def]
     out = io.BytesIO()
-    figure.savefig(out, format="png")
+    figure.savefig(out, format="png", dpi=DPI, metadata={"Software": "Lotsenbot"})
     return out.getvalue()
+
+
+def _whole_numbers(axis) -> None:  # type: ignore[no-untyped-def]
+    """Counts are whole numbers: no tick at "2.5 answers"."""
+    from matplotlib.ticker import MaxNLocator
+
+    axis.set_major_locator(MaxNLocator(integer=True))
 
 
 def _empty(axes) -> None:  # type: ignore[no-untyped-def]
@@ -261,20 +280,31 @@ def _empty(axes) -> None:  # type: ignore[no-untyped-def]
     axes.set_axis_off()
 
 
-def attendance_chart(f: Figures) -> bytes:
-    """Visits per date as bars, with the straight-line trend over them."""
+def _day_label(day: date) -> str:
+    """ "9.12." in German, "9 Dec" in English."""
+    pattern = "d.M." if current_locale() == "de" else "d MMM"
+    return format_date(day, pattern, locale=current_locale())
+
+
+def attendance_figure(f: Figures, scope: Scope):  # type: ignore[no-untyped-def]
+    """Visits per date as bars, with the straight-line trend over them; the x axis is the
+    period and nothing outside it."""
     import matplotlib.dates as mdates
     import numpy
+    from matplotlib.ticker import FuncFormatter
 
-    figure, axes = _figure(chart_titles()[0])
+    count = ngettext("{n} visit", "{n} visits", f.visits).format(n=f.visits)
+    count += ", " + ngettext("{n} date", "{n} dates", f.held).format(n=f.held)
+    figure, axes = _figure(chart_titles()[0], scope, count)
     if not f.dates:
         _empty(axes)
-        return _png(figure)
+        return figure
     days = [mdates.date2num(day) for day, _n in f.dates]
     visits = [n for _d, n in f.dates]
     gaps = [b - a for a, b in itertools.pairwise(days) if b > a]
-    width = min(5.0, 0.8 * min(gaps)) if gaps else 3.0  # weekly dates: bars of 5 days
-    axes.bar(days, visits, width=width, color="#3b7dd8", label=_("Visits"))
+    width = min(5.0, 0.8 * min(gaps)) if gaps else 5.0  # weekly dates: bars of 5 days
+    bars = axes.bar(days, visits, width=width, color="#3b7dd8", label=_("Visits"))
+    axes.bar_label(bars)
     axes.set_ylim(0, max(visits) * 1.25 + 1)  # room for the legend above the bars
     if len(set(days)) >= 2:  # a trend needs at least two different days
         # Fitted on days since the first date: raw date numbers (about 20,000) make the
@@ -288,14 +318,31 @@ def attendance_chart(f: Figures) -> bytes:
             linewidth=2,
             label=_("Trend"),
         )
-    axes.xaxis.set_major_formatter(mdates.DateFormatter("%d.%m."))
+    # The whole period, and ticks only inside it (half a day of room at each end).
+    first = mdates.date2num(scope.period.start)
+    last = mdates.date2num(scope.period.end)
+    axes.set_xlim(first - 0.5, last + 0.5)
+    if len(set(days)) <= TICK_EACH_DATE:
+        axes.set_xticks(sorted(set(days)))
+    else:
+        axes.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=4, maxticks=8))
+    axes.xaxis.set_major_formatter(
+        FuncFormatter(lambda value, _pos: _day_label(mdates.num2date(value).date()))
+    )
     axes.set_ylabel(_("Visits"))
+    _whole_numbers(axes.yaxis)
     axes.legend(frameon=False, loc="upper left", ncols=2)
-    return _png(figure)
+    return figure
 
 
-def rating_chart(f: Figures) -> bytes:
-    figure, axes = _figure(chart_titles()[1])
+def attendance_chart(f: Figures, scope: Scope) -> bytes:
+    return _png(attendance_figure(f, scope))
+
+
+def rating_chart(f: Figures, scope: Scope) -> bytes:
+    answers = sum(f.ratings.values())
+    count = ngettext("{n} answer", "{n} answers", answers).format(n=answers)
+    figure, axes = _figure(chart_titles()[1], scope, count)
     if not f.ratings:
         _empty(axes)
         return _png(figure)
@@ -305,11 +352,14 @@ def rating_chart(f: Figures) -> bytes:
     bars = axes.bar(labels, counts, color="#49a078")
     axes.bar_label(bars)
     axes.set_ylabel(_("Answers"))
+    _whole_numbers(axes.yaxis)
     return _png(figure)
 
 
-def skill_chart(f: Figures) -> bytes:
-    figure, axes = _figure(chart_titles()[2])
+def skill_chart(f: Figures, scope: Scope) -> bytes:
+    total = sum(f.by_skill.values())
+    count = ngettext("{n} help request", "{n} help requests", total).format(n=total)
+    figure, axes = _figure(chart_titles()[2], scope, count)
     if not f.by_skill:
         _empty(axes)
         return _png(figure)
@@ -317,4 +367,5 @@ def skill_chart(f: Figures) -> bytes:
     bars = axes.barh([label for label, _n in ranked], [n for _l, n in ranked], color="#8a63d2")
     axes.bar_label(bars)
     axes.set_xlabel(_("Requests"))
+    _whole_numbers(axes.xaxis)
     return _png(figure)

@@ -183,7 +183,7 @@ async def test_cora_takes_the_tables_and_the_report(server, bot) -> None:  # typ
     assert sent.filename == f"{SLUG}-rueckmeldungen-2026-01-01-2026-12-31.csv"
 
     # Point 11: the half-year report; nobody has rated yet (point 16: no "– von 5").
-    summary, *charts, intro, public = await _report(story, cora)
+    summary, pdf, *charts, intro, public = await _report(story, cora)
     assert seen(summary).splitlines() == [
         "Halbjahresbericht: Digitalcafé Musterstadt",
         "Im zweiten Halbjahr 2026",
@@ -197,7 +197,13 @@ async def test_cora_takes_the_tables_and_the_report(server, bot) -> None:  # typ
         "Hilfe-Anfragen: 0, erledigt: 0, Minuten Hilfe: 0",
         "Aktive Digitallotsen: 0",
     ]
-    # Three charts as pictures, each saying what it shows.
+    # The whole report as one PDF to print, then three charts as pictures, each saying what
+    # it shows.
+    assert (pdf.method, seen(pdf)) == (
+        "sendDocument",
+        "Der ganze Bericht als PDF, zum Ausdrucken oder Weiterschicken.",
+    )
+    assert pdf.filename == f"{SLUG}-bericht-2026-07-01-2026-12-31.pdf"
     assert [(c.method, seen(c)) for c in charts] == [
         ("sendPhoto", "Ein Bild für Ihren Bericht: Besuche pro Termin"),
         ("sendPhoto", "Ein Bild für Ihren Bericht: Wie war es? (Bewertungen)"),

@@ -13,6 +13,7 @@ from bot.domain.models import Account, Attendance, Event, EventHelper, Feedback,
 from tests.fakes.memory import Conversation, Shown
 from tests.fakes.memory import Person as Someone
 from tests.handlers.conftest import ADA, GROUP
+from tests.pdfs import text_of
 
 ANNA, BERT, CARL = Someone("100", "Anna"), Someone("101", "Bert"), Someone("102", "Carl")
 DORA = Someone("103", "Dora")  # comes without signing up
@@ -78,9 +79,15 @@ async def test_attendance_list_guests_and_self_check_in(tg: Conversation) -> Non
     assert counted.text == "Gezählt: 2 Gäste mehr."
     assert "Gäste: 3." in tg.adapter.current_text(listing.message_id)
     # Bert checks himself in with the number shown at the venue.
-    [qr] = await tg.say(ADA, f"/qr {event.id}")
+    [qr, sheet] = await tg.say(ADA, f"/qr {event.id}")
     code = re.search(r"/hier (\d{5})", qr.text).group(1)  # type: ignore[union-attr]
     assert qr.attachment is not None and qr.attachment.data.startswith(b"\x89PNG")
+    # The A5 sheet for the door: the question, the date, the code to type.
+    assert sheet.text == "Für die Tür: das Blatt zum Ausdrucken (A5)."
+    assert sheet.attachment is not None and sheet.attachment.mime_type == "application/pdf"
+    words = text_of(sheet.attachment.data)
+    assert "Sind Sie da?" in words and f"/hier {code}" in words
+    assert "Digitalcafé" in words
     [welcome] = await tg.say(BERT, f"/hier {code}")
     assert welcome.text.splitlines() == [
         "Willkommen! Schön, dass Sie da sind.",

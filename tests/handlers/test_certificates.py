@@ -23,6 +23,7 @@ from bot.domain.roles import STAFF, VOLUNTEER
 from tests.fakes.memory import Conversation
 from tests.fakes.memory import Person as Someone
 from tests.handlers.conftest import GROUP
+from tests.pdfs import text_of
 
 OTTO = Someone("300", "Otto Lotse")  # volunteer
 ERIKA = Someone("301", "Erika")  # member, asked for help
@@ -157,17 +158,22 @@ async def test_a_volunteer_gets_their_own_certificate_privately(cert: Conversati
     assert reply.attachment.filename == "nachweis-2026-11-20.pdf"
     assert reply.attachment.mime_type == "application/pdf"
     # The last 12 months: the two requests of 2026 (2.5 hours), not the one of June 2025.
-    assert b"(Otto Lotse hat bei" in pdf
-    assert b"(Zeit: 2,5 Stunden)" in pdf
-    assert b"(Erledigte Anfragen: 2)" in pdf
-    assert b"Digitalcaf" in pdf  # the date served (the accent is encoded)
+    words = text_of(pdf)
+    assert "Otto Lotse hat bei" in words
+    assert "Zeit: 2,5 Stunden" in words
+    assert "Erledigte Anfragen: 2" in words
+    assert "Mittwoch, 7. Oktober 2026: Digitalcafé" in words  # the date served
+    assert "Seite 1 von 1" in words
 
     # A calendar year.
     [reply] = await cert.say(OTTO, "/nachweis 2025")
     assert reply.attachment is not None
     assert reply.attachment.filename == "nachweis-2025.pdf"
-    assert b"(Zeit: 0,8 Stunden)" in reply.attachment.data
-    assert b"(Erledigte Anfragen: 1)" in reply.attachment.data
+    words = text_of(reply.attachment.data)
+    assert "Zeit: 0,8 Stunden" in words
+    assert "Erledigte Anfragen: 1" in words
+    # The year ends on its last day.
+    assert "Zeitraum: 1. Januar 2025 bis 31. Dezember 2025" in words
 
 
 async def test_not_in_the_group_and_not_for_members(cert: Conversation) -> None:
@@ -195,8 +201,10 @@ async def test_staff_make_a_certificate_for_a_helper(cert: Conversation) -> None
     assert reply.chat_id == "dm-302"
     assert reply.attachment is not None
     assert reply.attachment.filename == f"nachweis-2026-{otto}.pdf"
-    assert b"(Otto Lotse hat bei" in reply.attachment.data
-    assert b"(Zeit: 2,5 Stunden)" in reply.attachment.data
+    words = text_of(reply.attachment.data)
+    assert "Otto Lotse hat bei" in words
+    assert "Zeit: 2,5 Stunden" in words
+    assert "Zeitraum: 1. Januar 2026 bis 31. Dezember 2026" in words
     async with cert.app.sessions() as session:
         [log] = (
             await session.scalars(select(AuditLog).where(AuditLog.action == "certificate"))

@@ -11,6 +11,7 @@ from bot.domain.models import Event, Rsvp
 from tests.fakes.memory import Conversation, Shown
 from tests.fakes.memory import Person as Someone
 from tests.handlers.conftest import ADA, GROUP
+from tests.pdfs import text_of
 
 ERIKA = Someone("300", "Erika")
 OTTO = Someone("301", "Otto")
@@ -190,6 +191,8 @@ async def test_poster_for_the_notice_board(tg: Conversation) -> None:
     assert poster.text == "Hier ist der Aushang zum Ausdrucken."
     assert poster.attachment is not None and poster.attachment.data.startswith(b"%PDF")
     assert poster.attachment.filename == "aushang-2026-12-09.pdf"
+    # The poster names the app and the group where people sign up.
+    assert "Anmelden: in Telegram, Gruppe »Digitalcafé«" in text_of(poster.attachment.data)
     [members] = await tg.say(ERIKA, f"/aushang {event.id}")
     assert members.attachment is None
 

@@ -34,6 +34,7 @@ from bot.domain.models import (
 from tests.fakes.memory import Conversation, Shown
 from tests.fakes.memory import Person as Someone
 from tests.handlers.conftest import ADA, GROUP
+from tests.pdfs import pages_of, reader
 
 # Hostile names and answers: a spreadsheet must show them as text, never run them.
 ANNA = Someone("100", '=HYPERLINK("http://evil.example","Anna")')
@@ -296,7 +297,7 @@ async def test_half_year_report_with_charts_texts_and_who_we_reach(tgx: Conversa
         await session.commit()
     shown = await tg.say(CORA, "/export bericht 2. Halbjahr 2026")
     assert all(s.chat_id == "dm-300" for s in shown)
-    summary, *charts, intro, public = shown
+    summary, document, *charts, intro, public = shown
     assert summary.text.splitlines()[:2] == [
         "Halbjahresbericht: Digitalcafé Musterstadt",
         "Im zweiten Halbjahr 2026",
@@ -311,6 +312,22 @@ async def test_half_year_report_with_charts_texts_and_who_we_reach(tgx: Conversa
     assert "  Alter 70-79: 5" in summary.text
     assert "80+" not in summary.text
     assert "  Altstadt: 7" in summary.text
+    # The whole report as one PDF: figures, charts, public summary; community and period
+    # on every page.
+    assert document.text == "Der ganze Bericht als PDF, zum Ausdrucken oder Weiterschicken."
+    assert document.attachment is not None
+    assert (
+        document.attachment.filename == "digitalcafe-musterstadt-bericht-2026-07-01-2026-12-31.pdf"
+    )
+    pages = pages_of(document.attachment.data)
+    for number, page in enumerate(pages, 1):
+        assert "Digitalcafé Musterstadt · Im zweiten Halbjahr 2026" in page
+        assert f"Seite {number} von {len(pages)}" in page
+    whole = " ".join(pages)
+    assert "Besuche: 9, davon ohne Anmeldung: 7" in whole
+    assert "Für Ihre Gruppen und die Presse" in whole
+    assert "Digitallotsen haben 1 Mal einzeln geholfen." in whole
+    assert sum(len(page.images) for page in reader(document.attachment.data).pages) == 3
     assert len(charts) == 3
     for chart in charts:
         assert chart.attachment is not None and chart.attachment.data.startswith(b"\x89PNG")
@@ -327,7 +344,7 @@ async def test_half_year_report_with_charts_texts_and_who_we_reach(tgx: Conversa
         assert name not in public.text and name not in summary.text
     async with tg.app.sessions() as session:
         [log] = (await session.scalars(select(AuditLog).where(AuditLog.action == "export"))).all()
-    assert log.details["format"] == "report" and len(log.details["files"]) == 3
+    assert log.details["format"] == "report" and len(log.details["files"]) == 4
 
 
 async def test_only_coordinators_in_a_private_chat(tgx: Conversation) -> None:

@@ -7,29 +7,32 @@ size and position, filled rectangles), so the tests see what a printer would pri
 from __future__ import annotations
 
 import re
-import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
-from reportlab.graphics.barcode import qrencoder
-from reportlab.pdfbase.pdfutils import asciiBase85Decode
 
-from bot.dates.poster import MARGIN, QR_LEVEL, QR_SIZE, poster_pdf
+from bot.dates.poster import MARGIN, QR_SIZE, STRIP_HEIGHT, poster_pdf
 from bot.domain.models import Community, Event
+from tests.pdfs import (
+    ARABIC,
+    CYRILLIC,
+    GERMAN,
+    POLISH,
+    TURKISH,
+    expected_modules,
+    filled_rects,
+    keep_pages,
+    qr_modules,
+    reader,
+    text_of,
+)
 
 # 15:00 in Berlin (winter time).
 START = datetime(2025, 12, 9, 14, 0, tzinfo=UTC)
 URL = "https://t.me/lotsenbot?start=event-7"
-
-_STREAM = re.compile(rb"<<([^<>]*)>>\s*stream\r?\n(.*?)endstream", re.S)
-_OPS = re.compile(
-    rb"/(F\d+) ([\d.]+) Tf"
-    rb"|1 0 0 1 ([-\d.]+) ([-\d.]+) Tm \(((?:\\.|[^\\)])*)\) Tj"
-    rb"|n ([-\d.]+) ([-\d.]+) ([-\d.]+) ([-\d.]+) re f\*"
-)
-_ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f"}
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,7 @@ class Text:
     x: float
     y: float
     text: str
+    upright: bool  # False for the tear-off strips, written upwards
 
 
 @dataclass
@@ -51,72 +55,27 @@ class Page:
         """All text in reading order, wrapped lines joined again."""
         return " ".join(t.text for t in self.texts)
 
-
-def _pdf_string(raw: bytes) -> str:
-    out = bytearray()
-    i = 0
-    while i < len(raw):
-        if raw[i : i + 1] == b"\\":
-            octal = re.match(rb"[0-7]{1,3}", raw[i + 1 : i + 4])
-            if octal:
-                out.append(int(octal.group(), 8))
-                i += 1 + len(octal.group())
-                continue
-            nxt = raw[i + 1 : i + 2]
-            out += _ESCAPES.get(nxt, nxt)
-            i += 2
-            continue
-        out += raw[i : i + 1]
-        i += 1
-    # The fonts are declared with WinAnsiEncoding (checked below), i.e. Windows-1252.
-    return out.decode("cp1252")
-
-
-def _content(pdf: bytes) -> bytes:
-    for header, data in _STREAM.findall(pdf):
-        if b"/ASCII85Decode" in header:
-            data = asciiBase85Decode(data.strip())
-        if b"/FlateDecode" in header:
-            data = zlib.decompress(data)
-        if b" Tj" in data:
-            return data
-    raise AssertionError("no page content with text found")
+    @property
+    def main(self) -> list[Text]:
+        """The text above the tear-off strips."""
+        return [t for t in self.texts if t.upright]
 
 
 def _page(pdf: bytes) -> Page:
+    """What pypdf reads from the page: each drawn line with font, size and position."""
+    page = reader(pdf).pages[0]
     texts: list[Text] = []
-    rects: list[tuple[float, float, float, float]] = []
-    font, size = "", 0.0
-    for m in _OPS.finditer(_content(pdf)):
-        if m.group(1):
-            font, size = m.group(1).decode(), float(m.group(2))
-        elif m.group(5) is not None:
-            x, y = float(m.group(3)), float(m.group(4))
-            texts.append(Text(font, size, x, y, _pdf_string(m.group(5))))
-        else:
-            rects.append(tuple(float(m.group(n)) for n in range(6, 10)))  # type: ignore[arg-type]
-    return Page(texts, rects)
 
+    def visit(text, cm, tm, font, size) -> None:  # type: ignore[no-untyped-def]
+        if not text.strip():
+            return
+        x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
+        y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+        name = str(font.get("/BaseFont", "")) if font else ""
+        texts.append(Text(name, size, x, y, text.strip(), cm[1] == 0))
 
-def _qr_modules(rects: list[tuple[float, float, float, float]]) -> set[tuple[int, int]]:
-    """Dark (row, column) cells from the drawn rectangles (runs of a row are merged)."""
-    module = min(h for _x, _y, _w, h in rects)
-    left = min(x for x, _y, _w, _h in rects)
-    top = max(y + h for _x, y, _w, h in rects)
-    cells = set()
-    for x, y, w, h in rects:
-        row = round((top - (y + h)) / module)
-        col = round((x - left) / module)
-        cells.update((row, col + n) for n in range(round(w / module)))
-    return cells
-
-
-def _expected_modules(url: str) -> set[tuple[int, int]]:
-    code = qrencoder.QRCode(None, getattr(qrencoder.QRErrorCorrectLevel, QR_LEVEL))
-    code.addData(url)
-    code.make()
-    count = code.getModuleCount()
-    return {(r, c) for r in range(count) for c in range(count) if code.isDark(r, c)}
+    page.extract_text(visitor_text=visit)
+    return Page(texts, filled_rects(pdf))
 
 
 def _community(**changes: Any) -> Community:
@@ -173,9 +132,10 @@ def test_same_input_gives_the_same_bytes() -> None:
 
 def test_one_date_written_out_with_place_topic_and_sign_up() -> None:
     pdf = poster_pdf(_community(), [_event()], sign_up_url=None)
-    # Standard fonts in Windows-1252: umlauts print without embedding a font file.
-    fonts = re.findall(rb"/BaseFont /(\S+) /Encoding /(\S+)", pdf)
-    assert fonts and all(encoding == b"WinAnsiEncoding" for _name, encoding in fonts)
+    # The fonts travel inside the file: the poster prints the same on any printer.
+    fonts = re.findall(rb"/BaseFont /(\S+)", pdf)
+    assert fonts and all(b"DejaVuSans" in name for name in fonts)
+    assert b"/FontFile2" in pdf
     words = _page(pdf).words
     assert "Digitalcafé Musterstadt" in words
     assert "Dienstag, 9. Dezember 2025, 15:00 Uhr" in words
@@ -203,18 +163,18 @@ def test_end_time_and_sign_up_deadline_are_shown() -> None:
 def test_type_is_large_enough_to_read_from_a_step_away() -> None:
     page = _page(poster_pdf(_community(), [_event(title="Handy-Sprechstunde")], sign_up_url=URL))
     title = [t for t in page.texts if "Handy-Sprechstunde" in t.text]
-    assert title and all(t.size >= 36 for t in title)
-    assert min(t.size for t in page.texts) >= 20
+    assert title and all(t.size >= 36 for t in title if t.upright)
+    assert min(t.size for t in page.main) >= 20
     # The title is the largest text on the page.
     assert max(t.size for t in page.texts) == title[0].size
 
 
 def test_qr_code_encodes_the_sign_up_url() -> None:
     page = _page(poster_pdf(_community(), [_event()], sign_up_url=URL))
-    drawn = _qr_modules(page.rects)
-    assert drawn == _expected_modules(URL)
+    drawn = qr_modules(page.rects)
+    assert drawn == expected_modules(URL)
     # A different address gives a different code: the drawing is not a fixed picture.
-    assert drawn != _expected_modules(URL + "x")
+    assert drawn != expected_modules(URL + "x")
     # The three finder squares are there (7 x 7 corners), so phones recognise a code.
     size = max(r for r, _c in drawn) + 1
     for row, col in ((0, 0), (0, size - 7), (size - 7, 0)):
@@ -234,12 +194,15 @@ def test_text_stays_clear_of_the_qr_code_and_on_the_page() -> None:
     pdf = poster_pdf(_community(), [event], sign_up_url=URL)
     assert len(re.findall(rb"/Type /Page\b(?!s)", pdf)) == 1
     page = _page(pdf)
+    # Too much text for the tear-off strips: the code moves down to the margin.
+    assert all(t.upright for t in page.texts)
     qr_top, qr_right = MARGIN + QR_SIZE, MARGIN + QR_SIZE
-    for text in page.texts:
+    assert max(y + h for _x, y, _w, h in page.rects) <= qr_top
+    for text in page.main:
         assert MARGIN <= text.x and text.y >= MARGIN, text
         # Beside the code (the caption) or above it, never on it.
         assert text.x > qr_right or text.y > qr_top, text
-    assert min(t.size for t in page.texts) >= 20
+    assert min(t.size for t in page.main) >= 20
 
 
 def test_without_address_there_is_no_code_and_no_caption() -> None:
@@ -275,7 +238,7 @@ def test_series_lists_the_next_eight_dates_in_order() -> None:
     assert "More dates" in words
     # The place all dates share is said once, not eight times.
     assert words.count("Bürgerhaus Süd, Raum Ölberg") == 1
-    assert min(t.size for t in page.texts) >= 20
+    assert min(t.size for t in page.main) >= 20
 
 
 def test_series_with_different_places_names_each_place() -> None:
@@ -299,11 +262,11 @@ def test_english_community_gets_english_dates() -> None:
     assert "Tuesday, 9 December 2025, 3:00 PM" in words
 
 
-def test_symbols_the_base_fonts_lack_are_left_out_not_boxed() -> None:
-    pdf = poster_pdf(_community(), [_event(title="Kaffee ☕ in Şişli")], sign_up_url=None)
+def test_symbols_the_font_lacks_are_left_out_not_boxed() -> None:
+    pdf = poster_pdf(_community(), [_event(title="Kaffee 📱 in Şişli")], sign_up_url=None)
     words = _page(pdf).words
-    # The emoji goes; letters outside Windows-1252 keep their base letter.
-    assert "Kaffee in Sisli" in words
+    # The emoji goes; Turkish letters stay as they are.
+    assert "Kaffee in Şişli" in words
     # ReportLab would otherwise fall back to a symbol font that prints black boxes.
     assert b"ZapfDingbats" not in pdf
 
@@ -311,3 +274,62 @@ def test_symbols_the_base_fonts_lack_are_left_out_not_boxed() -> None:
 def test_a_poster_needs_a_date() -> None:
     with pytest.raises(ValueError, match="at least one date"):
         poster_pdf(_community(), [], sign_up_url=URL)
+
+
+def test_sign_up_names_the_app_the_group_and_the_person_to_call() -> None:
+    event = _event(contact="Frau Müller, Tel. 0123 456")
+    groups = [("Telegram", "Digitalcafé Musterstadt"), ("Element", "Café im Netz")]
+    words = _page(poster_pdf(_community(), [event], sign_up_url=URL, groups=groups)).words
+    assert (
+        "Sign up: in Telegram, group »Digitalcafé Musterstadt«; in Element, group "
+        "»Café im Netz«, or with Frau Müller, Tel. 0123 456"
+    ) in words
+
+
+def test_tear_off_strips_carry_the_title_and_the_phone_number() -> None:
+    event = _event(title="Handy-Sprechstunde", contact="Frau Müller, Tel. 0123 456")
+    page = _page(poster_pdf(_community(), [event], sign_up_url=URL))
+    strips = [t for t in page.texts if not t.upright]
+    assert [t.text for t in strips].count("Handy-Sprechstunde") >= 6
+    # Below the code, on the page.
+    assert all(0 <= t.x < 595.3 and 0 <= t.y < STRIP_HEIGHT for t in strips)
+    assert min(y for _x, y, _w, _h in page.rects) >= STRIP_HEIGHT
+    assert " ".join(t.text for t in strips).count("0123 456") >= 6
+    # Without any contact there is nothing to tear off.
+    alone = _page(poster_pdf(_community(contact=""), [_event()], sign_up_url=URL))
+    assert all(t.upright for t in alone.texts)
+
+
+def test_a_short_poster_fills_the_page(tmp_path: Path) -> None:
+    """No empty third: the text reaches down to the code."""
+    event = _event(place="", topic="", bring="")
+    page = _page(poster_pdf(_community(), [event], sign_up_url=URL))
+    lowest = min(t.y for t in page.main if t.x < MARGIN + QR_SIZE)
+    qr_top = STRIP_HEIGHT + MARGIN + QR_SIZE
+    assert lowest - qr_top < 841.89 / 6
+
+
+def test_a_logo_is_printed_in_the_top_corner(tmp_path: Path) -> None:
+    import PIL.Image
+
+    logo = tmp_path / "logo.png"
+    PIL.Image.new("RGB", (300, 180), (200, 30, 30)).save(logo)
+    pdf = poster_pdf(_community(), [_event()], sign_up_url=URL, logo=logo)
+    assert b"/Subtype /Image" in pdf
+    # A logo that cannot be read leaves the poster as it is.
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"not a picture")
+    assert b"/Subtype /Image" not in poster_pdf(
+        _community(), [_event()], sign_up_url=URL, logo=broken
+    )
+
+
+def test_every_script_prints_on_the_poster() -> None:
+    event = _event(title=CYRILLIC, place=TURKISH, topic=POLISH, contact=f"{ARABIC}, Tel. 0123")
+    pdf = poster_pdf(
+        _community(name=GERMAN), [event], sign_up_url=URL, groups=[("Telegram", GERMAN)]
+    )
+    text = text_of(pdf)
+    for name in (GERMAN, POLISH, TURKISH, CYRILLIC, ARABIC):
+        assert name in text, name
+    keep_pages(pdf, "poster")
