@@ -6,7 +6,7 @@ One story, step by step, asserting what Paula sees:
 * point 8: she joins the group after the dates were announced (posts she cannot decrypt) and
   is greeted with the next date; "/termine" is answered and she is told once about "!";
   "!termine" in the group shows nobody's status, in private it shows hers with her
-  companions; the companion question takes a typed number and offers no numbered choice
+  companions, and names each date once (the numbered lines are the list); the companion question takes a typed number and offers no numbered choice
   that would clash with it; giving a place back sends a calendar cancellation; nothing she
   receives says "tippen" (there is nothing to tap on Matrix);
 * point 1: "Wann ist das nächste Treffen?" in private shows the next date; "!hilfe" and a
@@ -16,8 +16,10 @@ One story, step by step, asserting what Paula sees:
 * point 5: signed up for two dates, her "nein" replying to the later date's post gives back
   that date only, and the answer names its date, time and place; a "ja" with nothing open
   gets a kind answer;
-* points 16, 17: the counts she reads ("mit 2 Begleitpersonen", "Noch 12 von 15 Plätzen")
-  and the choice hints are written as the catalog's plural forms and number lists say.
+* point 16: the counts she reads ("mit 2 Begleitpersonen", "Noch 12 von 15 Plätzen frei")
+  go through plural forms;
+* point 17: the weekly café's eight dates are answered "mit einer Zahl von 1 bis 8", three
+  choices "mit 1, 2 oder 3".
 """
 
 from __future__ import annotations
@@ -43,7 +45,22 @@ ENCRYPTED = {
     "state_key": "",
     "content": {"algorithm": "m.megolm.v1.aes-sha2"},
 }
-ELTERNCAFE = "!termin_neu Elterncafé; Mittwoch, 9.12.2026, 16–18 Uhr; Familienzentrum; 12"
+ELTERNCAFE = "!termin_neu Elterncafé; jeden Mittwoch 16–18 Uhr; Familienzentrum; 12"
+WEEKLY = [
+    f"Nr. {number}: Elterncafé, Mittwoch, {day}, 16:00 bis 18:00 Uhr"
+    for number, day in enumerate(
+        [
+            "25. November 2026",
+            "2. Dezember 2026",
+            "9. Dezember 2026",
+            "16. Dezember 2026",
+            "23. Dezember 2026",
+            "30. Dezember 2026",
+            "6. Januar 2027",
+        ],
+        start=2,
+    )
+]
 NEXT_DATE = [
     "Digitalcafé",
     "Mittwoch, 25. November 2026, 15:00 bis 17:00 Uhr",
@@ -253,19 +270,20 @@ async def _story(app, ada: Person, paula: Person, bot_id: str) -> None:  # type:
     assert await paula.nothing_more(paula.private, mark) == []  # type: ignore[arg-type]
 
     # Each date once, with its one number (the choices are the list where nothing can be
-    # tapped); typing the Elterncafé's number in the group shows its post.
+    # tapped); point 17: eight choices are answered with a range, not eight numbers.
     assert lines(listing) == [
         "Die nächsten Termine:",
         "Schreiben Sie die Nummer eines Termins. Dann sehen Sie ihn und können sich anmelden.",
         "Nr. 1: Digitalcafé, Mittwoch, 25. November 2026, 15:00 bis 17:00 Uhr",
-        "Nr. 2: Elterncafé, Mittwoch, 9. Dezember 2026, 16:00 bis 18:00 Uhr",
-        "Antworten Sie mit 1 oder 2.",
+        *WEEKLY,
+        "Antworten Sie mit einer Zahl von 1 bis 8.",
     ]
-    mark = await paula.say(group, "2")
+    # Typing the number of the Elterncafé on 2 December in the group shows its post.
+    mark = await paula.say(group, "3")
     later = await paula.sees(group, "Elterncafé", mark)
     assert lines(later)[:4] == [
         "Elterncafé",
-        "Mittwoch, 9. Dezember 2026, 16:00 bis 18:00 Uhr",
+        "Mittwoch, 2. Dezember 2026, 16:00 bis 18:00 Uhr",
         "Ort: Familienzentrum",
         "Noch 12 von 12 Plätzen frei.",
     ]
@@ -275,7 +293,7 @@ async def _story(app, ada: Person, paula: Person, bot_id: str) -> None:  # type:
     assert lines(signed_up)[:4] == [
         "Sie sind angemeldet. Wir freuen uns auf Sie!",
         "Elterncafé",
-        "Mittwoch, 9. Dezember 2026, 16:00 bis 18:00 Uhr",
+        "Mittwoch, 2. Dezember 2026, 16:00 bis 18:00 Uhr",
         "Ort: Familienzentrum",
     ]
 
@@ -304,13 +322,14 @@ async def _story(app, ada: Person, paula: Person, bot_id: str) -> None:  # type:
     assert lines(in_group) == lines(listing)
     mark = await paula.say(paula.private, "!termine")  # type: ignore[arg-type]
     private_list = await paula.sees_privately("Die nächsten Termine:", mark)
-    # Point 17: two choices are named one by one.
     assert lines(private_list)[2:] == [
         "Nr. 1: Digitalcafé, Mittwoch, 25. November 2026, 15:00 bis 17:00 Uhr",
         "   Sie sind angemeldet, mit 2 Begleitpersonen.",
-        "Nr. 2: Elterncafé, Mittwoch, 9. Dezember 2026, 16:00 bis 18:00 Uhr",
+        WEEKLY[0],
+        WEEKLY[1],
         "   Sie sind angemeldet.",
-        "Antworten Sie mit 1 oder 2.",
+        *WEEKLY[2:],
+        "Antworten Sie mit einer Zahl von 1 bis 8.",
     ]
 
     # Point 1: a plain question about the next date, in private.
@@ -359,13 +378,13 @@ async def _story(app, ada: Person, paula: Person, bot_id: str) -> None:  # type:
     assert lines(given_back) == [
         "Danke für Ihre Nachricht. Ihr Platz ist jetzt für andere frei.",
         "Elterncafé",
-        "Mittwoch, 9. Dezember 2026, 16:00 bis 18:00 Uhr",
+        "Mittwoch, 2. Dezember 2026, 16:00 bis 18:00 Uhr",
         "Ort: Familienzentrum",
     ]
     assert await _seats(app, paula_id) == {"Elterncafé": ("no", 1), "Digitalcafé": ("yes", 3)}
     # Point 8: her calendar learns that the Elterncafé is off.
     name, calendar = await _calendar_file(paula, paula.private, mark)  # type: ignore[arg-type]
-    assert name == "termin-2026-12-09-abgesagt.ics"
+    assert name == "termin-2026-12-02-abgesagt.ics"
     assert "METHOD:CANCEL" in calendar and "STATUS:CANCELLED" in calendar
 
     # Point 5: "ja" with no open question is answered kindly, never with silence.

@@ -119,3 +119,26 @@ async def test_the_date_list_names_each_date_once_where_choices_are_lines(
     ]
     [date] = await mx.say(PIA, "2", chat=room)
     assert date.text.startswith("Elterncafé\nMittwoch, 9. Dezember 2026, 16:00 bis 18:00 Uhr")
+
+
+@pytest.mark.parametrize(
+    ("days", "hint"),
+    [
+        ([1, 2, 3, 4, 5, 6, 7], "Antworten Sie mit einer Zahl von 1 bis 8."),
+        # The fifth date planned is the ninth by day: not shown, its number missing.
+        ([1, 2, 3, 24, 4, 5, 6, 7], "Antworten Sie mit einer dieser Nummern."),
+    ],
+)
+async def test_many_dates_are_answered_without_a_list_of_numbers(
+    mx: Conversation, days: list[int], hint: str
+) -> None:
+    room = mx.group(ROOM)
+    for day in days:
+        [preview] = await mx.say(
+            ADA, f"!termin_neu Elterncafé; {day}.12. 16–18 Uhr; Familienzentrum; 12"
+        )
+        await mx.press(ADA, preview, "Speichern")
+    [listing] = await mx.say(PIA, "!termine", chat=room)
+    lines = listing.rendered.splitlines()
+    assert len([line for line in lines if line.startswith("Nr. ")]) == 8
+    assert lines[-1] == hint
