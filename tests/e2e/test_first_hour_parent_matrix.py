@@ -6,9 +6,10 @@ One story, step by step, asserting what Paula sees:
 * point 8: she joins the group after the dates were announced (posts she cannot decrypt) and
   is greeted with the next date; "/termine" is answered and she is told once about "!";
   "!termine" in the group shows nobody's status, in private it shows hers with her
-  companions, and names each date once (the numbered lines are the list); the companion question takes a typed number and offers no numbered choice
-  that would clash with it; giving a place back sends a calendar cancellation; nothing she
-  receives says "tippen" (there is nothing to tap on Matrix);
+  companions, and names each date once (the numbered lines are the list); the companion
+  question takes a typed number and offers no numbered choice that would clash with it;
+  giving a place back sends a calendar cancellation; nothing she receives says "tippen"
+  (there is nothing to tap on Matrix);
 * point 1: "Wann ist das nächste Treffen?" in private shows the next date; "!hilfe" and a
   text the bot does not understand offer 1 – Termine, 2 – Hilfe von einem Lotsen,
   3 – Alle Befehle, and typing "1" shows the dates;
