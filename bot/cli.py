@@ -7,16 +7,26 @@ import asyncio
 import json
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import partial
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from bot.config import ConfigError, Settings, load_settings, masked, secret_values
+from bot.config import (
+    ConfigError,
+    Settings,
+    config_file,
+    load_settings,
+    masked,
+    secret_values,
+)
+from bot.infra.failures import CannotStart, database_failure
 from bot.infra.logs import redact, setup_logging
+from bot.infra.package_data import installed_version
 from bot.infra.private_files import restrict_umask, secure_tree
 
 # Commands that write the database or files with personal data (exports).
-_WRITING = ("run", "migrate", "export")
+_WRITING = ("run", "migrate", "export", "backup", "restore")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -25,14 +35,21 @@ def _parser() -> argparse.ArgumentParser:
         "--config",
         type=Path,
         default=argparse.SUPPRESS,
-        help="TOML configuration file (default: config.toml; built-in defaults when absent)",
+        help="TOML configuration file (default: $LOTSENBOT_CONFIG, else ./config.toml, else "
+        "/etc/lotsenbot/config.toml; built-in defaults when none exists)",
+    )
+    common.add_argument(
+        "--verbose",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="when the start fails, show the whole traceback, not only the one line",
     )
     parser = argparse.ArgumentParser(
         prog="lotsenbot",
         description="Chat bot for Digitalcafés, courses and Digitallotsen.",
         parents=[common],
     )
-    parser.add_argument("--version", action="version", version=f"lotsenbot {_version()}")
+    parser.add_argument("--version", action="version", version=f"lotsenbot {installed_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser(
         "run",
@@ -84,16 +101,38 @@ def _parser() -> argparse.ArgumentParser:
     from bot.exports.cli import add_parser as add_export
 
     add_export(commands, common)
+    _operations(commands, common)
     return parser
 
 
-def _version() -> str:
-    """The installed distribution's version (pyproject.toml is its one source)."""
-    try:
-        return version("lotsenbot")
-    except PackageNotFoundError:
-        # Run from a checkout that was never installed (PYTHONPATH only).
-        return "unknown (not installed)"
+def _operations(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    backup = commands.add_parser(
+        "backup",
+        parents=[common],
+        help="write the database and the data directory into one file (also while running)",
+        description="Write a backup: the database (SQLite through its online backup API, "
+        "safe while the bot runs; PostgreSQL through pg_dump) and the files in the data "
+        "directory (the Matrix keys among them) into one .tar.gz file.",
+    )
+    backup.add_argument("file", metavar="FILE", type=Path, help="the backup file to write")
+    backup.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    restore = commands.add_parser(
+        "restore",
+        parents=[common],
+        help="put a backup back into an empty data directory",
+        description="Unpack a backup made by 'lotsenbot backup' into the configured, empty "
+        "data directory (and database); then start the bot as usual.",
+    )
+    restore.add_argument("file", metavar="FILE", type=Path, help="the backup file to read")
+    move = commands.add_parser(
+        "move-to-postgres",
+        parents=[common],
+        help="copy a stopped SQLite deployment into an empty PostgreSQL database",
+        description="Migrate the empty PostgreSQL database at URL, copy every table of the "
+        "configured SQLite database into it and compare the row counts. Stop the bot first; "
+        "afterwards set [database] url to URL.",
+    )
+    move.add_argument("url", metavar="URL", help="e.g. postgresql://lotsenbot@localhost/lotsenbot")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -115,8 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "privacy-report":
         from bot.privacy.record import report
 
-        file = config_path or Path("config.toml")
-        used = file if file.exists() else None
+        file, _ = config_file(config_path)
+        used = file if file is not None and file.exists() else None
         print(asyncio.run(report(settings, used, args.lang)), end="")
         return 0
     if args.command in _WRITING:
@@ -126,6 +165,12 @@ def main(argv: list[str] | None = None) -> int:
         secure_tree(settings.bot.data_dir)
     try:
         return _command(settings, args)
+    except CannotStart as exc:
+        if getattr(args, "verbose", False):
+            logging.getLogger("lotsenbot").error("lotsenbot %s failed", args.command, exc_info=exc)
+        # One line the operator can act on; through redact, as a setting may hold a secret.
+        print(redact(f"lotsenbot: {exc}"), file=sys.stderr)
+        return exc.code
     except Exception:
         # Through the masking log handler, not Python's own traceback printer.
         logging.getLogger("lotsenbot").exception("lotsenbot %s failed", args.command)
@@ -146,16 +191,51 @@ def _command(settings: Settings, args: argparse.Namespace) -> int:
         from bot.exports.cli import run_export
 
         return asyncio.run(run_export(settings, args))
+    if args.command in ("backup", "restore", "move-to-postgres"):
+        return _operate(settings, args)
     return _run(settings)
+
+
+def _operate(settings: Settings, args: argparse.Namespace) -> int:
+    """backup, restore and move-to-postgres: one line on stderr when they cannot be done."""
+    from bot.infra import backup, move
+
+    try:
+        if args.command == "backup":
+            made = backup.backup(
+                settings.database_url,
+                settings.bot.data_dir,
+                args.file,
+                force=args.force,
+                version=installed_version(),
+                pg_dump=settings.backup.pg_dump,
+            )
+            print(f"backup written: {args.file} ({made.database}, migration {made.migration})")
+        elif args.command == "restore":
+            made = backup.restore(
+                args.file,
+                settings.database_url,
+                settings.bot.data_dir,
+                pg_restore=settings.backup.pg_restore,
+            )
+            print(f"restored: {args.file} (made {made.created_at}, version {made.version})")
+        else:
+            move.move(settings.database_url, args.url)
+            print("moved; now set [database] url to the PostgreSQL URL and start the bot")
+    except (backup.BackupError, move.MoveError) as exc:
+        print(f"lotsenbot: {exc}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _migrate(settings: Settings, revision: str, down: bool) -> int:
     from bot.infra import migrate
 
-    if down:
-        migrate.downgrade(settings.database_url, revision)
-    else:
-        migrate.upgrade(settings.database_url, revision)
+    with _database(settings):
+        if down:
+            migrate.downgrade(settings.database_url, revision)
+        else:
+            migrate.upgrade(settings.database_url, revision)
     logging.getLogger("lotsenbot").info("database at %s", revision)
     return 0
 
@@ -184,12 +264,18 @@ def _run_locked(settings: Settings) -> int:
 
     if settings.database_url.startswith("sqlite"):
         # The embedded database migrates itself; a shared one is migrated by the operator.
-        migrate.upgrade(settings.database_url)
+        with _database(settings):
+            migrate.upgrade(settings.database_url)
 
     async def main_async() -> int:
         app = build_app(settings)
         if not settings.database_url.startswith("sqlite"):
-            current = await migrate.database_revision(app.engine)
+            try:
+                with _database(settings):
+                    current = await migrate.database_revision(app.engine)
+            except CannotStart:
+                await app.close()
+                raise
             if current != migrate.head_revision():
                 await app.close()
                 print(
@@ -201,3 +287,15 @@ def _run_locked(settings: Settings) -> int:
         return 0
 
     return asyncio.run(main_async())
+
+
+@contextmanager
+def _database(settings: Settings) -> Iterator[None]:
+    """The first contact with the database: what keeps the bot from it becomes one line."""
+    try:
+        yield
+    except Exception as exc:
+        failure = database_failure(exc, settings.database_url)
+        if failure is None:
+            raise
+        raise failure from exc

@@ -13,6 +13,7 @@ from bot.dates import announcements
 from bot.domain.models import Announcement
 from bot.domain.roles import STAFF
 from bot.domain.when import WhenError, parse_when
+from bot.language.choosing import joined, or_word
 from bot.language.i18n import N_, _, format_when, ngettext
 from bot.language.plain_language import check
 from handlers.when_words import when_error
@@ -215,7 +216,7 @@ async def _text(ctx: Context, text: str) -> None:
         return
     lines = [_("Tips for plain language:")]
     lines += [f"- „{f.excerpt}“: {f.suggestion}" for f in findings[:MAX_TIPS]]
-    lines += ["", _("Write an improved text, or tap: Use as it is")]
+    lines += ["", joined(_("Write an improved text."), or_word(_("Use as it is"), ctx.can_tap))]
     await ctx.ask(
         "\n".join(lines),
         "ann.review",

@@ -128,6 +128,13 @@ async def done(ctx: Context) -> None:
 )
 async def here(ctx: Context) -> None:
     """Check oneself in with the date's code (typed, or from the QR code)."""
+    if not ctx.args.strip():
+        await ctx.reply(
+            _("Please write the number shown at the venue, for example {prefix}hier 12345.").format(
+                prefix=ctx.command_prefix
+            )
+        )
+        return
     await check_in_self(ctx, ctx.args)
 
 
@@ -138,7 +145,7 @@ async def here(ctx: Context) -> None:
 )
 async def qr(ctx: Context) -> None:
     """The date's check-in QR code as a picture, with the code for typing."""
-    event = await _date(ctx)
+    event = await _date(ctx, qr=True)
     if event is None:
         return
     code = await checkin.code(ctx.work, event)
@@ -179,14 +186,21 @@ async def check_in_self(ctx: Context, code: str) -> None:
         await ctx.reply(_("You are already checked in. Have a good time!"))
 
 
-async def _date(ctx: Context) -> Event | None:
-    """The numbered date, else the one happening today (or next within a day)."""
+async def _date(ctx: Context, *, qr: bool = False) -> Event | None:
+    """The numbered date, else the one happening today (or next within a day); without
+    one, the example names the command the person wrote."""
     assert ctx.community is not None
     number = ctx.args.strip().removeprefix("Nr.").strip()
     if number:
         return await numbered_event(ctx, number)
     event = await checkin.date_at_door(ctx.work, ctx.community)
-    if event is None:
+    if event is None and qr:
+        await ctx.reply(
+            _("There is no date today. Please add the number, for example {prefix}qr 12.").format(
+                prefix=ctx.command_prefix
+            )
+        )
+    elif event is None:
         await ctx.reply(
             _(
                 "There is no date today. Please add the number, for example {prefix}anwesenheit 12."
@@ -219,7 +233,9 @@ async def _list(ctx: Context, event: Event, key: str) -> Outgoing:
     lines = [
         f"{event.title}, {format_span(event.starts_at, event.ends_at, ctx.community.timezone)}",
         _count_line(door.headcount),
-        _("Tap a name when the person is here. Tap again to undo."),
+        _("Tap a name when the person is here. Tap again to undo.")
+        if ctx.can_tap
+        else _("Write the number of a person who is here. The same number again undoes it."),
     ]
     buttons = []
     for listed in door.people:

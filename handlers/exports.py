@@ -126,7 +126,7 @@ async def typed(ctx: Context) -> None:
         return
     more, understood = parse_words(ctx.text, _today(ctx))
     if not understood or not more:
-        await ctx.reply(_period_help(ctx) if data.get("step") == "period" else _not_understood())
+        await ctx.reply(_period_help(ctx) if data.get("step") == "period" else _not_understood(ctx))
         return
     await _next(ctx, {**data, **more})
 
@@ -164,8 +164,10 @@ def _today(ctx: Context) -> date:
     return ctx.now.astimezone(ZoneInfo(zone)).date()
 
 
-def _not_understood() -> str:
-    return _("Sorry, I did not understand that. Please tap a button or write its number.")
+def _not_understood(ctx: Context) -> str:
+    if ctx.can_tap:
+        return _("Sorry, I did not understand that. Please tap a button or write its number.")
+    return _("Sorry, I did not understand that. Please write the number of one of the answers.")
 
 
 def _period_help(ctx: Context) -> str:
@@ -215,7 +217,12 @@ async def _next(ctx: Context, data: dict[str, Any]) -> None:
     if not data.get("period"):
         data["step"] = "period"
         await ctx.ask(
-            _("Which period?\nTap a button, or write it, for example: 1.1.2026 - 30.6.2026."),
+            _("Which period?\nTap a button, or write it, for example: 1.1.2026 - 30.6.2026.")
+            if ctx.can_tap
+            else _(
+                "Which period?\nWrite its number, or the period itself, "
+                "for example: 1.1.2026 - 30.6.2026."
+            ),
             ASK,
             data,
             [
@@ -257,8 +264,9 @@ async def _make(ctx: Context, data: dict[str, Any]) -> None:
     )
     if request.what == REPORT:
         await ctx.reply(result.summary)
-        for attachment in result.files:
-            await ctx.reply(_("Chart for your report."), attachment=attachment)
+        for attachment, caption in zip(result.files, result.captions, strict=True):
+            text = _("Chart for your report: {caption}").format(caption=caption)
+            await ctx.reply(text, attachment=attachment)
         await ctx.reply(
             _(
                 "A short text for your groups, without names. "

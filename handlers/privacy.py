@@ -11,6 +11,7 @@ from bot.chat.router import Router
 from bot.chat.types import Attachment, Button, Outgoing
 from bot.domain.models import Community
 from bot.domain.roles import ADMIN
+from bot.language.choosing import joined, or_word
 from bot.language.i18n import N_, _, ngettext
 from bot.privacy import consent
 from bot.privacy import rights as privacy
@@ -177,7 +178,7 @@ async def band(ctx: Context) -> None:
     if not isinstance(value, str) or not consent.set_age_band(ctx.work, ctx.person, value):
         return
     await ctx.ask(
-        _("In which part of town do you live? Or tap: Rather not say"),
+        joined(_("In which part of town do you live?"), or_word(_("Rather not say"), ctx.can_tap)),
         AREA,
         {},
         (Button(_("Rather not say"), NO_FACTS, {"step": "area"}),),

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.dates.calendar import community_feed
 from bot.domain.models import Community, Event
 from bot.domain.work import Work
+from bot.infra.deployment import deployment
 
 # Recent dates stay a while, so a subscriber still sees what was on last week.
 PAST = timedelta(days=30)
@@ -42,4 +43,5 @@ async def feed(work: Work, slug: str, *, host: str) -> bytes | None:
     if community is None:
         return None
     events = await public_events(session, community.id, work.now)
-    return community_feed(community, events, host=host, stamp=work.now)
+    identity = await deployment(session)
+    return community_feed(community, events, deployment=identity, host=host, stamp=work.now)

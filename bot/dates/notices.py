@@ -21,6 +21,7 @@ from bot.dates.texts import announcement
 from bot.delivery.outbox import enqueue, enqueue_edit
 from bot.domain import people
 from bot.domain.models import Chat, Community, Event, EventPost, Person
+from bot.language.choosing import joined, tap_only
 from bot.language.i18n import use_locale
 
 
@@ -35,11 +36,14 @@ async def tell_person(
     buttons: Callable[[], tuple[Button, ...]] | None = None,
     expires_at: datetime | None = None,
     about: Iterable[int | None] = (),
+    tap_hint: Callable[[], str] | None = None,
 ) -> bool:
     """Write to one person privately; False when they have no chat with us (phone sign-ups).
 
     ``about``: the other people the message names or carries data of (the recipient is
-    always one); erasure of any of them removes it.
+    always one); erasure of any of them removes it. ``tap_hint``: how to answer the buttons
+    ("Bitte tippen Sie auf ein Gesicht."), added only where the person's platform shows
+    buttons to tap; elsewhere the numbered lines' own hint says what to write.
     """
     chat = await people.private_chat(session, person_id, now)
     if chat is None:
@@ -47,6 +51,8 @@ async def tell_person(
     person = await session.get(Person, person_id)
     with use_locale((person.locale if person else None) or community.locale):
         text = build(command_prefix(chat.platform))
+        if tap_hint is not None:
+            text = joined(text, tap_only(tap_hint(), shows_buttons(chat.platform)))
         file = attachment() if attachment else None
         shown = buttons() if buttons else ()
     await enqueue(

@@ -26,6 +26,7 @@ from bot.dates.notices import (
 )
 from bot.dates.signup import ics_file
 from bot.dates.texts import cancel_notice, change_notice
+from bot.domain import people
 from bot.domain.models import Community, Event, Person, Rsvp, Series
 from bot.domain.when import When
 from bot.domain.work import Work
@@ -33,10 +34,12 @@ from bot.domain.work import Work
 
 @dataclass(frozen=True, slots=True)
 class Created:
-    """What was stored: the series (None for a single date) and its dates, soonest first."""
+    """What was stored: the series (None for a single date) and its dates, soonest first;
+    how many chats the first date was posted to now."""
 
     series: Series | None
     events: list[Event]
+    posted: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,12 +66,14 @@ Changed = Literal["changed"]
 
 @dataclass(frozen=True, slots=True)
 class CallOffPreview:
-    """What calling a date off would do: how many people hear it, and the date's version
-    the confirmation must still find."""
+    """What calling a date off would do: how many people hear it privately, how many staff
+    must call (signed up by phone, no chat), and the date's version the confirmation must
+    still find."""
 
     event: Event
     people: int
     version: str
+    to_call: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,10 +110,11 @@ async def create_date(
     created_series, events = await series.create(
         work.session, community, when, details, work.now, created_by=created_by, policy=policy
     )
+    posted = 0
     if events and post_key is not None:
-        await post_event(work.session, events[0], community, post_key, work.now)
+        posted = await post_event(work.session, events[0], community, post_key, work.now)
         await announcements.mark_first_posted(work.session, events[0].id)
-    return Created(created_series, events)
+    return Created(created_series, events, posted)
 
 
 async def move_date(
@@ -162,8 +168,9 @@ async def call_off_preview(
     refused = _refused(event, skip)
     if refused is not None:
         return refused
-    people = len(await rsvps.attending(work.session, event.id))
-    return CallOffPreview(event, people, version(event))
+    signed_up = await rsvps.attending(work.session, event.id)
+    reached = [await people.reachable(work.session, rsvp.person_id) for rsvp in signed_up]
+    return CallOffPreview(event, sum(reached), version(event), len(reached) - sum(reached))
 
 
 def _refused(event: Event, skip: bool) -> CallOffRefused | None:
@@ -244,6 +251,7 @@ async def _tell_all(
     session, now = work.session, work.now
     told = 0
     unreachable: list[Unreachable] = []
+    file = await ics_file(work, event, community)
     for rsvp in await rsvps.attending(session, event.id):
         ok = await tell_person(
             session,
@@ -252,7 +260,7 @@ async def _tell_all(
             build,
             f"{key}:{rsvp.person_id}",
             now,
-            attachment=lambda: ics_file(event, community),
+            attachment=lambda: file,
         )
         if ok:
             told += 1

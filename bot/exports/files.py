@@ -67,6 +67,8 @@ class Result:
     # The report's two texts: key figures for the coordinator, and the public summary.
     summary: str = ""
     public: str = ""
+    # What each of the report's charts shows, in the order of ``files``.
+    captions: list[str] = field(default_factory=list)
     rows: int = 0
     # The people in the files (Outgoing.about of the messages that carry them).
     about: tuple[int, ...] = ()
@@ -181,6 +183,7 @@ async def build(
             Attachment(_name(request, part, "png"), data, "image/png", is_image=True)
             for part, data in charts
         ]
+        result.captions = report.chart_titles()
         result.summary = report.summary(scope, figures)
         result.public = report.public_summary(scope, figures)
         result.rows = figures.held

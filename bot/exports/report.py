@@ -178,13 +178,13 @@ def summary(scope: Scope, f: Figures) -> str:
         ),
     ]
     mean = f.mean_rating
-    lines.append(
-        _("Ratings: {n}, average {mean} of 5; comments: {comments}").format(
-            n=sum(f.ratings.values()),
-            mean=_number(mean) if mean is not None else "–",
-            comments=f.comments,
+    if mean is None:  # no average to show, not "im Schnitt – von 5"
+        ratings = _("Ratings: 0; comments: {comments}").format(comments=f.comments)
+    else:
+        ratings = _("Ratings: {n}, average {mean} of 5; comments: {comments}").format(
+            n=sum(f.ratings.values()), mean=_number(mean), comments=f.comments
         )
-    )
+    lines.append(ratings)
     lines.append(_("Topic wishes: {n}").format(n=f.wishes))
     lines.append(
         _("Help requests: {n}, done: {done}, minutes of help: {minutes}").format(
@@ -232,6 +232,11 @@ def public_summary(scope: Scope, f: Figures) -> str:
 # --- charts ----------------------------------------------------------------------------
 
 
+def chart_titles() -> list[str]:
+    """The charts' titles, in the order the report sends them: the caption of each, too."""
+    return [_("Visits per date"), _("How it was (ratings)"), _("Help requests by topic")]
+
+
 def _figure(title: str):  # type: ignore[no-untyped-def]
     import matplotlib
 
@@ -261,7 +266,7 @@ def attendance_chart(f: Figures) -> bytes:
     import matplotlib.dates as mdates
     import numpy
 
-    figure, axes = _figure(_("Visits per date"))
+    figure, axes = _figure(chart_titles()[0])
     if not f.dates:
         _empty(axes)
         return _png(figure)
@@ -290,7 +295,7 @@ def attendance_chart(f: Figures) -> bytes:
 
 
 def rating_chart(f: Figures) -> bytes:
-    figure, axes = _figure(_("How it was (ratings)"))
+    figure, axes = _figure(chart_titles()[1])
     if not f.ratings:
         _empty(axes)
         return _png(figure)
@@ -304,7 +309,7 @@ def rating_chart(f: Figures) -> bytes:
 
 
 def skill_chart(f: Figures) -> bytes:
-    figure, axes = _figure(_("Help requests by topic"))
+    figure, axes = _figure(chart_titles()[2])
     if not f.by_skill:
         _empty(axes)
         return _png(figure)

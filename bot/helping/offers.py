@@ -20,6 +20,7 @@ from bot.helping import matching, skills
 from bot.helping import requests as help_requests
 from bot.helping import texts as help_texts
 from bot.helping.policy import MatchingPolicy
+from bot.language.choosing import tap_a_face
 
 
 def first_name(person: Person | None) -> str:
@@ -168,6 +169,7 @@ async def finished(
         now,
         buttons=lambda: help_texts.rating_buttons(request),
         about=parties(request),
+        tap_hint=tap_a_face,
     )
 
 

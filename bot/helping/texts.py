@@ -85,7 +85,8 @@ def for_volunteer(
         community,
         name,
         phone,
-        _("No phone number: write through me with the button below."),
+        # "Wählen" fits a button to tap and a numbered line to write alike.
+        _('No phone number: write through me. Choose "Write a message" below.'),
     )
 
 
@@ -153,7 +154,9 @@ def meeting_reminder(request: HelpRequest, community: Community, other: str) -> 
 
 
 def feedback_question() -> str:
-    return _("Did the help work out for you? Please tap a face.")
+    """Whether the help worked; "Bitte tippen Sie auf ein Gesicht." follows on platforms
+    with buttons (``bot.language.choosing.tap_a_face``)."""
+    return _("Did the help work out for you?")
 
 
 def rating_buttons(request: HelpRequest) -> tuple[Button, ...]:

@@ -25,3 +25,14 @@ LOCALES_DIR = shipped("locales")
 MIGRATIONS_DIR = shipped("migrations")
 # Only for running the alembic command directly (``python -m alembic -c ...``).
 ALEMBIC_INI = shipped("alembic.ini")
+
+
+def installed_version() -> str:
+    """The installed distribution's version (pyproject.toml is its one source)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("lotsenbot")
+    except PackageNotFoundError:
+        # Run from a checkout that was never installed (PYTHONPATH only).
+        return "unknown (not installed)"

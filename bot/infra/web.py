@@ -1,5 +1,5 @@
-"""A small web server for each community's calendar feed (GET /kalender/<slug>.ics) and
-the health check for monitoring (GET /health).
+"""A small web server for each community's calendar feed (GET /kalender/<slug>.ics), the
+health check for monitoring (GET /health) and the Prometheus metrics (GET /metrics).
 
 Calendar apps (phone, Outlook, Thunderbird) subscribe to the address and fetch it again
 every few hours; a change or cancellation then shows up without anyone doing anything.
@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 # Short enough that a cancellation reaches subscribers soon; long enough that an app
 # polling every minute does not reach the database every minute.
 MAX_AGE = 300
+PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
 ROUTES = ("/kalender/{slug}.ics", "/calendar/{slug}.ics")
 
 _DTSTAMP = re.compile(rb"^DTSTAMP:[^\r\n]*\r\n", re.M)
@@ -42,12 +43,14 @@ class FeedServer:
         catalogs: Catalogs | None = None,
         health: Callable[[], Awaitable[tuple[int, dict[str, object]]]] | None = None,
         calendar: CalendarFeed | None = None,
+        metrics: Callable[[], Awaitable[bytes]] | None = None,
     ) -> None:
         self._host = host
         self._port = port
         self._catalogs = catalogs
         self._health = health
         self._calendar = calendar
+        self._metrics = metrics
         self._runner: web.AppRunner | None = None
 
     @property
@@ -64,6 +67,8 @@ class FeedServer:
             app.router.add_get(route, self._feed)
         if self._health is not None:
             app.router.add_get("/health", self._health_check)
+        if self._metrics is not None:
+            app.router.add_get("/metrics", self._metrics_text)
         # No access log: it would record the IP addresses of the people who subscribe.
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
@@ -76,6 +81,7 @@ class FeedServer:
         parts = (
             ("calendar feed", self._calendar is not None),
             ("/health", self._health is not None),
+            ("/metrics", self._metrics is not None),
         )
         served = [name for name, on in parts if on]
         log.info("%s listening on http://%s:%s", " and ".join(served), self._host, self.port)
@@ -90,6 +96,13 @@ class FeedServer:
         assert self._health is not None
         status, body = await self._health()
         return web.json_response(body, status=status, headers={"Cache-Control": "no-store"})
+
+    async def _metrics_text(self, _request: web.Request) -> web.StreamResponse:
+        assert self._metrics is not None
+        body = await self._metrics()
+        # The Prometheus text format, version 0.0.4 (what prometheus_client writes).
+        headers = {"Content-Type": PROMETHEUS_TEXT, "Cache-Control": "no-store"}
+        return web.Response(body=body, headers=headers)
 
     async def _feed(self, request: web.Request) -> web.StreamResponse:
         if self._catalogs is not None:

@@ -497,16 +497,15 @@ def _word_findings(text: str, sentences: list[str]) -> list[Finding]:
                 )
             )
     for sentence in sentences:
+        shown = _ALLOWED_RE.sub(" ", sentence)
         nouns = [
-            found.group(0)
-            for found in _NOUN_STYLE_RE.finditer(_ALLOWED_RE.sub(" ", sentence))
-            if not _plain_noun(found.group(0))
+            found for found in _NOUN_STYLE_RE.finditer(shown) if not _plain_noun(found.group(0))
         ]
         if len(nouns) > MAX_NOUN_STYLE:
             findings.append(
                 Finding(
                     rule="noun_style",
-                    excerpt=_excerpt(", ".join(nouns)),
+                    excerpt=_excerpt(_whole_words(shown, nouns[0].start(), nouns[-1].end())),
                     suggestion=(
                         "Hier stehen viele Hauptwörter auf -ung, -heit, -keit oder -tion. "
                         'Schreiben Sie mit Verben, zum Beispiel "Wir informieren Sie." '
@@ -515,6 +514,16 @@ def _word_findings(text: str, sentences: list[str]) -> list[Finding]:
                 )
             )
     return findings
+
+
+def _whole_words(text: str, start: int, end: int) -> str:
+    """text[start:end] widened to whole words as written: "Informations- und
+    Austausch-Veranstaltung", never the bare "Informations" of "Informations-"."""
+    while start > 0 and (text[start - 1].isalpha() or text[start - 1] == "-"):
+        start -= 1
+    while end < len(text) and (text[end].isalpha() or text[end] == "-"):
+        end += 1
+    return text[start:end]
 
 
 def _plain_noun(word: str) -> bool:
@@ -591,14 +600,18 @@ def _date_findings(text: str, today: date | None) -> list[Finding]:
         )
     past = list(dict.fromkeys(shown for shown, day, _has in dates if today and day and day < today))
     if past and today is not None:
+        # One day or several: "Dieser Tag ist" / "Diese Tage sind" (#18, point 16).
+        over, check_it = (
+            ("Dieser Tag ist", "das Datum") if len(past) == 1 else ("Diese Tage sind", "die Tage")
+        )
         findings.append(
             Finding(
                 rule="date_in_past",
                 excerpt=_excerpt(", ".join(past)),
                 suggestion=(
-                    f"Dieser Tag ist schon vorbei. Heute ist {_DAY_NAMES[today.weekday()]}, "
+                    f"{over} schon vorbei. Heute ist {_DAY_NAMES[today.weekday()]}, "
                     f"{today.day}. {_MONTH_NAMES[today.month - 1]} {today.year}. "
-                    "Bitte prüfen Sie das Datum."
+                    f"Bitte prüfen Sie {check_it}."
                 ),
             )
         )

@@ -26,6 +26,7 @@ from bot.domain.models import (
     Role,
 )
 from bot.domain.roles import ADMIN, COORDINATOR, STAFF, VOLUNTEER
+from bot.language.choosing import tap_a_face
 from bot.language.i18n import N_
 from bot.reminders import texts
 
@@ -81,6 +82,7 @@ async def remind(
             now,
             buttons=lambda: texts.reminder_buttons(event),
             expires_at=event.starts_at,
+            tap_hint=texts.tap_here,
         )
         sent += ok
     return sent
@@ -190,6 +192,7 @@ async def ask_feedback(
             f"feedback:{event.id}:{person_id}",
             now,
             buttons=lambda: texts.rating_buttons(event),
+            tap_hint=tap_a_face,
         )
         if ok:
             session.add(Feedback(event_id=event.id, person_id=person_id, asked_at=now))
@@ -219,6 +222,7 @@ async def nudge(session: AsyncSession, event: Event, community: Community, now: 
             f"feedback-again:{event.id}:{row.person_id}",
             now,
             buttons=lambda: texts.rating_buttons(event),
+            tap_hint=tap_a_face,
         )
     return len(waiting)
 

@@ -33,7 +33,8 @@ def _which_day(event: Event, community: Community, now: datetime) -> str:
 def reminder(event: Event, community: Community, now: datetime) -> str:
     """Date, time and place, and how to say one cannot come."""
     lines = [_which_day(event, community, now), "", *details(event, community)]
-    lines += ["", _("You cannot come? Then tap here.")]
+    # "Dann tippen Sie hier." follows where there is a button to tap (``tap_here``).
+    lines += ["", _("You cannot come?")]
     return "\n".join(lines)
 
 
@@ -41,14 +42,16 @@ def reminder_buttons(event: Event) -> tuple[Button, ...]:
     return (Button(_("I cannot come"), CANT_COME, {"event": event.id}),)
 
 
+def tap_here() -> str:
+    """What follows the reminder where its button can be tapped."""
+    return _("Then tap here.")
+
+
 def feedback_question(event: Event, community: Community, *, again: bool = False) -> str:
+    """How was it? ``tap_a_face`` follows on platforms with buttons."""
     if again:
-        return _("You came to this date recently: {title}. How was it? Please tap a face.").format(
-            title=event.title
-        )
-    return _("Thank you for coming: {title}.\nHow was it? Please tap a face.").format(
-        title=event.title
-    )
+        return _("You came to this date recently: {title}. How was it?").format(title=event.title)
+    return _("Thank you for coming: {title}.\nHow was it?").format(title=event.title)
 
 
 def rating_buttons(event: Event) -> tuple[Button, ...]:

@@ -40,7 +40,7 @@ async def ask_first(ctx: Context, *, skip: bool) -> None:
     lines.append("")
     if skip:
         lines.append(_("The other dates of the series stay."))
-    lines.append(_people(preview.people))
+    lines += _people(preview.people, preview.to_call)
     data = {"event": event.id, "skip": skip, "version": preview.version}
     await ctx.ask(
         "\n".join(lines),
@@ -59,14 +59,34 @@ def _yes_label(skip: bool) -> str:
     return _("Yes, call it off") if skip else _("Yes, cancel it")
 
 
-def _people(count: int) -> str:
-    if not count:
-        return _("Nobody is signed up, so nobody needs to be told.")
-    return ngettext(
-        "{count} person is signed up or waiting and will be told.",
-        "{count} people are signed up or waiting and will be told.",
-        count,
-    ).format(count=count)
+def _people(count: int, to_call: int) -> list[str]:
+    """Who will hear it: those with a chat get a message, those signed up by phone are
+    called by staff (their numbers follow once it is done)."""
+    if not count and not to_call:
+        return [
+            _(
+                "Nobody is signed up. Where the date was announced, I will say that it does"
+                " not take place."
+            )
+        ]
+    lines = []
+    if count:
+        told = ngettext(
+            "{count} person is signed up or waiting and will be told.",
+            "{count} people are signed up or waiting and will be told.",
+            count,
+        )
+        lines.append(told.format(count=count))
+    if to_call:
+        call = ngettext(
+            "{count} person has no chat with the bot. Please call them; "
+            "I will show you the number afterwards.",
+            "{count} people have no chat with the bot. Please call them; "
+            "I will show you the numbers afterwards.",
+            to_call,
+        )
+        lines.append(call.format(count=to_call))
+    return lines
 
 
 @router.state(CONFIRM, roles=(STAFF,))

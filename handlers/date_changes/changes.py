@@ -13,7 +13,7 @@ from bot.domain.names import clean_name
 from bot.domain.numbers import is_number
 from bot.domain.roles import STAFF
 from bot.domain.when import WhenError, parse_when
-from bot.language.i18n import N_, _, format_span
+from bot.language.i18n import N_, _, format_span, ngettext
 from handlers.date_changes import calling_off
 from handlers.date_changes.common import numbered as _numbered
 from handlers.date_changes.common import parts as _parts
@@ -153,12 +153,16 @@ async def attendees(ctx: Context) -> None:
 
 
 def _attendee_line(n: int, attendee: planning.Attendee) -> str:
-    line = f"{n}. {attendee.name}"
+    """ "1. Erika Muster, mit 1 Begleitperson, Telefon 04542 1234" (no "(+1)" to decode)."""
+    parts = [f"{n}. {attendee.name}"]
     if attendee.party_size > 1:
-        line += " " + _("(+{n})").format(n=attendee.party_size - 1)
+        companions = attendee.party_size - 1
+        parts.append(
+            ngettext("with {n} companion", "with {n} companions", companions).format(n=companions)
+        )
     if attendee.phone:
-        line += " " + _("phone {phone}").format(phone=attendee.phone)
-    return line
+        parts.append(_("phone {phone}").format(phone=attendee.phone))
+    return ", ".join(parts)
 
 
 def _new_time(

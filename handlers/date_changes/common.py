@@ -19,9 +19,18 @@ def told_line(count: int) -> str:
 
 async def told(ctx: Context, result: planning.Told, head: str) -> None:
     """Staff's answer after a change: how many were told, and whom to call."""
-    lines = [head, told_line(result.told)]
+    lines = [head]
+    if result.told:
+        lines.append(told_line(result.told))
+    elif not result.unreachable:
+        lines.append(_("Nobody was signed up."))
     if result.unreachable:
-        lines.append(_("Please call these people, they have no chat with the bot:"))
+        call = ngettext(
+            "Please call this person, they have no chat with the bot:",
+            "Please call these people, they have no chat with the bot:",
+            len(result.unreachable),
+        )
+        lines.append(call)
         lines += [f"- {one.name} {one.phone}".rstrip() for one in result.unreachable]
     await ctx.reply("\n".join(lines), about=[one.person_id for one in result.unreachable])
 

@@ -10,6 +10,7 @@ from bot.chat.router import Router
 from bot.chat.types import Button
 from bot.helping import asking
 from bot.helping import texts as help_texts
+from bot.language.choosing import joined, or_word, pick_one, tap_only
 from bot.language.i18n import N_, _
 from handlers.menus import command_list
 
@@ -45,7 +46,10 @@ async def start_request(ctx: Context) -> None:
     ]
     buttons.append(Button(_("Something else"), PICK, {"skill": OTHER}))
     buttons.append(Button(_("What can the bot do?"), COMMANDS))
-    await ctx.ask(_("What do you need help with? Please tap a topic."), ASK, {}, buttons)
+    question = joined(
+        _("What do you need help with?"), tap_only(_("Please tap a topic."), ctx.can_tap)
+    )
+    await ctx.ask(question, ASK, {}, buttons)
 
 
 @router.button(COMMANDS)
@@ -124,7 +128,7 @@ async def where(ctx: Context) -> None:
 async def where_typed(ctx: Context) -> None:
     """A typed answer to "Wo?" that is none of the buttons."""
     assert ctx.state is not None
-    await ctx.reply(_("Please tap one of the three answers."))
+    await ctx.reply(pick_one(ctx.can_tap))
 
 
 @router.state(AREA)
@@ -179,7 +183,10 @@ async def _ask_where(ctx: Context, data: dict[str, Any]) -> None:
 
 async def _ask_phone(ctx: Context, data: dict[str, Any]) -> None:
     await ctx.ask(
-        _("Which phone number can the helper call? Or tap: Rather here in the chat"),
+        joined(
+            _("Which phone number can the helper call?"),
+            or_word(_("Rather here in the chat"), ctx.can_tap),
+        ),
         PHONE,
         data,
         [Button(_("Rather here in the chat"), CHAT_ONLY)],

@@ -12,6 +12,7 @@ from bot.dates import planning, series
 from bot.dates.details import from_answers
 from bot.dates.texts import announcement
 from bot.domain.roles import STAFF
+from bot.language.choosing import joined, or_word, please_word
 from bot.language.i18n import N_, _, format_span, format_when, ngettext
 from bot.language.plain_language import check
 from handlers.new_date.steps import BY_KEY, STATE, STEPS, Answer, store, when_of
@@ -140,7 +141,9 @@ async def _take(ctx: Context, data: dict[str, Any], text: str, tapped: bool = Fa
         await _back(ctx, data)
         return
     if key == "confirm":
-        await ctx.reply(_("Please tap Save, or write: abbrechen"))
+        # The way out is a word to write on every platform ("abbrechen", in English "cancel").
+        way_out = or_word(_("cancel"), can_tap=False)
+        await ctx.reply(joined(please_word(_("Save"), ctx.can_tap), way_out))
         return
     problem = _keep(ctx, key, text, data, tapped)
     if problem:
@@ -222,8 +225,9 @@ async def _create(ctx: Context, data: dict[str, Any], post_now: bool) -> None:
             len(created.events),
         ).format(title=first.title, count=len(created.events), when=when)
     lines = [text]
+    count = created.posted
     lines.append(
-        _("Posted in the groups.")
+        ngettext("Sent to {count} chat.", "Sent to {count} chats.", count).format(count=count)
         if post_now
         else _("The bot posts it in the groups 7 days before.")
     )

@@ -17,6 +17,7 @@ from bot.domain.models import Event
 from bot.domain.numbers import is_number
 from bot.domain.when import When, WhenError, parse_when
 from bot.infra.column_limits import column_length
+from bot.language.choosing import joined, or_word, otherwise_word, pick_one
 from bot.language.i18n import _, ngettext
 from handlers.when_words import when_error
 
@@ -61,16 +62,9 @@ STEPS = (
     ),
     Step(
         "course",
-        lambda tap: (
-            _(
-                "Is it a course with a fixed number of dates? Then write the number of dates. "
-                "Otherwise tap: Ongoing"
-            )
-            if tap
-            else _(
-                "Is it a course with a fixed number of dates? Then write the number of dates. "
-                "Otherwise write: Ongoing"
-            )
+        lambda tap: joined(
+            _("Is it a course with a fixed number of dates? Then write the number of dates."),
+            otherwise_word(_("Ongoing"), tap),
         ),
         lambda: [(_("Ongoing"), ONGOING)],
         numbers=True,
@@ -83,18 +77,15 @@ STEPS = (
     ),
     Step(
         "online_link",
-        lambda tap: (
-            _("Can people also join online? Then write the address. Otherwise tap: Skip")
-            if tap
-            else _("Can people also join online? Then write the address. Otherwise write: Skip")
+        lambda tap: joined(
+            _("Can people also join online? Then write the address."),
+            otherwise_word(_("Skip"), tap),
         ),
         _skip,
     ),
     Step(
         "topic",
-        lambda tap: (
-            _("What is the topic? Or tap: Skip") if tap else _("What is the topic? Or write: Skip")
-        ),
+        lambda tap: joined(_("What is the topic?"), or_word(_("Skip"), tap)),
         _skip,
     ),
     Step(
@@ -119,10 +110,8 @@ STEPS = (
     ),
     Step(
         "bring",
-        lambda tap: (
-            _("What should people bring? For example: your phone. Or tap: Skip")
-            if tap
-            else _("What should people bring? For example: your phone. Or write: Skip")
+        lambda tap: joined(
+            _("What should people bring? For example: your phone."), or_word(_("Skip"), tap)
         ),
         _skip,
     ),
@@ -182,12 +171,10 @@ def _course(answer: Answer, data: dict[str, Any]) -> str:
     elif is_number(text) and 2 <= int(text) <= series.MAX_COURSE_DATES:
         data["course_dates"] = int(text)
     else:
-        problem = (
-            _("Please write a number from 2 to {most}, or tap: Ongoing")
-            if answer.can_tap
-            else _("Please write a number from 2 to {most}, or write: Ongoing")
+        return joined(
+            _("Please write a number from 2 to {most}.").format(most=series.MAX_COURSE_DATES),
+            or_word(_("Ongoing"), answer.can_tap),
         )
-        return problem.format(most=series.MAX_COURSE_DATES)
     return ""
 
 
@@ -210,9 +197,7 @@ def _capacity(answer: Answer, data: dict[str, Any]) -> str:
 def _deadline(answer: Answer, data: dict[str, Any]) -> str:
     hours = answer.text if answer.tapped else _hours_before(answer.text)
     if hours is None:
-        if answer.can_tap:
-            return _("Please tap one of the buttons.")
-        return _("Please write the number of one of the answers.")
+        return pick_one(answer.can_tap)
     data["deadline_hours"] = int(hours) or None
     return ""
 
@@ -221,9 +206,10 @@ def _online_link(answer: Answer, data: dict[str, Any]) -> str:
     if answer.skipped and not data.get("place"):
         return _("The date is online only, so please write the address, starting with https://")
     if not answer.skipped and not answer.text.startswith(("https://", "http://")):
-        if answer.can_tap:
-            return _("Please write the full address, starting with https://. Or tap: Skip")
-        return _("Please write the full address, starting with https://. Or write: Skip")
+        return joined(
+            _("Please write the full address, starting with https://."),
+            or_word(_("Skip"), answer.can_tap),
+        )
     return _text(answer, data)
 
 

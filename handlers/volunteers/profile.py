@@ -9,6 +9,7 @@ from bot.chat.types import Button, Outgoing
 from bot.domain.numbers import is_number
 from bot.domain.roles import VOLUNTEER
 from bot.helping import volunteering
+from bot.language.choosing import joined, pick_many, then_word
 from bot.language.i18n import N_, _, ngettext
 
 SKILL, SKILLS_DONE = "vol.skill", "vol.skills_done"
@@ -79,7 +80,7 @@ async def toggle_place(ctx: Context) -> None:
     if place not in PLACE_LABELS or not isinstance(key, str):
         return
     chosen = await volunteering.toggle_place(ctx.work, ctx.person.id, str(place))
-    await ctx.edit(key, _places_message(chosen, key))
+    await ctx.edit(key, _places_message(chosen, key, ctx.can_tap))
 
 
 @router.button(PLACES_DONE, roles=(VOLUNTEER,))
@@ -188,13 +189,15 @@ async def _skills_message(ctx: Context, key: str) -> Outgoing:
         for choice in choices
     ]
     buttons.append(Button(_("Done, next question"), SKILLS_DONE))
-    return Outgoing(
-        _("What can you help with? Tap everything that fits. Then tap: Done, next question"),
-        tuple(buttons),
+    question = joined(
+        _("What can you help with?"),
+        pick_many(ctx.can_tap),
+        then_word(_("Done, next question"), ctx.can_tap),
     )
+    return Outgoing(question, tuple(buttons))
 
 
-def _places_message(chosen: list[str], key: str) -> Outgoing:
+def _places_message(chosen: list[str], key: str, can_tap: bool) -> Outgoing:
     buttons = [
         Button(
             ("✅ " if place in chosen else "⬜ ") + _(label), PLACE, {"place": place, "list": key}
@@ -202,14 +205,19 @@ def _places_message(chosen: list[str], key: str) -> Outgoing:
         for place, label in PLACE_LABELS.items()
     ]
     buttons.append(Button(_("Done, next question"), PLACES_DONE))
-    return Outgoing(_("Where do you help? Tap everything that fits."), tuple(buttons))
+    question = joined(
+        _("Where do you help?"),
+        pick_many(can_tap),
+        then_word(_("Done, next question"), can_tap),
+    )
+    return Outgoing(question, tuple(buttons))
 
 
 async def _ask_places(ctx: Context) -> None:
     await ctx.finish_dialog()
     row = await volunteering.profile(ctx.work, ctx.person.id)
     key = f"vol-places:{ctx.person.id}:{ctx.dispatch_id}"
-    await ctx.send(ctx.chat, _places_message(list(row.places or []), key), key)
+    await ctx.send(ctx.chat, _places_message(list(row.places or []), key, ctx.can_tap), key)
 
 
 async def _ask_times(ctx: Context) -> None:

@@ -161,3 +161,17 @@ def test_the_admin_code_is_shown_on_a_terminal(tmp_path: Path) -> None:
     code = re.search(r"/admin (\S+)", (tmp_path / "var" / "admin-code.txt").read_text())
     assert code is not None
     assert f"Send '/admin {code.group(1)}' to the bot" in shown.decode()
+
+
+def test_the_console_asks_to_write_never_to_tap(tmp_path: Path) -> None:
+    """#18: the console shows no buttons, so no text says "tippen": a help request and the
+    optional facts, answered by writing, with one answer that fits none of the choices."""
+    typed = "/anfrage\n1\nFotos an die Enkel schicken\ndienstags nachmittags\nweiß nicht\n2\n"
+    result = _lotsenbot(tmp_path, "run", stdin=typed + "/profil\n3\n")
+    assert result.returncode == 0, result.stderr
+    assert not re.search(r"\btipp(en|t)\b", result.stdout, re.IGNORECASE), result.stdout
+    assert "Wobei brauchen Sie Hilfe?\n\n1 – Smartphone\n" in result.stdout
+    assert "Wo soll die Hilfe sein?" in result.stdout
+    assert "\nBitte schreiben Sie die Zahl einer Antwort.\n" in result.stdout
+    assert "anrufen? Oder schreiben Sie: Lieber hier im Chat\n" in result.stdout
+    assert "In welchem Ortsteil wohnen Sie? Oder schreiben Sie: Lieber nicht\n" in result.stdout

@@ -198,6 +198,6 @@ async def test_english_texts_name_english_words(tg: Conversation) -> None:
     [preview] = await tg.say(ADA, "/termin_neu Sprechstunde; 9.12. 15 Uhr; Rathaus; 5")
     assert preview.buttons
     [again] = await tg.say(ADA, "hello")
-    assert again.text == "Please tap Save, or write: cancel"
+    assert again.text == 'Please tap "Save". Or write: cancel'
     [stopped] = await tg.say(ADA, "cancel")
     assert stopped.text == "All right, I have stopped. Nothing was changed."

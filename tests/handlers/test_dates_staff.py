@@ -90,10 +90,10 @@ async def test_staff_sign_up_a_caller_and_see_the_list(tg: Conversation) -> None
         "Belegte Plätze: 2 von 3",
         "",
         "Angemeldet:",
-        "1. =Erika Muster (+1) Telefon 04542 1234",
+        "1. =Erika Muster, mit 1 Begleitperson, Telefon 04542 1234",
         "",
         "Warteliste:",
-        "1. Hans Alt (+1)",
+        "1. Hans Alt, mit 1 Begleitperson",
     ]
     [elsewhere] = await tg.say(ADA, f"/teilnehmer {event.id}", chat=tg.group(GROUP))
     assert elsewhere.text == "Bitte schreiben Sie mir das in einem privaten Chat."
@@ -240,7 +240,10 @@ async def test_calling_off_asks_first_and_only_yes_acts(tg: Conversation) -> Non
 async def test_a_stale_confirmation_acts_on_nothing(tg: Conversation) -> None:
     event, _post = await _one_date(tg, "Sprechstunde; 9.12. 10 Uhr; Rathaus; 3")
     [private] = await tg.say(ADA, f"/absagen {event.id}")
-    assert "Niemand ist angemeldet. Ich muss also niemandem schreiben." in private.text
+    assert (
+        "Niemand ist angemeldet. Wo der Termin angekündigt wurde, schreibe ich, dass er ausfällt."
+        in private.text
+    )
     # Meanwhile, in the group, the date is moved: the private "Ja" finds another date.
     await tg.say(ADA, f"/verschieben {event.id}; 11 Uhr", chat=tg.group(GROUP))
     [changed] = await tg.press(ADA, private, "Ja, absagen")
@@ -295,7 +298,7 @@ async def test_a_real_invitation_gets_every_tip_and_goes_out_now(tg: Conversatio
         "Hier stehen viele Hauptwörter auf -ung, -heit, -keit oder -tion.",
         "Schreiben Sie den Wochentag dazu",
         "Schreiben Sie Monat und Jahr dazu",
-        "„24.07., 20.07.“: Dieser Tag ist schon vorbei. Heute ist Freitag, 20. November 2026.",
+        "„24.07., 20.07.“: Diese Tage sind schon vorbei. Heute ist Freitag, 20. November 2026.",
         "Schreiben Sie den Ort",
     ):
         assert tip in tips.text, tip

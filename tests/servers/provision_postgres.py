@@ -223,8 +223,23 @@ def create_os_user() -> pwd.struct_passwd:
         return created
 
 
+def install_systemd_analyze() -> None:
+    """``systemd-analyze`` for tests/unit/test_deploy.py (it verifies deploy/lotsenbot.service);
+    installed as root when missing, else named, never skipped."""
+    if shutil.which("systemd-analyze") is not None:
+        return
+    if os.geteuid() != 0:
+        raise RuntimeError("systemd-analyze is missing: `sudo apt-get install systemd`.")
+    with _install_lock(), _services_not_started():
+        if shutil.which("systemd-analyze") is None:
+            print("Installing systemd-analyze for the tests (apt-get install systemd) …")
+            _apt_get(["update"])
+            _apt_get(["install", "-y", "--no-install-recommends", "systemd"])
+
+
 def provision() -> None:
-    """Everything the PostgreSQL fixture needs on this machine; nothing when it is there."""
+    """Everything the tests need on this machine beyond Python; nothing when it is there."""
+    install_systemd_analyze()
     if os.environ.get(ENV_URL):
         return
     install_postgres()

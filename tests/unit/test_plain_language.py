@@ -312,7 +312,7 @@ def test_a_real_invitation_gets_every_tip() -> None:
     findings = check(INVITATION, announcement=True, today=date(2026, 12, 7))
     assert [(f.rule, f.excerpt) for f in findings] == [
         ("long_word", "Austausch-Veranstaltung"),
-        ("noun_style", "Informations, Veranstaltung"),
+        ("noun_style", "Informations- und Austausch-Veranstaltung"),
         ("missing_weekday", "24.07."),
         ("missing_year", "24.07."),
         ("date_in_past", "24.07., 20.07."),

@@ -1,0 +1,81 @@
+"""`lotsenbot backup`, `restore` and `move-to-postgres` as an operator types them: real
+processes, one line for each thing that cannot be done."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _lotsenbot(cwd: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LOTSENBOT_")}
+    env["PYTHONPATH"] = str(ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=90,
+    )
+
+
+def test_backup_and_restore_through_the_command(tmp_path: Path) -> None:
+    town, spare = tmp_path / "town", tmp_path / "spare"
+    town.mkdir()
+    spare.mkdir()
+    assert _lotsenbot(town, "run", stdin="/sprache\n2\n").returncode == 0
+    before = _lotsenbot(town, "run", stdin="/start\n/termine\n")
+    assert before.stdout.startswith("Hello Gast!")
+
+    made = _lotsenbot(town, "backup", str(tmp_path / "town.tar.gz"))
+    assert made.returncode == 0, made.stderr
+    assert made.stdout.startswith(f"backup written: {tmp_path / 'town.tar.gz'} (sqlite, ")
+
+    restored = _lotsenbot(spare, "restore", str(tmp_path / "town.tar.gz"))
+    assert restored.returncode == 0, restored.stderr
+    after = _lotsenbot(spare, "run", stdin="/start\n/termine\n")
+    assert after.stdout == before.stdout
+
+
+def test_what_cannot_be_done_is_one_line(tmp_path: Path) -> None:
+    assert _lotsenbot(tmp_path, "migrate").returncode == 0
+    (tmp_path / "old.tar.gz").write_bytes(b"yesterday")
+    cases = {
+        ("backup", "missing/b.tar.gz"): "lotsenbot: missing: directory not found",
+        ("backup", "old.tar.gz"): "lotsenbot: old.tar.gz: file exists; add --force to replace it",
+        ("restore", "old.tar.gz"): "lotsenbot: old.tar.gz: not a Lotsenbot backup",
+        ("restore", "none.tar.gz"): "lotsenbot: none.tar.gz: file not found",
+        ("move-to-postgres", "mysql://x@y/z"): "lotsenbot: the target must be a PostgreSQL URL "
+        "such as postgresql://user@host/db",
+    }
+    for args, line in cases.items():
+        result = _lotsenbot(tmp_path, *args)
+        assert (result.returncode, result.stderr.splitlines()) == (1, [line]), args
+    assert (tmp_path / "old.tar.gz").read_bytes() == b"yesterday"
+    nobody = _lotsenbot(tmp_path, "move-to-postgres", "postgresql://lotsenbot@127.0.0.1:1/x")
+    assert nobody.returncode == 1
+    [line] = nobody.stderr.splitlines()
+    assert line.startswith("lotsenbot: cannot reach the target database: ")
+    assert _lotsenbot(tmp_path, "backup", "b.tar.gz").returncode == 0
+    refused = _lotsenbot(tmp_path, "restore", "b.tar.gz")
+    assert refused.stderr.splitlines() == [
+        "lotsenbot: var: not empty; restore only into an empty data directory"
+    ]
+
+
+def test_a_wrong_backup_time_stops_with_one_line(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text('[backup]\ndir = "backups"\ntime = "3 Uhr"\n')
+    result = _lotsenbot(tmp_path, "check-config")
+    assert (result.returncode, result.stderr.splitlines()) == (
+        2,
+        [
+            "lotsenbot: configuration error: config.toml: backup.time: "
+            "Value error, must look like '03:00' (hours:minutes)"
+        ],
+    )
