@@ -41,16 +41,20 @@ async def list_dates(ctx: Context) -> None:
     buttons = []
     for event in dates:
         when = format_span(event.starts_at, event.ends_at, ctx.community.timezone)
-        # One number per date, everywhere: the one commands take, typing it shows the date.
-        line = _("No. {number}: {title}, {when}").format(
-            number=event.id, title=event.title, when=when
-        )
-        if status := await own_status(ctx, event):
-            line += "\n   " + status
-        lines.append(line)
-        buttons.append(date_button(event, ctx.community.timezone, "event.show"))
-    lines.append("")
-    lines.append(_("Write the number of a date to see it and sign up."))
+        below = "\n   " + status if (status := await own_status(ctx, event)) else ""
+        if ctx.can_tap:
+            # One number per date, everywhere: the one commands take, typing it shows it.
+            line = _("No. {number}: {title}, {when}").format(
+                number=event.id, title=event.title, when=when
+            )
+            lines.append(line + below)
+            buttons.append(date_button(event, ctx.community.timezone, "event.show"))
+        else:
+            # Where choices are written as lines, those lines are the list: each date once.
+            label = f"{event.title}, {when}{below}"
+            buttons.append(Button(label, "event.show", {"event": event.id}, number=event.id))
+    gap = [""] if ctx.can_tap else []  # after the text's own list
+    lines += [*gap, _("Write the number of a date to see it and sign up.")]
     await ctx.reply("\n".join(lines), buttons)
 
 

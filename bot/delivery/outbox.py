@@ -43,6 +43,8 @@ def choice_hint(count: int, numbers: Sequence[int] = ()) -> str:
     if numbers:
         if len(numbers) == 1:
             return _("Answer with {number}.").format(number=numbers[0])
+        if len(numbers) > NAMED_CHOICES:
+            return _numbers_hint(numbers)
         first = ", ".join(str(n) for n in numbers[:-1])
         return _("Answer with {numbers} or {last}.").format(numbers=first, last=numbers[-1])
     if count <= 1:
@@ -55,6 +57,19 @@ def choice_hint(count: int, numbers: Sequence[int] = ()) -> str:
         ).format(count=count)
     first = ", ".join(str(n) for n in range(1, count))
     return _("Answer with {numbers} or {last}.").format(numbers=first, last=count)
+
+
+def _numbers_hint(numbers: Sequence[int]) -> str:
+    """Many choices with their own numbers (dates: Nr. 12 to Nr. 19): a range where the
+    numbers follow each other, else no list of them at all."""
+    first, last = min(numbers), max(numbers)
+    if sorted(numbers) == list(range(first, last + 1)):
+        return ngettext(
+            "Answer with a number from {first} to {last}.",
+            "Answer with a number from {first} to {last}.",
+            last,
+        ).format(first=first, last=last)
+    return _("Answer with one of these numbers.")
 
 
 async def enqueue(

@@ -16,6 +16,7 @@ from bot.domain.models import Account, Chat, OutboxMessage
 from tests.e2e.matrix_bot import RunningMatrixBot, bot_account
 from tests.e2e.queue import queue
 from tests.fakes.matrix_peer import Peer, logged_in
+from tests.fakes.matrix_peer import say as _say
 from tests.servers.synapse import SynapseServer, synapse_fixture  # noqa: F401 - fixture
 
 
@@ -73,16 +74,6 @@ async def _room_with_bot(peer: Peer, bot: RunningMatrixBot, *, encrypted: bool =
         )
     )
     return room_id
-
-
-async def _say(peer: Peer, room_id: str, text: str) -> str:
-    response = await peer.client.room_send(
-        room_id,
-        "m.room.message",
-        {"msgtype": "m.text", "body": text},
-        ignore_unverified_devices=True,
-    )
-    return response.event_id  # type: ignore[union-attr]
 
 
 async def test_invite_join_greeting_and_start(matrix_bot, anna) -> None:  # type: ignore[no-untyped-def]

@@ -16,6 +16,7 @@ from bot.domain.models import Account, Chat
 from tests.e2e.matrix_bot import RunningMatrixBot, bot_account
 from tests.e2e.test_matrix import notice
 from tests.fakes.matrix_peer import Peer, logged_in
+from tests.fakes.matrix_peer import say as _say
 from tests.servers.synapse import SynapseServer, synapse_fixture  # noqa: F401 - fixture
 
 SECRET = "Nur für Anna: Paul ruft Sie an, Telefon 0176 5550123"
@@ -43,15 +44,6 @@ async def otto(synapse: SynapseServer, tmp_path: Path) -> AsyncIterator[Peer]:
     user = await synapse.new_user_async("otto")
     async with logged_in(synapse, user, tmp_path / "otto-store") as peer:
         yield peer
-
-
-async def _say(peer: Peer, room_id: str, text: str) -> None:
-    await peer.client.room_send(
-        room_id,
-        "m.room.message",
-        {"msgtype": "m.text", "body": text},
-        ignore_unverified_devices=True,
-    )
 
 
 async def _direct_room_with_a_guest(bot: RunningMatrixBot, anna: Peer, otto: Peer) -> str:

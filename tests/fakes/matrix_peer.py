@@ -137,6 +137,19 @@ async def shared_room(alice: Peer, bob: Peer, **create: Any) -> str:
     return room_id
 
 
+async def say(peer: Peer, room_id: str, text: str, reply_to: str | None = None) -> str:
+    """Send a text as a person types it (as a reply to ``reply_to``, the way Element sends
+    one); returns its event id."""
+    content: dict[str, Any] = {"msgtype": "m.text", "body": text}
+    if reply_to is not None:
+        content["m.relates_to"] = {"m.in_reply_to": {"event_id": reply_to}}
+    sent = await peer.client.room_send(
+        room_id, "m.room.message", content, ignore_unverified_devices=True
+    )
+    assert isinstance(sent, RoomSendResponse), sent
+    return sent.event_id
+
+
 def body_is(text: str) -> Callable[[Event], bool]:
     return lambda event: isinstance(event, RoomMessageText) and event.body == text
 

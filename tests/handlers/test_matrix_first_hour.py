@@ -81,7 +81,7 @@ async def test_the_group_list_shows_no_ones_status_and_private_shows_companions(
     assert in_group.chat_id == ROOM
     assert "angemeldet" not in in_group.text
     [private] = await mx.say(PIA, "!termine")
-    assert "Sie sind angemeldet, mit 2 Begleitpersonen." in private.text
+    assert "Sie sind angemeldet, mit 2 Begleitpersonen." in private.rendered
 
 
 async def test_a_new_member_of_the_group_is_greeted_with_the_next_date(mx: Conversation) -> None:
@@ -100,3 +100,45 @@ async def test_a_new_member_of_the_group_is_greeted_with_the_next_date(mx: Conve
         "Mittwoch, 25. November 2026, 15:00 bis 17:00 Uhr",
     ]
     assert "1 – Ich komme" in lines
+
+
+async def test_the_date_list_names_each_date_once_where_choices_are_lines(
+    mx: Conversation,
+) -> None:
+    room = mx.group(ROOM)
+    [preview] = await mx.say(ADA, "!termin_neu Elterncafé; 9.12. 16–18 Uhr; Familienzentrum; 12")
+    await mx.press(ADA, preview, "Speichern")
+    [listing] = await mx.say(PIA, "!termine", chat=room)
+    assert listing.rendered.splitlines() == [
+        "Die nächsten Termine:",
+        "Schreiben Sie die Nummer eines Termins. Dann sehen Sie ihn und können sich anmelden.",
+        "",
+        "Nr. 1: Digitalcafé, Mittwoch, 25. November 2026, 15:00 bis 17:00 Uhr",
+        "Nr. 2: Elterncafé, Mittwoch, 9. Dezember 2026, 16:00 bis 18:00 Uhr",
+        "Antworten Sie mit 1 oder 2.",
+    ]
+    [date] = await mx.say(PIA, "2", chat=room)
+    assert date.text.startswith("Elterncafé\nMittwoch, 9. Dezember 2026, 16:00 bis 18:00 Uhr")
+
+
+@pytest.mark.parametrize(
+    ("days", "hint"),
+    [
+        ([1, 2, 3, 4, 5, 6, 7], "Antworten Sie mit einer Zahl von 1 bis 8."),
+        # The fifth date planned is the ninth by day: not shown, its number missing.
+        ([1, 2, 3, 24, 4, 5, 6, 7], "Antworten Sie mit einer dieser Nummern."),
+    ],
+)
+async def test_many_dates_are_answered_without_a_list_of_numbers(
+    mx: Conversation, days: list[int], hint: str
+) -> None:
+    room = mx.group(ROOM)
+    for day in days:
+        [preview] = await mx.say(
+            ADA, f"!termin_neu Elterncafé; {day}.12. 16–18 Uhr; Familienzentrum; 12"
+        )
+        await mx.press(ADA, preview, "Speichern")
+    [listing] = await mx.say(PIA, "!termine", chat=room)
+    lines = listing.rendered.splitlines()
+    assert len([line for line in lines if line.startswith("Nr. ")]) == 8
+    assert lines[-1] == hint
