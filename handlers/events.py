@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.chat.context import FOR_PERSON, Context
 from bot.chat.router import Router
-from bot.chat.types import Attachment, Button
+from bot.chat.types import Button
 from bot.dates import rsvps, sharing, signup
 from bot.dates.texts import (
     COMING,
@@ -64,31 +64,6 @@ async def show(ctx: Context) -> None:
     event = await _event(ctx)
     if event is not None:
         await show_event(ctx, event)
-
-
-@router.command(
-    "aushang",
-    "poster",
-    description=N_("Printable poster of a date: number"),
-    roles=(STAFF,),
-)
-async def poster(ctx: Context) -> None:
-    """An A4 PDF for the notice board, with a QR code that opens the sign-up in the chat."""
-    assert ctx.community is not None
-    event = await pick_event(ctx)
-    if event is None:
-        return
-    link = ctx.services.chat_link(f"termin_{event.id}")
-    logo = ctx.services.settings.bot.poster_logo
-    pdf = await sharing.poster(ctx.work, ctx.community, event, link, logo)
-    await ctx.reply(
-        _("Here is the poster to print."),
-        attachment=Attachment(
-            filename=f"aushang-{event.starts_at:%Y-%m-%d}.pdf",
-            data=pdf,
-            mime_type="application/pdf",
-        ),
-    )
 
 
 @router.entry("show_date")
