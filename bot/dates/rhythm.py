@@ -86,6 +86,5 @@ def _time(start: datetime, timezone: str) -> str:
     if current_locale() == "en":
         return format_time(start, timezone)
     local = start.astimezone(ZoneInfo(timezone))
-    if local.minute:
-        return _("{hour}:{minute:02d} o'clock").format(hour=local.hour, minute=local.minute)
-    return _("{hour} o'clock").format(hour=local.hour)
+    clock = f"{local.hour}:{local.minute:02d}" if local.minute else str(local.hour)
+    return _("{time} o'clock").format(time=clock)

@@ -65,7 +65,10 @@ _PLURAL_WEEKDAYS = {
     name + "s": wd for name, wd in (_WEEKDAYS | _ENGLISH_WEEKDAYS).items() if len(name) > 2
 }
 # Every German weekday word (Monday 0), short, single and plural: "Di", "Dienstag", "dienstags".
-WEEKDAY_WORDS = {**_WEEKDAYS, **{n: wd for n, wd in _PLURAL_WEEKDAYS.items() if n[:-1] in _WEEKDAYS}}
+WEEKDAY_WORDS = {
+    **_WEEKDAYS,
+    **{n: wd for n, wd in _PLURAL_WEEKDAYS.items() if n[:-1] in _WEEKDAYS},
+}
 _SINGLE_WEEKDAYS = _WEEKDAYS | _ENGLISH_WEEKDAYS
 _CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 _MONTHS = {
@@ -197,6 +200,25 @@ def parse_when(
         raise WhenError("past")
     end = _utc(day, end_t, tz) if end_t is not None else None
     return When(start=start, end=end, rrule=rule, has_time=start_t is not None)
+
+
+def parse_times(text: str) -> tuple[time, time | None]:
+    """A time of day and nothing else, with an optional end: "15 Uhr", "um 15:30",
+    "15–17 Uhr"; raise WhenError with a reason otherwise."""
+    if len(text) > MAX_LENGTH:
+        raise WhenError("too_long")
+    if not text.strip():
+        raise WhenError("empty")
+    tokens = [t for t in _tokenize(text) if not (t.kind == "word" and t.word in _FILLER)]
+    if not tokens:
+        raise WhenError("no_time")
+    times: list[time] = []
+    if _read_times(tokens, 0, times) != len(tokens):
+        raise WhenError("unknown")
+    end = times[1] if len(times) > 1 else None
+    if end is not None and end <= times[0]:
+        raise WhenError("impossible_time")
+    return times[0], end
 
 
 def parse_day(text: str, today: date) -> date | None:
