@@ -119,7 +119,9 @@ async def preview(
     found = await _targets(work, community_id, event_id, changes, whole_series)
     if isinstance(found, str):
         return found
-    _community, dates, _series = found
+    community, dates, _series = found
+    if not any(_differences(d, changes, community.timezone) for d in dates):
+        return "unchanged"
     people = {r.person_id for d in dates for r in await rsvps.attending(work.session, d.id)}
     return Preview(dates, len(people))
 
