@@ -77,9 +77,7 @@ async def test_a_fortnightly_series_from_the_dialog(tg: Conversation) -> None:
         timedelta(weeks=4),
     ]
     async with tg.app.sessions() as session:
-        [row] = (
-            await session.scalars(select(Series).where(Series.title == "Handy-Treff"))
-        ).all()
+        [row] = (await session.scalars(select(Series).where(Series.title == "Handy-Treff"))).all()
     assert row.rrule == "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU"
 
 
@@ -119,9 +117,7 @@ async def test_a_series_from_a_date_on(tg: Conversation) -> None:
     topics = [d.topic for d in await _dates(tg)]
     assert topics == [""] + ["Fotos schicken"] * (len(dates) - 1)
     async with tg.app.sessions() as session:
-        [row] = (
-            await session.scalars(select(Series).where(Series.title == "Handy-Treff"))
-        ).all()
+        [row] = (await session.scalars(select(Series).where(Series.title == "Handy-Treff"))).all()
     assert row.topic == "Fotos schicken"
 
 
