@@ -144,3 +144,33 @@ def refused(reason: str) -> str:
         "empty": _("The date needs a place or an online address. I have not changed anything."),
         "not_in_series": _("This date is not part of a series. I have not changed anything."),
     }.get(reason, _("This date no longer exists. I have not changed anything."))
+
+
+def done_head(result: editing.Edited, timezone: str) -> str:
+    """Staff's answer after the change: which date (or how many from which on), who moved
+    up, and who holds a place beyond the new number of places."""
+    first = result.dates[0]
+    when = format_span(first.starts_at, first.ends_at, timezone)
+    count = len(result.dates)
+    head = (
+        _("Changed: {title}, {when}.").format(title=first.title, when=when)
+        if count == 1
+        else ngettext(
+            "Changed: {title}, {count} date from {when} on.",
+            "Changed: {title}, {count} dates from {when} on.",
+            count,
+        ).format(title=first.title, when=when, count=count)
+    )
+    if result.moved_up:
+        head += "\n" + ngettext(
+            "{count} person got a place from the waiting list.",
+            "{count} people got a place from the waiting list.",
+            result.moved_up,
+        ).format(count=result.moved_up)
+    if result.over_capacity:
+        head += "\n" + ngettext(
+            "{count} more person is signed up than there are places. Everyone keeps their place.",
+            "{count} more people are signed up than there are places. Everyone keeps their place.",
+            result.over_capacity,
+        ).format(count=result.over_capacity)
+    return head

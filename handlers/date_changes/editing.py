@@ -16,13 +16,15 @@ from bot.chat.router import Router
 from bot.chat.types import Button
 from bot.dates import editing, events
 from bot.dates.planning import Told
+from bot.domain.numbers import is_number
 from bot.domain.roles import STAFF
-from bot.language.i18n import N_, _, format_span, ngettext
+from bot.language.i18n import N_, _, format_span
 from handlers.date_changes.common import numbered, parts, told
 from handlers.date_changes.edit_words import (
     FIELDS,
     REMOVABLE,
     changes_of,
+    done_head,
     field_label,
     how_many,
     new,
@@ -35,6 +37,8 @@ from handlers.date_changes.edit_words import (
 STATE = "date.edit"
 FIELD, VALUE, SCOPE = "date.edit.field", "date.edit.value", "date.edit.scope"
 YES, NO = "date.edit.yes", "date.edit.no"
+YES_WORDS = {"1", "ja", "yes", "ja, ändern", "yes, change it"}
+NO_WORDS = {"2", "nein", "no"}
 
 # Add the change dialog.
 router = Router()
@@ -62,7 +66,8 @@ async def edit(ctx: Context) -> None:
     lines.append(_("What would you like to change?"))
     lines.append(_("Tap a button or write the number.") if ctx.can_tap else _("Write the number."))
     buttons = [Button(field_label(key), FIELD, {"event": event.id, "field": key}) for key in FIELDS]
-    await ctx.ask("\n".join(lines), STATE, data, [*buttons, _stop()])
+    # Numbers: a typed "3" answers this question, also in a group below a date's post.
+    await ctx.ask("\n".join(lines), STATE, data, [*buttons, _stop()], numbers=True)
 
 
 @router.button(FIELD, roles=(STAFF,))
@@ -73,6 +78,10 @@ async def field_chosen(ctx: Context) -> None:
     if data is None or field not in FIELDS:
         await _gone(ctx)
         return
+    await _ask_value(ctx, data, field)
+
+
+async def _ask_value(ctx: Context, data: dict[str, Any], field: str) -> None:
     assert ctx.community is not None
     event = await events.in_community(ctx.work, ctx.community.id, int(data["event"]))
     if event is None:
@@ -96,6 +105,8 @@ async def typed(ctx: Context) -> None:
     if data is None:
         return
     if data.get("step") != "value":
+        if await _typed_choice(ctx, data):
+            return
         await ctx.reply(
             _("Please tap a button or write its number.")
             if ctx.can_tap
@@ -107,6 +118,32 @@ async def typed(ctx: Context) -> None:
         await ctx.reply(problem)
         return
     await _valued(ctx, {**data, "value": value})
+
+
+async def _typed_choice(ctx: Context, data: dict[str, Any]) -> bool:
+    """A typed number or word for a choice (in a group, numbers are not matched to the
+    buttons); False when it fits none."""
+    word = " ".join(ctx.text.casefold().split()).rstrip(".!")
+    step, keys = data.get("step"), list(FIELDS)
+    if step == "field":
+        by_label = {field_label(key).casefold(): key for key in keys}
+        number = int(word) if is_number(word) and 1 <= int(word) <= len(keys) else 0
+        field = keys[number - 1] if number else by_label.get(word)
+        if field is not None:
+            await _ask_value(ctx, data, field)
+        return field is not None
+    scopes = {"1": False, "2": True, _("Only this date").casefold(): False}
+    scopes[_("All from this date on").casefold()] = True
+    if step == "scope" and word in scopes:
+        await _confirm(ctx, {**data, "whole": scopes[word]})
+        return True
+    if step == "confirm" and word in YES_WORDS:
+        await _confirmed(ctx, data)
+        return True
+    if step == "confirm" and word in NO_WORDS:
+        await no(ctx)
+        return True
+    return False
 
 
 @router.button(VALUE, roles=(STAFF,))
@@ -141,6 +178,7 @@ async def _valued(ctx: Context, data: dict[str, Any]) -> None:
         STATE,
         {**data, "step": "scope"},
         buttons,
+        numbers=True,
     )
 
 
@@ -194,6 +232,10 @@ async def yes(ctx: Context) -> None:
     if data is None:
         await _gone(ctx)
         return
+    await _confirmed(ctx, data)
+
+
+async def _confirmed(ctx: Context, data: dict[str, Any]) -> None:
     await ctx.finish_dialog()
     assert ctx.community is not None
     changes = changes_of(str(data["field"]), data["value"])
@@ -215,30 +257,7 @@ async def yes(ctx: Context) -> None:
 
 async def _done(ctx: Context, result: editing.Edited) -> None:
     assert ctx.community is not None
-    first = result.dates[0]
-    when = format_span(first.starts_at, first.ends_at, ctx.community.timezone)
-    count = len(result.dates)
-    head = (
-        _("Changed: {title}, {when}.").format(title=first.title, when=when)
-        if count == 1
-        else ngettext(
-            "Changed: {title}, {count} date from {when} on.",
-            "Changed: {title}, {count} dates from {when} on.",
-            count,
-        ).format(title=first.title, when=when, count=count)
-    )
-    if result.moved_up:
-        head += "\n" + ngettext(
-            "{count} person got a place from the waiting list.",
-            "{count} people got a place from the waiting list.",
-            result.moved_up,
-        ).format(count=result.moved_up)
-    if result.over_capacity:
-        head += "\n" + ngettext(
-            "{count} more person is signed up than there are places. Everyone keeps their place.",
-            "{count} more people are signed up than there are places. Everyone keeps their place.",
-            result.over_capacity,
-        ).format(count=result.over_capacity)
+    head = done_head(result, ctx.community.timezone)
     await told(ctx, Told(result.told, result.unreachable), head)
 
 

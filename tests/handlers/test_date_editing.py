@@ -246,3 +246,19 @@ async def test_unknown_number_member_and_forged_button(tg: Conversation) -> None
     [gone] = await tg.press(ADA, asked, "Ort")
     assert gone.text == "Diese Frage ist nicht mehr offen. Ich habe nichts geändert."
     assert {d.place for d in await _dates(tg)} == {"Raum 2"}
+
+
+async def test_typed_numbers_answer_in_the_group_too(tg: Conversation) -> None:
+    dates, _post = await _fortnightly(tg)
+    group = tg.group(GROUP)
+    for text, expected in (
+        (f"/aendern {dates[0].id}", "Was möchten Sie ändern?"),
+        ("3", "Wo findet der Termin jetzt statt?"),
+        ("Raum 4", "Nur diesen Termin oder alle ab diesem Termin?"),
+        ("1", "Soll ich das so ändern?"),
+        # In a group "ja" answers the date's post; "1" answers the open question.
+        ("1", "Geändert: Handy-Treff"),
+    ):
+        shown = await tg.say(ADA, text, chat=group)
+        assert any(expected in s.text for s in shown), (text, [s.text for s in shown])
+    assert [d.place for d in await _dates(tg)][:2] == ["Raum 4", "Raum 2"]
