@@ -307,6 +307,7 @@ async def _change_template(
         }
     )
     follower.starts_at = _utc(first_day, changes.start_time, tz)
+    follower.exdates = list(row.exdates or [])
     _limit(row, community, first_day)
     work.session.add(follower)
     await work.session.flush()
