@@ -17,6 +17,9 @@ def when_error(error: WhenError) -> str:
         "impossible_date": _("This day does not exist."),
         "impossible_time": _("This time does not work. The end must be after the start."),
         "too_long": _("That is too long."),
+        "no_weekday": _("I am missing the weekday."),
         "unknown": _("I did not understand the date."),
     }.get(error.reason, _("I did not understand the date."))
+    if error.reason == "no_weekday":
+        example = _("For example: alle zwei Wochen dienstags 15 Uhr")
     return f"{reason} {example}"

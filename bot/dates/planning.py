@@ -133,7 +133,7 @@ async def move_date(
     ``change_id`` tells this change apart from another move of the same date.
     """
     change = await series.move(work.session, event, start, end, place, work.now, policy=policy)
-    told = await _tell_all(
+    told = await tell_all(
         work,
         community,
         event,
@@ -197,7 +197,7 @@ async def call_off(
     else:
         await series.cancel(work.session, event, work.now)
     key = f"cancelled:{event.id}"
-    told = await _tell_all(
+    told = await tell_all(
         work,
         community,
         event,
@@ -237,7 +237,7 @@ async def _attendee(work: Work, rsvp: Rsvp) -> Attendee:
     return Attendee(rsvp.person_id, name, rsvp.party_size, rsvp.phone)
 
 
-async def _tell_all(
+async def tell_all(
     work: Work,
     community: Community,
     event: Event,
@@ -245,14 +245,18 @@ async def _tell_all(
     key: str,
     *,
     groups_too: bool = True,
+    skip: set[int] | None = None,
 ) -> Told:
-    """Tell everyone with a place or on the waiting list; the rest go to staff's call list
-    (and, with ``groups_too``, the groups hear it, without names)."""
+    """Tell everyone with a place or on the waiting list (but the people in ``skip``); the
+    rest go to staff's call list (and, with ``groups_too``, the groups hear it, without
+    names)."""
     session, now = work.session, work.now
     told = 0
     unreachable: list[Unreachable] = []
     file = await ics_file(work, event, community)
     for rsvp in await rsvps.attending(session, event.id):
+        if skip and rsvp.person_id in skip:
+            continue
         ok = await tell_person(
             session,
             rsvp.person_id,

@@ -80,7 +80,7 @@ async def sign_up(
         )
     told: set[int] = set()
     for date, each in zip(dates, results, strict=True):
-        await _tell_moved_up(work, community, date, each.moved_up, told)
+        await tell_moved_up(work, community, date, each.moved_up, told)
         if each.changed:
             await refresh_posts(session, date, now)
     return results[0]
@@ -107,7 +107,7 @@ async def give_back(
         else:
             release = await rsvps.cancel(session, date, person_id, now)
         seats = max(seats, release.seats)
-        await _tell_moved_up(work, community, date, release.moved_up, told)
+        await tell_moved_up(work, community, date, release.moved_up, told)
         await refresh_posts(session, date, now)
     return seats
 
@@ -151,7 +151,7 @@ async def my_sign_ups(work: Work, person_id: int) -> list[Event]:
     return mine
 
 
-async def _tell_moved_up(
+async def tell_moved_up(
     work: Work, community: Community, event: Event, moved: list[Rsvp], told: set[int]
 ) -> None:
     """Tell everyone who got a place from the waiting list; ``told`` holds who already

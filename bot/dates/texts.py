@@ -11,7 +11,7 @@ from datetime import datetime
 from bot.chat.types import Button, Outgoing
 from bot.dates.details import lines
 from bot.domain.models import Community, Event
-from bot.language.i18n import _, format_span, format_when, ngettext
+from bot.language.i18n import N_, _, format_span, format_when, ngettext
 
 COMING, WITH_COMPANY, NOT_COMING = "rsvp.yes", "rsvp.company", "rsvp.no"
 
@@ -194,3 +194,62 @@ def cancel_notice(event: Event, community: Community, skipped: bool) -> str:
     if event.contact:
         lines.append(_("Questions? {contact}").format(contact=event.contact))
     return "\n".join(lines)
+
+
+# What changed, as members read it: "Neuer Ort: Raum 3 (bisher: Raum 2)".
+_NEW_LABELS = {
+    "title": N_("New name"),
+    "place": N_("New place"),
+    "online_link": N_("New online address"),
+    "topic": N_("New topic"),
+    "bring": N_("Please bring, new"),
+    "contact": N_("New contact for questions"),
+}
+_NAMES = {
+    "title": N_("Name"),
+    "place": N_("Place"),
+    "online_link": N_("Online address"),
+    "topic": N_("Topic"),
+    "bring": N_("Please bring"),
+    "contact": N_("Contact for questions"),
+}
+
+
+def edit_notice(
+    event: Event,
+    community: Community,
+    old: dict[str, object],
+    prefix: str = "/",
+) -> str:
+    """A date's details before and after staff changed them, old and new side by side;
+    ``old`` holds the changed fields' earlier values (``starts_at``/``ends_at`` for the time)."""
+    lines = [_("Please note: a date has changed."), "", event.title]
+    if "starts_at" in old or "ends_at" in old:
+        before = format_span(
+            old.get("starts_at", event.starts_at),  # type: ignore[arg-type]
+            old.get("ends_at", event.ends_at),  # type: ignore[arg-type]
+            community.timezone,
+        )
+        lines.append(_("Before: {when}").format(when=before))
+        now = format_span(event.starts_at, event.ends_at, community.timezone)
+        lines.append(_("Now: {when}").format(when=now))
+    else:
+        lines.append(format_span(event.starts_at, event.ends_at, community.timezone))
+    for name in _NEW_LABELS:
+        if name in old:
+            lines.append(_side_by_side(name, str(old[name] or ""), str(getattr(event, name))))
+    lines += [
+        "",
+        _("Your sign-up stays. If you cannot come now, please write {prefix}abmelden.").format(
+            prefix=prefix
+        ),
+    ]
+    return "\n".join(lines)
+
+
+def _side_by_side(name: str, old: str, new: str) -> str:
+    if not new:
+        return _("{name}: none anymore (before: {old})").format(name=_(_NAMES[name]), old=old)
+    if not old:
+        return _("{label}: {new}").format(label=_(_NEW_LABELS[name]), new=new)
+    return _("{label}: {new} (before: {old})").format(label=_(_NEW_LABELS[name]), new=new, old=old)

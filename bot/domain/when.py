@@ -23,6 +23,7 @@ Reason = Literal[
     "impossible_date",
     "impossible_time",
     "too_long",
+    "no_weekday",
     "unknown",
 ]
 
@@ -54,10 +55,21 @@ _WEEKDAYS = {
     **{"montag": 0, "dienstag": 1, "mittwoch": 2, "donnerstag": 3, "freitag": 4},
     **{"samstag": 5, "sonnabend": 5, "sonntag": 6},
 }
+# Staff who chose English write rhythms in English: "every other Tuesday".
+_ENGLISH_WEEKDAYS = {
+    **{"monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4},
+    **{"saturday": 5, "sunday": 6},
+}
 # "dienstags" means every Tuesday.
-_PLURAL_WEEKDAYS = {name + "s": wd for name, wd in _WEEKDAYS.items() if len(name) > 2}
+_PLURAL_WEEKDAYS = {
+    name + "s": wd for name, wd in (_WEEKDAYS | _ENGLISH_WEEKDAYS).items() if len(name) > 2
+}
 # Every German weekday word (Monday 0), short, single and plural: "Di", "Dienstag", "dienstags".
-WEEKDAY_WORDS = {**_WEEKDAYS, **_PLURAL_WEEKDAYS}
+WEEKDAY_WORDS = {
+    **_WEEKDAYS,
+    **{n: wd for n, wd in _PLURAL_WEEKDAYS.items() if n[:-1] in _WEEKDAYS},
+}
+_SINGLE_WEEKDAYS = _WEEKDAYS | _ENGLISH_WEEKDAYS
 _CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 _MONTHS = {
     **dict.fromkeys(("januar", "jan", "jaenner"), 1),
@@ -77,15 +89,26 @@ _ENDINGS = ("", "n", "r", "s")
 _ORDINALS = _forms(
     {"erste": 1, "zweite": 2, "dritte": 3, "vierte": 4, "fuenfte": 5, "funfte": 5}, _ENDINGS
 )
-_LAST = _forms({"letzte": -1, "vorletzte": -2}, _ENDINGS)
+_ORDINALS |= {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5}
+_LAST = _forms({"letzte": -1, "vorletzte": -2}, _ENDINGS) | {"last": -1}
 # Phone keyboards often drop the umlaut, so "nachsten" and "ubermorgen" count too.
 _NEXT = set(_forms({"naechste": 0, "nachste": 0, "kommende": 0}, _ENDINGS))
 _RELATIVE = {"heute": 0, "morgen": 1, "uebermorgen": 2, "ubermorgen": 2}
-_SERIES = {"jeden", "jede", "jeder", "jedes", "immer"}
+_SERIES = {"jeden", "jede", "jeder", "jedes", "immer", "alle", "every", "each"}
+_SERIES |= {"woechentlich", "wochentlich", "weekly"}
+# "alle zwei Wochen", "every other week": how many weeks lie between two dates.
+_COUNTS = {"zwei": 2, "drei": 3, "vier": 4, "two": 2, "three": 3, "four": 4, "other": 2}
+_WEEKS = {"woche", "wochen", "week", "weeks"}
+_FORTNIGHTLY = {"vierzehntaegig", "vierzehntagig", "zweiwoechentlich", "zweiwochentlich"}
+_FORTNIGHTLY |= {"zweiwoechig", "zweiwochig", "fortnightly", "biweekly"}
+# "14-tägig", "14 tägig": the word after the number.
+_DAYS_APART = {"taegig", "tagig", "taegige", "tagige"}
+MAX_WEEKS_APART = 4
 _DAILY = {"taeglich", "taglich"}
 _WORKDAYS = {"werktags", "werktaeglich", "werktaglich"}
-_MONTHLY = {"monat", "monats", "monatlich"}
+_MONTHLY = {"monat", "monats", "monatlich", "month", "monthly"}
 _FILLER = {"um", "am", "ab", "von", "den", "der", "dem", "im", "in", "des", "und", "jeweils"}
+_FILLER |= {"on", "at", "the", "of", "and", "from"}
 _FILLER |= set(_forms({"diese": 0}, _ENDINGS))
 
 _TRANSLIT = str.maketrans(
@@ -96,7 +119,7 @@ _TOKEN = re.compile(
     (?P<iso>(?P<iy>[0-9]{4})-(?P<im>[0-9]{1,2})-(?P<id>[0-9]{1,2}))(?![0-9])
     |(?P<date>(?P<d>[0-9]{1,2})\.(?P<m>[0-9]{1,2})\.(?P<y>[0-9]{4}|[0-9]{2})?)(?![0-9])
     |(?P<time>(?P<hh>[0-9]{1,2})[:.](?P<mm>[0-9]{2}))(?![0-9])
-    |(?P<ord>[0-9]{1,2})\.
+    |(?P<ord>[0-9]{1,2})(?:\.|(?:st|nd|rd|th)(?![a-z]))
     |(?P<num>[0-9]+)
     |(?P<word>[a-z]+)\.?
     |(?P<dash>-)
@@ -121,6 +144,12 @@ class _Parts:
     series: bool = False
     daily: bool = False
     monthly: bool = False
+    # Weeks between two dates: 2 for "alle zwei Wochen"; None when not said.
+    interval: int | None = None
+    # A count waiting for its "Wochen" ("alle zwei …").
+    count: int | None = None
+    # "jeden 15.": a day of the month.
+    monthday: int | None = None
     next_week: bool = False
     weekdays: list[tuple[int | None, int]] = field(default_factory=list)
     day: tuple[int, int, int | None] | None = None
@@ -145,6 +174,9 @@ def parse_when(
     if start_t is not None and end_t is not None and end_t <= start_t:
         raise WhenError("impossible_time")
     today = now.astimezone(tz).date()
+    if parts.interval and not parts.weekdays and (base := _base_day(parts, today)):
+        # "14-tägig ab 9.12.": on that day's weekday.
+        parts.weekdays.append((None, base.weekday()))
     rule = _rrule(parts)
     if rule is None:
         day = _one_off_day(parts, today, start_t, now, tz)
@@ -153,7 +185,10 @@ def parse_when(
     else:
         # A series given "ab 1.12." starts there, but never before today.
         lower = max(_base_day(parts, today) or today, today)
-        draft = When(_utc(lower, start_t or time(0), tz), None, rule, start_t is not None)
+        # "alle zwei Wochen": the first date is the next such weekday, and the rhythm
+        # counts from there (dateutil would count the weeks from `lower`).
+        first_rule = re.sub(r";INTERVAL=[0-9]+", "", rule)
+        draft = When(_utc(lower, start_t or time(0), tz), None, first_rule, start_t is not None)
         found = occurrences(draft, timezone, max(now, draft.start) if start_t else draft.start, 1)
         if not found:
             raise WhenError("unknown")
@@ -165,6 +200,25 @@ def parse_when(
         raise WhenError("past")
     end = _utc(day, end_t, tz) if end_t is not None else None
     return When(start=start, end=end, rrule=rule, has_time=start_t is not None)
+
+
+def parse_times(text: str) -> tuple[time, time | None]:
+    """A time of day and nothing else, with an optional end: "15 Uhr", "um 15:30",
+    "15–17 Uhr"; raise WhenError with a reason otherwise."""
+    if len(text) > MAX_LENGTH:
+        raise WhenError("too_long")
+    if not text.strip():
+        raise WhenError("empty")
+    tokens = [t for t in _tokenize(text) if not (t.kind == "word" and t.word in _FILLER)]
+    if not tokens:
+        raise WhenError("no_time")
+    times: list[time] = []
+    if _read_times(tokens, 0, times) != len(tokens):
+        raise WhenError("unknown")
+    end = times[1] if len(times) > 1 else None
+    if end is not None and end <= times[0]:
+        raise WhenError("impossible_time")
+    return times[0], end
 
 
 def parse_day(text: str, today: date) -> date | None:
@@ -271,6 +325,8 @@ def _scan(tokens: list[_Tok]) -> _Parts:
         elif tok.kind == "ord":
             pending.append(tok.n[0])
             i += 1
+        elif tok.kind == "num" and _weeks_apart(parts, tokens, i):
+            i += 3 if nxt.kind == "dash" else 2
         elif tok.kind == "date":
             _set_day(parts, (tok.n[0], tok.n[1], tok.n[2] if len(tok.n) > 2 else None))
             i += 1
@@ -282,14 +338,53 @@ def _scan(tokens: list[_Tok]) -> _Parts:
         else:
             raise WhenError("unknown")
     if pending:
+        _monthday(parts, pending)
+    if parts.count is not None:
         raise WhenError("unknown")
     return parts
 
 
+def _weeks_apart(parts: _Parts, tokens: list[_Tok], i: int) -> bool:
+    """ "2 Wochen" (after "alle") or "14-tägig", "14 Tage": set the weeks between dates."""
+    nxt = tokens[i + 1] if i + 1 < len(tokens) else _Tok("end")
+    if nxt.kind == "dash" and i + 2 < len(tokens):
+        nxt = tokens[i + 2]
+    number = tokens[i].n[0]
+    if nxt.kind != "word":
+        return False
+    if nxt.word in _WEEKS and tokens[i + 1].kind != "dash":
+        _set_interval(parts, number)
+        return True
+    if number == 14 and (nxt.word in _DAYS_APART or nxt.word in ("tage", "days")):
+        _set_interval(parts, 2)
+        return True
+    return False
+
+
+def _set_interval(parts: _Parts, weeks: int) -> None:
+    if parts.interval is not None or parts.daily or parts.monthly:
+        raise WhenError("unknown")
+    if not 1 <= weeks <= MAX_WEEKS_APART:
+        raise WhenError("impossible_date")
+    parts.series, parts.interval, parts.count = True, weeks, None
+
+
+def _monthday(parts: _Parts, pending: list[int]) -> None:
+    """ "jeden 15." or "am 15. jedes Monats": one day of each month."""
+    if len(pending) != 1 or parts.weekdays or not (parts.series or parts.monthly):
+        raise WhenError("unknown")
+    if not 1 <= pending[0] <= 31:
+        raise WhenError("impossible_date")
+    parts.monthday = pending[0]
+
+
 def _word(parts: _Parts, word: str, pending: list[int]) -> None:
-    if word in _WEEKDAYS or word in _PLURAL_WEEKDAYS:
-        weekday = _WEEKDAYS.get(word, _PLURAL_WEEKDAYS.get(word, 0))
+    if word in _SINGLE_WEEKDAYS or word in _PLURAL_WEEKDAYS:
+        weekday = _SINGLE_WEEKDAYS.get(word, _PLURAL_WEEKDAYS.get(word, 0))
         parts.series |= word in _PLURAL_WEEKDAYS
+        if parts.count is not None:
+            # "every other Tuesday": a Tuesday every two weeks.
+            _set_interval(parts, parts.count)
         for ordinal in pending or [None]:
             if ordinal not in (None, -2, -1, 1, 2, 3, 4, 5):
                 raise WhenError("impossible_date")
@@ -301,6 +396,12 @@ def _word(parts: _Parts, word: str, pending: list[int]) -> None:
         if parts.offset is not None or parts.day is not None:
             raise WhenError("unknown")
         parts.offset = _RELATIVE[word]
+    elif word in _COUNTS and parts.count is None and parts.interval is None:
+        parts.count = _COUNTS[word]
+    elif word in _WEEKS and (parts.count or len(pending) == 1 or parts.series):
+        _set_interval(parts, parts.count or (pending.pop() if pending else 1))
+    elif word in _FORTNIGHTLY:
+        _set_interval(parts, 2)
     elif word in _NEXT:
         parts.next_week = True
     elif word in _SERIES:
@@ -357,21 +458,32 @@ def _rrule(parts: _Parts) -> str | None:
     if ordinals and not (parts.series or parts.monthly):
         # "letzten Freitag" alone means the one just gone; other ordinals need "jeden".
         raise WhenError("past" if min(ordinals) < 0 else "unknown")
-    if not (parts.series or parts.daily or ordinals):
+    if not (parts.series or parts.daily or ordinals or parts.monthday):
         return None
     if parts.next_week:
         raise WhenError("unknown")
     if parts.daily:
-        if parts.weekdays:
+        if parts.weekdays or parts.interval or parts.monthday:
             raise WhenError("unknown")
         return "FREQ=DAILY"
+    if parts.monthday is not None:
+        if parts.interval or parts.day is not None:
+            raise WhenError("unknown")
+        return f"FREQ=MONTHLY;BYMONTHDAY={parts.monthday}"
+    if not parts.weekdays and parts.interval:
+        raise WhenError("no_weekday")
     if not parts.weekdays or 0 < len(ordinals) < len(parts.weekdays):
         raise WhenError("unknown")
     if ordinals:
+        if parts.interval:
+            raise WhenError("unknown")
         byday = dict.fromkeys(f"{o:+d}{_CODES[wd]}" for o, wd in parts.weekdays)
         return "FREQ=MONTHLY;BYDAY=" + ",".join(byday)
+    if parts.monthly and parts.interval:
+        raise WhenError("unknown")
     weekdays = sorted({wd for _, wd in parts.weekdays})
-    return "FREQ=WEEKLY;BYDAY=" + ",".join(_CODES[wd] for wd in weekdays)
+    interval = f";INTERVAL={parts.interval}" if parts.interval and parts.interval > 1 else ""
+    return f"FREQ=WEEKLY{interval};BYDAY=" + ",".join(_CODES[wd] for wd in weekdays)
 
 
 def _base_day(parts: _Parts, today: date) -> date | None:

@@ -57,7 +57,7 @@ SERIES_KINDS = {
 }
 EVENT_STATUS = {
     "scheduled": N_("planned"),
-    "changed": N_("moved"),
+    "changed": N_("changed"),
     "cancelled": N_("cancelled"),
     "done": N_("took place"),
 }

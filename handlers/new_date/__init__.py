@@ -8,7 +8,7 @@ from typing import Any
 from bot.chat.context import Context
 from bot.chat.router import Router
 from bot.chat.types import Button
-from bot.dates import planning, series
+from bot.dates import planning, rhythm, series
 from bot.dates.details import from_answers
 from bot.dates.texts import announcement
 from bot.domain.roles import STAFF
@@ -195,8 +195,12 @@ def _rhythm(data: dict[str, Any], timezone: str) -> str:
             count=data["course_dates"],
             first=format_when(datetime.fromisoformat(data["start"]), timezone),
         )
-    return _("Repeats. First date: {first}.").format(
-        first=format_when(datetime.fromisoformat(data["start"]), timezone)
+    first = datetime.fromisoformat(data["start"])
+    words = rhythm.describe(data.get("rrule"), first, timezone)
+    if not words:
+        return _("Repeats. First date: {first}.").format(first=format_when(first, timezone))
+    return _("Repeats {rhythm}. First date: {first}.").format(
+        rhythm=words, first=format_when(first, timezone)
     )
 
 

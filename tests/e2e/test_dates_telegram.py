@@ -178,3 +178,17 @@ async def test_monthly_cafe_on_telegram(server, bot) -> None:  # type: ignore[no
     assert list(january) == ["cancelled"] and exdates == ["2027-01-06"]
     assert sum(size for s, size in seats if s == "yes") == 15
     assert unreachable is False
+
+    # The first date gets another room (/aendern, #20): typed answers, as in any chat.
+    await people.say(ada, f"/aendern {first.id}", contains="Was möchten Sie ändern?")
+    await people.say(ada, "3", contains="Wo findet der Termin jetzt statt?")
+    await people.say(ada, "Raum 3", contains="Nur diesen Termin oder alle ab diesem Termin?")
+    asked = await people.say(ada, "1", contains="Soll ich das so ändern?")
+    assert "Ort bisher: Stadtbibliothek, Markt 1\nOrt neu: Raum 3" in (asked.text or "")
+    mark = len(server.sent)
+    done = await people.say(ada, "ja", contains="Geändert:")
+    # Person9 opened the chat since the move: 16 now.
+    assert "16 Personen haben eine persönliche Nachricht bekommen." in (done.text or "")
+    await settled(server)
+    notice = next(r for r in server.sent[mark:] if r.chat_id == 100 and r.text)
+    assert "Neuer Ort: Raum 3 (bisher: Stadtbibliothek, Markt 1)" in (notice.text or "")

@@ -106,6 +106,8 @@ COMMANDS: dict[str, Row] = {
     # Both ask first; "1" is the yes.
     "absagen": Row("{event}", STAFF_UP, "staff", "change", follow_up=("1",)),
     "ausfallen": Row("{series_event}", STAFF_UP, "staff", "change", follow_up=("1",)),
+    # Asks what, then the new value, then yes: "3" is the place, "ja" the yes.
+    "aendern": Row("{event}", STAFF_UP, "staff", "change", follow_up=("3", "Geheimraum", "ja")),
     "anmelden_fuer": Row("{event}; Eve Eindringling", STAFF_UP, "staff", "change"),
     "teilnehmer": Row("{event}", STAFF_UP, "staff", "read", shows=SECRET_NAME),
     "ankuendigung_neu": Row("Am Freitag ist das Café zu.", STAFF_ANYWHERE, "staff", "dialog"),
@@ -183,6 +185,12 @@ BUTTONS: dict[str, Row] = {
         {"event": "$event", "skip": False, "version": "0"}, STAFF_ANYWHERE, None, "none"
     ),
     "date.call_off.no": Row({}, STAFF_ANYWHERE, None, "none"),
+    # The change dialog's buttons only act inside the person's own dialog.
+    "date.edit.field": Row({"event": "$event", "field": "place"}, STAFF_ANYWHERE, None, "none"),
+    "date.edit.value": Row({"event": "$event", "value": ""}, STAFF_ANYWHERE, None, "none"),
+    "date.edit.scope": Row({"event": "$event", "whole": True}, STAFF_ANYWHERE, None, "none"),
+    "date.edit.yes": Row({"event": "$event"}, STAFF_ANYWHERE, None, "none"),
+    "date.edit.no": Row({}, STAFF_ANYWHERE, None, "none"),
     "ann.now": Row({}, STAFF_ANYWHERE, None, "none"),
     "ann.stop": Row({}, STAFF_ANYWHERE, None, "none"),
     "ann.chats": Row({"chat": None}, STAFF_ANYWHERE, None, "none"),

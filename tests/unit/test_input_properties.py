@@ -170,6 +170,26 @@ DIALOGS: dict[str, tuple[str, dict[str, Any]]] = {
     "ann.when": ("staff", {"text": "Hallo"}),
     "ann.move": ("staff", {"id": "$announcement"}),
     "date.call_off": ("staff", {"event": "$event", "skip": False, "version": "0", "numbers": True}),
+    "date.edit": ("staff", {"event": "$event", "step": "field", "numbers": True}),
+    "date.edit:value": (
+        "staff",
+        {"event": "$event", "step": "value", "field": "place", "numbers": True},
+    ),
+    "date.edit:time": (
+        "staff",
+        {"event": "$event", "step": "value", "field": "time", "numbers": True},
+    ),
+    "date.edit:confirm": (
+        "staff",
+        {
+            "event": "$event",
+            "step": "confirm",
+            "field": "place",
+            "value": "Raum 9",
+            "whole": False,
+            "numbers": True,
+        },
+    ),
     "ci.guest_name": ("staff", {"event": "$event", "numbers": True}),
     "fb.comment": ("member", {"event": "$event"}),
     "fb.wish": ("member", {"event": "$event"}),
@@ -357,6 +377,7 @@ def test_dialog_answers(
 # Commands with a number or a date in their arguments, tried by who may run them.
 ARGUMENTS = {
     "absagen": "staff",
+    "aendern": "staff",
     "ausfallen": "staff",
     "verschieben": "staff",
     "anmelden_fuer": "staff",

@@ -323,3 +323,56 @@ def test_near_valid_text_never_crashes(text: str, now: datetime, timezone: str) 
 
 def test_series_from_a_date_already_gone_starts_today() -> None:
     assert parse_when("dienstags ab 1.1.2026", NOW).start == local(2026, 11, 24)
+
+
+# Rhythms (#20): fortnightly, monthly by weekday and by day; RRULE and the next three dates.
+@pytest.mark.parametrize(
+    ("text", "rrule", "days"),
+    [
+        ("alle zwei Wochen dienstags 14 Uhr", "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU", (24, 8, 22)),
+        ("alle 2 Wochen am Dienstag 14 Uhr", "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU", (24, 8, 22)),
+        ("14-tägig dienstags 14 Uhr", "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU", (24, 8, 22)),
+        ("14tägig Dienstag 14 Uhr", "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU", (24, 8, 22)),
+        ("vierzehntägig dienstags 14 Uhr", "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU", (24, 8, 22)),
+        ("jede zweite Woche Dienstag 14 Uhr", "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU", (24, 8, 22)),
+        ("alle 14 Tage dienstags 14 Uhr", "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU", (24, 8, 22)),
+        ("every two weeks on Tuesday 14:00", "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU", (24, 8, 22)),
+        ("fortnightly on Tuesday 14:00", "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU", (24, 8, 22)),
+        ("every other week, Tuesday 14:00", "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU", (24, 8, 22)),
+        ("14-tägig ab 1.12. 15 Uhr", "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU", (1, 15, 29)),
+        ("jeden 2. Dienstag 14 Uhr", "FREQ=MONTHLY;BYDAY=+2TU", (8, 12, 9)),
+        ("jeden zweiten Dienstag im Monat 14 Uhr", "FREQ=MONTHLY;BYDAY=+2TU", (8, 12, 9)),
+        ("jeden letzten Freitag 14 Uhr", "FREQ=MONTHLY;BYDAY=-1FR", (27, 25, 29)),
+        ("every 2nd Tuesday 14:00", "FREQ=MONTHLY;BYDAY=+2TU", (8, 12, 9)),
+        ("last Friday of the month 14:00", "FREQ=MONTHLY;BYDAY=-1FR", (27, 25, 29)),
+        ("jeden 15. 14 Uhr", "FREQ=MONTHLY;BYMONTHDAY=15", (15, 15, 15)),
+        ("am 15. jedes Monats um 14 Uhr", "FREQ=MONTHLY;BYMONTHDAY=15", (15, 15, 15)),
+        ("monthly on the 15th 14:00", "FREQ=MONTHLY;BYMONTHDAY=15", (15, 15, 15)),
+    ],
+)
+def test_rhythms(text: str, rrule: str, days: tuple[int, int, int]) -> None:
+    when = parse_when(text, NOW)
+    assert when.rrule == rrule
+    found = occurrences(when, "Europe/Berlin", when.start, 3)
+    local_days = [start.astimezone(BERLIN) for start in found]
+    assert tuple(day.day for day in local_days) == days
+    assert all(day.hour == 14 or "15 Uhr" in text for day in local_days)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("alle zwei Wochen 14 Uhr", "no_weekday"),
+        ("alle 9 Wochen dienstags 10 Uhr", "impossible_date"),
+        ("jeden 32. 10 Uhr", "impossible_date"),
+        ("alle zwei Wochen täglich 10 Uhr", "unknown"),
+        ("alle zwei Wochen jeden 2. Dienstag 10 Uhr", "unknown"),
+        ("nächste Woche", "unknown"),
+        ("am 15. 10 Uhr", "unknown"),
+        ("zwei", "unknown"),
+    ],
+)
+def test_bad_rhythms(text: str, reason: str) -> None:
+    with pytest.raises(WhenError) as caught:
+        parse_when(text, NOW)
+    assert caught.value.reason == reason
