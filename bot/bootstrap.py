@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
+from aiohttp.web import Application
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -52,6 +53,9 @@ from bot.privacy import due as privacy_due
 from bot.privacy import rights as privacy
 from bot.reminders import due as reminders_due
 from handlers import build_router
+from web.app import PREFIX as STAFF_PREFIX
+from web.app import build as build_staff_pages
+from web.staff import StaffWeb
 
 log = logging.getLogger(__name__)
 
@@ -372,7 +376,7 @@ async def run(app: App, *, handle_signals: bool = True) -> None:
     scheduler_task = asyncio.create_task(app.scheduler.run(), name="scheduler")
     web = None
     section = app.settings.web
-    if section.enabled and (section.calendar or section.health):
+    if section.enabled and (section.calendar or section.health or section.staff):
         from bot.infra.web import FeedServer
 
         web = FeedServer(
@@ -381,6 +385,7 @@ async def run(app: App, *, handle_signals: bool = True) -> None:
             catalogs=app.catalogs,
             health=(lambda: health(app)) if section.health else None,
             calendar=(lambda slug: calendar_feed(app, slug)) if section.calendar else None,
+            mounts=staff_pages(app),
         )
         await web.start()
     loop = asyncio.get_running_loop()
@@ -519,6 +524,14 @@ async def _keep_following(app: App) -> None:
             log.exception("taking up this process's part failed; trying again shortly")
             await asyncio.sleep(5)
             app.cluster.changed.set()
+
+
+def staff_pages(app: App) -> dict[str, Application]:
+    """The staff web page under /staff when switched on ([web] staff = true)."""
+    if not app.settings.web.staff:
+        return {}
+    staff = StaffWeb(app.sessions, app.clock.now, app.catalogs, app.settings.web)
+    return {STAFF_PREFIX: build_staff_pages(staff)}
 
 
 async def calendar_feed(app: App, slug: str) -> bytes | None:

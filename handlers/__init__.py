@@ -21,6 +21,7 @@ from handlers import (
     reminder_times,
     start,
     volunteers,
+    web_sign_in,
 )
 
 # The order is the order of /hilfe.
@@ -42,6 +43,7 @@ FEATURES = (
     exports,
     community,
     admin,
+    web_sign_in,
 )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from aiohttp import web
 
@@ -42,12 +42,15 @@ class FeedServer:
         catalogs: Catalogs | None = None,
         health: Callable[[], Awaitable[tuple[int, dict[str, object]]]] | None = None,
         calendar: CalendarFeed | None = None,
+        mounts: Mapping[str, web.Application] | None = None,
     ) -> None:
         self._host = host
         self._port = port
         self._catalogs = catalogs
         self._health = health
         self._calendar = calendar
+        # Further pages under a path prefix (the staff web page at /staff).
+        self._mounts = dict(mounts or {})
         self._runner: web.AppRunner | None = None
 
     @property
@@ -64,6 +67,8 @@ class FeedServer:
             app.router.add_get(route, self._feed)
         if self._health is not None:
             app.router.add_get("/health", self._health_check)
+        for prefix, pages in self._mounts.items():
+            app.add_subapp(prefix, pages)
         # No access log: it would record the IP addresses of the people who subscribe.
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
@@ -76,6 +81,7 @@ class FeedServer:
         parts = (
             ("calendar feed", self._calendar is not None),
             ("/health", self._health is not None),
+            *((prefix, True) for prefix in self._mounts),
         )
         served = [name for name, on in parts if on]
         log.info("%s listening on http://%s:%s", " and ".join(served), self._host, self.port)
