@@ -53,7 +53,8 @@ run: migrate
 	@$(BIN)/lotsenbot run
 
 # What the machine needs for the tests beyond Python (the PostgreSQL server, as root the
-# OS user its test clusters run as, and systemd-analyze for the unit's check): installed
+# OS user its test clusters run as, systemd-analyze for the unit's check, Chromium for the
+# browser tests): installed
 # here, never as a side effect of pytest.
 # Standard library only; prints nothing when everything is there.
 provision:
