@@ -67,7 +67,7 @@ test: $(TEST_STAMP) catalogs provision
 # For developers: refresh the template and merge new message ids into both catalogs.
 catalogs-update: $(INSTALLED)
 	$(BIN)/pybabel extract -F babel.cfg -k N_ -k ngettext:1,2 --no-location --sort-output \
-		--omit-header -o locales/messages.pot bot handlers
+		--omit-header -o locales/messages.pot bot handlers web
 	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-wrap \
 		--ignore-obsolete
 

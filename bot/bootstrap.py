@@ -58,6 +58,8 @@ from bot.watching import Metrics, health, look
 from handlers import build_router
 
 if TYPE_CHECKING:
+    from aiohttp.web import Application
+
     from bot.infra.web import FeedServer
 
 log = logging.getLogger(__name__)
@@ -449,6 +451,7 @@ async def _start_web(app: App) -> FeedServer | None:
         health=(lambda: health(app)) if section.health else None,
         calendar=(lambda slug: calendar_feed(app, slug)) if section.calendar else None,
         metrics=(lambda: app.metrics.exposition(app)) if section.metrics else None,
+        mounts=public_pages(app) if section.calendar else None,
     )
     try:
         await web.start()
@@ -552,6 +555,27 @@ async def _keep_following(app: App) -> None:
             log.exception("taking up this process's part failed; trying again shortly")
             await asyncio.sleep(5)
             app.cluster.changed.set()
+
+
+def public_pages(app: App) -> dict[str, Application]:
+    """The public calendar page of each community, German at /termine/<slug> and English at
+    /dates/<slug>; served with the calendar feed ([web] calendar = true)."""
+    from web.public import PREFIXES, PublicWeb, build
+
+    public = PublicWeb(
+        app.sessions,
+        app.clock.now,
+        app.catalogs,
+        links=lambda payload: sign_up_links(app, payload),
+    )
+    return {prefix: build(public, locale) for prefix, locale in PREFIXES.items()}
+
+
+def sign_up_links(app: App, payload: str) -> list[tuple[str, str]]:
+    """Each platform's link that opens the chat with the bot (with ``payload`` where the
+    platform carries one), as (the app's name, address)."""
+    found = ((a.display_name or a.platform, a.chat_link(payload)) for a in app.adapters.values())
+    return [(name, link) for name, link in found if link]
 
 
 async def calendar_feed(app: App, slug: str) -> bytes | None:
