@@ -18,11 +18,15 @@ CONFIG ?= config.toml
 FIRST_INSTALL := Installing Lotsenbot and its dependencies, about 3 minutes …
 UPDATING := Updating Lotsenbot's dependencies …
 ADDING_TESTS := Installing the test tools: about 2 minutes …
+# Stock Debian and Ubuntu ship Python without its venv module (a separate package).
+NO_VENV := Python cannot make a virtual environment here: install python3-venv first (sudo apt install python3-venv)
 
 # $(1): what to install; $(2): the line shown when .venv already exists.
 define install
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
 		|| { echo "Python 3.11 or newer is needed (found: $(PYTHON))"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -c 'import ensurepip, venv' 2>/dev/null \
+		|| { echo "$(NO_VENV)"; exit 1; }
 	@echo "$(if $(wildcard $(BIN)/python),$(2),$(FIRST_INSTALL))"
 	@test -x $(BIN)/python || { $(PYTHON) -m venv $(VENV) && $(PIP_INSTALL) --upgrade pip; }
 	@$(PIP_INSTALL) -e '$(1)'
@@ -48,8 +52,10 @@ migrate: catalogs
 run: migrate
 	@$(BIN)/lotsenbot run
 
-# What the machine needs for the tests beyond Python (the PostgreSQL server and, as root,
-# the OS user its test clusters run as): installed here, never as a side effect of pytest.
+# What the machine needs for the tests beyond Python (the PostgreSQL server, as root the
+# OS user its test clusters run as, systemd-analyze for the unit's check, Chromium for the
+# browser tests): installed
+# here, never as a side effect of pytest.
 # Standard library only; prints nothing when everything is there.
 provision:
 	@$(PYTHON) tests/servers/provision_postgres.py

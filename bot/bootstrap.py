@@ -8,14 +8,14 @@ import gc
 import logging
 import signal
 import sys
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from aiohttp.web import Application
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.adapters.base import Adapter, cancel_and_wait
@@ -35,7 +35,7 @@ from bot.dates import feed as dates_feed
 from bot.dates.jobs import ReminderPolicy
 from bot.delivery.sender import Sender
 from bot.domain import people
-from bot.domain.models import Community, OutboxMessage
+from bot.domain.models import Community
 from bot.domain.work import Work
 from bot.helping import due as helping_due
 from bot.helping.policy import MatchingPolicy
@@ -43,6 +43,8 @@ from bot.infra import backup_daily
 from bot.infra.clock import Clock, SystemClock
 from bot.infra.cluster import OUTBOX, PREPARE, SCHEDULE, Cluster, make_cluster
 from bot.infra.db import create_engine, session_factory
+from bot.infra.deployment import deployment
+from bot.infra.failures import port_failure
 from bot.infra.keyvalue import StateStore
 from bot.infra.logs import set_log_context
 from bot.infra.package_data import installed_version
@@ -52,10 +54,16 @@ from bot.language.i18n import Catalogs, _, install, use_locale
 from bot.privacy import due as privacy_due
 from bot.privacy import rights as privacy
 from bot.reminders import due as reminders_due
+from bot.watching import Metrics, health, look
 from handlers import build_router
 from web.app import PREFIX as STAFF_PREFIX
 from web.app import build as build_staff_pages
 from web.staff import StaffWeb
+
+if TYPE_CHECKING:
+    from aiohttp.web import Application
+
+    from bot.infra.web import FeedServer
 
 log = logging.getLogger(__name__)
 
@@ -87,9 +95,15 @@ class App:
     receiving: dict[str, ReceiveStatus] = field(default_factory=dict)
     # Per leader-only platform: the task that restarts it when its receiving loop ends.
     watchers: dict[str, asyncio.Task[None]] = field(default_factory=dict)
+    # Its own Prometheus registry (GET /metrics).
+    metrics: Metrics = field(default_factory=Metrics)
 
     async def dispatch(self, incoming: Incoming) -> bool:
-        return await self.dispatcher.dispatch(incoming)
+        started = time.perf_counter()
+        try:
+            return await self.dispatcher.dispatch(incoming)
+        finally:
+            self.metrics.handled(incoming, time.perf_counter() - started)
 
     def command_menu(self, locale: str) -> list[tuple[str, str]]:
         """Commands every member may use, for the platform's command menu."""
@@ -125,6 +139,7 @@ def build_app(
         settings=settings, router=router, now=clock.now, policy=policy, matching=matching
     )
     transports: dict[str, Adapter] = {}
+    metrics = Metrics()
     cluster = make_cluster(settings.database_url, heartbeat=settings.cluster.heartbeat_seconds)
     sender = Sender(
         sessions,
@@ -134,6 +149,7 @@ def build_app(
         max_backoff=settings.delivery.max_backoff_seconds,
         poll_seconds=settings.delivery.poll_seconds,
         cluster=cluster,
+        observe=metrics.send_outcome,
     )
     retention = privacy.Retention.from_settings(settings.privacy)
 
@@ -191,6 +207,7 @@ def build_app(
         scheduler,
         cluster,
         running=transports,
+        metrics=metrics,
     )
     chosen = adapters if adapters is not None else _configured_adapters(app, stdin, stdout)
     for adapter in chosen:
@@ -212,6 +229,7 @@ def build_app(
     # Matrix's link can only open the chat.
     services.chat_link = lambda payload: _first_link(app, lambda a: a.chat_link(payload))
     services.deep_link = lambda payload: _first_link(app, lambda a: a.deep_link(payload))
+    services.look = lambda work: look(app, work)
     return app
 
 
@@ -307,6 +325,8 @@ async def prepare(app: App) -> None:
             await session.execute(
                 text("SELECT pg_advisory_xact_lock(:a, :b)"), dict(zip("ab", PREPARE, strict=True))
             )
+        # Made once, at the first start, before any date: calendar UIDs name it.
+        await deployment(session)
         if app.settings.demo.enabled:
             demo = await communities.ensure_demo_community(
                 session, app.settings.demo.community_name, app.settings.demo.timezone, now
@@ -374,20 +394,7 @@ async def run(app: App, *, handle_signals: bool = True) -> None:
     gc.freeze()
     sender_task = asyncio.create_task(app.sender.run(), name="sender")
     scheduler_task = asyncio.create_task(app.scheduler.run(), name="scheduler")
-    web = None
-    section = app.settings.web
-    if section.enabled and (section.calendar or section.health or section.staff):
-        from bot.infra.web import FeedServer
-
-        web = FeedServer(
-            section.host,
-            section.port,
-            catalogs=app.catalogs,
-            health=(lambda: health(app)) if section.health else None,
-            calendar=(lambda slug: calendar_feed(app, slug)) if section.calendar else None,
-            mounts=staff_pages(app),
-        )
-        await web.start()
+    web = await _start_web(app)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM) if handle_signals else ():
         try:
@@ -430,6 +437,34 @@ async def run(app: App, *, handle_signals: bool = True) -> None:
         await adapter.stop()
     await app.cluster.stop()
     await app.close()
+
+
+async def _start_web(app: App) -> FeedServer | None:
+    """The calendar feed, /health, /metrics and the staff web page, when switched on; a port
+    in use is one clear line."""
+    section = app.settings.web
+    wanted = section.calendar or section.health or section.metrics or section.staff
+    if not (section.enabled and wanted):
+        return None
+    from bot.infra.web import FeedServer
+
+    web = FeedServer(
+        section.host,
+        section.port,
+        catalogs=app.catalogs,
+        health=(lambda: health(app)) if section.health else None,
+        calendar=(lambda slug: calendar_feed(app, slug)) if section.calendar else None,
+        metrics=(lambda: app.metrics.exposition(app)) if section.metrics else None,
+        mounts={**(public_pages(app) if section.calendar else {}), **staff_pages(app)},
+    )
+    try:
+        await web.start()
+    except OSError as exc:
+        failure = port_failure(exc, "web.port", section.host, section.port)
+        if failure is None:
+            raise
+        raise failure from exc
+    return web
 
 
 async def _follow_cluster(app: App) -> None:
@@ -534,40 +569,30 @@ def staff_pages(app: App) -> dict[str, Application]:
     return {STAFF_PREFIX: build_staff_pages(staff)}
 
 
+def public_pages(app: App) -> dict[str, Application]:
+    """The public calendar page of each community, German at /termine/<slug> and English at
+    /dates/<slug>; served with the calendar feed ([web] calendar = true)."""
+    from web.public import PREFIXES, PublicWeb, build
+
+    public = PublicWeb(
+        app.sessions,
+        app.clock.now,
+        app.catalogs,
+        links=lambda payload: sign_up_links(app, payload),
+    )
+    return {prefix: build(public, locale) for prefix, locale in PREFIXES.items()}
+
+
+def sign_up_links(app: App, payload: str) -> list[tuple[str, str]]:
+    """Each platform's link that opens the chat with the bot (with ``payload`` where the
+    platform carries one), as (the app's name, address)."""
+    found = ((a.display_name or a.platform, a.chat_link(payload)) for a in app.adapters.values())
+    return [(name, link) for name, link in found if link]
+
+
 async def calendar_feed(app: App, slug: str) -> bytes | None:
     """The community's calendar feed as .ics for the web server; None for an unknown slug."""
-    async with app.sessions() as session:
-        # UIDs must never change, or subscribed apps would show every date twice.
+    async with app.sessions.begin() as session:
+        # UIDs must never change, or subscribed apps would show every date twice; the
+        # transaction keeps a deployment id made here (normally made at start already).
         return await dates_feed.feed(Work(session, app.clock.now()), slug, host="lotsenbot")
-
-
-async def health(app: App) -> tuple[int, dict[str, object]]:
-    """For monitoring: 200 when the database answers, every platform that should receive
-    here does, and no due message waits too long."""
-    now = app.clock.now()
-    receiving = {platform: status.state for platform, status in sorted(app.receiving.items())}
-    deaf = sorted(p for p, status in app.receiving.items() if not status.healthy)
-    body: dict[str, object] = {
-        **app.cluster.describe(),
-        "platforms": sorted(app.running),
-        "receiving": receiving,
-    }
-    try:
-        async with app.sessions() as session:
-            pending, oldest = (
-                await session.execute(
-                    select(func.count(OutboxMessage.id), func.min(OutboxMessage.due_at)).where(
-                        OutboxMessage.status == "pending", OutboxMessage.due_at <= now
-                    )
-                )
-            ).one()
-    except Exception as exc:
-        log.warning("health check: database unavailable: %r", exc)
-        return 503, {**body, "status": "database unavailable"}
-    waited = (now - oldest).total_seconds() if oldest is not None else 0.0
-    body.update(due_messages=int(pending), oldest_due_seconds=round(waited, 1))
-    if deaf:
-        return 503, {**body, "status": f"not receiving: {', '.join(deaf)}"}
-    if waited > app.settings.web.health_max_delay_seconds:
-        return 503, {**body, "status": "delivery stuck"}
-    return 200, {**body, "status": "ok"}

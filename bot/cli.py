@@ -7,10 +7,20 @@ import asyncio
 import json
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 
-from bot.config import ConfigError, Settings, load_settings, masked, secret_values
+from bot.config import (
+    ConfigError,
+    Settings,
+    config_file,
+    load_settings,
+    masked,
+    secret_values,
+)
+from bot.infra.failures import CannotStart, database_failure
 from bot.infra.logs import redact, setup_logging
 from bot.infra.package_data import installed_version
 from bot.infra.private_files import restrict_umask, secure_tree
@@ -25,7 +35,14 @@ def _parser() -> argparse.ArgumentParser:
         "--config",
         type=Path,
         default=argparse.SUPPRESS,
-        help="TOML configuration file (default: config.toml; built-in defaults when absent)",
+        help="TOML configuration file (default: $LOTSENBOT_CONFIG, else ./config.toml, else "
+        "/etc/lotsenbot/config.toml; built-in defaults when none exists)",
+    )
+    common.add_argument(
+        "--verbose",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="when the start fails, show the whole traceback, not only the one line",
     )
     parser = argparse.ArgumentParser(
         prog="lotsenbot",
@@ -137,8 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "privacy-report":
         from bot.privacy.record import report
 
-        file = config_path or Path("config.toml")
-        used = file if file.exists() else None
+        file, _ = config_file(config_path)
+        used = file if file is not None and file.exists() else None
         print(asyncio.run(report(settings, used, args.lang)), end="")
         return 0
     if args.command in _WRITING:
@@ -148,6 +165,12 @@ def main(argv: list[str] | None = None) -> int:
         secure_tree(settings.bot.data_dir)
     try:
         return _command(settings, args)
+    except CannotStart as exc:
+        if getattr(args, "verbose", False):
+            logging.getLogger("lotsenbot").error("lotsenbot %s failed", args.command, exc_info=exc)
+        # One line the operator can act on; through redact, as a setting may hold a secret.
+        print(redact(f"lotsenbot: {exc}"), file=sys.stderr)
+        return exc.code
     except Exception:
         # Through the masking log handler, not Python's own traceback printer.
         logging.getLogger("lotsenbot").exception("lotsenbot %s failed", args.command)
@@ -208,10 +231,11 @@ def _operate(settings: Settings, args: argparse.Namespace) -> int:
 def _migrate(settings: Settings, revision: str, down: bool) -> int:
     from bot.infra import migrate
 
-    if down:
-        migrate.downgrade(settings.database_url, revision)
-    else:
-        migrate.upgrade(settings.database_url, revision)
+    with _database(settings):
+        if down:
+            migrate.downgrade(settings.database_url, revision)
+        else:
+            migrate.upgrade(settings.database_url, revision)
     logging.getLogger("lotsenbot").info("database at %s", revision)
     return 0
 
@@ -240,12 +264,18 @@ def _run_locked(settings: Settings) -> int:
 
     if settings.database_url.startswith("sqlite"):
         # The embedded database migrates itself; a shared one is migrated by the operator.
-        migrate.upgrade(settings.database_url)
+        with _database(settings):
+            migrate.upgrade(settings.database_url)
 
     async def main_async() -> int:
         app = build_app(settings)
         if not settings.database_url.startswith("sqlite"):
-            current = await migrate.database_revision(app.engine)
+            try:
+                with _database(settings):
+                    current = await migrate.database_revision(app.engine)
+            except CannotStart:
+                await app.close()
+                raise
             if current != migrate.head_revision():
                 await app.close()
                 print(
@@ -257,3 +287,15 @@ def _run_locked(settings: Settings) -> int:
         return 0
 
     return asyncio.run(main_async())
+
+
+@contextmanager
+def _database(settings: Settings) -> Iterator[None]:
+    """The first contact with the database: what keeps the bot from it becomes one line."""
+    try:
+        yield
+    except Exception as exc:
+        failure = database_failure(exc, settings.database_url)
+        if failure is None:
+            raise
+        raise failure from exc

@@ -1,11 +1,17 @@
-"""Settings: TOML file, environment overrides (LOTSENBOT_SECTION__KEY), built-in defaults."""
+"""Settings: TOML file, environment overrides (LOTSENBOT_SECTION__KEY), built-in defaults.
+
+Every secret key also accepts ``<key>_file``: a path whose content is the value (Docker and
+Kubernetes secrets, systemd credentials). Where the file comes from when ``--config`` is
+not given: ``$LOTSENBOT_CONFIG``, then ``./config.toml``, then ``/etc/lotsenbot/config.toml``.
+"""
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import (
     BaseModel,
@@ -15,6 +21,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -26,8 +33,63 @@ class ConfigError(Exception):
     """The configuration cannot be used; the message is one line for the operator."""
 
 
+ENV_PREFIX = "LOTSENBOT_"
+# Where the configuration file is looked for when neither --config nor $LOTSENBOT_CONFIG
+# names one; the first that exists is read, none means the built-in defaults.
+CONFIG_ENV = "LOTSENBOT_CONFIG"
+DEFAULT_CONFIG_FILES = (Path("config.toml"), Path("/etc/lotsenbot/config.toml"))
+FILE_SUFFIX = "_file"
+
+
+class _KeyProblem(Exception):
+    """A key of one section cannot be used; load_settings names where it was set."""
+
+    def __init__(self, section: str, keys: tuple[str, ...], message: str) -> None:
+        super().__init__(message)
+        self.section, self.keys, self.message = section, keys, message
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
+    # Keys whose value may instead be read from a file named by "<key>_file".
+    secret_keys: ClassVar[tuple[str, ...]] = ()
+    # The section's name in the configuration, for messages.
+    section_name: ClassVar[str] = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _secrets_from_files(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or not cls.secret_keys:
+            return data
+        data = dict(data)
+        for key in cls.secret_keys:
+            file_key = key + FILE_SUFFIX
+            path = data.pop(file_key, None)
+            if path in (None, ""):
+                continue
+            if data.get(key) not in (None, ""):
+                raise _KeyProblem(
+                    cls.section_name, (key, file_key), "both are set; keep only one of them"
+                )
+            data[key] = read_secret_file(str(path), f"{cls.section_name}.{file_key}")
+        return data
+
+
+def read_secret_file(path: str, key: str) -> str:
+    """The content of a secret file without its trailing line break. ``$CREDENTIALS_DIRECTORY``
+    (systemd's LoadCredential) and other variables in the path are expanded."""
+    file = Path(os.path.expandvars(path)).expanduser()
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise _KeyProblem(
+            key.partition(".")[0], (key.partition(".")[2],), f"cannot read {file}: {reason}"
+        ) from None
+    value = text.rstrip("\r\n")
+    if not value:
+        raise _KeyProblem(key.partition(".")[0], (key.partition(".")[2],), f"{file} is empty")
+    return value
 
 
 class BotSection(_Section):
@@ -55,8 +117,12 @@ class BotSection(_Section):
 
 
 class DatabaseSection(_Section):
+    secret_keys = ("url", "password")
+    section_name = "database"
     # Empty means an SQLite file in the data directory.
     url: str = ""
+    # The PostgreSQL password, when it is not written into the URL (e.g. from password_file).
+    password: SecretStr = SecretStr("")
     echo: bool = False
 
     @field_validator("url")
@@ -68,6 +134,8 @@ class DatabaseSection(_Section):
 
 
 class TelegramSection(_Section):
+    secret_keys = ("token", "webhook_secret")
+    section_name = "telegram"
     token: SecretStr = SecretStr("")
     base_url: str = "https://api.telegram.org/bot"
     mode: Literal["polling", "webhook"] = "polling"
@@ -113,6 +181,8 @@ def check_webhook_secret(secret: str) -> None:
 
 
 class MatrixSection(_Section):
+    secret_keys = ("password", "access_token")
+    section_name = "matrix"
     homeserver: str = ""
     user_id: str = ""
     password: SecretStr = SecretStr("")
@@ -150,6 +220,8 @@ class WebSection(_Section):
     # public calendar.
     calendar: bool = True
     health: bool = True
+    # GET /metrics in the Prometheus text format; off unless wanted.
+    metrics: bool = False
     # Loopback by default: a reverse proxy in front adds HTTPS and the public name.
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
@@ -311,7 +383,13 @@ class Settings(BaseSettings):
 
     @property
     def database_url(self) -> str:
-        return self.database.url or f"sqlite+aiosqlite:///{self.bot.data_dir / 'lotsenbot.db'}"
+        url = self.database.url or f"sqlite+aiosqlite:///{self.bot.data_dir / 'lotsenbot.db'}"
+        password = self.database.password.get_secret_value()
+        if password and self.database.url:
+            from sqlalchemy.engine import make_url
+
+            url = make_url(url).set(password=password).render_as_string(hide_password=False)
+        return url
 
     @property
     def telegram_enabled(self) -> bool:
@@ -328,30 +406,88 @@ class Settings(BaseSettings):
         return self.console.enabled == "yes"
 
 
-def _describe(error: ValidationError, source: str) -> str:
+def _env_name(section: str, key: str) -> str | None:
+    """The environment variable that set ``section.key``, if one did."""
+    wanted = f"{ENV_PREFIX}{section}__{key}".upper()
+    return next((name for name in os.environ if name.upper() == wanted), None)
+
+
+def _source(section: str, key: str, file: Path | None) -> str:
+    env = _env_name(section, key)
+    if env:
+        return f"environment variable {env}"
+    return str(file) if file else "built-in defaults"
+
+
+def _describe(error: ValidationError, file: Path | None) -> str:
     first = error.errors()[0]
-    key = ".".join(str(part) for part in first["loc"]) or "(top level)"
+    loc = [str(part) for part in first["loc"]]
+    key = ".".join(loc) or "(top level)"
     message = first["msg"]
     if first["type"] == "extra_forbidden":
         message = "unknown key"
-    return f"{source}: {key}: {message}"
+    source = _source(loc[0], loc[1], file) if len(loc) >= 2 else (str(file) if file else "")
+    return f"{source}: {key}: {message}" if source else f"{key}: {message}"
+
+
+def _describe_problem(problem: _KeyProblem, file: Path | None) -> str:
+    names = [_env_name(problem.section, key) or f"{problem.section}.{key}" for key in problem.keys]
+    in_file = any(not _env_name(problem.section, key) for key in problem.keys)
+    where = f"{file}: " if in_file and file else ""
+    return f"{where}{' and '.join(names)}: {problem.message}"
+
+
+def _check_environment() -> None:
+    """A LOTSENBOT_SECTION__KEY variable must name a known section and key; a typo is named
+    as the variable it is, not blamed on a file that may not exist."""
+    for name in os.environ:
+        upper = name.upper()
+        if not upper.startswith(ENV_PREFIX) or "__" not in upper:
+            continue
+        section, _, key = upper[len(ENV_PREFIX) :].lower().partition("__")
+        field = Settings.model_fields.get(section)
+        if field is None:
+            raise ConfigError(f"environment variable {name}: there is no section [{section}]")
+        model = field.annotation
+        secret_files = {k + FILE_SUFFIX for k in getattr(model, "secret_keys", ())}
+        if key not in model.model_fields and key not in secret_files:  # type: ignore[union-attr]
+            raise ConfigError(f"environment variable {name}: unknown key {section}.{key}")
+
+
+def config_file(path: Path | str | None = None) -> tuple[Path | None, bool]:
+    """The configuration file to read and whether it was named (then it must exist):
+    ``--config``, else ``$LOTSENBOT_CONFIG``, else the first of ./config.toml and
+    /etc/lotsenbot/config.toml that exists, else none (built-in defaults)."""
+    if path:
+        return Path(path), True
+    named = os.environ.get(CONFIG_ENV)
+    if named:
+        return Path(named), True
+    return next((file for file in DEFAULT_CONFIG_FILES if file.exists()), None), False
 
 
 def load_settings(path: Path | str | None = None, *, explicit: bool = False) -> Settings:
-    """Read the TOML file (missing file means defaults unless named explicitly) plus env."""
-    file = Path(path) if path else Path("config.toml")
+    """Read the TOML file (see config_file; a missing file means defaults unless it was
+    named) plus the environment."""
+    file, named = config_file(path)
     data: dict[str, Any] = {}
-    if file.exists():
+    if file is not None and file.exists():
         try:
             data = tomllib.loads(file.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{file}: not valid TOML: {exc}") from None
-    elif explicit:
-        raise ConfigError(f"{file}: file not found")
+        except OSError as exc:
+            raise ConfigError(f"{file}: cannot read: {exc.strerror or exc}") from None
+    elif file is not None and (explicit or (named and path is None)):
+        via = "" if path else f"{CONFIG_ENV}: "
+        raise ConfigError(f"{via}{file}: file not found")
+    _check_environment()
     try:
         return Settings(**data)
     except ValidationError as exc:
-        raise ConfigError(_describe(exc, str(file))) from None
+        raise ConfigError(_describe(exc, file)) from None
+    except _KeyProblem as problem:
+        raise ConfigError(_describe_problem(problem, file)) from None
 
 
 def masked(settings: Settings) -> dict[str, Any]:
@@ -376,6 +512,7 @@ def secret_values(settings: Settings) -> list[str]:
         settings.telegram.webhook_secret.get_secret_value(),
         settings.matrix.password.get_secret_value(),
         settings.matrix.access_token.get_secret_value(),
+        settings.database.password.get_secret_value(),
     ]
     # The part after "12345:" is the secret half of a Telegram token.
     values.append(values[0].partition(":")[2])

@@ -17,6 +17,7 @@ from handlers import (
     help_requests,
     new_date,
     privacy,
+    public_page,
     questions,
     reminder_times,
     start,
@@ -42,6 +43,7 @@ FEATURES = (
     privacy,
     exports,
     community,
+    public_page,
     admin,
     web_sign_in,
 )

@@ -163,14 +163,24 @@ async def not_coming(ctx: Context) -> None:
     if event is None:
         return
     assert ctx.community is not None
-    had_place = await signup.give_back(ctx.work, ctx.community, event, ctx.person.id, decline=True)
+    seats = await signup.give_back(ctx.work, ctx.community, event, ctx.person.id, decline=True)
     date = which_date(event, ctx.community)
     notice = _("Thank you for letting us know. More in the private chat.")
-    if had_place:
+    if seats:
+        freed = _("Thank you for letting us know. Your place is now free for others.")
+        if seats > 1:
+            # Companions' places went too: say so, so nobody thinks they are still expected.
+            freed = ngettext(
+                "Thank you for letting us know. You and the people with you are signed off. "
+                "{count} place is now free for others.",
+                "Thank you for letting us know. You and the people with you are signed off. "
+                "{count} places are now free for others.",
+                seats,
+            ).format(count=seats)
         await tell(
             ctx,
-            _("Thank you for letting us know. Your place is now free for others.") + "\n\n" + date,
-            signup.cancellation_file(event, ctx.community),
+            freed + "\n\n" + date,
+            await signup.cancellation_file(ctx.work, event, ctx.community),
             notice=notice,
         )
     else:
@@ -256,21 +266,21 @@ async def sign_up(ctx: Context, event: Event, party_size: int) -> None:
         await tell(
             ctx,
             confirmation(event, community, party_size, ctx.command_prefix),
-            signup.ics_file(event, community),
+            await signup.ics_file(ctx.work, event, community),
             notice=signed_up,
         )
 
 
 async def _cancel(ctx: Context, event: Event) -> None:
     assert ctx.community is not None
-    had_place = await signup.give_back(ctx.work, ctx.community, event, ctx.person.id, decline=False)
+    seats = await signup.give_back(ctx.work, ctx.community, event, ctx.person.id, decline=False)
     text = _("You are signed off from: {title}, {when}. Thank you for letting us know.").format(
         title=event.title,
         when=format_span(event.starts_at, event.ends_at, ctx.community.timezone),
     )
     if event.place:
         text += "\n" + _("Place: {place}").format(place=event.place)
-    file = signup.cancellation_file(event, ctx.community) if had_place else None
+    file = await signup.cancellation_file(ctx.work, event, ctx.community) if seats else None
     await tell(ctx, text, file)
 
 

@@ -34,6 +34,7 @@ from nio import (
     AsyncClientConfig,
     BadEvent,
     EncryptionError,
+    ErrorResponse,
     InviteMemberEvent,
     JoinError,
     LoginResponse,
@@ -59,6 +60,7 @@ from bot.chat.receiving import ReceiveStatus, short_reason
 from bot.chat.types import ChatRef, Delivery, Incoming, Sender
 from bot.chat.undecrypted import Held, HeldEvents
 from bot.config import MatrixSection
+from bot.infra.failures import PLATFORM_LOGIN, CannotStart
 from bot.infra.keyvalue import StateStore
 from bot.infra.logs import add_secret
 from bot.infra.private_files import private_dir, secure_tree, write_private
@@ -298,14 +300,26 @@ class MatrixAdapter(Adapter):
             whoami = await client.whoami()
             device_id = getattr(whoami, "device_id", None)
             if not device_id:
-                raise RuntimeError("the Matrix access token has no device; log in with a password")
+                reason = _error_text(whoami) if isinstance(whoami, ErrorResponse) else "no device"
+                raise CannotStart(
+                    "matrix.access_token",
+                    f"{config.homeserver} does not accept this access token ({reason})",
+                    "use a current token of the bot's account, or matrix.password instead",
+                    PLATFORM_LOGIN,
+                )
             client.restore_login(config.user_id, device_id, token)
         else:
             response = await client.login(
                 config.password.get_secret_value(), device_name=config.device_name
             )
             if not isinstance(response, LoginResponse):
-                raise RuntimeError(f"Matrix login failed: {getattr(response, 'message', response)}")
+                raise CannotStart(
+                    "matrix.password",
+                    f"{config.homeserver} refused the login of {config.user_id} "
+                    f"({_error_text(response)})",
+                    "check matrix.user_id and matrix.password",
+                    PLATFORM_LOGIN,
+                )
         # Stored so restarts reuse the device: Synapse locks out repeated password logins,
         # and the crypto store belongs to this device.
         add_secret(client.access_token)
@@ -786,3 +800,10 @@ def key_misses_a_device(client: AsyncClient, room: Any) -> bool:
             if olm.session_store.get(device.curve25519):
                 return True
     return False
+
+
+def _error_text(response: object) -> str:
+    """A homeserver's error answer as "M_FORBIDDEN: Invalid password"."""
+    code = getattr(response, "status_code", None)
+    message = getattr(response, "message", None) or str(response)
+    return f"{code}: {message}" if code else message

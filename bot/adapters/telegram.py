@@ -33,6 +33,7 @@ from telegram.error import (
     BadRequest,
     ChatMigrated,
     Forbidden,
+    InvalidToken,
     NetworkError,
     RetryAfter,
     TelegramError,
@@ -53,6 +54,7 @@ from bot.chat.receiving import RUNNING, Backoff, ReceiveStatus, short_reason, su
 from bot.chat.types import ChatRef, Delivery, Incoming, Sender
 from bot.config import ConfigError, TelegramSection, check_webhook_secret
 from bot.delivery.limits import ChatRateLimiter
+from bot.infra.failures import PLATFORM_LOGIN, CannotStart
 
 log = logging.getLogger(__name__)
 
@@ -256,7 +258,19 @@ class TelegramAdapter(Adapter):
         return f"https://t.me/{username}?start={payload}" if username else None
 
     async def identify(self) -> None:
-        await self.bot.initialize()  # getMe: the bot's user name
+        await self._initialize()  # getMe: the bot's user name
+
+    async def _initialize(self) -> None:
+        """getMe; a token Telegram rejects stops the start with one line."""
+        try:
+            await self.bot.initialize()
+        except InvalidToken as exc:
+            raise CannotStart(
+                "telegram.token",
+                "Telegram does not accept this token",
+                "copy it again from @BotFather (/mybots, API Token)",
+                PLATFORM_LOGIN,
+            ) from exc
 
     @property
     def receiving_task(self) -> asyncio.Task[None] | None:
@@ -271,7 +285,7 @@ class TelegramAdapter(Adapter):
     async def start(self, dispatch: Dispatch, *, receive: bool = True) -> None:
         """Connect and, in webhook mode, listen; in polling mode poll only if ``receive``."""
         self._dispatch = dispatch
-        await self.bot.initialize()
+        await self._initialize()
         if self._config.mode == "webhook":
             self._stopping = False
             await self._set_commands()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -46,6 +46,9 @@ class Services:
     # A link that opens the private chat and hands it the payload; None where no
     # configured platform can (the check-in QR code needs the payload).
     deep_link: Callable[[str], str | None] = lambda payload: None
+    # A look at the running bot (database, platforms, scheduler, outbox) for /status, read
+    # in the dispatch's Work: a ``bot.watching.Look``. None where no App runs.
+    look: Callable[[Work], Awaitable[Any]] | None = None
     policy: ReminderPolicy = field(default_factory=ReminderPolicy)
     matching: MatchingPolicy = field(default_factory=MatchingPolicy)
 
@@ -239,7 +242,10 @@ class Context:
         if self.is_direct:
             await self.ask(text, state, data, buttons, numbers=numbers)
             return True
-        chat = await people.private_chat(
+        known = await people.known_private_chat(
+            self.session, self.person.id, prefer=self.chat.platform
+        )
+        chat = known or await people.private_chat(
             self.session, self.person.id, self.now, prefer=self.chat.platform
         )
         if chat is None:
@@ -248,6 +254,15 @@ class Context:
         await conversations.set_state(self.session, chat.id, self.person.id, state, data, self.now)
         outgoing = Outgoing(text, tuple(buttons), words=numbers)
         await self.send(chat, outgoing, f"private:{self.dispatch_id}")
+        # A press in the group gets a sign where it was made (the press's own notice). Someone
+        # who has never written to the bot cannot get the message until they open the chat
+        # (the group gets the link to it), so they are not told it is already there.
+        notice = (
+            _("I have written to you in the private chat.")
+            if known is not None
+            else _("Please open the private chat with me first. The group shows you how.")
+        )
+        await self.notify_presser(notice, elsewhere=False)
         return True
 
     async def not_for_you(self) -> None:

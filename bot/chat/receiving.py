@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,9 @@ class ReceiveStatus:
         self.platform = platform
         self.wanted = False
         self.state = STOPPED
+        # When the platform last answered a receive request (getUpdates, sync), as
+        # time.time(); None before the first answer.
+        self.last_ok: float | None = None
 
     @property
     def healthy(self) -> bool:
@@ -69,6 +73,7 @@ class ReceiveStatus:
             self.state = STARTING
 
     def running(self) -> None:
+        self.last_ok = time.time()
         if self.wanted and self.state != RUNNING:
             if self.state.startswith("retrying"):
                 log.warning("%s: receiving again", self.platform)

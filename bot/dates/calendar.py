@@ -15,6 +15,7 @@ from icalendar import Event as VEvent
 
 from bot.dates import details
 from bot.domain.models import Community, Event
+from bot.infra.deployment import Deployment
 from bot.language.i18n import _, format_when, use_locale
 
 PRODID = "-//Lotsenbot//Termine//DE"
@@ -29,23 +30,43 @@ REFRESH_INTERVAL = timedelta(hours=6)
 _SEQUENCE = {"scheduled": 0, "changed": 1, "done": 1, "cancelled": 2}
 
 
+def event_uid(event_id: int, deployment: Deployment, host: str = "lotsenbot") -> str:
+    """The date's UID: the same in every file and feed of this deployment (a cancellation
+    matches the imported copy), different from every other deployment's."""
+    if event_id <= deployment.older_event_ids_up_to:
+        # Handed out before deployments had ids: changing it would orphan imported copies.
+        return f"event-{event_id}@{host}"
+    return f"event-{event_id}-{deployment.id}@{host}"
+
+
 def event_ics(
-    event: Event, community: Community, *, host: str = "lotsenbot", stamp: datetime | None = None
+    event: Event,
+    community: Community,
+    *,
+    deployment: Deployment,
+    host: str = "lotsenbot",
+    stamp: datetime | None = None,
 ) -> bytes:
     """One date as a .ics file to open in a calendar app."""
     calendar = _calendar()
-    calendar.add_component(_vevent(event, community, host=host, stamp=stamp or _now()))
+    vevent = _vevent(event, community, uid=event_uid(event.id, deployment, host), stamp=stamp)
+    calendar.add_component(vevent)
     return calendar.to_ical()
 
 
 def cancellation_ics(
-    event: Event, community: Community, *, host: str = "lotsenbot", stamp: datetime | None = None
+    event: Event,
+    community: Community,
+    *,
+    deployment: Deployment,
+    host: str = "lotsenbot",
+    stamp: datetime | None = None,
 ) -> bytes:
     """The person's own cancellation of a date (their place given back), as a .ics file:
     calendar apps that imported the confirmation's file take the date out or mark it."""
     calendar = _calendar(method="CANCEL")
-    vevent = _vevent(event, community, host=host, stamp=stamp or _now(), cancelled=True)
-    calendar.add_component(vevent)
+    uid = event_uid(event.id, deployment, host)
+    calendar.add_component(_vevent(event, community, uid=uid, stamp=stamp, cancelled=True))
     return calendar.to_ical()
 
 
@@ -53,6 +74,7 @@ def community_feed(
     community: Community,
     events: Iterable[Event],
     *,
+    deployment: Deployment,
     host: str = "lotsenbot",
     stamp: datetime | None = None,
 ) -> bytes:
@@ -66,7 +88,8 @@ def community_feed(
     with use_locale(community.locale):
         calendar.add("X-WR-CALDESC", _("Dates of {name}").format(name=community.name))
         for event in events:
-            calendar.add_component(_vevent(event, community, host=host, stamp=moment))
+            uid = event_uid(event.id, deployment, host)
+            calendar.add_component(_vevent(event, community, uid=uid, stamp=moment))
     return calendar.to_ical()
 
 
@@ -82,7 +105,12 @@ def _calendar(method: str = "PUBLISH") -> Calendar:
 
 
 def _vevent(
-    event: Event, community: Community, *, host: str, stamp: datetime, cancelled: bool = False
+    event: Event,
+    community: Community,
+    *,
+    uid: str,
+    stamp: datetime | None,
+    cancelled: bool = False,
 ) -> VEvent:
     start = _utc(event.starts_at)
     end = _utc(event.ends_at) if event.ends_at else start + DEFAULT_DURATION
@@ -90,8 +118,8 @@ def _vevent(
     sequence = _SEQUENCE.get(event.status or "scheduled", 0) + int(cancelled)
     cancelled = cancelled or event.status == "cancelled"
     vevent = VEvent()
-    vevent.add("UID", f"event-{event.id}@{host}")
-    vevent.add("DTSTAMP", _utc(stamp))
+    vevent.add("UID", uid)
+    vevent.add("DTSTAMP", _utc(stamp or _now()))
     vevent.add("DTSTART", start)
     vevent.add("DTEND", end)
     vevent.add("SEQUENCE", sequence)

@@ -244,6 +244,7 @@ async def _tell_all(
     session, now = work.session, work.now
     told = 0
     unreachable: list[Unreachable] = []
+    file = await ics_file(work, event, community)
     for rsvp in await rsvps.attending(session, event.id):
         ok = await tell_person(
             session,
@@ -252,7 +253,7 @@ async def _tell_all(
             build,
             f"{key}:{rsvp.person_id}",
             now,
-            attachment=lambda: ics_file(event, community),
+            attachment=lambda: file,
         )
         if ok:
             told += 1

@@ -38,10 +38,12 @@ class SignUp:
 
 @dataclass(slots=True)
 class Release:
-    """What a cancellation freed: the people who moved up from the waiting list."""
+    """What a cancellation freed: the seats (companions included, 0 for a waiting-list
+    place) and the people who moved up from the waiting list."""
 
     had_seat: bool
     moved_up: list[Rsvp] = field(default_factory=list)
+    seats: int = 0
 
 
 async def lock(session: AsyncSession, event_id: int) -> Event | None:
@@ -202,7 +204,8 @@ async def _release(
     rsvp.status, rsvp.updated_at = status, now
     await session.flush()
     moved = await move_up(session, event, now) if had_seat else []
-    return Release(had_seat=had_seat, moved_up=moved)
+    seats = (rsvp.party_size or 1) if had_seat else 0
+    return Release(had_seat=had_seat, moved_up=moved, seats=seats)
 
 
 async def move_up(session: AsyncSession, event: Event, now: datetime) -> list[Rsvp]:

@@ -19,6 +19,7 @@ from bot.dates.notices import refresh_posts, tell_person
 from bot.dates.texts import moved_up_notice
 from bot.domain.models import Community, Event, Person, Rsvp, Series
 from bot.domain.work import Work
+from bot.infra.deployment import deployment
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,20 +32,21 @@ class Status:
     party_size: int = 1
 
 
-def ics_file(event: Event, community: Community) -> Attachment:
+async def ics_file(work: Work, event: Event, community: Community) -> Attachment:
     """The date as a calendar file to attach to a confirmation."""
     return Attachment(
         filename=f"termin-{event.starts_at:%Y-%m-%d}.ics",
-        data=event_ics(event, community),
+        data=event_ics(event, community, deployment=await deployment(work.session)),
         mime_type="text/calendar",
     )
 
 
-def cancellation_file(event: Event, community: Community) -> Attachment:
-    """The date's calendar cancellation, to attach when a person gives back their place."""
+async def cancellation_file(work: Work, event: Event, community: Community) -> Attachment:
+    """The date's calendar cancellation, to attach when a person gives back their place; its
+    UID is the confirmation's, so the calendar app knows which entry it cancels."""
     return Attachment(
         filename=f"termin-{event.starts_at:%Y-%m-%d}-abgesagt.ics",
-        data=cancellation_ics(event, community),
+        data=cancellation_ics(event, community, deployment=await deployment(work.session)),
         mime_type="text/calendar",
     )
 
@@ -86,15 +88,16 @@ async def sign_up(
 
 async def give_back(
     work: Work, community: Community, event: Event, person_id: int, *, decline: bool
-) -> bool:
-    """Free the person's place (all dates of a course); True when they had one.
+) -> int:
+    """Free the person's place (all dates of a course); the seats they had, companions
+    included (0: none, a waiting-list place neither).
 
     ``decline``: "Ich kann nicht" (remembered as a no) rather than a cancelled sign-up.
     """
     session, now = work.session, work.now
     locked = await rsvps.lock(session, event.id)
     assert locked is not None
-    had_place = False
+    seats = 0
     told: set[int] = set()
     for date in await series.course_dates(session, locked):
         if date.id != locked.id:
@@ -103,10 +106,10 @@ async def give_back(
             release = await rsvps.decline(session, date, person_id, now)
         else:
             release = await rsvps.cancel(session, date, person_id, now)
-        had_place = had_place or release.had_seat
+        seats = max(seats, release.seats)
         await _tell_moved_up(work, community, date, release.moved_up, told)
         await refresh_posts(session, date, now)
-    return had_place
+    return seats
 
 
 async def status(work: Work, event: Event, person_id: int) -> Status | None:
@@ -153,6 +156,9 @@ async def _tell_moved_up(
 ) -> None:
     """Tell everyone who got a place from the waiting list; ``told`` holds who already
     heard it (a course moves a person up on each of its dates, and one notice is enough)."""
+    if not moved:
+        return
+    file = await ics_file(work, event, community)
     for rsvp in moved:
         if rsvp.person_id in told:
             continue
@@ -164,7 +170,7 @@ async def _tell_moved_up(
             lambda prefix: moved_up_notice(event, community, prefix),
             f"moved-up:{event.id}:{rsvp.id}:{rsvp.updated_at.isoformat()}",
             work.now,
-            attachment=lambda: ics_file(event, community),
+            attachment=lambda: file,
         )
 
 

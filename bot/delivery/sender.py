@@ -6,7 +6,7 @@ import asyncio
 import logging
 import random
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -52,8 +52,11 @@ class Sender:
         poll_seconds: float = 5.0,
         max_inflight: int = 200,
         cluster: Cluster | None = None,
+        observe: Callable[[str, str], None] | None = None,
     ) -> None:
         self._sessions = sessions
+        # Told (platform, outcome) for every send: "sent", "failed" or "rate_limited" (a 429).
+        self._observe = observe or (lambda platform, outcome: None)
         self._transports = transports
         self._clock = clock
         self._batch_size = batch_size
@@ -365,15 +368,19 @@ class Sender:
                 await self._release(deliveries[index:], delay=0.0, error="chat no longer private")
                 return sent
             except RetryLater as wait:
+                self._observe(delivery.chat.platform, "rate_limited")
                 await self._release(deliveries[index:], delay=wait.seconds, error=str(wait))
                 return sent
             except Unreachable as exc:
+                self._observe(delivery.chat.platform, "failed")
                 await self._unreachable(delivery, str(exc))
                 continue
             except PermanentError as exc:
+                self._observe(delivery.chat.platform, "failed")
                 await self._give_up(delivery, str(exc))
                 continue
             except (TransientError, Exception) as exc:
+                self._observe(delivery.chat.platform, "failed")
                 if not isinstance(exc, TransientError):
                     log.exception("sending outbox row %s failed", delivery.id)
                 attempts = await self._attempts(delivery.id)
@@ -381,6 +388,7 @@ class Sender:
                 await self._release(deliveries[index:], delay=delay, error=repr(exc))
                 return sent
             if message_id is not None:
+                self._observe(delivery.chat.platform, "sent")
                 sent += 1
         return sent
 

@@ -258,12 +258,11 @@ async def end_private(session: AsyncSession, chat: Chat, now: datetime) -> Chat 
     return target
 
 
-async def private_chat(
-    session: AsyncSession, person_id: int, now: datetime, *, prefer: str | None = None
+async def known_private_chat(
+    session: AsyncSession, person_id: int, *, prefer: str | None = None
 ) -> Chat | None:
-    """Where to write to a person privately: their last direct chat with the bot (on the
-    ``prefer``red platform if they have one there), else a new one on a reachable account
-    (Matrix opens the room when the first message goes out)."""
+    """The person's last direct chat with the bot (on the ``prefer``red platform if they have
+    one there): a chat they have written in, so a message there reaches them."""
     query = (
         select(Chat)
         .join(Account, and_(Account.platform == Chat.platform, Account.person_id == person_id))
@@ -272,7 +271,16 @@ async def private_chat(
     if prefer is not None:
         # The app they just used is the one they are looking at.
         query = query.order_by((Chat.platform == prefer).desc())
-    chat = await session.scalar(query.order_by(Chat.id.desc()).limit(1))
+    return await session.scalar(query.order_by(Chat.id.desc()).limit(1))
+
+
+async def private_chat(
+    session: AsyncSession, person_id: int, now: datetime, *, prefer: str | None = None
+) -> Chat | None:
+    """Where to write to a person privately: their last direct chat with the bot (on the
+    ``prefer``red platform if they have one there), else a new one on a reachable account
+    (Matrix opens the room when the first message goes out)."""
+    chat = await known_private_chat(session, person_id, prefer=prefer)
     if chat is not None:
         return chat
     account = await session.scalar(

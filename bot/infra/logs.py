@@ -124,3 +124,6 @@ def setup_logging(
     # Library chatter at INFO would bury our own lines.
     for noisy in ("httpx", "aiosqlite", "alembic", "telegram", "apscheduler", "nio"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger(noisy).level))
+    # nio warns "Error validating response" for every error answer (a refused login too)
+    # before returning it as an error response; the Matrix adapter reports those itself.
+    logging.getLogger("nio.responses").setLevel(logging.ERROR)

@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 # Wake at least this often, so a changed clock or a missed wake-up costs little.
 MAX_SLEEP = timedelta(minutes=15)
 BATCH = 20
+# A failed round (the database away, say) is tried again this soon.
+RETRY = timedelta(seconds=30)
 
 
 @dataclass(frozen=True)
@@ -87,9 +89,17 @@ class Scheduler:
         self._alarm: AsyncIOScheduler | None = None
         # With several processes only the leader works through the tables.
         self._leads = leads
+        # For /health, /metrics and /status: when the last round ended, how long the last
+        # wake-up waited for its round, and why the last round failed (None: it did not).
+        self.last_round_at: datetime | None = None
+        self.lag_seconds = 0.0
+        self.failing: str | None = None
+        self._woken_at: datetime | None = None
 
     def wake(self) -> None:
         """Something was scheduled or changed: look again now."""
+        if self._woken_at is None:
+            self._woken_at = self._clock.now()
         self._wake.set()
 
     async def run(self) -> None:
@@ -100,12 +110,22 @@ class Scheduler:
         try:
             while True:
                 self._wake.clear()
+                woken, self._woken_at = self._woken_at, None
                 try:
                     if self._leads():
+                        if woken is not None:
+                            self.lag_seconds = (self._clock.now() - woken).total_seconds()
                         await self.run_due()
                         await self._set_alarm()
-                except Exception:
-                    log.exception("scheduler round failed; trying again at the next wake-up")
+                    self.failing = None
+                except Exception as exc:
+                    self.failing = type(exc).__name__
+                    log.exception("scheduler round failed; trying again in %.0f s", RETRY.seconds)
+                    # Soon, not only at the next wake-up: /health shows the failure until then.
+                    at = datetime.now(UTC) + RETRY
+                    self._alarm.add_job(
+                        self.wake, DateTrigger(run_date=at), id="retry", replace_existing=True
+                    )
                 await self._wake.wait()
         finally:
             self._alarm.shutdown(wait=False)
@@ -132,6 +152,7 @@ class Scheduler:
                 handled += await self._chore(item)
             else:
                 handled += await self._drain(item)
+        self.last_round_at = self._clock.now()
         return handled
 
     async def run_chores(self, *names: str, force: bool = False) -> None:

@@ -1,5 +1,6 @@
-"""A small web server for each community's calendar feed (GET /kalender/<slug>.ics) and
-the health check for monitoring (GET /health).
+"""A small web server for each community's calendar feed (GET /kalender/<slug>.ics), the
+health check for monitoring (GET /health) and the Prometheus metrics (GET /metrics); further
+pages (the public calendar page, web/public.py) are mounted under a path prefix.
 
 Calendar apps (phone, Outlook, Thunderbird) subscribe to the address and fetch it again
 every few hours; a change or cancellation then shows up without anyone doing anything.
@@ -22,6 +23,7 @@ log = logging.getLogger(__name__)
 # Short enough that a cancellation reaches subscribers soon; long enough that an app
 # polling every minute does not reach the database every minute.
 MAX_AGE = 300
+PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
 ROUTES = ("/kalender/{slug}.ics", "/calendar/{slug}.ics")
 
 _DTSTAMP = re.compile(rb"^DTSTAMP:[^\r\n]*\r\n", re.M)
@@ -42,6 +44,7 @@ class FeedServer:
         catalogs: Catalogs | None = None,
         health: Callable[[], Awaitable[tuple[int, dict[str, object]]]] | None = None,
         calendar: CalendarFeed | None = None,
+        metrics: Callable[[], Awaitable[bytes]] | None = None,
         mounts: Mapping[str, web.Application] | None = None,
     ) -> None:
         self._host = host
@@ -49,7 +52,9 @@ class FeedServer:
         self._catalogs = catalogs
         self._health = health
         self._calendar = calendar
-        # Further pages under a path prefix (the staff web page at /staff).
+        self._metrics = metrics
+        # Further pages under a path prefix (the public calendar page at /termine,
+        # the staff web page at /staff).
         self._mounts = dict(mounts or {})
         self._runner: web.AppRunner | None = None
 
@@ -67,6 +72,8 @@ class FeedServer:
             app.router.add_get(route, self._feed)
         if self._health is not None:
             app.router.add_get("/health", self._health_check)
+        if self._metrics is not None:
+            app.router.add_get("/metrics", self._metrics_text)
         for prefix, pages in self._mounts.items():
             app.add_subapp(prefix, pages)
         # No access log: it would record the IP addresses of the people who subscribe.
@@ -81,6 +88,7 @@ class FeedServer:
         parts = (
             ("calendar feed", self._calendar is not None),
             ("/health", self._health is not None),
+            ("/metrics", self._metrics is not None),
             *((prefix, True) for prefix in self._mounts),
         )
         served = [name for name, on in parts if on]
@@ -96,6 +104,13 @@ class FeedServer:
         assert self._health is not None
         status, body = await self._health()
         return web.json_response(body, status=status, headers={"Cache-Control": "no-store"})
+
+    async def _metrics_text(self, _request: web.Request) -> web.StreamResponse:
+        assert self._metrics is not None
+        body = await self._metrics()
+        # The Prometheus text format, version 0.0.4 (what prometheus_client writes).
+        headers = {"Content-Type": PROMETHEUS_TEXT, "Cache-Control": "no-store"}
+        return web.Response(body=body, headers=headers)
 
     async def _feed(self, request: web.Request) -> web.StreamResponse:
         if self._catalogs is not None:

@@ -61,7 +61,10 @@ def _yes_label(skip: bool) -> str:
 
 def _people(count: int) -> str:
     if not count:
-        return _("Nobody is signed up, so nobody needs to be told.")
+        return _(
+            "Nobody is signed up. Where the date was announced, I will say that it does not"
+            " take place."
+        )
     return ngettext(
         "{count} person is signed up or waiting and will be told.",
         "{count} people are signed up or waiting and will be told.",

@@ -32,6 +32,14 @@ def limiter_for(server_kwargs: dict[str, tuple[int, float]] = FAST_LIMITS) -> Ch
     )
 
 
+async def settled(server: FakeTelegramServer, quiet_s: float = 0.6) -> None:
+    """Until the bot has sent nothing for a moment (all queued deliveries went out)."""
+    seen = -1
+    while seen != len(server.sent):
+        seen = len(server.sent)
+        await asyncio.sleep(quiet_s)
+
+
 class RunningBot:
     """The whole bot with a Telegram adapter, started and stopped by a test."""
 

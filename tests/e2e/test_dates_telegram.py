@@ -5,14 +5,13 @@ the crowd comes."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import select
 
 from bot.domain.models import Account, Event, Rsvp, Series
-from tests.e2e.telegram_bot import RunningBot, fast_server
+from tests.e2e.telegram_bot import RunningBot, fast_server, settled
 from tests.fakes.clock import FakeClock
 from tests.fakes.telegram_server import FakeTelegramServer, SentRecord
 from tests.scenarios.drivers import TelegramDriver
@@ -57,14 +56,6 @@ class Residents:
         return [r.text or "" for r in self.server.sent[start:] if r.chat_id == user_id]
 
 
-async def _settled(server: FakeTelegramServer, quiet_s: float = 0.6) -> None:
-    """Until the bot has sent nothing for a moment (all queued deliveries went out)."""
-    seen = -1
-    while seen != len(server.sent):
-        seen = len(server.sent)
-        await asyncio.sleep(quiet_s)
-
-
 async def test_monthly_cafe_on_telegram(server, bot) -> None:  # type: ignore[no-untyped-def]
     people = Residents(server)
     ada = server.user(1, "Ada")
@@ -90,7 +81,7 @@ async def test_monthly_cafe_on_telegram(server, bot) -> None:  # type: ignore[no
         rows = current["reply_markup"]["inline_keyboard"]
         [data] = [b["callback_data"] for row in rows for b in row if b["text"] == "Ich komme"]
         queries[person["id"]] = server.press_button(GROUP_ID, person, post.message_id, data)  # type: ignore[arg-type]
-    await _settled(server)
+    await settled(server)
     # Each press is answered on the presser's own screen (the callback's notice).
     answered = {uid: server.answered_callbacks.get(q) for uid, q in queries.items()}
     assert answered[101] == "Sie sind angemeldet. Mehr im privaten Chat."
@@ -101,7 +92,7 @@ async def test_monthly_cafe_on_telegram(server, bot) -> None:  # type: ignore[no
         server.press_button(GROUP_ID, residents[2], post.message_id, f"old-{n}", forged=True)  # type: ignore[arg-type]
         for n in range(25)
     ]
-    await _settled(server)
+    await settled(server)
     assert {server.answered_callbacks.get(q) for q in forged} == {
         "Dieser Knopf geht nicht mehr.\nBitte schreiben Sie /start."
     }
@@ -136,7 +127,7 @@ async def test_monthly_cafe_on_telegram(server, bot) -> None:  # type: ignore[no
     # Two cancel; the first two on the waiting list move up and are told privately.
     await people.say(residents[3], "/abmelden", contains="Sie sind abgemeldet")
     await people.say(residents[5], "/abmelden", contains="Sie sind abgemeldet")
-    await _settled(server)
+    await settled(server)
     assert any(t.startswith("Gute Nachricht") for t in people.private(114))
     assert any(t.startswith("Gute Nachricht") for t in people.private(115))
     assert not any(t.startswith("Gute Nachricht") for t in people.private(116))
@@ -152,7 +143,7 @@ async def test_monthly_cafe_on_telegram(server, bot) -> None:  # type: ignore[no
     done = await people.say(ada, f"/verschieben {first.id}; 16 Uhr", contains="verschoben")
     assert "15 Personen haben eine persönliche Nachricht bekommen." in (done.text or "")
     assert "Person9" in (done.text or "")  # on staff's call list
-    await _settled(server)
+    await settled(server)
     told = {r.chat_id for r in server.sent[mark:] if (r.text or "").startswith("Bitte beachten")}
     expected = {100 + n for n in range(18) if n not in (3, 5, 9)}
     assert told == expected | {GROUP_ID}  # the group hears it for the one without a chat
@@ -163,7 +154,7 @@ async def test_monthly_cafe_on_telegram(server, bot) -> None:  # type: ignore[no
     # Person9 opens the chat now and gets what was held for them.
     mark = len(server.sent)
     server.post_message(server.private_chat(residents[9]), residents[9], "/start")
-    await _settled(server)
+    await settled(server)
     held = people.private(109, mark)
     assert any(t.startswith("Sie sind angemeldet") for t in held)
 

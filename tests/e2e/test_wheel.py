@@ -105,3 +105,27 @@ def test_the_installed_wheel_migrates_and_greets_from_an_empty_directory(tmp_pat
 
     # Everything it wrote is under the data directory of the folder it was started in.
     assert sorted(p.name for p in empty.iterdir()) == ["var"]
+
+    # The catalogs and migrations it used are the wheel's own.
+    shipped = _run(
+        [
+            python,
+            "-c",
+            "from bot.infra.package_data import LOCALES_DIR, MIGRATIONS_DIR; "
+            "print(LOCALES_DIR); print(MIGRATIONS_DIR)",
+        ],
+        empty,
+    )
+    locales, migrations = shipped.stdout.split()
+    assert locales.startswith(str(venv)) and migrations.startswith(str(venv)), shipped.stdout
+    assert (Path(locales) / "de" / "LC_MESSAGES" / "messages.mo").is_file()
+    assert not list(Path(locales).rglob("*.po"))  # compiled at build time, never at run time
+
+    # A new database without "migrate" first: "run" migrates it on its own.
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    started = _run([lotsenbot, "run"], fresh, stdin="/start\n")
+    assert started.returncode == 0, started.stderr
+    assert started.stdout.startswith("Hallo Gast!"), started.stdout + started.stderr
+    current = _run([python, "-m", "alembic", "-c", ini.stdout.strip(), "current"], fresh)
+    assert current.stdout.endswith(" (head)\n"), current.stdout + current.stderr

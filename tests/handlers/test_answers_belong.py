@@ -121,6 +121,19 @@ async def test_a_reply_answers_the_post_it_replies_to(tg: Conversation) -> None:
     assert "Mittwoch, 3. Februar 2027, 15:00 Uhr" in again.text
 
 
+async def test_saying_no_counts_the_companions_places_given_back(tg: Conversation) -> None:
+    post = await _post(tg)
+    await tg.press(ANNA, post, "Ich komme mit Begleitung", chat=tg.group(GROUP))
+    await tg.say(ANNA, "2", chat=private(ANNA))
+    [answer] = await tg.say(ANNA, "nein", chat=tg.group(GROUP), reply_to=post)
+    # Not "Ihr Platz": she should not think her two companions are still expected.
+    assert answer.text.splitlines()[0] == (
+        "Danke für Ihre Nachricht. Sie und Ihre Begleitung sind abgemeldet. "
+        "3 Plätze sind jetzt für andere frei."
+    )
+    assert await _seats(tg) == {}
+
+
 async def test_yes_or_no_without_an_open_question_gets_a_kind_answer(tg: Conversation) -> None:
     [answer] = await tg.say(ANNA, "ja")
     assert answer.text == (

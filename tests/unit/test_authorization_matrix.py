@@ -135,6 +135,7 @@ COMMANDS: dict[str, Row] = {
     "admin": Row("FALSCH", EVERYONE, "member", "read"),
     "gruppe_neu": Row("Neue Gruppe", frozenset({"deployment_admin"}), "deployment_admin", "change"),
     "gruppen": Row("", frozenset({"deployment_admin"}), "deployment_admin", "read"),
+    "status": Row("", frozenset({"deployment_admin"}), "deployment_admin", "read"),
     "verbinden": Row(
         "{other}", frozenset({"deployment_admin"}), "deployment_admin", "change", where="group"
     ),

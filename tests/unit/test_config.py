@@ -114,3 +114,141 @@ def test_example_config_documents_every_key() -> None:
             assert key in parsed.get(section, {}), f"{section}.{key} missing in config.example.toml"
             assert f"# {key}" in text or f"{key} =" in text
     Settings(**parsed)  # the example itself is valid
+
+
+# Secrets from files, where the configuration is read from, and environment typos (#19).
+
+
+@pytest.fixture
+def no_config_around(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty working directory and no /etc file: only what a test sets counts."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("LOTSENBOT_CONFIG", raising=False)
+    monkeypatch.setattr("bot.config.DEFAULT_CONFIG_FILES", (Path("config.toml"),), raising=False)
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value"),
+    [
+        ("telegram", "token", "123456:FROM-A-FILE"),
+        ("telegram", "webhook_secret", "s" * 40),
+        ("matrix", "password", "hunter2"),
+        ("matrix", "access_token", "syt_from_file"),
+        ("database", "url", "postgresql+asyncpg://bot:pw@127.0.0.1/lotsenbot"),
+        ("database", "password", "db-secret"),
+    ],
+)
+def test_every_secret_key_reads_a_file_from_toml_or_environment(
+    no_config_around: Path, monkeypatch: pytest.MonkeyPatch, section: str, key: str, value: str
+) -> None:
+    secret = no_config_around / "secret"
+    secret.write_text(value + "\n")  # as `echo VALUE > file` writes it
+    file = no_config_around / "config.toml"
+    file.write_text(f'[{section}]\n{key}_file = "{secret}"\n')
+    settings = load_settings()
+    got = getattr(getattr(settings, section), key)
+    assert (got if isinstance(got, str) else got.get_secret_value()) == value
+    file.unlink()
+    monkeypatch.setenv(f"LOTSENBOT_{section.upper()}__{key.upper()}_FILE", str(secret))
+    got = getattr(getattr(load_settings(), section), key)
+    assert (got if isinstance(got, str) else got.get_secret_value()) == value
+
+
+def test_systemd_credentials_directory_in_the_path(
+    no_config_around: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (no_config_around / "telegram_token").write_text("42:CRED")
+    monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(no_config_around))
+    monkeypatch.setenv("LOTSENBOT_TELEGRAM__TOKEN_FILE", "${CREDENTIALS_DIRECTORY}/telegram_token")
+    assert load_settings().telegram.token.get_secret_value() == "42:CRED"
+
+
+def test_database_password_from_a_file_goes_into_the_url(no_config_around: Path) -> None:
+    (no_config_around / "pw").write_text("s3cret\n")
+    (no_config_around / "config.toml").write_text(
+        '[database]\nurl = "postgresql+asyncpg://bot@127.0.0.1/db"\n'
+        f'password_file = "{no_config_around / "pw"}"\n'
+    )
+    settings = load_settings()
+    assert settings.database_url == "postgresql+asyncpg://bot:s3cret@127.0.0.1/db"
+    from bot.config import secret_values
+
+    assert "s3cret" in secret_values(settings)
+
+
+def test_a_key_and_its_file_both_set_is_one_line_naming_both(
+    no_config_around: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (no_config_around / "tok").write_text("1:A")
+    (no_config_around / "config.toml").write_text(
+        f'[telegram]\ntoken = "1:B"\ntoken_file = "{no_config_around / "tok"}"\n'
+    )
+    assert main(["check-config"]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        "lotsenbot: configuration error: config.toml: telegram.token and "
+        "telegram.token_file: both are set; keep only one of them\n"
+    )
+    (no_config_around / "config.toml").unlink()
+    monkeypatch.setenv("LOTSENBOT_MATRIX__PASSWORD", "x")
+    monkeypatch.setenv("LOTSENBOT_MATRIX__PASSWORD_FILE", str(no_config_around / "tok"))
+    assert main(["check-config"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "LOTSENBOT_MATRIX__PASSWORD and LOTSENBOT_MATRIX__PASSWORD_FILE" in err
+
+
+def test_a_missing_secret_file_is_one_line(
+    no_config_around: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("LOTSENBOT_TELEGRAM__TOKEN_FILE", "/nonexistent/telegram_token")
+    assert main(["check-config"]) == 2
+    assert capsys.readouterr().err == (
+        "lotsenbot: configuration error: LOTSENBOT_TELEGRAM__TOKEN_FILE: cannot read "
+        "/nonexistent/telegram_token: No such file or directory\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("LOTSENBOT_TELEGRAM__TOKN", "environment variable LOTSENBOT_TELEGRAM__TOKN: unknown key"),
+        ("LOTSENBOT_TELEGRM__TOKEN", "environment variable LOTSENBOT_TELEGRM__TOKEN: there is no"),
+        ("LOTSENBOT_DELIVERY__BATCH_SIZE", "environment variable LOTSENBOT_DELIVERY__BATCH_SIZE:"),
+    ],
+)
+def test_an_environment_typo_names_the_variable_not_config_toml(
+    no_config_around: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    name: str,
+    expected: str,
+) -> None:
+    monkeypatch.setenv(name, "viele")
+    assert main(["check-config"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert expected in err
+    assert "config.toml" not in err
+
+
+def test_where_the_configuration_is_read_from(
+    no_config_around: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    etc = no_config_around / "etc.toml"
+    etc.write_text('[bot]\nname = "from-etc"\n')
+    monkeypatch.setattr("bot.config.DEFAULT_CONFIG_FILES", (Path("config.toml"), etc))
+    assert load_settings().bot.name == "from-etc"
+    (no_config_around / "config.toml").write_text('[bot]\nname = "from-cwd"\n')
+    assert load_settings().bot.name == "from-cwd"
+    named = no_config_around / "named.toml"
+    named.write_text('[bot]\nname = "from-env"\n')
+    monkeypatch.setenv("LOTSENBOT_CONFIG", str(named))
+    assert load_settings().bot.name == "from-env"
+    given = no_config_around / "given.toml"
+    given.write_text('[bot]\nname = "from-option"\n')
+    assert load_settings(given, explicit=True).bot.name == "from-option"
+    monkeypatch.setenv("LOTSENBOT_CONFIG", str(no_config_around / "missing.toml"))
+    with pytest.raises(ConfigError, match=r"LOTSENBOT_CONFIG: .*missing\.toml: file not found"):
+        load_settings()

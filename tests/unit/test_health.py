@@ -4,6 +4,7 @@ should receive here does not (issue #16)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -13,6 +14,8 @@ from bot.bootstrap import App, health
 from bot.chat.types import ChatRef, Outgoing
 from bot.delivery.outbox import enqueue
 from bot.domain import people
+from bot.domain.work import Work
+from bot.infra.scheduler import Chore, Scheduler
 from bot.infra.web import FeedServer
 
 
@@ -88,3 +91,43 @@ def _broken_engine():  # type: ignore[no-untyped-def]
 
     # A port nothing listens on: every connection attempt fails at once.
     return create_engine("postgresql+asyncpg://nobody:x@127.0.0.1:9/none")
+
+
+async def test_a_failing_scheduler_round_is_reported_until_one_works(app: App, server: str) -> None:
+    broken = True
+
+    async def chore(_work: Work) -> int:
+        if broken:
+            raise RuntimeError("the table is locked")
+        return 0
+
+    app.scheduler = Scheduler(app.sessions, app.clock, [Chore("test", chore)])
+    running = asyncio.create_task(app.scheduler.run())
+    try:
+        status, body = await _get_until(server, lambda s, _b: s == 503)
+        assert (status, body["status"]) == (503, "scheduler failing")
+        assert body["scheduler"]["failing"] == "RuntimeError"  # type: ignore[index]
+        broken = False
+        app.clock.advance(seconds=90)
+        app.scheduler.wake()
+        status, body = await _get_until(server, lambda s, _b: s == 200)
+        assert (status, body["status"]) == (200, "ok")
+        assert body["scheduler"] == {  # type: ignore[comparison-overlap]
+            "leads": True,
+            "last_round_seconds": 0.0,
+            "lag_seconds": 0.0,
+            "failing": None,
+        }
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+
+
+async def _get_until(url: str, check, within: float = 30):  # type: ignore[no-untyped-def]
+    """Ask until ``check`` holds (the deadline only ends a test that hangs)."""
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        status, body = await _get(url)
+        if check(status, body) or asyncio.get_running_loop().time() > deadline:
+            return status, body
+        await asyncio.sleep(0.02)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -96,3 +97,30 @@ def test_make_test_provisions_the_machine_before_pytest(tmp_path: Path) -> None:
 def test_make_run_provisions_nothing(tmp_path: Path) -> None:
     project = _project(tmp_path, ".installed-run")
     assert not [line for line in _planned(project, "run") if "provision_postgres" in line]
+
+
+def test_python_without_venv_gets_one_line_naming_the_package(tmp_path: Path) -> None:
+    """Stock Debian/Ubuntu: python3 is there, its venv module (python3-venv) is not. Instead
+    of Python's long ensurepip error, one line names the package, and nothing is created."""
+    project = _project(tmp_path)
+    stock_python = tmp_path / "python3"
+    stock_python.write_text(
+        "#!/bin/sh\n"
+        'case "$*" in *ensurepip*|*"-m venv"*)\n'
+        '  echo "No module named ensurepip" >&2; exit 1;;\nesac\n'
+        f'exec {sys.executable} "$@"\n'
+    )
+    stock_python.chmod(0o755)
+    done = subprocess.run(
+        ["make", "--no-print-directory", "run", f"PYTHON={stock_python}"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode != 0
+    assert done.stdout == (
+        "Python cannot make a virtual environment here: install python3-venv first "
+        "(sudo apt install python3-venv)\n"
+    )
+    assert done.stderr.count("\n") <= 1  # make's own "Error 1" line at most
+    assert not (project / ".venv").exists()

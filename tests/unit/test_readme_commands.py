@@ -58,7 +58,5 @@ def test_every_listed_command_is_in_the_readme_with_both_names_and_who() -> None
 
 def test_the_readme_names_no_command_the_bot_does_not_have() -> None:
     router = build_router()
-    unknown = {
-        name for names, _who in _table() for name in names if router.find(name) is None
-    }
+    unknown = {name for names, _who in _table() for name in names if router.find(name) is None}
     assert unknown == set()
