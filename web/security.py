@@ -62,11 +62,13 @@ def session_id(request: web.Request) -> str | None:
 
 def from_elsewhere(request: web.Request, public_url: str) -> bool:
     """Whether the browser says this form was sent from another site (it never is from
-    ours): the sign-in form has no session yet, so no CSRF token to check."""
-    if request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
-        return True
+    ours): the sign-in form has no session yet, so no CSRF token to check. Browsers send
+    Sec-Fetch-Site; Origin is only a fallback (it is "null" under no-referrer)."""
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        return site not in ("same-origin", "none")
     origin = request.headers.get("Origin")
     if origin is None or origin == "null" or not public_url:
-        return origin == "null"
+        return False
     ours = urlsplit(public_url)
     return origin.rstrip("/") != f"{ours.scheme}://{ours.netloc}"
