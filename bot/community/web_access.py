@@ -21,6 +21,10 @@ from bot.domain.roles import STAFF, acting_roles, may
 from bot.domain.work import Work
 
 LINK_VALID = timedelta(minutes=10)
+# The longest a browser session may be configured to last, and to stay unused
+# ([web] staff_session_hours, staff_idle_minutes): retention removes any older one.
+SESSION_LONGEST = timedelta(days=7)
+SESSION_UNUSED = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ from yarl import URL
 from bot.community import web_access
 from bot.domain.models import WebSession, WebSignIn
 from bot.domain.work import Work
-from bot.privacy import rights
+from bot.privacy import retention, rights
 from tests.web.conftest import BEA, CARL, CSRF, GROUP, MIA, Site
 
 SIGNED_OUT = "/staff/signed-out"
@@ -225,3 +225,15 @@ async def test_links_and_sessions_are_stored_hashed(site: Site) -> None:
         stored += (await session.scalars(select(WebSession.id_hash))).all()
     assert token not in stored and cookie not in stored
     assert len(web_access.csrf_token(cookie)) == 64
+
+
+async def test_retention_removes_expired_links_and_ended_sessions(site: Site) -> None:
+    async with site.browser() as browser:
+        await site.sign_in(browser, await site.link(BEA))
+    await site.link(BEA)  # never used
+    site.clock.advance(days=1, minutes=1)
+    async with site.app.sessions() as session, session.begin():
+        done = await retention.apply(session, retention.Retention(), site.clock.now())
+    assert done["expired_web_sign_ins"] == 2  # the used link and the unused one
+    assert done["ended_web_sessions"] == 1
+    assert await _sessions(site) == 0
