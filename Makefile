@@ -53,7 +53,8 @@ run: migrate
 	@$(BIN)/lotsenbot run
 
 # What the machine needs for the tests beyond Python (the PostgreSQL server, as root the
-# OS user its test clusters run as, and systemd-analyze for the unit's check): installed
+# OS user its test clusters run as, systemd-analyze for the unit's check, Chromium for the
+# browser tests): installed
 # here, never as a side effect of pytest.
 # Standard library only; prints nothing when everything is there.
 provision:
@@ -66,7 +67,7 @@ test: $(TEST_STAMP) catalogs provision
 # For developers: refresh the template and merge new message ids into both catalogs.
 catalogs-update: $(INSTALLED)
 	$(BIN)/pybabel extract -F babel.cfg -k N_ -k ngettext:1,2 --no-location --sort-output \
-		--omit-header -o locales/messages.pot bot handlers
+		--omit-header -o locales/messages.pot bot handlers web
 	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-wrap \
 		--ignore-obsolete
 

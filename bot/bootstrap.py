@@ -56,8 +56,13 @@ from bot.privacy import rights as privacy
 from bot.reminders import due as reminders_due
 from bot.watching import Metrics, health, look
 from handlers import build_router
+from web.app import PREFIX as STAFF_PREFIX
+from web.app import build as build_staff_pages
+from web.staff import StaffWeb
 
 if TYPE_CHECKING:
+    from aiohttp.web import Application
+
     from bot.infra.web import FeedServer
 
 log = logging.getLogger(__name__)
@@ -435,10 +440,11 @@ async def run(app: App, *, handle_signals: bool = True) -> None:
 
 
 async def _start_web(app: App) -> FeedServer | None:
-    """The calendar feed, /health and /metrics, when switched on; a port in use is one clear
-    line."""
+    """The calendar feed, /health, /metrics and the staff web page, when switched on; a port
+    in use is one clear line."""
     section = app.settings.web
-    if not (section.enabled and (section.calendar or section.health or section.metrics)):
+    wanted = section.calendar or section.health or section.metrics or section.staff
+    if not (section.enabled and wanted):
         return None
     from bot.infra.web import FeedServer
 
@@ -449,6 +455,7 @@ async def _start_web(app: App) -> FeedServer | None:
         health=(lambda: health(app)) if section.health else None,
         calendar=(lambda slug: calendar_feed(app, slug)) if section.calendar else None,
         metrics=(lambda: app.metrics.exposition(app)) if section.metrics else None,
+        mounts={**(public_pages(app) if section.calendar else {}), **staff_pages(app)},
     )
     try:
         await web.start()
@@ -552,6 +559,35 @@ async def _keep_following(app: App) -> None:
             log.exception("taking up this process's part failed; trying again shortly")
             await asyncio.sleep(5)
             app.cluster.changed.set()
+
+
+def staff_pages(app: App) -> dict[str, Application]:
+    """The staff web page under /staff when switched on ([web] staff = true)."""
+    if not app.settings.web.staff:
+        return {}
+    staff = StaffWeb(app.sessions, app.clock.now, app.catalogs, app.settings.web)
+    return {STAFF_PREFIX: build_staff_pages(staff)}
+
+
+def public_pages(app: App) -> dict[str, Application]:
+    """The public calendar page of each community, German at /termine/<slug> and English at
+    /dates/<slug>; served with the calendar feed ([web] calendar = true)."""
+    from web.public import PREFIXES, PublicWeb, build
+
+    public = PublicWeb(
+        app.sessions,
+        app.clock.now,
+        app.catalogs,
+        links=lambda payload: sign_up_links(app, payload),
+    )
+    return {prefix: build(public, locale) for prefix, locale in PREFIXES.items()}
+
+
+def sign_up_links(app: App, payload: str) -> list[tuple[str, str]]:
+    """Each platform's link that opens the chat with the bot (with ``payload`` where the
+    platform carries one), as (the app's name, address)."""
+    found = ((a.display_name or a.platform, a.chat_link(payload)) for a in app.adapters.values())
+    return [(name, link) for name, link in found if link]
 
 
 async def calendar_feed(app: App, slug: str) -> bytes | None:

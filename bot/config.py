@@ -245,6 +245,13 @@ class WebSection(_Section):
 
     # /health answers 503 when a due message has waited longer than this (stuck delivery).
     health_max_delay_seconds: int = Field(default=600, ge=10)
+    # The staff web page under /staff/ (sign-in through the chat with /web); off unless
+    # wanted. Its links use public_url, so that must be set too.
+    staff: bool = False
+    # A signed-in browser is signed out after this long without a page opened, and after
+    # staff_session_hours in any case.
+    staff_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    staff_session_hours: int = Field(default=12, ge=1, le=7 * 24)
 
 
 class RemindersSection(_Section):

@@ -18,10 +18,12 @@ from handlers import (
     new_date,
     printing,
     privacy,
+    public_page,
     questions,
     reminder_times,
     start,
     volunteers,
+    web_sign_in,
 )
 
 # The order is the order of /hilfe.
@@ -43,7 +45,9 @@ FEATURES = (
     privacy,
     exports,
     community,
+    public_page,
     admin,
+    web_sign_in,
 )
 
 

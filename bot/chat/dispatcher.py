@@ -36,7 +36,7 @@ from bot.domain.models import (
     ProcessedEvent,
 )
 from bot.domain.numbers import is_number
-from bot.domain.roles import MEMBER, effective
+from bot.domain.roles import MEMBER, acting_roles, may
 from bot.infra import db_errors
 from bot.infra.column_limits import TooLong
 from bot.language.i18n import _, ngettext, pick_locale, use_locale
@@ -170,10 +170,10 @@ class Dispatcher:
         community, granted, ties = await self._community_and_roles(
             session, chat, person, known, now
         )
-        roles = effective(granted)
-        if person.deployment_admin:
-            # Deployment admins (config or one-time code) administer every community.
-            roles |= {"deployment_admin"} | (effective({"admin"}) if community else set())
+        # Deployment admins (config or one-time code) administer every community.
+        roles = acting_roles(
+            granted, deployment_admin=person.deployment_admin, in_community=community is not None
+        )
         locale = pick_locale(
             person.locale, account.language_hint, community.locale if community else None
         )
@@ -406,7 +406,7 @@ class Dispatcher:
                 ).format(prefix=ctx.command_prefix)
             )
             return
-        if cmd.roles and not cmd.roles & ctx.roles:
+        if not may(ctx.roles, cmd.roles):
             # First: sending a member to a private chat only to refuse them there misleads.
             await ctx.reply(_("Sorry, only the team of this group may do that."))
             return

@@ -20,15 +20,18 @@ PAST = timedelta(days=30)
 AHEAD = timedelta(days=365)
 
 
-async def public_events(session: AsyncSession, community_id: int, now: datetime) -> list[Event]:
-    """Public dates from 30 days ago to a year ahead, cancelled ones included, by start."""
+async def public_events(
+    session: AsyncSession, community_id: int, now: datetime, *, past: timedelta = PAST
+) -> list[Event]:
+    """Public dates from ``past`` ago (30 days) to a year ahead, cancelled ones included, by
+    start: the one rule of what the public sees (this feed and the public web page)."""
     # Cancelled dates stay in, so subscribed calendars learn of the cancellation.
     rows = await session.scalars(
         select(Event)
         .where(
             Event.community_id == community_id,
             Event.public.is_(True),
-            Event.starts_at >= now - PAST,
+            Event.starts_at >= now - past,
             Event.starts_at <= now + AHEAD,
         )
         .order_by(Event.starts_at, Event.id)

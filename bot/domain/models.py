@@ -372,6 +372,31 @@ class LinkCode(Base):
     used_at: Mapped[datetime | None] = mapped_column()
 
 
+class WebSignIn(Base):
+    """A one-time link into the staff web page, sent in a private chat (stored hashed)."""
+
+    __tablename__ = "web_sign_ins"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(128), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None] = mapped_column()
+
+
+class WebSession(Base):
+    """A signed-in browser on the staff web page; the cookie's id is stored hashed."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    id_hash: Mapped[str] = mapped_column(String(128), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime]
+
+
 class Series(Base):
     """A recurring date (Digitalcafé, Sprechstunde) or a course with a fixed number of dates."""
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 MEMBER, VOLUNTEER, STAFF, COORDINATOR, ADMIN = (
     "member",
     "volunteer",
@@ -49,3 +51,18 @@ def effective(granted: set[str]) -> set[str]:
     for role in granted:
         result |= _INCLUDES.get(role, {role})
     return result
+
+
+def acting_roles(granted: set[str], *, deployment_admin: bool, in_community: bool) -> set[str]:
+    """The roles a person acts with in a community (chat and web page alike): what the
+    granted ones include; a deployment admin administers every community."""
+    roles = effective(granted)
+    if deployment_admin:
+        roles |= {DEPLOYMENT_ADMIN} | (effective({ADMIN}) if in_community else set())
+    return roles
+
+
+def may(roles: set[str], required: Iterable[str]) -> bool:
+    """Whether a person with these roles may do what needs one of ``required`` (none: all)."""
+    needed = frozenset(required)
+    return not needed or bool(needed & roles)

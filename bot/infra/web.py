@@ -1,5 +1,6 @@
 """A small web server for each community's calendar feed (GET /kalender/<slug>.ics), the
-health check for monitoring (GET /health) and the Prometheus metrics (GET /metrics).
+health check for monitoring (GET /health) and the Prometheus metrics (GET /metrics); further
+pages (the public calendar page, web/public.py) are mounted under a path prefix.
 
 Calendar apps (phone, Outlook, Thunderbird) subscribe to the address and fetch it again
 every few hours; a change or cancellation then shows up without anyone doing anything.
@@ -11,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from aiohttp import web
 
@@ -44,6 +45,7 @@ class FeedServer:
         health: Callable[[], Awaitable[tuple[int, dict[str, object]]]] | None = None,
         calendar: CalendarFeed | None = None,
         metrics: Callable[[], Awaitable[bytes]] | None = None,
+        mounts: Mapping[str, web.Application] | None = None,
     ) -> None:
         self._host = host
         self._port = port
@@ -51,6 +53,9 @@ class FeedServer:
         self._health = health
         self._calendar = calendar
         self._metrics = metrics
+        # Further pages under a path prefix (the public calendar page at /termine,
+        # the staff web page at /staff).
+        self._mounts = dict(mounts or {})
         self._runner: web.AppRunner | None = None
 
     @property
@@ -69,6 +74,8 @@ class FeedServer:
             app.router.add_get("/health", self._health_check)
         if self._metrics is not None:
             app.router.add_get("/metrics", self._metrics_text)
+        for prefix, pages in self._mounts.items():
+            app.add_subapp(prefix, pages)
         # No access log: it would record the IP addresses of the people who subscribe.
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
@@ -82,6 +89,7 @@ class FeedServer:
             ("calendar feed", self._calendar is not None),
             ("/health", self._health is not None),
             ("/metrics", self._metrics is not None),
+            *((prefix, True) for prefix in self._mounts),
         )
         served = [name for name, on in parts if on]
         log.info("%s listening on http://%s:%s", " and ".join(served), self._host, self.port)

@@ -18,6 +18,7 @@ from sqlalchemy import delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.community.linking import CODE_LIFETIME
+from bot.community.web_access import LINK_VALID, SESSION_LONGEST, SESSION_UNUSED
 from bot.delivery.outbox import BUTTON_LIFETIME
 from bot.domain.models import (
     Account,
@@ -39,6 +40,8 @@ from bot.domain.models import (
     UndecryptedEvent,
     VolunteerProfile,
     VolunteerSkill,
+    WebSession,
+    WebSignIn,
 )
 from bot.language.i18n import N_
 
@@ -310,6 +313,23 @@ async def _expired_link_codes(session: AsyncSession, before: datetime, now: date
     return await _rowcount(session, delete(LinkCode).where(LinkCode.expires_at < now))
 
 
+async def _expired_web_sign_ins(session: AsyncSession, before: datetime, now: datetime) -> int:
+    return await _rowcount(session, delete(WebSignIn).where(WebSignIn.expires_at < now))
+
+
+async def _ended_web_sessions(session: AsyncSession, before: datetime, now: datetime) -> int:
+    # Past the longest a session may be configured to live or to stay unused.
+    return await _rowcount(
+        session,
+        delete(WebSession).where(
+            or_(
+                WebSession.created_at < now - SESSION_LONGEST,
+                WebSession.last_seen_at < now - SESSION_UNUSED,
+            )
+        ),
+    )
+
+
 async def _old_admin_codes(session: AsyncSession, before: datetime, now: datetime) -> int:
     # A code is valid for 7 days; who redeemed it stays in the audit log.
     return await _rowcount(
@@ -427,6 +447,24 @@ RULES: tuple[Rule, ...] = (
         None,
         _expired_link_codes,
         lifetime=CODE_LIFETIME,
+    ),
+    Rule(
+        "web_sign_ins",
+        "expired_web_sign_ins",
+        N_("Addresses that sign staff in on their web page once (only a checksum)."),
+        N_("Deleted once they expire, {period} after they were made."),
+        None,
+        _expired_web_sign_ins,
+        lifetime=LINK_VALID,
+    ),
+    Rule(
+        "web_sessions",
+        "ended_web_sessions",
+        N_("Who is signed in on the staff web page, and when they last used it."),
+        N_("Deleted when the person signs out, and after {period} at the latest."),
+        None,
+        _ended_web_sessions,
+        lifetime=SESSION_LONGEST,
     ),
     Rule(
         "admin_codes",

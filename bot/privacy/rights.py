@@ -40,6 +40,8 @@ from bot.domain.models import (
     UndecryptedEvent,
     VolunteerProfile,
     VolunteerSkill,
+    WebSession,
+    WebSignIn,
 )
 from bot.domain.work import Work
 from bot.privacy import retention
@@ -83,6 +85,11 @@ async def everything_about(session: AsyncSession, person_id: int) -> dict[str, A
         "volunteer_profile": await rows(VolunteerProfile, VolunteerProfile.person_id == person_id),
         "volunteer_skills": await rows(VolunteerSkill, VolunteerSkill.person_id == person_id),
         "open_dialogs": await rows(ConversationState, ConversationState.person_id == person_id),
+        # When the person signed in on the staff web page (the cookie's hash stays out).
+        "web_sessions": [
+            {"signed_in_at": r["created_at"], "last_seen_at": r["last_seen_at"]}
+            for r in await rows(WebSession, WebSession.person_id == person_id)
+        ],
         "messages_to_you": [
             {"at": r["created_at"], "status": r["status"], "text": r["content"].get("text", "")}
             for r in await rows(OutboxMessage, OutboxMessage.chat_id.in_(direct))
@@ -182,6 +189,9 @@ async def erase(
     await run("roles", delete(Role).where(Role.person_id == person_id))
     await run("dialogs", delete(ConversationState).where(ConversationState.person_id == person_id))
     await run("link_codes", delete(LinkCode).where(LinkCode.person_id == person_id))
+    # Signed in on the staff web page: those browsers are signed out.
+    await run("web_sessions", delete(WebSession).where(WebSession.person_id == person_id))
+    await run("web_sign_ins", delete(WebSignIn).where(WebSignIn.person_id == person_id))
     await run(
         "volunteer_skills", delete(VolunteerSkill).where(VolunteerSkill.person_id == person_id)
     )

@@ -11,7 +11,9 @@ What the tests need, and what this step does when it is missing:
   ``apt-get install postgresql`` (Debian/Ubuntu) without starting the system cluster; as
   another user, it says how to install them and fails;
 * as root only, the unprivileged OS user ``lotsenbot-pg`` the test clusters run as, because
-  ``initdb`` and ``postgres`` refuse to run as root.
+  ``initdb`` and ``postgres`` refuse to run as root;
+* Debian's ``chromium`` (``/usr/bin/chromium``) for the real-browser tests in tests/browser,
+  and ``systemd-analyze`` for the unit file's check.
 
 Nothing is done when ``LOTSENBOT_TEST_POSTGRES_URL`` names a server to use instead, and
 nothing is printed when everything is there. Standard library only, so it runs before (or
@@ -237,9 +239,28 @@ def install_systemd_analyze() -> None:
             _apt_get(["install", "-y", "--no-install-recommends", "systemd"])
 
 
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def install_chromium() -> None:
+    """Debian's ``chromium`` for the real-browser tests (tests/browser: Playwright drives it
+    through ``executable_path``; ``playwright install`` is never used); installed as root when
+    missing, else named, never skipped."""
+    if os.access(CHROMIUM, os.X_OK):
+        return
+    if os.geteuid() != 0:
+        raise RuntimeError("Chromium is missing: `sudo apt-get install chromium`.")
+    with _install_lock(), _services_not_started():
+        if not os.access(CHROMIUM, os.X_OK):
+            print("Installing Chromium for the browser tests (apt-get install chromium) …")
+            _apt_get(["update"])
+            _apt_get(["install", "-y", "--no-install-recommends", "chromium"])
+
+
 def provision() -> None:
     """Everything the tests need on this machine beyond Python; nothing when it is there."""
     install_systemd_analyze()
+    install_chromium()
     if os.environ.get(ENV_URL):
         return
     install_postgres()

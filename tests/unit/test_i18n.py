@@ -67,6 +67,7 @@ def test_template_is_current(tmp_path: Path) -> None:
             str(fresh),
             "bot",
             "handlers",
+            "web",
         ],
         cwd=ROOT,
         check=True,

@@ -1,0 +1,195 @@
+"""The public calendar page (#20) in a real Chromium: what a visitor of the town's website sees,
+at a desk (1280×800) and on a tablet held upright (800×1280), by mouse and by keyboard."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from aiohttp import ClientSession, web
+from playwright.async_api import Page
+from sqlalchemy import select, update
+
+from bot.bootstrap import build_app, calendar_feed, prepare, public_pages
+from bot.domain.models import Community, Event
+from bot.infra.web import FeedServer
+from tests.browser.conftest import DESK, IN_MODULE_LOOP, UPRIGHT, axe_violations, screenshot
+from tests.conftest import make_settings
+from tests.fakes.clock import FakeClock
+from tests.fakes.memory import Conversation, telegram_like
+from tests.fakes.memory import Person as Someone
+from tests.handlers.conftest import ADA, GROUP
+
+pytestmark = IN_MODULE_LOOP
+
+# Nobody's name may reach the public page; this one would stand out.
+ZACHARIAS = Someone("100", "Zacharias Quenstedt")
+PHONE = "0421 123 456"
+
+
+@dataclass
+class Town:
+    """The bot with two announced dates (one called off) and its web server."""
+
+    tg: Conversation
+    base: str  # http://127.0.0.1:<port>
+    slug: str
+
+    @property
+    def page(self) -> str:
+        return f"{self.base}/termine/{self.slug}"
+
+
+async def _announce(tg: Conversation, line: str) -> int:
+    [preview] = await tg.say(ADA, f"/termin_neu {line}")
+    await tg.press(ADA, preview, "Speichern und jetzt ankündigen")
+    async with tg.app.sessions() as session:
+        return int(await session.scalar(select(Event.id).order_by(Event.id.desc()).limit(1)))
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def town(sqlite_url: str, tmp_path: Path) -> AsyncIterator[Town]:
+    adapter = telegram_like()
+    settings = make_settings(sqlite_url, tmp_path, bot={"admins": ["telegram:1"]})
+    app = build_app(settings, clock=FakeClock(), adapters=[adapter])
+    await prepare(app)
+    tg = Conversation(app, adapter)
+    await tg.say(ADA, "/verbinden 1", chat=tg.group(GROUP))
+    await tg.say(ADA, "/start", chat=tg.group(GROUP))
+    await _announce(tg, "Digitalcafé; 9.12. 15–17 Uhr; Stadtbibliothek, Raum 2; 10; Fotos schicken")
+    [post] = [s for s in tg.adapter.to(GROUP) if s.buttons]
+    await tg.press(ZACHARIAS, post, "Ich komme", chat=tg.group(GROUP))
+    called_off = await _announce(tg, "Sprechstunde; 10.12. 10 Uhr; Rathaus, Saal 1; 3")
+    [asked] = [s for s in await tg.say(ADA, f"/absagen {called_off}") if s.chat_id == "dm-1"]
+    await tg.press(ADA, asked, "Ja, absagen")
+    async with app.sessions.begin() as session:
+        # The group's phone number, as the deployment admin stored it.
+        await session.execute(update(Community).values(contact=PHONE))
+        slug = str(await session.scalar(select(Community.slug)))
+    server = FeedServer(
+        "127.0.0.1",
+        0,
+        catalogs=app.catalogs,
+        calendar=lambda s: calendar_feed(app, s),
+        mounts=public_pages(app),
+    )
+    await server.start()
+    try:
+        yield Town(tg, f"http://127.0.0.1:{server.port}", slug)
+    finally:
+        await server.stop()
+        await app.close()
+
+
+@pytest.mark.parametrize("viewport", [DESK, UPRIGHT], ids=["1280x800", "800x1280"])
+async def test_the_page_shows_the_coming_dates_and_nobody(
+    town: Town, open_page: Callable[[dict[str, int]], Awaitable[Page]], viewport: dict[str, int]
+) -> None:
+    page = await open_page(viewport)
+    answer = await page.goto(town.page)
+    assert answer is not None and answer.status == 200
+    blocks = page.locator("li.date")
+    # The community's first date (made with it) comes first, then the two of this test.
+    assert await blocks.count() == 3
+    ours = blocks.filter(has_text="9. Dezember")
+    cafe = await ours.inner_text()
+    for seen in (
+        "Mittwoch, 9. Dezember 2026, 15:00 bis 17:00 Uhr",
+        "Digitalcafé",
+        "Ort: Stadtbibliothek, Raum 2",
+        "Thema: Fotos schicken",
+        "So melden Sie sich an:",
+        "In Telegram anmelden",
+        f"Oder rufen Sie uns an: {PHONE}",
+    ):
+        assert seen in cafe
+    link = ours.get_by_role("link", name="In Telegram anmelden")
+    event_id = (await ours.locator("h2").get_attribute("id") or "").removeprefix("date-")
+    assert await link.get_attribute("href") == f"https://t.me/lotsen_bot?start=termin_{event_id}"
+    called_off = await blocks.filter(has_text="10. Dezember").inner_text()
+    assert "Donnerstag, 10. Dezember 2026, 10:00 Uhr" in called_off
+    assert "Fällt aus" in called_off
+    assert "anmelden" not in called_off  # nobody is asked to sign up for it
+    html = await page.content()
+    assert "Zacharias" not in html and "Quenstedt" not in html
+    assert "Ada" not in html
+    size = await page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")
+    assert size >= 20
+    assert await axe_violations(page) == []
+    name = f"public-page-{viewport['width']}x{viewport['height']}"
+    assert (await screenshot(page, name)).stat().st_size > 0
+
+
+async def test_tab_reaches_every_link_in_order_with_a_visible_focus(town: Town, page: Page) -> None:
+    await page.goto(town.page)
+    links = await page.eval_on_selector_all("a[href]", "all => all.map(a => a.outerHTML)")
+    assert len(links) >= 3  # language, the sign-up, the calendar feed
+    for expected in links:
+        await page.keyboard.press("Tab")
+        focused = await page.evaluate(
+            """() => {
+                const a = document.activeElement, s = getComputedStyle(a);
+                return [a.outerHTML, s.outlineStyle, parseFloat(s.outlineWidth)];
+            }"""
+        )
+        assert focused[0] == expected
+        assert focused[1] != "none" and focused[2] >= 2
+
+
+async def test_english_at_lang_en_and_at_dates(town: Town, page: Page) -> None:
+    await page.goto(f"{town.page}?lang=en")
+    text = await page.locator("main").inner_text()
+    assert "Wednesday, 9 December 2026" in text
+    assert "Sign up in Telegram" in text and "Cancelled" in text
+    assert await page.get_attribute("html", "lang") == "en"
+    await page.goto(f"{town.base}/dates/{town.slug}")
+    assert "Sign up in Telegram" in await page.locator("main").inner_text()
+    assert await axe_violations(page) == []
+
+
+async def test_the_embeddable_form_shows_inside_another_sites_frame(town: Town, page: Page) -> None:
+    embed = f"{town.page}/einbetten"
+    snippet = f'<iframe src="{embed}" title="Termine" width="700" height="900"></iframe>'
+    html = f'<!DOCTYPE html><html lang="de"><head><title>Stadt</title></head><body>{snippet}'
+
+    async def town_site(_request: web.Request) -> web.Response:
+        return web.Response(text=html, content_type="text/html")
+
+    site = web.Application()
+    site.router.add_get("/", town_site)
+    runner = web.AppRunner(site)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        await page.goto(f"http://127.0.0.1:{runner.addresses[0][1]}/")
+        frame = page.frame_locator("iframe")
+        await frame.locator("li.date").first.wait_for()
+        inside = await frame.locator("main").inner_text()
+        assert "Digitalcafé" in inside and "Fällt aus" in inside
+        assert await frame.locator("h1").count() == 0  # no page chrome
+        await screenshot(page, "public-embed-in-town-site")
+    finally:
+        await runner.cleanup()
+    # The full page refuses to be framed; the embeddable form allows it.
+    async with ClientSession() as client:
+        async with client.get(town.page) as full:
+            assert "frame-ancestors 'none'" in full.headers["Content-Security-Policy"]
+        async with client.get(embed) as framed:
+            assert "frame-ancestors *" in framed.headers["Content-Security-Policy"]
+            assert "script-src" not in framed.headers["Content-Security-Policy"]
+            assert framed.headers["Cache-Control"] == "max-age=300"
+
+
+@pytest.mark.parametrize(
+    "slug", ["gibt-es-nicht", "Gro%C3%9Fe%20Gruppe", "a'%3Cscript%3E", "%00", "..%2F..%2Fetc"]
+)
+async def test_an_unknown_or_odd_address_is_a_friendly_page_in_german(
+    town: Town, page: Page, slug: str
+) -> None:
+    answer = await page.goto(f"{town.base}/termine/{slug}")
+    assert answer is not None and answer.status == 404
+    assert await page.locator("h1").inner_text() == "Diese Seite gibt es nicht"
+    assert await axe_violations(page) == []

@@ -1,0 +1,34 @@
+"""The staff web page as an aiohttp application, mounted under /staff/ on the bot's server.
+
+Each request runs in one transaction: find the signed-in person (the session cookie), check
+their roles in the community the page or form acts on (the chat's own role check), call
+one use case, render. Forms carry the session's CSRF token.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from web import pages
+from web.security import security_headers
+from web.staff import STAFF, StaffWeb
+from web.templating import STATIC_DIR
+
+PREFIX = "/staff"
+
+
+def build(staff: StaffWeb) -> web.Application:
+    """The staff pages; the caller mounts them under PREFIX."""
+    app = web.Application(middlewares=[security_headers])
+    app[STAFF] = staff
+    app.router.add_get("/", pages.overview)
+    app.router.add_get("/sign-in/{token}", pages.sign_in_page)
+    app.router.add_post("/sign-in/{token}", pages.sign_in)
+    app.router.add_get("/signed-out", pages.signed_out)
+    app.router.add_post("/sign-out", pages.sign_out)
+    app.router.add_post("/posts/{post}/cancel", pages.cancel_post)
+    app.router.add_static("/static/", STATIC_DIR)
+    return app
+
+
+__all__ = ["PREFIX", "StaffWeb", "build"]
