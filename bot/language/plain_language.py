@@ -743,8 +743,9 @@ def check(
 
     German (the default) gets every rule; English (``language="en"``) gets long sentences,
     jargon, abbreviations and German words left in the text (``announcement`` is German
-    only); any other language gets long sentences only. Format placeholders such as "{link}" count as one word and are never read as
-    jargon, so catalog templates can be checked as they are.
+    only); any other language gets long sentences only. Format placeholders such as
+    "{link}" count as one word and are never read as jargon, so catalog templates can be
+    checked as they are.
     """
     if not isinstance(text, str) or not text.strip():
         return []
