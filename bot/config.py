@@ -122,6 +122,11 @@ class BotSection(_Section):
                 )
         return value
 
+    @field_validator("locales_dir", mode="before")
+    @classmethod
+    def _empty_is_shipped(cls, value: Any) -> Any:
+        return None if value == "" else value
+
     @model_validator(mode="after")
     def _languages_have_catalogs(self) -> BotSection:
         folder = self.locales_dir or LOCALES_DIR
