@@ -46,8 +46,8 @@ class Catalogs:
 
     @property
     def locales(self) -> tuple[str, ...]:
-        """The offered languages, the default first."""
-        return (self.default, *sorted(set(self._translations) - {self.default}))
+        """The offered languages, the default first, then as configured."""
+        return (self.default, *(code for code in self._translations if code != self.default))
 
     @classmethod
     def load(
