@@ -48,6 +48,10 @@ async def test_a_ukrainian_speaker_is_answered_in_ukrainian(tg: Conversation) ->
     assert confirmed.text.startswith(
         "Ви записані. Чекаємо на вас!\n\nDigitalcafé\nсереда, 2 грудня 2026\u202fр., 15:00"
     )
+    # The greeting's example question is understood as she writes it.
+    [asked] = await tg.say(OLENA, "Коли наступна зустріч?")
+    assert asked.text.startswith("Digitalcafé\nсереда, 25 листопада 2026\u202fр., з 15:00 до 17:00")
+    assert "Вільно 15 з 15 місць." in asked.text
     [dates] = await tg.say(OLENA, "/termine")
     assert dates.text.startswith("Наступні зустрічі:\n№ 1: Digitalcafé, середа, 25 листопада")
     async with tg.app.sessions() as session:

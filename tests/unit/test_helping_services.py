@@ -276,6 +276,10 @@ async def test_staff_invite_and_keep_the_catalog(app) -> None:
         ("eine halbe Stunde", 30),
         ("anderthalb Stunden", 90),
         ("2 hours", 120),
+        # As the Ukrainian catalog's example says it (issue #21).
+        ("45 хвилин", 45),
+        ("1,5 години", 90),
+        ("1 година 30 хв", 90),
     ],
 )
 def test_time_spent_as_volunteers_write_it(typed: str, minutes: int) -> None:
