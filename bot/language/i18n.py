@@ -121,6 +121,16 @@ def language_name(code: str, in_locale: str | None = None) -> str:
     return name[:1].upper() + name[1:]
 
 
+def text_direction(code: str) -> str:
+    """ "rtl" for languages written right to left (Arabic, Persian, Hebrew), else "ltr": for
+    ``dir="…"`` in HTML pages and e-mails."""
+    try:
+        order = Locale.parse(code).character_order
+    except (ValueError, UnknownLocaleError):
+        return "ltr"
+    return "rtl" if order == "right-to-left" else "ltr"
+
+
 @contextmanager
 def use_locale(locale: str | None) -> Iterator[None]:
     offered = offered_locales()

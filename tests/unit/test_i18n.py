@@ -14,7 +14,7 @@ import pytest
 from babel.messages.pofile import read_po
 
 from bot.infra.package_data import catalog_languages
-from bot.language.i18n import format_when, pick_locale
+from bot.language.i18n import format_when, language_name, pick_locale, text_direction
 
 ROOT = Path(__file__).resolve().parents[2]
 PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
@@ -144,3 +144,21 @@ def test_dates_are_written_out_in_the_community_zone() -> None:
 )
 def test_locale_choice_order(chosen, hint, default, expected) -> None:  # type: ignore[no-untyped-def]
     assert pick_locale(chosen, hint, default) == expected
+
+
+def test_language_names_and_direction_come_from_babel() -> None:
+    assert [language_name(code) for code in ("de", "en", "uk", "tr", "ar")] == [
+        "Deutsch",
+        "English",
+        "Українська",
+        "Türkçe",
+        "العربية",
+    ]
+    assert language_name("uk", "en") == "Ukrainian"
+    assert [text_direction(code) for code in ("de", "uk", "ar", "fa", "xx")] == [
+        "ltr",
+        "ltr",
+        "rtl",
+        "rtl",
+        "ltr",
+    ]
