@@ -289,3 +289,8 @@ def test_time_spent_as_volunteers_write_it(typed: str, minutes: int) -> None:
 @pytest.mark.parametrize("typed", ["", "0", "eine Weile", "25 Stunden", "1,5", "-5", "45 Tage"])
 def test_time_spent_that_is_not_understood(typed: str) -> None:
     assert taking.parse_minutes(typed) is None
+
+
+def test_languages_typed_in_any_offered_language_become_codes() -> None:
+    assert volunteering.language_codes("Deutsch, Türkisch") == ["de", "tr"]
+    assert volunteering.language_codes("Українська, німецька, English") == ["de", "en", "uk"]
