@@ -88,6 +88,7 @@ async def test_button_round_trip_and_callbacks_are_answered(server, bot) -> None
     assert [row[0]["text"] for row in question.reply_markup["inline_keyboard"]] == [
         "Deutsch",
         "English",
+        "Українська",
     ]
     english_key = question.reply_markup["inline_keyboard"][1][0]["callback_data"]
     assert len(english_key.encode()) <= 64
