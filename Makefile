@@ -13,7 +13,7 @@ INSTALLED := $(if $(filter test lint,$(MAKECMDGOALS)),$(TEST_STAMP),$(RUN_STAMP)
 PIP_INSTALL := $(BIN)/python -m pip install -qq --disable-pip-version-check
 CONFIG ?= config.toml
 
-.PHONY: run test lint catalogs catalogs-update migrate clean bench provision docs-images
+.PHONY: run test lint catalogs catalogs-update untranslated migrate clean bench provision docs-images
 
 FIRST_INSTALL := Installing Lotsenbot and its dependencies, about 3 minutes …
 UPDATING := Updating Lotsenbot's dependencies …
@@ -70,6 +70,10 @@ catalogs-update: $(INSTALLED)
 		--omit-header -o locales/messages.pot bot handlers web
 	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-wrap \
 		--ignore-obsolete
+
+# Which messages still need a translation, per language (empty msgstr or fuzzy).
+untranslated:
+	@$(BIN)/python tools/untranslated.py
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check bot handlers migrations tests bench setup.py

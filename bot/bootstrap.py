@@ -130,7 +130,7 @@ def build_app(
     clock = clock or SystemClock()
     engine = create_engine(settings.database_url, echo=settings.database.echo)
     sessions = session_factory(engine)
-    catalogs = Catalogs.load()
+    catalogs = Catalogs.for_settings(settings)
     install(catalogs)
     router = build_router()
     policy = ReminderPolicy.from_settings(settings.reminders)
@@ -282,7 +282,11 @@ def _configured_adapters(app: App, stdin: TextIO | None, stdout: TextIO | None) 
     if settings.telegram_enabled:
         from bot.adapters.telegram import TelegramAdapter
 
-        adapters.append(TelegramAdapter(settings.telegram, commands=app.command_menu))
+        adapters.append(
+            TelegramAdapter(
+                settings.telegram, commands=app.command_menu, languages=app.catalogs.locales
+            )
+        )
     if settings.matrix_enabled:
         from bot.adapters.matrix import MatrixAdapter
 

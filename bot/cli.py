@@ -22,7 +22,7 @@ from bot.config import (
 )
 from bot.infra.failures import CannotStart, database_failure
 from bot.infra.logs import redact, setup_logging
-from bot.infra.package_data import installed_version
+from bot.infra.package_data import catalog_languages, installed_version
 from bot.infra.private_files import restrict_umask, secure_tree
 
 # Commands that write the database or files with personal data (exports).
@@ -84,7 +84,10 @@ def _parser() -> argparse.ArgumentParser:
         "recipients, transfers, retention per table as configured, and measures.",
     )
     report.add_argument(
-        "--lang", choices=("de", "en"), default="de", help="language of the record (default: de)"
+        "--lang",
+        choices=catalog_languages(),
+        default="de",
+        help="language of the record (default: de)",
     )
     qr = commands.add_parser(
         "qr",

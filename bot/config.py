@@ -25,7 +25,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-SUPPORTED_LOCALES = ("de", "en")
+from bot.infra.package_data import LOCALES_DIR, catalog_languages
+
 ROLE_NAMES = ("member", "volunteer", "staff", "coordinator", "admin")
 
 
@@ -94,7 +95,13 @@ def read_secret_file(path: str, key: str) -> str:
 
 class BotSection(_Section):
     name: str = "Lotsenbot"
-    default_locale: Literal["de", "en"] = "de"
+    # The languages offered: each needs locales/<code>/LC_MESSAGES/messages.po. Empty means
+    # every catalog folder found.
+    languages: list[str] = Field(default_factory=list)
+    # Empty means German when it is offered, else the first language.
+    default_locale: str = ""
+    # Where the catalogs are; empty means those shipped with the bot.
+    locales_dir: Path | None = None
     data_dir: Path = Path("var")
     # Platform accounts ("telegram:12345", "matrix:@anna:example.org", "console:local")
     # that are admins of every community from the start.
@@ -121,6 +128,30 @@ class BotSection(_Section):
                     "or 'console:local'"
                 )
         return value
+
+    @field_validator("locales_dir", mode="before")
+    @classmethod
+    def _empty_is_shipped(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _languages_have_catalogs(self) -> BotSection:
+        folder = self.locales_dir or LOCALES_DIR
+        found = catalog_languages(folder)
+        missing = [code for code in self.languages if code not in found]
+        if missing:
+            raise ValueError(f"languages: no catalog {folder}/{missing[0]}/LC_MESSAGES/messages.po")
+        self.languages = list(dict.fromkeys(self.languages)) or list(found)
+        if not self.languages:
+            raise ValueError(f"languages: no catalog found in {folder}")
+        if not self.default_locale:
+            self.default_locale = "de" if "de" in self.languages else self.languages[0]
+        elif self.default_locale not in self.languages:
+            raise ValueError(
+                f"default_locale '{self.default_locale}' must be one of the languages "
+                f"{', '.join(self.languages)}"
+            )
+        return self
 
 
 class DatabaseSection(_Section):

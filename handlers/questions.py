@@ -16,7 +16,8 @@ from handlers.menus import command_list
 
 DATES, HELPER, COMMANDS = "menu.dates", "menu.helper", "menu.commands"
 
-# Words that ask about a date, its time or its place (German and English). Any one of them
+# Words that ask about a date, its time or its place (German, English and Ukrainian, as the
+# catalogs' example questions use them). Any one of them
 # in a private message that is no answer to a question shows the next date.
 DATE_WORDS = frozenset(
     {
@@ -41,6 +42,14 @@ DATE_WORDS = frozenset(
         "meeting",
         "time",
         "where",
+        "коли",
+        "наступна",
+        "наступний",
+        "наступне",
+        "наступні",
+        "зустріч",
+        "зустрічі",
+        "де",
     }
 )
 _WORD = re.compile(r"\w+")

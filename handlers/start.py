@@ -6,11 +6,21 @@ from bot.chat.context import Context
 from bot.chat.router import Router
 from bot.chat.types import Button
 from bot.dates import sharing
-from bot.language.i18n import N_, _, format_when, use_locale
+from bot.language.i18n import N_, _, format_when, language_name, offered_locales, use_locale
 from handlers.date_views import show_event, upcoming
 from handlers.menus import command_list
 
-LANGUAGES = (("de", "Deutsch", ("deutsch", "german")), ("en", "English", ("englisch", "english")))
+
+def _choices() -> list[tuple[str, str, tuple[str, ...]]]:
+    """Each offered language: code, own name ("Українська") and words that choose it."""
+    return [
+        (
+            code,
+            language_name(code),
+            tuple({language_name(code).lower(), language_name(code, "en").lower()}),
+        )
+        for code in offered_locales()
+    ]
 
 
 # Add the start, help and language commands.
@@ -102,7 +112,7 @@ async def language(ctx: Context) -> None:
     """Offer the languages as buttons."""
     buttons = [
         Button(label, "lang.set", {"locale": code, "person": ctx.person.id}, aliases)
-        for code, label, aliases in LANGUAGES
+        for code, label, aliases in _choices()
     ]
     await ctx.reply(_("Which language would you like?"), buttons)
 
@@ -111,7 +121,7 @@ async def language(ctx: Context) -> None:
 async def set_language(ctx: Context) -> None:
     """Store the chosen language and confirm in it."""
     code = ctx.button_args.get("locale")
-    if code not in dict((c, c) for c, _l, _a in LANGUAGES):
+    if code not in offered_locales():
         return
     if ctx.button_args.get("person") not in (None, ctx.person.id):
         await ctx.reply(_("This button is for someone else."))

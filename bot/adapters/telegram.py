@@ -12,7 +12,7 @@ import hmac
 import html
 import logging
 import warnings
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -194,11 +194,14 @@ class TelegramAdapter(Adapter):
         config: TelegramSection,
         *,
         commands: CommandList | None = None,
+        languages: Sequence[str] = ("de",),
         limiter: ChatRateLimiter | None = None,
         request_timeout: float = 20.0,
     ) -> None:
         self._config = config
         self._commands = commands
+        # The menu is set per language (language_code); the first is also everyone else's.
+        self._languages = tuple(languages)
         # Telegram has no idempotency key: one unrecorded send at a time bounds what a
         # crash can repeat to that one message.
         self.max_in_flight = config.max_in_flight
@@ -334,11 +337,11 @@ class TelegramAdapter(Adapter):
     async def _set_commands(self) -> None:
         if self._commands is None:
             return
-        for locale in ("de", "en"):
+        for locale in self._languages:
             commands = [BotCommand(name, desc[:256]) for name, desc in self._commands(locale)]
             try:
                 await self.bot.set_my_commands(commands, language_code=locale)
-                if locale == "de":
+                if locale == self._languages[0]:
                     await self.bot.set_my_commands(commands)  # default for other languages
             except TelegramError as exc:
                 log.warning("setMyCommands failed: %s", exc)

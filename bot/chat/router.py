@@ -75,8 +75,8 @@ class Command:
     list_roles: frozenset[str] = frozenset()
 
     def display_name(self, locale: str) -> str:
-        """The German name, or the English one for English readers."""
-        return self.names[1] if locale == "en" and len(self.names) > 1 else self.names[0]
+        """The German name for German readers, the English one for everyone else."""
+        return self.names[1] if locale != "de" and len(self.names) > 1 else self.names[0]
 
 
 @dataclass(slots=True)

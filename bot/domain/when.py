@@ -1,4 +1,5 @@
-"""German date and time input ("jeden 2. Dienstag 15 Uhr", "9.12. 15:00–17:00") as UTC."""
+"""Date and time input as UTC: numbers in any language ("9.12. 15:00–17:00", "9/12",
+"2026-12-09 14.30"), words in German ("jeden 2. Dienstag 15 Uhr")."""
 
 from __future__ import annotations
 
@@ -118,6 +119,7 @@ _TOKEN = re.compile(
     r"""
     (?P<iso>(?P<iy>[0-9]{4})-(?P<im>[0-9]{1,2})-(?P<id>[0-9]{1,2}))(?![0-9])
     |(?P<date>(?P<d>[0-9]{1,2})\.(?P<m>[0-9]{1,2})\.(?P<y>[0-9]{4}|[0-9]{2})?)(?![0-9])
+    |(?P<slash>(?P<sd>[0-9]{1,2})/(?P<sm>[0-9]{1,2})(?:/(?P<sy>[0-9]{4}|[0-9]{2}))?)(?![0-9/])
     |(?P<time>(?P<hh>[0-9]{1,2})[:.](?P<mm>[0-9]{2}))(?![0-9])
     |(?P<ord>[0-9]{1,2})(?:\.|(?:st|nd|rd|th)(?![a-z]))
     |(?P<num>[0-9]+)
@@ -288,9 +290,11 @@ def _tokenize(text: str) -> list[_Tok]:
             raise WhenError("unknown")
         if kind == "iso":
             tokens.append(_Tok("date", n=(int(match["id"]), int(match["im"]), int(match["iy"]))))
-        elif kind == "date":
-            year = match["y"] or ""
-            day_month = (int(match["d"]), int(match["m"]))
+        elif kind in ("date", "slash"):
+            # "24.07.", "24.07.2027", and "24/07" or "24/07/2027" as written in many countries.
+            slash = kind == "slash"
+            year = match["sy" if slash else "y"] or ""
+            day_month = (int(match["sd" if slash else "d"]), int(match["sm" if slash else "m"]))
             # Two-digit years ("9.12.26") are this century's.
             full = () if not year else (int(year) + (2000 if len(year) == 2 else 0),)
             tokens.append(_Tok("date", n=day_month + full))

@@ -14,6 +14,7 @@ from bot.domain.work import Work
 from bot.exports.choices import CSV, KINDS, REPORT, XLSX, parse_period
 from bot.exports.files import export
 from bot.infra.db import create_engine, session_factory
+from bot.infra.package_data import catalog_languages
 from bot.language.i18n import Catalogs, install
 
 WHAT = (*KINDS, "all", REPORT)
@@ -45,7 +46,7 @@ def add_parser(commands: argparse._SubParsersAction, common: argparse.ArgumentPa
         "'1.1.2026 - 30.6.2026' (default: this half year)",
     )
     export.add_argument("--names", action="store_true", help="show names instead of labels")
-    export.add_argument("--lang", choices=("de", "en"), default=None, help="column titles")
+    export.add_argument("--lang", choices=catalog_languages(), default=None, help="column titles")
     export.add_argument("--out", type=Path, default=Path("."), help="folder for the files")
 
 
@@ -55,7 +56,7 @@ async def run_export(settings: Settings, args: argparse.Namespace) -> int:
     if period is None:
         print(f"lotsenbot: cannot read the period {args.period!r}", file=sys.stderr)
         return 2
-    install(Catalogs.load())
+    install(Catalogs.for_settings(settings))
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine)
     try:

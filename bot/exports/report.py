@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from babel.dates import format_date
+from babel.numbers import format_decimal
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -139,8 +140,7 @@ async def figures(session: AsyncSession, scope: Scope, now: datetime) -> Figures
 
 
 def _number(value: float) -> str:
-    shown = f"{value:.1f}".rstrip("0").rstrip(".")
-    return shown.replace(".", ",") if current_locale() == "de" else shown
+    return format_decimal(round(value, 1), format="0.#", locale=current_locale())
 
 
 def period_words(scope: Scope) -> str:

@@ -30,8 +30,9 @@ from bot.helping.policy import MatchingPolicy
 from bot.language.i18n import _, format_when
 from bot.reminders.texts import RATINGS
 
-_MINUTE_WORDS = r"(?:minuten|minute|min|mins|minutes|m)"
-_HOUR_WORDS = r"(?:stunden|stunde|std|h|hours|hour|hrs|hr)"
+# German, English and Ukrainian ("45 хвилин", "1,5 години"), as the catalogs' examples.
+_MINUTE_WORDS = r"(?:minuten|minute|min|mins|minutes|m|хвилин[аи]?|хв)"
+_HOUR_WORDS = r"(?:stunden|stunde|std|h|hours|hour|hrs|hr|годин[аи]?|год)"
 _CLOCK = re.compile(r"^(\d{1,2}):(\d{2})(?:\s*(?:h|std|stunden))?$")
 _HOURS_AND_MINUTES = re.compile(
     rf"^(\d{{1,2}})\s*{_HOUR_WORDS}\.?\s*(?:und\s*|and\s*)?(\d{{1,2}})\s*{_MINUTE_WORDS}\.?$"

@@ -23,7 +23,7 @@ from bot.domain.roles import VOLUNTEER
 from bot.domain.work import Work
 from bot.helping import requests as help_requests
 from bot.helping import skills
-from bot.language.i18n import N_, _, current_locale
+from bot.language.i18n import N_, _, current_locale, language_name, offered_locales
 
 LANGUAGE_WORDS = {
     "deutsch": "de", "german": "de", "englisch": "en", "english": "en", "türkisch": "tr",
@@ -88,9 +88,15 @@ class VolunteerLine:
 
 
 def language_codes(words: str) -> list[str]:
-    """Typed languages ("Deutsch, Englisch") as codes; German when none is recognisable."""
-    found = re.findall(r"[a-zäöüß]+", words.casefold())
-    return sorted({LANGUAGE_WORDS.get(w, w[:8]) for w in found if len(w) > 1}) or ["de"]
+    """Typed languages ("Deutsch, Englisch", "українська") as codes; German when none is
+    recognisable. Every offered language is also known by its name in each offered language."""
+    known = dict(LANGUAGE_WORDS)
+    offered = offered_locales()
+    for code in offered:
+        for shown_in in offered:
+            known.setdefault(language_name(code, shown_in).casefold(), code)
+    found = re.findall(r"[^\W\d_]+", words.casefold())
+    return sorted({known.get(w, w[:8]) for w in found if len(w) > 1}) or ["de"]
 
 
 def area_names(words: str) -> list[str]:

@@ -23,6 +23,21 @@ def shipped(name: str) -> Path:
 
 LOCALES_DIR = shipped("locales")
 MIGRATIONS_DIR = shipped("migrations")
+
+
+def catalog_languages(directory: Path = LOCALES_DIR) -> tuple[str, ...]:
+    """The language codes with a catalog: every ``<code>/LC_MESSAGES/messages.po`` found."""
+    if not directory.is_dir():
+        return ()
+    return tuple(
+        sorted(
+            folder.name
+            for folder in directory.iterdir()
+            if (folder / "LC_MESSAGES" / "messages.po").is_file()
+        )
+    )
+
+
 # Only for running the alembic command directly (``python -m alembic -c ...``).
 ALEMBIC_INI = shipped("alembic.ini")
 

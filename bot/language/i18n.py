@@ -8,14 +8,18 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_datetime, get_date_format, get_time_format
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from bot.config import SUPPORTED_LOCALES
-from bot.infra.package_data import LOCALES_DIR
+from bot.infra.package_data import LOCALES_DIR, catalog_languages
+
+if TYPE_CHECKING:
+    from bot.config import Settings
 
 DOMAIN = "messages"
 
@@ -23,6 +27,7 @@ _current: ContextVar[str] = ContextVar("lotsenbot_locale", default="de")
 _catalogs: ContextVar[Catalogs | None] = ContextVar("lotsenbot_catalogs", default=None)
 
 # How a date appears in messages, per locale: "Dienstag, 9. Dezember 2025, 15:00 Uhr".
+# Other languages get Babel's own full date and short time (see _pattern).
 DATETIME_PATTERNS = {
     "de": "EEEE, d. MMMM y, HH:mm 'Uhr'",
     "en": "EEEE, d MMMM y, h:mm a",
@@ -33,31 +38,54 @@ BARE_TIME_PATTERNS = {"de": "HH:mm", "en": "h:mm a"}
 
 
 class Catalogs:
-    """The compiled translations of every supported locale."""
+    """The compiled translations of every offered language; ``default`` is used for the rest."""
 
-    def __init__(self, translations: dict[str, gettext.NullTranslations]) -> None:
+    def __init__(self, translations: dict[str, gettext.NullTranslations], default: str) -> None:
         self._translations = translations
+        self.default = default
+
+    @property
+    def locales(self) -> tuple[str, ...]:
+        """The offered languages, the default first, then as configured."""
+        return (self.default, *(code for code in self._translations if code != self.default))
 
     @classmethod
-    def load(cls, directory: Path = LOCALES_DIR) -> Catalogs:
-        """Load each locale's .mo, compiling it from the .po first when it is missing or stale."""
+    def load(
+        cls,
+        directory: Path | None = None,
+        languages: list[str] | None = None,
+        default: str | None = None,
+    ) -> Catalogs:
+        """Load each language's .mo (all folders found unless ``languages`` names some),
+        compiling it from the .po first when it is missing or stale."""
+        directory = directory or LOCALES_DIR
+        chosen = languages or list(catalog_languages(directory))
         translations: dict[str, gettext.NullTranslations] = {}
-        for locale in SUPPORTED_LOCALES:
+        for locale in chosen:
             folder = directory / locale / "LC_MESSAGES"
             po, mo = folder / f"{DOMAIN}.po", folder / f"{DOMAIN}.mo"
             if po.exists() and (not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime):
                 compile_catalog(po, mo)
             with mo.open("rb") as handle:
                 translations[locale] = gettext.GNUTranslations(handle)
-        return cls(translations)
+        if default not in translations:
+            default = "de" if "de" in translations else chosen[0]
+        return cls(translations, default)
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> Catalogs:
+        """The catalogs of the configured languages (``[bot] languages``)."""
+        bot = settings.bot
+        return cls.load(bot.locales_dir, bot.languages, bot.default_locale)
+
+    def _of(self, locale: str) -> gettext.NullTranslations:
+        return self._translations.get(locale) or self._translations[self.default]
 
     def gettext(self, locale: str, message: str) -> str:
-        return self._translations.get(locale, self._translations["de"]).gettext(message)
+        return self._of(locale).gettext(message)
 
     def ngettext(self, locale: str, singular: str, plural: str, n: int) -> str:
-        return self._translations.get(locale, self._translations["de"]).ngettext(
-            singular, plural, n
-        )
+        return self._of(locale).ngettext(singular, plural, n)
 
 
 def compile_catalog(po: Path, mo: Path) -> None:
@@ -74,9 +102,39 @@ def install(catalogs: Catalogs) -> None:
     _catalogs.set(catalogs)
 
 
+def offered_locales() -> tuple[str, ...]:
+    """The languages people can choose, the default first: those of the installed catalogs,
+    else every catalog folder shipped."""
+    catalogs = _catalogs.get()
+    if catalogs is not None:
+        return catalogs.locales
+    found = catalog_languages()
+    return tuple(sorted(found, key=lambda code: code != "de")) or ("de",)
+
+
+def language_name(code: str, in_locale: str | None = None) -> str:
+    """The language's own name ("Deutsch", "Українська"), or its name in ``in_locale``."""
+    try:
+        name = Locale.parse(code).get_display_name(in_locale or code) or code
+    except (ValueError, UnknownLocaleError):
+        return code
+    return name[:1].upper() + name[1:]
+
+
+def text_direction(code: str) -> str:
+    """ "rtl" for languages written right to left (Arabic, Persian, Hebrew), else "ltr": for
+    ``dir="…"`` in HTML pages and e-mails."""
+    try:
+        order = Locale.parse(code).character_order
+    except (ValueError, UnknownLocaleError):
+        return "ltr"
+    return "rtl" if order == "right-to-left" else "ltr"
+
+
 @contextmanager
-def use_locale(locale: str) -> Iterator[None]:
-    token = _current.set(locale if locale in SUPPORTED_LOCALES else "de")
+def use_locale(locale: str | None) -> Iterator[None]:
+    offered = offered_locales()
+    token = _current.set(locale if locale in offered else offered[0])
     try:
         yield
     finally:
@@ -109,10 +167,11 @@ def N_(message: str) -> str:
 
 def pick_locale(chosen: str | None, hint: str | None, community_default: str | None) -> str:
     """The person's choice, else the platform's language hint, else the community default."""
+    offered = offered_locales()
     for candidate in (chosen, _base_language(hint), community_default):
-        if candidate in SUPPORTED_LOCALES:
+        if candidate in offered:
             return candidate  # type: ignore[return-value]
-    return "de"
+    return offered[0]
 
 
 def _base_language(hint: str | None) -> str | None:
@@ -121,29 +180,53 @@ def _base_language(hint: str | None) -> str | None:
     return hint.replace("_", "-").split("-")[0].lower()
 
 
+def _pattern(kind: str, loc: str) -> str:
+    """Our pattern for de and en; Babel's full date and short time for any other locale."""
+    ours = {
+        "datetime": DATETIME_PATTERNS,
+        "date": DATE_PATTERNS,
+        "time": TIME_PATTERNS,
+        "bare": BARE_TIME_PATTERNS,
+    }[kind]
+    if loc in ours:
+        return ours[loc]
+    try:
+        day = get_date_format("full", locale=loc).pattern
+        clock = get_time_format("short", locale=loc).pattern
+    except (ValueError, UnknownLocaleError):
+        return ours["de"]
+    return {"datetime": f"{day}, {clock}", "date": day}.get(kind, clock)
+
+
 def format_when(moment: datetime, timezone: str, locale: str | None = None) -> str:
     """A date and time written out in the community's zone, e.g. for announcements."""
     loc = locale or current_locale()
     return format_datetime(
-        moment,
-        DATETIME_PATTERNS.get(loc, DATETIME_PATTERNS["de"]),
-        tzinfo=ZoneInfo(timezone),
-        locale=loc,
+        moment, _pattern("datetime", loc), tzinfo=ZoneInfo(timezone), locale=_babel(loc)
     )
 
 
 def format_day(moment: datetime, timezone: str, locale: str | None = None) -> str:
     loc = locale or current_locale()
     return format_datetime(
-        moment, DATE_PATTERNS.get(loc, DATE_PATTERNS["de"]), tzinfo=ZoneInfo(timezone), locale=loc
+        moment, _pattern("date", loc), tzinfo=ZoneInfo(timezone), locale=_babel(loc)
     )
 
 
 def format_time(moment: datetime, timezone: str, locale: str | None = None) -> str:
     loc = locale or current_locale()
     return format_datetime(
-        moment, TIME_PATTERNS.get(loc, TIME_PATTERNS["de"]), tzinfo=ZoneInfo(timezone), locale=loc
+        moment, _pattern("time", loc), tzinfo=ZoneInfo(timezone), locale=_babel(loc)
     )
+
+
+def _babel(loc: str) -> str:
+    """``loc`` when Babel knows it (a made-up catalog code falls back to German words)."""
+    try:
+        Locale.parse(loc)
+    except (ValueError, UnknownLocaleError):
+        return "de"
+    return loc
 
 
 def format_span(start: datetime, end: datetime | None, timezone: str) -> str:
@@ -158,8 +241,6 @@ def format_span(start: datetime, end: datetime | None, timezone: str) -> str:
         )
     return _("{day}, {start} to {end}").format(
         day=format_day(start, timezone),
-        start=format_datetime(
-            start, BARE_TIME_PATTERNS.get(loc, BARE_TIME_PATTERNS["de"]), tzinfo=tz, locale=loc
-        ),
+        start=format_datetime(start, _pattern("bare", loc), tzinfo=tz, locale=_babel(loc)),
         end=format_time(end, timezone),
     )

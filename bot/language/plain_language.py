@@ -743,14 +743,19 @@ def check(
 
     German (the default) gets every rule; English (``language="en"``) gets long sentences,
     jargon, abbreviations and German words left in the text (``announcement`` is German
-    only). Format placeholders such as "{link}" count as one word and are never read as
-    jargon, so catalog templates can be checked as they are.
+    only); any other language gets long sentences only. Format placeholders such as
+    "{link}" count as one word and are never read as jargon, so catalog templates can be
+    checked as they are.
     """
     if not isinstance(text, str) or not text.strip():
         return []
     plain = _PLACEHOLDER_RE.sub("X", text)
     if language == "en":
         return _english_findings(plain, max_words)
+    if language != "de":
+        # Other languages (Ukrainian, …): only sentence length applies; the word, jargon and
+        # abbreviation rules are German (and English) word lists.
+        return _sentence_findings(split_sentences(plain), max_words)
     sentences = split_sentences(plain)
     findings = _sentence_findings(sentences, max_words)
     findings.extend(_word_findings(plain, sentences))

@@ -266,8 +266,8 @@ def _data_folder(path: Path) -> str:
 
 
 async def report(settings: Settings, config: Path | None, locale: str) -> str:
-    """The whole record for ``settings`` in ``locale`` ("de" or "en")."""
+    """The whole record for ``settings`` in ``locale`` (one of the configured languages)."""
     communities = await load_communities(settings)
-    install(Catalogs.load())
+    install(Catalogs.for_settings(settings))
     with use_locale(locale):
         return render(settings, communities, config)

@@ -89,7 +89,9 @@ async def test_numbered_dialog_and_reaction(matrix_bot, anna) -> None:  # type: 
     room_id = await _room_with_bot(anna, matrix_bot)
     await _say(anna, room_id, "!sprache")
     question = await anna.wait_for(room_id, notice("Welche Sprache"))
-    assert question.body.endswith("1 – Deutsch\n2 – English\nAntworten Sie mit 1 oder 2.")
+    assert question.body.endswith(
+        "1 – Deutsch\n2 – English\n3 – Українська\nAntworten Sie mit 1, 2 oder 3."
+    )
     await _say(anna, room_id, "2")
     await anna.wait_for(room_id, notice("I will write to you in English"))
     await _say(anna, room_id, "!sprache")

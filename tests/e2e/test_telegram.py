@@ -49,6 +49,19 @@ async def test_start_in_a_private_chat(server, bot) -> None:  # type: ignore[no-
     assert [c["command"] for c in server.commands(None, "en")][:3] == ["start", "help", "language"]
 
 
+async def test_a_ukrainian_app_gets_ukrainian_answers_and_menu(server, bot) -> None:  # type: ignore[no-untyped-def]
+    olena = server.user(1003, "Olena", language_code="uk")
+    server.post_message(server.private_chat(olena), olena, "/start")
+    reply = await _reply(server, 1003, "Вітаю, Olena!")
+    assert "Напишіть /help. Тоді я покажу вам, що вмію." in reply.text
+    # The command menu for apps set to Ukrainian: English command names, Ukrainian words.
+    menu = {c["command"]: c["description"] for c in server.commands(None, "uk")}
+    assert list(menu)[:3] == ["start", "help", "language"]
+    assert menu["language"] == "Вибрати мову"
+    # Apps in any other language get the default (German) menu.
+    assert [c["command"] for c in server.commands(None, "")][:3] == ["start", "hilfe", "sprache"]
+
+
 async def test_group_commands_with_bot_name_after_linking(server, bot) -> None:  # type: ignore[no-untyped-def]
     admin, mia = server.user(1, "Ada"), server.user(2, "Mia")
     group = server.group(-500, "Digitalcafé")
@@ -75,6 +88,7 @@ async def test_button_round_trip_and_callbacks_are_answered(server, bot) -> None
     assert [row[0]["text"] for row in question.reply_markup["inline_keyboard"]] == [
         "Deutsch",
         "English",
+        "Українська",
     ]
     english_key = question.reply_markup["inline_keyboard"][1][0]["callback_data"]
     assert len(english_key.encode()) <= 64

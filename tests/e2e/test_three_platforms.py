@@ -153,7 +153,7 @@ async def reference(tmp_path: Path) -> list[Turn]:
 
 async def test_console_transcript_reads_right(reference: list[Turn]) -> None:
     assert reference[0][0].startswith("Hallo Anna!\nIch bin der Lotsenbot.")
-    assert reference[1] == ("Welche Sprache möchten Sie?", ("Deutsch", "English"))
+    assert reference[1] == ("Welche Sprache möchten Sie?", ("Deutsch", "English", "Українська"))
     assert reference[2] == ("Thank you. I will write to you in English from now on.", ())
     assert "/language – Choose your language" in reference[3][0]
     assert reference[6][0] == "Danke. Ich schreibe Ihnen ab jetzt auf Deutsch."

@@ -34,7 +34,7 @@ async def test_many_choices_read_as_a_range_in_both_languages(conversation, demo
     assert english.rendered.endswith(f"\nAnswer with a number from 1 to {count}.")
     # Up to four choices every number is named.
     [language] = await conversation.say(ANNA, "/sprache")
-    assert language.rendered.endswith("\nAntworten Sie mit 1 oder 2.")
+    assert language.rendered.endswith("\nAntworten Sie mit 1, 2 oder 3.")
 
 
 ADA = Someone("1", "Ada")

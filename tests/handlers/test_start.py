@@ -68,8 +68,11 @@ async def test_plain_text_in_group_is_left_alone(conversation, demo_group):
 async def test_language_by_button_then_by_typed_number_and_word(app, conversation):
     [question] = await conversation.say(ANNA, "/sprache")
     assert question.text == "Welche Sprache möchten Sie?"
-    assert [label for label, _ in question.buttons] == ["Deutsch", "English"]
-    assert question.rendered.endswith("1 – Deutsch\n2 – English\nAntworten Sie mit 1 oder 2.")
+    # Every catalog folder is a choice (locales/uk since issue #21), named in its own language.
+    assert [label for label, _ in question.buttons] == ["Deutsch", "English", "Українська"]
+    assert question.rendered.endswith(
+        "1 – Deutsch\n2 – English\n3 – Українська\nAntworten Sie mit 1, 2 oder 3."
+    )
 
     [done] = await conversation.press(ANNA, question, "English")
     assert done.text == "Thank you. I will write to you in English from now on."

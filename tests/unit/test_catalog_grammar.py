@@ -9,13 +9,22 @@ geschickt". A number after a label ("Anmeldungen: {count}") needs no plural form
 from __future__ import annotations
 
 import ast
+import gettext
 import re
 from pathlib import Path
 
+import pytest
+from babel import Locale
 from babel.messages.pofile import read_po
+
+from bot.infra.package_data import catalog_languages
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ("bot", "handlers")
+# Every catalog folder: a new language gets the plural and title checks from its first day.
+LANGUAGES = catalog_languages(ROOT / "locales")
+# Gettext numbers plural forms in CLDR's order of categories.
+CLDR_ORDER = ("zero", "one", "two", "few", "many", "other")
 
 # German: a placeholder, spaces, then a capitalised word is a number with its noun (German
 # nouns start with a capital). "15 Uhr" is a time, not a count.
@@ -143,9 +152,33 @@ def test_every_count_uses_plural_forms() -> None:
     )
 
 
+def _po(locale: str) -> Path:
+    return ROOT / "locales" / locale / "LC_MESSAGES" / "messages.po"
+
+
+@pytest.mark.parametrize("locale", LANGUAGES)
+def test_plural_forms_fit_the_language(locale: str) -> None:
+    """The catalog's Plural-Forms rule picks, for every count, the form CLDR knows for the
+    language ("1 день", "2 дні", "5 днів", "21 день"), and every plural entry has that many
+    forms, none empty."""
+    catalog = _catalog(_po(locale))
+    cldr = Locale.parse(locale).plural_form
+    used = {cldr(n) for n in range(1000)}
+    tags = [tag for tag in CLDR_ORDER if tag in used]
+    assert catalog.num_plurals == len(tags), f"{locale}: {catalog.plural_forms}"
+    pick = gettext.c2py(catalog.plural_expr)
+    for n in range(1000):
+        assert tags[pick(n)] == cldr(n), f"{locale}: Plural-Forms picks the wrong form for {n}"
+    for message in catalog:
+        if message.id and isinstance(message.id, tuple):
+            strings = message.string if isinstance(message.string, tuple) else (message.string,)
+            assert len(strings) == catalog.num_plurals, f"{locale}: {message.id[0]!r}"
+            assert all(strings), f"{locale}: a plural form is empty in {message.id[0]!r}"
+
+
 def test_titles_stand_where_any_title_fits() -> None:
     found = set()
-    for locale in ("de", "en"):
+    for locale in LANGUAGES:
         for message in _catalog(ROOT / "locales" / locale / "LC_MESSAGES" / "messages.po"):
             strings = message.string if isinstance(message.string, tuple) else (message.string,)
             for string in strings:

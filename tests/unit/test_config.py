@@ -17,6 +17,17 @@ def test_defaults_without_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert settings.database_url == "sqlite+aiosqlite:///var/lotsenbot.db"
     assert settings.console_enabled and not settings.telegram_enabled
     assert settings.bot.default_locale == "de"
+    # Every catalog folder is offered unless [bot] languages names some.
+    assert {"de", "en", "uk"} <= set(settings.bot.languages)
+
+
+def test_languages_come_from_the_config_line_and_the_folders(tmp_path: Path) -> None:
+    file = tmp_path / "config.toml"
+    file.write_text('[bot]\nlanguages = ["uk", "en"]\n')
+    assert (load_settings(file).bot.languages, load_settings(file).bot.default_locale) == (
+        ["uk", "en"],
+        "uk",
+    )
 
 
 def test_toml_values_and_environment_overrides(
@@ -44,6 +55,8 @@ def test_toml_values_and_environment_overrides(
         ("[telegram]\ntokn = 'x'\n", "telegram.tokn: unknown key"),
         ("[bot]\nadmins = ['anna']\n", "bot.admins: Value error, 'anna' must look like"),
         ("[bot\n", "not valid TOML"),
+        ("[bot]\nlanguages = ['de', 'tr']\n", "/tr/LC_MESSAGES/messages.po"),
+        ("[bot]\nlanguages = ['de', 'en']\ndefault_locale = 'uk'\n", "must be one of"),
         (
             "[telegram]\nmode = 'webhook'\n",
             "telegram.webhook_secret: Value error, webhook mode needs a secret of at least 32",

@@ -276,6 +276,10 @@ async def test_staff_invite_and_keep_the_catalog(app) -> None:
         ("eine halbe Stunde", 30),
         ("anderthalb Stunden", 90),
         ("2 hours", 120),
+        # As the Ukrainian catalog's example says it (issue #21).
+        ("45 хвилин", 45),
+        ("1,5 години", 90),
+        ("1 година 30 хв", 90),
     ],
 )
 def test_time_spent_as_volunteers_write_it(typed: str, minutes: int) -> None:
@@ -301,3 +305,8 @@ def test_time_spent_that_is_not_understood(typed: str) -> None:
 )
 def test_a_typed_place_is_understood_when_it_names_one(typed: str, place: str | None) -> None:
     assert asking.place_in_words(typed) == place
+
+
+def test_languages_typed_in_any_offered_language_become_codes() -> None:
+    assert volunteering.language_codes("Deutsch, Türkisch") == ["de", "tr"]
+    assert volunteering.language_codes("Українська, німецька, English") == ["de", "en", "uk"]

@@ -13,6 +13,7 @@ from babel.messages.pofile import read_po
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.infra.package_data import catalog_languages
 from bot.language.plain_language import (
     ABBREVIATIONS,
     ALLOWED_NAMES,
@@ -25,8 +26,12 @@ from bot.language.plain_language import (
 ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / "PLAIN-LANGUAGE.md"
 CATALOGS = {
-    locale: ROOT / "locales" / locale / "LC_MESSAGES" / "messages.po" for locale in ("de", "en")
+    locale: ROOT / "locales" / locale / "LC_MESSAGES" / "messages.po"
+    for locale in catalog_languages(ROOT / "locales")
 }
+# Languages whose catalogs get the word rules (PLAIN-LANGUAGE.md); every other language gets
+# the one rule that needs no word list: no sentence over 20 words.
+WORD_RULE_LANGUAGES = ("de", "en")
 
 # The four examples from PLAIN-LANGUAGE.md (test_guide_examples_are_these checks they match).
 ANNOUNCEMENT = """\
@@ -490,6 +495,19 @@ def test_catalog_follows_plain_language() -> None:
 def test_english_catalog_follows_plain_language() -> None:
     found = _catalog_findings("en") - ENGLISH_ALLOWLIST
     assert found == set(), "Reword these English texts (PLAIN-LANGUAGE.md, English)."
+
+
+@pytest.mark.parametrize("locale", [code for code in CATALOGS if code not in WORD_RULE_LANGUAGES])
+def test_other_catalogs_have_short_sentences(locale: str) -> None:
+    found = _catalog_findings(locale)
+    assert {rule for _msgid, rule, _excerpt in found} <= {"long_sentence"}
+    assert found == set(), f"Split these sentences in locales/{locale} (at most 20 words)."
+
+
+def test_other_languages_get_the_sentence_rule_only() -> None:
+    long = " ".join(["слово"] * 21) + "."
+    assert _rules(check(long, language="uk")) == ["long_sentence"]
+    assert check("Наш Event via Link, z. B. heute.", language="uk") == []
 
 
 # --- the guide itself (PLAIN-LANGUAGE.md) --------------------------------------------

@@ -1,4 +1,5 @@
-"""German date/time input: one-off dates, series as RRULE, DST, and garbage that must not crash."""
+"""Date/time input: German words, numbers in any language; one-off dates, series as RRULE,
+DST, and garbage that must not crash."""
 
 from __future__ import annotations
 
@@ -135,6 +136,33 @@ def test_forms_without_time(text: str, day: tuple[int, int, int], rrule: str | N
     with pytest.raises(WhenError) as caught:
         parse_when(text, NOW, require_time=True)
     assert caught.value.reason == "no_time"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "24.12. 14:30",
+        "24.12.2026 14:30",
+        "24.12.26 14.30 Uhr",
+        "2026-12-24 14:30",
+        "24/12 14:30",
+        "24/12/2026 14.30",
+        "24/12/26 14:30",
+        "14:30 24/12",
+    ],
+)
+def test_numeric_forms_need_no_words(text: str) -> None:
+    """Numbers alone, as people write them in any language (issue #21)."""
+    assert parse_when(text, NOW).start == local(2026, 12, 24, 14, 30)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"), [("31/02 10:00", "impossible_date"), ("24/", "unknown")]
+)
+def test_numeric_forms_with_slashes_that_do_not_work(text: str, reason: str) -> None:
+    with pytest.raises(WhenError) as caught:
+        parse_when(text, NOW)
+    assert caught.value.reason == reason
 
 
 def test_next_weekday_on_the_day_before_is_tomorrow() -> None:
