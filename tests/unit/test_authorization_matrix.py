@@ -131,6 +131,7 @@ COMMANDS: dict[str, Row] = {
     "faehigkeiten": Row("neu Geheimthema", STAFF_ANYWHERE, "staff", "change"),
     "lotsen": Row("", STAFF_ANYWHERE, "staff", "read"),
     "mitteilung": Row("Hallo zusammen", STAFF_ANYWHERE, "staff", "post"),
+    "webseite": Row("", STAFF_ANYWHERE, "staff", "read"),
     "weiterleiten": Row("an", ADMIN_UP, "admin", "change", where="group"),
     "admin": Row("FALSCH", EVERYONE, "member", "read"),
     "gruppe_neu": Row("Neue Gruppe", frozenset({"deployment_admin"}), "deployment_admin", "change"),
