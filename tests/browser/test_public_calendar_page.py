@@ -115,6 +115,7 @@ async def test_the_page_shows_the_coming_dates_and_nobody(
     assert "anmelden" not in called_off  # nobody is asked to sign up for it
     html = await page.content()
     assert "Zacharias" not in html and "Quenstedt" not in html
+    assert "Plätze" not in html and "Platz" not in html  # no counts unless the group allows
     assert "Ada" not in html
     size = await page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")
     assert size >= 20
@@ -192,4 +193,13 @@ async def test_an_unknown_or_odd_address_is_a_friendly_page_in_german(
     answer = await page.goto(f"{town.base}/termine/{slug}")
     assert answer is not None and answer.status == 404
     assert await page.locator("h1").inner_text() == "Diese Seite gibt es nicht"
+    assert await axe_violations(page) == []
+
+
+async def test_free_places_show_once_the_group_allows_them(town: Town, page: Page) -> None:
+    await town.tg.say(ADA, "/webseite plätze an")
+    await page.goto(town.page)
+    cafe = await page.locator("li.date").filter(has_text="9. Dezember").inner_text()
+    assert "9 von 10 Plätzen frei." in cafe  # Zacharias took one: a count, never his name
+    assert "Zacharias" not in await page.content()
     assert await axe_violations(page) == []
