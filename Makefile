@@ -54,8 +54,7 @@ run: migrate
 
 # What the machine needs for the tests beyond Python (the PostgreSQL server, as root the
 # OS user its test clusters run as, systemd-analyze for the unit's check, Chromium for the
-# browser tests): installed
-# here, never as a side effect of pytest.
+# browser tests): installed here, never as a side effect of pytest.
 # Standard library only; prints nothing when everything is there.
 provision:
 	@$(PYTHON) tests/servers/provision_postgres.py

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.dates import details
 from bot.dates.public_page import EMBED, PAGE, PublicDate, coming_public_dates
+from bot.dates.texts import places_line
 from bot.domain.work import Work
 from bot.language.i18n import Catalogs, _, format_span, install, use_locale
 from web.templating import STATIC_DIR, render
@@ -143,8 +144,16 @@ def _block(date: PublicDate, timezone: str, links: SignUpLinks) -> dict[str, Any
         "lines": details.lines(date),
         "cancelled": date.cancelled,
         "contact": date.contact,
+        "places": _places(date),
         "links": [
             (_("Sign up in {app}").format(app=app), address)
             for app, address in links(f"termin_{date.id}")
         ],
     }
+
+
+def _places(date: PublicDate) -> str:
+    """ "3 of 10 places free." where the community allows counts (``taken`` is known)."""
+    if date.taken is None:
+        return ""
+    return places_line(date, date.taken, date.waiting)  # type: ignore[arg-type]

@@ -2,19 +2,21 @@
 
 What is public is decided once, in ``feed.public_events`` (the calendar feed uses it too):
 the dates staff did not mark as internal. The page shows what a notice board would: the
-dates, the place, the topic, how to sign up. Never a person; no counts of people.
+dates, the place, the topic, how to sign up. Never a person; how many places are free only
+where the community allows it (``show_places``, off by default).
 """
 
 from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
 from bot.dates.feed import public_events
+from bot.dates.rsvps import seats_taken, waiting_count
 from bot.domain.models import Community, Event
 from bot.domain.work import Work
 
@@ -40,6 +42,10 @@ class PublicDate:
     # Whom to call to sign up: the date's own contact, else the community's.
     contact: str
     cancelled: bool
+    capacity: int | None = None
+    # Counts only where the community allows them (``PublicPage.places``); else None.
+    taken: int | None = None
+    waiting: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +55,7 @@ class PublicPage:
     timezone: str
     contact: str
     dates: list[PublicDate]
+    places: bool = False
 
 
 async def coming_public_dates(work: Work, slug: str) -> PublicPage | None:
@@ -61,13 +68,31 @@ async def coming_public_dates(work: Work, slug: str) -> PublicPage | None:
     if community is None:
         return None
     events = await public_events(session, community.id, work.now, past=timedelta(days=1))
+    dates = [_public(e, community) for e in events if _end(e) > work.now]
+    if community.public_places:
+        dates = [await _with_places(work, d) for d in dates]
     return PublicPage(
         slug=community.slug,
         name=community.name,
         timezone=community.timezone,
         contact=community.contact,
-        dates=[_public(e, community) for e in events if _end(e) > work.now],
+        dates=dates,
+        places=community.public_places,
     )
+
+
+async def show_places(work: Work, community: Community, on: bool) -> None:
+    """Whether the community's public page shows how many places are free."""
+    community.public_places = on
+    await work.session.flush()
+
+
+async def _with_places(work: Work, date: PublicDate) -> PublicDate:
+    if date.capacity is None or date.cancelled:
+        return date
+    taken = await seats_taken(work.session, date.id)
+    waiting = await waiting_count(work.session, date.id)
+    return replace(date, taken=taken, waiting=waiting)
 
 
 def _end(event: Event) -> datetime:
@@ -86,6 +111,7 @@ def _public(event: Event, community: Community) -> PublicDate:
         bring=event.bring,
         contact=event.contact or community.contact,
         cancelled=event.status == "cancelled",
+        capacity=event.capacity,
     )
 
 

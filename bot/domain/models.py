@@ -79,6 +79,8 @@ class Community(Base):
     # Shown by /datenschutz in addition to the standard text, and who to ask about it.
     privacy_text: Mapped[str] = mapped_column(Text, default="")
     privacy_contact: Mapped[str] = mapped_column(String(300), default="")
+    # The public calendar page shows how many places are free (counts only, never names).
+    public_places: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     chats: Mapped[list[Chat]] = relationship(back_populates="community")

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sqlalchemy import select
+
 from bot.bootstrap import build_app, prepare
+from bot.domain.models import Community
 from tests.conftest import make_settings
 from tests.fakes.clock import FakeClock
 from tests.fakes.memory import Conversation, telegram_like
@@ -25,19 +28,22 @@ async def test_staff_get_the_page_and_the_snippet(db_url: str, tmp_path: Path) -
     try:
         await tg.say(ADA, "/verbinden 1", chat=tg.group(GROUP))
         await tg.say(ADA, "/start", chat=tg.group(GROUP))
-        [answer] = await tg.say(ADA, "/webseite")
+        [answer, snippet] = await tg.say(ADA, "/webseite")
         page = f"{TOWN}/termine/digitalcafe-musterstadt"
         assert answer.text.splitlines() == [
             "Hier sieht jeder Ihre nächsten Termine:",
             page,
             "",
-            "Für die Webseite Ihrer Stadt: Geben Sie diesen Text der Person, "
+            "Für die Webseite Ihrer Stadt: Geben Sie die nächste Nachricht der Person, "
             "die die Webseite pflegt.",
             "Dann stehen dort dieselben Termine.",
             "",
-            f'<iframe src="{page}/einbetten" title="Unsere Termine: Digitalcafé Musterstadt" '
-            'width="100%" height="800" loading="lazy"></iframe>',
+            "Die Seite zeigt keine Zahlen von Personen. Freie Plätze zeigen: /webseite plätze an",
         ]
+        assert snippet.text == (
+            f'<iframe src="{page}/einbetten" title="Unsere Termine: Digitalcafé Musterstadt" '
+            'width="100%" height="800" loading="lazy"></iframe>'
+        )
     finally:
         await app.close()
 
@@ -54,3 +60,28 @@ async def test_members_are_not_given_it(tg: Conversation) -> None:
     anna = Someone("100", "Anna")
     shown = await tg.say(anna, "/webseite", chat=tg.group(GROUP))
     assert [s.text for s in shown] == ["Das dürfen hier leider nur die Verantwortlichen."]
+
+
+async def _shows_places(tg: Conversation) -> bool:
+    async with tg.app.sessions() as session:
+        return bool(await session.scalar(select(Community.public_places)))
+
+
+async def test_staff_switch_the_free_places_on_and_off(tg: Conversation) -> None:
+    assert not await _shows_places(tg)  # off unless the group allows it
+    [on] = await tg.say(ADA, "/webseite plätze an")
+    assert on.text == "Ab jetzt zeigt die Webseite, wie viele Plätze frei sind."
+    assert await _shows_places(tg)
+    [off] = await tg.say(ADA, "/webseite Plaetze aus")
+    assert off.text == "Die Webseite zeigt nicht mehr, wie viele Plätze frei sind."
+    assert not await _shows_places(tg)
+
+
+async def test_a_wrong_switch_changes_nothing(tg: Conversation) -> None:
+    for wrong in ("plätze vielleicht", "an", "plätze an bitte"):
+        [answer] = await tg.say(ADA, f"/webseite {wrong}")
+        assert answer.text == (
+            "Das habe ich nicht verstanden.\n"
+            "Bitte schreiben Sie /webseite plätze an oder /webseite plätze aus."
+        )
+        assert not await _shows_places(tg)

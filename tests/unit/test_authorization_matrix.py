@@ -133,6 +133,7 @@ COMMANDS: dict[str, Row] = {
     "faehigkeiten": Row("neu Geheimthema", STAFF_ANYWHERE, "staff", "change"),
     "lotsen": Row("", STAFF_ANYWHERE, "staff", "read"),
     "mitteilung": Row("Hallo zusammen", STAFF_ANYWHERE, "staff", "post"),
+    "webseite": Row("", STAFF_ANYWHERE, "staff", "read"),
     "weiterleiten": Row("an", ADMIN_UP, "admin", "change", where="group"),
     "admin": Row("FALSCH", EVERYONE, "member", "read"),
     "gruppe_neu": Row("Neue Gruppe", frozenset({"deployment_admin"}), "deployment_admin", "change"),
@@ -162,8 +163,6 @@ COMMANDS: dict[str, Row] = {
     # The staff web page is off in this world: the team is told so (tests/web: the link).
     "web": Row("", STAFF_ANYWHERE, "staff", "read"),
     "web_abmelden": Row("", EVERYONE, "member", "read", own=True),
-    # The public calendar page's address and iframe snippet (w3; its row was missing).
-    "webseite": Row("", STAFF_ANYWHERE, "staff", "read"),
 }
 
 L = "list-key"  # the key of the message a list button edits (none here: the edit is moot)

@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 
 from bot.bootstrap import build_app, calendar_feed, prepare, public_pages
 from bot.domain.models import Community, Event
+from bot.infra import migrate
 from bot.infra.web import FeedServer
 from tests.browser.conftest import DESK, IN_MODULE_LOOP, UPRIGHT, axe_violations, screenshot
 from tests.conftest import make_settings
@@ -50,10 +51,20 @@ async def _announce(tg: Conversation, line: str) -> int:
         return int(await session.scalar(select(Event.id).order_by(Event.id.desc()).limit(1)))
 
 
-@pytest_asyncio.fixture(loop_scope="module")
-async def town(sqlite_url: str, tmp_path: Path) -> AsyncIterator[Town]:
+@pytest.fixture(scope="module")
+def town_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite database in a folder of its own, once per module."""
+    data = tmp_path_factory.mktemp("town")
+    migrate.upgrade(f"sqlite+aiosqlite:///{data / 'bot.db'}")
+    return data
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def town(town_data: Path) -> AsyncIterator[Town]:
+    """Once per module, like the browser: the tests only read, or put back what they change."""
+    data, url = town_data, f"sqlite+aiosqlite:///{town_data / 'bot.db'}"
     adapter = telegram_like()
-    settings = make_settings(sqlite_url, tmp_path, bot={"admins": ["telegram:1"]})
+    settings = make_settings(url, data, bot={"admins": ["telegram:1"]})
     app = build_app(settings, clock=FakeClock(), adapters=[adapter])
     await prepare(app)
     tg = Conversation(app, adapter)
@@ -115,6 +126,7 @@ async def test_the_page_shows_the_coming_dates_and_nobody(
     assert "anmelden" not in called_off  # nobody is asked to sign up for it
     html = await page.content()
     assert "Zacharias" not in html and "Quenstedt" not in html
+    assert "Plätze" not in html and "Platz" not in html  # no counts unless the group allows
     assert "Ada" not in html
     size = await page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")
     assert size >= 20
@@ -193,3 +205,15 @@ async def test_an_unknown_or_odd_address_is_a_friendly_page_in_german(
     assert answer is not None and answer.status == 404
     assert await page.locator("h1").inner_text() == "Diese Seite gibt es nicht"
     assert await axe_violations(page) == []
+
+
+async def test_free_places_show_once_the_group_allows_them(town: Town, page: Page) -> None:
+    await town.tg.say(ADA, "/webseite plätze an")
+    try:
+        await page.goto(town.page)
+        cafe = await page.locator("li.date").filter(has_text="9. Dezember").inner_text()
+        assert "9 von 10 Plätzen frei." in cafe  # Zacharias took one: a count, never his name
+        assert "Zacharias" not in await page.content()
+        assert await axe_violations(page) == []
+    finally:
+        await town.tg.say(ADA, "/webseite plätze aus")
