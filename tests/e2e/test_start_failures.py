@@ -1,7 +1,7 @@
 """What an operator sees when the bot cannot start (#19): the real `lotsenbot run` as a
 process against loopback servers; stderr is exactly one line naming the setting and what to
 check, the exit code tells the kind (README, "When it does not start"), and --verbose adds
-the traceback."""
+the traceback. The Matrix login is refused by the real Synapse."""
 
 from __future__ import annotations
 
@@ -9,15 +9,13 @@ import asyncio
 import os
 import socket
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
-from aiohttp import web
 from sqlalchemy.engine import make_url
 
 from tests.e2e.telegram_bot import fast_server
 from tests.servers.postgres import PostgresCluster
+from tests.servers.synapse import SynapseServer, synapse_fixture  # noqa: F401 - fixture
 
 ROOT = Path(__file__).resolve().parents[2]
 # bot.admins set: no one-time admin code is announced, so only the failure is on stderr.
@@ -69,45 +67,22 @@ async def test_telegram_token_rejected(tmp_path: Path) -> None:
     )
 
 
-@asynccontextmanager
-async def _homeserver_refusing_logins() -> AsyncIterator[str]:
-    """A homeserver that answers every login like Synapse a wrong password (403 M_FORBIDDEN)."""
-
-    async def versions(_request: web.Request) -> web.Response:
-        return web.json_response({"versions": ["r0.6.1", "v1.1", "v1.11"]})
-
-    async def login(_request: web.Request) -> web.Response:
-        body = {"errcode": "M_FORBIDDEN", "error": "Invalid username or password"}
-        return web.json_response(body, status=403)
-
-    app = web.Application()
-    app.router.add_get("/_matrix/client/versions", versions)
-    app.router.add_post("/_matrix/client/{version}/login", login)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
-
-
-async def test_matrix_login_refused(tmp_path: Path) -> None:
-    async with _homeserver_refusing_logins() as homeserver:
-        config = (
-            f'[matrix]\nhomeserver = "{homeserver}"\nuser_id = "@lotsenbot:stadt.example"\n'
-            'password = "wrong"\n'
-        )
-        code, err = await _run(tmp_path, config)
+async def test_matrix_login_refused(tmp_path: Path, synapse: SynapseServer) -> None:
+    """The real Synapse refuses a wrong password; the start says so in one line."""
+    user = await synapse.new_user_async("lotsenbot")
+    homeserver = synapse.base_url
+    config = (
+        f'[matrix]\nhomeserver = "{homeserver}"\nuser_id = "{user.user_id}"\n'
+        'password = "not-the-password"\n'
+    )
+    code, err = await _run(tmp_path, config)
     assert code == 4
     assert _one_line(err) == (
         f"lotsenbot: matrix.password: {homeserver} refused the login of "
-        "@lotsenbot:stadt.example (M_FORBIDDEN: Invalid username or password); "
+        f"{user.user_id} (M_FORBIDDEN: Invalid username or password); "
         "check matrix.user_id and matrix.password"
     )
-    assert "wrong" not in err
+    assert "not-the-password" not in err
 
 
 async def test_database_unreachable(tmp_path: Path) -> None:
