@@ -44,6 +44,7 @@ class FeedServer:
         health: Callable[[], Awaitable[tuple[int, dict[str, object]]]] | None = None,
         calendar: CalendarFeed | None = None,
         metrics: Callable[[], Awaitable[bytes]] | None = None,
+        routes: Sequence[web.RouteDef] = (),
     ) -> None:
         self._host = host
         self._port = port
@@ -51,6 +52,8 @@ class FeedServer:
         self._health = health
         self._calendar = calendar
         self._metrics = metrics
+        # More pages a feature serves (the links in e-mails, bot/delivery/email_links.py).
+        self._routes = tuple(routes)
         self._runner: web.AppRunner | None = None
 
     @property
@@ -69,6 +72,7 @@ class FeedServer:
             app.router.add_get("/health", self._health_check)
         if self._metrics is not None:
             app.router.add_get("/metrics", self._metrics_text)
+        app.router.add_routes(self._routes)
         # No access log: it would record the IP addresses of the people who subscribe.
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
@@ -82,6 +86,7 @@ class FeedServer:
             ("calendar feed", self._calendar is not None),
             ("/health", self._health is not None),
             ("/metrics", self._metrics is not None),
+            ("e-mail links", bool(self._routes)),
         )
         served = [name for name, on in parts if on]
         log.info("%s listening on http://%s:%s", " and ".join(served), self._host, self.port)
