@@ -4,11 +4,14 @@ links in the e-mails are pressed on the bot's own web server."""
 
 from __future__ import annotations
 
+import asyncio
 import re
+import smtplib
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
 from pathlib import Path
 
 import aiohttp
@@ -19,8 +22,10 @@ from bot.adapters.email import EmailAdapter
 from bot.bootstrap import App, build_app, email_links, prepare
 from bot.delivery.email_links import link_maker, link_secret
 from bot.domain.models import Account, Chat, Event, Feedback, OutboxMessage, Rsvp
+from bot.domain.work import Work
 from bot.infra.deployment import deployment
 from bot.infra.web import FeedServer
+from bot.privacy import rights
 from tests.conftest import make_settings
 from tests.fakes.clock import FakeClock
 from tests.fakes.memory import Conversation, Shown, telegram_like
@@ -37,6 +42,7 @@ class Mail:
     tg: Conversation
     smtp: SmtpServer
     web: str  # the web server's address
+    email: EmailAdapter
 
     @property
     def app(self) -> App:
@@ -75,6 +81,8 @@ async def mail(
             "security": "none",
             "sender_address": "termine@cafe.example",
             "sender_name": "Digitalcafé",
+            "bounce_domain": "cafe.example",
+            "bounce_port": _free_port(),
         },
         web={"public_url": public},
     )
@@ -82,6 +90,7 @@ async def mail(
     email = EmailAdapter(settings.email, link=link_maker(link_secret(settings), public))
     app = build_app(settings, clock=FakeClock(), adapters=[chat, email])
     await prepare(app)
+    await email.start(app.dispatch)  # the bounce listener
     links = email_links(app)
     assert links is not None
     web = FeedServer("127.0.0.1", port, routes=links.routes())
@@ -90,9 +99,10 @@ async def mail(
     await tg.say(ADA, "/verbinden 1", chat=tg.group(GROUP))
     await tg.say(ADA, "/start", chat=tg.group(GROUP))
     try:
-        yield Mail(tg, smtp_server, public)
+        yield Mail(tg, smtp_server, public, email)
     finally:
         await web.stop()
+        await email.stop()
         await app.close()
 
 
@@ -160,7 +170,8 @@ async def test_a_caller_with_an_address_hears_everything_by_email(mail: Mail) ->
         )
         made = await deployment(session)
     assert confirmation.message_id == f"<outbox-{row.id}-{made.id[:8]}@cafe.example>"  # type: ignore[union-attr]
-    assert confirmation.envelope_from == "termine@cafe.example"
+    # Bounces come back to an address that names the row.
+    assert confirmation.envelope_from == f"bounce+{row.id}@cafe.example"  # type: ignore[union-attr]
 
     # The reminder at its time (the day before at 10:00 Berlin time), not before.
     await mail.at(datetime(2026, 12, 8, 8, 59, tzinfo=UTC))
@@ -246,3 +257,90 @@ async def test_an_address_that_refuses_mail_is_recorded_and_staff_are_told(mail:
         "Bitte rufen Sie stattdessen an: 04542 1234"
     ]
     assert shown[1].chat_id == "dm-1"
+
+
+async def _email_rows(mail: Mail) -> list[OutboxMessage]:
+    async with mail.app.sessions() as session:
+        rows = await session.scalars(
+            select(OutboxMessage)
+            .join(Chat, Chat.id == OutboxMessage.chat_id)
+            .where(Chat.platform == "email")
+            .order_by(OutboxMessage.id)
+        )
+        return list(rows.all())
+
+
+async def test_a_busy_server_is_tried_again_later(mail: Mail) -> None:
+    event = await _date(mail)
+    mail.smtp.fail_data(451, times=1)
+    await _sign_up_erika(mail, event)
+    assert mail.inbox() == []
+    [row] = await _email_rows(mail)
+    assert row.status == "pending" and "451" in row.last_error
+    # After the sender's back-off it goes out, once.
+    mail.app.clock.advance(minutes=10)  # type: ignore[attr-defined]
+    await mail.tg.flush()
+    [confirmation] = mail.inbox()
+    [row] = await _email_rows(mail)
+    assert row.status == "sent" and row.attempts == 2
+    assert confirmation.message_id == row.platform_message_id
+
+
+async def test_a_bounce_is_recorded_and_staff_are_told(mail: Mail) -> None:
+    event = await _date(mail)
+    await _sign_up_erika(mail, event)
+    [confirmation] = mail.inbox()
+    [row] = await _email_rows(mail)
+    # Her mail server answers later with a delivery status notification, to the envelope
+    # sender, which the mail server hands to the bot's listener.
+    dsn = EmailMessage()
+    dsn["From"] = "MAILER-DAEMON@example.org"
+    dsn["To"] = confirmation.envelope_from
+    dsn["Subject"] = "Undelivered Mail Returned to Sender"
+    dsn.set_content(
+        "Final-Recipient: rfc822; erika.muster@example.org\n"
+        "Action: failed\nStatus: 5.1.1\n"
+        "Diagnostic-Code: smtp; 550 5.1.1 mailbox unknown\n"
+    )
+
+    def send_back() -> None:  # a blocking client, so in a thread beside the bot's loop
+        with smtplib.SMTP("127.0.0.1", mail.email.bounce_port) as smtp:
+            smtp.send_message(dsn, from_addr="", to_addrs=[confirmation.envelope_from])
+            # Mail for any other address is not ours to take.
+            with pytest.raises(smtplib.SMTPRecipientsRefused):
+                smtp.send_message(dsn, from_addr="", to_addrs=["erika@cafe.example"])
+
+    await asyncio.to_thread(send_back)
+    shown = await mail.tg.flush()
+    assert [s.text.splitlines()[0] for s in shown] == [
+        f"Eine E-Mail an Erika Muster ist nicht angekommen ({ERIKA})."
+    ]
+    [row] = await _email_rows(mail)
+    assert row.status == "failed" and "550 5.1.1 mailbox unknown" in row.last_error
+    async with mail.app.sessions() as session:
+        account = await session.scalar(select(Account).where(Account.platform == "email"))
+    assert account is not None and account.unreachable
+    # Nothing more goes to the address: staff moving the date hear whom to call instead.
+    told = await mail.tg.say(ADA, f"/verschieben {event.id}; 16 Uhr")
+    assert any("Erika Muster 04542 1234" in s.text for s in told)
+    assert len(mail.inbox()) == 1
+
+
+async def test_a_wrong_address_is_refused_kindly(mail: Mail) -> None:
+    event = await _date(mail)
+    [answer] = await mail.tg.say(ADA, f"/anmelden_fuer {event.id}; Erika Muster; erika@; 1")
+    assert answer.text.startswith("Diese E-Mail-Adresse sieht nicht richtig aus: erika@\n")
+    async with mail.app.sessions() as session:
+        assert (await session.scalars(select(Rsvp))).all() == []
+
+
+async def test_erasure_removes_the_address(mail: Mail) -> None:
+    event = await _date(mail)
+    await _sign_up_erika(mail, event)
+    async with mail.app.sessions.begin() as session:
+        account = await session.scalar(select(Account).where(Account.external_id == ERIKA))
+        assert account is not None
+        await rights.erase_person(Work(session, mail.app.clock.now()), account.person_id)
+    async with mail.app.sessions() as session:
+        assert await session.scalar(select(Account).where(Account.external_id == ERIKA)) is None
+        assert await session.scalar(select(Chat).where(Chat.external_id == ERIKA)) is None
