@@ -208,10 +208,10 @@ def _paragraph(text: str) -> str:
 def _invalid(lang: str) -> web.Response:
     return _page(
         lang,
-        _("This link does not work"),
+        _("This does not work"),
         [
             "<p>"
-            + html.escape(_("This link is not valid or too old. Nothing was changed."))
+            + html.escape(_("This page is not valid, or not any more. Nothing was changed."))
             + "</p>",
             "<p>" + html.escape(_("If you have a question, please call us.")) + "</p>",
         ],

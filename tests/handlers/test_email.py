@@ -217,7 +217,7 @@ async def test_the_give_back_link_works_once(mail: Mail) -> None:
     forged = link[:-3] + ("aaa" if not link.endswith("aaa") else "bbb")
     status, page = await _open(forged, press=True)
     assert status == 404
-    assert "Dieser Link ist nicht gültig oder zu alt. Es wurde nichts geändert." in page
+    assert "Diese Seite gilt nicht oder nicht mehr. Es wurde nichts geändert." in page
     status, page = await _open(link, press=True)
     assert status == 200
     assert "Sie sind abgemeldet von: Digitalcafé" in page
