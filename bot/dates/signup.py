@@ -176,6 +176,10 @@ async def _tell_moved_up(
             f"moved-up:{event.id}:{rsvp.id}:{rsvp.updated_at.isoformat()}",
             work.now,
             attachment=lambda: file,
+            by_link=(
+                lambda: moved_up_notice(event, community, tap=True),
+                lambda: cancel_button(event),
+            ),
         )
 
 

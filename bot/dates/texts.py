@@ -151,14 +151,19 @@ def waitlist_notice(event: Event, community: Community, position: int) -> str:
     return "\n".join(lines)
 
 
-def moved_up_notice(event: Event, community: Community, prefix: str = "/") -> str:
+def moved_up_notice(
+    event: Event, community: Community, prefix: str = "/", *, tap: bool = False
+) -> str:
+    """A place from the waiting list; ``tap``: with the "Ich kann nicht" button (e-mail)."""
     lines = [
         _("Good news: a place has become free. You now have a place!"),
         "",
         event.title,
         *details(event, community),
         "",
-        _("If you cannot come, please write {prefix}abmelden.").format(prefix=prefix),
+        _("You cannot come? Then tap here.")
+        if tap
+        else _("If you cannot come, please write {prefix}abmelden.").format(prefix=prefix),
     ]
     return "\n".join(lines)
 
@@ -170,8 +175,11 @@ def change_notice(
     old_end: datetime | None,
     old_place: str,
     prefix: str = "/",
+    *,
+    tap: bool = False,
 ) -> str:
-    """Old and new time and place side by side."""
+    """Old and new time and place side by side; ``tap``: with the "Ich kann nicht" button
+    (e-mail, where nobody writes back)."""
     lines = [_("Please note: a date has changed."), "", event.title]
     lines.append(
         _("Before: {when}").format(when=format_span(old_start, old_end, community.timezone))
@@ -186,12 +194,12 @@ def change_notice(
         lines.append(_("Place now: {place}").format(place=event.place or "-"))
     else:
         lines.append(_("Place: {place}").format(place=event.place))
-    lines += [
-        "",
-        _("Your sign-up stays. If you cannot come now, please write {prefix}abmelden.").format(
-            prefix=prefix
-        ),
-    ]
+    stays = (
+        _("Your sign-up stays. You cannot come now? Then tap here.")
+        if tap
+        else _("Your sign-up stays. If you cannot come now, please write {prefix}abmelden.")
+    )
+    lines += ["", stays.format(prefix=prefix)]
     return "\n".join(lines)
 
 

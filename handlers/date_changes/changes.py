@@ -103,6 +103,9 @@ async def sign_up_for(ctx: Context) -> None:
         await _usage(ctx, example)
         return
     email, phone = _contact(parts[2] if len(parts) > 2 else "")
+    if email is not None and not ctx.services.settings.email_enabled:
+        await ctx.reply(_("This bot cannot send e-mails. Please give a phone number instead."))
+        return
     if email is not None and (len(email) > MAX_EMAIL or not EMAIL.fullmatch(email)):
         await ctx.reply(
             _("This e-mail address does not look right: {address}").format(address=email)

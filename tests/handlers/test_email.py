@@ -29,6 +29,7 @@ from bot.privacy import rights
 from tests.conftest import make_settings
 from tests.fakes.clock import FakeClock
 from tests.fakes.memory import Conversation, Shown, telegram_like
+from tests.fakes.memory import Person as Someone
 from tests.handlers.conftest import ADA, GROUP
 from tests.servers.smtp import Arrived, SmtpServer, smtp_server  # noqa: F401
 
@@ -187,6 +188,9 @@ async def test_a_caller_with_an_address_hears_everything_by_email(mail: Mail) ->
     [*_earlier, change] = mail.inbox()
     assert len(mail.inbox()) == 3
     assert "16:00" in change.text
+    assert "Ihre Anmeldung bleibt. Sie können jetzt nicht? Dann tippen Sie hier." in change.text
+    assert _link(change, "Ich kann nicht").startswith(f"{mail.web}/e/")
+    assert [a.get_content_type() for a in change.attachments()] == ["text/calendar"]
 
     # She came; afterwards the feedback question, answered with one link.
     mail.app.clock.set(START + timedelta(hours=1))  # type: ignore[attr-defined]
@@ -344,3 +348,35 @@ async def test_erasure_removes_the_address(mail: Mail) -> None:
     async with mail.app.sessions() as session:
         assert await session.scalar(select(Account).where(Account.external_id == ERIKA)) is None
         assert await session.scalar(select(Chat).where(Chat.external_id == ERIKA)) is None
+
+
+async def test_a_place_from_the_waiting_list_comes_by_email(mail: Mail) -> None:
+    event = await _date(mail, "Sprechstunde; 9.12. 15 Uhr; Rathaus; 1")
+    anna = Someone("100", "Anna")
+    [post] = [s for s in mail.tg.adapter.to(GROUP) if s.buttons]
+    await mail.tg.press(anna, post, "Ich komme", chat=mail.tg.group(GROUP))
+    shown = await mail.tg.say(ADA, f"/anmelden_fuer {event.id}; Erika Muster; {ERIKA}; 1")
+    assert shown[0].text == "Erika Muster ist Nummer 1 auf der Warteliste."
+    [waiting] = mail.inbox()
+    assert waiting.text.startswith("Alle Plätze sind vergeben.")
+    # Anna gives her place back: Erika moves up and hears it by e-mail, with a link.
+    await mail.tg.say(anna, "/abmelden")
+    [_w, moved] = mail.inbox()
+    assert moved.text.startswith("Gute Nachricht")
+    assert "Sie können nicht? Dann tippen Sie hier." in moved.text
+    assert _link(moved, "Ich kann nicht").startswith(f"{mail.web}/e/")
+    assert [a.get_filename() for a in moved.attachments()] == ["termin-2026-12-09.ics"]
+
+
+async def test_without_email_set_up_an_address_is_refused(tg: Conversation) -> None:
+    [preview] = await tg.say(ADA, "/termin_neu Sprechstunde; 9.12. 15 Uhr; Rathaus; 3")
+    await tg.press(ADA, preview, "Speichern und jetzt ankündigen")
+    async with tg.app.sessions() as session:
+        event = await session.scalar(select(Event).where(Event.title == "Sprechstunde"))
+    assert event is not None
+    [answer] = await tg.say(ADA, f"/anmelden_fuer {event.id}; Erika Muster; {ERIKA}; 1")
+    assert answer.text == (
+        "Ich kann keine E-Mails schicken. Bitte geben Sie stattdessen eine Telefonnummer an."
+    )
+    async with tg.app.sessions() as session:
+        assert (await session.scalars(select(Rsvp))).all() == []
