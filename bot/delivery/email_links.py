@@ -22,6 +22,7 @@ import logging
 import os
 import secrets
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
 
@@ -151,7 +152,7 @@ class EmailLinks:
             body.append("<p>" + html.escape(_("You also get this by e-mail.")) + "</p>")
             return _page(self._locale, _("All done"), body)
 
-    def _language(self) -> object:
+    def _language(self) -> AbstractContextManager[None]:
         if self._catalogs is not None:
             # Each request runs in its own task; the catalogs must be visible to it.
             install(self._catalogs)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import re
 import smtplib
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -31,7 +30,7 @@ from tests.fakes.clock import FakeClock
 from tests.fakes.memory import Conversation, Shown, telegram_like
 from tests.fakes.memory import Person as Someone
 from tests.handlers.conftest import ADA, GROUP
-from tests.servers.smtp import Arrived, SmtpServer, smtp_server  # noqa: F401
+from tests.servers.smtp import Arrived, SmtpServer, free_port, smtp_server  # noqa: F401
 
 ERIKA = "erika.muster@example.org"
 START = datetime(2026, 12, 9, 14, 0, tzinfo=UTC)  # 15:00 in Berlin
@@ -58,19 +57,13 @@ class Mail:
         return self.smtp.to(ERIKA)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 async def mail(
     db_url: str,
     tmp_path: Path,
     smtp_server: SmtpServer,  # noqa: F811
 ) -> AsyncIterator[Mail]:
-    port = _free_port()
+    port = free_port()
     public = f"http://127.0.0.1:{port}"
     settings = make_settings(
         db_url,
@@ -83,7 +76,7 @@ async def mail(
             "sender_address": "termine@cafe.example",
             "sender_name": "Digitalcafé",
             "bounce_domain": "cafe.example",
-            "bounce_port": _free_port(),
+            "bounce_port": free_port(),
         },
         web={"public_url": public},
     )

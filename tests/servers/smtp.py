@@ -82,7 +82,7 @@ class SmtpServer:
         self.refused: dict[str, int] = {}
         self.data_failures: list[int] = []
         self.lock = threading.Lock()
-        self.port = _free_port()
+        self.port = free_port()
         self._controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port)
 
     def start(self) -> None:
@@ -107,7 +107,7 @@ class SmtpServer:
             return list(self.arrived)
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
