@@ -41,8 +41,8 @@ _URL = re.compile(r"(https?://[^\s<>\"]+)")
 
 # A button's key to the address that presses it; None where the bot has no public address.
 LinkMaker = Callable[[str], str | None]
-# Told (outbox row id, reason) for each bounce that arrives.
-Bounced = Callable[[int, str], Awaitable[None]]
+# Told (platform, outbox row id, reason) for each bounce that arrives.
+Bounced = Callable[[str, int, str], Awaitable[None]]
 
 
 class EmailAdapter(Adapter):
@@ -196,7 +196,8 @@ class EmailAdapter(Adapter):
         """A delivery status notification for one of our messages arrived."""
         log.warning("e-mail of outbox row %s bounced: %s", outbox_id, reason)
         if self.bounced is not None:
-            await self.bounced(outbox_id, reason)
+            # Only a row of an e-mail: a bounce address names any number.
+            await self.bounced(self.platform, outbox_id, reason)
 
 
 def _raise_for(code: int, reason: str) -> None:

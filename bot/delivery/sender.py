@@ -557,7 +557,7 @@ class Sender:
         self.wake()
         log.warning("chat %s is unreachable: %s", delivery.chat.external_id, error)
 
-    async def bounced(self, outbox_id: int, reason: str) -> None:
+    async def bounced(self, platform: str, outbox_id: int, reason: str) -> None:
         """A message the platform had accepted came back undelivered (an e-mail's bounce):
         failed, and its address unreachable, as if the platform had refused it at once."""
         async with self._sessions() as session:
@@ -568,7 +568,7 @@ class Sender:
                     .where(OutboxMessage.id == outbox_id)
                 )
             ).first()
-        if row is None or row[1].platform not in self._transports:
+        if row is None or row[1].platform != platform or platform not in self._transports:
             log.info("bounce for unknown outbox row %s", outbox_id)
             return
         await self._unreachable(to_delivery(*row), f"bounced: {reason}")
