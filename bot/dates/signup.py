@@ -211,7 +211,7 @@ async def sign_up_caller(
     name: str,
     phone: str | None,
     party_size: int,
-    staff_id: int,
+    staff_id: int | None,
     email: str | None = None,
 ) -> CallerSignUp:
     """Sign up someone who phoned in; they become a person without a chat account.
@@ -222,9 +222,13 @@ async def sign_up_caller(
     platform; a known address is the same person again). Staff took the sign-up on the
     phone, which is the consent, as for every caller (``Rsvp.added_by``).
 
+    The hook for the public page's self sign-up (issue #20): once the person confirmed
+    their address (double opt-in), call this with ``staff_id=None`` and the address; the
+    confirmation and everything after it then go out by e-mail as here.
+
     The name is stored as typed (a name starting with "=" stays text; exports neutralise it).
     """
-    person_id = await _caller(work, community, name, email, staff_id)
+    person_id = await _caller(work, community, name, email)
     result = await sign_up(
         work, community, event, person_id, party_size, added_by=staff_id, phone=phone
     )
@@ -233,9 +237,7 @@ async def sign_up_caller(
     return CallerSignUp(person_id, result)
 
 
-async def _caller(
-    work: Work, community: Community, name: str, email: str | None, staff_id: int
-) -> int:
+async def _caller(work: Work, community: Community, name: str, email: str | None) -> int:
     session = work.session
     if email:
         account = await session.scalar(
