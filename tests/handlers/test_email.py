@@ -373,3 +373,14 @@ async def test_without_email_set_up_an_address_is_refused(tg: Conversation) -> N
     )
     async with tg.app.sessions() as session:
         assert (await session.scalars(select(Rsvp))).all() == []
+
+
+async def test_a_cancelled_date_comes_with_its_calendar_cancellation(mail: Mail) -> None:
+    event = await _date(mail)
+    await _sign_up_erika(mail, event)
+    [asked] = await mail.tg.say(ADA, f"/absagen {event.id}")
+    await mail.tg.press(ADA, asked, "Ja, absagen")
+    [_c, cancelled] = mail.inbox()
+    assert cancelled.text.startswith("Leider fällt dieser Termin aus:")
+    [ics] = cancelled.attachments()
+    assert "STATUS:CANCELLED" in ics.get_content()  # type: ignore[attr-defined]
