@@ -63,6 +63,7 @@ from web.staff import StaffWeb
 if TYPE_CHECKING:
     from aiohttp.web import Application
 
+    from bot.delivery.email_links import EmailLinks
     from bot.infra.web import FeedServer
 
 log = logging.getLogger(__name__)
@@ -218,9 +219,13 @@ def build_app(
             display_name=adapter.display_name,
             answers_presses=adapter.answers_presses,
             shows_buttons=adapter.shows_buttons,
+            takes_messages=adapter.takes_messages,
         )
         # Telegram and Matrix keep their own (their loops know when a request fails); the
         # others' is kept here, from what starts and watches them.
+        if adapter.platform == "email":
+            # A bounce marks the address unreachable, like a refusal at sending.
+            adapter.bounced = sender.bounced  # type: ignore[attr-defined]
         own = adapter.status
         app.receiving[adapter.platform] = (
             own if own is not None else ReceiveStatus(adapter.platform)
@@ -293,6 +298,12 @@ def _configured_adapters(app: App, stdin: TextIO | None, stdout: TextIO | None) 
         adapters.append(
             MatrixAdapter(settings.matrix, settings.bot.data_dir, StateStore(app.sessions))
         )
+    if settings.email_enabled:
+        from bot.adapters.email import EmailAdapter
+        from bot.delivery.email_links import link_maker, link_secret
+
+        link = link_maker(link_secret(settings), settings.web.public_url)
+        adapters.append(EmailAdapter(settings.email, link=link, locale=settings.bot.default_locale))
     if settings.console_enabled:
         adapters.append(
             ConsoleAdapter(
@@ -330,7 +341,11 @@ async def prepare(app: App) -> None:
                 text("SELECT pg_advisory_xact_lock(:a, :b)"), dict(zip("ab", PREPARE, strict=True))
             )
         # Made once, at the first start, before any date: calendar UIDs name it.
-        await deployment(session)
+        made = await deployment(session)
+        email = app.adapters.get("email")
+        if email is not None:
+            # Every e-mail's Message-ID names the deployment and its outbox row.
+            email.deployment = made.id  # type: ignore[attr-defined]
         if app.settings.demo.enabled:
             demo = await communities.ensure_demo_community(
                 session, app.settings.demo.community_name, app.settings.demo.timezone, now
@@ -447,8 +462,9 @@ async def _start_web(app: App) -> FeedServer | None:
     """The calendar feed, /health, /metrics and the staff web page, when switched on; a port
     in use is one clear line."""
     section = app.settings.web
+    links = email_links(app)
     wanted = section.calendar or section.health or section.metrics or section.staff
-    if not (section.enabled and wanted):
+    if not (section.enabled and (wanted or links is not None)):
         return None
     from bot.infra.web import FeedServer
 
@@ -460,6 +476,7 @@ async def _start_web(app: App) -> FeedServer | None:
         calendar=(lambda slug: calendar_feed(app, slug)) if section.calendar else None,
         metrics=(lambda: app.metrics.exposition(app)) if section.metrics else None,
         mounts={**(public_pages(app) if section.calendar else {}), **staff_pages(app)},
+        routes=links.routes() if links is not None else (),
     )
     try:
         await web.start()
@@ -469,6 +486,22 @@ async def _start_web(app: App) -> FeedServer | None:
             raise
         raise failure from exc
     return web
+
+
+def email_links(app: App) -> EmailLinks | None:
+    """The web pages behind the links in e-mails, when e-mail is on."""
+    if "email" not in app.adapters:
+        return None
+    from bot.delivery.email_links import EmailLinks, link_secret
+
+    return EmailLinks(
+        app.sessions,
+        app.dispatch,
+        app.clock.now,
+        link_secret(app.settings),
+        locale=app.settings.bot.default_locale,
+        catalogs=app.catalogs,
+    )
 
 
 async def _follow_cluster(app: App) -> None:

@@ -318,6 +318,40 @@ class VolunteersSection(_Section):
     escalate_after_hours: float = Field(default=24, gt=0, le=14 * 24)
 
 
+class EmailSection(_Section):
+    """E-mail for people without a chat app (signed up by staff with an address)."""
+
+    secret_keys = ("password", "link_secret")
+    section_name = "email"
+    # The SMTP server that takes the bot's mail; e-mail is off while this is empty.
+    host: str = ""
+    port: int = Field(default=587, ge=1, le=65535)
+    # "starttls" (port 587), "tls" (port 465) or "none" (a relay on the same machine).
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    user: str = ""
+    password: SecretStr = SecretStr("")
+    # The sender people see, e.g. "termine@digitalcafe.example" and "Digitalcafé Musterstadt".
+    sender_address: str = ""
+    sender_name: str = "Lotsenbot"
+    # At most this many messages a minute (the provider's limit).
+    rate_per_minute: int = Field(default=60, ge=1, le=100_000)
+    # Signs the links in e-mails ("Ich kann nicht", the feedback question); empty: a random
+    # one kept in the data directory (email-link-secret). Changing it ends the old links.
+    link_secret: SecretStr = SecretStr("")
+    # Bounces: the envelope sender is bounce+<message>@<domain>; the mail server hands mail
+    # for those addresses to this small SMTP listener (0: no listener, bounces go unseen).
+    bounce_domain: str = ""
+    bounce_host: str = "127.0.0.1"
+    bounce_port: int = Field(default=0, ge=0, le=65535)
+    timeout_seconds: float = Field(default=30.0, gt=0)
+
+    @model_validator(mode="after")
+    def _needs_sender(self) -> EmailSection:
+        if self.host and "@" not in self.sender_address:
+            raise ValueError("email.sender_address must be set when email.host is")
+        return self
+
+
 class PrivacySection(_Section):
     # Show the short data protection note after a person's first private message.
     first_contact_note: bool = True
@@ -399,6 +433,7 @@ class Settings(BaseSettings):
     console: ConsoleSection = Field(default_factory=ConsoleSection)
     delivery: DeliverySection = Field(default_factory=DeliverySection)
     web: WebSection = Field(default_factory=WebSection)
+    email: EmailSection = Field(default_factory=EmailSection)
     cluster: ClusterSection = Field(default_factory=ClusterSection)
     reminders: RemindersSection = Field(default_factory=RemindersSection)
     volunteers: VolunteersSection = Field(default_factory=VolunteersSection)
@@ -436,6 +471,10 @@ class Settings(BaseSettings):
     @property
     def matrix_enabled(self) -> bool:
         return bool(self.matrix.homeserver and self.matrix.user_id)
+
+    @property
+    def email_enabled(self) -> bool:
+        return bool(self.email.host)
 
     @property
     def console_enabled(self) -> bool:
@@ -551,6 +590,8 @@ def secret_values(settings: Settings) -> list[str]:
         settings.matrix.password.get_secret_value(),
         settings.matrix.access_token.get_secret_value(),
         settings.database.password.get_secret_value(),
+        settings.email.password.get_secret_value(),
+        settings.email.link_secret.get_secret_value(),
     ]
     # The part after "12345:" is the secret half of a Telegram token.
     values.append(values[0].partition(":")[2])
@@ -565,4 +606,4 @@ def secret_values(settings: Settings) -> list[str]:
 
 
 def _is_secret(key: str) -> bool:
-    return key in ("token", "password", "access_token", "webhook_secret")
+    return key in ("token", "password", "access_token", "webhook_secret", "link_secret")

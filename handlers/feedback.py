@@ -14,6 +14,10 @@ SKIP = "fb.skip"
 STEPS: dict[str, feedback.Step] = {COMMENT: "comment", WISH: "wish"}
 
 
+def _thanks() -> str:
+    return _("Thank you very much! That helps us a lot. See you next time.")
+
+
 # Add the answers to the feedback question and its follow-ups.
 router = Router()
 
@@ -28,6 +32,9 @@ async def rate(ctx: Context) -> None:
         await ctx.button_gone()
     elif outcome == "changed":
         await ctx.reply(_("Thank you, I have changed your answer."))
+    elif not ctx.can_write:
+        # An e-mail's link: nobody can write a comment back.
+        await ctx.reply(_thanks())
     else:
         await _ask(ctx, COMMENT, event_id)
 
@@ -87,4 +94,4 @@ async def _take(ctx: Context, step: str, text: str) -> None:
     elif outcome == "ask_wish":
         await _ask(ctx, WISH, event_id)
     else:
-        await ctx.reply(_("Thank you very much! That helps us a lot. See you next time."))
+        await ctx.reply(_thanks())

@@ -32,6 +32,9 @@ class Adapter:
     # Whether people see buttons they can tap; without them (Matrix, the console) choices
     # are written as lines and the texts say "schreiben Sie", never "tippen Sie".
     shows_buttons: bool = True
+    # Whether people can write to the bot there; by e-mail they only press its links, so
+    # nothing asks them to write an answer.
+    takes_messages: bool = True
     # Whether a delivery with edit_message_id changes that message; the sender drops edits
     # for platforms that cannot, rather than posting them again.
     supports_edit: bool = False
@@ -48,6 +51,11 @@ class Adapter:
     # (Telegram's answer to a callback query); ``answer_press`` shows it. Elsewhere such
     # answers go to the person's private chat, never to the group.
     answers_presses: bool = False
+    # Whether the platform has group chats (e-mail has none: every message is to one person).
+    has_groups: bool = True
+    # Whether staff are told when a person cannot be reached there any more (an e-mail
+    # address that refuses mail): nobody could ask them in a group to open a chat.
+    tells_staff_when_unreachable: bool = False
     # Sends whose result is not yet recorded; None for no bound. 1 where a send cannot be
     # made idempotent, so a crash repeats at most one message.
     max_in_flight: int | None = None

@@ -103,6 +103,11 @@ class Context:
         return platforms.shows_buttons(self.chat.platform)
 
     @property
+    def can_write(self) -> bool:
+        """Whether the person can write an answer here (not by e-mail: links only)."""
+        return platforms.takes_messages(self.chat.platform)
+
+    @property
     def command_prefix(self) -> str:
         """How commands start where this message came from, as its adapter declared."""
         return platforms.command_prefix(self.chat.platform)

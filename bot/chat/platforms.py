@@ -19,6 +19,8 @@ class Platform:
     display_name: str = ""
     answers_presses: bool = False
     shows_buttons: bool = True
+    # Whether people can write to the bot there (not by e-mail: its links are the answers).
+    takes_messages: bool = True
 
 
 # What a command may start with, on every platform: someone used to one app types its
@@ -36,13 +38,16 @@ def declare(
     display_name: str,
     answers_presses: bool = False,
     shows_buttons: bool = True,
+    takes_messages: bool = True,
 ) -> None:
     """Record what a platform's adapter declares (done by the composition root)."""
     if command_prefix not in COMMAND_PREFIXES:
         raise ValueError(
             f"{name}: commands can start with {COMMAND_PREFIXES}, not {command_prefix!r}"
         )
-    _declared[name] = Platform(command_prefix, display_name, answers_presses, shows_buttons)
+    _declared[name] = Platform(
+        command_prefix, display_name, answers_presses, shows_buttons, takes_messages
+    )
 
 
 def command_prefix(name: str) -> str:
@@ -66,6 +71,11 @@ def answers_presses(name: str) -> bool:
     """Whether the platform shows a short notice to the person who pressed a button, and
     to nobody else (Telegram's answer to a callback query)."""
     return _declared.get(name, _DEFAULT).answers_presses
+
+
+def takes_messages(name: str) -> bool:
+    """Whether people can write to the bot on the platform (e-mail: only its links answer)."""
+    return _declared.get(name, _DEFAULT).takes_messages
 
 
 def shows_buttons(name: str) -> bool:

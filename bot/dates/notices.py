@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.chat.platforms import command_prefix, shows_buttons
+from bot.chat.platforms import command_prefix, shows_buttons, takes_messages
 from bot.chat.types import Attachment, Button, Outgoing, subject_ids
 from bot.community import communities
 from bot.dates import rsvps
@@ -37,24 +37,30 @@ async def tell_person(
     expires_at: datetime | None = None,
     about: Iterable[int | None] = (),
     tap_hint: Callable[[], str] | None = None,
+    by_link: tuple[Callable[[], str], Callable[[], tuple[Button, ...]]] | None = None,
 ) -> bool:
     """Write to one person privately; False when they have no chat with us (phone sign-ups).
 
     ``about``: the other people the message names or carries data of (the recipient is
     always one); erasure of any of them removes it. ``tap_hint``: how to answer the buttons
     ("Bitte tippen Sie auf ein Gesicht."), added only where the person's platform shows
-    buttons to tap; elsewhere the numbered lines' own hint says what to write.
+    buttons to tap; elsewhere the numbered lines' own hint says what to write. ``by_link``:
+    the text and buttons instead where people cannot write to the bot (e-mail): the text says
+    to tap, and the button (a link there) is what to tap.
     """
     chat = await people.private_chat(session, person_id, now)
     if chat is None:
         return False
     person = await session.get(Person, person_id)
     with use_locale((person.locale if person else None) or community.locale):
-        text = build(command_prefix(chat.platform))
-        if tap_hint is not None:
-            text = joined(text, tap_only(tap_hint(), shows_buttons(chat.platform)))
+        if by_link is not None and not takes_messages(chat.platform):
+            text, shown = by_link[0](), by_link[1]()
+        else:
+            text = build(command_prefix(chat.platform))
+            if tap_hint is not None:
+                text = joined(text, tap_only(tap_hint(), shows_buttons(chat.platform)))
+            shown = buttons() if buttons else ()
         file = attachment() if attachment else None
-        shown = buttons() if buttons else ()
     await enqueue(
         session,
         chat,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from bot.chat.types import Outgoing
+from bot.chat.types import Button, Outgoing
 from bot.dates import announcements, jobs, rsvps, series
 from bot.dates.details import Details
 from bot.dates.notices import (
@@ -25,7 +25,7 @@ from bot.dates.notices import (
     tell_person,
 )
 from bot.dates.signup import ics_file
-from bot.dates.texts import cancel_notice, change_notice
+from bot.dates.texts import cancel_button, cancel_notice, change_notice
 from bot.domain import people
 from bot.domain.models import Community, Event, Person, Rsvp, Series
 from bot.domain.when import When
@@ -141,6 +141,12 @@ async def move_date(
             event, community, change.old_start, change.old_end, change.old_place, prefix
         ),
         f"moved:{event.id}:{change_id}",
+        by_link=(
+            lambda: change_notice(
+                event, community, change.old_start, change.old_end, change.old_place, tap=True
+            ),
+            lambda: cancel_button(event),
+        ),
     )
     await refresh_posts(work.session, event, work.now)
     return told
@@ -246,10 +252,11 @@ async def tell_all(
     *,
     groups_too: bool = True,
     skip: set[int] | None = None,
+    by_link: tuple[Callable[[], str], Callable[[], tuple[Button, ...]]] | None = None,
 ) -> Told:
     """Tell everyone with a place or on the waiting list (but the people in ``skip``); the
     rest go to staff's call list (and, with ``groups_too``, the groups hear it, without
-    names)."""
+    names). ``by_link``: see ``notices.tell_person``."""
     session, now = work.session, work.now
     told = 0
     unreachable: list[Unreachable] = []
@@ -265,6 +272,7 @@ async def tell_all(
             f"{key}:{rsvp.person_id}",
             now,
             attachment=lambda: file,
+            by_link=by_link,
         )
         if ok:
             told += 1

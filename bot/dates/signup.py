@@ -13,13 +13,18 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from bot.chat.types import Attachment
+from bot.community.communities import grant_role
 from bot.dates import rsvps, series
 from bot.dates.calendar import cancellation_ics, event_ics
 from bot.dates.notices import refresh_posts, tell_person
-from bot.dates.texts import moved_up_notice
-from bot.domain.models import Community, Event, Person, Rsvp, Series
+from bot.dates.texts import cancel_button, confirmation, moved_up_notice, waitlist_notice
+from bot.domain.models import Account, Community, Event, Person, Rsvp, Series
+from bot.domain.roles import MEMBER
 from bot.domain.work import Work
 from bot.infra.deployment import deployment
+
+# The platform of people who have only an e-mail address (bot/adapters/email.py).
+EMAIL = "email"
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +176,10 @@ async def tell_moved_up(
             f"moved-up:{event.id}:{rsvp.id}:{rsvp.updated_at.isoformat()}",
             work.now,
             attachment=lambda: file,
+            by_link=(
+                lambda: moved_up_notice(event, community, tap=True),
+                lambda: cancel_button(event),
+            ),
         )
 
 
@@ -202,16 +211,90 @@ async def sign_up_caller(
     name: str,
     phone: str | None,
     party_size: int,
-    staff_id: int,
+    staff_id: int | None,
+    email: str | None = None,
 ) -> CallerSignUp:
     """Sign up someone who phoned in; they become a person without a chat account.
 
+    With an ``email`` address they hear by e-mail what a member hears in the chat: the
+    confirmation with its calendar file here, then reminders, changes, a place from the
+    waiting list and the feedback question (the address is their account on the "email"
+    platform; a known address is the same person again). Staff took the sign-up on the
+    phone, which is the consent, as for every caller (``Rsvp.added_by``).
+
+    The hook for the public page's self sign-up (issue #20): once the person confirmed
+    their address (double opt-in), call this with ``staff_id=None`` and the address; the
+    confirmation and everything after it then go out by e-mail as here.
+
     The name is stored as typed (a name starting with "=" stays text; exports neutralise it).
     """
-    person = Person(display_name=name, created_at=work.now)
-    work.session.add(person)
-    await work.session.flush()
+    person_id = await _caller(work, community, name, email)
     result = await sign_up(
-        work, community, event, person.id, party_size, added_by=staff_id, phone=phone
+        work, community, event, person_id, party_size, added_by=staff_id, phone=phone
     )
-    return CallerSignUp(person.id, result)
+    if email and result.changed:
+        await _confirm_by_email(work, community, event, person_id, result, party_size)
+    return CallerSignUp(person_id, result)
+
+
+async def _caller(work: Work, community: Community, name: str, email: str | None) -> int:
+    session = work.session
+    if email:
+        account = await session.scalar(
+            select(Account).where(Account.platform == EMAIL, Account.external_id == email)
+        )
+        if account is not None:
+            # Staff gave the address again, so it is right now: write to it again.
+            account.unreachable = False
+            return account.person_id
+    person = Person(display_name=name, created_at=work.now)
+    session.add(person)
+    await session.flush()
+    if email:
+        session.add(
+            Account(
+                person_id=person.id,
+                platform=EMAIL,
+                external_id=email,
+                display_name=name,
+                created_at=work.now,
+            )
+        )
+        # A member of the community, so the links in their e-mails act for it.
+        await grant_role(session, person.id, community.id, MEMBER, granted_by=None, now=work.now)
+        await session.flush()
+    return person.id
+
+
+async def _confirm_by_email(
+    work: Work,
+    community: Community,
+    event: Event,
+    person_id: int,
+    result: rsvps.SignUp,
+    party_size: int,
+) -> None:
+    key = f"caller-confirm:{event.id}:{person_id}:{work.now.isoformat()}"
+    if result.outcome == rsvps.YES:
+        file = await ics_file(work, event, community)
+        await tell_person(
+            work.session,
+            person_id,
+            community,
+            lambda _prefix: confirmation(event, community, party_size, tap=True),
+            key,
+            work.now,
+            attachment=lambda: file,
+            buttons=lambda: cancel_button(event),
+        )
+    elif result.outcome == rsvps.WAITLIST and result.position is not None:
+        position = result.position
+        await tell_person(
+            work.session,
+            person_id,
+            community,
+            lambda _prefix: waitlist_notice(event, community, position),
+            key,
+            work.now,
+            buttons=lambda: cancel_button(event),
+        )

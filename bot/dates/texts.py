@@ -108,8 +108,11 @@ def sign_up_buttons(event: Event, *, full: bool = False) -> tuple[Button, ...]:
     return (coming, company, Button(_("I cannot come"), NOT_COMING, args, (_("no"),)))
 
 
-def confirmation(event: Event, community: Community, party_size: int, prefix: str = "/") -> str:
-    """The private confirmation after a sign-up."""
+def confirmation(
+    event: Event, community: Community, party_size: int, prefix: str = "/", *, tap: bool = False
+) -> str:
+    """The private confirmation after a sign-up; ``tap``: it carries the "Ich kann nicht"
+    button (an e-mail, where nobody writes back)."""
     head = (
         _("You are signed up. We look forward to seeing you!")
         if party_size == 1
@@ -121,8 +124,20 @@ def confirmation(event: Event, community: Community, party_size: int, prefix: st
     )
     lines = [head, "", event.title, *details(event, community)]
     lines += ["", _("The calendar file puts the date into your phone's calendar.")]
-    lines.append(_("If you cannot come, please write {prefix}abmelden.").format(prefix=prefix))
+    if tap:
+        lines.append(_("You cannot come? Then tap here."))
+    else:
+        lines.append(_("If you cannot come, please write {prefix}abmelden.").format(prefix=prefix))
     return "\n".join(lines)
+
+
+# The button that gives a place back (handlers/events.py answers it).
+CANT_COME = "rsvp.cancel"
+
+
+def cancel_button(event: Event) -> tuple[Button, ...]:
+    """ "Ich kann nicht": one tap (in an e-mail, one link) gives the place back."""
+    return (Button(_("I cannot come"), CANT_COME, {"event": event.id}),)
 
 
 def waitlist_notice(event: Event, community: Community, position: int) -> str:
@@ -136,14 +151,19 @@ def waitlist_notice(event: Event, community: Community, position: int) -> str:
     return "\n".join(lines)
 
 
-def moved_up_notice(event: Event, community: Community, prefix: str = "/") -> str:
+def moved_up_notice(
+    event: Event, community: Community, prefix: str = "/", *, tap: bool = False
+) -> str:
+    """A place from the waiting list; ``tap``: with the "Ich kann nicht" button (e-mail)."""
     lines = [
         _("Good news: a place has become free. You now have a place!"),
         "",
         event.title,
         *details(event, community),
         "",
-        _("If you cannot come, please write {prefix}abmelden.").format(prefix=prefix),
+        _("You cannot come? Then tap here.")
+        if tap
+        else _("If you cannot come, please write {prefix}abmelden.").format(prefix=prefix),
     ]
     return "\n".join(lines)
 
@@ -155,8 +175,11 @@ def change_notice(
     old_end: datetime | None,
     old_place: str,
     prefix: str = "/",
+    *,
+    tap: bool = False,
 ) -> str:
-    """Old and new time and place side by side."""
+    """Old and new time and place side by side; ``tap``: with the "Ich kann nicht" button
+    (e-mail, where nobody writes back)."""
     lines = [_("Please note: a date has changed."), "", event.title]
     lines.append(
         _("Before: {when}").format(when=format_span(old_start, old_end, community.timezone))
@@ -171,12 +194,12 @@ def change_notice(
         lines.append(_("Place now: {place}").format(place=event.place or "-"))
     else:
         lines.append(_("Place: {place}").format(place=event.place))
-    lines += [
-        "",
-        _("Your sign-up stays. If you cannot come now, please write {prefix}abmelden.").format(
-            prefix=prefix
-        ),
-    ]
+    stays = (
+        _("Your sign-up stays. You cannot come now? Then tap here.")
+        if tap
+        else _("Your sign-up stays. If you cannot come now, please write {prefix}abmelden.")
+    )
+    lines += ["", stays.format(prefix=prefix)]
     return "\n".join(lines)
 
 

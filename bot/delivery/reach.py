@@ -9,7 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.chat.types import Outgoing
 from bot.delivery.outbox import enqueue, note_queued
-from bot.domain.models import Account, Chat, Community, OutboxMessage, Person, Role
+from bot.domain import people
+from bot.domain.models import Account, Chat, Community, Event, OutboxMessage, Person, Role, Rsvp
 from bot.language.i18n import _, use_locale
 
 ASK_AGAIN_AFTER = timedelta(days=1)
@@ -77,3 +78,52 @@ async def requeue_after_contact(session: AsyncSession, chat: Chat, now: datetime
     if count:
         note_queued(session, chat)
     return count
+
+
+async def tell_staff_unreachable(
+    session: AsyncSession, platform: str, address: str, now: datetime
+) -> bool:
+    """An address refuses our messages (an e-mail that bounced): tell the staff member who
+    signed the person up, privately, with the phone number to call instead. False when
+    nobody signed them up (nothing to tell) or that staff member has no private chat."""
+    account = await session.scalar(
+        select(Account).where(Account.platform == platform, Account.external_id == address)
+    )
+    if account is None:
+        return False
+    rsvp = await session.scalar(
+        select(Rsvp)
+        .where(Rsvp.person_id == account.person_id, Rsvp.added_by.is_not(None))
+        .order_by(Rsvp.updated_at.desc(), Rsvp.id.desc())
+        .limit(1)
+    )
+    if rsvp is None or rsvp.added_by is None:
+        return False
+    chat = await people.private_chat(session, rsvp.added_by, now)
+    if chat is None:
+        return False
+    person = await session.get(Person, account.person_id)
+    staff = await session.get(Person, rsvp.added_by)
+    community = await session.scalar(
+        select(Community)
+        .join(Event, Event.community_id == Community.id)
+        .where(Event.id == rsvp.event_id)
+    )
+    locale = (staff.locale if staff else None) or (community.locale if community else None)
+    with use_locale(locale or "de"):
+        lines = [
+            _("An e-mail to {name} did not arrive ({address}).").format(
+                name=person.display_name if person else "?", address=address
+            ),
+            _("I will not write to this address any more."),
+        ]
+        if rsvp.phone:
+            lines.append(_("Please call instead: {phone}").format(phone=rsvp.phone))
+    await enqueue(
+        session,
+        chat,
+        Outgoing("\n".join(lines), about=(account.person_id,)),
+        dedup_key=f"unreachable:{account.id}:{now.date().isoformat()}",
+        now=now,
+    )
+    return True

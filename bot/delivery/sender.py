@@ -537,7 +537,15 @@ class Sender:
                     )
                     .values(unreachable=True)
                 )
-                link = self._transports[delivery.chat.platform].deep_link("hallo")
+                transport = self._transports[delivery.chat.platform]
+                if transport.tells_staff_when_unreachable:
+                    await reach.tell_staff_unreachable(
+                        session,
+                        delivery.chat.platform,
+                        delivery.chat.external_id,
+                        self._clock.now(),
+                    )
+                link = transport.deep_link("hallo")
                 if link is not None:
                     await reach.ask_to_open_private_chat(
                         session,
@@ -548,6 +556,22 @@ class Sender:
                     )
         self.wake()
         log.warning("chat %s is unreachable: %s", delivery.chat.external_id, error)
+
+    async def bounced(self, platform: str, outbox_id: int, reason: str) -> None:
+        """A message the platform had accepted came back undelivered (an e-mail's bounce):
+        failed, and its address unreachable, as if the platform had refused it at once."""
+        async with self._sessions() as session:
+            row = (
+                await session.execute(
+                    select(OutboxMessage, Chat)
+                    .join(Chat, Chat.id == OutboxMessage.chat_id)
+                    .where(OutboxMessage.id == outbox_id)
+                )
+            ).first()
+        if row is None or row[1].platform != platform or platform not in self._transports:
+            log.info("bounce for unknown outbox row %s", outbox_id)
+            return
+        await self._unreachable(to_delivery(*row), f"bounced: {reason}")
 
     async def _give_up(self, delivery: Delivery, error: str) -> None:
         """The platform refuses this message as it is (a bug of ours): keep it, marked failed."""

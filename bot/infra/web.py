@@ -46,6 +46,7 @@ class FeedServer:
         calendar: CalendarFeed | None = None,
         metrics: Callable[[], Awaitable[bytes]] | None = None,
         mounts: Mapping[str, web.Application] | None = None,
+        routes: Sequence[web.RouteDef] = (),
     ) -> None:
         self._host = host
         self._port = port
@@ -56,6 +57,8 @@ class FeedServer:
         # Further pages under a path prefix (the public calendar page at /termine,
         # the staff web page at /staff).
         self._mounts = dict(mounts or {})
+        # More pages a feature serves (the links in e-mails, bot/delivery/email_links.py).
+        self._routes = tuple(routes)
         self._runner: web.AppRunner | None = None
 
     @property
@@ -76,6 +79,7 @@ class FeedServer:
             app.router.add_get("/metrics", self._metrics_text)
         for prefix, pages in self._mounts.items():
             app.add_subapp(prefix, pages)
+        app.router.add_routes(self._routes)
         # No access log: it would record the IP addresses of the people who subscribe.
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
@@ -90,6 +94,7 @@ class FeedServer:
             ("/health", self._health is not None),
             ("/metrics", self._metrics is not None),
             *((prefix, True) for prefix in self._mounts),
+            ("e-mail links", bool(self._routes)),
         )
         served = [name for name, on in parts if on]
         log.info("%s listening on http://%s:%s", " and ".join(served), self._host, self.port)

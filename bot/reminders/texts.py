@@ -9,12 +9,11 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.chat.types import Button
-from bot.dates.texts import details
+from bot.dates.texts import cancel_button, details
 from bot.domain.models import Community, Event
 from bot.language.i18n import _
 from bot.reminders.feedback import RATINGS
 
-CANT_COME = "rsvp.cancel"
 RATE = "fb.rate"
 # Dates served and help requests done after which a volunteer gets a special thank-you.
 MILESTONES = (10, 25, 50, 100, 200)
@@ -39,7 +38,7 @@ def reminder(event: Event, community: Community, now: datetime) -> str:
 
 
 def reminder_buttons(event: Event) -> tuple[Button, ...]:
-    return (Button(_("I cannot come"), CANT_COME, {"event": event.id}),)
+    return cancel_button(event)
 
 
 def tap_here() -> str:

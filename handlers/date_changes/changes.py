@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -22,6 +23,9 @@ from handlers.date_changes.common import usage as _usage
 from handlers.when_words import when_error
 
 MAX_NAME = 100
+MAX_EMAIL = 254
+# Good enough to catch a typo; the mail server decides the rest (a bounce tells staff).
+EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s.]{2,}", re.ASCII)
 
 
 # Add moving, cancelling and skipping dates, phone sign-ups and the attendee list.
@@ -83,7 +87,7 @@ async def skip(ctx: Context) -> None:
 @router.command(
     "anmelden_fuer",
     "sign_up_for",
-    description=N_("Sign up someone who called: number; name; phone; people"),
+    description=N_("Sign up someone who called: number; name; phone or e-mail; people"),
     roles=(STAFF,),
 )
 async def sign_up_for(ctx: Context) -> None:
@@ -98,7 +102,17 @@ async def sign_up_for(ctx: Context) -> None:
     if not name or len(name) > MAX_NAME:
         await _usage(ctx, example)
         return
-    phone = (parts[2] if len(parts) > 2 else "")[:40] or None
+    email, phone = _contact(parts[2] if len(parts) > 2 else "")
+    if email is not None and not ctx.services.settings.email_enabled:
+        await ctx.reply(_("This bot cannot send e-mails. Please give a phone number instead."))
+        return
+    if email is not None and (len(email) > MAX_EMAIL or not EMAIL.fullmatch(email)):
+        await ctx.reply(
+            _("This e-mail address does not look right: {address}").format(address=email)
+            + "\n"
+            + _("Example: {example}").format(example=example.format(prefix=ctx.command_prefix))
+        )
+        return
     size_text = parts[3] if len(parts) > 3 and parts[3] else "1"
     if not is_number(size_text) or not 1 <= int(size_text) <= rsvps.MAX_PARTY:
         await ctx.reply(
@@ -107,11 +121,13 @@ async def sign_up_for(ctx: Context) -> None:
         return
     assert ctx.community is not None
     caller = await signup.sign_up_caller(
-        ctx.work, ctx.community, event, name, phone, int(size_text), ctx.person.id
+        ctx.work, ctx.community, event, name, phone, int(size_text), ctx.person.id, email
     )
     result = caller.result
     if result.outcome == rsvps.YES:
         text = _("{name} is signed up.").format(name=name)
+        if email:
+            text += " " + _("I am sending the confirmation by e-mail.")
     elif result.outcome == rsvps.WAITLIST:
         text = _("{name} is number {position} on the waiting list.").format(
             name=name, position=result.position
@@ -163,6 +179,15 @@ def _attendee_line(n: int, attendee: planning.Attendee) -> str:
     if attendee.phone:
         parts.append(_("phone {phone}").format(phone=attendee.phone))
     return ", ".join(parts)
+
+
+def _contact(text: str) -> tuple[str | None, str | None]:
+    """ "04542 1234", "erika@example.org" or both: the e-mail address (lower case) and the
+    phone number."""
+    words = text.replace(",", " ").split()
+    email = next((w for w in words if "@" in w), None)
+    phone = " ".join(w for w in words if w != email)[:40] or None
+    return (email.lower() if email else None), phone
 
 
 def _new_time(
