@@ -49,7 +49,7 @@ async def test_press_text_for_one_date(tg: Conversation) -> None:
     assert "Anmeldung: in der Chat-Gruppe »Digitalcafé Musterstadt«." in lines
     assert txt.attachment is not None and txt.attachment.filename == "presse-2026-12-09.txt"
     text = txt.attachment.data.decode("utf-8")
-    assert text.startswith("Digitalcafé Musterstadt lädt ein: Sprechstunde\n\nWann: Mittwoch, 9. Dezember")
+    assert text.startswith("Digitalcafé Musterstadt lädt ein: Sprechstunde\n\nWann: Mittwoch, 9.")
     [members] = await tg.say(ERIKA, f"/presse {number}")
     assert members.attachment is None
 
