@@ -51,6 +51,7 @@ from bot.infra.package_data import installed_version
 from bot.infra.private_files import private_dir, write_private
 from bot.infra.scheduler import Round, Scheduler
 from bot.language.i18n import Catalogs, _, install, use_locale
+from bot.newsletter import due as newsletter_due
 from bot.privacy import due as privacy_due
 from bot.privacy import rights as privacy
 from bot.reminders import due as reminders_due
@@ -171,7 +172,7 @@ def build_app(
     scheduler = Scheduler(
         sessions,
         clock,
-        [*due_rounds(policy, matching, retention), *daily],
+        [*due_rounds(policy, matching, retention, settings.web.public_url), *daily],
         on_queued=lambda: queued(None),
         leads=lambda: cluster.is_leader,
     )
@@ -298,7 +299,10 @@ def _configured_adapters(app: App, stdin: TextIO | None, stdout: TextIO | None) 
 
 
 def due_rounds(
-    reminders: ReminderPolicy, matching: MatchingPolicy, retention: privacy.Retention
+    reminders: ReminderPolicy,
+    matching: MatchingPolicy,
+    retention: privacy.Retention,
+    web_address: str = "",
 ) -> list[Round]:
     """What each feature has due, in the order the scheduler does it every round."""
     return [
@@ -307,6 +311,7 @@ def due_rounds(
         *helping_due.rounds(matching),
         *certificates_due.rounds(),
         *reminders_due.rounds(reminders),
+        *newsletter_due.rounds(web_address),
     ]
 
 

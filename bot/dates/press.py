@@ -96,7 +96,7 @@ async def for_series(work: Work, community: Community, event: Event) -> PressTex
         )
         paragraphs.append("\n".join(details.lines(shared)))
         contact = common([e.contact for e in dates]) or community.contact
-        paragraphs.append(_closing(community, contact))
+        paragraphs.append(sign_up_text(community, contact))
         name = f"reihe-{dates[0].starts_at:%Y-%m-%d}"
         return PressText(heading, [p for p in paragraphs if p], name)
 
@@ -128,7 +128,7 @@ async def for_month(work: Work, community: Community, year: int, month: int) -> 
         for event in dates:
             lines = [event.title, *_date_paragraphs(community, event, closing=False)]
             paragraphs.append("\n".join(lines))
-        paragraphs.append(_closing(community, _shared_contact(dates, community)))
+        paragraphs.append(sign_up_text(community, _shared_contact(dates, community)))
         return PressText(heading, paragraphs, f"{first:%Y-%m}")
 
 
@@ -151,11 +151,11 @@ def _date_paragraphs(community: Community, event: Event, *, closing: bool = True
         lines.append(_("Please sign up by {when}.").format(when=deadline))
     paragraphs = ["\n".join(lines)]
     if closing:
-        paragraphs.append(_closing(community, event.contact or community.contact))
+        paragraphs.append(sign_up_text(community, event.contact or community.contact))
     return paragraphs
 
 
-def _closing(community: Community, contact: str) -> str:
+def sign_up_text(community: Community, contact: str) -> str:
     """How a reader who is not in the chat yet signs up: the group's name, and the contact."""
     if contact:
         return _("To sign up: in the chat group »{group}« or with {contact}.").format(
