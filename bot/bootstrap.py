@@ -52,6 +52,7 @@ from bot.infra.private_files import private_dir, write_private
 from bot.infra.scheduler import Round, Scheduler
 from bot.language.i18n import Catalogs, _, install, use_locale
 from bot.newsletter import due as newsletter_due
+from bot.newsletter import pages as newsletter_pages
 from bot.privacy import due as privacy_due
 from bot.privacy import rights as privacy
 from bot.reminders import due as reminders_due
@@ -454,6 +455,7 @@ async def _start_web(app: App) -> FeedServer | None:
         health=(lambda: health(app)) if section.health else None,
         calendar=(lambda slug: calendar_feed(app, slug)) if section.calendar else None,
         metrics=(lambda: app.metrics.exposition(app)) if section.metrics else None,
+        routes=newsletter_pages.routes(app.sessions, app.clock, app.catalogs),
     )
     try:
         await web.start()

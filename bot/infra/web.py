@@ -28,6 +28,8 @@ ROUTES = ("/kalender/{slug}.ics", "/calendar/{slug}.ics")
 _DTSTAMP = re.compile(rb"^DTSTAMP:[^\r\n]*\r\n", re.M)
 
 
+# A page a feature serves.
+Route = Callable[[web.Request], Awaitable[web.StreamResponse]]
 # A community's feed as .ics by its slug; None when no community has that slug.
 CalendarFeed = Callable[[str], Awaitable[bytes | None]]
 
@@ -44,6 +46,7 @@ class FeedServer:
         health: Callable[[], Awaitable[tuple[int, dict[str, object]]]] | None = None,
         calendar: CalendarFeed | None = None,
         metrics: Callable[[], Awaitable[bytes]] | None = None,
+        routes: Sequence[tuple[str, str, Route]] = (),
     ) -> None:
         self._host = host
         self._port = port
@@ -51,6 +54,8 @@ class FeedServer:
         self._health = health
         self._calendar = calendar
         self._metrics = metrics
+        # Further pages a feature serves (method, path, handler), e.g. the newsletter's.
+        self._routes = routes
         self._runner: web.AppRunner | None = None
 
     @property
@@ -69,6 +74,8 @@ class FeedServer:
             app.router.add_get("/health", self._health_check)
         if self._metrics is not None:
             app.router.add_get("/metrics", self._metrics_text)
+        for method, path, handler in self._routes:
+            app.router.add_route(method, path, handler)
         # No access log: it would record the IP addresses of the people who subscribe.
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import aiohttp
 from sqlalchemy import select
 
 from bot.bootstrap import build_app
 from bot.domain.models import Chat, Community, NewsletterSubscription, OutboxMessage
 from bot.domain.work import Work
-from bot.newsletter import subscriptions
+from bot.infra.web import FeedServer
+from bot.newsletter import pages, subscriptions
 from bot.privacy import rights
 from tests.fakes.clock import FakeClock
 from tests.fakes.memory import Conversation, telegram_like
@@ -160,3 +162,40 @@ async def test_erasure_and_the_data_export_include_the_newsletter(tg: Conversati
         await rights.erase(session, subscription.person_id, tg.app.clock.now())
     assert await _subscriptions(tg) == []
     assert await _mails(tg, "erika@example.org") == []
+
+
+async def test_the_links_confirm_and_unsubscribe_only_when_pressed(tg: Conversation) -> None:
+    async with tg.app.sessions.begin() as session:
+        community = await session.get(Community, 1)
+        assert community is not None
+        done = await subscriptions.subscribe(
+            Work(session, tg.app.clock.now()), community, "otto@example.org", "weekly", "de"
+        )
+        assert done.subscription is not None
+        token = done.subscription.token
+    server = FeedServer(
+        "127.0.0.1", 0, routes=pages.routes(tg.app.sessions, tg.app.clock, tg.app.catalogs)
+    )
+    await server.start()
+    base = f"http://127.0.0.1:{server.port}/newsletter"
+    try:
+        async with aiohttp.ClientSession() as client:
+            # A virus scanner opening the link changes nothing.
+            async with client.get(f"{base}/bestaetigen/{token}") as page:
+                assert page.status == 200
+                assert "Möchten Sie den Newsletter?" in await page.text()
+            [pending] = await _subscriptions(tg)
+            assert pending.status == "pending"
+            async with client.post(f"{base}/bestaetigen/{token}") as page:
+                assert "Danke! Ab jetzt bekommen Sie den Newsletter." in await page.text()
+            [active] = await _subscriptions(tg)
+            assert active.status == "active"
+            async with client.post(f"{base}/bestaetigen/falsch") as page:
+                assert "Diese Internet-Adresse gilt nicht mehr." in await page.text()
+            # The mail program's one-click unsubscribe (RFC 8058).
+            one_click = {"List-Unsubscribe": "One-Click"}
+            async with client.post(f"{base}/abbestellen/{token}", data=one_click) as page:
+                assert page.status == 200
+            assert await _subscriptions(tg) == []
+    finally:
+        await server.stop()
