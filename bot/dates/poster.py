@@ -86,7 +86,7 @@ def _series(community: Community, events: Sequence[Event], title: str | None) ->
     blocks = [_Block(community.name, "header"), _Block(title or ordered[0].title, "title")]
     blocks.append(_Block(_("The next dates:"), "strong"))
     # What all dates share is said once; what differs goes next to each date.
-    place = common([e.place for e in shown])
+    place = _common([e.place for e in shown])
     for event in shown:
         line = format_when(event.starts_at, tz)
         if place is None and event.place:
@@ -98,10 +98,12 @@ def _series(community: Community, events: Sequence[Event], title: str | None) ->
         blocks.append(_Block(_("More dates: in the chat"), "body"))
     blocks += _details(
         SimpleNamespace(
-            **{name: common([getattr(e, name) for e in shown]) or "" for name in details.SHOWN}
+            **{name: _common([getattr(e, name) for e in shown]) or "" for name in details.SHOWN}
         )
     )
-    blocks.append(_Block(_sign_up(common([e.contact for e in shown]) or community.contact), "body"))
+    blocks.append(
+        _Block(_sign_up(_common([e.contact for e in shown]) or community.contact), "body")
+    )
     return blocks
 
 
@@ -117,7 +119,7 @@ def _sign_up(contact: str) -> str:
     return _("Sign up: in the chat")
 
 
-def common(values: list[str]) -> str | None:
+def _common(values: list[str]) -> str | None:
     """The value every date shares, or None when they differ."""
     return values[0] if len(set(values)) == 1 else None
 

@@ -18,7 +18,6 @@ from babel.dates import format_date
 from sqlalchemy import select
 
 from bot.dates import details
-from bot.dates.poster import common
 from bot.domain.models import Community, Event
 from bot.domain.work import Work
 from bot.language.i18n import _, current_locale, format_span, format_when, use_locale
@@ -130,6 +129,11 @@ async def for_month(work: Work, community: Community, year: int, month: int) -> 
             paragraphs.append("\n".join(lines))
         paragraphs.append(sign_up_text(community, _shared_contact(dates, community)))
         return PressText(heading, paragraphs, f"{first:%Y-%m}")
+
+
+def common(values: list[str]) -> str | None:
+    """The value every date shares, or None when they differ."""
+    return values[0] if len(set(values)) == 1 else None
 
 
 def month_name(day: date) -> str:
