@@ -5,19 +5,23 @@ unsubscribe headers), once, also when the scheduler runs again in a new process.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import aiohttp
+import pytest
 from sqlalchemy import select
 
-from bot.bootstrap import build_app
+from bot.bootstrap import build_app, prepare
 from bot.domain.models import Chat, Community, NewsletterSubscription, OutboxMessage
 from bot.domain.work import Work
 from bot.infra.web import FeedServer
 from bot.newsletter import pages, subscriptions
 from bot.privacy import rights
+from tests.conftest import make_settings
 from tests.fakes.clock import FakeClock
-from tests.fakes.memory import Conversation, telegram_like
+from tests.fakes.memory import Conversation, matrix_like, telegram_like
 from tests.fakes.memory import Person as Someone
 from tests.handlers.conftest import ADA
 
@@ -199,3 +203,27 @@ async def test_the_links_confirm_and_unsubscribe_only_when_pressed(tg: Conversat
             assert await _subscriptions(tg) == []
     finally:
         await server.stop()
+
+
+@pytest.fixture
+async def mx(db_url: str, tmp_path: Path) -> AsyncIterator[Conversation]:
+    settings = make_settings(db_url, tmp_path, bot={"admins": ["matrix:@ada:stadt.example"]})
+    app = build_app(settings, clock=FakeClock(), adapters=[matrix_like()])
+    await prepare(app)
+    conversation = Conversation(app, app.adapters["matrix"])  # type: ignore[arg-type]
+    ada = Someone("@ada:stadt.example", "Ada")
+    await conversation.say(ada, "!verbinden 1", chat=conversation.group("!cafe"))
+    yield conversation
+    await app.close()
+
+
+async def test_on_matrix_numbers_choose_the_rhythm(mx: Conversation) -> None:
+    vera = Someone("@vera:stadt.example", "Vera")
+    await mx.say(vera, "!start", chat=mx.group("!cafe"))
+    await mx.say(vera, "!newsletter")
+    [ask] = await mx.say(vera, "2")
+    assert ask.text == "Wie ist Ihre E-Mail-Adresse?"
+    [asked] = await mx.say(vera, "vera@example.org")
+    assert asked.text.startswith("Wir haben Ihnen eine E-Mail geschickt.")
+    [subscription] = await _subscriptions(mx)
+    assert (subscription.rhythm, subscription.address) == ("monthly", "vera@example.org")
