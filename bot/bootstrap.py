@@ -51,6 +51,8 @@ from bot.infra.package_data import installed_version
 from bot.infra.private_files import private_dir, write_private
 from bot.infra.scheduler import Round, Scheduler
 from bot.language.i18n import Catalogs, _, install, use_locale
+from bot.newsletter import due as newsletter_due
+from bot.newsletter import pages as newsletter_pages
 from bot.privacy import due as privacy_due
 from bot.privacy import rights as privacy
 from bot.reminders import due as reminders_due
@@ -177,7 +179,7 @@ def build_app(
     scheduler = Scheduler(
         sessions,
         clock,
-        [*due_rounds(policy, matching, retention), *daily],
+        [*due_rounds(policy, matching, retention, settings.web.public_url), *daily],
         on_queued=lambda: queued(None),
         leads=lambda: cluster.is_leader,
     )
@@ -318,7 +320,10 @@ def _configured_adapters(app: App, stdin: TextIO | None, stdout: TextIO | None) 
 
 
 def due_rounds(
-    reminders: ReminderPolicy, matching: MatchingPolicy, retention: privacy.Retention
+    reminders: ReminderPolicy,
+    matching: MatchingPolicy,
+    retention: privacy.Retention,
+    web_address: str = "",
 ) -> list[Round]:
     """What each feature has due, in the order the scheduler does it every round."""
     return [
@@ -327,6 +332,7 @@ def due_rounds(
         *helping_due.rounds(matching),
         *certificates_due.rounds(),
         *reminders_due.rounds(reminders),
+        *newsletter_due.rounds(web_address),
     ]
 
 
@@ -476,7 +482,10 @@ async def _start_web(app: App) -> FeedServer | None:
         calendar=(lambda slug: calendar_feed(app, slug)) if section.calendar else None,
         metrics=(lambda: app.metrics.exposition(app)) if section.metrics else None,
         mounts={**(public_pages(app) if section.calendar else {}), **staff_pages(app)},
-        routes=links.routes() if links is not None else (),
+        routes=[
+            *(links.routes() if links is not None else ()),
+            *newsletter_pages.routes(app.sessions, app.clock, app.catalogs),
+        ],
     )
     try:
         await web.start()

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 
@@ -487,6 +488,9 @@ class Rsvp(Base):
     phone: Mapped[str | None] = mapped_column(String(40))
     # After the date: True came, False did not come (only known where attendance was taken).
     attended: Mapped[bool | None] = mapped_column(Boolean)
+    # A caller without a chat who wants a reminder call the day before, and when staff made it.
+    call_wanted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    called_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -720,3 +724,30 @@ class HelpOffer(Base):
     )  # "" | declined | accepted | taken | returned
     sent_at: Mapped[datetime] = mapped_column(default=utcnow)
     answered_at: Mapped[datetime | None] = mapped_column()
+
+
+class NewsletterSubscription(Base):
+    """A weekly or monthly e-mail of a community's coming dates, to a member or to someone
+    who only gave an address. Sent only once confirmed (double opt-in)."""
+
+    __tablename__ = "newsletter_subscriptions"
+    __table_args__ = (UniqueConstraint("community_id", "address"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(
+        ForeignKey("communities.id", ondelete="CASCADE"), index=True
+    )
+    # The member who asked in the chat; None for an address given on the web page.
+    person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("persons.id", ondelete="CASCADE"), index=True
+    )
+    address: Mapped[str] = mapped_column(String(254))
+    rhythm: Mapped[str] = mapped_column(String(8))  # weekly | monthly
+    locale: Mapped[str] = mapped_column(String(8), default="de")
+    # In the confirm and unsubscribe links; random, so nobody can guess another's.
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|active
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    confirmed_at: Mapped[datetime | None] = mapped_column()
+    # The last issue sent ("2026-W50", "2026-12"): each issue goes out once.
+    last_issue: Mapped[str] = mapped_column(String(16), default="")

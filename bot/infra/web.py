@@ -57,7 +57,7 @@ class FeedServer:
         # Further pages under a path prefix (the public calendar page at /termine,
         # the staff web page at /staff).
         self._mounts = dict(mounts or {})
-        # More pages a feature serves (the links in e-mails, bot/delivery/email_links.py).
+        # More pages features serve (the links in e-mails, the newsletter's pages).
         self._routes = tuple(routes)
         self._runner: web.AppRunner | None = None
 

@@ -580,6 +580,15 @@ RULES: tuple[Rule, ...] = (
         "processed_events",
         _processed_events,
     ),
+    Rule(
+        "newsletter_subscriptions",
+        "newsletter",
+        N_("E-mail address for the newsletter with the dates, weekly or monthly."),
+        N_(
+            "Deleted after 7 days if not confirmed. Otherwise kept until the person stops "
+            "it with the link in each e-mail or with {prefix}newsletter aus; erasure deletes it."
+        ),
+    ),
     # Last: erasure blanks what the narrower rules above would, and they count their own.
     Rule(
         "persons",

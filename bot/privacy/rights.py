@@ -32,6 +32,7 @@ from bot.domain.models import (
     HelpOffer,
     HelpRequest,
     LinkCode,
+    NewsletterSubscription,
     OutboxMessage,
     OutboxSubject,
     Person,
@@ -74,6 +75,9 @@ async def everything_about(session: AsyncSession, person_id: int) -> dict[str, A
         "roles": await rows(Role, Role.person_id == person_id),
         "private_chats": await rows(Chat, Chat.person_id == person_id),
         "sign_ups": await rows(Rsvp, Rsvp.person_id == person_id),
+        "newsletter": await rows(
+            NewsletterSubscription, NewsletterSubscription.person_id == person_id
+        ),
         "attendance": await rows(Attendance, Attendance.person_id == person_id),
         "dates_helped": await rows(EventHelper, EventHelper.person_id == person_id),
         "feedback": await rows(Feedback, Feedback.person_id == person_id),
@@ -187,6 +191,10 @@ async def erase(
     )
     await run("accounts", delete(Account).where(Account.person_id == person_id))
     await run("roles", delete(Role).where(Role.person_id == person_id))
+    await run(
+        "newsletter",
+        delete(NewsletterSubscription).where(NewsletterSubscription.person_id == person_id),
+    )
     await run("dialogs", delete(ConversationState).where(ConversationState.person_id == person_id))
     await run("link_codes", delete(LinkCode).where(LinkCode.person_id == person_id))
     # Signed in on the staff web page: those browsers are signed out.

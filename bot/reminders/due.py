@@ -7,7 +7,8 @@ from bot.dates import jobs
 from bot.dates.jobs import ReminderPolicy
 from bot.domain.models import Job
 from bot.domain.work import Work
-from bot.infra.scheduler import DueWork, Round
+from bot.infra.scheduler import Chore, DueWork, Round
+from bot.reminders import calls
 from bot.reminders.follow_up import run_job
 
 
@@ -17,4 +18,8 @@ def rounds(policy: ReminderPolicy) -> list[Round]:
     async def run(work: Work, job: Job) -> None:
         await run_job(work.session, job, policy, work.now)
 
-    return [DueWork("reminders", jobs.due, run, next_due=jobs.next_due, batch=1)]
+    return [
+        DueWork("reminders", jobs.due, run, next_due=jobs.next_due, batch=1),
+        # The day before a date, the team's list of reminder calls to make.
+        Chore("reminder calls", calls.send_lists),
+    ]

@@ -37,6 +37,7 @@ from bot.domain.models import (
     HelpOffer,
     HelpRequest,
     OutboxMessage,
+    Rsvp,
 )
 from bot.infra import migrate
 from tests.conftest import make_settings
@@ -267,6 +268,13 @@ async def _fill(app: App, tg: Conversation, clock: FakeClock) -> dict[str, Any]:
         event = await session.get(Event, ids["event"])
         assert event is not None
         ids["checkin_code"] = await attendance.ensure_code(session, event)
+        # Erika wants a reminder call the day before (the reminder-call buttons act on it).
+        phone_rsvp = await session.scalar(
+            select(Rsvp).where(Rsvp.event_id == ids["event"], Rsvp.phone == SECRET_PHONE)
+        )
+        assert phone_rsvp is not None
+        phone_rsvp.call_wanted = True
+        ids["phone_rsvp"] = phone_rsvp.id
         session.add(Feedback(event_id=ids["event"], person_id=ids["member"], asked_at=now))
         for name, status in (("offered", "offered"), ("accepted", "accepted"), ("done", "done")):
             request = HelpRequest(

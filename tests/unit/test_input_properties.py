@@ -210,6 +210,7 @@ DIALOGS: dict[str, tuple[str, dict[str, Any]]] = {
     "admin.group_name": ("deployment_admin", {}),
     "priv.area": ("member", {}),
     "exp.ask": ("coordinator", {"step": "period", "what": "attendance", "fmt": "csv"}),
+    "nl.address": ("member", {"rhythm": "weekly"}),
 }
 ENGLISH = {"rsvp.party", "newdate:when", "hr.phone", "fb.comment", "vol.max_open"}
 # Words that give away the other language in an answer (the person's own text removed).
