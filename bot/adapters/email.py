@@ -127,13 +127,18 @@ class EmailAdapter(Adapter):
         message = EmailMessage()
         message["From"] = formataddr((settings.sender_name, settings.sender_address))
         message["To"] = formataddr((delivery.chat.title, delivery.chat.external_id))
-        message["Subject"] = _subject(delivery.text)
+        mail = delivery.mail or {}
+        message["Subject"] = str(mail.get("subject") or _subject(delivery.text))
         message["Date"] = formatdate(localtime=False)
         message["Message-ID"] = self.message_id(delivery)
         message["Auto-Submitted"] = "auto-generated"
+        # A newsletter issue brings its one-click unsubscribe (RFC 8058) and its own HTML.
+        for name, value in dict(mail.get("headers") or {}).items():
+            message[str(name)] = str(value)
         links = [(b.label, self.link(b.key)) for b in delivery.buttons]
         message.set_content(_plain(delivery.text, links))
-        message.add_alternative(_html(delivery.text, links, self.locale), subtype="html")
+        html = mail.get("html") or _html(delivery.text, links, self.locale)
+        message.add_alternative(str(html), subtype="html")
         att = delivery.attachment
         if att is not None:
             maintype, _, subtype = att.mime_type.partition("/")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
@@ -191,6 +191,9 @@ class Delivery:
     # user ids of the person the chat belongs to, so the adapter can check that exactly
     # that person is on the other side before sending.
     recipients: tuple[str, ...] = ()
+    # Written for e-mail only (a newsletter issue): its own subject, HTML and headers such as
+    # List-Unsubscribe; platforms that are not e-mail ignore it.
+    mail: Mapping[str, Any] | None = None
 
 
 def subject_ids(people: Iterable[int | None]) -> tuple[int, ...]:

@@ -350,6 +350,7 @@ def to_delivery(row: OutboxMessage, chat: Chat) -> Delivery:
         attachment=attachment,
         edit_of=content.get("edit_of"),
         revision=int(content.get("revision", 0)),
+        mail=content.get("email"),
     )
 
 

@@ -384,3 +384,34 @@ async def test_a_cancelled_date_comes_with_its_calendar_cancellation(mail: Mail)
     assert cancelled.text.startswith("Leider fällt dieser Termin aus:")
     [ics] = cancelled.attachments()
     assert "STATUS:CANCELLED" in ics.get_content()  # type: ignore[attr-defined]
+
+
+async def test_a_newsletter_issue_arrives_with_its_one_click_unsubscribe(mail: Mail) -> None:
+    """The weekly issue goes through the same outbox and SMTP server; mail programs get the
+    List-Unsubscribe headers (RFC 8058) and the issue's own subject and HTML."""
+    from bot.domain.models import Community
+    from bot.newsletter import subscriptions
+
+    await _date(mail)  # Wednesday 9 December, 15:00
+    async with mail.app.sessions.begin() as session:
+        work = Work(session, mail.app.clock.now())
+        community = await session.get(Community, 1)
+        assert community is not None
+        asked = await subscriptions.subscribe(
+            work, community, "otto@example.org", "weekly", "de", base_url=mail.web
+        )
+        assert asked.subscription is not None
+        token = asked.subscription.token
+        assert await subscriptions.confirm(work, token) is not None
+    # Monday 7 December, 8:00 in Berlin: the week's issue.
+    await mail.at(datetime(2026, 12, 7, 7, 0, tzinfo=UTC))
+    await mail.app.sender.drain()
+    issues = [m for m in mail.smtp.to("otto@example.org") if "Termine" in m.message["Subject"]]
+    assert len(issues) == 1, [m.message["Subject"] for m in mail.smtp.to("otto@example.org")]
+    issue = issues[0].message
+    unsubscribe = f"{mail.web}/newsletter/abbestellen/{token}"
+    assert issue["List-Unsubscribe"] == f"<{unsubscribe}>"
+    assert issue["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert "Digitalcafé" in issues[0].text and "Mittwoch, 9. Dezember 2026" in issues[0].text
+    html = issue.get_body(("html",))
+    assert html is not None and f'href="{unsubscribe}"' in html.get_content()
