@@ -13,7 +13,7 @@ from sqlalchemy import delete, select
 
 from bot.domain.models import Community, NewsletterSubscription
 from bot.domain.work import Work
-from bot.language.i18n import _, use_locale
+from bot.language.i18n import _, ngettext, use_locale
 from bot.newsletter import mail
 
 WEEKLY, MONTHLY = "weekly", "monthly"
@@ -94,9 +94,12 @@ async def _ask_to_confirm(
                     "link to confirm it:"
                 ).format(community=community.name),
                 mail.link(base_url, "bestaetigen", subscription.token),
-                _(
+                ngettext(
                     "If you did not ask for it, do nothing. Then you get no e-mails from us. "
-                    "The link works for {days} days."
+                    "The link works for {days} day.",
+                    "If you did not ask for it, do nothing. Then you get no e-mails from us. "
+                    "The link works for {days} days.",
+                    CONFIRM_DAYS,
                 ).format(days=CONFIRM_DAYS),
             ]
         )
