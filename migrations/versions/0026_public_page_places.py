@@ -22,10 +22,12 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("communities", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("public_places", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
+    # A plain ADD COLUMN, never batch mode: on SQLite batch mode copies the table and drops
+    # the old one, and with foreign keys on that drop empties chats.community_id (SET NULL).
+    op.add_column(
+        "communities",
+        sa.Column("public_places", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
 
 
 def downgrade() -> None:

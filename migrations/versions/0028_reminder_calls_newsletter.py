@@ -23,11 +23,12 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("rsvps", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("call_wanted", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
-        batch_op.add_column(sa.Column("called_at", sa.DateTime(timezone=True), nullable=True))
+    # Plain ADD COLUMN (see 0026): batch mode would copy and drop rsvps.
+    op.add_column(
+        "rsvps",
+        sa.Column("call_wanted", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
+    op.add_column("rsvps", sa.Column("called_at", sa.DateTime(timezone=True), nullable=True))
     op.create_table(
         "newsletter_subscriptions",
         sa.Column("id", sa.Integer(), nullable=False),

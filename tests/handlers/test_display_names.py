@@ -50,6 +50,6 @@ async def test_a_name_staff_type_for_a_caller_is_stored_and_listed_visibly(
     [hint] = await tg.say(ADA, f"/anmelden_fuer {event.id}; {RLO}{ZWSP}; 04542 1234")
     assert hint.text.startswith("Bitte schreiben Sie es so:")
     [listing] = await tg.say(ADA, f"/teilnehmer {event.id}")
-    assert "1. Erika Muster Telefon 04542 1234" in listing.text.splitlines()
+    assert "1. Erika Muster, Telefon 04542 1234" in listing.text.splitlines()
     async with tg.app.sessions() as session:
         assert await session.scalar(select(func.count(Person.id))) == persons + 1

@@ -52,7 +52,9 @@ async def _check_in_answer(conversation: Conversation) -> tuple[str, bool]:
     async with conversation.app.sessions() as session:
         event = await session.scalar(select(Event).where(Event.title == "Digitalcafé"))
     assert event is not None
-    [answer] = await conversation.say(ADA, f"!qr {event.id}")
+    # The code (and its QR picture where links carry it), then the door sheet to print.
+    answer, sheet = await conversation.say(ADA, f"!qr {event.id}")
+    assert sheet.attachment is not None and sheet.attachment.mime_type == "application/pdf"
     return answer.text, answer.attachment is not None
 
 
