@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from web import pages
+from web import pages, pages_door
 from web.security import security_headers
 from web.staff import STAFF, StaffWeb
 from web.templating import STATIC_DIR
@@ -27,6 +27,9 @@ def build(staff: StaffWeb) -> web.Application:
     app.router.add_get("/signed-out", pages.signed_out)
     app.router.add_post("/sign-out", pages.sign_out)
     app.router.add_post("/posts/{post}/cancel", pages.cancel_post)
+    app.router.add_get("/dates/{event}/door", pages_door.door)
+    app.router.add_post("/dates/{event}/door/guests", pages_door.guests)
+    app.router.add_post("/dates/{event}/door/{person}", pages_door.toggle)
     app.router.add_static("/static/", STATIC_DIR)
     return app
 
