@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from web import pages, pages_door
+from web import pages, pages_door, pages_exports
 from web.security import security_headers
 from web.staff import STAFF, StaffWeb
 from web.templating import STATIC_DIR
@@ -30,6 +30,8 @@ def build(staff: StaffWeb) -> web.Application:
     app.router.add_get("/dates/{event}/door", pages_door.door)
     app.router.add_post("/dates/{event}/door/guests", pages_door.guests)
     app.router.add_post("/dates/{event}/door/{person}", pages_door.toggle)
+    app.router.add_get("/exports", pages_exports.exports)
+    app.router.add_post("/exports", pages_exports.download)
     app.router.add_static("/static/", STATIC_DIR)
     return app
 
