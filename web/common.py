@@ -9,6 +9,8 @@ from aiohttp import web
 
 from bot.community import web_access
 from bot.community.web_access import Visitor
+from bot.dates import events
+from bot.domain.models import Community, Event
 from bot.domain.work import Work
 from bot.language.i18n import N_, _, pick_locale, use_locale
 from web import security
@@ -89,3 +91,13 @@ def form_too_old(request: web.Request, visitor: Visitor) -> web.Response:
 def field(form: Any, name: str) -> str | None:
     value = form.get(name)
     return value if isinstance(value, str) else None
+
+
+async def team_date(work: Work, visitor: Visitor, asked: str) -> tuple[Event, Community] | None:
+    """The date with this number and its community, when the visitor is in its team."""
+    event_id = number(asked)
+    event = await events.by_number(work, event_id) if event_id is not None else None
+    if event is None:
+        return None
+    community = await web_access.team_community(work, visitor, event.community_id)
+    return (event, community) if community is not None else None

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.community import web_access
 from bot.community.web_access import Visitor
-from bot.dates import checkin, events
-from bot.domain.models import Community, Event
+from bot.dates import checkin
+from bot.domain.models import Event
 from bot.domain.names import clean_name
 from bot.domain.work import Work
 from bot.language.i18n import N_, format_when, pick_locale
@@ -23,22 +22,13 @@ from web.common import (
     page,
     refused,
     see_other,
+    team_date,
     visitor_of,
 )
 from web.staff import STAFF
 
 MAX_NAME = 100
 MAX_WALK_INS = 100
-
-
-async def team_date(work: Work, visitor: Visitor, asked: str) -> tuple[Event, Community] | None:
-    """The date with this number and its community, when the visitor is in its team."""
-    event_id = number(asked)
-    event = await events.by_number(work, event_id) if event_id is not None else None
-    if event is None:
-        return None
-    community = await web_access.team_community(work, visitor, event.community_id)
-    return (event, community) if community is not None else None
 
 
 def door_address(event_id: int) -> str:
