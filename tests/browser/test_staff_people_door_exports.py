@@ -71,7 +71,7 @@ async def test_callers_then_the_door_on_an_upright_tablet(
         await page.get_by_role("button", name="Anmelden", exact=True).click()
         await page.wait_for_url("**/people?saved=yes")
     status = page.get_by_role("status")
-    assert await status.inner_text() == "Der Anrufer ist angemeldet."
+    assert await status.inner_text() == "Die Person ist angemeldet."
     calls = page.get_by_role("region", name="Anrufliste: Personen ohne Chat-App")
     assert "Erika Muster" in await calls.inner_text()
     assert "04542 5678" in await calls.inner_text()
@@ -86,7 +86,7 @@ async def test_callers_then_the_door_on_an_upright_tablet(
         async with page.expect_navigation():
             await page.get_by_role("button", name=re.compile(f"^{name}")).click()
     count = page.get_by_role("status")
-    assert await count.inner_text() == "Da: 3 von 3 angemeldeten Personen, 0 Gäste"
+    assert await count.inner_text() == "Da: 3. Angemeldet: 3. Gäste: 0."
     # one column of big buttons on the upright tablet, none wider than the screen
     boxes = [await b.bounding_box() for b in await page.locator(".door-button").all()]
     assert all(box is not None and box["width"] <= 800 and box["height"] >= 80 for box in boxes)

@@ -73,19 +73,19 @@ async def test_three_people_checked_in_and_one_undone(site: Site) -> None:
         status, html = await site.page(browser, door)
         assert status == 200
         assert "An der Tür: Sprechstunde" in html
-        assert "Da: 0 von 3 angemeldeten Personen, 0 Gäste" in html
+        assert "Da: 0. Angemeldet: 3. Gäste: 0." in html
         [token] = set(CSRF.findall(html))
         for person_id in people:
             pressed = await post(site, browser, f"{door}/{person_id}", csrf=token)
             assert pressed.status == 303
             assert pressed.headers["Location"] == f"{door}#person-{person_id}"
         status, html = await site.page(browser, door)
-        assert "Da: 3 von 3 angemeldeten Personen, 0 Gäste" in html
+        assert "Da: 3. Angemeldet: 3. Gäste: 0." in html
         assert html.count("✓ ist da") == 3
         assert await present(site, event_id) == [(p, "staff") for p in people]
         await post(site, browser, f"{door}/{people[1]}", csrf=token)
         _, html = await site.page(browser, door)
-    assert "Da: 2 von 3 angemeldeten Personen, 0 Gäste" in html
+    assert "Da: 2. Angemeldet: 3. Gäste: 0." in html
     assert await present(site, event_id) == [(people[0], "staff"), (people[2], "staff")]
 
 
@@ -105,7 +105,7 @@ async def test_guests_by_name_and_counted(site: Site) -> None:
         assert (await post(site, browser, f"{door}/{stranger}", csrf=token)).status == 400
         status, html = await site.page(browser, f"{door}?saved=count")
     assert status == 200
-    assert "Da: 0 von 1 angemeldeten Personen, 3 Gäste" in html
+    assert "Da: 0. Angemeldet: 1. Gäste: 3." in html
     assert [method for _, method in await present(site, event_id)] == ["guest"]
     assert await walk_ins(site, event_id) == 2
 

@@ -66,7 +66,7 @@ async def test_add_a_caller_then_the_waiting_list(site: Site) -> None:
         waiting = await add(site, browser, event_id, name="Hans Berg", phone="", size="2")
         assert waiting.headers["Location"] == f"{people}?saved=waiting"
         status, html = await site.page(browser, f"{people}?saved=waiting")
-    assert "Der Anrufer steht auf der Warteliste." in html
+    assert "Die Person steht auf der Warteliste." in html
     assert "Belegte Plätze: 2 von 3" in html
     assert "Erika Muster (am Telefon)" in html
     assert 'data-label="Telefon">04542 1234</td>' in html
@@ -112,7 +112,7 @@ async def test_change_and_remove_a_caller_moves_up_and_tells(site: Site) -> None
         removed = await post(site, browser, f"{people}/{erika}/remove", csrf=token)
         assert removed.headers["Location"] == f"{people}?saved=removed"
         _, html = await site.page(browser, f"{people}?saved=removed")
-    assert "Der Anrufer ist nicht mehr angemeldet." in html
+    assert "Die Person ist nicht mehr angemeldet." in html
     assert [(n, s) for n, s, *_ in await sign_ups(site, event_id)] == [
         ("Erika M.", "cancelled"),
         ("Otto", "yes"),
