@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from web import pages
+from web import pages, pages_door, pages_exports, pages_people
 from web.security import security_headers
 from web.staff import STAFF, StaffWeb
 from web.templating import STATIC_DIR
@@ -27,6 +27,15 @@ def build(staff: StaffWeb) -> web.Application:
     app.router.add_get("/signed-out", pages.signed_out)
     app.router.add_post("/sign-out", pages.sign_out)
     app.router.add_post("/posts/{post}/cancel", pages.cancel_post)
+    app.router.add_get("/dates/{event}/door", pages_door.door)
+    app.router.add_post("/dates/{event}/door/guests", pages_door.guests)
+    app.router.add_post("/dates/{event}/door/{person}", pages_door.toggle)
+    app.router.add_get("/dates/{event}/people", pages_people.people)
+    app.router.add_post("/dates/{event}/people/add", pages_people.add_caller)
+    app.router.add_post("/dates/{event}/people/{person}/change", pages_people.change_caller)
+    app.router.add_post("/dates/{event}/people/{person}/remove", pages_people.remove_caller)
+    app.router.add_get("/exports", pages_exports.exports)
+    app.router.add_post("/exports", pages_exports.download)
     app.router.add_static("/static/", STATIC_DIR)
     return app
 

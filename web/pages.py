@@ -6,8 +6,6 @@ inside the request's transaction and returned after it is committed.
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 
 from bot.community import web_access
@@ -15,65 +13,23 @@ from bot.community.web_access import Visitor
 from bot.domain.models import Community
 from bot.domain.work import Work
 from bot.exports import overview as overviews
-from bot.language.i18n import N_, _, pick_locale, use_locale
+from bot.language.i18n import N_, pick_locale
 from web import security
-from web.staff import STAFF, StaffWeb
-from web.templating import render
+from web.common import SIGNED_OUT
+from web.common import browser_locale as _browser_locale
+from web.common import csrf_ok as _csrf_ok
+from web.common import field as _field
+from web.common import form_too_old as _form_too_old
+from web.common import message as _message
+from web.common import not_signed_in as _not_signed_in
+from web.common import number as _number
+from web.common import page as _page
+from web.common import refused as _refused
+from web.common import see_other as _see_other
+from web.common import visitor_of as _visitor
+from web.staff import STAFF
 
 OVERVIEW = "/staff/"
-SIGNED_OUT = "/staff/signed-out"
-
-
-def _page(template: str, locale: str, status: int = 200, **context: Any) -> web.Response:
-    with use_locale(locale):
-        html = render(template, context)
-    return web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
-
-
-def _browser_locale(request: web.Request) -> str:
-    """Before anyone signed in: the browser's first language, else German."""
-    first = request.headers.get("Accept-Language", "").split(",")[0].split(";")[0].strip()
-    return pick_locale(None, first or None, None)
-
-
-def _message(
-    request: web.Request, status: int, title: str, text: str, locale: str | None = None
-) -> web.Response:
-    """A page with one message and, for the signed-in, the way back to the overview."""
-    locale = locale or _browser_locale(request)
-    with use_locale(locale):
-        return _page(
-            "message.html", locale, status, title=_(title), text=_(text), back=status != 401
-        )
-
-
-def _see_other(location: str) -> web.Response:
-    return web.Response(status=303, headers={"Location": location})
-
-
-def _not_signed_in() -> web.Response:
-    return _see_other(SIGNED_OUT)
-
-
-def _refused(request: web.Request, locale: str | None = None) -> web.Response:
-    return _message(
-        request,
-        403,
-        N_("Not for you"),
-        N_("This page is only for the team of this group."),
-        locale,
-    )
-
-
-async def _visitor(request: web.Request, staff: StaffWeb, work: Work) -> Visitor | None:
-    sid = security.session_id(request)
-    if sid is None:
-        return None
-    return await web_access.visit(work, sid, idle=staff.idle, longest=staff.longest)
-
-
-def _number(text: str | None) -> int | None:
-    return int(text) if text and text.isascii() and text.isdigit() and len(text) < 10 else None
 
 
 # Signing in and out.
@@ -147,21 +103,6 @@ async def sign_out(request: web.Request) -> web.Response:
     return response
 
 
-def _csrf_ok(sid: str, form: Any) -> bool:
-    sent = form.get("csrf")
-    return isinstance(sent, str) and web_access.csrf_matches(sid, sent)
-
-
-def _form_too_old(request: web.Request, visitor: Visitor) -> web.Response:
-    return _message(
-        request,
-        403,
-        N_("This form is too old"),
-        N_("Please open the page again and try once more."),
-        pick_locale(visitor.locale, None, None),
-    )
-
-
 # The overview.
 
 
@@ -231,8 +172,3 @@ async def cancel_post(request: web.Request) -> web.Response:
             pick_locale(visitor.locale, None, community.locale),
         )
     return _see_other(f"{OVERVIEW}?community={community.id}")
-
-
-def _field(form: Any, name: str) -> str | None:
-    value = form.get(name)
-    return value if isinstance(value, str) else None

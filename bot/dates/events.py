@@ -49,6 +49,12 @@ async def in_community(work: Work, community_id: int, event_id: int) -> Event | 
     return event if event is not None and event.community_id == community_id else None
 
 
+async def by_number(work: Work, event_id: int) -> Event | None:
+    """The date with this number, whichever community it belongs to (the caller checks
+    the person's roles there)."""
+    return await work.session.get(Event, event_id)
+
+
 async def places(work: Work, event_id: int) -> tuple[int, int]:
     """Seats taken (with companions) and people waiting, as the announcement shows them."""
     return (

@@ -84,6 +84,8 @@ class Attendee:
     name: str
     party_size: int
     phone: str | None
+    # Signed up by staff for someone who phoned in (they have no chat app).
+    caller: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,7 +242,9 @@ async def attendees(work: Work, event: Event) -> Attendees:
 async def _attendee(work: Work, rsvp: Rsvp) -> Attendee:
     person = await work.session.get(Person, rsvp.person_id)
     name = person.display_name if person else "?"
-    return Attendee(rsvp.person_id, name, rsvp.party_size, rsvp.phone)
+    return Attendee(
+        rsvp.person_id, name, rsvp.party_size, rsvp.phone, caller=rsvp.added_by is not None
+    )
 
 
 async def tell_all(

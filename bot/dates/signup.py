@@ -298,3 +298,40 @@ async def _confirm_by_email(
             work.now,
             buttons=lambda: cancel_button(event),
         )
+
+
+async def _caller_rsvp(work: Work, event: Event, person_id: int) -> Rsvp | None:
+    """The sign-up (a place or the waiting list) staff made for a caller; None otherwise."""
+    rsvp = await rsvps.find(work.session, event.id, person_id)
+    if rsvp is None or rsvp.added_by is None or rsvp.status not in (rsvps.YES, rsvps.WAITLIST):
+        return None
+    return rsvp
+
+
+async def change_caller(
+    work: Work,
+    community: Community,
+    event: Event,
+    person_id: int,
+    name: str,
+    phone: str | None,
+    party_size: int,
+) -> rsvps.SignUp | None:
+    """Staff change a caller's name, phone number or number of people, with the same rules
+    as any sign-up (capacity; people moved up from the waiting list are told). None when
+    the person is no caller signed up for this date."""
+    rsvp = await _caller_rsvp(work, event, person_id)
+    person = await work.session.get(Person, person_id)
+    if rsvp is None or person is None:
+        return None
+    person.display_name, rsvp.phone = name, phone
+    return await sign_up(work, community, event, person_id, party_size)
+
+
+async def remove_caller(work: Work, community: Community, event: Event, person_id: int) -> bool:
+    """Staff take a caller off the date (who waits moves up and is told); False when the
+    person is no caller signed up for this date."""
+    if await _caller_rsvp(work, event, person_id) is None:
+        return False
+    await give_back(work, community, event, person_id, decline=False)
+    return True
