@@ -236,3 +236,15 @@ async def cancel_post(request: web.Request) -> web.Response:
 def _field(form: Any, name: str) -> str | None:
     value = form.get(name)
     return value if isinstance(value, str) else None
+
+
+# What the other pages' modules (web/pages_<area>.py) share with these pages.
+page = _page
+message = _message
+see_other = _see_other
+refused = _refused
+visitor_of = _visitor
+number = _number
+field = _field
+csrf_ok = _csrf_ok
+form_too_old = _form_too_old
