@@ -15,8 +15,8 @@ from bot.dates.editing import Changes
 from bot.dates.texts import edit_refused, told_line
 from bot.domain.models import Community, Event
 from bot.domain.when import WhenError, parse_times
-from bot.domain.when_words import when_error
 from bot.language.i18n import N_, _
+from bot.language.when_words import when_error
 from web.pages import field, number
 from web.pages_dates import DATES, TEXTS, Team, not_found, show, team_of, when_of
 from web.staff import STAFF

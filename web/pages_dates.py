@@ -19,9 +19,9 @@ from bot.dates import editing, events, planning
 from bot.dates.details import Details
 from bot.domain.models import Community, Event
 from bot.domain.when import WhenError, parse_when
-from bot.domain.when_words import when_error
 from bot.domain.work import Work
 from bot.language.i18n import N_, _, format_span, pick_locale
+from bot.language.when_words import when_error
 from web import security
 from web.pages import (
     csrf_ok,
