@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from web import pages, pages_date, pages_dates
+from web import pages, pages_date, pages_dates, pages_move
 from web.security import security_headers
 from web.staff import STAFF, StaffWeb
 from web.templating import STATIC_DIR
@@ -34,6 +34,7 @@ def build(staff: StaffWeb) -> web.Application:
     app.router.add_post("/dates/{event}/edit", pages_date.edit)
     app.router.add_post("/dates/{event}/call-off", pages_date.call_off)
     app.router.add_post("/dates/{event}/end", pages_date.end_series)
+    app.router.add_post("/dates/{event}/move", pages_move.move)
     app.router.add_static("/static/", STATIC_DIR)
     return app
 

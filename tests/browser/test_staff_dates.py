@@ -74,7 +74,11 @@ async def test_a_fortnightly_series_made_and_changed(
 
     # One date's room: old and new side by side, then confirmed.
     await page.get_by_label("Ort").fill("Raum 3")
-    await page.get_by_role("button", name="Änderung zeigen").click()
+    await (
+        page.get_by_role("form", name="Termin ändern")
+        .get_by_role("button", name="Änderung zeigen")
+        .click()
+    )
     row = page.get_by_role("row").filter(has_text="Ort")
     assert " ".join((await row.inner_text()).split()) == "Ort Raum 2 Raum 3"
     await _checked(page, "date-change")
@@ -87,7 +91,11 @@ async def test_a_fortnightly_series_made_and_changed(
     await page.get_by_role("link", name="Handy-Treff").nth(1).click()
     await page.get_by_label("Plätze", exact=True).fill("20")
     await page.get_by_label("Diesen Termin und alle späteren Termine der Reihe").check()
-    await page.get_by_role("button", name="Änderung zeigen").click()
+    await (
+        page.get_by_role("form", name="Termin ändern")
+        .get_by_role("button", name="Änderung zeigen")
+        .click()
+    )
     assert "Termine ändern sich." in await page.locator("main").inner_text()
     await page.get_by_role("button", name="Ja, ändern").click()
     await page.get_by_role("link", name="Zurück zum Termin").click()

@@ -248,6 +248,7 @@ async def _every_form(
         (f"/staff/dates/{event}/edit", {"place": "Keller", "scope": "from"}),
         (f"/staff/dates/{event}/call-off", {"kind": "cancel"}),
         (f"/staff/dates/{event}/end", {}),
+        (f"/staff/dates/{event}/move", {"new_when": "26.11. 16 Uhr"}),
     )
     for path, fields in posts:
         codes.append((await _post(site, browser, path, **form, **fields))[0])
@@ -265,12 +266,12 @@ async def test_a_member_and_another_groups_team_are_refused(site: Site) -> None:
         assert (await site.sign_in(browser, f"{site.base}/staff/sign-in/{token}")).status == 303
         cookie = next(iter(browser.cookie_jar)).value
         codes = await _every_form(site, browser, web_access.csrf_token(cookie), first.id)
-    assert codes == [403] * 7
+    assert codes == [403] * 8
     async with await _signed_in(site, CARL) as browser:
         _, html = await site.page(browser, "/staff/dates")
         [carls] = set(CSRF.findall(html))
         assert "Handy-Treff" not in html
-        assert await _every_form(site, browser, carls, first.id) == [403] * 7
+        assert await _every_form(site, browser, carls, first.id) == [403] * 8
         # As his own group, Musterstadt's date is not found.
         status, _, _ = await _post(
             site,
@@ -290,7 +291,7 @@ async def test_forms_without_the_token_change_nothing(site: Site) -> None:
     before = await _snapshot(site)
     async with await _signed_in(site, BEA) as browser:
         codes = await _every_form(site, browser, "0" * 64, first.id)
-        assert codes == [200, 200, 200, 403, 403, 403, 403]
+        assert codes == [200, 200, 200, 403, 403, 403, 403, 403]
         status, _ = await site.page(browser, "/staff/dates/abc?community=1")
         assert status == 404
     async with site.browser() as stranger:
@@ -299,3 +300,30 @@ async def test_forms_without_the_token_change_nothing(site: Site) -> None:
         )
         assert status == 303 and location == "/staff/signed-out"
     assert await _snapshot(site) == before
+
+
+async def test_move_a_date_to_another_day(site: Site) -> None:
+    first, *_ = await _series(site)
+    async with await _signed_in(site, BEA) as browser:
+        token = await _token(site, browser)
+        form = {"csrf": token, "community": "1"}
+        path = f"/staff/dates/{first.id}/move"
+        status, html, _ = await _post(site, browser, path, **form, new_when="31.2. 16 Uhr")
+        assert status == 400
+        assert 'id="new_when-error">Diesen Tag gibt es nicht.' in html
+        assert 'value="31.2. 16 Uhr"' in html
+        status, html, _ = await _post(site, browser, path, **form, new_when="26.11. 16 Uhr")
+        assert status == 200
+        assert "Donnerstag, 26. November 2026, 16:00 Uhr" in html
+        assert "2 Personen sind angemeldet oder warten. Sie bekommen eine Nachricht." in html
+        assert (await _dates(site, "Handy-Treff"))[0].starts_at == first.starts_at
+        status, html, _ = await _post(
+            site, browser, path, **form, new_when="26.11. 16 Uhr", confirm="yes"
+        )
+        assert status == 200
+        assert "2 Personen haben eine persönliche Nachricht bekommen." in html
+    await site.chat.flush()
+    [notice] = [s for s in site.chat.adapter.to(ERIKA.user_id) if "26. November" in s.text]
+    assert "24. November" in notice.text  # old and new side by side
+    moved = [d for d in await _dates(site, "Handy-Treff") if d.id == first.id]
+    assert moved[0].starts_at != first.starts_at
