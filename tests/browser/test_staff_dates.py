@@ -1,7 +1,8 @@
 """The dates pages in a real Chromium (#20): signed in through the link the bot sent in the
 suite's Telegram server, staff create a fortnightly series with the keyboard alone, change
 one date's room and the series' places from a later date on; axe-core finds nothing on each
-page (desk and upright tablet), screenshots of each."""
+page (desk and upright tablet), screenshots of each. A member signed up in the Telegram
+group hears a room changed on the web page, old and new side by side."""
 
 from __future__ import annotations
 
@@ -10,7 +11,12 @@ from collections.abc import Awaitable, Callable
 from playwright.async_api import Page
 
 from tests.browser.conftest import DESK, IN_MODULE_LOOP, UPRIGHT, axe_violations, screenshot
-from tests.browser.test_staff_overview import GERMAN, Desk, desk  # noqa: F401 (the fixture)
+from tests.browser.test_staff_overview import (  # noqa: F401 (the fixture)
+    GERMAN,
+    GROUP_ID,
+    Desk,
+    desk,
+)
 
 pytestmark = IN_MODULE_LOOP
 
@@ -106,3 +112,54 @@ async def test_a_fortnightly_series_made_and_changed(
         "Soll dieser Termin ausfallen?"
     )
     await _checked(page, "date-skip")
+
+
+async def test_a_changed_room_reaches_the_member_in_telegram(
+    desk: Desk,  # noqa: F811 (the fixture imported above)
+    open_page: Callable[[dict[str, int]], Awaitable[Page]],
+) -> None:
+    """Erika signs up in the Telegram group for Ada's date; staff change its room on the web
+    page; Erika's private chat gets old and new side by side."""
+    server = desk.server
+    erika = server.user(7, "Erika")
+    mark = len(server.sent)
+    server.post_message(server.private_chat(erika), erika, "/start")
+    await server.wait_for(lambda r: r.chat_id == 7, timeout=20, start=mark)
+    [post] = [
+        r
+        for r in server.sent
+        if r.chat_id == GROUP_ID and "Handy-Sprechstunde" in (r.text or "") and r.reply_markup
+    ][-1:]
+    [coming] = [
+        b["callback_data"]
+        for row in post.reply_markup["inline_keyboard"]
+        for b in row
+        if b["text"] == "Ich komme"
+    ]
+    mark = len(server.sent)
+    server.press_button(GROUP_ID, erika, post.message_id, coming)
+    await server.wait_for(
+        lambda r: r.chat_id == 7 and "angemeldet" in (r.text or ""), timeout=20, start=mark
+    )
+
+    page = await open_page(DESK)
+    await page.set_extra_http_headers(GERMAN)
+    await page.goto(await desk.link())
+    await page.get_by_role("button", name="Jetzt anmelden").click()
+    await page.wait_for_url("**/staff/")
+    await page.get_by_role("link", name="Termine", exact=True).click()
+    await page.get_by_role("link", name="Handy-Sprechstunde").click()
+    await page.get_by_label("Ort").fill("Stadtbibliothek, Raum 3")
+    await (
+        page.get_by_role("form", name="Termin ändern")
+        .get_by_role("button", name="Änderung zeigen")
+        .click()
+    )
+    assert "1 Person ist angemeldet oder wartet." in await page.locator("main").inner_text()
+    mark = len(server.sent)
+    await page.get_by_role("button", name="Ja, ändern").click()
+    assert "1 Person hat" in await page.get_by_role("status").inner_text()
+    notice = await server.wait_for(
+        lambda r: r.chat_id == 7 and "Raum 3" in (r.text or ""), timeout=20, start=mark
+    )
+    assert "Neuer Ort: Stadtbibliothek, Raum 3 (bisher: Stadtbibliothek, Raum 2)" in notice.text
