@@ -82,7 +82,7 @@ def _changes(
     values: dict[str, Any] = {k: v for k, v in changed.items() if k in TEXTS}
     if "capacity" in changed:
         places = number(changed["capacity"]) if changed["capacity"] else editing.NO_LIMIT
-        if places is None or places > editing.MAX_CAPACITY:
+        if places is None or places > editing.MAX_CAPACITY or (changed["capacity"] and not places):
             errors["capacity"] = _("Please write a number, or leave it empty for no limit.")
         else:
             values["capacity"] = places

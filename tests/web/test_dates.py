@@ -164,6 +164,12 @@ async def test_one_dates_room_and_the_series_places_from_a_date_on(site: Site) -
         )
         assert status == 200
         assert "2 Personen haben eine persönliche Nachricht bekommen." in html
+        for wrong in ("viele", "0"):
+            status, html, _ = await _post(
+                site, browser, f"/staff/dates/{first.id}/edit", **form, capacity=wrong
+            )
+            assert status == 400 and 'id="capacity-error">' in html
+            assert f'value="{wrong}"' in html
         # The series' places from the second date on.
         status, html, _ = await _post(
             site,
