@@ -611,7 +611,9 @@ def staff_pages(app: App) -> dict[str, Application]:
     """The staff web page under /staff when switched on ([web] staff = true)."""
     if not app.settings.web.staff:
         return {}
-    staff = StaffWeb(app.sessions, app.clock.now, app.catalogs, app.settings.web)
+    staff = StaffWeb(
+        app.sessions, app.clock.now, app.catalogs, app.settings.web, app.services.policy
+    )
     return {STAFF_PREFIX: build_staff_pages(staff)}
 
 

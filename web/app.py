@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from web import pages, pages_door, pages_exports, pages_people
+from web import pages, pages_date, pages_dates, pages_door, pages_exports, pages_move, pages_people
 from web.security import security_headers
 from web.staff import STAFF, StaffWeb
 from web.templating import STATIC_DIR
@@ -27,6 +27,14 @@ def build(staff: StaffWeb) -> web.Application:
     app.router.add_get("/signed-out", pages.signed_out)
     app.router.add_post("/sign-out", pages.sign_out)
     app.router.add_post("/posts/{post}/cancel", pages.cancel_post)
+    app.router.add_get("/dates", pages_dates.dates)
+    app.router.add_get("/dates/new", pages_dates.new_date)
+    app.router.add_post("/dates/new", pages_dates.create)
+    app.router.add_get("/dates/{event}", pages_date.date_page)
+    app.router.add_post("/dates/{event}/edit", pages_date.edit)
+    app.router.add_post("/dates/{event}/call-off", pages_date.call_off)
+    app.router.add_post("/dates/{event}/end", pages_date.end_series)
+    app.router.add_post("/dates/{event}/move", pages_move.move)
     app.router.add_get("/dates/{event}/door", pages_door.door)
     app.router.add_post("/dates/{event}/door/guests", pages_door.guests)
     app.router.add_post("/dates/{event}/door/{person}", pages_door.toggle)

@@ -11,6 +11,8 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import WebSection
+from bot.dates.jobs import ReminderPolicy
+from bot.dates.series import DEFAULT_POLICY
 from bot.domain.work import Work
 from bot.language.i18n import Catalogs, install
 
@@ -23,6 +25,7 @@ class StaffWeb:
     now: Callable[[], datetime]
     catalogs: Catalogs
     settings: WebSection
+    policy: ReminderPolicy = DEFAULT_POLICY
 
     @property
     def idle(self) -> timedelta:

@@ -154,6 +154,11 @@ async def move_date(
     return told
 
 
+async def people_to_tell(work: Work, event: Event) -> int:
+    """How many people hear a change of the date: everyone signed up or waiting."""
+    return len(await rsvps.attending(work.session, event.id))
+
+
 def version(event: Event) -> str:
     """A short mark of what people were shown about the date: it differs once the date is
     moved, renamed, given another place or cancelled."""

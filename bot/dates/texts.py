@@ -276,3 +276,22 @@ def _side_by_side(name: str, old: str, new: str) -> str:
     if not old:
         return _("{label}: {new}").format(label=_(_NEW_LABELS[name]), new=new)
     return _("{label}: {new} (before: {old})").format(label=_(_NEW_LABELS[name]), new=new, old=old)
+
+
+def edit_refused(reason: str) -> str:
+    """Why nothing was changed, in plain words."""
+    return {
+        "past": _("This date is over. I have not changed anything."),
+        "cancelled": _("This date is cancelled. I have not changed anything."),
+        "ended": _("This series has ended. I have not changed anything."),
+        "unchanged": _("That is the same as before. I have not changed anything."),
+        "empty": _("The date needs a place or an online address. I have not changed anything."),
+        "not_in_series": _("This date is not part of a series. I have not changed anything."),
+    }.get(reason, _("This date no longer exists. I have not changed anything."))
+
+
+def told_line(count: int) -> str:
+    """ "3 Personen haben eine persönliche Nachricht bekommen." with the right plural."""
+    return ngettext(
+        "{count} person was told privately.", "{count} people were told privately.", count
+    ).format(count=count)

@@ -4,17 +4,11 @@ from __future__ import annotations
 
 from bot.chat.context import Context
 from bot.dates import planning
+from bot.dates.texts import told_line
 from bot.domain.models import Event
 from bot.domain.numbers import is_number
 from bot.language.i18n import _, ngettext
 from handlers.date_views import numbered_event
-
-
-def told_line(count: int) -> str:
-    """ "3 Personen haben eine persönliche Nachricht bekommen." with the right plural."""
-    return ngettext(
-        "{count} person was told privately.", "{count} people were told privately.", count
-    ).format(count=count)
 
 
 async def told(ctx: Context, result: planning.Told, head: str) -> None:

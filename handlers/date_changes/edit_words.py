@@ -134,18 +134,6 @@ def how_many(dates: int, people: int, field: str) -> list[str]:
     return lines
 
 
-def refused(reason: str) -> str:
-    """Why nothing was changed, in plain words."""
-    return {
-        "past": _("This date is over. I have not changed anything."),
-        "cancelled": _("This date is cancelled. I have not changed anything."),
-        "ended": _("This series has ended. I have not changed anything."),
-        "unchanged": _("That is the same as before. I have not changed anything."),
-        "empty": _("The date needs a place or an online address. I have not changed anything."),
-        "not_in_series": _("This date is not part of a series. I have not changed anything."),
-    }.get(reason, _("This date no longer exists. I have not changed anything."))
-
-
 def done_head(result: editing.Edited, timezone: str) -> str:
     """Staff's answer after the change: which date (or how many from which on), who moved
     up, and who holds a place beyond the new number of places."""

@@ -16,6 +16,7 @@ from bot.chat.router import Router
 from bot.chat.types import Button
 from bot.dates import editing, events
 from bot.dates.planning import Told
+from bot.dates.texts import edit_refused as refused
 from bot.domain.numbers import is_number
 from bot.domain.roles import STAFF
 from bot.language.i18n import N_, _, format_span
@@ -31,7 +32,6 @@ from handlers.date_changes.edit_words import (
     old,
     question,
     read,
-    refused,
 )
 
 STATE = "date.edit"
