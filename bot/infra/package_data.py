@@ -25,15 +25,19 @@ LOCALES_DIR = shipped("locales")
 MIGRATIONS_DIR = shipped("migrations")
 
 
+CATALOG_FILES = ("messages.po", "messages.mo")
+
+
 def catalog_languages(directory: Path = LOCALES_DIR) -> tuple[str, ...]:
-    """The language codes with a catalog: every ``<code>/LC_MESSAGES/messages.po`` found."""
+    """The language codes with a catalog: every ``<code>/LC_MESSAGES/messages.po`` found, or
+    its compiled ``messages.mo`` (an installed wheel ships only those)."""
     if not directory.is_dir():
         return ()
     return tuple(
         sorted(
             folder.name
             for folder in directory.iterdir()
-            if (folder / "LC_MESSAGES" / "messages.po").is_file()
+            if any((folder / "LC_MESSAGES" / name).is_file() for name in CATALOG_FILES)
         )
     )
 

@@ -26,7 +26,7 @@ from sqlalchemy import select
 
 from bot.domain.models import Event, Rsvp
 from tests.e2e.telegram_bot import RunningBot, fast_server
-from tests.e2e.telegram_story import Story, labels, seen
+from tests.e2e.telegram_story import Story, labels, seen, settled
 from tests.fakes.clock import FakeClock
 from tests.fakes.telegram_server import FakeTelegramServer
 from tests.unit.test_readme_commands import _table as readme_commands
@@ -131,7 +131,8 @@ async def test_frau_meier_sets_up_plans_announces_and_calls_off(server, bot) -> 
         "Thema: Hilfe mit Handy und Tablet",
         "Noch 12 von 12 Plätzen frei.",
         "",
-        "Wiederholt sich. Erster Termin: Mittwoch, 2. Dezember 2026, 15:00 Uhr.",
+        "Wiederholt sich jeden 1. Mittwoch im Monat, 15 Uhr. Erster Termin: Mittwoch, "
+        "2. Dezember 2026, 15:00 Uhr.",
     ]
     mark = len(server.sent)
     saved = await story.press(meier, preview, "Speichern und jetzt ankündigen")
@@ -286,6 +287,9 @@ async def test_frau_meier_sets_up_plans_announces_and_calls_off(server, bot) -> 
         if "staff" not in who and "everyone" not in who:
             continue
         for name in sorted(names):
+            # Everything the last command sent is in before the next one is written: a
+            # command that answers with two messages must not shift the answers after it.
+            await settled(server)
             answers[name] = seen(await story.say(meier, f"/{name}"))
             assert "nicht verstanden" not in answers[name], (name, answers[name])
     assert len(answers) > 60
