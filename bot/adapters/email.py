@@ -9,7 +9,9 @@ the mail server hands to the small SMTP listener here (``bounce_port``).
 
 Sends use the standard library's ``smtplib`` in a thread: one message at a time
 (``max_in_flight`` 1, so a crash repeats at most one message), so an asynchronous SMTP
-client would gain nothing and be one more dependency.
+client would gain nothing and be one more dependency. A fan-out reuses one SMTP session
+(checked with NOOP before each reuse, closed after ``IDLE_SECONDS`` without mail) instead of
+connecting, greeting and logging in again for every message.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ PLATFORM = "email"
 SUBJECT_LENGTH = 78
 _BOUNCE = re.compile(r"^bounce\+(\d+)@", re.I)
 _URL = re.compile(r"(https?://[^\s<>\"]+)")
+# Mail servers drop idle sessions after a few minutes; ours lets go well before that.
+IDLE_SECONDS = 30.0
 
 # A button's key to the address that presses it; None where the bot has no public address.
 LinkMaker = Callable[[str], str | None]
@@ -74,6 +78,9 @@ class EmailAdapter(Adapter):
         self.bounced: Bounced | None = None
         self._window = SlidingWindow(settings.rate_per_minute, 60.0)
         self._bounce_server: asyncio.AbstractServer | None = None
+        # The open SMTP session and when it last carried a message (monotonic seconds).
+        self._session: smtplib.SMTP | None = None
+        self._last_used = 0.0
 
     async def start(self, dispatch: Dispatch) -> None:
         settings = self._settings
@@ -96,6 +103,7 @@ class EmailAdapter(Adapter):
         return self._settings.bounce_port
 
     async def stop(self) -> None:
+        await asyncio.to_thread(self._close_session)
         server, self._bounce_server = self._bounce_server, None
         if server is not None:
             server.close()
@@ -160,23 +168,53 @@ class EmailAdapter(Adapter):
         return message
 
     def _deliver(self, message: EmailMessage, envelope_sender: str) -> None:
-        """One SMTP session (in a thread): accepted, or an error the sender understands."""
-        settings = self._settings
+        """One message over the open SMTP session (in a thread): accepted, or an error the
+        sender understands. Any error closes the session: the next message starts afresh."""
         try:
-            with self._connect() as smtp:
-                if settings.user:
-                    smtp.login(settings.user, settings.password.get_secret_value())
-                smtp.send_message(message, from_addr=envelope_sender)
+            self._open_session().send_message(message, from_addr=envelope_sender)
+            self._last_used = time.monotonic()
         except smtplib.SMTPRecipientsRefused as exc:
+            self._close_session()
             code, reason = next(iter(exc.recipients.values()))
             _raise_for(int(code), _text(reason))
         except smtplib.SMTPDataError as exc:
+            self._close_session()
             _raise_for(exc.smtp_code, _text(exc.smtp_error))
         except smtplib.SMTPResponseException as exc:
+            self._close_session()
             # The server refused us (login, sender): our configuration, not the address.
             raise TransientError(f"{exc.smtp_code} {_text(exc.smtp_error)}") from exc
         except (OSError, smtplib.SMTPException) as exc:
+            self._close_session()
             raise TransientError(repr(exc)) from exc
+
+    def _open_session(self) -> smtplib.SMTP:
+        """The session still open and answering, or a new one (connected, logged in)."""
+        smtp = self._session
+        if smtp is not None:
+            fresh = time.monotonic() - self._last_used < IDLE_SECONDS
+            if fresh and _answers(smtp):
+                return smtp
+            self._close_session()
+        settings = self._settings
+        smtp = self._connect()
+        try:
+            if settings.user:
+                smtp.login(settings.user, settings.password.get_secret_value())
+        except BaseException:
+            smtp.close()
+            raise
+        self._session = smtp
+        return smtp
+
+    def _close_session(self) -> None:
+        smtp, self._session = self._session, None
+        if smtp is None:
+            return
+        try:
+            smtp.quit()
+        except (OSError, smtplib.SMTPException):
+            smtp.close()
 
     def _connect(self) -> smtplib.SMTP:
         settings = self._settings
@@ -203,6 +241,14 @@ class EmailAdapter(Adapter):
         if self.bounced is not None:
             # Only a row of an e-mail: a bounce address names any number.
             await self.bounced(self.platform, outbox_id, reason)
+
+
+def _answers(smtp: smtplib.SMTP) -> bool:
+    """Whether a session kept open is still there (the server may have closed it)."""
+    try:
+        return smtp.noop()[0] == 250
+    except (OSError, smtplib.SMTPException):
+        return False
 
 
 def _raise_for(code: int, reason: str) -> None:

@@ -415,3 +415,23 @@ async def test_a_newsletter_issue_arrives_with_its_one_click_unsubscribe(mail: M
     assert "Digitalcafé" in issues[0].text and "Mittwoch, 9. Dezember 2026" in issues[0].text
     html = issue.get_body(("html",))
     assert html is not None and f'href="{unsubscribe}"' in html.get_content()
+
+
+async def test_a_fan_out_shares_one_smtp_session_and_a_dropped_one_is_opened_again(
+    mail: Mail,
+) -> None:
+    event = await _date(mail)
+    for n in range(3):
+        await mail.tg.say(ADA, f"/anmelden_fuer {event.id}; Gast {n}; gast{n}@example.org; 1")
+    await mail.tg.flush()
+    first = [a for a in mail.smtp.messages() if a.recipients[0].startswith("gast")]
+    assert len(first) == 3
+    # One connection, one greeting: every confirmation came over the same session.
+    assert len({a.peer for a in first}) == 1
+    # The mail server went away and came back: the next e-mail opens a new session.
+    mail.smtp.restart()
+    await mail.tg.say(ADA, f"/anmelden_fuer {event.id}; Gast 3; gast3@example.org; 1")
+    await mail.tg.flush()
+    [later] = mail.smtp.to("gast3@example.org")
+    assert later.peer != first[0].peer
+    assert {row.status for row in await _email_rows(mail)} == {"sent"}

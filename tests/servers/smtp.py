@@ -27,6 +27,8 @@ class Arrived:
     envelope_from: str
     recipients: tuple[str, ...]
     message: EmailMessage
+    # The client's (address, port): one per SMTP session, so a reused session shows.
+    peer: tuple[str, int] = ("", 0)
 
     @property
     def message_id(self) -> str:
@@ -69,7 +71,12 @@ class _Handler:
                 return f"{code} {'5.6.0 refused' if code >= 500 else '4.3.0 busy, try later'}"
             parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
             self._server.arrived.append(
-                Arrived(envelope.mail_from, tuple(envelope.rcpt_tos), parsed)  # type: ignore[arg-type]
+                Arrived(
+                    envelope.mail_from,
+                    tuple(envelope.rcpt_tos),
+                    parsed,  # type: ignore[arg-type]
+                    tuple(session.peer[:2]),
+                )
             )
         return "250 OK"
 
@@ -90,6 +97,12 @@ class SmtpServer:
 
     def stop(self) -> None:
         self._controller.stop()
+
+    def restart(self) -> None:
+        """Down and up again on the same port: every open session is gone."""
+        self._controller.stop()
+        self._controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port)
+        self._controller.start()
 
     def refuse(self, address: str, code: int = 550) -> None:
         self.refused[address.lower()] = code
