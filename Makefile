@@ -59,9 +59,12 @@ run: migrate
 provision:
 	@$(PYTHON) tests/servers/provision_postgres.py
 
+# Two workers, whole files each (module fixtures such as a test file's browser stay whole).
+TEST_WORKERS ?= 2
+
 test: $(TEST_STAMP) catalogs provision
-	@$(BIN)/ruff check bot handlers migrations tests bench setup.py
-	@$(BIN)/python -m pytest
+	@$(BIN)/ruff check bot handlers migrations tests bench web setup.py
+	@$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # For developers: refresh the template and merge new message ids into both catalogs.
 catalogs-update: $(INSTALLED)
@@ -75,8 +78,8 @@ untranslated:
 	@$(BIN)/python tools/untranslated.py
 
 lint: $(TEST_STAMP)
-	$(BIN)/ruff check bot handlers migrations tests bench setup.py
-	$(BIN)/ruff format --check bot handlers migrations tests bench setup.py
+	$(BIN)/ruff check bot handlers migrations tests bench web setup.py
+	$(BIN)/ruff format --check bot handlers migrations tests bench web setup.py
 
 # The README's pictures of the printed documents, from the documents' tests.
 docs-images: $(TEST_STAMP) catalogs

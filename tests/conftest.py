@@ -57,7 +57,19 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
     return None
 
 
+# `make test` spreads whole files over two workers (pytest-xdist, --dist loadfile), handing
+# them out in collection order: the long real-process files go first, so that no worker is
+# left with a long one while the other has nothing to do.
+_LONG_FIRST = {"e2e": 0, "browser": 1, "handlers": 2, "web": 3}
+
+
+def _weight(item: pytest.Item) -> int:
+    folder = item.path.parent.name
+    return _LONG_FIRST.get(folder, len(_LONG_FIRST))
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    items.sort(key=_weight)  # stable: within a folder the order stays as collected
     # Named on the command line, the file is collected anyway: its tests are dropped here.
     if container_engine():
         return

@@ -211,6 +211,19 @@ class Sender:
                 return
             await asyncio.sleep(0.01)
 
+    async def quiet(self) -> bool:
+        """Nothing of ours is due or on its way: everything queued so far went out."""
+        if await self._has_due():
+            return False
+        async with self._sessions() as session:
+            row = await session.scalar(
+                select(OutboxMessage.id)
+                .join(Chat, Chat.id == OutboxMessage.chat_id)
+                .where(OutboxMessage.status == SENDING, self._ours())
+                .limit(1)
+            )
+            return row is None
+
     async def _has_due(self) -> bool:
         async with self._sessions() as session:
             row = await session.scalar(

@@ -32,12 +32,22 @@ def limiter_for(server_kwargs: dict[str, tuple[int, float]] = FAST_LIMITS) -> Ch
     )
 
 
-async def settled(server: FakeTelegramServer, quiet_s: float = 0.6) -> None:
-    """Until the bot has sent nothing for a moment (all queued deliveries went out)."""
-    seen = -1
-    while seen != len(server.sent):
+async def settled(server: FakeTelegramServer, quiet_s: float = 0.6, app: App | None = None) -> None:
+    """Until the bot has sent nothing for a moment (all queued deliveries went out).
+
+    With the bot's ``app``, its outbox says when everything queued went out, and a much
+    shorter moment without news is enough."""
+    if app is None:
+        seen = -1
+        while seen != len(server.sent):
+            seen = len(server.sent)
+            await asyncio.sleep(quiet_s)
+        return
+    calm = 0
+    while calm < 3:
         seen = len(server.sent)
-        await asyncio.sleep(quiet_s)
+        await asyncio.sleep(0.05)
+        calm = calm + 1 if seen == len(server.sent) and await app.sender.quiet() else 0
 
 
 def telegram_section(server: FakeTelegramServer) -> dict[str, Any]:

@@ -289,7 +289,7 @@ async def test_frau_meier_sets_up_plans_announces_and_calls_off(server, bot) -> 
         for name in sorted(names):
             # Everything the last command sent is in before the next one is written: a
             # command that answers with two messages must not shift the answers after it.
-            await settled(server)
+            await settled(server, app=bot.app)
             answers[name] = seen(await story.say(meier, f"/{name}"))
             assert "nicht verstanden" not in answers[name], (name, answers[name])
     assert len(answers) > 60
