@@ -1045,6 +1045,16 @@ async def second_year(url: str, args: argparse.Namespace, now: datetime, ids: Id
     return lines
 
 
+async def sync_ids(url: str, ids: Ids) -> None:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            for table in ("events", "outbox", "help_requests", "processed_events"):
+                ids.next[table] = int(await conn.scalar(text(f"SELECT max(id) FROM {table}")) or 0)
+    finally:
+        await engine.dispose()
+
+
 def print_rows(label: str, rows: dict[str, int]) -> None:
     print(label)
     for name, count in sorted(rows.items(), key=lambda item: -item[1]):
@@ -1070,7 +1080,9 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             figures |= await busy_hour(url, Path(tmp), args)
             figures["year_1_db_mb"] = round(await database_mb(url, vacuum=True), 1)
             year_1 = await table_rows(url)
+            print("the hour:", json.dumps(figures), flush=True)
             if not args.no_year:
+                await sync_ids(url, ids)  # the bots wrote rows of their own
                 await second_year(url, args, now, ids)
                 figures["year_2_db_mb"] = round(await database_mb(url, vacuum=True), 1)
                 year_2 = await table_rows(url)
