@@ -41,8 +41,9 @@ is seeded (dated in that month) and at each month end the retention rules
 (bot/privacy/retention.py, the defaults) run with that month end as "now", then VACUUM as
 autovacuum would. Printed: the database size after year 1 and after year 2, rows per table.
 
-    .venv/bin/python bench/busiest_hour.py --quick     # x10 smaller, about 2 minutes
-    .venv/bin/python bench/busiest_hour.py             # 20,000 members, ~15 minutes
+    .venv/bin/python bench/busiest_hour.py --quick       # x10 smaller, 2-6 minutes
+    .venv/bin/python bench/busiest_hour.py               # full size, 15 minutes or more
+    .venv/bin/python bench/busiest_hour.py --skip-hour   # the two years only, full size
 """
 
 from __future__ import annotations
