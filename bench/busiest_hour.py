@@ -1,0 +1,1142 @@
+"""Benchmark: a region's busiest hour on PostgreSQL with two bot processes, then a second
+year with retention (issue #22).
+
+Setup: the suite's own PostgreSQL cluster (tests/servers/postgres.py) and the fake Telegram
+Bot API server (tests/fakes/telegram_server.py) in this process, strict, with Telegram's
+real windows (30 sends/s overall, 1/s per private chat, 20/min per group). Two real bot
+processes (``python -m bot run``) share one database and one webhook port, as in
+bench/multiprocess.py. Telegram only: Matrix for 20,000 people would need 20,000 Synapse
+accounts and rooms (bench/matrix_fanout.py measures Matrix alone); e-mail is the newsletter
+only, not part of this hour.
+
+Seed (bulk Core inserts, one transaction): ``--communities`` communities with a group chat
+each, ``--members`` people with a Telegram account and private chat (every tenth a
+Digitallotse with skills, one staff member per community), and a year of history:
+``--history-dates`` dates spread over the last 365 days with their sign-ups (15 each),
+attendance (12), feedback (8, with comments), jobs and group posts, help requests done
+(one per date) with their offers, the outbox of the last 90 days (what daily retention
+leaves: reminders and feedback questions) and the processed updates of the last 30 days.
+
+The hour (the bots run on the system clock, so it is not compressed; ``--speed k`` runs
+k times faster: the arrivals come k times as fast and Telegram's overall limit is k x 30/s).
+While both bots wait, every community has a date in three hours that all its members signed
+up for, its "2h" reminder parked, a date next week with its announcement parked, and
+``--help`` open help requests parked. At t0 one transaction makes all of it due and
+NOTIFYs the leader: every community announces its next date at the same minute (one post
+per group), ``--members`` reminders fall due, the help requests are offered to
+Digitallotsen. Within ``--window`` seconds (600: ten minutes) ``--presses`` people press
+the "sign up" button of their group's new post (evenly spread, as soon as the post is
+there) and ``--typed`` others answer their reminder by typing "1" once it arrived. The run
+ends when everything expected arrived (or at the deadline).
+
+Figures: p50/p99 per kind of work (announcement and reminder: t0 to the platform's receipt;
+press: press to the callback answer; typed answer: typed to the first reply; help: t0 to
+the offer being written), CPU per update and per message (bots, least squares over 1 s
+samples of both processes' CPU against updates delivered and messages sent), the Telegram
+send rate against its allowed rate, lost and duplicated (no kills here, so both must be
+0), peak RSS per process, the database size and rows per table.
+
+Then the second year (in this process, simulated clock): month by month the same activity
+is seeded (dated in that month) and at each month end the retention rules
+(bot/privacy/retention.py, the defaults) run with that month end as "now", then VACUUM as
+autovacuum would. Printed: the database size after year 1 and after year 2, rows per table.
+
+    .venv/bin/python bench/busiest_hour.py --quick       # x10 smaller, 2-6 minutes
+    .venv/bin/python bench/busiest_hour.py               # full size, 15 minutes or more
+    .venv/bin/python bench/busiest_hour.py --skip-hour   # the two years only, full size
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import func, insert, select, text
+
+from bot.domain import roles
+from bot.domain.models import (
+    Account,
+    Announcement,
+    Attendance,
+    Base,
+    Chat,
+    Community,
+    Event,
+    EventPost,
+    Feedback,
+    HelpOffer,
+    HelpRequest,
+    Job,
+    OutboxMessage,
+    OutboxSubject,
+    Person,
+    ProcessedEvent,
+    Role,
+    Rsvp,
+    Skill,
+    VolunteerProfile,
+    VolunteerSkill,
+)
+from bot.infra import migrate
+from bot.infra.db import create_engine, session_factory
+from bot.privacy import retention
+from tests.fakes.telegram_server import FakeTelegramServer
+from tests.scenarios.cluster_campaign import free_port, write_config
+from tests.scenarios.reminder_setup import BotRun
+from tests.servers.postgres import PostgresCluster
+
+ALLOWED_PER_S = 30.0  # Telegram's overall limit for one bot
+TITLE_NOW = "Handysprechstunde"  # the date in three hours: its reminder
+TITLE_NEXT = "Digitalcafé nächste Woche"  # the date announced at t0
+FIRST_USER = 10_000_000
+FIRST_GROUP = -1_000_000
+SKILLS = ("smartphone", "email", "video", "banking", "photos")
+PARKED = timedelta(days=30)  # due times of the hour's work until t0
+CHUNK = 5_000
+MONTH = timedelta(days=30)
+# Per history date: sign-ups, attendance, feedback.
+SIGNUPS, ATTENDED, FEEDBACK = 15, 12, 8
+
+
+class Server(FakeTelegramServer):
+    """The fake Bot API server, also noting when and how often each callback was answered."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.answers: dict[str, list[float]] = {}
+
+    async def _m_answerCallbackQuery(self, params: dict[str, Any]) -> bool:
+        query = str(params.get("callback_query_id") or "")
+        self.answers.setdefault(query, []).append(time.monotonic())
+        return await super()._m_answerCallbackQuery(params)
+
+
+# --- seeding ---------------------------------------------------------------------------------
+
+
+class Ids:
+    """Explicit ids for bulk inserts (the sequences are moved past them afterwards)."""
+
+    def __init__(self) -> None:
+        self.next: Counter[str] = Counter()
+
+    def take(self, table: str) -> int:
+        self.next[table] += 1
+        return self.next[table]
+
+
+def community_of(person: int, communities: int) -> int:
+    return (person - 1) % communities + 1
+
+
+def is_volunteer(person: int, communities: int) -> bool:
+    """Every tenth member of each community is a Digitallotse."""
+    return (person - 1) // communities % 10 == 9
+
+
+def members_of(community: int, communities: int, members: int) -> list[int]:
+    return list(range(community, members + 1, communities))
+
+
+def _default(column: Any) -> Any:
+    default = column.default
+    if default is None:
+        return None
+    if default.is_scalar:
+        return default.arg
+    return default.arg(None) if default.arg in (dict, list) else None
+
+
+async def bulk(conn: Any, model: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert rows in chunks (executemany needs every row to name the same columns)."""
+    table = model.__table__
+    names = {key for row in rows for key in row}
+    if any(len(row) != len(names) for row in rows):
+        fill = {name: _default(table.c[name]) for name in names}
+        rows = [fill | row for row in rows]
+    for first in range(0, len(rows), CHUNK):
+        await conn.execute(insert(model.__table__), rows[first : first + CHUNK])
+
+
+def dates_of_period(
+    rng: random.Random,
+    ids: Ids,
+    args: argparse.Namespace,
+    count: int,
+    start: datetime,
+    end: datetime,
+    keep_messages_after: datetime,
+) -> dict[Any, list[dict[str, Any]]]:
+    """``count`` past dates spread over [start, end) with everything they leave behind."""
+    out: dict[Any, list[dict[str, Any]]] = {
+        m: []
+        for m in (
+            Event,
+            Rsvp,
+            Attendance,
+            Feedback,
+            Job,
+            EventPost,
+            Announcement,
+            OutboxMessage,
+            OutboxSubject,
+            HelpRequest,
+            HelpOffer,
+        )
+    }
+    span = (end - start) / max(count, 1)
+    for n in range(count):
+        community = n % args.communities + 1
+        starts = start + span * n
+        event = ids.take("events")
+        out[Event].append(
+            {
+                "id": event,
+                "community_id": community,
+                "title": "Digitalcafé",
+                "starts_at": starts,
+                "ends_at": starts + timedelta(hours=2),
+                "place": "Stadtteilbibliothek",
+                "status": "done",
+                "created_at": starts - timedelta(days=14),
+            }
+        )
+        members = members_of(community, args.communities, args.members)
+        people = rng.sample(members, min(SIGNUPS, len(members)))
+        for seq, person in enumerate(people, start=1):
+            at = starts - timedelta(days=rng.uniform(1, 7))
+            came = seq <= ATTENDED
+            out[Rsvp].append(
+                {
+                    "event_id": event,
+                    "person_id": person,
+                    "status": "yes",
+                    "party_size": 1,
+                    "seq": seq,
+                    "attended": came,
+                    "created_at": at,
+                    "updated_at": at,
+                }
+            )
+            if came:
+                out[Attendance].append(
+                    {"event_id": event, "person_id": person, "how": "self", "created_at": starts}
+                )
+            if seq <= FEEDBACK:
+                out[Feedback].append(
+                    {
+                        "event_id": event,
+                        "person_id": person,
+                        "rating": rng.randint(3, 5),
+                        "comment": "Sehr hilfreich, danke! Ich komme gern wieder.",
+                        "wish": "Mehr zu Fotos auf dem Handy",
+                        "asked_at": starts + timedelta(hours=2),
+                        "answered_at": starts + timedelta(hours=5),
+                    }
+                )
+            if starts >= keep_messages_after:  # the reminder and the feedback question
+                for kind, when in (("remind", -2), ("ask", 2)):
+                    sent = starts + timedelta(hours=when)
+                    outbox = ids.take("outbox")
+                    out[OutboxMessage].append(
+                        {
+                            "id": outbox,
+                            "dedup_key": f"hist:{kind}:{event}:{person}",
+                            "chat_id": args.communities + person,
+                            "content": {"text": f"Erinnerung: Digitalcafé am {starts:%d.%m.}"},
+                            "status": "sent",
+                            "due_at": sent,
+                            "attempts": 1,
+                            "platform_message_id": str(outbox),
+                            "created_at": sent,
+                            "sent_at": sent,
+                        }
+                    )
+                    out[OutboxSubject].append({"outbox_id": outbox, "person_id": person})
+        for kind, spec, due in (
+            ("reminder", "2h", starts - timedelta(hours=2)),
+            ("end", "", starts + timedelta(hours=2)),
+            ("nudge", "", starts + timedelta(days=2)),
+        ):
+            out[Job].append(
+                {
+                    "event_id": event,
+                    "kind": kind,
+                    "offset_spec": spec,
+                    "due_at": due,
+                    "status": "done",
+                    "created_at": starts - timedelta(days=14),
+                    "done_at": due,
+                }
+            )
+        out[EventPost].append(
+            {
+                "event_id": event,
+                "chat_id": community,
+                "dedup_key": f"hist:post:{event}",
+                "created_at": starts - timedelta(days=7),
+            }
+        )
+        out[Announcement].append(
+            {
+                "community_id": community,
+                "kind": "event",
+                "event_id": event,
+                "due_at": starts - timedelta(days=7),
+                "status": "done",
+                "created_at": starts - timedelta(days=14),
+            }
+        )
+        # One help request done per date, offered to three Digitallotsen.
+        volunteers = [p for p in members if is_volunteer(p, args.communities)] or members
+        request = ids.take("help_requests")
+        helper = rng.choice(volunteers)
+        out[HelpRequest].append(
+            {
+                "id": request,
+                "community_id": community,
+                "requester_id": rng.choice(members),
+                "skill": rng.choice(SKILLS),
+                "description": "Wie schicke ich Fotos an meine Enkel?",
+                "status": "done",
+                "volunteer_id": helper,
+                "accepted_at": starts,
+                "done_at": starts + timedelta(days=3),
+                "minutes": 45,
+                "note": "Fotos per WhatsApp geschickt, klappt jetzt.",
+                "rating": 5,
+                "rounds": 1,
+                "created_at": starts - timedelta(days=1),
+                "updated_at": starts + timedelta(days=3),
+            }
+        )
+        for volunteer in dict.fromkeys([helper, *rng.sample(volunteers, min(2, len(volunteers)))]):
+            out[HelpOffer].append(
+                {
+                    "request_id": request,
+                    "volunteer_id": volunteer,
+                    "answer": "accepted" if volunteer == helper else "declined",
+                    "sent_at": starts - timedelta(days=1),
+                    "answered_at": starts,
+                }
+            )
+    return out
+
+
+async def write_period(conn: Any, rows: dict[Any, list[dict[str, Any]]]) -> None:
+    for model, items in rows.items():
+        await bulk(conn, model, items)
+
+
+def processed_events(ids: Ids, count: int, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    span = (end - start) / max(count, 1)
+    out = []
+    for n in range(count):
+        number = ids.take("processed_events")
+        out.append(
+            {"platform": "telegram", "event_id": f"u{number}", "processed_at": start + span * n}
+        )
+    return out
+
+
+async def seed(url: str, args: argparse.Namespace, now: datetime, ids: Ids) -> dict[str, Any]:
+    """Year one and the parked work of the hour; returns what the hour expects."""
+    rng = random.Random(args.seed)
+    engine = create_engine(url)
+    c, m = args.communities, args.members
+    try:
+        async with engine.begin() as conn:
+            year_ago = now - timedelta(days=365)
+            await bulk(
+                conn,
+                Community,
+                [
+                    {
+                        "id": k,
+                        "slug": f"cafe-{k}",
+                        "name": f"Digitalcafé {k}",
+                        "created_at": year_ago,
+                    }
+                    for k in range(1, c + 1)
+                ],
+            )
+            await bulk(
+                conn,
+                Person,
+                [
+                    {"id": p, "display_name": f"Person {p}", "created_at": year_ago}
+                    for p in range(1, m + 1)
+                ],
+            )
+            await bulk(
+                conn,
+                Account,
+                [
+                    {
+                        "person_id": p,
+                        "platform": "telegram",
+                        "external_id": str(FIRST_USER + p),
+                        "display_name": f"Person {p}",
+                        "created_at": year_ago,
+                    }
+                    for p in range(1, m + 1)
+                ],
+            )
+            groups = [
+                {
+                    "id": k,
+                    "platform": "telegram",
+                    "external_id": str(FIRST_GROUP - k),
+                    "kind": "group",
+                    "title": f"Digitalcafé {k}",
+                    "community_id": k,
+                    "created_at": year_ago,
+                }
+                for k in range(1, c + 1)
+            ]
+            directs = [
+                {
+                    "id": c + p,
+                    "platform": "telegram",
+                    "external_id": str(FIRST_USER + p),
+                    "kind": "direct",
+                    "community_id": community_of(p, c),
+                    "person_id": p,
+                    "created_at": year_ago,
+                }
+                for p in range(1, m + 1)
+            ]
+            await bulk(conn, Chat, groups + directs)
+            role_rows = []
+            for p in range(1, m + 1):
+                k = community_of(p, c)
+                role_rows.append({"person_id": p, "community_id": k, "role": roles.MEMBER})
+                if is_volunteer(p, c):
+                    role_rows.append({"person_id": p, "community_id": k, "role": roles.VOLUNTEER})
+                if p <= c:
+                    role_rows.append({"person_id": p, "community_id": k, "role": roles.STAFF})
+            await bulk(conn, Role, [r | {"created_at": year_ago} for r in role_rows])
+            await bulk(
+                conn,
+                Skill,
+                [
+                    {"community_id": k, "key": key, "label": key.title(), "position": n}
+                    for k in range(1, c + 1)
+                    for n, key in enumerate(SKILLS)
+                ],
+            )
+            volunteers = [p for p in range(1, m + 1) if is_volunteer(p, c)]
+            await bulk(
+                conn,
+                VolunteerProfile,
+                [
+                    {
+                        "person_id": p,
+                        "languages": ["de"],
+                        "areas": [],
+                        "windows": [{"day": d, "from": 8, "to": 20} for d in range(7)],
+                        "places": ["cafe", "phone", "home"],
+                        "max_open": 3,
+                        "created_at": year_ago,
+                        "updated_at": year_ago,
+                    }
+                    for p in volunteers
+                ],
+            )
+            await bulk(
+                conn,
+                VolunteerSkill,
+                [
+                    {"person_id": p, "skill": key}
+                    for p in volunteers
+                    for key in rng.sample(SKILLS, 3)
+                ],
+            )
+            history = dates_of_period(
+                rng,
+                ids,
+                args,
+                args.history_dates,
+                year_ago,
+                now - timedelta(days=1),
+                now - timedelta(days=90),
+            )
+            await write_period(conn, history)
+            await bulk(
+                conn,
+                ProcessedEvent,
+                processed_events(ids, m, now - timedelta(days=30), now),
+            )
+            # The hour's work, parked until t0.
+            parked = now + PARKED
+            soon, next_week = [], []
+            for _k in range(1, c + 1):
+                soon.append(ids.take("events"))
+                next_week.append(ids.take("events"))
+            await bulk(
+                conn,
+                Event,
+                [
+                    {
+                        "id": e,
+                        "community_id": k,
+                        "title": TITLE_NOW,
+                        "starts_at": now + timedelta(hours=3),
+                        "place": "Stadtteilbibliothek",
+                        "created_at": now - timedelta(days=14),
+                    }
+                    for k, e in enumerate(soon, start=1)
+                ]
+                + [
+                    {
+                        "id": e,
+                        "community_id": k,
+                        "title": TITLE_NEXT,
+                        "starts_at": now + timedelta(days=7),
+                        "place": "Stadtteilbibliothek",
+                        "created_at": now - timedelta(days=1),
+                    }
+                    for k, e in enumerate(next_week, start=1)
+                ],
+            )
+            await bulk(
+                conn,
+                Rsvp,
+                [
+                    {
+                        "event_id": soon[community_of(p, c) - 1],
+                        "person_id": p,
+                        "status": "yes",
+                        "party_size": 1,
+                        "seq": p,
+                        "created_at": now - timedelta(days=3),
+                        "updated_at": now - timedelta(days=3),
+                    }
+                    for p in range(1, m + 1)
+                ],
+            )
+            await bulk(
+                conn,
+                Job,
+                [
+                    {
+                        "event_id": e,
+                        "kind": "reminder",
+                        "offset_spec": "2h",
+                        "due_at": parked,
+                        "created_at": now - timedelta(days=14),
+                    }
+                    for e in soon
+                ],
+            )
+            await bulk(
+                conn,
+                Announcement,
+                [
+                    {
+                        "community_id": k,
+                        "kind": "event",
+                        "event_id": e,
+                        "due_at": parked,
+                        "created_at": now - timedelta(days=1),
+                    }
+                    for k, e in enumerate(next_week, start=1)
+                ],
+            )
+            helped = []
+            for _n in range(args.help):
+                k = rng.randint(1, c)
+                requester = rng.choice(members_of(k, c, m))
+                helped.append(
+                    {
+                        "id": ids.take("help_requests"),
+                        "community_id": k,
+                        "requester_id": requester,
+                        "created_by": requester,
+                        "skill": rng.choice(SKILLS),
+                        "description": "Ich möchte Videoanrufe mit meiner Tochter machen.",
+                        "place": "cafe",
+                        "status": "open",
+                        "next_step_at": parked,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                )
+            await bulk(conn, HelpRequest, helped)
+            await move_sequences(conn)
+        async with engine.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.exec_driver_sql("VACUUM ANALYZE")
+    finally:
+        await engine.dispose()
+    return {"soon": soon, "next_week": next_week}
+
+
+async def move_sequences(conn: Any) -> None:
+    """Bulk inserts with explicit ids leave the id sequences behind: move them on."""
+    for table in Base.metadata.sorted_tables:
+        if "id" in table.c and table.c.id.primary_key and table.c.id.autoincrement is not False:
+            await conn.execute(
+                text(
+                    f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'),"
+                    f" coalesce((SELECT max(id) FROM {table.name}), 0) + 1, false)"
+                )
+            )
+
+
+# --- measuring -------------------------------------------------------------------------------
+
+
+def _peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _cpu_s(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _postgres_cpu_s() -> float:
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            content = stat.read_text()
+        except OSError:
+            continue
+        if "(postgres)" in content:
+            fields = content.rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values) or [0.0]
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def least_squares(samples: list[tuple[float, float, float]]) -> tuple[float, float]:
+    """CPU seconds = a * updates + b * messages over the samples; (a, b) in ms."""
+    suu = sum(u * u for u, _m, _c in samples)
+    smm = sum(m * m for _u, m, _c in samples)
+    sum_ = sum(u * m for u, m, _c in samples)
+    suc = sum(u * c for u, _m, c in samples)
+    smc = sum(m * c for _u, m, c in samples)
+    det = suu * smm - sum_ * sum_
+    if det <= 0:
+        return 0.0, 0.0
+    return (suc * smm - smc * sum_) / det * 1000, (smc * suu - suc * sum_) / det * 1000
+
+
+async def table_rows(url: str) -> dict[str, int]:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            out = {}
+            for table in Base.metadata.sorted_tables:
+                out[table.name] = int(
+                    await conn.scalar(select(func.count()).select_from(table)) or 0
+                )
+            return out
+    finally:
+        await engine.dispose()
+
+
+async def database_mb(url: str, vacuum: bool = False) -> float:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            if vacuum:
+                await conn.exec_driver_sql("VACUUM")
+            size = await conn.scalar(text("SELECT pg_database_size(current_database())"))
+            return int(size or 0) / 1024 / 1024
+    finally:
+        await engine.dispose()
+
+
+async def wait_for(condition: Any, seconds: float, processes: list[BotRun]) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        for process in processes:
+            process.check_alive()
+        if condition():
+            return True
+        await asyncio.sleep(0.05)
+    return False
+
+
+async def trigger(url: str) -> float:
+    """Make the parked work due now, in one transaction, and wake the leader."""
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as conn:
+            now = datetime.now(UTC)
+            await conn.execute(
+                text("UPDATE jobs SET due_at = :now WHERE status = 'scheduled'"), {"now": now}
+            )
+            await conn.execute(
+                text("UPDATE announcements SET due_at = :now WHERE status = 'scheduled'"),
+                {"now": now},
+            )
+            await conn.execute(
+                text("UPDATE help_requests SET next_step_at = :now WHERE status = 'open'"),
+                {"now": now},
+            )
+            await conn.execute(text("SELECT pg_notify('lotsenbot', 'schedule')"))
+        return time.time()
+    finally:
+        await engine.dispose()
+
+
+async def help_offered_s(url: str, t0_wall: float) -> tuple[list[float], int, int, int]:
+    """Milliseconds from t0 to each request's first offer; requests offered; offers
+    written; sign-ups for the dates announced at t0 (one per person who pressed)."""
+    engine = create_engine(url)
+    try:
+        async with session_factory(engine)() as session:
+            rows = (
+                await session.execute(
+                    select(HelpOffer.request_id, func.min(HelpOffer.sent_at), func.count())
+                    .join(HelpRequest, HelpRequest.id == HelpOffer.request_id)
+                    .where(HelpRequest.status.in_(("offered", "open", "escalated")))
+                    .group_by(HelpOffer.request_id)
+                )
+            ).all()
+            states = (
+                await session.execute(
+                    select(HelpRequest.status, func.count())
+                    .where(HelpRequest.next_step_at.is_not(None) | (HelpRequest.rounds > 0))
+                    .where(HelpRequest.status != "done")
+                    .group_by(HelpRequest.status)
+                )
+            ).all()
+            signups = await session.scalar(
+                select(func.count())
+                .select_from(Rsvp)
+                .join(Event, Event.id == Rsvp.event_id)
+                .where(Event.title == TITLE_NEXT, Rsvp.status == "yes")
+            )
+        print("help requests of the hour by state:", dict(states), flush=True)
+        return (
+            [max(0.0, (at.timestamp() - t0_wall)) * 1000 for _r, at, _n in rows],
+            len(rows),
+            sum(n for _r, _at, n in rows),
+            int(signups or 0),
+        )
+    finally:
+        await engine.dispose()
+
+
+class Load:
+    """The people's side of the hour: presses and typed answers, as their triggers arrive."""
+
+    def __init__(self, server: Server, args: argparse.Namespace) -> None:
+        self.server, self.args = server, args
+        c, m = args.communities, args.members
+        rng = random.Random(args.seed + 1)
+        everyone = list(range(1, m + 1))
+        rng.shuffle(everyone)
+        self.pressers = everyone[: args.presses]
+        self.typers = everyone[args.presses : args.presses + args.typed]
+        self.pressed: dict[str, float] = {}  # query id -> when pressed
+        self.typed: dict[int, float] = {}  # chat id -> when typed
+        self.waits = Counter[str]()
+        self.communities = c
+
+        self.seen = 0  # records of server.sent looked at
+        self.posts: dict[int, Any] = {}  # group chat id -> the new post with buttons
+        self.reminded: set[int] = set()  # chat ids that have their reminder
+
+    def user(self, person: int) -> dict[str, Any]:
+        return self.server._users[FIRST_USER + person]
+
+    def look(self) -> None:
+        """Read what the server recorded since the last look (the fake keeps one list)."""
+        sent = self.server.sent
+        for record in sent[self.seen :]:
+            if record.method != "sendMessage":
+                continue
+            if record.chat_id < 0 and record.callback_data:
+                self.posts.setdefault(record.chat_id, record)
+            elif TITLE_NOW in (record.text or ""):
+                self.reminded.add(record.chat_id)
+        self.seen = len(sent)
+
+    def group_post(self, community: int) -> Any:
+        self.look()
+        return self.posts.get(FIRST_GROUP - community)
+
+    def reminder_of(self, person: int) -> bool:
+        return FIRST_USER + person in self.reminded
+
+    async def presses(self, began: float, window: float) -> None:
+        for n, person in enumerate(self.pressers):
+            await asyncio.sleep(
+                max(0.0, began + window * n / len(self.pressers) - time.monotonic())
+            )
+            community = community_of(person, self.communities)
+            while (post := self.group_post(community)) is None:
+                self.waits["press"] += 1
+                await asyncio.sleep(0.05)
+            # The post as it reads now: each sign-up edits it (new counts, new buttons).
+            shown = self.server.message(FIRST_GROUP - community, post.message_id) or {}
+            rows = shown.get("reply_markup", {}).get("inline_keyboard", [])
+            data = [b["callback_data"] for row in rows for b in row if "callback_data" in b]
+            query = self.server.press_button(
+                FIRST_GROUP - community, self.user(person), post.message_id, data[0]
+            )
+            self.pressed[query] = time.monotonic()
+
+    async def typing(self, began: float, window: float) -> None:
+        waiting = list(self.typers)
+        n = 0
+        while waiting:
+            await asyncio.sleep(max(0.0, began + window * n / len(self.typers) - time.monotonic()))
+            self.look()
+            ready = next((p for p in waiting if self.reminder_of(p)), None)
+            if ready is None:
+                self.waits["typed"] += 1
+                await asyncio.sleep(0.05)
+                continue
+            waiting.remove(ready)
+            chat = FIRST_USER + ready
+            self.server.post_message(chat, self.user(ready), "1")
+            self.typed[chat] = time.monotonic()
+            n += 1
+
+
+def platform_figures(
+    server: Server, load: Load, sent_before: int, t0: float, args: argparse.Namespace
+) -> dict[str, Any]:
+    """What the platform received: latencies, the send rate, lost and duplicated."""
+    sent = server.sent[sent_before:]
+    sends = [r for r in sent if r.method in ("sendMessage", "editMessageText")]
+    posts: Counter[int] = Counter(
+        r.chat_id for r in sent if r.chat_id < 0 and r.method == "sendMessage" and r.callback_data
+    )
+    first_post = {}
+    for r in sent:
+        if r.chat_id < 0 and r.method == "sendMessage":
+            first_post.setdefault(r.chat_id, r.at)
+    reminders: Counter[int] = Counter(
+        r.chat_id
+        for r in sent
+        if r.chat_id >= FIRST_USER and r.method == "sendMessage" and TITLE_NOW in (r.text or "")
+    )
+    reminder_at = {}
+    for r in sent:
+        if r.chat_id >= FIRST_USER and TITLE_NOW in (r.text or ""):
+            reminder_at.setdefault(r.chat_id, r.at)
+    first_reply: dict[int, float] = {}
+    for r in sent:
+        if r.chat_id in load.typed and r.at >= load.typed[r.chat_id]:
+            first_reply.setdefault(r.chat_id, r.at)
+    press_ms = [
+        (server.answers[q][0] - at) * 1000 for q, at in load.pressed.items() if q in server.answers
+    ]
+    times = sorted(r.at for r in sends) or [t0]
+    span = max(times[-1] - times[0], 1e-9)
+    updates = len(load.pressed) + len(load.typed)
+    return {
+        "announce_p50_ms": round(
+            statistics.median([(a - t0) * 1000 for a in first_post.values()] or [0]), 1
+        ),
+        "announce_p99_ms": round(
+            percentile([(a - t0) * 1000 for a in first_post.values()], 0.99), 1
+        ),
+        "reminder_p50_ms": round(
+            percentile([(a - t0) * 1000 for a in reminder_at.values()], 0.5), 1
+        ),
+        "reminder_p99_ms": round(
+            percentile([(a - t0) * 1000 for a in reminder_at.values()], 0.99), 1
+        ),
+        "press_p50_ms": round(percentile(press_ms, 0.5), 1),
+        "press_p99_ms": round(percentile(press_ms, 0.99), 1),
+        "typed_p50_ms": round(
+            percentile([(first_reply[c] - load.typed[c]) * 1000 for c in first_reply], 0.5), 1
+        ),
+        "typed_p99_ms": round(
+            percentile([(first_reply[c] - load.typed[c]) * 1000 for c in first_reply], 0.99), 1
+        ),
+        "updates": updates,
+        "messages_sent": len(sends),
+        "telegram_send_per_s": round((len(times) - 1) / span, 2),
+        "telegram_allowed_per_s": ALLOWED_PER_S * args.speed,
+        "telegram_send_ratio": round((len(times) - 1) / span / (ALLOWED_PER_S * args.speed), 3),
+        "count_429": server.count_429,
+        "announce_lost": sum(
+            1 for k in range(1, args.communities + 1) if not posts[FIRST_GROUP - k]
+        ),
+        "announce_duplicated": sum(n - 1 for n in posts.values() if n > 1),
+        "reminder_lost": sum(
+            1 for p in range(1, args.members + 1) if not reminders[FIRST_USER + p]
+        ),
+        "reminder_duplicated": sum(n - 1 for n in reminders.values() if n > 1),
+        "press_lost": sum(1 for q in load.pressed if q not in server.answers),
+        # A webhook delivery that outlives the server's 10 s timeout is delivered again,
+        # perhaps to the other process, which answers the press again (Telegram refuses the
+        # second answer; the person sees one). The press's effect: press_signups.
+        "press_answered_twice": sum(
+            len(server.answers.get(q, [])) - 1 for q in load.pressed if server.answers.get(q)
+        ),
+        "typed_unanswered": sum(1 for c in load.typed if c not in first_reply),
+        "presses_done": len(load.pressed),
+        "typed_done": len(load.typed),
+    }
+
+
+async def busy_hour(url: str, workdir: Path, args: argparse.Namespace) -> dict[str, Any]:
+    speed = args.speed
+    server = Server(strict=True, overall_limit=(int(ALLOWED_PER_S * speed), 1.0))
+    await server.start()
+    for p in range(1, args.members + 1):
+        server.private_chat(server.user(FIRST_USER + p, f"Person {p}"))
+    for k in range(1, args.communities + 1):
+        server.group(FIRST_GROUP - k, f"Digitalcafé {k}")
+        for p in members_of(k, args.communities, args.members):
+            server.set_member_status(FIRST_GROUP - k, FIRST_USER + p, "member")
+    config = write_config(
+        workdir / "config.toml",
+        workdir,
+        url,
+        server,
+        free_port(),
+        "",
+        rate=int(ALLOWED_PER_S * speed),
+    )
+    processes = [BotRun(f"bot-{n}", config, workdir) for n in range(args.processes)]
+    try:
+        for process in processes:
+            process.spawn()
+        ready = await wait_for(
+            lambda: all(
+                "telegram adapter started" in p.tail(200_000)
+                and (args.processes == 1 or f"{args.processes} bot processes" in p.tail(200_000))
+                for p in processes
+            ),
+            180,
+            processes,
+        )
+        if not ready:
+            raise RuntimeError("\n".join(p.tail(3000) for p in processes))
+        await asyncio.sleep(3.0)  # the first scheduler round (retention) is done
+        load = Load(server, args)
+        sent_before = len(server.sent)
+        cpu_before = [_cpu_s(p.pid) for p in processes]
+        pg_before = _postgres_cpu_s()
+        t0_wall = await trigger(url)
+        t0 = time.monotonic()
+        window = args.window / speed
+        people = [
+            asyncio.create_task(load.presses(t0, window)),
+            asyncio.create_task(load.typing(t0, window)),
+        ]
+        samples: list[tuple[float, float, float]] = []
+        last = (len(server.webhook_deliveries), len(server.sent), sum(cpu_before))
+
+        def reminded() -> int:
+            return sum(
+                1
+                for r in server.sent[sent_before:]
+                if r.chat_id >= FIRST_USER and TITLE_NOW in (r.plain_text or r.text or "")
+            )
+
+        def finished() -> bool:
+            replies = {r.chat_id for r in server.sent[sent_before:] if r.chat_id in load.typed}
+            return (
+                all(t.done() for t in people)
+                and reminded() >= args.members
+                and len(server.answers) >= args.presses
+                and len(replies) >= args.typed
+            )
+
+        deadline = t0 + args.deadline
+        while not finished() and time.monotonic() < deadline:
+            for process in processes:
+                process.check_alive()
+            await asyncio.sleep(1.0)
+            now = (
+                len(server.webhook_deliveries),
+                len(server.sent),
+                sum(_cpu_s(p.pid) for p in processes),
+            )
+            samples.append((now[0] - last[0], now[1] - last[1], now[2] - last[2]))
+            last = now
+        elapsed = time.monotonic() - t0
+        await asyncio.sleep(3.0)  # late duplicates would show up here
+        for task in people:
+            task.cancel()
+        cpu = sum(_cpu_s(p.pid) for p, before in zip(processes, cpu_before, strict=True)) - sum(
+            cpu_before
+        )
+        pg_cpu = _postgres_cpu_s() - pg_before
+        rss = [_peak_rss_mb(p.pid) for p in processes]
+        per_update_ms, per_message_ms = least_squares(samples)
+        help_ms, offered, offers, signups = await help_offered_s(url, t0_wall)
+    finally:
+        for process in processes:
+            await process.stop()
+        await server.stop()
+
+    figures = platform_figures(server, load, sent_before, t0, args)
+    sends = figures["messages_sent"]
+    updates = figures["updates"]
+    figures |= {
+        "communities": args.communities,
+        "members": args.members,
+        "processes": args.processes,
+        "speed": speed,
+        "hour_s": round(elapsed, 1),
+        "help_offered_p50_ms": round(percentile(help_ms, 0.5), 1),
+        "help_offered_p99_ms": round(percentile(help_ms, 0.99), 1),
+        "help_requests_offered": offered,
+        "help_offers_written": offers,
+        "press_signups": signups,
+        "press_effect_lost": max(0, len(load.pressed) - signups),
+        "press_effect_duplicated": max(0, signups - len(load.pressed)),
+        "bot_cpu_s": round(cpu, 1),
+        "postgres_cpu_s": round(pg_cpu, 1),
+        "bot_cpu_per_item_ms": round(cpu * 1000 / max(updates + sends, 1), 2),
+        "cpu_per_update_ms": round(per_update_ms, 2),
+        "cpu_per_message_ms": round(per_message_ms, 2),
+    }
+    for n, value in enumerate(rss):
+        figures[f"peak_rss_mb_{n}"] = round(value, 1)
+    return figures
+
+
+async def second_year(url: str, args: argparse.Namespace, now: datetime, ids: Ids) -> list[str]:
+    """Month by month: seed that month's activity, then retention at its end, then VACUUM."""
+    rng = random.Random(args.seed + 2)
+    rules = retention.Retention()
+    engine = create_engine(url)
+    lines = []
+    try:
+        per_month = args.history_dates // 12
+        for month in range(12):
+            start, end = now + MONTH * month, now + MONTH * (month + 1)
+            async with engine.begin() as conn:
+                rows = dates_of_period(rng, ids, args, per_month, start, end, start)
+                await write_period(conn, rows)
+                await bulk(conn, ProcessedEvent, processed_events(ids, args.members, start, end))
+                await move_sequences(conn)
+            async with session_factory(engine).begin() as session:
+                done = await retention.apply(session, rules, end)
+            async with engine.connect() as conn:
+                await conn.execution_options(isolation_level="AUTOCOMMIT")
+                await conn.exec_driver_sql("VACUUM")
+                size = await conn.scalar(text("SELECT pg_database_size(current_database())"))
+            touched = ", ".join(f"{k} {v}" for k, v in done.items() if v)
+            lines.append(f"  month {month + 1:2d}: {int(size) / 1048576:7.1f} MB ({touched})")
+            print(lines[-1], flush=True)
+    finally:
+        await engine.dispose()
+    return lines
+
+
+async def sync_ids(url: str, ids: Ids) -> None:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            for table in ("events", "outbox", "help_requests", "processed_events"):
+                ids.next[table] = int(await conn.scalar(text(f"SELECT max(id) FROM {table}")) or 0)
+    finally:
+        await engine.dispose()
+
+
+def print_rows(label: str, rows: dict[str, int]) -> None:
+    print(label)
+    for name, count in sorted(rows.items(), key=lambda item: -item[1]):
+        if count:
+            print(f"  {name:28s} {count:>10,d}")
+
+
+async def main_async(args: argparse.Namespace) -> dict[str, Any]:
+    figures: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="lotsenbot-busy-") as tmp:
+        cluster = PostgresCluster.from_env()
+        cluster.start()
+        try:
+            url = cluster.create_database(f"lotsenbot_busy_{uuid.uuid4().hex[:8]}")
+            await asyncio.to_thread(migrate.upgrade, url)
+            ids = Ids()
+            now = datetime.now(UTC)
+            began = time.monotonic()
+            await seed(url, args, now, ids)
+            figures["seed_s"] = round(time.monotonic() - began, 1)
+            figures["seeded_db_mb"] = round(await database_mb(url), 1)
+            print(f"seeded in {figures['seed_s']} s: {figures['seeded_db_mb']} MB", flush=True)
+            if not args.skip_hour:
+                figures |= await busy_hour(url, Path(tmp), args)
+            figures["year_1_db_mb"] = round(await database_mb(url, vacuum=True), 1)
+            year_1 = await table_rows(url)
+            print("the hour:", json.dumps(figures), flush=True)
+            if not args.no_year:
+                await sync_ids(url, ids)  # the bots wrote rows of their own
+                await second_year(url, args, now, ids)
+                figures["year_2_db_mb"] = round(await database_mb(url, vacuum=True), 1)
+                year_2 = await table_rows(url)
+                print_rows("rows after year 1 (after the hour):", year_1)
+                print_rows("rows after year 2 with retention:", year_2)
+                for table in ("outbox", "outbox_subjects", "processed_events", "events", "rsvps"):
+                    figures[f"year_1_{table}_rows"] = year_1[table]
+                    figures[f"year_2_{table}_rows"] = year_2[table]
+        finally:
+            cluster.stop()
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--communities", type=int, default=50)
+    parser.add_argument("--members", type=int, default=20_000)
+    parser.add_argument("--history-dates", type=int, default=2_000)
+    parser.add_argument("--presses", type=int, default=5_000)
+    parser.add_argument("--typed", type=int, default=2_000)
+    parser.add_argument("--help-requests", dest="help", type=int, default=200)
+    parser.add_argument("--window", type=float, default=600.0, help="seconds the people act in")
+    parser.add_argument("--speed", type=float, default=1.0, help="time runs this much faster")
+    parser.add_argument("--processes", type=int, default=2)
+    parser.add_argument("--deadline", type=float, default=3600.0, help="seconds for the hour")
+    parser.add_argument("--seed", type=int, default=22)
+    parser.add_argument("--no-year", action="store_true", help="skip the second year")
+    parser.add_argument(
+        "--skip-hour", action="store_true", help="only the seeded year and the second one"
+    )
+    parser.add_argument("--quick", action="store_true", help="everything /10, window 60 s")
+    args = parser.parse_args()
+    if args.quick:
+        args.members, args.history_dates, args.presses = 2_000, 200, 500
+        args.typed, args.help, args.window = 200, 20, 60.0
+        args.deadline = min(args.deadline, 600.0)
+    load = os.getloadavg()
+    print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}", flush=True)
+    wall = time.monotonic()
+    figures = asyncio.run(main_async(args))
+    figures["wall_s"] = round(time.monotonic() - wall, 1)
+    figures["load_1m"] = round(load[0], 2)
+    print()
+    for key, value in figures.items():
+        print(f"{key:32s} {value}")
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
