@@ -43,9 +43,9 @@ from bot.infra import backup_daily
 from bot.infra.clock import Clock, SystemClock
 from bot.infra.cluster import OUTBOX, PREPARE, SCHEDULE, Cluster, make_cluster
 from bot.infra.db import create_engine, session_factory
-from bot.infra.group_commit import GroupCommit
 from bot.infra.deployment import deployment
 from bot.infra.failures import port_failure
+from bot.infra.group_commit import GroupCommit
 from bot.infra.keyvalue import StateStore
 from bot.infra.logs import set_log_context
 from bot.infra.package_data import installed_version
