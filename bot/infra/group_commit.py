@@ -69,6 +69,7 @@ class GroupCommit:
         self._drainer: asyncio.Task[None] | None = None
         self.groups = 0  # committed groups, for figures
         self.grouped = 0  # works committed in them
+        self.failed = 0  # groups rolled back and run again one by one
 
     @property
     def waiting(self) -> int:
@@ -128,6 +129,7 @@ class GroupCommit:
             # Nothing of the group was written: each runs again alone.
             log.info("a group of %d updates was not committed (%s)", len(group), _kind(exc))
             results = [AGAIN] * len(group)
+            self.failed += 1
         else:
             self.groups += 1
             self.grouped += len(group)
