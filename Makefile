@@ -59,6 +59,10 @@ run: migrate
 provision:
 	@$(PYTHON) tests/servers/provision_postgres.py
 
+# The benchmarks' own extras (aiogram for a baseline, py-spy); then `.venv/bin/python bench/…`.
+bench: $(TEST_STAMP) catalogs
+	@$(PIP_INSTALL) -e '.[test,bench]'
+
 test: $(TEST_STAMP) catalogs provision
 	@$(BIN)/ruff check bot handlers migrations tests bench setup.py
 	@$(BIN)/python -m pytest
