@@ -59,6 +59,10 @@ run: migrate
 provision:
 	@$(PYTHON) tests/servers/provision_postgres.py
 
+# The benchmarks' own extras (aiogram for a baseline, py-spy); then `.venv/bin/python bench/…`.
+bench: $(TEST_STAMP) catalogs
+	@$(PIP_INSTALL) -e '.[test,bench]'
+
 # Two workers, whole files each (module fixtures such as a test file's browser stay whole).
 TEST_WORKERS ?= 2
 

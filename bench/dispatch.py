@@ -2,9 +2,11 @@
 
 Plays N people typing /start in their private chats on the in-memory platform against an
 SQLite file, and compares with a baseline in the same run: one bare SQLAlchemy insert and
-commit per message on the same kind of database. Prints figures; the last line is JSON.
+commit per message on the same kind of database; with ``--ungrouped`` also against the bot
+with group commit switched off (``database.group_commit = false``). Prints figures and the
+load average; the last line is JSON.
 
-    .venv/bin/python bench/dispatch.py --messages 2000
+    .venv/bin/python bench/dispatch.py --messages 2000 --ungrouped
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import resource
 import statistics
 import sys
@@ -36,9 +39,13 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def run_bot(url: str, messages: int, people: int, concurrency: int) -> dict[str, float]:
+async def run_bot(
+    url: str, messages: int, people: int, concurrency: int, group: bool = True
+) -> dict[str, float]:
     adapter = MemoryAdapter(platform="console")
-    settings = Settings(database={"url": url}, delivery={"poll_seconds": 0.05})
+    settings = Settings(
+        database={"url": url, "group_commit": group}, delivery={"poll_seconds": 0.05}
+    )
     app = build_app(settings, adapters=[adapter])
     await prepare(app)
     sender = asyncio.create_task(app.sender.run())
@@ -70,7 +77,17 @@ async def run_bot(url: str, messages: int, people: int, concurrency: int) -> dic
     app.sender.stop()
     await sender
     await app.close()
-    return {
+    group = app.dispatcher._group  # None with group commit switched off
+    grouping = (
+        {
+            "groups": group.groups,
+            "updates_per_group": group.grouped / max(1, group.groups),
+            "groups_failed": group.failed,
+        }
+        if group is not None
+        else {}
+    )
+    return grouping | {
         "handled_per_s": messages / handled,
         "delivered_per_s": messages / delivered,
         "p50_ms": statistics.median(latencies),
@@ -97,11 +114,26 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--people", type=int, default=500)
     parser.add_argument("--concurrency", type=int, default=20)
+    parser.add_argument(
+        "--ungrouped",
+        action="store_true",
+        help="also run the bot with group commit switched off, on a database of its own",
+    )
     args = parser.parse_args()
+    load = "/".join(f"{x:.2f}" for x in os.getloadavg())
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite+aiosqlite:///{tmp}/bench.db"
         migrate.upgrade(url)
         figures = asyncio.run(run_bot(url, args.messages, args.people, args.concurrency))
+        if args.ungrouped:
+            alone_url = f"sqlite+aiosqlite:///{tmp}/alone.db"
+            migrate.upgrade(alone_url)
+            alone = asyncio.run(
+                run_bot(alone_url, args.messages, args.people, args.concurrency, group=False)
+            )
+            figures["ungrouped_handled_per_s"] = alone["handled_per_s"]
+            figures["ungrouped_p99_ms"] = alone["p99_ms"]
+            figures["ratio_to_ungrouped"] = figures["handled_per_s"] / alone["handled_per_s"]
         baseline = asyncio.run(run_baseline(f"sqlite+aiosqlite:///{tmp}/base.db", args.messages))
     figures["baseline_commits_per_s"] = baseline
     figures["ratio_to_baseline"] = figures["handled_per_s"] / baseline
@@ -114,8 +146,15 @@ def main() -> None:
     print(
         f"baseline (1 commit):  {baseline:.0f} commits/s; ratio {figures['ratio_to_baseline']:.2f}"
     )
+    if args.ungrouped:
+        print(
+            f"group commit off:     {figures['ungrouped_handled_per_s']:.0f} msg/s,"
+            f" p99 {figures['ungrouped_p99_ms']:.1f} ms; grouped / off"
+            f" {figures['ratio_to_ungrouped']:.2f}"
+        )
+    print(f"load average:         {load}")
     print(f"peak RSS:             {figures['peak_rss_mb']:.0f} MB")
-    print(json.dumps({k: round(v, 2) for k, v in figures.items()}))
+    print(json.dumps({k: round(v, 2) for k, v in figures.items()} | {"load_average": load}))
 
 
 if __name__ == "__main__":

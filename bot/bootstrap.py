@@ -45,6 +45,7 @@ from bot.infra.cluster import OUTBOX, PREPARE, SCHEDULE, Cluster, make_cluster
 from bot.infra.db import create_engine, session_factory
 from bot.infra.deployment import deployment
 from bot.infra.failures import port_failure
+from bot.infra.group_commit import GroupCommit
 from bot.infra.keyvalue import StateStore
 from bot.infra.logs import set_log_context
 from bot.infra.package_data import installed_version
@@ -196,6 +197,16 @@ def build_app(
             app.adapters[platform].bot_username() if platform in app.adapters else None
         ),
         answer_press=lambda incoming, text: _answer_press(app, incoming, text),
+        group=(
+            GroupCommit(
+                engine,
+                sessions,
+                max_group=settings.database.group_max,
+                wait_s=settings.database.group_wait_ms / 1000,
+            )
+            if settings.database.group_commit
+            else None
+        ),
     )
     app = App(
         settings,

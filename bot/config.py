@@ -162,6 +162,12 @@ class DatabaseSection(_Section):
     # The PostgreSQL password, when it is not written into the URL (e.g. from password_file).
     password: SecretStr = SecretStr("")
     echo: bool = False
+    # Group commit (bot/infra/group_commit.py): updates waiting for the database are
+    # committed together, at most group_max at a time; group_wait_ms is a window before a
+    # group is taken (0: only what queued meanwhile).
+    group_commit: bool = True
+    group_max: int = Field(default=32, ge=1, le=1000)
+    group_wait_ms: float = Field(default=0.0, ge=0, le=5000)
 
     @field_validator("url")
     @classmethod

@@ -39,6 +39,7 @@ from bot.domain.numbers import is_number
 from bot.domain.roles import MEMBER, acting_roles, may
 from bot.infra import db_errors
 from bot.infra.column_limits import TooLong
+from bot.infra.group_commit import GroupCommit
 from bot.language.i18n import _, ngettext, pick_locale, use_locale
 
 log = logging.getLogger(__name__)
@@ -62,8 +63,11 @@ class Dispatcher:
         on_schedule_changed: Callable[[], None] = lambda: None,
         bot_usernames: Callable[[str], str | None] = lambda platform: None,
         answer_press: Callable[[Incoming, str], Awaitable[None]] | None = None,
+        group: GroupCommit | None = None,
     ) -> None:
         self._sessions = sessions
+        # Updates' work committed together (bot/infra/group_commit.py); None: one by one.
+        self._group = group
         self._services = services
         self._router: Router = services.router
         self._on_committed = on_committed
@@ -117,37 +121,52 @@ class Dispatcher:
     async def _dispatch_once(
         self, incoming: Incoming, opened: list[AsyncSession], pressed: list[str]
     ) -> bool | str:
-        """Handle one event in one transaction; truthy when something was committed. The
-        session goes into ``opened``: after the commit it tells what was queued for whom;
-        the notice for the presser of a button (``Context.notify_presser``) into ``pressed``."""
+        """Handle one event in one transaction (shared with other events' when grouped);
+        truthy when something was committed. The session goes into ``opened``: after the
+        commit it tells what was queued for whom; the notice for the presser of a button
+        (``Context.notify_presser``) into ``pressed``."""
+
+        async def work(session: AsyncSession) -> bool | str:
+            # Run again alone when it failed in its group: only this run's session counts.
+            opened[:] = [session]
+            pressed.clear()
+            return await self._handle(session, incoming, pressed)
+
+        if self._group is not None:
+            return await self._group.run(work)  # type: ignore[no-any-return]
         async with self._sessions.begin() as session:
-            opened.append(session)
-            if incoming.event_id and await self._seen(session, incoming):
-                return False
-            if incoming.moved_to is not None:
-                await people.move_chat(
-                    session, incoming.chat.platform, incoming.chat.external_id, incoming.moved_to
-                )
-                return True
-            if incoming.member_joined and await people.chat_kind(session, incoming.chat) != "group":
-                # Someone joining a room we know as a private chat (a guest) or not at all:
-                # nothing to greet, and the chat stays as it is until someone writes there.
-                return False
-            now = self._services.now()
-            # Held until the answer is done: it keeps the pressed button's token loaded.
-            known = await people.find_writer(
-                session,
-                incoming.chat,
-                incoming.sender,
-                button=incoming.button_key[:32] if incoming.button_key is not None else None,
+            return await work(session)
+
+    async def _handle(
+        self, session: AsyncSession, incoming: Incoming, pressed: list[str]
+    ) -> bool | str:
+        """The event's work in ``session``'s transaction."""
+        if incoming.event_id and await self._seen(session, incoming):
+            return False
+        if incoming.moved_to is not None:
+            await people.move_chat(
+                session, incoming.chat.platform, incoming.chat.external_id, incoming.moved_to
             )
-            ctx = await self._resolve(session, incoming, known, now)
-            with use_locale(ctx.locale):
-                await self._answer(ctx)
-            if ctx.press_answer is not None:
-                pressed.append(ctx.press_answer)
-            # Only then is the scheduler asked to look again, not after every message.
-            return SCHEDULE_CHANGED if schedule_changed(session) else True
+            return True
+        if incoming.member_joined and await people.chat_kind(session, incoming.chat) != "group":
+            # Someone joining a room we know as a private chat (a guest) or not at all:
+            # nothing to greet, and the chat stays as it is until someone writes there.
+            return False
+        now = self._services.now()
+        # Held until the answer is done: it keeps the pressed button's token loaded.
+        known = await people.find_writer(
+            session,
+            incoming.chat,
+            incoming.sender,
+            button=incoming.button_key[:32] if incoming.button_key is not None else None,
+        )
+        ctx = await self._resolve(session, incoming, known, now)
+        with use_locale(ctx.locale):
+            await self._answer(ctx)
+        if ctx.press_answer is not None:
+            pressed.append(ctx.press_answer)
+        # Only then is the scheduler asked to look again, not after every message.
+        return SCHEDULE_CHANGED if schedule_changed(session) else True
 
     async def _resolve(
         self,

@@ -1,0 +1,142 @@
+"""Group commit (#22): updates that arrive together are committed in one transaction, each
+still recorded once and answered once; one update's failure costs the others nothing; a
+chat's updates keep their order."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from sqlalchemy import event, func, select
+
+from bot.bootstrap import App, build_app, prepare
+from bot.chat.types import Incoming
+from bot.domain.models import Account, Person, ProcessedEvent
+from tests.conftest import make_settings
+from tests.fakes.clock import FakeClock
+from tests.fakes.memory import Conversation, Shown, telegram_like
+from tests.fakes.memory import Person as Someone
+
+PEOPLE = [Someone(str(100 + n), f"Person {n}") for n in range(12)]
+THANKS = "Thank you. I will write to you in English from now on."
+
+
+@pytest.fixture
+async def conversation(db_url: str, tmp_path: Path) -> AsyncIterator[Conversation]:
+    adapter = telegram_like()
+    app = build_app(make_settings(db_url, tmp_path), clock=FakeClock(), adapters=[adapter])
+    await prepare(app)
+    yield Conversation(app, adapter)
+    await app.close()
+
+
+@contextmanager
+def commits(app: App) -> Iterator[list[int]]:
+    """How many transactions the database committed meanwhile."""
+    counted: list[int] = []
+
+    def count(_connection: object) -> None:
+        counted.append(1)
+
+    event.listen(app.engine.sync_engine, "commit", count)
+    try:
+        yield counted
+    finally:
+        event.remove(app.engine.sync_engine, "commit", count)
+
+
+async def _keyboards(conversation: Conversation) -> dict[str, Shown]:
+    keyboards = {}
+    for person in PEOPLE:
+        shown = await conversation.say(person, "/sprache")
+        keyboards[person.user_id] = next(s for s in shown if s.buttons)
+    return keyboards
+
+
+def _press(conversation: Conversation, person: Someone, shown: Shown, label: str) -> Incoming:
+    key = next(key for text, key in shown.buttons if text == label)
+    return Incoming(
+        chat=conversation.direct(person),
+        sender=person.sender,
+        button_key=key,
+        event_id=f"press-{person.user_id}-{label}",
+    )
+
+
+async def _locales(app: App) -> dict[str, str | None]:
+    async with app.sessions() as session:
+        rows = await session.execute(
+            select(Account.external_id, Person.locale).join(Person, Person.id == Account.person_id)
+        )
+        return {external_id: locale for external_id, locale in rows}
+
+
+async def _events(app: App) -> int:
+    async with app.sessions() as session:
+        return int(await session.scalar(select(func.count()).select_from(ProcessedEvent)) or 0)
+
+
+async def test_presses_arriving_together_are_committed_together(
+    conversation: Conversation,
+) -> None:
+    app = conversation.app
+    keyboards = await _keyboards(conversation)
+    events_before = await _events(app)
+    presses = [_press(conversation, p, keyboards[p.user_id], "English") for p in PEOPLE]
+    with commits(app) as counted:
+        await asyncio.gather(*(app.dispatch(press) for press in presses))
+    # Twelve presses, far fewer commits: they waited for the database together.
+    assert len(counted) <= 2
+    # Each press did its work once: stored, recorded, answered.
+    locales = await _locales(app)
+    assert all(locales[p.user_id] == "en" for p in PEOPLE)
+    assert await _events(app) == events_before + len(PEOPLE)
+    shown = await conversation.flush()
+    for person in PEOPLE:
+        assert [s.text for s in shown if s.chat_id == f"dm-{person.user_id}"] == [THANKS]
+
+
+async def test_a_repeated_update_in_a_group_costs_the_others_nothing(
+    conversation: Conversation,
+) -> None:
+    app = conversation.app
+    keyboards = await _keyboards(conversation)
+    first, *others = PEOPLE
+    repeat = _press(conversation, first, keyboards[first.user_id], "English")
+    await app.dispatch(repeat)
+    await conversation.flush()
+    events_before = await _events(app)
+    presses = [_press(conversation, p, keyboards[p.user_id], "English") for p in others]
+    # Telegram delivers the first press again, in the middle of the others.
+    presses.insert(len(presses) // 2, repeat)
+    # The repeat fails its group's transaction: the group runs again, one by one.
+    await asyncio.gather(*(app.dispatch(press) for press in presses))
+    assert await _events(app) == events_before + len(others)
+    locales = await _locales(app)
+    assert all(locales[p.user_id] == "en" for p in PEOPLE)
+    shown = await conversation.flush()
+    assert [s for s in shown if s.chat_id == f"dm-{first.user_id}"] == []  # not answered twice
+    for person in others:
+        assert [s.text for s in shown if s.chat_id == f"dm-{person.user_id}"] == [THANKS]
+
+
+async def test_a_chats_presses_keep_their_order_in_groups(conversation: Conversation) -> None:
+    app = conversation.app
+    keyboards = await _keyboards(conversation)
+    presses = []
+    for person in PEOPLE:
+        shown = keyboards[person.user_id]
+        presses += [
+            _press(conversation, person, shown, "English"),
+            _press(conversation, person, shown, "Deutsch"),
+        ]
+    await asyncio.gather(*(app.dispatch(press) for press in presses))
+    locales = await _locales(app)
+    assert all(locales[p.user_id] == "de" for p in PEOPLE)  # the later press wins
+    shown = await conversation.flush()
+    for person in PEOPLE:
+        texts = [s.text for s in shown if s.chat_id == f"dm-{person.user_id}"]
+        assert texts[0] == THANKS and len(texts) == 2
