@@ -35,5 +35,4 @@ async def admin(request: web.Request) -> web.Response:
         csrf=visitor.csrf,
         communities=shown,
         when=lambda moment, zone: format_when(moment, zone, locale) if moment else "",
-        days_ahead=figures.AHEAD.days,
     )

@@ -130,7 +130,7 @@ async def test_help_requests_volunteers_and_all_groups(
     await pages.get_by_role("link", name="Digitallotsen").click()
     await page.wait_for_url("**/staff/volunteers?community=1")
     vera = page.get_by_role("row").filter(has_text="Vera Voss")
-    assert "1 übernommen, 1 angeboten" in await vera.inner_text()
+    assert "Übernommen: 1. Angeboten: 1." in await vera.inner_text()
     volker = page.get_by_role("row").filter(has_text="Volker Vogt")
     assert "in Pause bis" in await volker.inner_text()
     await _checks(page, "volunteers")

@@ -173,9 +173,9 @@ async def test_the_volunteers_page(site: Site) -> None:
     assert "Smartphone, Fotos" in rows["Vera Voss"]
     assert "Im Digitalcafé, Am Telefon" in rows["Vera Voss"]
     assert "Dienstag 13–18 Uhr" in rows["Vera Voss"]
-    assert "0 übernommen, 1 angeboten" in rows["Vera Voss"]
+    assert "Übernommen: 0. Angeboten: 1." in rows["Vera Voss"]
     assert "höchstens 2 gleichzeitig" in rows["Vera Voss"]
-    assert "0 übernommen, 0 angeboten" in rows["Volker Vogt"]
+    assert "Übernommen: 0. Angeboten: 0." in rows["Volker Vogt"]
     assert "in Pause bis Freitag, 15. Januar 2027" in rows["Walter Wolf"]
     assert "0451" not in html
 
@@ -224,7 +224,7 @@ async def test_the_admin_page_for_deployment_admins_only(site: Site) -> None:
     # Members, coming dates (the demo date and the Sprechstunde), sign-ups in 30 days,
     # open help requests, Digitallotsen.
     assert cells[:5] == ["8", "2", "3", "1", "3"]
-    assert "0 nicht gesendet, 0 fehlgeschlagen" in cells[6]
+    assert "Nicht gesendet: 0. Fehlgeschlagen: 0." in cells[6]
     other = [cell.split("</td>")[0] for cell in rows["Lesecafé"].split('">')[2:]]
     assert other[:5] == ["2", "0", "0", "0", "0"]  # Ada and Carl
     assert "noch keine" in other[5]
