@@ -623,7 +623,12 @@ def staff_pages(app: App) -> dict[str, Application]:
     if not app.settings.web.staff:
         return {}
     staff = StaffWeb(
-        app.sessions, app.clock.now, app.catalogs, app.settings.web, app.services.policy
+        app.sessions,
+        app.clock.now,
+        app.catalogs,
+        app.settings.web,
+        app.services.policy,
+        app.services.matching,
     )
     return {STAFF_PREFIX: build_staff_pages(staff)}
 

@@ -9,7 +9,17 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from web import pages, pages_date, pages_dates, pages_door, pages_exports, pages_move, pages_people
+from web import (
+    pages,
+    pages_admin,
+    pages_date,
+    pages_dates,
+    pages_door,
+    pages_exports,
+    pages_help,
+    pages_move,
+    pages_people,
+)
 from web.security import security_headers
 from web.staff import STAFF, StaffWeb
 from web.templating import STATIC_DIR
@@ -44,6 +54,10 @@ def build(staff: StaffWeb) -> web.Application:
     app.router.add_post("/dates/{event}/people/{person}/remove", pages_people.remove_caller)
     app.router.add_get("/exports", pages_exports.exports)
     app.router.add_post("/exports", pages_exports.download)
+    app.router.add_get("/help", pages_help.help_page)
+    app.router.add_post("/help/caller", pages_help.for_caller)
+    app.router.add_get("/volunteers", pages_help.volunteers_page)
+    app.router.add_get("/admin", pages_admin.admin)
     app.router.add_static("/static/", STATIC_DIR)
     return app
 

@@ -101,3 +101,11 @@ async def team_date(work: Work, visitor: Visitor, asked: str) -> tuple[Event, Co
         return None
     community = await web_access.team_community(work, visitor, event.community_id)
     return (event, community) if community is not None else None
+
+
+async def asked_team(work: Work, visitor: Visitor, asked: str | None) -> Community | None:
+    """The community a page or form names (its number), when the visitor is in its team."""
+    community_id = number(asked)
+    if community_id is None:
+        return None
+    return await web_access.team_community(work, visitor, community_id)

@@ -127,6 +127,8 @@ async def overview(request: web.Request) -> web.Response:
         visitor=visitor,
         overview=shown,
         teams=teams,
+        nav=shown.community_id,
+        here="overview",
         csrf=visitor.csrf,
     )
 

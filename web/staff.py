@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from aiohttp import web
@@ -14,6 +14,7 @@ from bot.config import WebSection
 from bot.dates.jobs import ReminderPolicy
 from bot.dates.series import DEFAULT_POLICY
 from bot.domain.work import Work
+from bot.helping.policy import MatchingPolicy
 from bot.language.i18n import Catalogs, install
 
 
@@ -26,6 +27,8 @@ class StaffWeb:
     catalogs: Catalogs
     settings: WebSection
     policy: ReminderPolicy = DEFAULT_POLICY
+    # How help requests filed on the page are offered ([volunteers], as in chat).
+    matching: MatchingPolicy = field(default_factory=MatchingPolicy)
 
     @property
     def idle(self) -> timedelta:

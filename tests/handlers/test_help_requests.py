@@ -48,12 +48,14 @@ async def _number(tg: Conversation, person: Someone) -> str:
     return me.text.split()[3].rstrip(".")
 
 
-async def _volunteer(tg: Conversation, person: Someone, topics: list[str], times: str) -> None:
+async def _volunteer(
+    tg: Conversation, person: Someone, topics: list[str], times: str, staff: Someone = ADA
+) -> None:
     """Staff invite; the volunteer fills in the profile (phone and Digitalcafé)."""
     await tg.say(person, "/start", chat=tg.group(GROUP))
     number = await _number(tg, person)
-    shown = await tg.say(ADA, f"/lotse_einladen {number}")
-    [invited] = to(shown, ADA)
+    shown = await tg.say(staff, f"/lotse_einladen {number}")
+    [invited] = to(shown, staff)
     assert invited.text == f"{person.name} ist jetzt Digitallotse."
     [welcome] = to(shown, person)
     assert welcome.text.startswith("Sie sind jetzt Digitallotse bei Digitalcafé Musterstadt.")
