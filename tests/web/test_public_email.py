@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
@@ -288,7 +287,7 @@ async def test_unconfirmed_requests_are_erased_after_24_hours(town: Town) -> Non
     async with town.app.sessions() as session:
         chats = (await session.scalars(select(Chat.external_id))).all()
     assert ERIKA not in chats  # the address is gone with the request
-    status, page = await town.post(link)
+    status, _page = await town.post(link)
     assert status == 404 and await town.count(Rsvp) == 0
 
 
