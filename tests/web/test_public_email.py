@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.adapters.email import EmailAdapter
-from bot.bootstrap import App, build_app, prepare, public_pages
+from bot.bootstrap import App, build_app, email_links, prepare, public_pages
 from bot.delivery.email_links import link_maker, link_secret
 from bot.domain.models import (
     Account,
@@ -121,12 +121,17 @@ async def town(db_url: str, tmp_path: Path, smtp_server: SmtpServer) -> AsyncIte
     await tg.press(ADA, preview, "Speichern und jetzt ankündigen")
     async with app.sessions() as session:
         event_id = int(await session.scalar(select(func.max(Event.id))) or 0)
+    links = email_links(app)
+    assert links is not None
     server = FeedServer(
         "127.0.0.1",
         port,
         catalogs=app.catalogs,
         mounts=public_pages(app),
-        routes=newsletter_pages.routes(app.sessions, app.clock, app.catalogs),
+        routes=[
+            *links.routes(),
+            *newsletter_pages.routes(app.sessions, app.clock, app.catalogs),
+        ],
     )
     await server.start()
     try:
@@ -192,6 +197,12 @@ async def test_english_on_the_page_means_english_emails(town: Town) -> None:
     [_asked, confirmation] = town.inbox()
     assert confirmation.message["Subject"].startswith("You are signed up, with 1 companion")
     assert '<html lang="en">' in confirmation.html
+    # The page behind the give-back link speaks English too.
+    give_back = re.search(r"^I cannot come: (\S+)$", confirmation.text, re.M)
+    assert give_back is not None, confirmation.text
+    status, shown = await town.get(give_back.group(1))
+    assert status == 200 and '<html lang="en">' in shown
+    assert "Please tap the button to confirm." in shown
     async with town.app.sessions() as session:
         person = await session.scalar(select(Person).where(Person.display_name == "Erika Muster"))
     assert person is not None and person.locale == "en"
@@ -308,6 +319,14 @@ async def test_the_newsletter_form_asks_for_the_confirm_link_in_the_page_languag
     )
     [asked] = town.inbox()
     assert asked.message["Subject"].startswith("Please confirm: newsletter of")
+    # The confirm page in the language the address was given in.
+    link = re.search(r"(http://\S+/newsletter/bestaetigen/\S+)", asked.text)
+    assert link is not None, asked.text
+    status, shown = await town.get(link.group(1))
+    assert status == 200 and '<html lang="en">' in shown
+    assert "Do you want the newsletter?" in shown
+    status, done = await town.post(link.group(1))
+    assert "Thank you! From now on you get the newsletter." in done
     status, page = await town.send_form(url, rhythm="daily")
     assert status == 400 and "Please choose: every week or every month." in page
 
