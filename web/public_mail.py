@@ -103,7 +103,7 @@ def refused(
         return forms.sent_page(form_context(request, page_locale(request)))
     if not mail.token_ok(slug, fields.get("token", ""), now):
         return _("This form was open a long time. Please fill it in again.")
-    if mail.too_many(request.remote or "", now):
+    if mail.too_many(client_address(request), now):
         context = form_context(request, page_locale(request))
         lines = [_("You sent this form many times. Please try again in 1 hour.")]
         page = {**context, "title": _("Please wait a little"), "lines": lines}
@@ -172,3 +172,13 @@ async def newsletter(request: web.Request) -> web.StreamResponse:
                 work, slug, fields["address"], fields["rhythm"], locale, base_url=mail.base_url
             )
             return forms.sent_page(context)
+
+
+def client_address(request: web.Request) -> str:
+    """Who sent the form: the peer, or behind a reverse proxy on this machine (the peer is
+    loopback) the last address of its ``X-Forwarded-For``, the one the proxy saw."""
+    peer = request.remote or ""
+    forwarded = request.headers.get("X-Forwarded-For", "")
+    if forwarded and peer in ("127.0.0.1", "::1"):
+        return forwarded.rsplit(",", 1)[-1].strip()[:64]
+    return peer
