@@ -32,7 +32,15 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.chat.types import ChatRef, Incoming, Sender
 from bot.config import Settings
-from bot.domain.models import ButtonToken, Chat, Community, OutboxMessage, Person, ProcessedEvent
+from bot.domain.models import (
+    ButtonToken,
+    Chat,
+    Community,
+    OutboxMessage,
+    Person,
+    ProcessedEvent,
+    Role,
+)
 from bot.language.i18n import Catalogs, _, install, use_locale
 
 log = logging.getLogger(__name__)
@@ -161,17 +169,22 @@ class EmailLinks:
         return use_locale(lang)
 
     async def _person_locale(self, chat: Chat | None) -> str:
-        """The page in the language of the e-mails: the person's, else their group's."""
+        """The page in the language of the e-mails: the person's, else their group's (the
+        chat's, else the one the person belongs to)."""
         if chat is None:
             return self._locale
         async with self._sessions() as session:
             person = await session.get(Person, chat.person_id) if chat.person_id else None
-            community = (
-                await session.get(Community, chat.community_id) if chat.community_id else None
+            if person is not None and person.locale:
+                return person.locale
+            community_id = chat.community_id or await session.scalar(
+                select(Role.community_id)
+                .where(Role.person_id == chat.person_id)
+                .order_by(Role.id)
+                .limit(1)
             )
-        return (person.locale if person else None) or (
-            community.locale if community else self._locale
-        )
+            community = await session.get(Community, community_id) if community_id else None
+        return community.locale if community is not None else self._locale
 
     async def _button(self, value: str) -> tuple[ButtonToken, Chat] | None:
         key = verified_key(self._secret, value)

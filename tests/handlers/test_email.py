@@ -15,12 +15,12 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.adapters.email import EmailAdapter
 from bot.bootstrap import App, build_app, email_links, prepare, public_pages
 from bot.delivery.email_links import link_maker, link_secret
-from bot.domain.models import Account, Chat, Event, Feedback, OutboxMessage, Rsvp
+from bot.domain.models import Account, Chat, Community, Event, Feedback, OutboxMessage, Rsvp
 from bot.domain.work import Work
 from bot.infra.deployment import deployment
 from bot.infra.web import FeedServer
@@ -248,6 +248,20 @@ async def test_a_person_signs_up_on_the_public_page_and_hears_everything_by_emai
     async with mail.app.sessions() as session:
         [rsvp] = (await session.scalars(select(Rsvp))).all()
     assert rsvp.status == "cancelled"
+
+
+async def test_a_caller_hears_in_the_groups_language(mail: Mail) -> None:
+    """Staff give no language for a caller: the e-mails (text and HTML) and the page behind
+    their link are in the group's language."""
+    event = await _date(mail)
+    async with mail.app.sessions.begin() as session:
+        await session.execute(update(Community).values(locale="en"))
+    await mail.tg.say(ADA, f"/anmelden_fuer {event.id}; Erika Muster; {ERIKA}; 1")
+    [confirmation] = mail.inbox()
+    assert confirmation.message["Subject"] == "You are signed up. We look forward to seeing you!"
+    assert '<html lang="en">' in confirmation.html
+    status, page = await _open(_link(confirmation, "I cannot come"), press=False)
+    assert status == 200 and '<html lang="en">' in page
 
 
 async def test_the_give_back_link_works_once(mail: Mail) -> None:
