@@ -637,12 +637,20 @@ def public_pages(app: App) -> dict[str, Application]:
     """The public calendar page of each community, German at /termine/<slug> and English at
     /dates/<slug>; served with the calendar feed ([web] calendar = true)."""
     from web.public import PREFIXES, PublicWeb, build
+    from web.public_forms import PublicMail
 
+    mail = None
+    if "email" in app.adapters and app.settings.web.public_url:
+        # The e-mail forms (sign-up, newsletter): the confirm links need the public address.
+        from bot.delivery.email_links import link_secret
+
+        mail = PublicMail(link_secret(app.settings), app.settings.web.public_url)
     public = PublicWeb(
         app.sessions,
         app.clock.now,
         app.catalogs,
         links=lambda payload: sign_up_links(app, payload),
+        mail=mail,
     )
     return {prefix: build(public, locale) for prefix, locale in PREFIXES.items()}
 

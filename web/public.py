@@ -9,62 +9,34 @@ no script. Like a chat handler: parse the request, call one use case, render.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.dates import details
-from bot.dates.public_page import EMBED, PAGE, PublicDate, coming_public_dates
+from bot.dates.public_page import EMBED, PublicDate, coming_public_dates
 from bot.dates.texts import places_line
-from bot.domain.work import Work
-from bot.language.i18n import Catalogs, _, format_span, install, use_locale
+from bot.language.i18n import _, format_span, use_locale
+from web import public_forms as forms
+from web import public_mail
+from web.public_site import (
+    COMMON,
+    EMBED_HEADERS,
+    LANGUAGE_NAMES,
+    LOCALE,
+    MAX_AGE,
+    PAGE_HEADERS,
+    PREFIXES,
+    PUBLIC,
+    STYLE,
+    PublicWeb,
+    SignUpLinks,
+    html_page,
+    page_locale,
+)
 from web.templating import STATIC_DIR, render
 
-# The German addresses are the ones handed out; the English ones show English by default.
-PREFIXES = {path.removesuffix("/{slug}"): locale for locale, path in PAGE.items()}
-STYLE = "public.css"
-# Like the calendar feed: a cancellation reaches visitors within 5 minutes.
-MAX_AGE = 300
-# Nothing from elsewhere, nothing inline, no script at all; no forms.
-_CSP = "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'"
-# The full page is never framed; the embeddable form is meant for any town's website
-# (public dates only, no form to trick anyone into pressing).
-PAGE_HEADERS = {
-    "Content-Security-Policy": f"{_CSP}; frame-ancestors 'none'",
-    "X-Frame-Options": "DENY",
-}
-EMBED_HEADERS = {"Content-Security-Policy": f"{_CSP}; frame-ancestors *"}
-_COMMON = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
-
-# The ways to sign up for a date: (app name as people know it, address) for a date's link
-# payload (``termin_<id>``, what a poster's QR code carries).
-SignUpLinks = Callable[[str], Sequence[tuple[str, str]]]
-
-
-@dataclass(frozen=True, slots=True)
-class PublicWeb:
-    """What the public page needs from the bot: built once by the composition root."""
-
-    sessions: async_sessionmaker[AsyncSession]
-    now: Callable[[], datetime]
-    catalogs: Catalogs
-    links: SignUpLinks
-
-    @asynccontextmanager
-    async def work(self) -> AsyncIterator[Work]:
-        """One transaction for one request, committed when the block ends."""
-        install(self.catalogs)
-        async with self.sessions() as session, session.begin():
-            yield Work(session, self.now())
-
-
-PUBLIC = web.AppKey("public", PublicWeb)
-LOCALE = web.AppKey("locale", str)
+__all__ = ["PREFIXES", "PublicWeb", "build"]
 
 
 def build(public: PublicWeb, locale: str) -> web.Application:
@@ -77,6 +49,10 @@ def build(public: PublicWeb, locale: str) -> web.Application:
     app.router.add_get("/{slug}", _page)
     app.router.add_get("/{slug}/", _page)
     app.router.add_get("/{slug}/" + EMBED[locale], _embed)
+    if public.mail is not None:
+        app.router.add_route("*", "/{slug}/anmelden/{date}", public_mail.sign_up)
+        app.router.add_route("*", "/{slug}/" + forms.CONFIRM + "/{token}", public_mail.confirm)
+        app.router.add_route("*", "/{slug}/newsletter", public_mail.newsletter)
     return app
 
 
@@ -90,7 +66,7 @@ async def _embed(request: web.Request) -> web.StreamResponse:
 
 async def _style(_request: web.Request) -> web.StreamResponse:
     css = (STATIC_DIR / STYLE).read_bytes()
-    headers = {"Cache-Control": f"max-age={MAX_AGE}", **_COMMON}
+    headers = {"Cache-Control": f"max-age={MAX_AGE}", **COMMON}
     return web.Response(body=css, content_type="text/css", charset="utf-8", headers=headers)
 
 
@@ -98,45 +74,41 @@ async def _answer(
     request: web.Request, template: str, headers: dict[str, str], *, embedded: bool
 ) -> web.Response:
     public = request.app[PUBLIC]
-    locale = _locale(request)
+    locale = page_locale(request)
     prefix = next(p for p, lang in PREFIXES.items() if lang == request.app[LOCALE])
     async with public.work() as work:
         found = await coming_public_dates(work, request.match_info["slug"])
     with use_locale(locale):
         if found is None:
             html = render("public_missing.html", {"style": f"{prefix}/{STYLE}"})
-            return _html(html, 404, {**PAGE_HEADERS, "Cache-Control": "no-store"})
-        other = "en" if locale == "de" else "de"
+            return html_page(html, 404, {**PAGE_HEADERS, "Cache-Control": "no-store"})
+        page = f"{prefix}/{found.slug}"
+        by_mail = f"?lang={locale}" if public.mail is not None else None
         context: dict[str, Any] = {
             "page": found,
-            "dates": [_block(d, found.timezone, public.links) for d in found.dates],
+            "dates": [_block(d, found.timezone, public.links, page, by_mail) for d in found.dates],
             "style": f"{prefix}/{STYLE}",
-            "other": other,
-            "other_name": {"de": "Deutsch", "en": "English"}[other],
+            "languages": _languages(public, locale),
             "feed": f"/kalender/{found.slug}.ics",
             "embedded": embedded,
+            "newsletter": f"{page}/newsletter{by_mail}" if by_mail else "",
         }
         html = render(template, context)
-    return _html(html, 200, {**headers, "Cache-Control": f"max-age={MAX_AGE}"})
+    return html_page(html, 200, {**headers, "Cache-Control": f"max-age={MAX_AGE}"})
 
 
-def _locale(request: web.Request) -> str:
-    asked = request.query.get("lang", "")
-    return asked if asked in ("de", "en") else request.app[LOCALE]
+def _languages(public: PublicWeb, locale: str) -> list[tuple[str, str]]:
+    """The page's other languages: (code, name)."""
+    return [
+        (code, LANGUAGE_NAMES.get(code, code)) for code in public.catalogs.locales if code != locale
+    ]
 
 
-def _html(text: str, status: int, headers: dict[str, str]) -> web.Response:
-    return web.Response(
-        text=text,
-        status=status,
-        content_type="text/html",
-        charset="utf-8",
-        headers={**headers, **_COMMON},
-    )
-
-
-def _block(date: PublicDate, timezone: str, links: SignUpLinks) -> dict[str, Any]:
-    """One date as the page shows it, in the current locale."""
+def _block(
+    date: PublicDate, timezone: str, links: SignUpLinks, page: str, by_mail: str | None
+) -> dict[str, Any]:
+    """One date as the page shows it, in the current locale; ``by_mail``: the language
+    part of the e-mail form's address, where e-mail is on."""
     return {
         "id": date.id,
         "when": format_span(date.starts_at, date.ends_at, timezone),
@@ -149,6 +121,7 @@ def _block(date: PublicDate, timezone: str, links: SignUpLinks) -> dict[str, Any
             (_("Sign up in {app}").format(app=app), address)
             for app, address in links(f"termin_{date.id}")
         ],
+        "by_mail": f"{page}/anmelden/{date.id}{by_mail}" if by_mail else "",
     }
 
 

@@ -145,7 +145,8 @@ class EmailAdapter(Adapter):
             message[str(name)] = str(value)
         links = [(b.label, self.link(b.key)) for b in delivery.buttons]
         message.set_content(_plain(delivery.text, links))
-        html = mail.get("html") or _html(delivery.text, links, self.locale)
+        lang = str(mail.get("lang") or self.locale)
+        html = mail.get("html") or _html(delivery.text, links, lang)
         message.add_alternative(str(html), subtype="html")
         att = delivery.attachment
         if att is not None:

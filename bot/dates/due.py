@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from bot.dates import announcements, rsvps, series
+from bot.dates import announcements, rsvps, series, web_signup
 from bot.dates.jobs import ReminderPolicy
 from bot.dates.notices import post_event
 from bot.domain.models import Announcement, Community, Event, EventPost, Series
@@ -27,6 +27,8 @@ def rounds(policy: ReminderPolicy) -> list[Round]:
     """Making series dates ahead (twice a day is plenty), then the posts that are due."""
     return [
         Chore("series", lambda work: extend_all_series(work, policy), every=EXTEND_EVERY),
+        # Sign-ups from the public page nobody confirmed: erased with their address.
+        Chore("web sign-up expiry", web_signup.erase_expired, every=timedelta(hours=1)),
         DueWork(
             "announcements",
             announcements.due,

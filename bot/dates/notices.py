@@ -52,7 +52,8 @@ async def tell_person(
     if chat is None:
         return False
     person = await session.get(Person, person_id)
-    with use_locale((person.locale if person else None) or community.locale):
+    locale = (person.locale if person else None) or community.locale
+    with use_locale(locale):
         if by_link is not None and not takes_messages(chat.platform):
             text, shown = by_link[0](), by_link[1]()
         else:
@@ -61,7 +62,7 @@ async def tell_person(
                 text = joined(text, tap_only(tap_hint(), shows_buttons(chat.platform)))
             shown = buttons() if buttons else ()
         file = attachment() if attachment else None
-    await enqueue(
+    row = await enqueue(
         session,
         chat,
         Outgoing(text, shown, file, subject_ids(about)),
@@ -69,6 +70,9 @@ async def tell_person(
         now=now,
         expires_at=expires_at,
     )
+    if row is not None and chat.platform == "email":
+        # The e-mail's HTML says its language (screen readers read it in that voice).
+        row.content = {**row.content, "email": {"lang": locale}}
     return True
 
 

@@ -213,6 +213,7 @@ async def sign_up_caller(
     party_size: int,
     staff_id: int | None,
     email: str | None = None,
+    locale: str | None = None,
 ) -> CallerSignUp:
     """Sign up someone who phoned in; they become a person without a chat account.
 
@@ -222,13 +223,17 @@ async def sign_up_caller(
     platform; a known address is the same person again). Staff took the sign-up on the
     phone, which is the consent, as for every caller (``Rsvp.added_by``).
 
-    The hook for the public page's self sign-up (issue #20): once the person confirmed
-    their address (double opt-in), call this with ``staff_id=None`` and the address; the
-    confirmation and everything after it then go out by e-mail as here.
+    The public page's self sign-up (``web_signup.confirm``) calls this with
+    ``staff_id=None`` once the person confirmed their address (double opt-in).
+    ``locale``: the language the person uses (the page's); without it they hear the
+    community's language.
 
     The name is stored as typed (a name starting with "=" stays text; exports neutralise it).
     """
     person_id = await _caller(work, community, name, email)
+    person = await work.session.get(Person, person_id)
+    if locale and person is not None:
+        person.locale = locale
     result = await sign_up(
         work, community, event, person_id, party_size, added_by=staff_id, phone=phone
     )

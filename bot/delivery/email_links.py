@@ -32,7 +32,15 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.chat.types import ChatRef, Incoming, Sender
 from bot.config import Settings
-from bot.domain.models import ButtonToken, Chat, OutboxMessage, ProcessedEvent
+from bot.domain.models import (
+    ButtonToken,
+    Chat,
+    Community,
+    OutboxMessage,
+    Person,
+    ProcessedEvent,
+    Role,
+)
 from bot.language.i18n import Catalogs, _, install, use_locale
 
 log = logging.getLogger(__name__)
@@ -113,12 +121,13 @@ class EmailLinks:
 
     async def show(self, request: web.Request) -> web.StreamResponse:
         found = await self._button(request.match_info["token"])
-        with self._language():
+        lang = await self._person_locale(found[1] if found else None)
+        with self._language(lang):
             if found is None:
-                return _invalid(self._locale)
+                return _invalid(lang)
             button, _chat = found
             if await self._used(button.key):
-                return _done_already(self._locale)
+                return _done_already(lang)
             body = [
                 f"<h1>{html.escape(button.label)}</h1>",
                 "<p>" + html.escape(_("Please tap the button to confirm.")) + "</p>",
@@ -126,16 +135,17 @@ class EmailLinks:
                 'style="font-size:1.3em;padding:0.6em 1.2em">'
                 f"{html.escape(button.label)}</button></form>",
             ]
-            return _page(self._locale, button.label, body)
+            return _page(lang, button.label, body)
 
     async def press(self, request: web.Request) -> web.StreamResponse:
         found = await self._button(request.match_info["token"])
-        with self._language():
+        lang = await self._person_locale(found[1] if found else None)
+        with self._language(lang):
             if found is None:
-                return _invalid(self._locale)
+                return _invalid(lang)
             button, chat = found
             if await self._used(button.key):
-                return _done_already(self._locale)
+                return _done_already(lang)
         event_id = _event_id(button.key)
         incoming = Incoming(
             chat=ChatRef(PLATFORM, chat.external_id, "direct", chat.title),
@@ -145,18 +155,36 @@ class EmailLinks:
         )
         await self._dispatch(incoming)
         answers = await self._answers(event_id)
-        with self._language():
+        with self._language(lang):
             if not answers:
-                return _done_already(self._locale)
+                return _done_already(lang)
             body = [f"<p>{_paragraph(text)}</p>" for text in answers]
             body.append("<p>" + html.escape(_("You also get this by e-mail.")) + "</p>")
-            return _page(self._locale, _("All done"), body)
+            return _page(lang, _("All done"), body)
 
-    def _language(self) -> AbstractContextManager[None]:
+    def _language(self, lang: str) -> AbstractContextManager[None]:
         if self._catalogs is not None:
             # Each request runs in its own task; the catalogs must be visible to it.
             install(self._catalogs)
-        return use_locale(self._locale)
+        return use_locale(lang)
+
+    async def _person_locale(self, chat: Chat | None) -> str:
+        """The page in the language of the e-mails: the person's, else their group's (the
+        chat's, else the one the person belongs to)."""
+        if chat is None:
+            return self._locale
+        async with self._sessions() as session:
+            person = await session.get(Person, chat.person_id) if chat.person_id else None
+            if person is not None and person.locale:
+                return person.locale
+            community_id = chat.community_id or await session.scalar(
+                select(Role.community_id)
+                .where(Role.person_id == chat.person_id)
+                .order_by(Role.id)
+                .limit(1)
+            )
+            community = await session.get(Community, community_id) if community_id else None
+        return community.locale if community is not None else self._locale
 
     async def _button(self, value: str) -> tuple[ButtonToken, Chat] | None:
         key = verified_key(self._secret, value)

@@ -26,24 +26,34 @@ def routes(
 ) -> list[web.RouteDef]:
     """The confirm and unsubscribe pages for the web server."""
 
+    async def language(token: str) -> str:
+        """The pages in the language the subscriber asked in."""
+        async with sessions() as session:
+            found = await subscriptions.locale_of(Work(session, clock.now()), token)
+        return found or "de"
+
     async def show(request: web.Request) -> web.StreamResponse:
         _install(catalogs)
-        with use_locale("de"):
+        lang = await language(request.match_info["token"])
+        with use_locale(lang):
             action = request.match_info["action"]
             if action == CONFIRM:
-                return _page(_("Newsletter"), _("Do you want the newsletter?"), _("Yes, please"))
-            return _page(_("Newsletter"), _("Stop the newsletter?"), _("Stop it"))
+                return _page(
+                    lang, _("Newsletter"), _("Do you want the newsletter?"), _("Yes, please")
+                )
+            return _page(lang, _("Newsletter"), _("Stop the newsletter?"), _("Stop it"))
 
     async def act(request: web.Request) -> web.StreamResponse:
         _install(catalogs)
         action, token = request.match_info["action"], request.match_info["token"]
+        lang = await language(token)
         async with sessions.begin() as session:
             work = Work(session, clock.now())
             if action == CONFIRM:
                 done = await subscriptions.confirm(work, token) is not None
             else:
                 done = await subscriptions.unsubscribe(work, token)
-        with use_locale("de"):
+        with use_locale(lang):
             if action == CONFIRM and done:
                 text = _("Thank you! From now on you get the newsletter.")
             elif action == CONFIRM:
@@ -52,7 +62,7 @@ def routes(
                 )
             else:
                 text = _("Done. You get no more newsletter e-mails from us.")
-            return _page(_("Newsletter"), text, None)
+            return _page(lang, _("Newsletter"), text, None)
 
     path = ROUTE + "/{action:" + f"{CONFIRM}|{UNSUBSCRIBE}" + "}/{token}"
     return [web.get(path, show), web.post(path, act)]
@@ -64,7 +74,7 @@ def _install(catalogs: Catalogs | None) -> None:
         install(catalogs)
 
 
-def _page(title: str, text: str, button: str | None) -> web.Response:
+def _page(lang: str, title: str, text: str, button: str | None) -> web.Response:
     form = (
         f'<form method="post"><button type="submit" style="font-size:1.3em;padding:0.5em 1em">'
         f"{html.escape(button)}</button></form>"
@@ -72,7 +82,7 @@ def _page(title: str, text: str, button: str | None) -> web.Response:
         else ""
     )
     body = (
-        f'<!DOCTYPE html>\n<html lang="de">\n<head><meta charset="utf-8">'
+        f'<!DOCTYPE html>\n<html lang="{html.escape(lang)}">\n<head><meta charset="utf-8">'
         f'<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{html.escape(title)}</title></head>\n"
         f'<body style="font-family:sans-serif;font-size:20px;line-height:1.5;max-width:40em">\n'

@@ -4,13 +4,13 @@ unsubscribe with one click. Unconfirmed subscriptions expire after ``CONFIRM_DAY
 
 from __future__ import annotations
 
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import delete, select
 
+from bot.domain.addresses import clean_address
 from bot.domain.models import Community, NewsletterSubscription
 from bot.domain.work import Work
 from bot.language.i18n import _, ngettext, use_locale
@@ -20,8 +20,6 @@ WEEKLY, MONTHLY = "weekly", "monthly"
 RHYTHMS = (WEEKLY, MONTHLY)
 PENDING, ACTIVE = "pending", "active"
 CONFIRM_DAYS = 7
-MAX_ADDRESS = 254
-_ADDRESS = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;.]{2,}$")
 # Outcomes of ``subscribe``.
 ASKED, ALREADY, INVALID = "asked", "already", "invalid"
 
@@ -30,15 +28,6 @@ ASKED, ALREADY, INVALID = "asked", "already", "invalid"
 class Subscribed:
     outcome: str  # asked | already | invalid
     subscription: NewsletterSubscription | None = None
-
-
-def clean_address(text: str) -> str | None:
-    """The address as stored (domain in lower case), or None when it is no address."""
-    address = text.strip().strip("<>").strip()
-    if len(address) > MAX_ADDRESS or not _ADDRESS.match(address):
-        return None
-    local, domain = address.rsplit("@", 1)
-    return f"{local}@{domain.lower()}"
 
 
 async def subscribe(
@@ -79,6 +68,22 @@ async def subscribe(
     await work.session.flush()
     await _ask_to_confirm(work, community, found, base_url)
     return Subscribed(ASKED, found)
+
+
+async def subscribe_on_page(
+    work: Work, slug: str, address: str, rhythm: str, lang: str, *, base_url: str
+) -> Subscribed | None:
+    """An address given on the community's public page; None for an unknown page."""
+    community = await work.session.scalar(select(Community).where(Community.slug == slug))
+    if community is None:
+        return None
+    return await subscribe(work, community, address, rhythm, lang, base_url=base_url)
+
+
+async def locale_of(work: Work, token: str) -> str | None:
+    """The language the subscriber asked in, for the confirm and unsubscribe pages."""
+    found = await _by_token(work, token)
+    return found.locale if found is not None else None
 
 
 async def _ask_to_confirm(

@@ -13,7 +13,9 @@ from aiohttp import ClientSession, web
 from playwright.async_api import Page
 from sqlalchemy import select, update
 
+from bot.adapters.email import EmailAdapter
 from bot.bootstrap import build_app, calendar_feed, prepare, public_pages
+from bot.delivery.email_links import link_maker, link_secret
 from bot.domain.models import Community, Event
 from bot.infra import migrate
 from bot.infra.web import FeedServer
@@ -23,6 +25,7 @@ from tests.fakes.clock import FakeClock
 from tests.fakes.memory import Conversation, telegram_like
 from tests.fakes.memory import Person as Someone
 from tests.handlers.conftest import ADA, GROUP
+from tests.servers.smtp import SmtpServer, free_port
 
 pytestmark = IN_MODULE_LOOP
 
@@ -38,6 +41,7 @@ class Town:
     tg: Conversation
     base: str  # http://127.0.0.1:<port>
     slug: str
+    smtp: SmtpServer
 
     @property
     def page(self) -> str:
@@ -64,8 +68,20 @@ async def town(town_data: Path) -> AsyncIterator[Town]:
     """Once per module, like the browser: the tests only read, or put back what they change."""
     data, url = town_data, f"sqlite+aiosqlite:///{town_data / 'bot.db'}"
     adapter = telegram_like()
-    settings = make_settings(url, data, bot={"admins": ["telegram:1"]})
-    app = build_app(settings, clock=FakeClock(), adapters=[adapter])
+    # E-mail on: the page offers its sign-up and newsletter forms (#21).
+    smtp, port = SmtpServer(), free_port()
+    smtp.start()
+    base = f"http://127.0.0.1:{port}"
+    email = {"host": "127.0.0.1", "port": smtp.port, "security": "none"}
+    settings = make_settings(
+        url,
+        data,
+        bot={"admins": ["telegram:1"]},
+        email={**email, "sender_address": "termine@cafe.example"},
+        web={"public_url": base},
+    )
+    mailer = EmailAdapter(settings.email, link=link_maker(link_secret(settings), base))
+    app = build_app(settings, clock=FakeClock(), adapters=[adapter, mailer])
     await prepare(app)
     tg = Conversation(app, adapter)
     await tg.say(ADA, "/verbinden 1", chat=tg.group(GROUP))
@@ -82,17 +98,18 @@ async def town(town_data: Path) -> AsyncIterator[Town]:
         slug = str(await session.scalar(select(Community.slug)))
     server = FeedServer(
         "127.0.0.1",
-        0,
+        port,
         catalogs=app.catalogs,
         calendar=lambda s: calendar_feed(app, s),
         mounts=public_pages(app),
     )
     await server.start()
     try:
-        yield Town(tg, f"http://127.0.0.1:{server.port}", slug)
+        yield Town(tg, base, slug, smtp)
     finally:
         await server.stop()
         await app.close()
+        smtp.stop()
 
 
 @pytest.mark.parametrize("viewport", [DESK, UPRIGHT], ids=["1280x800", "800x1280"])
@@ -149,6 +166,38 @@ async def test_tab_reaches_every_link_in_order_with_a_visible_focus(town: Town, 
         )
         assert focused[0] == expected
         assert focused[1] != "none" and focused[2] >= 2
+
+
+async def test_sign_up_with_email_by_keyboard_alone(town: Town, page: Page) -> None:
+    """From the date's block to the form, filled in and sent with the keyboard; the form and
+    the thank-you page pass axe."""
+    await page.goto(town.page)
+    cafe = page.locator("li.date").filter(has_text="9. Dezember")
+    await cafe.get_by_role("link", name="Mit E-Mail anmelden").focus()
+    await page.keyboard.press("Enter")
+    await page.wait_for_url("**/anmelden/**")
+    assert await page.locator("h1").inner_text() == "Mit E-Mail anmelden"
+    assert await axe_violations(page) == []
+    await screenshot(page, "public-sign-up-form")
+    await page.keyboard.press("Tab")  # "Zurück zu allen Terminen"
+    await page.keyboard.press("Tab")
+    assert await page.evaluate("document.activeElement.id") == "name"
+    await page.keyboard.type("Erika Muster")
+    await page.keyboard.press("Tab")
+    await page.keyboard.type("erika.muster@example.org")
+    await page.keyboard.press("Tab")
+    assert await page.evaluate("document.activeElement.id") == "companions"
+    await page.keyboard.press("ArrowDown")  # 1 companion
+    await page.keyboard.press("Tab")  # the field nobody sees is skipped
+    assert await page.evaluate("document.activeElement.tagName") == "BUTTON"
+    async with page.expect_navigation():
+        await page.keyboard.press("Enter")
+    assert await page.locator("h1").inner_text() == "Wir haben Ihnen eine E-Mail geschickt"
+    assert await axe_violations(page) == []
+    await screenshot(page, "public-sign-up-sent")
+    await town.tg.flush()
+    [asked] = town.smtp.to("erika.muster@example.org")
+    assert asked.message["Subject"] == "Bitte bestätigen Sie Ihre Anmeldung"
 
 
 async def test_english_at_lang_en_and_at_dates(town: Town, page: Page) -> None:

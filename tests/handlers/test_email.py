@@ -15,12 +15,12 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.adapters.email import EmailAdapter
-from bot.bootstrap import App, build_app, email_links, prepare
+from bot.bootstrap import App, build_app, email_links, prepare, public_pages
 from bot.delivery.email_links import link_maker, link_secret
-from bot.domain.models import Account, Chat, Event, Feedback, OutboxMessage, Rsvp
+from bot.domain.models import Account, Chat, Community, Event, Feedback, OutboxMessage, Rsvp
 from bot.domain.work import Work
 from bot.infra.deployment import deployment
 from bot.infra.web import FeedServer
@@ -87,7 +87,9 @@ async def mail(
     await email.start(app.dispatch)  # the bounce listener
     links = email_links(app)
     assert links is not None
-    web = FeedServer("127.0.0.1", port, routes=links.routes())
+    web = FeedServer(
+        "127.0.0.1", port, catalogs=app.catalogs, mounts=public_pages(app), routes=links.routes()
+    )
     await web.start()
     tg = Conversation(app, chat)
     await tg.say(ADA, "/verbinden 1", chat=tg.group(GROUP))
@@ -203,6 +205,63 @@ async def test_a_caller_with_an_address_hears_everything_by_email(mail: Mail) ->
     async with mail.app.sessions() as session:
         [feedback] = (await session.scalars(select(Feedback))).all()
     assert feedback.rating == 4
+
+
+async def test_a_person_signs_up_on_the_public_page_and_hears_everything_by_email(
+    mail: Mail,
+) -> None:
+    """The self sign-up path: the form on the public page over HTTP, the confirm link from
+    the e-mail that arrived, then what a caller with an address gets."""
+    event = await _date(mail)
+    form = f"{mail.web}/termine/digitalcafe-musterstadt/anmelden/{event.id}"
+    async with aiohttp.ClientSession() as client:
+        async with client.get(form) as page:
+            token = re.search(r'name="token" value="([^"]+)"', await page.text())
+        assert token is not None
+        fields = {"token": token.group(1), "name": "Erika Muster", "address": ERIKA}
+        async with client.post(form, data={**fields, "companions": "0"}) as sent:
+            assert "Wir haben Ihnen eine E-Mail geschickt" in await sent.text()
+    await mail.tg.flush()
+    [asked] = mail.inbox()
+    assert asked.message["Subject"] == "Bitte bestätigen Sie Ihre Anmeldung"
+    confirm = re.search(r"(http://\S+/bestaetigen/\S+)", asked.text)
+    assert confirm is not None, asked.text
+    status, page = await _open(confirm.group(1), press=True)
+    assert status == 200 and "Sie sind angemeldet für: Digitalcafé" in page
+    await mail.tg.flush()
+    [_asked, confirmation] = mail.inbox()
+    assert confirmation.message["Subject"] == "Sie sind angemeldet. Wir freuen uns auf Sie!"
+    [ics] = confirmation.attachments()
+    assert "SUMMARY:Digitalcafé" in ics.get_content()  # type: ignore[attr-defined]
+    # The reminder at its time (the day before at 10:00 Berlin time), not before.
+    await mail.at(datetime(2026, 12, 8, 8, 59, tzinfo=UTC))
+    assert len(mail.inbox()) == 2
+    await mail.at(datetime(2026, 12, 8, 9, 0, tzinfo=UTC))
+    [*_earlier, reminder] = mail.inbox()
+    assert reminder.message["Subject"] == "Erinnerung für morgen: Digitalcafé"
+    # The give-back link works once.
+    link = _link(confirmation, "Ich kann nicht")
+    status, page = await _open(link, press=True)
+    assert status == 200 and "Sie sind abgemeldet von: Digitalcafé" in page
+    status, page = await _open(link, press=True)
+    assert "Das ist schon erledigt." in page
+    async with mail.app.sessions() as session:
+        [rsvp] = (await session.scalars(select(Rsvp))).all()
+    assert rsvp.status == "cancelled"
+
+
+async def test_a_caller_hears_in_the_groups_language(mail: Mail) -> None:
+    """Staff give no language for a caller: the e-mails (text and HTML) and the page behind
+    their link are in the group's language."""
+    event = await _date(mail)
+    async with mail.app.sessions.begin() as session:
+        await session.execute(update(Community).values(locale="en"))
+    await mail.tg.say(ADA, f"/anmelden_fuer {event.id}; Erika Muster; {ERIKA}; 1")
+    [confirmation] = mail.inbox()
+    assert confirmation.message["Subject"] == "You are signed up. We look forward to seeing you!"
+    assert '<html lang="en">' in confirmation.html
+    status, page = await _open(_link(confirmation, "I cannot come"), press=False)
+    assert status == 200 and '<html lang="en">' in page
 
 
 async def test_the_give_back_link_works_once(mail: Mail) -> None:
