@@ -88,6 +88,37 @@ async def test_dates_typed_as_numbers_work_in_any_language(tg: Conversation, whe
     assert starts.replace(tzinfo=UTC) == datetime(2026, 12, 24, 13, 30, tzinfo=UTC)  # 14:30 Berlin
 
 
+@pytest.mark.parametrize(
+    ("language", "when", "saved"),
+    [
+        ("Українська", "вівторок, 15 грудня 15:00", "Збережено: Кафе, вівторок, 15 грудня 2026"),
+        ("Українська", "15 груд. 15:00", "Збережено: Кафе, вівторок, 15 грудня 2026"),
+        ("English", "Tuesday, 15 December 15:00", "Saved: Кафе, Tuesday, 15 December 2026"),
+    ],
+)
+async def test_day_and_month_words_of_the_persons_language_work(
+    tg: Conversation, language: str, when: str, saved: str
+) -> None:
+    [question] = await tg.say(ADA, "/sprache")
+    await tg.press(ADA, question, language)
+    [preview] = await tg.say(ADA, f"/termin_neu Кафе; {when}; Stadtbibliothek; 15")
+    [done] = await tg.press(ADA, preview, preview.buttons[0][0])
+    assert done.text.startswith(saved)
+    async with tg.app.sessions() as session:
+        starts = await session.scalar(select(Event.starts_at).where(Event.title == "Кафе"))
+    assert starts is not None
+    assert starts.replace(tzinfo=UTC) == datetime(2026, 12, 15, 14, 0, tzinfo=UTC)  # 15:00 Berlin
+
+
+async def test_a_wrong_day_in_words_is_answered_in_ukrainian(tg: Conversation) -> None:
+    [question] = await tg.say(ADA, "/sprache")
+    await tg.press(ADA, question, "Українська")
+    [wrong] = await tg.say(ADA, "/termin_neu Кафе; 31 лютого 15:00; Stadtbibliothek; 15")
+    assert wrong.text.startswith("Такого дня не існує.")
+    async with tg.app.sessions() as session:
+        assert await session.scalar(select(Event.id).where(Event.title == "Кафе")) is None
+
+
 async def test_the_date_question_shows_examples_that_work_in_ukrainian(tg: Conversation) -> None:
     [question] = await tg.say(ADA, "/sprache")
     await tg.press(ADA, question, "Українська")
