@@ -1,6 +1,6 @@
 """The public calendar page of a community, for everyone: GET /termine/<slug> (English at
-/dates/<slug>, or either with ?lang=en or ?lang=de), and its embeddable form for the town's
-website at /termine/<slug>/einbetten (/dates/<slug>/embed).
+/dates/<slug>, or either with ?lang=<code> for any language offered), and its embeddable
+form for the town's website at /termine/<slug>/einbetten (/dates/<slug>/embed).
 
 No names and no counts of people, only what a notice board shows: the coming public dates
 (``bot.dates.public_page``), large type, high contrast, plain HTML with one style sheet and
@@ -22,7 +22,7 @@ from bot.dates import details
 from bot.dates.public_page import EMBED, PAGE, PublicDate, coming_public_dates
 from bot.dates.texts import places_line
 from bot.domain.work import Work
-from bot.language.i18n import Catalogs, _, format_span, install, use_locale
+from bot.language.i18n import Catalogs, _, format_span, install, language_name, use_locale
 from web.templating import STATIC_DIR, render
 
 # The German addresses are the ones handed out; the English ones show English by default.
@@ -98,7 +98,7 @@ async def _answer(
     request: web.Request, template: str, headers: dict[str, str], *, embedded: bool
 ) -> web.Response:
     public = request.app[PUBLIC]
-    locale = _locale(request)
+    locale = _locale(request, public.catalogs.locales)
     prefix = next(p for p, lang in PREFIXES.items() if lang == request.app[LOCALE])
     async with public.work() as work:
         found = await coming_public_dates(work, request.match_info["slug"])
@@ -106,13 +106,14 @@ async def _answer(
         if found is None:
             html = render("public_missing.html", {"style": f"{prefix}/{STYLE}"})
             return _html(html, 404, {**PAGE_HEADERS, "Cache-Control": "no-store"})
-        other = "en" if locale == "de" else "de"
         context: dict[str, Any] = {
             "page": found,
             "dates": [_block(d, found.timezone, public.links) for d in found.dates],
             "style": f"{prefix}/{STYLE}",
-            "other": other,
-            "other_name": {"de": "Deutsch", "en": "English"}[other],
+            # Every other language offered, each named in itself.
+            "others": [
+                (code, language_name(code)) for code in public.catalogs.locales if code != locale
+            ],
             "feed": f"/kalender/{found.slug}.ics",
             "embedded": embedded,
         }
@@ -120,9 +121,10 @@ async def _answer(
     return _html(html, 200, {**headers, "Cache-Control": f"max-age={MAX_AGE}"})
 
 
-def _locale(request: web.Request) -> str:
+def _locale(request: web.Request, offered: Sequence[str]) -> str:
+    """``?lang=`` when that language is offered, else the address's own language."""
     asked = request.query.get("lang", "")
-    return asked if asked in ("de", "en") else request.app[LOCALE]
+    return asked if asked in offered else request.app[LOCALE]
 
 
 def _html(text: str, status: int, headers: dict[str, str]) -> web.Response:

@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from bot.chat.types import ChatRef, Incoming, Sender
 from bot.config import Settings
 from bot.domain.models import ButtonToken, Chat, OutboxMessage, ProcessedEvent
-from bot.language.i18n import Catalogs, _, install, use_locale
+from bot.language.i18n import Catalogs, _, html_language, install, use_locale
 
 log = logging.getLogger(__name__)
 
@@ -230,7 +230,7 @@ def _done_already(lang: str) -> web.Response:
 
 def _page(lang: str, title: str, body: list[str], status: int = 200) -> web.Response:
     text = (
-        f'<!DOCTYPE html>\n<html lang="{html.escape(lang)}">\n<head><meta charset="utf-8">'
+        f'<!DOCTYPE html>\n<html {html_language(lang)}>\n<head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{html.escape(title)}</title></head>\n"
         '<body style="font-family:sans-serif;font-size:20px;line-height:1.5;'

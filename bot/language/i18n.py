@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gettext
+import html
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -129,6 +130,13 @@ def text_direction(code: str) -> str:
     except (ValueError, UnknownLocaleError):
         return "ltr"
     return "rtl" if order == "right-to-left" else "ltr"
+
+
+def html_language(code: str) -> str:
+    """The attributes of ``<html>`` for a page or e-mail written in ``code``:
+    ``lang="de"``, or ``lang="ar" dir="rtl"`` for a language written right to left."""
+    attributes = f'lang="{html.escape(code)}"'
+    return f'{attributes} dir="rtl"' if text_direction(code) == "rtl" else attributes
 
 
 @contextmanager

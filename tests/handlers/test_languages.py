@@ -3,7 +3,6 @@ typed as numbers work in any language, and a new folder plus one config line is 
 
 from __future__ import annotations
 
-import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,12 +11,12 @@ from sqlalchemy import select
 
 from bot.bootstrap import build_app, prepare
 from bot.domain.models import Event, Person, Rsvp
-from bot.infra.package_data import LOCALES_DIR
 from tests.conftest import make_settings
 from tests.fakes.clock import FakeClock
 from tests.fakes.memory import Conversation, MemoryAdapter
 from tests.fakes.memory import Person as Someone
 from tests.handlers.conftest import ADA, GROUP
+from tests.languages import locales_with
 
 # Telegram tells her app's language: language_code "uk".
 OLENA = Someone("500", "Olena", "uk")
@@ -150,18 +149,6 @@ msgstr "Dzień dobry, {name}!"
 """
 
 
-def _locales_with_polish(tmp_path: Path) -> Path:
-    """The shipped catalogs plus a tiny Polish one, as a town would add it."""
-    folder = tmp_path / "locales"
-    for code in ("de", "en", "uk"):
-        target = folder / code / "LC_MESSAGES"
-        target.mkdir(parents=True)
-        shutil.copy(LOCALES_DIR / code / "LC_MESSAGES" / "messages.po", target)
-    (folder / "pl" / "LC_MESSAGES").mkdir(parents=True)
-    (folder / "pl" / "LC_MESSAGES" / "messages.po").write_text(POLISH, encoding="utf-8")
-    return folder
-
-
 @pytest.mark.parametrize("offered", [True, False], ids=["with-the-line", "without"])
 async def test_a_catalog_folder_and_one_config_line_make_a_language(
     db_url: str, tmp_path: Path, offered: bool
@@ -170,7 +157,7 @@ async def test_a_catalog_folder_and_one_config_line_make_a_language(
     settings = make_settings(
         db_url,
         tmp_path,
-        bot={"locales_dir": str(_locales_with_polish(tmp_path)), "languages": languages},
+        bot={"locales_dir": str(locales_with(tmp_path, "pl", POLISH)), "languages": languages},
     )
     adapter = MemoryAdapter(platform="console")
     app = build_app(settings, clock=FakeClock(), adapters=[adapter])
