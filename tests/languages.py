@@ -34,3 +34,23 @@ def locales_with(tmp_path: Path, code: str, po: str) -> Path:
     (folder / code / "LC_MESSAGES").mkdir(parents=True)
     (folder / code / "LC_MESSAGES" / "messages.po").write_text(po, encoding="utf-8")
     return folder
+
+
+# Turkish as a town would start it: the texts of a first conversation and a poster.
+TURKISH = catalog(
+    "tr",
+    "nplurals=2; plural=(n != 1);",
+    {
+        "Thank you. I will write to you in English from now on.": (
+            "Teşekkürler. Bundan sonra size Türkçe yazıyorum."
+        ),
+        "Hello {name}!": "Merhaba {name}!",
+        "All commands": "Tüm komutlar",
+        "This is what I can do:": "Şunları yapabilirim:",
+        "Choose your language": "Dil seçin",
+        "Save": "Kaydet",
+        "Saved: {title}, {when}.": "Kaydedildi: {title}, {when}.",
+        "Scan with your phone to sign up": "Kaydolmak için telefonunuzla tarayın",
+        "Here is the poster to print.": "Yazdırmak için afiş burada.",
+    },
+)
