@@ -138,7 +138,7 @@ class EmailAdapter(Adapter):
             message[str(name)] = str(value)
         links = [(b.label, self.link(b.key)) for b in delivery.buttons]
         message.set_content(_plain(delivery.text, links))
-        html = mail.get("html") or _html(delivery.text, links, self.locale)
+        html = mail.get("html") or _html(delivery.text, links, delivery.language or self.locale)
         message.add_alternative(str(html), subtype="html")
         att = delivery.attachment
         if att is not None:

@@ -61,14 +61,15 @@ async def tell_person(
                 text = joined(text, tap_only(tap_hint(), shows_buttons(chat.platform)))
             shown = buttons() if buttons else ()
         file = attachment() if attachment else None
-    await enqueue(
-        session,
-        chat,
-        Outgoing(text, shown, file, subject_ids(about)),
-        dedup_key=dedup_key,
-        now=now,
-        expires_at=expires_at,
-    )
+        # Still in the reader's language: the outbox words the choice hint and records it.
+        await enqueue(
+            session,
+            chat,
+            Outgoing(text, shown, file, subject_ids(about)),
+            dedup_key=dedup_key,
+            now=now,
+            expires_at=expires_at,
+        )
     return True
 
 
