@@ -3,14 +3,18 @@ typed as numbers work in any language, and a new folder plus one config line is 
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from odf import teletype
+from odf.opendocument import load
+from odf.text import H, P
+from sqlalchemy import select, update
 
 from bot.bootstrap import build_app, prepare
-from bot.domain.models import Event, Person, Rsvp
+from bot.domain.models import Community, Event, Person, Rsvp
 from tests.conftest import make_settings
 from tests.fakes.clock import FakeClock
 from tests.fakes.memory import Conversation, MemoryAdapter
@@ -182,3 +186,26 @@ async def test_a_catalog_folder_and_one_config_line_make_a_language(
         assert chosen == "pl"
     finally:
         await app.close()
+
+
+async def test_a_ukrainian_groups_press_text_is_in_ukrainian(tg: Conversation) -> None:
+    """The text for the local paper speaks the group's language, whoever asks for it."""
+    [question] = await tg.say(ADA, "/sprache")
+    await tg.press(ADA, question, "Deutsch")
+    async with tg.app.sessions.begin() as session:
+        await session.execute(update(Community).values(locale="uk"))
+    [preview] = await tg.say(ADA, "/termin_neu Кафе; 9.12. 10 Uhr; Бібліотека; 12")
+    await tg.press(ADA, preview, "Speichern und jetzt ankündigen")
+    async with tg.app.sessions() as session:
+        number = await session.scalar(select(Event.id).where(Event.title == "Кафе"))
+    odt, txt = await tg.say(ADA, f"/presse {number}")
+    assert odt.attachment is not None and txt.attachment is not None
+    document = load(io.BytesIO(odt.attachment.data))
+    lines = [teletype.extractText(e) for e in document.getElementsByType(H)] + [
+        teletype.extractText(e) for e in document.getElementsByType(P)
+    ]
+    assert lines[0] == "Digitalcafé Musterstadt запрошує Вас: Кафе"
+    assert "Коли: середа, 9 грудня 2026\u202fр., 10:00" in lines
+    assert "Місце: Бібліотека" in lines
+    text = txt.attachment.data.decode("utf-8")
+    assert text.startswith("Digitalcafé Musterstadt запрошує Вас: Кафе\n\nКоли: середа, 9 грудня")
