@@ -117,7 +117,7 @@ async def test_a_wrong_day_in_words_is_answered_in_ukrainian(tg: Conversation) -
     [question] = await tg.say(ADA, "/sprache")
     await tg.press(ADA, question, "Українська")
     [wrong] = await tg.say(ADA, "/termin_neu Кафе; 31 лютого 15:00; Stadtbibliothek; 15")
-    assert wrong.text.startswith("Такого дня не існує.")
+    assert wrong.text == "Такого дня не існує. Наприклад: 9.12. 15:00 або вівторок, 15 грудня 15:00"
     async with tg.app.sessions() as session:
         assert await session.scalar(select(Event.id).where(Event.title == "Кафе")) is None
 
