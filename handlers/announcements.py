@@ -80,7 +80,9 @@ async def when_typed(ctx: Context) -> None:
     assert ctx.state is not None and ctx.community is not None
     data = dict(ctx.state.data)
     try:
-        when = parse_when(ctx.text, ctx.now, ctx.community.timezone, require_time=True)
+        when = parse_when(
+            ctx.text, ctx.now, ctx.community.timezone, require_time=True, language=ctx.locale
+        )
     except WhenError as error:
         await ctx.reply(when_error(error))
         return
@@ -184,7 +186,9 @@ async def move_typed(ctx: Context) -> None:
         await ctx.finish_dialog()
         return
     try:
-        when = parse_when(ctx.text, ctx.now, ctx.community.timezone, require_time=True)
+        when = parse_when(
+            ctx.text, ctx.now, ctx.community.timezone, require_time=True, language=ctx.locale
+        )
     except WhenError as error:
         await ctx.reply(when_error(error))
         return

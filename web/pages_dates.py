@@ -137,7 +137,13 @@ async def create(request: web.Request) -> web.Response:
         values["capacity"] = (field(team.form, "capacity") or "").strip()
         errors = _new_errors(values)
         try:
-            when = parse_when(values["when"], work.now, team.community.timezone, require_time=True)
+            when = parse_when(
+                values["when"],
+                work.now,
+                team.community.timezone,
+                require_time=True,
+                language=team.locale,
+            )
         except WhenError as error:
             when, errors["when"] = None, when_error(error)
         if when is None or errors:

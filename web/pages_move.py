@@ -33,7 +33,9 @@ async def move(request: web.Request) -> web.Response:
         typed = (field(team.form, "new_when") or "").strip()
         page = {"event": event, "when": when_of(event, community), "typed": typed}
         try:
-            when = parse_when(typed, work.now, community.timezone, require_time=True)
+            when = parse_when(
+                typed, work.now, community.timezone, require_time=True, language=team.locale
+            )
             if when.rrule is not None:
                 raise WhenError("unknown")
         except WhenError as error:

@@ -1,6 +1,6 @@
 """The public calendar page of a community, for everyone: GET /termine/<slug> (English at
-/dates/<slug>, or either with ?lang=en or ?lang=de), and its embeddable form for the town's
-website at /termine/<slug>/einbetten (/dates/<slug>/embed).
+/dates/<slug>, or either with ?lang=<code> for any language offered), and its embeddable
+form for the town's website at /termine/<slug>/einbetten (/dates/<slug>/embed).
 
 No names and no counts of people, only what a notice board shows: the coming public dates
 (``bot.dates.public_page``), large type, high contrast, plain HTML with one style sheet and
@@ -16,13 +16,12 @@ from aiohttp import web
 from bot.dates import details
 from bot.dates.public_page import EMBED, PublicDate, coming_public_dates
 from bot.dates.texts import places_line
-from bot.language.i18n import _, format_span, use_locale
+from bot.language.i18n import _, format_span, language_name, use_locale
 from web import public_forms as forms
 from web import public_mail
 from web.public_site import (
     COMMON,
     EMBED_HEADERS,
-    LANGUAGE_NAMES,
     LOCALE,
     MAX_AGE,
     PAGE_HEADERS,
@@ -100,7 +99,7 @@ async def _answer(
 def _languages(public: PublicWeb, locale: str) -> list[tuple[str, str]]:
     """The page's other languages: (code, name)."""
     return [
-        (code, LANGUAGE_NAMES.get(code, code)) for code in public.catalogs.locales if code != locale
+        (code, language_name(code)) for code in public.catalogs.locales if code != locale
     ]
 
 

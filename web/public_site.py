@@ -62,9 +62,6 @@ LOCALE = web.AppKey("locale", str)
 
 
 # Each language's name in itself, for the link to the page in it.
-LANGUAGE_NAMES = {"de": "Deutsch", "en": "English", "uk": "Українська"}
-
-
 def page_locale(request: web.Request) -> str:
     asked = request.query.get("lang", "")
     offered = request.app[PUBLIC].catalogs.locales

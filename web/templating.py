@@ -13,7 +13,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from bot.language.i18n import _, current_locale, ngettext
+from bot.language.i18n import _, current_locale, ngettext, text_direction
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -29,7 +29,13 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.globals.update(_=_, ngettext=ngettext, locale=current_locale)
+    env.globals.update(
+        _=_,
+        ngettext=ngettext,
+        locale=current_locale,
+        direction=lambda: text_direction(current_locale()),
+        direction_of=text_direction,
+    )
     return env
 
 

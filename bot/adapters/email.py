@@ -33,6 +33,7 @@ from bot.chat.errors import TransientError, Unreachable
 from bot.chat.types import Delivery
 from bot.config import EmailSection
 from bot.delivery.limits import SlidingWindow
+from bot.language.i18n import html_language
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +146,7 @@ class EmailAdapter(Adapter):
             message[str(name)] = str(value)
         links = [(b.label, self.link(b.key)) for b in delivery.buttons]
         message.set_content(_plain(delivery.text, links))
-        lang = str(mail.get("lang") or self.locale)
+        lang = str(delivery.language or mail.get("lang") or self.locale)
         html = mail.get("html") or _html(delivery.text, links, lang)
         message.add_alternative(str(html), subtype="html")
         att = delivery.attachment
@@ -292,7 +293,7 @@ def _html(text: str, links: list[tuple[str, str | None]], locale: str) -> str:
             body.append(f"<p>{html.escape(label)}</p>")
     title = html.escape(_subject(text))
     return (
-        f'<!DOCTYPE html>\n<html lang="{html.escape(locale)}">\n<head><meta charset="utf-8">'
+        f'<!DOCTYPE html>\n<html {html_language(locale)}>\n<head><meta charset="utf-8">'
         f"<title>{title}</title></head>\n"
         '<body style="font-family:sans-serif;font-size:18px;line-height:1.5">\n'
         + "\n".join(body)

@@ -18,7 +18,6 @@ from datetime import date, datetime, time, timedelta
 from functools import partial
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date
 from babel.numbers import format_decimal
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
@@ -54,7 +53,15 @@ from bot.infra.pdf_text import (
     register_fonts,
     visual,
 )
-from bot.language.i18n import _, current_locale, format_day, ngettext, use_locale
+from bot.language.i18n import (
+    _,
+    current_locale,
+    format_day,
+    format_long_day,
+    format_month,
+    ngettext,
+    use_locale,
+)
 
 MARGIN = 56.0
 TITLE_SIZE, HEAD_SIZE, BODY_SIZE = 28.0, 18.0, 15.0
@@ -198,19 +205,12 @@ def period_line(record: Record, timezone: str) -> str:
     end = record.until.astimezone(zone)
     last = end.date() - timedelta(days=1) if end.time() == time(0) else end.date()
     return _("Period: {start} to {end}").format(
-        start=format_date(first.date(), _long_day(), locale=current_locale()),
-        end=format_date(last, _long_day(), locale=current_locale()),
+        start=format_long_day(first.date()), end=format_long_day(last)
     )
-
-
-def _long_day() -> str:
-    return "d. MMMM y" if current_locale() == "de" else "d MMMM y"
 
 
 def _month(moment: datetime, timezone: str) -> str:
-    return format_date(
-        moment.astimezone(ZoneInfo(timezone)).date(), "MMMM y", locale=current_locale()
-    )
+    return format_month(moment.astimezone(ZoneInfo(timezone)).date())
 
 
 def _lines(

@@ -194,6 +194,8 @@ class Delivery:
     # Written for e-mail only (a newsletter issue): its own subject, HTML and headers such as
     # List-Unsubscribe; platforms that are not e-mail ignore it.
     mail: Mapping[str, Any] | None = None
+    # The language the text is written in (an e-mail's ``<html lang dir>``); "" if unknown.
+    language: str = ""
 
 
 def subject_ids(people: Iterable[int | None]) -> tuple[int, ...]:

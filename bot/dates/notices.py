@@ -62,17 +62,15 @@ async def tell_person(
                 text = joined(text, tap_only(tap_hint(), shows_buttons(chat.platform)))
             shown = buttons() if buttons else ()
         file = attachment() if attachment else None
-    row = await enqueue(
-        session,
-        chat,
-        Outgoing(text, shown, file, subject_ids(about)),
-        dedup_key=dedup_key,
-        now=now,
-        expires_at=expires_at,
-    )
-    if row is not None and chat.platform == "email":
-        # The e-mail's HTML says its language (screen readers read it in that voice).
-        row.content = {**row.content, "email": {"lang": locale}}
+        # Still in the reader's language: the outbox words the choice hint and records it.
+        await enqueue(
+            session,
+            chat,
+            Outgoing(text, shown, file, subject_ids(about)),
+            dedup_key=dedup_key,
+            now=now,
+            expires_at=expires_at,
+        )
     return True
 
 

@@ -41,7 +41,7 @@ from bot.domain.models import (
     ProcessedEvent,
     Role,
 )
-from bot.language.i18n import Catalogs, _, install, use_locale
+from bot.language.i18n import Catalogs, _, html_language, install, use_locale
 
 log = logging.getLogger(__name__)
 
@@ -258,7 +258,7 @@ def _done_already(lang: str) -> web.Response:
 
 def _page(lang: str, title: str, body: list[str], status: int = 200) -> web.Response:
     text = (
-        f'<!DOCTYPE html>\n<html lang="{html.escape(lang)}">\n<head><meta charset="utf-8">'
+        f'<!DOCTYPE html>\n<html {html_language(lang)}>\n<head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{html.escape(title)}</title></head>\n"
         '<body style="font-family:sans-serif;font-size:20px;line-height:1.5;'

@@ -22,7 +22,7 @@ from bot.domain.models import (
     OutboxMessage,
     OutboxSubject,
 )
-from bot.language.i18n import _, ngettext
+from bot.language.i18n import _, current_locale, ngettext
 
 log = logging.getLogger(__name__)
 
@@ -202,7 +202,8 @@ def _render_buttons(
 
 
 def _content(text: str, rendered: list[dict[str, Any]], *, words: bool = False) -> dict[str, Any]:
-    content: dict[str, Any] = {"text": text, "buttons": rendered}
+    # The reader's language, in which the text was just written.
+    content: dict[str, Any] = {"text": text, "buttons": rendered, "lang": current_locale()}
     if rendered and words:
         # A typed number answers the question itself; the choices are written as words.
         content["words"] = True
@@ -351,6 +352,7 @@ def to_delivery(row: OutboxMessage, chat: Chat) -> Delivery:
         edit_of=content.get("edit_of"),
         revision=int(content.get("revision", 0)),
         mail=content.get("email"),
+        language=content.get("lang", ""),
     )
 
 

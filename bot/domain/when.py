@@ -1,15 +1,20 @@
 """Date and time input as UTC: numbers in any language ("9.12. 15:00–17:00", "9/12",
-"2026-12-09 14.30"), words in German ("jeden 2. Dienstag 15 Uhr")."""
+"2026-12-09 14.30"), rhythms in German and English words ("jeden 2. Dienstag 15 Uhr"), and
+the weekdays, months and "today/tomorrow" of the person's own language from Babel's CLDR
+data ("вівторок, 15 грудня 15:00", "Salı 15:00")."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from babel import Locale, UnknownLocaleError
 from dateutil.rrule import rrulestr
 
 MAX_LENGTH = 200
@@ -113,7 +118,11 @@ _FILLER |= {"on", "at", "the", "of", "and", "from"}
 _FILLER |= set(_forms({"diese": 0}, _ENDINGS))
 
 _TRANSLIT = str.maketrans(
-    {"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"} | dict.fromkeys("–—‐‑‒−", "-")
+    {"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"}
+    | dict.fromkeys("–—‐‑‒−", "-")
+    # Ukrainian "пʼятниця" is typed with any apostrophe; Turkish "İ" casefolds with a dot.
+    | dict.fromkeys("'’`", "ʼ")
+    | {"\u0307": None}
 )
 _TOKEN = re.compile(
     r"""
@@ -123,7 +132,7 @@ _TOKEN = re.compile(
     |(?P<time>(?P<hh>[0-9]{1,2})[:.](?P<mm>[0-9]{2}))(?![0-9])
     |(?P<ord>[0-9]{1,2})(?:\.|(?:st|nd|rd|th)(?![a-z]))
     |(?P<num>[0-9]+)
-    |(?P<word>[a-z]+)\.?
+    |(?P<word>[^\W\d_]+)\.?
     |(?P<dash>-)
     |(?P<sep>[\s,;!?.]+)
     |(?P<bad>.)
@@ -131,6 +140,60 @@ _TOKEN = re.compile(
     re.VERBOSE | re.DOTALL,
 )
 _UNTIL_UTC = re.compile(r"UNTIL=([0-9]{8}T[0-9]{6})Z")
+_ONE_WORD = re.compile(r"[^\W\d_]+")
+
+
+@dataclass(frozen=True)
+class _Words:
+    """The day, month and "tomorrow" words a person may type: German and English always,
+    their own language's on top (its word wins where two languages share one)."""
+
+    weekdays: Mapping[str, int]
+    months: Mapping[str, int]
+    relative: Mapping[str, int]
+
+
+_BASE_WORDS = _Words(_SINGLE_WEEKDAYS, _MONTHS, _RELATIVE)
+
+
+def _fold(word: str) -> str:
+    return unicodedata.normalize("NFKC", word).casefold().translate(_TRANSLIT).rstrip(".")
+
+
+def _named(names: Iterable[tuple[int, str]]) -> dict[str, int]:
+    """Babel's names as typed words; names of more than one word are left out."""
+    return {_fold(name): n for n, name in names if _ONE_WORD.fullmatch(_fold(name))}
+
+
+def _calendar_names(table: Mapping[str, Mapping[str, Mapping[int, str]]]) -> dict[str, int]:
+    # Both contexts: Ukrainian writes "15 грудня" but names the month "грудень".
+    return _named(
+        (n, name)
+        for context in ("format", "stand-alone")
+        for width in ("wide", "abbreviated", "short")
+        for n, name in table.get(context, {}).get(width, {}).items()
+    )
+
+
+@cache
+def _words(language: str | None) -> _Words:
+    """Babel's (CLDR) weekdays, months and relative days of ``language`` on top of ours."""
+    try:
+        locale = Locale.parse(language) if language else None
+    except (ValueError, UnknownLocaleError):
+        locale = None
+    if locale is None:
+        return _BASE_WORDS
+    try:
+        # Babel has no public name for CLDR's "today", "tomorrow"; without it, none.
+        days = locale._data["date_fields"]["day"]["relative"].items()
+    except (KeyError, AttributeError):
+        days = ()
+    return _Words(
+        weekdays={**_SINGLE_WEEKDAYS, **_calendar_names(locale.days)},
+        months={**_MONTHS, **_calendar_names(locale.months)},
+        relative={**_RELATIVE, **_named(days)},
+    )
 
 
 @dataclass(frozen=True)
@@ -160,9 +223,15 @@ class _Parts:
 
 
 def parse_when(
-    text: str, now: datetime, timezone: str = "Europe/Berlin", *, require_time: bool = False
+    text: str,
+    now: datetime,
+    timezone: str = "Europe/Berlin",
+    *,
+    require_time: bool = False,
+    language: str | None = None,
 ) -> When:
-    """Parse German date/time input relative to `now`; raise WhenError with a reason."""
+    """Parse date/time input relative to `now`, in numbers, German or English words, or
+    the day and month words of ``language``; raise WhenError with a reason."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     if len(text) > MAX_LENGTH:
@@ -170,7 +239,7 @@ def parse_when(
     if not text.strip():
         raise WhenError("empty")
     tz = ZoneInfo(timezone)
-    parts = _scan(_tokenize(text))
+    parts = _scan(_tokenize(text), _words(language))
     start_t = parts.times[0] if parts.times else None
     end_t = parts.times[1] if len(parts.times) > 1 else None
     if start_t is not None and end_t is not None and end_t <= start_t:
@@ -307,7 +376,7 @@ def _tokenize(text: str) -> list[_Tok]:
     return tokens
 
 
-def _scan(tokens: list[_Tok]) -> _Parts:
+def _scan(tokens: list[_Tok], words: _Words = _BASE_WORDS) -> _Parts:
     """Collect what the tokens say, in any order; conflicting or unknown words fail."""
     parts = _Parts()
     pending: list[int] = []
@@ -316,7 +385,7 @@ def _scan(tokens: list[_Tok]) -> _Parts:
     while i < len(tokens):
         tok = tokens[i]
         nxt = tokens[i + 1] if i + 1 < len(tokens) else end
-        month = _MONTHS.get(nxt.word) if nxt.kind == "word" else None
+        month = words.months.get(nxt.word) if nxt.kind == "word" else None
         if tok.kind in ("ord", "num") and month is not None:
             year: int | None = None
             # "9. Dezember 2026": only a four-digit number after the month is a year.
@@ -337,7 +406,7 @@ def _scan(tokens: list[_Tok]) -> _Parts:
         elif tok.kind in ("num", "time") and not parts.times:
             i = _read_times(tokens, i, parts.times)
         elif tok.kind == "word":
-            _word(parts, tok.word, pending)
+            _word(parts, tok.word, pending, words)
             i += 1
         else:
             raise WhenError("unknown")
@@ -382,9 +451,9 @@ def _monthday(parts: _Parts, pending: list[int]) -> None:
     parts.monthday = pending[0]
 
 
-def _word(parts: _Parts, word: str, pending: list[int]) -> None:
-    if word in _SINGLE_WEEKDAYS or word in _PLURAL_WEEKDAYS:
-        weekday = _SINGLE_WEEKDAYS.get(word, _PLURAL_WEEKDAYS.get(word, 0))
+def _word(parts: _Parts, word: str, pending: list[int], words: _Words) -> None:
+    if word in words.weekdays or word in _PLURAL_WEEKDAYS:
+        weekday = words.weekdays.get(word, _PLURAL_WEEKDAYS.get(word, 0))
         parts.series |= word in _PLURAL_WEEKDAYS
         if parts.count is not None:
             # "every other Tuesday": a Tuesday every two weeks.
@@ -396,10 +465,10 @@ def _word(parts: _Parts, word: str, pending: list[int]) -> None:
         pending.clear()
     elif word in _ORDINALS or word in _LAST:
         pending.append(_ORDINALS.get(word) or _LAST[word])
-    elif word in _RELATIVE:
+    elif word in words.relative:
         if parts.offset is not None or parts.day is not None:
             raise WhenError("unknown")
-        parts.offset = _RELATIVE[word]
+        parts.offset = words.relative[word]
     elif word in _COUNTS and parts.count is None and parts.interval is None:
         parts.count = _COUNTS[word]
     elif word in _WEEKS and (parts.count or len(pending) == 1 or parts.series):

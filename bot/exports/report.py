@@ -10,7 +10,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from babel.dates import format_date
 from babel.numbers import format_decimal
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,7 +24,7 @@ from bot.exports.tables import (
     served_as_volunteer,
     skill_labels,
 )
-from bot.language.i18n import _, current_locale, ngettext
+from bot.language.i18n import _, current_locale, format_long_day, format_short_day, ngettext
 from bot.reminders.texts import RATINGS
 
 
@@ -151,10 +150,8 @@ def period_words(scope: Scope) -> str:
         if which == 1:
             return _("In the first half of {year}").format(year=year)
         return _("In the second half of {year}").format(year=year)
-    pattern = "d. MMMM y" if current_locale() == "de" else "d MMMM y"
     return _("From {start} to {end}").format(
-        start=format_date(scope.period.start, pattern, locale=current_locale()),
-        end=format_date(scope.period.end, pattern, locale=current_locale()),
+        start=format_long_day(scope.period.start), end=format_long_day(scope.period.end)
     )
 
 
@@ -281,9 +278,8 @@ def _empty(axes) -> None:  # type: ignore[no-untyped-def]
 
 
 def _day_label(day: date) -> str:
-    """ "9.12." in German, "9 Dec" in English."""
-    pattern = "d.M." if current_locale() == "de" else "d MMM"
-    return format_date(day, pattern, locale=current_locale())
+    """ "9.12." in German, "9 Dec" in English, "9 груд." in Ukrainian."""
+    return format_short_day(day)
 
 
 def attendance_figure(f: Figures, scope: Scope):  # type: ignore[no-untyped-def]

@@ -217,9 +217,12 @@ async def relay(work: Work, request_id: int, sender_id: int, text: str, message_
     return "passed" if delivered else "unreachable"
 
 
-async def agree(work: Work, request_id: int, volunteer_id: int, words: str) -> Meeting | None:
-    """The meeting time both agreed on, in German words; the resident is told and both get
-    a reminder the day before. None when the request is no longer running.
+async def agree(
+    work: Work, request_id: int, volunteer_id: int, words: str, *, language: str | None = None
+) -> Meeting | None:
+    """The meeting time both agreed on, in numbers or words (German, English or the
+    volunteer's ``language``); the resident is told and both get a reminder the day before.
+    None when the request is no longer running.
 
     Raises ``WhenError`` when the words are no time.
     """
@@ -227,7 +230,7 @@ async def agree(work: Work, request_id: int, volunteer_id: int, words: str) -> M
     community = await work.session.get(Community, request.community_id) if request else None
     if request is None or community is None or request.status != help_requests.ACCEPTED:
         return None
-    when = parse_when(words, work.now, community.timezone, require_time=True)
+    when = parse_when(words, work.now, community.timezone, require_time=True, language=language)
     request.agreed_at, request.updated_at = when.start, work.now
     # Less than a day ahead: no reminder needed (and none at an odd hour).
     due = jobs.reminder_due("1d@10:00", when.start, community.timezone)

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import gettext
+import html
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_datetime, get_date_format, get_time_format
+from babel.dates import (
+    format_date,
+    format_datetime,
+    format_skeleton,
+    get_date_format,
+    get_time_format,
+)
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
@@ -35,6 +42,10 @@ DATETIME_PATTERNS = {
 DATE_PATTERNS = {"de": "EEEE, d. MMMM y", "en": "EEEE, d MMMM y"}
 TIME_PATTERNS = {"de": "HH:mm 'Uhr'", "en": "h:mm a"}
 BARE_TIME_PATTERNS = {"de": "HH:mm", "en": "h:mm a"}
+# A day without its weekday ("1. Januar 2026") and a chart's short day ("9.12."); other
+# languages get Babel's long date and its day-with-short-month skeleton.
+LONG_DAY_PATTERNS = {"de": "d. MMMM y", "en": "d MMMM y"}
+SHORT_DAY_PATTERNS = {"de": "d.M.", "en": "d MMM"}
 
 
 class Catalogs:
@@ -131,6 +142,13 @@ def text_direction(code: str) -> str:
     return "rtl" if order == "right-to-left" else "ltr"
 
 
+def html_language(code: str) -> str:
+    """The attributes of ``<html>`` for a page or e-mail written in ``code``:
+    ``lang="de"``, or ``lang="ar" dir="rtl"`` for a language written right to left."""
+    attributes = f'lang="{html.escape(code)}"'
+    return f'{attributes} dir="rtl"' if text_direction(code) == "rtl" else attributes
+
+
 @contextmanager
 def use_locale(locale: str | None) -> Iterator[None]:
     offered = offered_locales()
@@ -218,6 +236,29 @@ def format_time(moment: datetime, timezone: str, locale: str | None = None) -> s
     return format_datetime(
         moment, _pattern("time", loc), tzinfo=ZoneInfo(timezone), locale=_babel(loc)
     )
+
+
+def format_long_day(day: date, locale: str | None = None) -> str:
+    """ "1. Januar 2026", "1 January 2026"; Babel's long date in any other language
+    ("1 січня 2026 р.")."""
+    loc = locale or current_locale()
+    if loc in LONG_DAY_PATTERNS:
+        return format_date(day, LONG_DAY_PATTERNS[loc], locale=loc)
+    return format_date(day, "long", locale=_babel(loc))
+
+
+def format_short_day(day: date, locale: str | None = None) -> str:
+    """ "9.12.", "9 Dec"; the day and short month in any other language ("9 груд.")."""
+    loc = locale or current_locale()
+    if loc in SHORT_DAY_PATTERNS:
+        return format_date(day, SHORT_DAY_PATTERNS[loc], locale=loc)
+    return format_skeleton("MMMd", day, locale=_babel(loc))
+
+
+def format_month(day: date, locale: str | None = None) -> str:
+    """A month and year as a heading: "Januar 2026", "січень 2026"."""
+    loc = locale or current_locale()
+    return format_date(day, "LLLL y", locale=_babel(loc))
 
 
 def _babel(loc: str) -> str:

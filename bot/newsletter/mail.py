@@ -13,6 +13,7 @@ from bot.chat.types import Outgoing
 from bot.delivery.outbox import enqueue
 from bot.domain.models import Chat, NewsletterSubscription
 from bot.domain.work import Work
+from bot.language.i18n import html_language
 
 EMAIL = "email"
 ROUTE = "/newsletter"
@@ -85,7 +86,7 @@ def as_html(text: str, locale: str) -> str:
         lines = [_linked(line) for line in block.split("\n")]
         body.append("<p>" + "<br>\n".join(lines) + "</p>")
     return (
-        f'<!DOCTYPE html>\n<html lang="{html.escape(locale)}">\n<head><meta charset="utf-8">'
+        f'<!DOCTYPE html>\n<html {html_language(locale)}>\n<head><meta charset="utf-8">'
         f"<title>{title}</title></head>\n"
         '<body style="font-family:sans-serif;font-size:18px;line-height:1.5">\n'
         + "\n".join(body)

@@ -14,7 +14,7 @@ from bot.domain.names import clean_name
 from bot.domain.numbers import is_number
 from bot.domain.roles import STAFF
 from bot.domain.when import WhenError, parse_when
-from bot.language.i18n import N_, _, format_span, ngettext
+from bot.language.i18n import N_, _, current_locale, format_span, ngettext
 from handlers.date_changes import calling_off
 from handlers.date_changes.common import numbered as _numbered
 from handlers.date_changes.common import parts as _parts
@@ -195,13 +195,17 @@ def _new_time(
 ) -> tuple[datetime, datetime | None]:
     """The new start (and end); a time alone ("16 Uhr") keeps the day of the date."""
     try:
-        when = parse_when(text, now, timezone, require_time=True)
+        when = parse_when(text, now, timezone, require_time=True, language=current_locale())
     except WhenError as error:
         if error.reason != "no_date":
             raise
         day = event.starts_at.astimezone(ZoneInfo(timezone)).date()
         when = parse_when(
-            f"{day.day}.{day.month}.{day.year} {text}", now, timezone, require_time=True
+            f"{day.day}.{day.month}.{day.year} {text}",
+            now,
+            timezone,
+            require_time=True,
+            language=current_locale(),
         )
     if when.rrule is not None:
         raise WhenError("unknown")

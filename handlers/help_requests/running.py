@@ -104,7 +104,9 @@ async def agreed_typed(ctx: Context) -> None:
     assert ctx.state is not None
     request_id = int(ctx.state.data.get("request", 0))
     try:
-        meeting = await taking.agree(ctx.work, request_id, ctx.person.id, ctx.text)
+        meeting = await taking.agree(
+            ctx.work, request_id, ctx.person.id, ctx.text, language=ctx.locale
+        )
     except WhenError as error:
         await ctx.reply(when_error(error))
         return

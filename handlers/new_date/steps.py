@@ -18,7 +18,7 @@ from bot.domain.numbers import is_number
 from bot.domain.when import When, WhenError, parse_when
 from bot.infra.column_limits import column_length
 from bot.language.choosing import joined, or_word, otherwise_word, pick_one
-from bot.language.i18n import _, ngettext
+from bot.language.i18n import _, current_locale, ngettext
 from handlers.when_words import when_error
 
 STATE = "newdate"
@@ -157,7 +157,13 @@ def _title(answer: Answer, data: dict[str, Any]) -> str:
 
 def _when(answer: Answer, data: dict[str, Any]) -> str:
     try:
-        when = parse_when(answer.text, answer.now, answer.timezone, require_time=True)
+        when = parse_when(
+            answer.text,
+            answer.now,
+            answer.timezone,
+            require_time=True,
+            language=current_locale(),
+        )
     except WhenError as error:
         return when_error(error)
     data.update(_when_data(when))

@@ -27,7 +27,7 @@ async def pause(ctx: Context) -> None:
     if ctx.args.strip():
         text = ctx.args.strip().removeprefix("bis ").removeprefix("until ")
         try:
-            when = parse_when(text, ctx.now, ctx.community.timezone)
+            when = parse_when(text, ctx.now, ctx.community.timezone, language=ctx.locale)
         except WhenError:
             await ctx.reply(
                 _("Please write a day, for example: {prefix}pause 15.1.").format(

@@ -3,21 +3,24 @@ typed as numbers work in any language, and a new folder plus one config line is 
 
 from __future__ import annotations
 
-import shutil
+import io
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from odf import teletype
+from odf.opendocument import load
+from odf.text import H, P
+from sqlalchemy import select, update
 
 from bot.bootstrap import build_app, prepare
-from bot.domain.models import Event, Person, Rsvp
-from bot.infra.package_data import LOCALES_DIR
+from bot.domain.models import Community, Event, Person, Rsvp
 from tests.conftest import make_settings
 from tests.fakes.clock import FakeClock
 from tests.fakes.memory import Conversation, MemoryAdapter
 from tests.fakes.memory import Person as Someone
 from tests.handlers.conftest import ADA, GROUP
+from tests.languages import locales_with
 
 # Telegram tells her app's language: language_code "uk".
 OLENA = Someone("500", "Olena", "uk")
@@ -88,6 +91,37 @@ async def test_dates_typed_as_numbers_work_in_any_language(tg: Conversation, whe
     assert starts.replace(tzinfo=UTC) == datetime(2026, 12, 24, 13, 30, tzinfo=UTC)  # 14:30 Berlin
 
 
+@pytest.mark.parametrize(
+    ("language", "when", "saved"),
+    [
+        ("Українська", "вівторок, 15 грудня 15:00", "Збережено: Кафе, вівторок, 15 грудня 2026"),
+        ("Українська", "15 груд. 15:00", "Збережено: Кафе, вівторок, 15 грудня 2026"),
+        ("English", "Tuesday, 15 December 15:00", "Saved: Кафе, Tuesday, 15 December 2026"),
+    ],
+)
+async def test_day_and_month_words_of_the_persons_language_work(
+    tg: Conversation, language: str, when: str, saved: str
+) -> None:
+    [question] = await tg.say(ADA, "/sprache")
+    await tg.press(ADA, question, language)
+    [preview] = await tg.say(ADA, f"/termin_neu Кафе; {when}; Stadtbibliothek; 15")
+    [done] = await tg.press(ADA, preview, preview.buttons[0][0])
+    assert done.text.startswith(saved)
+    async with tg.app.sessions() as session:
+        starts = await session.scalar(select(Event.starts_at).where(Event.title == "Кафе"))
+    assert starts is not None
+    assert starts.replace(tzinfo=UTC) == datetime(2026, 12, 15, 14, 0, tzinfo=UTC)  # 15:00 Berlin
+
+
+async def test_a_wrong_day_in_words_is_answered_in_ukrainian(tg: Conversation) -> None:
+    [question] = await tg.say(ADA, "/sprache")
+    await tg.press(ADA, question, "Українська")
+    [wrong] = await tg.say(ADA, "/termin_neu Кафе; 31 лютого 15:00; Stadtbibliothek; 15")
+    assert wrong.text == "Такого дня не існує. Наприклад: 9.12. 15:00 або вівторок, 15 грудня 15:00"
+    async with tg.app.sessions() as session:
+        assert await session.scalar(select(Event.id).where(Event.title == "Кафе")) is None
+
+
 async def test_the_date_question_shows_examples_that_work_in_ukrainian(tg: Conversation) -> None:
     [question] = await tg.say(ADA, "/sprache")
     await tg.press(ADA, question, "Українська")
@@ -119,18 +153,6 @@ msgstr "Dzień dobry, {name}!"
 """
 
 
-def _locales_with_polish(tmp_path: Path) -> Path:
-    """The shipped catalogs plus a tiny Polish one, as a town would add it."""
-    folder = tmp_path / "locales"
-    for code in ("de", "en", "uk"):
-        target = folder / code / "LC_MESSAGES"
-        target.mkdir(parents=True)
-        shutil.copy(LOCALES_DIR / code / "LC_MESSAGES" / "messages.po", target)
-    (folder / "pl" / "LC_MESSAGES").mkdir(parents=True)
-    (folder / "pl" / "LC_MESSAGES" / "messages.po").write_text(POLISH, encoding="utf-8")
-    return folder
-
-
 @pytest.mark.parametrize("offered", [True, False], ids=["with-the-line", "without"])
 async def test_a_catalog_folder_and_one_config_line_make_a_language(
     db_url: str, tmp_path: Path, offered: bool
@@ -139,7 +161,7 @@ async def test_a_catalog_folder_and_one_config_line_make_a_language(
     settings = make_settings(
         db_url,
         tmp_path,
-        bot={"locales_dir": str(_locales_with_polish(tmp_path)), "languages": languages},
+        bot={"locales_dir": str(locales_with(tmp_path, "pl", POLISH)), "languages": languages},
     )
     adapter = MemoryAdapter(platform="console")
     app = build_app(settings, clock=FakeClock(), adapters=[adapter])
@@ -164,3 +186,26 @@ async def test_a_catalog_folder_and_one_config_line_make_a_language(
         assert chosen == "pl"
     finally:
         await app.close()
+
+
+async def test_a_ukrainian_groups_press_text_is_in_ukrainian(tg: Conversation) -> None:
+    """The text for the local paper speaks the group's language, whoever asks for it."""
+    [question] = await tg.say(ADA, "/sprache")
+    await tg.press(ADA, question, "Deutsch")
+    async with tg.app.sessions.begin() as session:
+        await session.execute(update(Community).values(locale="uk"))
+    [preview] = await tg.say(ADA, "/termin_neu Кафе; 9.12. 10 Uhr; Бібліотека; 12")
+    await tg.press(ADA, preview, "Speichern und jetzt ankündigen")
+    async with tg.app.sessions() as session:
+        number = await session.scalar(select(Event.id).where(Event.title == "Кафе"))
+    odt, txt = await tg.say(ADA, f"/presse {number}")
+    assert odt.attachment is not None and txt.attachment is not None
+    document = load(io.BytesIO(odt.attachment.data))
+    lines = [teletype.extractText(e) for e in document.getElementsByType(H)] + [
+        teletype.extractText(e) for e in document.getElementsByType(P)
+    ]
+    assert lines[0] == "Digitalcafé Musterstadt запрошує Вас: Кафе"
+    assert "Коли: середа, 9 грудня 2026\u202fр., 10:00" in lines
+    assert "Місце: Бібліотека" in lines
+    text = txt.attachment.data.decode("utf-8")
+    assert text.startswith("Digitalcafé Musterstadt запрошує Вас: Кафе\n\nКоли: середа, 9 грудня")

@@ -404,3 +404,61 @@ def test_bad_rhythms(text: str, reason: str) -> None:
     with pytest.raises(WhenError) as caught:
         parse_when(text, NOW)
     assert caught.value.reason == reason
+
+
+# --- the person's own language: weekdays, months and "tomorrow" from Babel's CLDR data --
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "start"),
+    [
+        ("uk", "вівторок, 15 грудня 15:00", local(2026, 12, 15, 15)),
+        ("uk", "15 грудень 2026 15:00", local(2026, 12, 15, 15)),
+        ("uk", "Вт 15:00", local(2026, 11, 24, 15)),
+        ("uk", "п'ятниця 10:00", local(2026, 11, 20, 10)),
+        ("uk", "пʼятниця 10:00", local(2026, 11, 20, 10)),
+        ("uk", "завтра 15:00", local(2026, 11, 21, 15)),
+        ("uk", "15 груд. 15:00", local(2026, 12, 15, 15)),
+        ("en", "Tuesday, 15 December 2026, 15:00", local(2026, 12, 15, 15)),
+        ("en", "tomorrow 15:00", local(2026, 11, 21, 15)),
+        ("tr", "Salı 15:00", local(2026, 11, 24, 15)),
+        ("tr", "15 Aralık 15:00", local(2026, 12, 15, 15)),
+        ("tr", "yarın 15:00", local(2026, 11, 21, 15)),
+        ("ar", "الثلاثاء 15:00", local(2026, 11, 24, 15)),
+        ("pl", "wtorek 15 grudnia 15:00", local(2026, 12, 15, 15)),
+        # German and English words stay understood in every language.
+        ("uk", "Dienstag 15 Uhr", local(2026, 11, 24, 15)),
+        ("de", "15. Dezember 15 Uhr", local(2026, 12, 15, 15)),
+    ],
+)
+def test_day_and_month_words_come_from_the_persons_language(
+    language: str, text: str, start: datetime
+) -> None:
+    assert parse_when(text, NOW, language=language).start == start
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "reason"),
+    [
+        # A language's own word for "Tuesday" only counts for its speakers.
+        (None, "вівторок 15:00", "unknown"),
+        ("de", "Salı 15:00", "unknown"),
+        ("uk", "31 лютого 15:00", "impossible_date"),
+        ("uk", "учора 15:00", "past"),
+        ("uk", "колись 15:00", "unknown"),
+        # A code Babel does not know: numbers and German words only.
+        ("xx", "вівторок 15:00", "unknown"),
+    ],
+)
+def test_words_of_another_language_or_wrong_days_get_a_reason(
+    language: str | None, text: str, reason: str
+) -> None:
+    with pytest.raises(WhenError) as raised:
+        parse_when(text, NOW, language=language)
+    assert raised.value.reason == reason
+
+
+def test_in_turkish_sa_is_tuesday_for_german_speakers_saturday() -> None:
+    """Where two languages share a short word, the person's own language decides."""
+    assert parse_when("Sa 15:00", NOW, language="tr").start == local(2026, 11, 24, 15)
+    assert parse_when("Sa 15:00", NOW, language="de").start == local(2026, 11, 21, 15)

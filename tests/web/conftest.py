@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
 from sqlalchemy import select
 
-from bot.bootstrap import App, build_app, prepare, staff_pages
+from bot.bootstrap import App, build_app, prepare, public_pages, staff_pages
 from bot.community import communities
 from bot.domain.models import Account
 from bot.domain.roles import STAFF
@@ -74,13 +76,17 @@ class Site:
             return response.status, await response.text()
 
 
-@pytest.fixture
-async def site(db_url: str, tmp_path: Path) -> AsyncIterator[Site]:
+@asynccontextmanager
+async def open_site(
+    db_url: str, tmp_path: Path, *, public: bool = False, **bot: Any
+) -> AsyncIterator[Site]:
+    """The staff web page (and with ``public`` the public calendar page) of a bot with the
+    teams above; ``bot`` adds to the ``[bot]`` settings (e.g. ``locales_dir``)."""
     adapter = telegram_like()
     settings = make_settings(
         db_url,
         tmp_path,
-        bot={"admins": ["telegram:1"]},
+        bot={"admins": ["telegram:1"], **bot},
         web={"enabled": True, "staff": True, "host": "127.0.0.1", "port": 0},
     )
     clock = FakeClock()
@@ -92,7 +98,8 @@ async def site(db_url: str, tmp_path: Path) -> AsyncIterator[Site]:
     await chat.say(ADA, "/verbinden lesecafe", chat=chat.group(OTHER_GROUP, "Lesecafé"))
     for who, group in ((BEA, GROUP), (MIA, GROUP), (CARL, OTHER_GROUP)):
         await chat.say(who, "/start", chat=chat.group(group))
-    server = FeedServer("127.0.0.1", 0, mounts=staff_pages(app))
+    mounts = {**staff_pages(app), **(public_pages(app) if public else {})}
+    server = FeedServer("127.0.0.1", 0, mounts=mounts)
     await server.start()
     base = f"http://127.0.0.1:{server.port}"
     app.settings.web.public_url = base
@@ -111,3 +118,9 @@ async def site(db_url: str, tmp_path: Path) -> AsyncIterator[Site]:
     finally:
         await server.stop()
         await app.close()
+
+
+@pytest.fixture
+async def site(db_url: str, tmp_path: Path) -> AsyncIterator[Site]:
+    async with open_site(db_url, tmp_path) as opened:
+        yield opened
