@@ -204,7 +204,7 @@ def build_app(
                 max_group=settings.database.group_max,
                 wait_s=settings.database.group_wait_ms / 1000,
             )
-            if settings.database.group_commit
+            if _group_commit(settings, engine)
             else None
         ),
     )
@@ -249,6 +249,12 @@ def build_app(
     services.deep_link = lambda payload: _first_link(app, lambda a: a.deep_link(payload))
     services.look = lambda work: look(app, work)
     return app
+
+
+def _group_commit(settings: Settings, engine: AsyncEngine) -> bool:
+    """Whether updates share transactions: as configured, else only on SQLite."""
+    chosen = settings.database.group_commit
+    return engine.dialect.name == "sqlite" if chosen == "auto" else bool(chosen)
 
 
 async def _answer_press(app: App, incoming: Incoming, text: str) -> None:

@@ -164,8 +164,10 @@ class DatabaseSection(_Section):
     echo: bool = False
     # Group commit (bot/infra/group_commit.py): updates waiting for the database are
     # committed together, at most group_max at a time; group_wait_ms is a window before a
-    # group is taken (0: only what queued meanwhile).
-    group_commit: bool = True
+    # group is taken (0: only what queued meanwhile). "auto": on with SQLite, whose one
+    # connection serialises updates anyway; off with PostgreSQL, where updates run side by
+    # side on the pool and one slow update (a report) must not hold up the others.
+    group_commit: bool | Literal["auto"] = "auto"
     group_max: int = Field(default=32, ge=1, le=1000)
     group_wait_ms: float = Field(default=0.0, ge=0, le=5000)
 

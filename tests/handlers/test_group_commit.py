@@ -24,13 +24,28 @@ PEOPLE = [Someone(str(100 + n), f"Person {n}") for n in range(12)]
 THANKS = "Thank you. I will write to you in English from now on."
 
 
+async def _started(db_url: str, tmp_path: Path, **database: object) -> Conversation:
+    adapter = telegram_like()
+    settings = make_settings(db_url, tmp_path, database=database)
+    app = build_app(settings, clock=FakeClock(), adapters=[adapter])
+    await prepare(app)
+    return Conversation(app, adapter)
+
+
 @pytest.fixture
 async def conversation(db_url: str, tmp_path: Path) -> AsyncIterator[Conversation]:
-    adapter = telegram_like()
-    app = build_app(make_settings(db_url, tmp_path), clock=FakeClock(), adapters=[adapter])
-    await prepare(app)
-    yield Conversation(app, adapter)
-    await app.close()
+    """Group commit switched on (PostgreSQL has it off unless configured)."""
+    started = await _started(db_url, tmp_path, group_commit=True)
+    yield started
+    await started.app.close()
+
+
+@pytest.fixture
+async def as_configured(db_url: str, tmp_path: Path) -> AsyncIterator[Conversation]:
+    """Nothing said about group commit in the configuration."""
+    started = await _started(db_url, tmp_path)
+    yield started
+    await started.app.close()
 
 
 @contextmanager
@@ -140,3 +155,21 @@ async def test_a_chats_presses_keep_their_order_in_groups(conversation: Conversa
     for person in PEOPLE:
         texts = [s.text for s in shown if s.chat_id == f"dm-{person.user_id}"]
         assert texts[0] == THANKS and len(texts) == 2
+
+
+async def test_left_unset_it_groups_on_sqlite_and_not_on_postgresql(
+    as_configured: Conversation,
+) -> None:
+    app = as_configured.app
+    keyboards = await _keyboards(as_configured)
+    presses = [_press(as_configured, p, keyboards[p.user_id], "English") for p in PEOPLE]
+    with commits(app) as counted:
+        await asyncio.gather(*(app.dispatch(press) for press in presses))
+    locales = await _locales(app)
+    assert all(locales[p.user_id] == "en" for p in PEOPLE)
+    if app.engine.dialect.name == "sqlite":
+        # One connection anyway: the presses that waited for it share a commit.
+        assert len(counted) <= 2
+    else:
+        # Side by side on the pool, each in its own transaction: none waits for another.
+        assert len(counted) == len(PEOPLE)
