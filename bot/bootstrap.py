@@ -163,8 +163,10 @@ def build_app(
             sender.wake()
             cluster.notify(OUTBOX)
             return
-        if any(sender.sends_to(platform, chat_id) for platform, chat_id in chats):
-            sender.wake()
+        ours = [chat_id for platform, chat_id in chats if sender.sends_to(platform, chat_id)]
+        if ours:
+            # Answers to someone who just wrote: ahead of a backlog (a restart, a fan-out).
+            sender.hurry(ours)
         if not all(sender.sends_to(platform, chat_id) for platform, chat_id in chats):
             cluster.notify(OUTBOX)
 

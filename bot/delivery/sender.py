@@ -6,7 +6,7 @@ import asyncio
 import logging
 import random
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -67,6 +67,9 @@ class Sender:
         bind = sessions.kw.get("bind")
         self._sqlite = bind is not None and bind.dialect.name == "sqlite"
         self._claimed_full = False  # the last claim took a whole batch
+        # Chats someone is talking with right now: their answers are claimed first, and
+        # even when every slot is taken, so they do not wait behind a backlog.
+        self._urgent: set[int] = set()
         self._wake = asyncio.Event()
         self._stopping = False
         self._slots: dict[str, asyncio.Semaphore | None] = {}
@@ -75,6 +78,11 @@ class Sender:
 
     def wake(self) -> None:
         """Something was queued: look now instead of at the next poll."""
+        self._wake.set()
+
+    def hurry(self, chat_ids: Iterable[int]) -> None:
+        """Answers to someone who just wrote were queued for these chats: send them next."""
+        self._urgent.update(chat_ids)
         self._wake.set()
 
     def stop(self) -> None:
@@ -101,9 +109,11 @@ class Sender:
         while not self._stopping:
             self._wake.clear()
             claimed: dict[int, list[Delivery]] = {}
-            if len(inflight) < self._max_inflight:
+            if self._urgent - inflight.keys():
+                claimed = await self._claim_urgent(inflight)
+            if len(inflight) + len(claimed) < self._max_inflight:
                 try:
-                    claimed = await self._claim(exclude=set(inflight))
+                    claimed |= await self._claim(exclude=set(inflight) | claimed.keys())
                 except Exception:  # the database may be briefly unavailable; try again later
                     log.exception("claiming outbox rows failed")
             for chat_id, deliveries in claimed.items():
@@ -130,6 +140,20 @@ class Sender:
                 task.cancel()
         if inflight:
             await asyncio.gather(*inflight.values(), return_exceptions=True)
+
+    async def _claim_urgent(
+        self, inflight: dict[int, asyncio.Task[int]]
+    ) -> dict[int, list[Delivery]]:
+        """Claim the due rows of the chats in a hurry that are not being sent to now (those
+        that are stay in a hurry until their turn is over)."""
+        chats = self._urgent - inflight.keys()
+        self._urgent &= inflight.keys()
+        try:
+            return await self._claim(exclude=set(inflight), only=chats)
+        except Exception:  # as for any claim: the next round tries again
+            self._urgent |= chats
+            log.exception("claiming outbox rows failed")
+            return {}
 
     async def _idle_seconds(self) -> float:
         """Sleep until the next row falls due (a retry time), at most ``poll_seconds``.
@@ -233,7 +257,9 @@ class Sender:
         results = await asyncio.gather(*(self._send_chat(rows) for rows in claimed.values()))
         return sum(results)
 
-    async def _claim(self, exclude: set[int] | None = None) -> dict[int, list[Delivery]]:
+    async def _claim(
+        self, exclude: set[int] | None = None, only: set[int] | None = None
+    ) -> dict[int, list[Delivery]]:
         """Mark due rows as sending and return them grouped by chat, oldest first.
 
         A row is due when its time has come and no older unsent row of the same chat is
@@ -243,13 +269,16 @@ class Sender:
         """
         now = self._clock.now()
         query = self._due_query(now, exclude)
+        if only is not None:
+            query = query.where(OutboxMessage.chat_id.in_(only))
         async with self._sessions.begin() as session:
             if self._cluster.distributed:
                 query = await self._lock_chats(session, query)
                 if query is None:
                     return {}
             rows = (await session.execute(query)).all()
-            self._claimed_full = len(rows) >= self._batch_size
+            if only is None:
+                self._claimed_full = len(rows) >= self._batch_size
             per_chat: dict[int, list[Delivery]] = defaultdict(list)
             late = [m.id for m, _c in rows if m.expires_at is not None and m.expires_at <= now]
             if late:
