@@ -194,6 +194,8 @@ class Delivery:
     # Written for e-mail only (a newsletter issue): its own subject, HTML and headers such as
     # List-Unsubscribe; platforms that are not e-mail ignore it.
     mail: Mapping[str, Any] | None = None
+    # An answer to someone who just wrote: paced ahead of a backlog (``Sender.hurry``).
+    urgent: bool = False
 
 
 def subject_ids(people: Iterable[int | None]) -> tuple[int, ...]:

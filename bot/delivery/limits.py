@@ -65,6 +65,10 @@ class ChatRateLimiter:
         self._paused_all = 0.0
         self._recent_429: deque[tuple[float, str]] = deque()
         self._clock = clock
+        # Urgent sends waiting for the overall window, and whether there are none.
+        self._urgent = 0
+        self._no_urgent = asyncio.Event()
+        self._no_urgent.set()
 
     def set_overall(self, limit: int) -> None:
         """A new overall limit (its period stays); sends already counted still count."""
@@ -109,14 +113,31 @@ class ChatRateLimiter:
         while (wait := self.chat_delay(chat_id, is_group)) > 0:  # noqa: ASYNC110
             await asyncio.sleep(wait)
 
-    async def acquire(self, chat_id: str, is_group: bool) -> Booking:
-        """Wait until a send fits every window and book it; pass the booking to ``done``."""
-        while True:
-            wait = self.delay(chat_id, is_group)
-            if wait <= 0:
-                now = self._clock()
-                return (self._overall.record(now), self._window(chat_id, is_group).record(now))
-            await asyncio.sleep(wait)
+    async def acquire(self, chat_id: str, is_group: bool, urgent: bool = False) -> Booking:
+        """Wait until a send fits every window and book it; pass the booking to ``done``.
+
+        An urgent send (an answer to someone who just wrote) waits for its chat's own window
+        first, then goes before every other send waiting for the overall window, so a
+        backlog of hundreds does not stand between a person and the answer."""
+        if urgent:
+            await self.wait_chat(chat_id, is_group)
+            self._urgent += 1
+            self._no_urgent.clear()
+        try:
+            while True:
+                if not urgent and self._urgent:
+                    await self._no_urgent.wait()
+                    continue
+                wait = self.delay(chat_id, is_group)
+                if wait <= 0:
+                    now = self._clock()
+                    return (self._overall.record(now), self._window(chat_id, is_group).record(now))
+                await asyncio.sleep(wait)
+        finally:
+            if urgent:
+                self._urgent -= 1
+                if not self._urgent:
+                    self._no_urgent.set()
 
     def done(self, booking: Booking) -> None:
         """The answer came back: count the send from now, the latest it can have arrived.

@@ -149,11 +149,15 @@ class Sender:
         chats = self._urgent - inflight.keys()
         self._urgent &= inflight.keys()
         try:
-            return await self._claim(exclude=set(inflight), only=chats)
+            claimed = await self._claim(exclude=set(inflight), only=chats)
         except Exception:  # as for any claim: the next round tries again
             self._urgent |= chats
             log.exception("claiming outbox rows failed")
             return {}
+        return {
+            chat: [replace(delivery, urgent=True) for delivery in deliveries]
+            for chat, deliveries in claimed.items()
+        }
 
     async def _idle_seconds(self) -> float:
         """Sleep until the next row falls due (a retry time), at most ``poll_seconds``.
