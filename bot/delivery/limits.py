@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
 
 class SlidingWindow:
@@ -161,3 +162,47 @@ class ChatRateLimiter:
             self._paused_all = now + retry_after
             return "all"
         return "chat"
+
+
+class Slots:
+    """At most ``limit`` sends at once (``Adapter.max_in_flight``); waiting urgent sends (an
+    answer to someone who just wrote) get the next free slot before the others, which keep
+    their order among themselves."""
+
+    def __init__(self, limit: int) -> None:
+        self._free = limit
+        self._waiting: dict[bool, deque[asyncio.Future[None]]] = {True: deque(), False: deque()}
+
+    @asynccontextmanager
+    async def hold(self, urgent: bool = False) -> AsyncIterator[None]:
+        await self._acquire(urgent)
+        try:
+            yield
+        finally:
+            self._release()
+
+    async def _acquire(self, urgent: bool) -> None:
+        if self._free > 0 and not self._waiting[True] and not self._waiting[False]:
+            self._free -= 1
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting[urgent].append(future)
+        try:
+            await future
+        except asyncio.CancelledError:
+            if future.cancelled():
+                if future in self._waiting[urgent]:
+                    self._waiting[urgent].remove(future)
+            else:
+                self._release()  # handed over just as the wait was cancelled
+            raise
+
+    def _release(self) -> None:
+        for urgent in (True, False):
+            queue = self._waiting[urgent]
+            while queue:
+                future = queue.popleft()
+                if not future.done():
+                    future.set_result(None)  # the slot passes on directly
+                    return
+        self._free += 1

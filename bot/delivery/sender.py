@@ -26,6 +26,7 @@ from bot.chat.errors import (
 )
 from bot.chat.types import Delivery
 from bot.delivery import reach
+from bot.delivery.limits import Slots
 from bot.delivery.outbox import edit_delivery, to_delivery
 from bot.domain import people
 from bot.domain.models import Account, Chat, OutboxMessage
@@ -72,7 +73,7 @@ class Sender:
         self._urgent: set[int] = set()
         self._wake = asyncio.Event()
         self._stopping = False
-        self._slots: dict[str, asyncio.Semaphore | None] = {}
+        self._slots: dict[str, Slots | None] = {}
         self._busy: set[asyncio.Task[Any]] = set()  # sending now: not to be cancelled
         self._background: set[asyncio.Task[None]] = set()
 
@@ -425,11 +426,11 @@ class Sender:
                 sent += 1
         return sent
 
-    def _slot(self, transport: Adapter) -> asyncio.Semaphore | None:
+    def _slot(self, transport: Adapter) -> Slots | None:
         # Built on first use: adapters are registered after the sender is created.
         if transport.platform not in self._slots:
             limit = transport.max_in_flight
-            self._slots[transport.platform] = asyncio.Semaphore(limit) if limit else None
+            self._slots[transport.platform] = Slots(limit) if limit else None
         return self._slots[transport.platform]
 
     async def _send_one(self, transport: Adapter, delivery: Delivery) -> str | None:
@@ -450,7 +451,7 @@ class Sender:
         slot = self._slot(transport)
         if slot is None:
             return await self._send_and_mark(transport, delivery, is_edit)
-        async with slot:
+        async with slot.hold(delivery.urgent):
             return await self._send_and_mark(transport, delivery, is_edit)
 
     async def _send_and_mark(self, transport: Adapter, delivery: Delivery, is_edit: bool) -> str:
