@@ -522,6 +522,11 @@ async def _follow_cluster(app: App) -> None:
     cluster.changed.clear()
     leads = cluster.is_leader
     set_log_context(process=cluster.process_id, leader=leads)
+    # Polling first: a leader-only start can take long (Matrix reads every joined room), and
+    # people writing on the other platforms need not wait for it.
+    for adapter in app.adapters.values():
+        if not adapter.leader_only and adapter.receives_on_leader_only:
+            await adapter.set_receiving(leads)
     for platform, adapter in app.adapters.items():
         if adapter.leader_only:
             status = app.receiving[platform]
@@ -545,8 +550,6 @@ async def _follow_cluster(app: App) -> None:
                     log.warning("%s: stopping failed: %r", platform, exc)
                 status.stopped()
                 log.info("%s adapter stopped (another process leads)", platform)
-        elif adapter.receives_on_leader_only:
-            await adapter.set_receiving(leads)
         adapter.share_rate(cluster.size)
     app.scheduler.wake()
     app.sender.wake()
