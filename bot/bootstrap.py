@@ -164,8 +164,10 @@ def build_app(
             sender.wake()
             cluster.notify(OUTBOX)
             return
-        if any(sender.sends_to(platform, chat_id) for platform, chat_id in chats):
-            sender.wake()
+        ours = [chat_id for platform, chat_id in chats if sender.sends_to(platform, chat_id)]
+        if ours:
+            # Answers to someone who just wrote: ahead of a backlog (a restart, a fan-out).
+            sender.hurry(ours)
         if not all(sender.sends_to(platform, chat_id) for platform, chat_id in chats):
             cluster.notify(OUTBOX)
 
@@ -537,6 +539,11 @@ async def _follow_cluster(app: App) -> None:
     cluster.changed.clear()
     leads = cluster.is_leader
     set_log_context(process=cluster.process_id, leader=leads)
+    # Polling first: a leader-only start can take long (Matrix reads every joined room), and
+    # people writing on the other platforms need not wait for it.
+    for adapter in app.adapters.values():
+        if not adapter.leader_only and adapter.receives_on_leader_only:
+            await adapter.set_receiving(leads)
     for platform, adapter in app.adapters.items():
         if adapter.leader_only:
             status = app.receiving[platform]
@@ -560,8 +567,6 @@ async def _follow_cluster(app: App) -> None:
                     log.warning("%s: stopping failed: %r", platform, exc)
                 status.stopped()
                 log.info("%s adapter stopped (another process leads)", platform)
-        elif adapter.receives_on_leader_only:
-            await adapter.set_receiving(leads)
         adapter.share_rate(cluster.size)
     app.scheduler.wake()
     app.sender.wake()

@@ -586,9 +586,11 @@ class TelegramAdapter(Adapter):
     # --- sending ------------------------------------------------------------------------
 
     @asynccontextmanager
-    async def _paced(self, chat_id: str, is_group: bool) -> AsyncIterator[None]:
+    async def _paced(
+        self, chat_id: str, is_group: bool, urgent: bool = False
+    ) -> AsyncIterator[None]:
         """Book a slot in the limiter for one request; it counts until the answer came."""
-        booking = await self.limiter.acquire(chat_id, is_group)
+        booking = await self.limiter.acquire(chat_id, is_group, urgent)
         try:
             yield
         finally:
@@ -614,7 +616,7 @@ class TelegramAdapter(Adapter):
             parts = split_text(delivery.text)
             message_id = ""
             for index, part in enumerate(parts):
-                async with self._paced(chat_id, is_group):
+                async with self._paced(chat_id, is_group, delivery.urgent):
                     message = await self.bot.send_message(
                         chat_id,
                         to_html(part),
@@ -642,7 +644,7 @@ class TelegramAdapter(Adapter):
         """editMessageText; paced like a send, since edits count toward the chat's limit."""
         chat_id = delivery.chat.external_id
         try:
-            async with self._paced(chat_id, is_group):
+            async with self._paced(chat_id, is_group, delivery.urgent):
                 # Without reply_markup Telegram removes the keyboard, so it is always sent.
                 await self.bot.edit_message_text(
                     to_html(delivery.text),
@@ -669,13 +671,13 @@ class TelegramAdapter(Adapter):
         assert attachment is not None
         caption = delivery.text if len(delivery.text) <= MAX_CAPTION else None
         if caption is None and delivery.text:
-            async with self._paced(chat_id, is_group):
+            async with self._paced(chat_id, is_group, delivery.urgent):
                 await self.bot.send_message(
                     chat_id, to_html(delivery.text), parse_mode=ParseMode.HTML
                 )
         file = InputFile(attachment.data, filename=attachment.filename)
         html_caption = to_html(caption) if caption else None
-        async with self._paced(chat_id, is_group):
+        async with self._paced(chat_id, is_group, delivery.urgent):
             if attachment.is_image:
                 message = await self.bot.send_photo(
                     chat_id,

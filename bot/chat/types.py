@@ -196,6 +196,8 @@ class Delivery:
     mail: Mapping[str, Any] | None = None
     # The language the text is written in (an e-mail's ``<html lang dir>``); "" if unknown.
     language: str = ""
+    # An answer to someone who just wrote: paced ahead of a backlog (``Sender.hurry``).
+    urgent: bool = False
 
 
 def subject_ids(people: Iterable[int | None]) -> tuple[int, ...]:

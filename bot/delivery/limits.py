@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
 
 class SlidingWindow:
@@ -65,6 +66,10 @@ class ChatRateLimiter:
         self._paused_all = 0.0
         self._recent_429: deque[tuple[float, str]] = deque()
         self._clock = clock
+        # Urgent sends waiting for the overall window, and whether there are none.
+        self._urgent = 0
+        self._no_urgent = asyncio.Event()
+        self._no_urgent.set()
 
     def set_overall(self, limit: int) -> None:
         """A new overall limit (its period stays); sends already counted still count."""
@@ -109,14 +114,31 @@ class ChatRateLimiter:
         while (wait := self.chat_delay(chat_id, is_group)) > 0:  # noqa: ASYNC110
             await asyncio.sleep(wait)
 
-    async def acquire(self, chat_id: str, is_group: bool) -> Booking:
-        """Wait until a send fits every window and book it; pass the booking to ``done``."""
-        while True:
-            wait = self.delay(chat_id, is_group)
-            if wait <= 0:
-                now = self._clock()
-                return (self._overall.record(now), self._window(chat_id, is_group).record(now))
-            await asyncio.sleep(wait)
+    async def acquire(self, chat_id: str, is_group: bool, urgent: bool = False) -> Booking:
+        """Wait until a send fits every window and book it; pass the booking to ``done``.
+
+        An urgent send (an answer to someone who just wrote) waits for its chat's own window
+        first, then goes before every other send waiting for the overall window, so a
+        backlog of hundreds does not stand between a person and the answer."""
+        if urgent:
+            await self.wait_chat(chat_id, is_group)
+            self._urgent += 1
+            self._no_urgent.clear()
+        try:
+            while True:
+                if not urgent and self._urgent:
+                    await self._no_urgent.wait()
+                    continue
+                wait = self.delay(chat_id, is_group)
+                if wait <= 0:
+                    now = self._clock()
+                    return (self._overall.record(now), self._window(chat_id, is_group).record(now))
+                await asyncio.sleep(wait)
+        finally:
+            if urgent:
+                self._urgent -= 1
+                if not self._urgent:
+                    self._no_urgent.set()
 
     def done(self, booking: Booking) -> None:
         """The answer came back: count the send from now, the latest it can have arrived.
@@ -140,3 +162,47 @@ class ChatRateLimiter:
             self._paused_all = now + retry_after
             return "all"
         return "chat"
+
+
+class Slots:
+    """At most ``limit`` sends at once (``Adapter.max_in_flight``); waiting urgent sends (an
+    answer to someone who just wrote) get the next free slot before the others, which keep
+    their order among themselves."""
+
+    def __init__(self, limit: int) -> None:
+        self._free = limit
+        self._waiting: dict[bool, deque[asyncio.Future[None]]] = {True: deque(), False: deque()}
+
+    @asynccontextmanager
+    async def hold(self, urgent: bool = False) -> AsyncIterator[None]:
+        await self._acquire(urgent)
+        try:
+            yield
+        finally:
+            self._release()
+
+    async def _acquire(self, urgent: bool) -> None:
+        if self._free > 0 and not self._waiting[True] and not self._waiting[False]:
+            self._free -= 1
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting[urgent].append(future)
+        try:
+            await future
+        except asyncio.CancelledError:
+            if future.cancelled():
+                if future in self._waiting[urgent]:
+                    self._waiting[urgent].remove(future)
+            else:
+                self._release()  # handed over just as the wait was cancelled
+            raise
+
+    def _release(self) -> None:
+        for urgent in (True, False):
+            queue = self._waiting[urgent]
+            while queue:
+                future = queue.popleft()
+                if not future.done():
+                    future.set_result(None)  # the slot passes on directly
+                    return
+        self._free += 1

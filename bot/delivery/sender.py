@@ -6,7 +6,7 @@ import asyncio
 import logging
 import random
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,6 +26,7 @@ from bot.chat.errors import (
 )
 from bot.chat.types import Delivery
 from bot.delivery import reach
+from bot.delivery.limits import Slots
 from bot.delivery.outbox import edit_delivery, to_delivery
 from bot.domain import people
 from bot.domain.models import Account, Chat, OutboxMessage
@@ -67,14 +68,22 @@ class Sender:
         bind = sessions.kw.get("bind")
         self._sqlite = bind is not None and bind.dialect.name == "sqlite"
         self._claimed_full = False  # the last claim took a whole batch
+        # Chats someone is talking with right now: their answers are claimed first, and
+        # even when every slot is taken, so they do not wait behind a backlog.
+        self._urgent: set[int] = set()
         self._wake = asyncio.Event()
         self._stopping = False
-        self._slots: dict[str, asyncio.Semaphore | None] = {}
+        self._slots: dict[str, Slots | None] = {}
         self._busy: set[asyncio.Task[Any]] = set()  # sending now: not to be cancelled
         self._background: set[asyncio.Task[None]] = set()
 
     def wake(self) -> None:
         """Something was queued: look now instead of at the next poll."""
+        self._wake.set()
+
+    def hurry(self, chat_ids: Iterable[int]) -> None:
+        """Answers to someone who just wrote were queued for these chats: send them next."""
+        self._urgent.update(chat_ids)
         self._wake.set()
 
     def stop(self) -> None:
@@ -101,9 +110,11 @@ class Sender:
         while not self._stopping:
             self._wake.clear()
             claimed: dict[int, list[Delivery]] = {}
-            if len(inflight) < self._max_inflight:
+            if self._urgent - inflight.keys():
+                claimed = await self._claim_urgent(inflight)
+            if len(inflight) + len(claimed) < self._max_inflight:
                 try:
-                    claimed = await self._claim(exclude=set(inflight))
+                    claimed |= await self._claim(exclude=set(inflight) | claimed.keys())
                 except Exception:  # the database may be briefly unavailable; try again later
                     log.exception("claiming outbox rows failed")
             for chat_id, deliveries in claimed.items():
@@ -130,6 +141,24 @@ class Sender:
                 task.cancel()
         if inflight:
             await asyncio.gather(*inflight.values(), return_exceptions=True)
+
+    async def _claim_urgent(
+        self, inflight: dict[int, asyncio.Task[int]]
+    ) -> dict[int, list[Delivery]]:
+        """Claim the due rows of the chats in a hurry that are not being sent to now (those
+        that are stay in a hurry until their turn is over)."""
+        chats = self._urgent - inflight.keys()
+        self._urgent &= inflight.keys()
+        try:
+            claimed = await self._claim(exclude=set(inflight), only=chats)
+        except Exception:  # as for any claim: the next round tries again
+            self._urgent |= chats
+            log.exception("claiming outbox rows failed")
+            return {}
+        return {
+            chat: [replace(delivery, urgent=True) for delivery in deliveries]
+            for chat, deliveries in claimed.items()
+        }
 
     async def _idle_seconds(self) -> float:
         """Sleep until the next row falls due (a retry time), at most ``poll_seconds``.
@@ -246,7 +275,9 @@ class Sender:
         results = await asyncio.gather(*(self._send_chat(rows) for rows in claimed.values()))
         return sum(results)
 
-    async def _claim(self, exclude: set[int] | None = None) -> dict[int, list[Delivery]]:
+    async def _claim(
+        self, exclude: set[int] | None = None, only: set[int] | None = None
+    ) -> dict[int, list[Delivery]]:
         """Mark due rows as sending and return them grouped by chat, oldest first.
 
         A row is due when its time has come and no older unsent row of the same chat is
@@ -256,13 +287,16 @@ class Sender:
         """
         now = self._clock.now()
         query = self._due_query(now, exclude)
+        if only is not None:
+            query = query.where(OutboxMessage.chat_id.in_(only))
         async with self._sessions.begin() as session:
             if self._cluster.distributed:
                 query = await self._lock_chats(session, query)
                 if query is None:
                     return {}
             rows = (await session.execute(query)).all()
-            self._claimed_full = len(rows) >= self._batch_size
+            if only is None:
+                self._claimed_full = len(rows) >= self._batch_size
             per_chat: dict[int, list[Delivery]] = defaultdict(list)
             late = [m.id for m, _c in rows if m.expires_at is not None and m.expires_at <= now]
             if late:
@@ -405,11 +439,11 @@ class Sender:
                 sent += 1
         return sent
 
-    def _slot(self, transport: Adapter) -> asyncio.Semaphore | None:
+    def _slot(self, transport: Adapter) -> Slots | None:
         # Built on first use: adapters are registered after the sender is created.
         if transport.platform not in self._slots:
             limit = transport.max_in_flight
-            self._slots[transport.platform] = asyncio.Semaphore(limit) if limit else None
+            self._slots[transport.platform] = Slots(limit) if limit else None
         return self._slots[transport.platform]
 
     async def _send_one(self, transport: Adapter, delivery: Delivery) -> str | None:
@@ -430,7 +464,7 @@ class Sender:
         slot = self._slot(transport)
         if slot is None:
             return await self._send_and_mark(transport, delivery, is_edit)
-        async with slot:
+        async with slot.hold(delivery.urgent):
             return await self._send_and_mark(transport, delivery, is_edit)
 
     async def _send_and_mark(self, transport: Adapter, delivery: Delivery, is_edit: bool) -> str:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Text, and_, cast, exists, func, literal, or_, select, type_coerce
+from sqlalchemy import Text, case, cast, exists, func, literal, or_, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.models import HelpOffer, HelpRequest, Role, VolunteerProfile, VolunteerSkill
@@ -84,20 +84,22 @@ async def rank(
     exclude: set[int] | frozenset[int] = frozenset(),
     limit: int = 3,
 ) -> list[Candidate]:
-    """The best ``limit`` volunteers to offer the request to, best first .
+    """The best ``limit`` volunteers to offer the request to, best first.
 
-    A score is at most ``bonus`` (time, area) + 1 (language) - the fairness penalty. The
-    candidates are read in groups, best possible score first: volunteers who speak the
-    language and have nothing open, recent or pending (penalty 0); those who speak it but are
-    busy; then the same two without the language. The idle groups come in the index's order,
-    so the database stops working when we stop reading; a group is skipped, and a group's
-    reading stops, as soon as nobody in it can still beat the third best found. Typically a few
-    dozen of thousands of candidates are looked at, and JSON is decoded only for those.
+    A score is at most ``top`` (time 2, area 1, language 1, as far as the request asks for
+    them) less what SQL can already tell is lost (no window on a wished day: at least 2; the
+    area surely not listed: 1; the language not spoken: 1) less the fairness penalty. Two
+    statements read the candidates best possible score first: those with nothing open,
+    recent or pending (penalty 0), then the busy ones with their counts, the second only if
+    one of them can still get in. Reading stops as soon as nobody further down can beat the
+    last one chosen, and JSON is decoded only for the rows read (typically a few dozen of
+    thousands of candidates).
     """
     owner = VolunteerProfile.person_id
+    recent_since = now - RECENT
     busy = or_(
         exists().where(HelpRequest.volunteer_id == owner, HelpRequest.status.in_(OPEN_STATES)),
-        exists().where(HelpRequest.volunteer_id == owner, HelpRequest.accepted_at >= now - RECENT),
+        exists().where(HelpRequest.volunteer_id == owner, HelpRequest.accepted_at >= recent_since),
         exists()
         .where(HelpOffer.volunteer_id == owner, HelpOffer.answer == "")
         .where(HelpRequest.id == HelpOffer.request_id, HelpRequest.status == "offered"),
@@ -113,33 +115,80 @@ async def rank(
             or_(_listed(VolunteerProfile.places, request.place), _empty(VolunteerProfile.places))
         )
     area = request.area.casefold().strip()
-    bonus = (2 if request.when_days or request.when_hours else 0) + (1 if area else 0)
-    if _PLAIN.fullmatch(request.language):
-        speaks = _listed(VolunteerProfile.languages, request.language)
-        if request.language == "de":
-            speaks = or_(speaks, _empty(VolunteerProfile.languages))
-        groups = [
-            (and_(speaks, ~busy), False, bonus + 1),
-            (and_(speaks, busy), True, bonus + 1),
-            (and_(~speaks, ~busy), False, bonus),
-            (and_(~speaks, busy), True, bonus),
-        ]
-    else:
-        groups = [(~busy, False, bonus + 1), (busy, True, bonus + 1)]
+    listed = _may_list(VolunteerProfile.areas, area) if area else None
+    if request.place == "home" and listed is not None:
+        # Home visits only in the volunteer's own Ortsteile (none named: anywhere).
+        base.append(or_(_empty(VolunteerProfile.areas), listed))
+        listed = None  # every row left may have the area: no point is surely lost
+    top = 1 + (2 if request.when_days or request.when_hours else 0) + (1 if area else 0)
+    lost, levels = _surely_lost(request, listed)
+    # Groups by what is surely lost, idle (penalty 0) or busy (at least 0.5 lost more):
+    # best reachable score first, at a tie the idle ones first.
+    groups = sorted(
+        ((level, counted) for level in levels for counted in (False, True)),
+        key=lambda group: (group[0] + (0.5 if group[1] else 0), group[1]),
+    )
     ranked: list[Candidate] = []
-    for condition, counted, top in groups:
-        # A busy volunteer loses at least 0.5 (one recent or pending request).
-        if len(ranked) == limit and ranked[-1].score > top - (0.5 if counted else 0):
+    for level, counted in groups:
+        best = top - level
+        if len(ranked) == limit and ranked[-1].score > best - (0.5 if counted else 0):
             continue
-        rows = await session.stream(_group_query(request, now, [*base, condition], counted))
+        # The cheap tests first: SQLite evaluates them in this order, the subqueries last.
+        where = [*base, lost == level] if len(levels) > 1 else [*base]
+        where.append(busy if counted else ~busy)
+        rows = await session.stream(_query(request, now, where, counted))
         async for batch in rows.partitions(32):
-            if not _read(request, batch, top, area, exclude, limit, ranked):
+            if not _read(request, batch, best, area, exclude, limit, ranked):
                 break
         await rows.close()
     return ranked
 
 
-def _group_query(request: HelpRequest, now: datetime, where: list[Any], counted: bool) -> Any:
+# A volunteer's typed areas and weekly windows are stored as json.dumps writes them: non-ASCII
+# letters escaped ("S\\u00fcd"), windows as {"day": 2, "from": 14, "to": 18}.
+_ASCII_AREA = re.compile(r"[a-z0-9 .'-]+")
+
+
+def _may_list(column: Any, area: str) -> Any | None:
+    """SQL: the JSON list of typed areas in ``column`` may hold ``area`` (casefolded) - true
+    for every list that does, and for some more (Python decides on those).
+
+    An ASCII area is in the JSON text as typed, in any case (ILIKE ignores ASCII case on
+    both databases); a list with any non-ASCII letter (escaped as \\u...) may match anything
+    ("Straße" for "strasse"). None when SQL cannot tell (other characters)."""
+    text = cast(column, Text)
+    escaped = text.contains("\\u", autoescape=True)
+    if _ASCII_AREA.fullmatch(area):
+        return or_(text.icontains(area, autoescape=True), escaped)
+    if not area.isascii():
+        return escaped  # only a non-ASCII entry can fold to a non-ASCII area
+    return None
+
+
+def _surely_lost(request: HelpRequest, listed: Any | None) -> tuple[Any, list[int]]:
+    """SQL: points a row surely misses of the best score (0 to 4), and the values it takes."""
+    lost: Any = literal(0)
+    levels = {0}
+    days = request.when_days
+    if days and all(type(day) is int for day in days):
+        # No window on a wished day: the time does not fit (-2) or was not said (0), not +2.
+        windows = cast(VolunteerProfile.windows, Text)
+        on_a_day = or_(*(windows.like(f'%"day": {day}%') for day in days))
+        lost = lost + case((on_a_day, 0), else_=2)
+        levels |= {level + 2 for level in levels}
+    if listed is not None:
+        lost = lost + case((listed, 0), else_=1)
+        levels |= {level + 1 for level in levels}
+    if _PLAIN.fullmatch(request.language):
+        speaks = _listed(VolunteerProfile.languages, request.language)
+        if request.language == "de":
+            speaks = or_(speaks, _empty(VolunteerProfile.languages))
+        lost = lost + case((speaks, 0), else_=1)
+        levels |= {level + 1 for level in levels}
+    return lost, sorted(levels)
+
+
+def _query(request: HelpRequest, now: datetime, where: list[Any], counted: bool) -> Any:
     owner = VolunteerProfile.person_id
     columns = [
         owner.label("person_id"),
@@ -152,16 +201,16 @@ def _group_query(request: HelpRequest, now: datetime, where: list[Any], counted:
     query = select(*columns)
     if request.skill != ANY_SKILL:
         query = query.join(VolunteerSkill, VolunteerSkill.person_id == owner)
-    query = query.join(
-        Role,
-        and_(
-            Role.person_id == owner,
-            Role.community_id == request.community_id,
-            Role.role == VOLUNTEER,
-        ),
-    ).where(*where)
+    # A test, not a join: joined, SQLite may start from every role of the community (all its
+    # members) instead of the skill's index, once the busy group's counts are around it.
+    is_volunteer = exists().where(
+        Role.person_id == owner,
+        Role.community_id == request.community_id,
+        Role.role == VOLUNTEER,
+    )
+    query = query.where(*where[:-1], is_volunteer, where[-1])
     if not counted:
-        # Nothing open, recent or pending: ties go by number, which is the index's order.
+        # Nothing open, recent or pending: ties go by number.
         return query.add_columns(
             literal(0).label("open_now"), literal(0).label("recent"), literal(0).label("pending")
         ).order_by(VolunteerSkill.person_id if request.skill != ANY_SKILL else owner)

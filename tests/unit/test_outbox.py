@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from sqlalchemy import func, select
 
 from bot.chat.errors import ChatMoved, RetryLater, TransientError, Unreachable
-from bot.chat.types import Attachment, ChatRef, Delivery, Outgoing, Sender
+from bot.chat.types import Attachment, ChatRef, Delivery, Incoming, Outgoing, Sender
 from bot.delivery import reach
 from bot.delivery.outbox import enqueue
 from bot.domain import people
@@ -165,3 +167,62 @@ async def test_a_files_bytes_are_purged_once_delivered_or_of_no_use(app) -> None
     await app.sender.drain()
     assert [s.attachment.filename for s in adapter.to("p1")] == ["meine-daten.json"]
     assert (await _files(app))["meine-daten.json"] is None
+
+
+async def test_an_answer_does_not_wait_behind_a_backlog(app) -> None:
+    """After a restart with thousands of rows waiting, someone who writes now is answered
+    while the backlog is still going out, not after it (issue #22, restart to serving)."""
+    adapter = app.adapters["console"]
+    gate = asyncio.Event()
+
+    async def hold_the_backlog(delivery: Delivery) -> None:
+        if delivery.dedup_key.startswith("backlog"):
+            await gate.wait()
+
+    adapter.during_send = hold_the_backlog
+    now = app.clock.now()
+    async with app.sessions.begin() as session:
+        # More chats than the sender sends to at once (200), every one of them slow.
+        for n in range(250):
+            chat = await people.get_or_create_chat(
+                session, ChatRef("console", f"b{n}", "direct"), now
+            )
+            for k in range(2):
+                await enqueue(
+                    session, chat, Outgoing(f"Rückstand {k}"), dedup_key=f"backlog:{n}:{k}", now=now
+                )
+    sending = asyncio.create_task(app.sender.run())
+    try:
+        async with asyncio.timeout(10):
+            while await _count(app, "sending") < 200:  # noqa: ASYNC110
+                await asyncio.sleep(0.01)
+        await app.dispatch(
+            Incoming(
+                chat=ChatRef("console", "erika", "direct"),
+                sender=Sender("erika", "Erika"),
+                text="/start",
+                event_id="ev-erika",
+            )
+        )
+        async with asyncio.timeout(10):
+            while not adapter.to("erika"):  # noqa: ASYNC110
+                await asyncio.sleep(0.01)
+        assert not any(s.chat_id.startswith("b") for s in adapter.shown)  # still held up
+        answers = len(adapter.to("erika"))
+        gate.set()
+        async with asyncio.timeout(30):
+            while len(adapter.shown) < 500 + answers:  # noqa: ASYNC110
+                await asyncio.sleep(0.01)
+    finally:
+        gate.set()
+        app.sender.stop()
+        await sending
+    # Nothing lost, nothing twice, and each chat's messages in order.
+    assert len(adapter.shown) == 500 + answers
+    assert [s.text for s in adapter.to("b7")] == ["Rückstand 0", "Rückstand 1"]
+
+
+async def _count(app, status: str) -> int:  # type: ignore[no-untyped-def]
+    async with app.sessions() as session:
+        query = select(func.count()).where(OutboxMessage.status == status)
+        return int(await session.scalar(query) or 0)
