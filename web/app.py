@@ -9,7 +9,17 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from web import pages, pages_date, pages_dates, pages_door, pages_exports, pages_move, pages_people
+from web import (
+    pages,
+    pages_calls,
+    pages_date,
+    pages_dates,
+    pages_door,
+    pages_exports,
+    pages_move,
+    pages_people,
+    pages_press,
+)
 from web.security import security_headers
 from web.staff import STAFF, StaffWeb
 from web.templating import STATIC_DIR
@@ -42,6 +52,10 @@ def build(staff: StaffWeb) -> web.Application:
     app.router.add_post("/dates/{event}/people/add", pages_people.add_caller)
     app.router.add_post("/dates/{event}/people/{person}/change", pages_people.change_caller)
     app.router.add_post("/dates/{event}/people/{person}/remove", pages_people.remove_caller)
+    app.router.add_get("/calls", pages_calls.calls_page)
+    app.router.add_post("/calls/{rsvp}/done", pages_calls.mark_done)
+    app.router.add_get("/press", pages_press.press_page)
+    app.router.add_get("/press/file", pages_press.press_file)
     app.router.add_get("/exports", pages_exports.exports)
     app.router.add_post("/exports", pages_exports.download)
     app.router.add_static("/static/", STATIC_DIR)
