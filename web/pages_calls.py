@@ -54,6 +54,7 @@ async def calls_page(request: web.Request) -> web.Response:
     return page(
         "calls.html",
         locale,
+        visitor=visitor,
         community=community,
         days=shown,
         csrf=visitor.csrf,

@@ -29,7 +29,14 @@ async def press_page(request: web.Request) -> web.Response:
         locale = pick_locale(visitor.locale, None, community.locale)
         with use_locale(locale):
             offered = await press.choices(work, community)
-    return page("press.html", locale, community=community, choices=offered, csrf=visitor.csrf)
+    return page(
+        "press.html",
+        locale,
+        visitor=visitor,
+        community=community,
+        choices=offered,
+        csrf=visitor.csrf,
+    )
 
 
 async def press_file(request: web.Request) -> web.Response:

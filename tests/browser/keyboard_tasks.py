@@ -26,6 +26,7 @@ from playwright.async_api import Page
 from sqlalchemy import select
 
 from bot.domain.models import Attendance, Event, Person, Rsvp
+from tests.browser.conftest import DESK, UPRIGHT, axe_violations, screenshot
 from tests.browser.test_staff_overview import Desk
 
 # Where the focus is: tag, id, name, type, href and the text (spaces collapsed).
@@ -106,6 +107,14 @@ async def follow(keys: Keys, wanted: Callable[[dict[str, str]], bool], what: str
 
 async def heading(page: Page) -> str:
     return await page.get_by_role("heading", level=1).inner_text()
+
+
+async def checked(page: Page, name: str) -> None:
+    """axe-core finds nothing on the page, at the desk and upright; a screenshot of each."""
+    for size, label in ((UPRIGHT, "800x1280"), (DESK, "1280x800")):
+        await page.set_viewport_size(size)
+        assert await axe_violations(page) == [], label
+        await screenshot(page, f"staff-{name}-{label}")
 
 
 async def download(page: Page) -> tuple[str, bytes]:
@@ -233,6 +242,7 @@ async def download_a_press_text(keys: Keys) -> None:
     """The series' text: the first date is chosen already; the arrow key picks "series"."""
     page = keys.page
     await follow(keys, text_is("Texte für das Amtsblatt und die Zeitung"), "the press texts")
+    await checked(page, "press")
     await tab_to(page, id_is("what-date"), "the choice of what the text names")
     await page.keyboard.press("ArrowDown")
     assert (await focused(page))["id"] == "what-series"
@@ -273,6 +283,7 @@ async def mark_a_reminder_call_done(keys: Keys) -> None:
     await tab_to(page, text_starts("Erledigt"), "the done button")
     await press_and_wait(page)
     assert "✓ angerufen" in await page.locator(".calls").inner_text()
+    await checked(page, "calls")
     async with keys.app.sessions() as session:
         called = await session.scalar(
             select(Rsvp.called_at)

@@ -57,8 +57,8 @@ async def test_press_texts_are_the_chats(site: Site) -> None:
         assert status == 200
         assert "Texte für das Amtsblatt und die Zeitung: Digitalcafé Musterstadt" in html
         assert (
-            f'<option value="{event_id}">Digitalcafé – Mittwoch, 25. November 2026, 15:00 Uhr</option>'
-            in html
+            f'<option value="{event_id}">Digitalcafé – Mittwoch, 25. November 2026, 15:00 Uhr'
+            "</option>" in html
         )
         assert '<option value="2026-12">Dezember 2026</option>' in html
         for query, words in (
@@ -215,4 +215,11 @@ async def test_calls_refused_for_member_and_other_team(site: Site) -> None:
     async with await signed_in(site, BEA) as browser:
         got = await post(site, browser, f"{CALLS}/{erika}/done", community="1")
         assert got.status == 403  # no CSRF token
+    async with site.browser() as nobody:  # not signed in: to the page that says how
+        for path in (f"{CALLS}?community=1", f"{PRESS}?community=1", f"{PRESS}/file?community=1"):
+            status, _html = await site.page(nobody, path)
+            assert status == 303, path
+        got = await post(site, nobody, f"{CALLS}/{erika}/done", community="1")
+        assert got.status == 303
+        assert got.headers["Location"] == "/staff/signed-out"
     assert await called(site) == {"Erika Muster": False, "Hans Alt": False}
