@@ -85,10 +85,13 @@ lint: $(TEST_STAMP)
 	$(BIN)/ruff check bot handlers migrations tests bench web setup.py
 	$(BIN)/ruff format --check bot handlers migrations tests bench web setup.py
 
-# The README's pictures of the printed documents, from the documents' tests.
+# The README's pictures of the printed documents, from the documents' tests, and of the
+# web pages, from the browser tests' screenshots (tools/docs_images.py).
 docs-images: $(TEST_STAMP) catalogs
 	$(BIN)/python -m pytest -q -p no:randomly tests/unit/test_documents.py
 	$(BIN)/python -m tests.pdfs
+	$(BIN)/python -m pytest -q -p no:randomly tests/browser
+	$(BIN)/python tools/docs_images.py
 
 clean:
 	rm -rf $(VENV) var build dist *.egg-info

@@ -19,7 +19,6 @@ from bot.language.i18n import N_, _
 from handlers.date_views import numbered_event, pick_event
 
 SERIES_WORDS = {"reihe", "serie", "series", "alle", "all"}
-ODT = "application/vnd.oasis.opendocument.text"
 
 router = Router()
 
@@ -50,11 +49,11 @@ async def press_text(ctx: Context) -> None:
         text = found
     await ctx.reply(
         _("Here is the text for the Amtsblatt or the newspaper, to open in a word processor."),
-        attachment=Attachment(f"presse-{text.name}.odt", text.as_odt(), ODT),
+        attachment=Attachment(*text.as_file(press.ODT)),
     )
     await ctx.reply(
         _("The same text as a plain text file:"),
-        attachment=Attachment(f"presse-{text.name}.txt", text.as_txt(), "text/plain"),
+        attachment=Attachment(*text.as_file(press.TXT)),
     )
 
 

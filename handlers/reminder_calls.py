@@ -42,7 +42,10 @@ async def list_callers(ctx: Context) -> None:
         return
     lines = [_("Who wants a reminder call the day before?"), ""]
     for n, call in enumerate(found, 1):
-        state = _("wants a call") if call.wanted else _("no call")
+        if call.done:
+            state = _("called")
+        else:
+            state = _("wants a call") if call.wanted else _("no call")
         lines.append(
             _("{n}. {name}, phone {phone}").format(n=n, name=call.name, phone=call.phone)
             + f": {state}"

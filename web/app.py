@@ -12,6 +12,7 @@ from aiohttp import web
 from web import (
     pages,
     pages_admin,
+    pages_calls,
     pages_date,
     pages_dates,
     pages_door,
@@ -19,6 +20,7 @@ from web import (
     pages_help,
     pages_move,
     pages_people,
+    pages_press,
 )
 from web.security import security_headers
 from web.staff import STAFF, StaffWeb
@@ -52,6 +54,10 @@ def build(staff: StaffWeb) -> web.Application:
     app.router.add_post("/dates/{event}/people/add", pages_people.add_caller)
     app.router.add_post("/dates/{event}/people/{person}/change", pages_people.change_caller)
     app.router.add_post("/dates/{event}/people/{person}/remove", pages_people.remove_caller)
+    app.router.add_get("/calls", pages_calls.calls_page)
+    app.router.add_post("/calls/{rsvp}/done", pages_calls.mark_done)
+    app.router.add_get("/press", pages_press.press_page)
+    app.router.add_get("/press/file", pages_press.press_file)
     app.router.add_get("/exports", pages_exports.exports)
     app.router.add_post("/exports", pages_exports.download)
     app.router.add_get("/help", pages_help.help_page)

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date
 from sqlalchemy import select
 
-from bot.dates import details
+from bot.dates import details, events
 from bot.domain.models import Community, Event
 from bot.domain.work import Work
 from bot.language.i18n import _, current_locale, format_span, format_when, use_locale
@@ -25,6 +25,12 @@ from bot.language.i18n import _, current_locale, format_span, format_when, use_l
 # A series' text names this many of its next dates.
 SERIES_DATES = 8
 _LOOKAHEAD = 400
+# The staff web page offers this many next dates and months to choose from.
+CHOICE_DATES = 40
+CHOICE_MONTHS = 6
+DATE, SERIES, MONTH = "date", "series", "month"
+ODT, TXT = "odt", "txt"
+MIME_TYPES = {ODT: "application/vnd.oasis.opendocument.text", TXT: "text/plain"}
 
 
 @dataclass(frozen=True)
@@ -37,6 +43,11 @@ class PressText:
 
     def as_txt(self) -> bytes:
         return ("\n\n".join([self.heading, *self.paragraphs]) + "\n").encode("utf-8")
+
+    def as_file(self, kind: str) -> tuple[str, bytes, str]:
+        """File name, content and MIME type of the .odt or the .txt (chat and web alike)."""
+        data = self.as_odt() if kind == ODT else self.as_txt()
+        return f"presse-{self.name}.{kind}", data, MIME_TYPES[kind]
 
     def as_odt(self) -> bytes:
         # Imported here: only a press text needs odfpy.
@@ -166,3 +177,42 @@ def sign_up_text(community: Community, contact: str) -> str:
             group=community.name, contact=contact
         )
     return _("To sign up: in the chat group »{group}«.").format(group=community.name)
+
+
+@dataclass(frozen=True)
+class Choices:
+    """What the staff web page offers: the next dates (number and words) and months
+    ("2026-12" and "Dezember 2026")."""
+
+    dates: list[tuple[int, str]]
+    months: list[tuple[str, str]]
+
+
+async def choices(work: Work, community: Community) -> Choices:
+    """The next dates and months to write a press text for, in the current language."""
+    found = await events.coming(work, community.id, CHOICE_DATES)
+    dates = [(e.id, f"{e.title} – {format_when(e.starts_at, community.timezone)}") for e in found]
+    today = work.now.astimezone(ZoneInfo(community.timezone)).date()
+    months, first = [], today.replace(day=1)
+    for _n in range(CHOICE_MONTHS):
+        months.append((f"{first:%Y-%m}", month_name(first)))
+        first = (first + timedelta(days=32)).replace(day=1)
+    return Choices(dates, months)
+
+
+async def chosen(
+    work: Work, community: Community, what: str, event_id: int | None, month: str
+) -> PressText | None:
+    """The text staff chose on the web page (a date, its series, or a month "2026-12"),
+    made as the chat's /presse makes it; None for a choice that names nothing."""
+    if what == MONTH:
+        year, _dash, number = month.partition("-")
+        if not (year.isdigit() and number.isdigit() and len(year) == 4 and 1 <= int(number) <= 12):
+            return None
+        return await for_month(work, community, int(year), int(number))
+    event = await events.in_community(work, community.id, event_id) if event_id else None
+    if event is None:
+        return None
+    if what == SERIES:
+        return await for_series(work, community, event)
+    return await for_date(work, community, event) if what == DATE else None

@@ -15,6 +15,7 @@ from bot.helping import skills
 from bot.helping.requests import ACCEPTED, WAITING
 from bot.helping.texts import place_words, skill_words
 from bot.language.i18n import _, format_when
+from bot.reminders import calls
 
 DATES_SHOWN = 10
 REQUESTS_SHOWN = 20
@@ -57,6 +58,7 @@ class Overview:
     dates: list[DateLine]
     requests: list[RequestLine]
     posts: list[PostLine]
+    calls_due: int = 0  # reminder calls for tomorrow not yet made
 
 
 async def overview(work: Work, community: Community) -> Overview:
@@ -93,6 +95,7 @@ async def overview(work: Work, community: Community) -> Overview:
             )
             for post in await announcements.listed(work, community.id, POSTS_SHOWN)
         ],
+        sum(not call.done for day in await calls.tomorrow(work, community) for call in day.calls),
     )
 
 

@@ -122,6 +122,8 @@ async def test_sign_in_and_out_with_the_keyboard_alone(
     await page.set_extra_http_headers(GERMAN)
     await page.goto(await desk.link())
     await page.keyboard.press("Tab")
+    assert await page.evaluate("document.activeElement.textContent") == "Zum Inhalt springen"
+    await page.keyboard.press("Tab")
     assert await page.evaluate("document.activeElement.textContent") == "Jetzt anmelden"
     await page.keyboard.press("Enter")
     await page.wait_for_url("**/staff/")

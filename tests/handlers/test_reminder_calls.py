@@ -99,6 +99,8 @@ async def test_the_day_before_staff_get_the_calls_and_mark_them_done(tg: Convers
     [done] = await tg.press(ADA, told, "Erika Muster: angerufen")
     assert done.text == "Notiert: Erika Muster ist angerufen. Danke!"
     assert (await _wanted(tg))["Erika Muster"] == (True, True)
+    [listing] = await tg.say(ADA, f"/anrufe {event.id}")
+    assert "1. Erika Muster, Telefon 04542 1234: angerufen" in listing.text
 
 
 @pytest.fixture
