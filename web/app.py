@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from web import pages, pages_date, pages_dates, pages_door, pages_exports, pages_move, pages_people
+from web import (
+    pages,
+    pages_announce,
+    pages_date,
+    pages_dates,
+    pages_door,
+    pages_exports,
+    pages_move,
+    pages_people,
+)
 from web.security import security_headers
 from web.staff import STAFF, StaffWeb
 from web.templating import STATIC_DIR
@@ -42,6 +51,11 @@ def build(staff: StaffWeb) -> web.Application:
     app.router.add_post("/dates/{event}/people/add", pages_people.add_caller)
     app.router.add_post("/dates/{event}/people/{person}/change", pages_people.change_caller)
     app.router.add_post("/dates/{event}/people/{person}/remove", pages_people.remove_caller)
+    app.router.add_get("/announcements", pages_announce.announcements_page)
+    app.router.add_post("/announcements", pages_announce.announcements_page)
+    app.router.add_post("/announcements/preview", pages_announce.preview)
+    app.router.add_post("/announcements/send", pages_announce.send)
+    app.router.add_post("/announcements/suggestions", pages_announce.suggestions)
     app.router.add_get("/exports", pages_exports.exports)
     app.router.add_post("/exports", pages_exports.download)
     app.router.add_static("/static/", STATIC_DIR)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from bot.domain.roles import STAFF
 from bot.infra.web import FeedServer
 from tests.conftest import make_settings
 from tests.fakes.clock import FakeClock
-from tests.fakes.memory import Conversation, telegram_like
+from tests.fakes.memory import Conversation, MemoryAdapter, telegram_like
 from tests.fakes.memory import Person as Someone
 
 ADA = Someone("1", "Ada")
@@ -74,17 +75,20 @@ class Site:
             return response.status, await response.text()
 
 
-@pytest.fixture
-async def site(db_url: str, tmp_path: Path) -> AsyncIterator[Site]:
+@asynccontextmanager
+async def open_site(
+    db_url: str, tmp_path: Path, *more: MemoryAdapter, admins: tuple[str, ...] = ()
+) -> AsyncIterator[Site]:
+    """The bot with its web server; ``more``: further platforms beside the Telegram one."""
     adapter = telegram_like()
     settings = make_settings(
         db_url,
         tmp_path,
-        bot={"admins": ["telegram:1"]},
+        bot={"admins": ["telegram:1", *admins]},
         web={"enabled": True, "staff": True, "host": "127.0.0.1", "port": 0},
     )
     clock = FakeClock()
-    app = build_app(settings, clock=clock, adapters=[adapter])
+    app = build_app(settings, clock=clock, adapters=[adapter, *more])
     await prepare(app)
     chat = Conversation(app, adapter)
     await chat.say(ADA, "/verbinden 1", chat=chat.group(GROUP))
@@ -111,3 +115,9 @@ async def site(db_url: str, tmp_path: Path) -> AsyncIterator[Site]:
     finally:
         await server.stop()
         await app.close()
+
+
+@pytest.fixture
+async def site(db_url: str, tmp_path: Path) -> AsyncIterator[Site]:
+    async with open_site(db_url, tmp_path) as opened:
+        yield opened
