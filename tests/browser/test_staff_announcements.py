@@ -3,7 +3,7 @@ in the suite's Telegram server, staff write an announcement and see the plain-la
 appear while typing (static/suggest.js, a live region), preview it as Telegram and Matrix
 will show it, schedule it and find it on the overview; then send one now and see it arrive
 in the Telegram group. axe-core finds nothing on each page, desk and upright tablet; a
-screenshot of each."""
+screenshot of each. The keyboard-only task is run here too."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from playwright.async_api import Page, expect
 
 from bot.domain.models import Chat
 from tests.browser.conftest import DESK, IN_MODULE_LOOP, UPRIGHT, axe_violations, screenshot
+from tests.browser.keyboard_tasks import Keys, sign_in, write_and_schedule_announcement
 from tests.browser.test_staff_overview import (  # noqa: F401 (the fixture)
     GERMAN,
     GROUP_ID,
@@ -103,3 +104,13 @@ async def test_write_preview_schedule_and_send(
     )
     assert arrived.text == now
 
+
+async def test_the_keyboard_task(
+    desk: Desk,  # noqa: F811 (the fixture imported above)
+    open_page: Callable[[dict[str, int]], Awaitable[Page]],
+) -> None:
+    page = await open_page(DESK)
+    await page.set_extra_http_headers(GERMAN)
+    keys = Keys(page, desk)
+    await sign_in(keys)
+    await write_and_schedule_announcement(keys)
