@@ -48,7 +48,8 @@ async def announcements_page(request: web.Request) -> web.Response:
         if isinstance(team, web.Response):
             return team
         values = _values(team.form) if request.method == "POST" else _fresh()
-        return await _form(work, team, values, {})
+        with use_locale(team.locale):
+            return await _form(work, team, values, {})
 
 
 async def preview(request: web.Request) -> web.Response:
@@ -57,12 +58,12 @@ async def preview(request: web.Request) -> web.Response:
         team = await team_of(request, work)
         if isinstance(team, web.Response):
             return team
-        read = await _read(work, team)
-        if read.draft is None:
-            return await _form(work, team, read.values, read.errors, 400)
-        shown = await announcing.preview(work, team.community, read.draft)
-        when = format_when(read.start, team.community.timezone) if read.start is not None else None
-    key = field(team.form, "key") or secrets.token_urlsafe(12)
+        with use_locale(team.locale):
+            read = await _read(work, team)
+            if read.draft is None:
+                return await _form(work, team, read.values, read.errors, 400)
+            shown = await announcing.preview(work, team.community, read.draft)
+            when = format_when(read.start, team.community.timezone) if read.start else None
     return show(
         team,
         "announce_preview.html",
@@ -71,7 +72,7 @@ async def preview(request: web.Request) -> web.Response:
         event=read.draft.event,
         when=when,
         repeats=bool(read.rrule),
-        key=key,
+        key=field(team.form, "key") or secrets.token_urlsafe(12),
     )
 
 
@@ -81,21 +82,21 @@ async def send(request: web.Request) -> web.Response:
         team = await team_of(request, work)
         if isinstance(team, web.Response):
             return team
-        read = await _read(work, team)
-        if read.draft is None:
-            return await _form(work, team, read.values, read.errors, 400)
-        key = field(team.form, "key") or secrets.token_urlsafe(12)
-        done = await announcing.send(
-            work,
-            team.community,
-            read.draft,
-            read.start,
-            read.rrule,
-            team.visitor.person_id,
-            key[:40],
-        )
-    with use_locale(team.locale):
-        text = announcing.scheduled_answer(done, bool(read.rrule), team.community.timezone)
+        with use_locale(team.locale):
+            read = await _read(work, team)
+            if read.draft is None:
+                return await _form(work, team, read.values, read.errors, 400)
+            key = field(team.form, "key") or secrets.token_urlsafe(12)
+            done = await announcing.send(
+                work,
+                team.community,
+                read.draft,
+                read.start,
+                read.rrule,
+                team.visitor.person_id,
+                key[:40],
+            )
+            text = announcing.scheduled_answer(done, bool(read.rrule), team.community.timezone)
     return show(team, "announce_done.html", text=text)
 
 
@@ -157,6 +158,10 @@ async def _read(work: Work, team: Team) -> Read:
             errors["date"] = _("This date cannot be announced any more. Please choose another.")
     elif not values["text"] or len(values["text"]) > announcing.MAX_TEXT:
         errors["text"] = announcing.text_limit()
+    if values["chats"] is not None:
+        # Only the group's own chats count (a number typed into the form is not one).
+        known = {chat.id for chat in await announcing.group_chats(work, team.community)}
+        values["chats"] = [chat for chat in values["chats"] if chat in known]
     if values["chats"] is not None and not values["chats"] and event is None:
         errors["chats"] = _("Please choose at least one group.")
     start, rrule = _when(work, team, values, errors, repeat=event is None)

@@ -34,6 +34,11 @@ async def suggestions(work: Work, community: Community, text: str) -> list[Findi
     return tips(text[:MAX_TEXT], community, work.now)
 
 
+async def group_chats(work: Work, community: Community) -> list[Chat]:
+    """The group chats an announcement can go to."""
+    return await announcements.post_chats(work, community.id)
+
+
 @dataclass(frozen=True, slots=True)
 class Choices:
     """What the form offers: the group chats, the coming dates, and what is scheduled."""

@@ -157,6 +157,7 @@ async def test_mistakes_are_named_and_nothing_changes(site: Site) -> None:
                 "Datum habe ich nicht verstanden",
             ),
             ({"text": "Hallo", "chats_shown": "yes"}, "mindestens eine Gruppe"),
+            ({"text": "Hallo", "chats_shown": "yes", "chat": "2"}, "mindestens eine Gruppe"),
             ({"text": "", "date": "999"}, "kann nicht mehr angekündigt werden"),
             ({"text": "", "date": "abc"}, "kann nicht mehr angekündigt werden"),
         ]
@@ -245,3 +246,30 @@ async def test_the_preview_shows_each_app_the_group_uses(two_apps: Site) -> None
     assert "1 – Ich komme<br>" in matrix
     assert "Antworten Sie mit" in matrix
     assert "Café" in matrix
+
+
+async def test_do_not_send_from_the_announcements_page(site: Site) -> None:
+    async with await _signed_in(site, BEA) as browser:
+        token = await _token(site, browser)
+        form = {
+            "csrf": token,
+            "community": "1",
+            "text": "Am Montag um 9 Uhr ist das Café im Raum 2 offen.",
+            "timing": "later",
+            "when": "Montag 9 Uhr",
+        }
+        status, _ = await _post(site, browser, f"{PAGE}/send", form)
+        assert status == 200
+        _, listing = await site.page(browser, f"{PAGE}?community=1")
+        [post_id] = re.findall(r'action="/staff/posts/(\d+)/cancel"', listing)
+        cancel = {"csrf": token, "community": "1", "back": "announcements"}
+        async with browser.post(
+            f"{site.base}/staff/posts/{post_id}/cancel", data=cancel, allow_redirects=False
+        ) as response:
+            assert response.status == 303
+            assert response.headers["Location"] == f"{PAGE}?community=1"
+        _, listing = await site.page(browser, f"{PAGE}?community=1")
+        assert "Es ist nichts geplant." in _text(listing)
+    async with site.app.sessions() as session:
+        [row] = (await session.scalars(select(Announcement))).all()
+        assert row.status == "cancelled"
