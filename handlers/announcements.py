@@ -4,21 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from bot.chat.context import Context
 from bot.chat.router import Router
 from bot.chat.types import Button
-from bot.dates import announcements
+from bot.dates import announcements, announcing
 from bot.domain.models import Announcement
 from bot.domain.roles import STAFF
 from bot.domain.when import WhenError, parse_when
 from bot.language.choosing import joined, or_word
-from bot.language.i18n import N_, _, format_when, ngettext
-from bot.language.plain_language import check
+from bot.language.i18n import N_, _, format_when
 from handlers.when_words import when_error
 
-MAX_TEXT = 1500
 MAX_TIPS = 8  # a real invitation can need six or seven tips; all of them are shown
 STOP = "ann.stop"
 
@@ -118,21 +115,7 @@ async def chats_chosen(ctx: Context) -> None:
         ctx.person.id,
     )
     repeats = bool(state.get("rrule"))
-    await ctx.reply(_scheduled_answer(done, repeats, ctx.community.timezone))
-
-
-def _scheduled_answer(done: announcements.Scheduled, repeats: bool, timezone: str) -> str:
-    """ "Verschickt." when it went out now; otherwise when it will."""
-    if done.sent and done.next_at is not None:
-        answer = _("Sent. It is sent again regularly, next on {when}.")
-    elif done.sent:
-        return _("Sent.")
-    elif repeats:
-        answer = _("Saved. It is posted regularly, first on {when}.")
-    else:
-        answer = _("Saved. It is posted on {when}.")
-    assert done.next_at is not None
-    return answer.format(when=format_when(done.next_at, timezone))
+    await ctx.reply(announcing.scheduled_answer(done, repeats, ctx.community.timezone))
 
 
 @router.command(
@@ -203,18 +186,11 @@ async def move_typed(ctx: Context) -> None:
 
 async def _text(ctx: Context, text: str) -> None:
     text = text.strip()
-    if not text or len(text) > MAX_TEXT:
-        await ctx.reply(
-            ngettext(
-                "Please write a text with at most {limit} character.",
-                "Please write a text with at most {limit} characters.",
-                MAX_TEXT,
-            ).format(limit=MAX_TEXT)
-        )
+    if not text or len(text) > announcing.MAX_TEXT:
+        await ctx.reply(announcing.text_limit())
         return
     assert ctx.community is not None
-    today = ctx.now.astimezone(ZoneInfo(ctx.community.timezone)).date()
-    findings = check(text, announcement=True, today=today)
+    findings = announcing.tips(text, ctx.community, ctx.now)
     if not findings:
         await _ask_when(ctx, text)
         return

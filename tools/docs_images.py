@@ -33,6 +33,10 @@ PICTURES = (
     "staff-exports-1280x800",
     "staff-press-1280x800",
     "staff-calls-1280x800",
+    "staff-announcement-preview-1280x800",
+    "staff-help-1280x800",
+    "staff-volunteers-1280x800",
+    "staff-admin-1280x800",
     "public-page-1280x800",
     "public-page-800x1280",
 )

@@ -12,6 +12,7 @@ from aiohttp import web
 from web import (
     pages,
     pages_admin,
+    pages_announce,
     pages_calls,
     pages_date,
     pages_dates,
@@ -58,6 +59,11 @@ def build(staff: StaffWeb) -> web.Application:
     app.router.add_post("/calls/{rsvp}/done", pages_calls.mark_done)
     app.router.add_get("/press", pages_press.press_page)
     app.router.add_get("/press/file", pages_press.press_file)
+    app.router.add_get("/announcements", pages_announce.announcements_page)
+    app.router.add_post("/announcements", pages_announce.announcements_page)
+    app.router.add_post("/announcements/preview", pages_announce.preview)
+    app.router.add_post("/announcements/send", pages_announce.send)
+    app.router.add_post("/announcements/suggestions", pages_announce.suggestions)
     app.router.add_get("/exports", pages_exports.exports)
     app.router.add_post("/exports", pages_exports.download)
     app.router.add_get("/help", pages_help.help_page)

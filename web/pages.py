@@ -173,4 +173,5 @@ async def cancel_post(request: web.Request) -> web.Response:
             N_("This post is no longer planned."),
             pick_locale(visitor.locale, None, community.locale),
         )
-    return _see_other(f"{OVERVIEW}?community={community.id}")
+    back = "/staff/announcements" if _field(form, "back") == "announcements" else OVERVIEW
+    return _see_other(f"{back}?community={community.id}")

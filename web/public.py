@@ -98,9 +98,7 @@ async def _answer(
 
 def _languages(public: PublicWeb, locale: str) -> list[tuple[str, str]]:
     """The page's other languages: (code, name)."""
-    return [
-        (code, language_name(code)) for code in public.catalogs.locales if code != locale
-    ]
+    return [(code, language_name(code)) for code in public.catalogs.locales if code != locale]
 
 
 def _block(

@@ -6,15 +6,19 @@ Autoescape is always on; ``_``/``ngettext`` translate into the locale of the cur
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
 
 from bot.language.i18n import _, current_locale, ngettext, text_direction
 
+# An address in a chat message: the apps make it a link (Telegram and Element both do).
+_ADDRESS = re.compile(r"https?://[^\s<>\"]+[^\s<>\".,;:!?)]")
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -36,9 +40,23 @@ def environment() -> Environment:
         direction=lambda: text_direction(current_locale()),
         direction_of=text_direction,
     )
+    env.filters["chat_text"] = chat_text
     return env
 
 
 def render(template: str, context: Mapping[str, Any] | None = None) -> str:
     """The template filled with ``context``, in the current request's locale."""
     return environment().get_template(template).render(**(context or {}))
+
+
+def chat_text(text: str) -> Markup:
+    """A plain chat message as the apps show it: every character as typed (the bot sends
+    its texts escaped), line breaks kept, web addresses as links."""
+    parts, last = [], 0
+    for found in _ADDRESS.finditer(text):
+        parts.append(escape(text[last : found.start()]))
+        address = escape(found.group(0))
+        parts.append(Markup('<a href="{0}" rel="noopener noreferrer">{0}</a>').format(address))
+        last = found.end()
+    parts.append(escape(text[last:]))
+    return Markup("").join(parts).replace("\n", Markup("<br>\n"))

@@ -15,8 +15,8 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import TextIO
 
-from bot.adapters.base import Adapter, Dispatch, numbered_choices
-from bot.chat.types import ChatRef, Delivery, Incoming, Sender
+from bot.adapters.base import Adapter, Dispatch
+from bot.chat.types import ChatRef, Delivery, Incoming, Sender, numbered_choices
 from bot.language.i18n import _
 
 log = logging.getLogger(__name__)

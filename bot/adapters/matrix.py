@@ -54,10 +54,10 @@ from nio import (
     UploadResponse,
 )
 
-from bot.adapters.base import Adapter, Dispatch, cancel_and_wait, numbered_choices
+from bot.adapters.base import Adapter, Dispatch, cancel_and_wait
 from bot.chat.errors import ChatMoved, NotPrivate, RetryLater, TransientError, Unreachable
 from bot.chat.receiving import ReceiveStatus, short_reason
-from bot.chat.types import ChatRef, Delivery, Incoming, Sender
+from bot.chat.types import ChatRef, Delivery, Incoming, Sender, numbered_choices
 from bot.chat.undecrypted import Held, HeldEvents
 from bot.config import MatrixSection
 from bot.infra.failures import PLATFORM_LOGIN, CannotStart

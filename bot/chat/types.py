@@ -200,6 +200,27 @@ class Delivery:
     urgent: bool = False
 
 
+def numbered_choices(delivery: Delivery) -> str:
+    """Buttons as text for platforms without them: "1 – Ich komme" lines and the hint. A
+    button that shows its own number ("Nr. 12: Digitalcafé") is its line as it is."""
+    if not delivery.buttons:
+        return delivery.text
+    lines = [delivery.text, ""]
+    if delivery.words:
+        # The question takes a typed number as its answer: the choices are words to write,
+        # and a number means one thing only. Number labels ("1", "2") need no line.
+        words = [b.label for b in delivery.buttons if not b.label.strip().isdigit()]
+        lines += [f"– {label}" for label in words]
+        return "\n".join([*lines, delivery.choice_hint] if words else lines[:-1])
+    lines += [
+        button.label if button.number is not None else f"{n} – {button.label}"
+        for n, button in enumerate(delivery.buttons, start=1)
+    ]
+    if delivery.choice_hint:
+        lines.append(delivery.choice_hint)
+    return "\n".join(lines)
+
+
 def subject_ids(people: Iterable[int | None]) -> tuple[int, ...]:
     """Person ids for ``Outgoing.about``, each once (None, e.g. nobody took it yet, left out)."""
     return tuple(sorted({int(p) for p in people if p is not None}))

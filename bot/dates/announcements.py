@@ -297,3 +297,18 @@ async def move_post(
 ) -> None:
     """A new time for a scheduled post; a text may become a repeating one."""
     await move(work.session, announcement, due_at, rrule)
+
+
+async def schedule_event_post(work: Work, event: Event, due_at: datetime) -> None:
+    """Post the date to all groups at a time staff chose, as its regular post is posted."""
+    mark_changed(work.session)
+    work.session.add(
+        Announcement(
+            community_id=event.community_id,
+            kind=EVENT,
+            event_id=event.id,
+            due_at=due_at,
+            created_at=work.now,
+        )
+    )
+    await work.session.flush()

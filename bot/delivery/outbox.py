@@ -99,7 +99,7 @@ async def enqueue(
     if rendered:
         # A typed number in this chat now refers to these buttons.
         chat.choices = [item["key"] for item in rendered]
-    content = _content(outgoing.text, rendered, words=outgoing.words)
+    content = content_of(outgoing.text, rendered, words=outgoing.words)
     data = None
     if outgoing.attachment is not None:
         att = outgoing.attachment
@@ -164,6 +164,13 @@ def queued_chats(session: AsyncSession) -> list[tuple[str, int]]:
     return [(chat.platform, chat.id) for chat in session.info.get(_QUEUED, ())]
 
 
+def shown_label(button: Button) -> str:
+    """A button's label as people see it: with its own number in front, when it has one."""
+    if button.number is None:
+        return button.label
+    return _("No. {number}: {label}").format(number=button.number, label=button.label)
+
+
 def _render_buttons(
     session: AsyncSession,
     chat: Chat,
@@ -178,9 +185,8 @@ def _render_buttons(
     people = sorted(set(about))
     for button in buttons:
         key = secrets.token_urlsafe(9)
-        label, aliases = button.label, list(button.aliases)
+        label, aliases = shown_label(button), list(button.aliases)
         if button.number is not None:
-            label = _("No. {number}: {label}").format(number=button.number, label=label)
             aliases.append(str(button.number))
         token = ButtonToken(
             key=key,
@@ -201,8 +207,10 @@ def _render_buttons(
     return rendered
 
 
-def _content(text: str, rendered: list[dict[str, Any]], *, words: bool = False) -> dict[str, Any]:
-    # The reader's language, in which the text was just written.
+def content_of(text: str, rendered: list[dict[str, Any]], *, words: bool = False) -> dict[str, Any]:
+    """The stored content of a message: its text, its rendered buttons, the reader's language
+    (in which the text was just written) and, for platforms without buttons, the hint how to
+    answer with a number or a word."""
     content: dict[str, Any] = {"text": text, "buttons": rendered, "lang": current_locale()}
     if rendered and words:
         # A typed number answers the question itself; the choices are written as words.
@@ -247,7 +255,7 @@ async def enqueue_edit(
     assert chat is not None
     about = subjects(chat, outgoing)
     rendered = _render_buttons(session, chat, outgoing.buttons, now, about)
-    content = _content(outgoing.text, rendered, words=outgoing.words)
+    content = content_of(outgoing.text, rendered, words=outgoing.words)
     content["edit_of"] = original_dedup_key
     key = edit_key(original_dedup_key)
     note_queued(session, chat)

@@ -22,7 +22,7 @@ import openpyxl
 from odf import teletype
 from odf.opendocument import load
 from odf.text import H, P
-from playwright.async_api import Page
+from playwright.async_api import Page, expect
 from sqlalchemy import select
 
 from bot.domain.models import Attendance, Event, HelpRequest, Person, Rsvp
@@ -319,6 +319,28 @@ async def handle_help_request(keys: Keys) -> None:
     assert (saved.skill, saved.place, saved.phone) == ("tablet", "phone", "04542 777")
 
 
+async def write_and_schedule_announcement(keys: Keys) -> None:
+    """From the overview: write an announcement (the tip shows while typing), see the
+    preview, schedule it for Monday 9 o'clock; the overview lists it."""
+    page = keys.page
+    text = "Das Event ist am Montag um 15 Uhr im Raum 2."
+    await follow(keys, text_is("Eine Ankündigung schreiben"), "the announcements link")
+    await type_into(page, "text", text)
+    await expect(page.locator("#tips")).to_contain_text('Schreiben Sie "Termin" statt "Event".')
+    # Tab reaches the chosen radio button ("Jetzt verschicken"); the arrow picks "Später".
+    await tab_to(page, id_is("timing-now"), "the choice when")
+    await page.keyboard.press("ArrowDown")
+    assert await page.locator("#timing-later").is_checked()
+    await type_into(page, "when", "Montag 9 Uhr")
+    await press_and_wait(page)
+    assert await heading(page) == "So wird es aussehen"
+    await tab_to(page, text_is("Ja, so planen"), "the button that schedules it")
+    await press_and_wait(page)
+    assert "Gespeichert." in await page.get_by_role("status").inner_text()
+    await overview(keys)
+    assert text in await page.locator("section[aria-labelledby=posts]").inner_text()
+
+
 Task = Callable[[Keys], Awaitable[None]]
 
 TASKS: list[Task] = [
@@ -331,4 +353,5 @@ TASKS: list[Task] = [
     download_a_press_text,
     mark_a_reminder_call_done,
     handle_help_request,
+    write_and_schedule_announcement,
 ]

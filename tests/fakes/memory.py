@@ -8,9 +8,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from uuid import uuid4
 
-from bot.adapters.base import Adapter, Dispatch, numbered_choices
+from bot.adapters.base import Adapter, Dispatch
 from bot.chat.errors import DeliveryError, PermanentError
-from bot.chat.types import Attachment, ChatRef, Delivery, Incoming, Sender
+from bot.chat.types import Attachment, ChatRef, Delivery, Incoming, Sender, numbered_choices
 
 
 @dataclass

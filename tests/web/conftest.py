@@ -25,7 +25,7 @@ from bot.domain.roles import STAFF
 from bot.infra.web import FeedServer
 from tests.conftest import make_settings
 from tests.fakes.clock import FakeClock
-from tests.fakes.memory import Conversation, telegram_like
+from tests.fakes.memory import Conversation, MemoryAdapter, telegram_like
 from tests.fakes.memory import Person as Someone
 
 ADA = Someone("1", "Ada")
@@ -78,19 +78,25 @@ class Site:
 
 @asynccontextmanager
 async def open_site(
-    db_url: str, tmp_path: Path, *, public: bool = False, **bot: Any
+    db_url: str,
+    tmp_path: Path,
+    *more: MemoryAdapter,
+    public: bool = False,
+    admins: tuple[str, ...] = (),
+    **bot: Any,
 ) -> AsyncIterator[Site]:
     """The staff web page (and with ``public`` the public calendar page) of a bot with the
-    teams above; ``bot`` adds to the ``[bot]`` settings (e.g. ``locales_dir``)."""
+    teams above; ``more``: further platforms beside the Telegram one; ``bot`` adds to the
+    ``[bot]`` settings (e.g. ``locales_dir``)."""
     adapter = telegram_like()
     settings = make_settings(
         db_url,
         tmp_path,
-        bot={"admins": ["telegram:1"], **bot},
+        bot={"admins": ["telegram:1", *admins], **bot},
         web={"enabled": True, "staff": True, "host": "127.0.0.1", "port": 0},
     )
     clock = FakeClock()
-    app = build_app(settings, clock=clock, adapters=[adapter])
+    app = build_app(settings, clock=clock, adapters=[adapter, *more])
     await prepare(app)
     chat = Conversation(app, adapter)
     await chat.say(ADA, "/verbinden 1", chat=chat.group(GROUP))
