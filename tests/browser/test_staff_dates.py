@@ -47,7 +47,11 @@ async def test_a_fortnightly_series_made_and_changed(
     await page.goto(await desk.link())
     await page.get_by_role("button", name="Jetzt anmelden").click()
     await page.wait_for_url("**/staff/")
-    await page.get_by_role("link", name="Termine", exact=True).click()
+    await (
+        page.get_by_role("navigation", name="Seiten")
+        .get_by_role("link", name="Termine", exact=True)
+        .click()
+    )
     await page.wait_for_url("**/staff/dates?community=1")
     await _checked(page, "dates")
 
@@ -147,7 +151,11 @@ async def test_a_changed_room_reaches_the_member_in_telegram(
     await page.goto(await desk.link())
     await page.get_by_role("button", name="Jetzt anmelden").click()
     await page.wait_for_url("**/staff/")
-    await page.get_by_role("link", name="Termine", exact=True).click()
+    await (
+        page.get_by_role("navigation", name="Seiten")
+        .get_by_role("link", name="Termine", exact=True)
+        .click()
+    )
     await page.get_by_role("link", name="Handy-Sprechstunde").click()
     await page.get_by_label("Ort").fill("Stadtbibliothek, Raum 3")
     await (
