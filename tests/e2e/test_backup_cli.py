@@ -1,18 +1,15 @@
 """`lotsenbot backup`, `restore` and `move-to-postgres` as an operator types them: real
-processes, one line for each thing that cannot be done."""
+processes, one line for each thing that cannot be done (most of those through the same
+`bot.cli.main` in this process)."""
 
 from __future__ import annotations
 
-import logging
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import pytest
-
-from bot.cli import main
+from tests.e2e.conftest import InProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -49,35 +46,12 @@ def test_backup_and_restore_through_the_command(tmp_path: Path) -> None:
     assert after.stdout == before.stdout
 
 
-@pytest.fixture
-def in_process(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> Iterator[Callable[..., tuple[int, list[str]]]]:
-    """`lotsenbot ARGS` through `bot.cli.main` in this process, in ``tmp_path`` as its
-    directory: the same code path as the real command without a Python start each time.
-    What the command changes for the whole process (umask, logging) is put back after."""
-    for name in [k for k in os.environ if k.startswith("LOTSENBOT_")]:
-        monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    umask = os.umask(0o022)
-    os.umask(umask)
+def test_what_cannot_be_done_is_one_line(tmp_path: Path, lotsenbot_in_process: InProcess) -> None:
+    # In this process (a Python start costs seconds); the real process is proven above.
+    def in_process(*args: str) -> tuple[int, list[str]]:
+        code, _out, err = lotsenbot_in_process(*args)
+        return code, err.splitlines()
 
-    def run(*args: str) -> tuple[int, list[str]]:
-        capsys.readouterr()
-        code = main(list(args))
-        return code, capsys.readouterr().err.splitlines()
-
-    yield run
-    os.umask(umask)
-    root.handlers[:] = handlers
-    root.setLevel(level)
-
-
-def test_what_cannot_be_done_is_one_line(
-    tmp_path: Path, in_process: Callable[..., tuple[int, list[str]]]
-) -> None:
     assert in_process("migrate")[0] == 0
     (tmp_path / "old.tar.gz").write_bytes(b"yesterday")
     cases = {
