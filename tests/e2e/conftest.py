@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from bot.infra.logs import HANDLER_NAME
 
 InProcess = Callable[..., tuple[int, str, str]]
 
@@ -27,7 +28,7 @@ def lotsenbot_in_process(
         monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
     root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
+    level = root.level
     umask = os.umask(0o022)
     os.umask(umask)
 
@@ -39,5 +40,6 @@ def lotsenbot_in_process(
 
     yield run
     os.umask(umask)
-    root.handlers[:] = handlers
+    # The command's own stderr handler goes (pytest adds its capturing ones per phase).
+    root.handlers[:] = [h for h in root.handlers if h.get_name() != HANDLER_NAME]
     root.setLevel(level)
