@@ -64,8 +64,10 @@ class RunningBot:
         url: str,
         tmp_path: Path,
         clock: Clock | None = None,
+        limits: dict[str, tuple[int, float]] = FAST_LIMITS,
         **sections: Any,
     ):
+        self.limits = limits  # the server's, for the bot's own pacing
         telegram = telegram_section(server)
         telegram.update(sections.pop("telegram", {}))
         bot = {"admins": ["telegram:1"]}
@@ -77,7 +79,7 @@ class RunningBot:
 
     async def start(self) -> App:
         self.app = build_app(self.settings, clock=self.clock)
-        self.app.adapters["telegram"].limiter = limiter_for()  # type: ignore[attr-defined]
+        self.app.adapters["telegram"].limiter = limiter_for(self.limits)  # type: ignore[attr-defined]
         self._task = asyncio.create_task(run(self.app, handle_signals=False))
         return self.app
 

@@ -1,4 +1,5 @@
-"""`lotsenbot qr DATE` as the operator runs it: a real process, the Bot-API test server."""
+"""`lotsenbot qr DATE` as the operator runs it: a real process, the Bot-API test server (the
+further cases through the same `bot.cli.main` in this process: a Python start costs seconds)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from sqlalchemy import select
 from bot.community import communities
 from bot.domain.models import Event
 from bot.infra.db import create_engine, session_factory
+from tests.e2e.conftest import InProcess
 from tests.e2e.telegram_bot import fast_server
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,7 +52,10 @@ async def _date(url: str, starts_at: datetime) -> int:
     return number
 
 
-async def test_qr_for_a_date_by_number_and_by_day(tmp_path: Path, sqlite_url: str) -> None:
+async def test_qr_for_a_date_by_number_and_by_day(
+    tmp_path: Path, sqlite_url: str, lotsenbot_in_process: InProcess
+) -> None:
+    in_process = lotsenbot_in_process
     base = f'[bot]\ndata_dir = "{tmp_path}"\n[database]\nurl = "{sqlite_url}"\n'
     number = await _date(sqlite_url, datetime(2026, 12, 9, 14, 0, tzinfo=UTC))
 
@@ -58,7 +63,7 @@ async def test_qr_for_a_date_by_number_and_by_day(tmp_path: Path, sqlite_url: st
         config = base + f'[telegram]\ntoken = "{server.token}"\nbase_url = "{server.base_url}"\n'
         code, out, err = await _lotsenbot(tmp_path, config, "qr", str(number))
         assert code == 0, err
-        again, out_by_day, _err = await _lotsenbot(tmp_path, config, "qr", "9.12.2026")
+        again, out_by_day, _err = await asyncio.to_thread(in_process, "qr", "9.12.2026")
     engine = create_engine(sqlite_url)
     async with session_factory(engine)() as session:
         stored = await session.scalar(select(Event.checkin_code).where(Event.id == number))
@@ -73,9 +78,10 @@ async def test_qr_for_a_date_by_number_and_by_day(tmp_path: Path, sqlite_url: st
 
     # Without Telegram there is only the number to type; a wrong day is one clear line.
     png.unlink()
-    code, out, _err = await _lotsenbot(tmp_path, base, "qr", str(number))
+    (tmp_path / "config.toml").write_text(base)
+    code, out, _err = await asyncio.to_thread(in_process, "qr", str(number))
     assert code == 0 and f"/hier {stored}" in out and not png.exists()
-    code, _out, err = await _lotsenbot(tmp_path, base, "qr", "31.2.2026")
+    code, _out, err = await asyncio.to_thread(in_process, "qr", "31.2.2026")
     assert code == 2
     assert err.strip() == (
         "lotsenbot: '31.2.2026' is neither a number nor a day like 2026-12-09 or 9.12.2026"

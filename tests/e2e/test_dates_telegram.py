@@ -98,7 +98,7 @@ async def test_monthly_cafe_on_telegram(server, bot) -> None:  # type: ignore[no
         server.press_button(GROUP_ID, residents[2], post.message_id, f"old-{n}", forged=True)  # type: ignore[arg-type]
         for n in range(25)
     ]
-    await settled(server)
+    await settled(server, app=bot.app)
     assert {server.answered_callbacks.get(q) for q in forged} == {
         "Dieser Knopf geht nicht mehr.\nBitte schreiben Sie /start."
     }
@@ -133,7 +133,7 @@ async def test_monthly_cafe_on_telegram(server, bot) -> None:  # type: ignore[no
     # Two cancel; the first two on the waiting list move up and are told privately.
     await people.say(residents[3], "/abmelden", contains="Sie sind abgemeldet")
     await people.say(residents[5], "/abmelden", contains="Sie sind abgemeldet")
-    await settled(server)
+    await settled(server, app=bot.app)
     assert any(t.startswith("Gute Nachricht") for t in people.private(114))
     assert any(t.startswith("Gute Nachricht") for t in people.private(115))
     assert not any(t.startswith("Gute Nachricht") for t in people.private(116))
@@ -149,7 +149,7 @@ async def test_monthly_cafe_on_telegram(server, bot) -> None:  # type: ignore[no
     done = await people.say(ada, f"/verschieben {first.id}; 16 Uhr", contains="verschoben")
     assert "15 Personen haben eine persönliche Nachricht bekommen." in (done.text or "")
     assert "Person9" in (done.text or "")  # on staff's call list
-    await settled(server)
+    await settled(server, app=bot.app)
     told = {r.chat_id for r in server.sent[mark:] if (r.text or "").startswith("Bitte beachten")}
     expected = {100 + n for n in range(18) if n not in (3, 5, 9)}
     assert told == expected | {GROUP_ID}  # the group hears it for the one without a chat
@@ -160,7 +160,7 @@ async def test_monthly_cafe_on_telegram(server, bot) -> None:  # type: ignore[no
     # Person9 opens the chat now and gets what was held for them.
     mark = len(server.sent)
     server.post_message(server.private_chat(residents[9]), residents[9], "/start")
-    await settled(server)
+    await settled(server, app=bot.app)
     held = people.private(109, mark)
     assert any(t.startswith("Sie sind angemeldet") for t in held)
 
@@ -195,6 +195,6 @@ async def test_monthly_cafe_on_telegram(server, bot) -> None:  # type: ignore[no
     done = await people.say(ada, "ja", contains="Geändert:")
     # Person9 opened the chat since the move: 16 now.
     assert "16 Personen haben eine persönliche Nachricht bekommen." in (done.text or "")
-    await settled(server)
+    await settled(server, app=bot.app)
     notice = next(r for r in server.sent[mark:] if r.chat_id == 100 and r.text)
     assert "Neuer Ort: Raum 3 (bisher: Stadtbibliothek, Markt 1)" in (notice.text or "")

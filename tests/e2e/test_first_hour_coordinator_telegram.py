@@ -125,7 +125,7 @@ async def test_cora_takes_the_tables_and_the_report(server, bot) -> None:  # typ
     bot.clock.set(START + timedelta(hours=2, minutes=30))
     await bot.app.scheduler.run_due()
     asked = await story.answer(anna["id"], mark, "Wie war es?")
-    await settled(server)
+    await settled(server, app=bot.app)
 
     # Cora joins the group and gets the coordination role.
     await story.say(cora, "/start", in_group=True, contains="Hallo Cora")

@@ -231,7 +231,7 @@ async def test_annas_first_hour_on_telegram(server, bot) -> None:  # type: ignor
     ]
     december_id = await _event_id(bot, "Digitalcafé", "Stadtbibliothek, Markt 1")
     phone_id = await _event_id(bot, "Handy-Sprechstunde", "Seniorentreff, Lindenstraße 4")
-    await settled(server)
+    await settled(server, app=bot.app)
 
     # Point 3: Anna taps "Ich komme"; the press itself says it worked, to her alone.
     mark = len(server.sent)
@@ -245,7 +245,7 @@ async def test_annas_first_hour_on_telegram(server, bot) -> None:  # type: ignor
         "Mittwoch, 2. Dezember 2026, 15:00 bis 17:00 Uhr",
         "Ort: Stadtbibliothek, Markt 1",
     ]
-    await settled(server)
+    await settled(server, app=bot.app)
     assert people.sent_to_group(mark) == []
     assert "Noch 1 von 2 Plätzen frei." in people.current(december)["text"]
 
@@ -263,7 +263,7 @@ async def test_annas_first_hour_on_telegram(server, bot) -> None:  # type: ignor
     assert brought.text.startswith(
         "Sie sind angemeldet, mit 1 Begleitperson. Wir freuen uns auf Sie!"
     )
-    await settled(server)
+    await settled(server, app=bot.app)
     assert people.sent_to_group(mark) == []
 
     # Point 4: Carl never opened a private chat. His first press is held for him (the group
@@ -277,12 +277,12 @@ async def test_annas_first_hour_on_telegram(server, bot) -> None:  # type: ignor
     assert await people.notice(query) == (
         "Bitte öffnen Sie zuerst den privaten Chat mit mir. In der Gruppe steht, wie das geht."
     )
-    await settled(server)
+    await settled(server, app=bot.app)
     mark = len(server.sent)
     people.press(carl, phone, "Ich komme mit Begleitung")
     named = await people.next_to(GROUP_ID, mark)
     assert named.text == "Carl, wie viele Personen bringen Sie mit?"
-    await settled(server)
+    await settled(server, app=bot.app)
 
     # Points 2 and 4: Bert taps "2" under Carl's question, then 25 forged or stale buttons.
     # Each is answered on his screen alone; the group sees nothing, its quota is untouched.
@@ -300,7 +300,7 @@ async def test_annas_first_hour_on_telegram(server, bot) -> None:  # type: ignor
             await people.notice(query)
             == "Dieser Knopf geht nicht mehr.\nBitte schreiben Sie /start."
         )
-    await settled(server)
+    await settled(server, app=bot.app)
     # Every call the fake server performs is recorded, and only performed calls count
     # against the group's 20 a minute.
     assert [r for r in server.sent[mark:] if r.chat_id == GROUP_ID] == []
@@ -320,7 +320,7 @@ async def test_annas_first_hour_on_telegram(server, bot) -> None:  # type: ignor
         "Mittwoch, 9. Dezember 2026, 10:00 bis 12:00 Uhr",
         "Ort: Seniorentreff, Lindenstraße 4",
     ]
-    await settled(server)
+    await settled(server, app=bot.app)
     assert people.sent_to_group(mark) == []
     assert await _places(bot, phone_id) == {"1001": ("no", 2)}
     assert await _places(bot, december_id) == {"1001": ("yes", 1)}
@@ -343,7 +343,7 @@ async def test_annas_first_hour_on_telegram(server, bot) -> None:  # type: ignor
     # Point 6: Bert takes the last place; the post now offers the waiting list.
     query = people.press(bert, december, "Ich komme")
     assert await people.notice(query) == "Sie sind angemeldet. Mehr im privaten Chat."
-    await settled(server)
+    await settled(server, app=bot.app)
     full = people.current(december)
     assert full["text"].splitlines()[-2:] == [
         "Alle Plätze sind vergeben. Sie können auf die Warteliste.",
@@ -353,7 +353,7 @@ async def test_annas_first_hour_on_telegram(server, bot) -> None:  # type: ignor
     # Point 16: one person waiting, singular.
     query = people.press(carla, december, "Auf die Warteliste")
     assert await people.notice(query) == "Sie stehen auf der Warteliste. Mehr im privaten Chat."
-    await settled(server)
+    await settled(server, app=bot.app)
     assert (
         "Alle Plätze sind vergeben. 1 Person steht auf der Warteliste."
         in (people.current(december)["text"])
@@ -369,14 +369,14 @@ async def test_annas_first_hour_on_telegram(server, bot) -> None:  # type: ignor
     told = await people.next_to(GROUP_ID, mark)
     assert told.text.startswith("Leider fällt dieser Termin aus:")
     assert "Mittwoch, 16. Dezember 2026, 10:00 bis 12:00 Uhr" in told.text
-    await settled(server)
+    await settled(server, app=bot.app)
     skipped = people.current(tablet)
     assert skipped["text"].startswith("FÄLLT AUS:") and "reply_markup" not in skipped
 
     # Point 6: the café is over; its post says so, without buttons.
     bot.clock.set(datetime(2026, 12, 2, 16, 35, tzinfo=UTC))  # 17:35 in Berlin
     await bot.app.scheduler.run_due()
-    await settled(server)
+    await settled(server, app=bot.app)
     over = people.current(december)
     assert over["text"].splitlines()[-1] == "Dieser Termin ist vorbei."
     assert "reply_markup" not in over and "Plätze" not in over["text"]

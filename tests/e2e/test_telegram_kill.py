@@ -73,7 +73,9 @@ async def test_sigkill_with_updates_queued_loses_nothing(tmp_path: Path) -> None
             await asyncio.sleep(1.0)
         finally:
             bot.send_signal(signal.SIGTERM)
-            bot.wait(timeout=30)
+            # Off the event loop: the fake server runs on it and must answer the bot's last
+            # requests while it stops (a blocking wait made each of them time out).
+            await asyncio.wait_for(asyncio.to_thread(bot.wait), timeout=30)
         greetings = _greetings(server)
         assert set(greetings) == {p["id"] for p in people}  # nothing lost
         duplicates = sum(n - 1 for n in greetings.values())
