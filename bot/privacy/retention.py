@@ -401,8 +401,14 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "button_tokens",
         "expired_buttons",
-        N_("Buttons of sent messages: their text can hold a name."),
-        N_("Deleted once they expire, {period} after sending."),
+        N_(
+            "Buttons of sent messages: their text can hold a name. Also sign-ups from the web "
+            "page that are not confirmed yet (name, number of people, language)."
+        ),
+        N_(
+            "Deleted once they expire, {period} after sending. A sign-up that is not confirmed "
+            "is deleted after 24 hours. So is its e-mail address, if nothing else needs it."
+        ),
         None,
         _expired_buttons,
         lifetime=BUTTON_LIFETIME,

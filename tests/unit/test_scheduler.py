@@ -33,6 +33,7 @@ def test_the_features_register_their_rounds_in_the_old_order() -> None:
         "erased chats",
         "retention",
         "series",
+        "web sign-up expiry",
         "announcements",
         "help requests",
         "meeting reminders",
