@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.community import web_access
 from bot.language.i18n import N_, format_span, pick_locale, use_locale
 from bot.reminders import calls
 from web import security
 from web.common import (
+    asked_team,
     csrf_ok,
     field,
     form_too_old,
@@ -34,10 +34,7 @@ async def calls_page(request: web.Request) -> web.Response:
         visitor = await visitor_of(request, staff, work)
         if visitor is None:
             return not_signed_in()
-        asked = number(request.query.get("community"))
-        community = (
-            await web_access.team_community(work, visitor, asked) if asked is not None else None
-        )
+        community = await asked_team(work, visitor, request.query.get("community"))
         days = await calls.tomorrow(work, community) if community is not None else []
     if community is None:
         return refused(request, pick_locale(visitor.locale, None, None))
@@ -73,10 +70,7 @@ async def mark_done(request: web.Request) -> web.Response:
             return not_signed_in()
         if not csrf_ok(sid, form):
             return form_too_old(request, visitor)
-        asked = number(field(form, "community"))
-        community = (
-            await web_access.team_community(work, visitor, asked) if asked is not None else None
-        )
+        community = await asked_team(work, visitor, field(form, "community"))
         if community is None:
             return refused(request, pick_locale(visitor.locale, None, None))
         call = await calls.mark_called(work, community, rsvp_id) if rsvp_id is not None else None

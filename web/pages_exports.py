@@ -8,18 +8,17 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from bot.community import web_access
 from bot.exports import files
 from bot.exports.choices import REPORT, XLSX, parse_period
 from bot.language.i18n import N_, pick_locale
 from web import security
 from web.common import (
+    asked_team,
     csrf_ok,
     field,
     form_too_old,
     message,
     not_signed_in,
-    number,
     page,
     refused,
     visitor_of,
@@ -42,10 +41,7 @@ async def exports(request: web.Request) -> web.Response:
         visitor = await visitor_of(request, staff, work)
         if visitor is None:
             return not_signed_in()
-        asked = number(request.query.get("community"))
-        community = (
-            await web_access.team_community(work, visitor, asked) if asked is not None else None
-        )
+        community = await asked_team(work, visitor, request.query.get("community"))
     if community is None:
         return refused(request, pick_locale(visitor.locale, None, None))
     return page(
@@ -68,10 +64,7 @@ async def download(request: web.Request) -> web.Response:
             return not_signed_in()
         if not csrf_ok(sid, form):
             return form_too_old(request, visitor)
-        asked = number(field(form, "community"))
-        community = (
-            await web_access.team_community(work, visitor, asked) if asked is not None else None
-        )
+        community = await asked_team(work, visitor, field(form, "community"))
         if community is None:
             return refused(request, pick_locale(visitor.locale, None, None))
         locale = pick_locale(visitor.locale, None, community.locale)

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.community import web_access
 from bot.dates import press
 from bot.language.i18n import N_, pick_locale, use_locale
-from web.common import message, not_signed_in, number, page, refused, visitor_of
+from web.common import asked_team, message, not_signed_in, number, page, refused, visitor_of
 from web.staff import STAFF
 
 
@@ -20,10 +19,7 @@ async def press_page(request: web.Request) -> web.Response:
         visitor = await visitor_of(request, staff, work)
         if visitor is None:
             return not_signed_in()
-        asked = number(request.query.get("community"))
-        community = (
-            await web_access.team_community(work, visitor, asked) if asked is not None else None
-        )
+        community = await asked_team(work, visitor, request.query.get("community"))
         if community is None:
             return refused(request, pick_locale(visitor.locale, None, None))
         locale = pick_locale(visitor.locale, None, community.locale)
@@ -48,10 +44,7 @@ async def press_file(request: web.Request) -> web.Response:
         visitor = await visitor_of(request, staff, work)
         if visitor is None:
             return not_signed_in()
-        asked = number(query.get("community"))
-        community = (
-            await web_access.team_community(work, visitor, asked) if asked is not None else None
-        )
+        community = await asked_team(work, visitor, query.get("community"))
         if community is None:
             return refused(request, pick_locale(visitor.locale, None, None))
         text = None
