@@ -109,3 +109,34 @@ async def asked_team(work: Work, visitor: Visitor, asked: str | None) -> Communi
     if community_id is None:
         return None
     return await web_access.team_community(work, visitor, community_id)
+
+
+async def page_team(
+    request: web.Request, staff: StaffWeb, work: Work
+) -> tuple[Visitor, Community] | web.Response:
+    """The signed-in visitor and the community ``?community=`` names when they are in its
+    team; otherwise the answer to give (sign in, or refused)."""
+    visitor = await visitor_of(request, staff, work)
+    if visitor is None:
+        return not_signed_in()
+    community = await asked_team(work, visitor, request.query.get("community"))
+    if community is None:
+        return refused(request, pick_locale(visitor.locale, None, None))
+    return visitor, community
+
+
+async def form_team(
+    request: web.Request, staff: StaffWeb, work: Work, form: Any
+) -> tuple[Visitor, Community] | web.Response:
+    """Like ``page_team`` for a sent form: its CSRF token checked, the community from its
+    ``community`` field."""
+    sid = security.session_id(request)
+    visitor = await visitor_of(request, staff, work)
+    if visitor is None or sid is None:
+        return not_signed_in()
+    if not csrf_ok(sid, form):
+        return form_too_old(request, visitor)
+    community = await asked_team(work, visitor, field(form, "community"))
+    if community is None:
+        return refused(request, pick_locale(visitor.locale, None, None))
+    return visitor, community

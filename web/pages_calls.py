@@ -8,12 +8,9 @@ from aiohttp import web
 
 from bot.language.i18n import N_, format_span, pick_locale, use_locale
 from bot.reminders import calls
-from web import security
 from web.common import (
     asked_team,
-    csrf_ok,
-    field,
-    form_too_old,
+    form_team,
     message,
     not_signed_in,
     number,
@@ -62,17 +59,12 @@ async def mark_done(request: web.Request) -> web.Response:
     """A call made: the same use case as the chat's button "…: angerufen"."""
     staff = request.app[STAFF]
     form = await request.post()
-    sid = security.session_id(request)
     rsvp_id = number(request.match_info["rsvp"])
     async with staff.work() as work:
-        visitor = await visitor_of(request, staff, work)
-        if visitor is None or sid is None:
-            return not_signed_in()
-        if not csrf_ok(sid, form):
-            return form_too_old(request, visitor)
-        community = await asked_team(work, visitor, field(form, "community"))
-        if community is None:
-            return refused(request, pick_locale(visitor.locale, None, None))
+        found = await form_team(request, staff, work, form)
+        if isinstance(found, web.Response):
+            return found
+        visitor, community = found
         call = await calls.mark_called(work, community, rsvp_id) if rsvp_id is not None else None
     if call is None:
         return message(

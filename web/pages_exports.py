@@ -11,17 +11,12 @@ from aiohttp import web
 from bot.exports import files
 from bot.exports.choices import REPORT, XLSX, parse_period
 from bot.language.i18n import N_, pick_locale
-from web import security
 from web.common import (
-    asked_team,
-    csrf_ok,
     field,
-    form_too_old,
+    form_team,
     message,
-    not_signed_in,
     page,
-    refused,
-    visitor_of,
+    page_team,
 )
 from web.staff import STAFF
 
@@ -38,12 +33,10 @@ async def exports(request: web.Request) -> web.Response:
     """The export form of one community (``?community=<number>``)."""
     staff = request.app[STAFF]
     async with staff.work() as work:
-        visitor = await visitor_of(request, staff, work)
-        if visitor is None:
-            return not_signed_in()
-        community = await asked_team(work, visitor, request.query.get("community"))
-    if community is None:
-        return refused(request, pick_locale(visitor.locale, None, None))
+        found = await page_team(request, staff, work)
+        if isinstance(found, web.Response):
+            return found
+        visitor, community = found
     return page(
         "exports.html",
         pick_locale(visitor.locale, None, community.locale),
@@ -57,16 +50,11 @@ async def download(request: web.Request) -> web.Response:
     """One export as a download, with the same file name as in chat."""
     staff = request.app[STAFF]
     form = await request.post()
-    sid = security.session_id(request)
     async with staff.work() as work:
-        visitor = await visitor_of(request, staff, work)
-        if visitor is None or sid is None:
-            return not_signed_in()
-        if not csrf_ok(sid, form):
-            return form_too_old(request, visitor)
-        community = await asked_team(work, visitor, field(form, "community"))
-        if community is None:
-            return refused(request, pick_locale(visitor.locale, None, None))
+        found = await form_team(request, staff, work, form)
+        if isinstance(found, web.Response):
+            return found
+        visitor, community = found
         locale = pick_locale(visitor.locale, None, community.locale)
         words, what = field(form, "period"), WHAT.get(field(form, "what") or "")
         today = work.now.astimezone(ZoneInfo(community.timezone)).date()

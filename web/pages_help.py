@@ -17,18 +17,13 @@ from bot.domain.names import clean_name
 from bot.helping import asking, board
 from bot.helping.texts import PLACES
 from bot.language.i18n import N_, format_day, format_when, pick_locale, use_locale
-from web import security
 from web.common import (
-    asked_team,
-    csrf_ok,
     field,
-    form_too_old,
+    form_team,
     message,
-    not_signed_in,
     page,
-    refused,
+    page_team,
     see_other,
-    visitor_of,
 )
 from web.staff import STAFF
 
@@ -66,12 +61,10 @@ async def help_page(request: web.Request) -> web.Response:
     """The community's help requests by state, and the form for a caller."""
     staff = request.app[STAFF]
     async with staff.work() as work:
-        visitor = await visitor_of(request, staff, work)
-        if visitor is None:
-            return not_signed_in()
-        community = await asked_team(work, visitor, request.query.get("community"))
-        if community is None:
-            return refused(request, pick_locale(visitor.locale, None, None))
+        found = await page_team(request, staff, work)
+        if isinstance(found, web.Response):
+            return found
+        visitor, community = found
         locale = pick_locale(visitor.locale, None, community.locale)
         with use_locale(locale):
             requests = await board.requests_by_state(work, community)
@@ -120,16 +113,11 @@ async def for_caller(request: web.Request) -> web.Response:
     fit, as /hilfe_fuer does; the team hears who takes it."""
     staff = request.app[STAFF]
     form = await request.post()
-    sid = security.session_id(request)
     async with staff.work() as work:
-        visitor = await visitor_of(request, staff, work)
-        if visitor is None or sid is None:
-            return not_signed_in()
-        if not csrf_ok(sid, form):
-            return form_too_old(request, visitor)
-        community = await asked_team(work, visitor, field(form, "community"))
-        if community is None:
-            return refused(request, pick_locale(visitor.locale, None, None))
+        found = await form_team(request, staff, work, form)
+        if isinstance(found, web.Response):
+            return found
+        visitor, community = found
         locale = pick_locale(visitor.locale, None, community.locale)
         keys = {topic.key for topic in await asking.topics(work, community)} | {asking.OTHER}
         parts = _caller(form, keys)
@@ -145,12 +133,10 @@ async def volunteers_page(request: web.Request) -> web.Response:
     """The Digitallotsen: topics, places, parts of town, times, load, break."""
     staff = request.app[STAFF]
     async with staff.work() as work:
-        visitor = await visitor_of(request, staff, work)
-        if visitor is None:
-            return not_signed_in()
-        community = await asked_team(work, visitor, request.query.get("community"))
-        if community is None:
-            return refused(request, pick_locale(visitor.locale, None, None))
+        found = await page_team(request, staff, work)
+        if isinstance(found, web.Response):
+            return found
+        visitor, community = found
         locale = pick_locale(visitor.locale, None, community.locale)
         with use_locale(locale):
             shown = await board.volunteers(work, community)

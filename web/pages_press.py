@@ -8,7 +8,12 @@ from aiohttp import web
 
 from bot.dates import press
 from bot.language.i18n import N_, pick_locale, use_locale
-from web.common import asked_team, message, not_signed_in, number, page, refused, visitor_of
+from web.common import (
+    message,
+    number,
+    page,
+    page_team,
+)
 from web.staff import STAFF
 
 
@@ -16,12 +21,10 @@ async def press_page(request: web.Request) -> web.Response:
     """The two forms (a date or its series; a month) of one community (``?community=``)."""
     staff = request.app[STAFF]
     async with staff.work() as work:
-        visitor = await visitor_of(request, staff, work)
-        if visitor is None:
-            return not_signed_in()
-        community = await asked_team(work, visitor, request.query.get("community"))
-        if community is None:
-            return refused(request, pick_locale(visitor.locale, None, None))
+        found = await page_team(request, staff, work)
+        if isinstance(found, web.Response):
+            return found
+        visitor, community = found
         locale = pick_locale(visitor.locale, None, community.locale)
         with use_locale(locale):
             offered = await press.choices(work, community)
@@ -41,12 +44,10 @@ async def press_file(request: web.Request) -> web.Response:
     query = request.query
     kind = query.get("format", "")
     async with staff.work() as work:
-        visitor = await visitor_of(request, staff, work)
-        if visitor is None:
-            return not_signed_in()
-        community = await asked_team(work, visitor, query.get("community"))
-        if community is None:
-            return refused(request, pick_locale(visitor.locale, None, None))
+        found = await page_team(request, staff, work)
+        if isinstance(found, web.Response):
+            return found
+        visitor, community = found
         text = None
         if kind in press.MIME_TYPES:
             text = await press.chosen(
