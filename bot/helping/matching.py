@@ -12,9 +12,22 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Text, case, cast, exists, func, literal, or_, select, type_coerce
+from sqlalchemy import (
+    Integer,
+    Text,
+    bindparam,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    type_coerce,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.models import HelpOffer, HelpRequest, Role, VolunteerProfile, VolunteerSkill
@@ -52,11 +65,12 @@ def _fits_time(windows: list[Any], days: list[Any], hours: list[Any]) -> bool | 
 _PLAIN = re.compile(r"[a-z0-9-]{1,20}")
 
 
-def _listed(column: Any, value: str) -> Any:
-    """SQL: the JSON list in ``column`` holds the string ``value``. A LIKE on the JSON text
-    works the same on SQLite and PostgreSQL (json.dumps writes the element as "value");
-    SQLite's LIKE ignores case, which only lets a few more rows through to the exact check."""
-    return cast(column, Text).like(f'%"{value}"%')
+def _listed(column: Any, pattern: Any) -> Any:
+    """SQL: the JSON list in ``column`` holds the string of ``pattern`` ('%"value"%'). A LIKE
+    on the JSON text works the same on SQLite and PostgreSQL (json.dumps writes the element
+    as "value"); SQLite's LIKE ignores case, which only lets a few more rows through to the
+    exact check."""
+    return cast(column, Text).like(pattern)
 
 
 def _empty(column: Any) -> Any:
@@ -93,35 +107,14 @@ async def rank(
     recent or pending (penalty 0), then the busy ones with their counts, the second only if
     one of them can still get in. Reading stops as soon as nobody further down can beat the
     last one chosen, and JSON is decoded only for the rows read (typically a few dozen of
-    thousands of candidates).
+    thousands of candidates). The statements are built once per shape of request (which
+    tests it needs) with the request's values as parameters, and then only executed.
     """
-    owner = VolunteerProfile.person_id
-    recent_since = now - RECENT
-    busy = or_(
-        exists().where(HelpRequest.volunteer_id == owner, HelpRequest.status.in_(OPEN_STATES)),
-        exists().where(HelpRequest.volunteer_id == owner, HelpRequest.accepted_at >= recent_since),
-        exists()
-        .where(HelpOffer.volunteer_id == owner, HelpOffer.answer == "")
-        .where(HelpRequest.id == HelpOffer.request_id, HelpRequest.status == "offered"),
-    )
-    base = [
-        or_(VolunteerProfile.paused_until.is_(None), VolunteerProfile.paused_until <= now),
-        owner != request.requester_id,
-    ]
-    if request.skill != ANY_SKILL:
-        base.append(VolunteerSkill.skill == request.skill)
-    if _PLAIN.fullmatch(request.place):
-        base.append(
-            or_(_listed(VolunteerProfile.places, request.place), _empty(VolunteerProfile.places))
-        )
     area = request.area.casefold().strip()
-    listed = _may_list(VolunteerProfile.areas, area) if area else None
-    if request.place == "home" and listed is not None:
-        # Home visits only in the volunteer's own Ortsteile (none named: anywhere).
-        base.append(or_(_empty(VolunteerProfile.areas), listed))
-        listed = None  # every row left may have the area: no point is surely lost
+    shape = _shape(request, area)
+    params = _params(request, now, area, shape)
     top = 1 + (2 if request.when_days or request.when_hours else 0) + (1 if area else 0)
-    lost, levels = _surely_lost(request, listed)
+    levels = _levels(shape)
     # Groups by what is surely lost, idle (penalty 0) or busy (at least 0.5 lost more):
     # best reachable score first, at a tie the idle ones first.
     groups = sorted(
@@ -133,10 +126,8 @@ async def rank(
         best = top - level
         if len(ranked) == limit and ranked[-1].score > best - (0.5 if counted else 0):
             continue
-        # The cheap tests first: SQLite evaluates them in this order, the subqueries last.
-        where = [*base, lost == level] if len(levels) > 1 else [*base]
-        where.append(busy if counted else ~busy)
-        rows = await session.stream(_query(request, now, where, counted))
+        params["m_level"] = level
+        rows = await session.stream(_statement(shape, counted), params)
         async for batch in rows.partitions(32):
             if not _read(request, batch, best, area, exclude, limit, ranked):
                 break
@@ -149,46 +140,136 @@ async def rank(
 _ASCII_AREA = re.compile(r"[a-z0-9 .'-]+")
 
 
-def _may_list(column: Any, area: str) -> Any | None:
-    """SQL: the JSON list of typed areas in ``column`` may hold ``area`` (casefolded) - true
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """Which tests a request's statements hold; requests of one shape share them."""
+
+    skill: bool  # a skill other than "something else"
+    place: bool  # the place is a plain word (LIKE-safe)
+    area: str  # "" (none asked or SQL cannot tell), "ascii" or "other" (non-ASCII)
+    home: bool  # a home visit: the Ortsteil test filters instead of scoring
+    days: int  # wished days SQL can test (0: none)
+    language: str  # "" (not tested), "plain" or "de" (an empty list counts as German)
+
+
+def _shape(request: HelpRequest, area: str) -> _Shape:
+    kind = ""
+    if area and _ASCII_AREA.fullmatch(area):
+        kind = "ascii"
+    elif area and not area.isascii():
+        kind = "other"  # only a non-ASCII entry can fold to a non-ASCII area
+    days = request.when_days
+    language = ""
+    if _PLAIN.fullmatch(request.language):
+        language = "de" if request.language == "de" else "plain"
+    return _Shape(
+        skill=request.skill != ANY_SKILL,
+        place=bool(_PLAIN.fullmatch(request.place)),
+        area=kind,
+        home=request.place == "home" and kind != "",
+        days=len(days) if days and all(type(day) is int for day in days) else 0,
+        language=language,
+    )
+
+
+def _params(request: HelpRequest, now: datetime, area: str, shape: _Shape) -> dict[str, Any]:
+    params: dict[str, Any] = {
+        "m_now": now,
+        "m_since": now - RECENT,
+        "m_requester": request.requester_id,
+        "m_community": request.community_id,
+        "m_skill": request.skill,
+        "m_place": f'%"{request.place}"%',
+        "m_area": area,
+        "m_language": f'%"{request.language}"%',
+    }
+    for n in range(shape.days):
+        params[f"m_day{n}"] = f'%"day": {request.when_days[n]}%'
+    return params
+
+
+def _levels(shape: _Shape) -> list[int]:
+    """The points a row can surely miss of the best score (see _surely_lost)."""
+    levels = {0}
+    if shape.days:
+        levels |= {level + 2 for level in levels}
+    if shape.area and not shape.home:
+        levels |= {level + 1 for level in levels}
+    if shape.language:
+        levels |= {level + 1 for level in levels}
+    return sorted(levels)
+
+
+def _may_list(column: Any, shape: _Shape) -> Any | None:
+    """SQL: the JSON list of typed areas in ``column`` may hold the casefolded area - true
     for every list that does, and for some more (Python decides on those).
 
     An ASCII area is in the JSON text as typed, in any case (ILIKE ignores ASCII case on
-    both databases); a list with any non-ASCII letter (escaped as \\u...) may match anything
-    ("Straße" for "strasse"). None when SQL cannot tell (other characters)."""
+    both databases; its letters need no LIKE escape); a list with any non-ASCII letter
+    (escaped as \\u...) may match anything ("Straße" for "strasse"). None when SQL cannot
+    tell (other characters)."""
     text = cast(column, Text)
     escaped = text.contains("\\u", autoescape=True)
-    if _ASCII_AREA.fullmatch(area):
-        return or_(text.icontains(area, autoescape=True), escaped)
-    if not area.isascii():
-        return escaped  # only a non-ASCII entry can fold to a non-ASCII area
+    if shape.area == "ascii":
+        return or_(text.icontains(bindparam("m_area", type_=Text)), escaped)
+    if shape.area == "other":
+        return escaped
     return None
 
 
-def _surely_lost(request: HelpRequest, listed: Any | None) -> tuple[Any, list[int]]:
-    """SQL: points a row surely misses of the best score (0 to 4), and the values it takes."""
+def _surely_lost(shape: _Shape, listed: Any | None) -> Any:
+    """SQL: points a row surely misses of the best score (0 to 4, values: _levels)."""
     lost: Any = literal(0)
-    levels = {0}
-    days = request.when_days
-    if days and all(type(day) is int for day in days):
+    if shape.days:
         # No window on a wished day: the time does not fit (-2) or was not said (0), not +2.
         windows = cast(VolunteerProfile.windows, Text)
-        on_a_day = or_(*(windows.like(f'%"day": {day}%') for day in days))
+        on_a_day = or_(*(windows.like(bindparam(f"m_day{n}")) for n in range(shape.days)))
         lost = lost + case((on_a_day, 0), else_=2)
-        levels |= {level + 2 for level in levels}
     if listed is not None:
         lost = lost + case((listed, 0), else_=1)
-        levels |= {level + 1 for level in levels}
-    if _PLAIN.fullmatch(request.language):
-        speaks = _listed(VolunteerProfile.languages, request.language)
-        if request.language == "de":
+    if shape.language:
+        speaks = _listed(VolunteerProfile.languages, bindparam("m_language", type_=Text))
+        if shape.language == "de":
             speaks = or_(speaks, _empty(VolunteerProfile.languages))
         lost = lost + case((speaks, 0), else_=1)
-        levels |= {level + 1 for level in levels}
-    return lost, sorted(levels)
+    return lost
 
 
-def _query(request: HelpRequest, now: datetime, where: list[Any], counted: bool) -> Any:
+@lru_cache(maxsize=256)
+def _statement(shape: _Shape, counted: bool) -> Any:
+    """The statement reading one group (idle or busy; ``m_level`` points surely lost)."""
+    owner = VolunteerProfile.person_id
+    now = bindparam("m_now", type_=VolunteerProfile.paused_until.type)
+    recent_since = bindparam("m_since", type_=HelpRequest.accepted_at.type)
+    busy = or_(
+        exists().where(HelpRequest.volunteer_id == owner, HelpRequest.status.in_(OPEN_STATES)),
+        exists().where(HelpRequest.volunteer_id == owner, HelpRequest.accepted_at >= recent_since),
+        exists()
+        .where(HelpOffer.volunteer_id == owner, HelpOffer.answer == "")
+        .where(HelpRequest.id == HelpOffer.request_id, HelpRequest.status == "offered"),
+    )
+    where = [
+        or_(VolunteerProfile.paused_until.is_(None), VolunteerProfile.paused_until <= now),
+        owner != bindparam("m_requester", type_=Integer),
+    ]
+    if shape.skill:
+        where.append(VolunteerSkill.skill == bindparam("m_skill", type_=Text))
+    if shape.place:
+        place = bindparam("m_place", type_=Text)
+        where.append(or_(_listed(VolunteerProfile.places, place), _empty(VolunteerProfile.places)))
+    listed = _may_list(VolunteerProfile.areas, shape)
+    if shape.home and listed is not None:
+        # Home visits only in the volunteer's own Ortsteile (none named: anywhere).
+        where.append(or_(_empty(VolunteerProfile.areas), listed))
+        listed = None  # every row left may have the area: no point is surely lost
+    # The cheap tests first: SQLite evaluates them in this order, the subqueries last.
+    if len(_levels(shape)) > 1:
+        where.append(_surely_lost(shape, listed) == bindparam("m_level", type_=Integer))
+    where.append(busy if counted else ~busy)
+    return _query(shape, where, counted, recent_since)
+
+
+def _query(shape: _Shape, where: list[Any], counted: bool, recent_since: Any) -> Any:
     owner = VolunteerProfile.person_id
     columns = [
         owner.label("person_id"),
@@ -199,13 +280,13 @@ def _query(request: HelpRequest, now: datetime, where: list[Any], counted: bool)
         _raw(VolunteerProfile.places).label("places"),
     ]
     query = select(*columns)
-    if request.skill != ANY_SKILL:
+    if shape.skill:
         query = query.join(VolunteerSkill, VolunteerSkill.person_id == owner)
     # A test, not a join: joined, SQLite may start from every role of the community (all its
     # members) instead of the skill's index, once the busy group's counts are around it.
     is_volunteer = exists().where(
         Role.person_id == owner,
-        Role.community_id == request.community_id,
+        Role.community_id == bindparam("m_community", type_=Integer),
         Role.role == VOLUNTEER,
     )
     query = query.where(*where[:-1], is_volunteer, where[-1])
@@ -213,12 +294,12 @@ def _query(request: HelpRequest, now: datetime, where: list[Any], counted: bool)
         # Nothing open, recent or pending: ties go by number.
         return query.add_columns(
             literal(0).label("open_now"), literal(0).label("recent"), literal(0).label("pending")
-        ).order_by(VolunteerSkill.person_id if request.skill != ANY_SKILL else owner)
+        ).order_by(VolunteerSkill.person_id if shape.skill else owner)
     open_now = select(func.count()).where(
         HelpRequest.volunteer_id == owner, HelpRequest.status.in_(OPEN_STATES)
     )
     recent = select(func.count()).where(
-        HelpRequest.volunteer_id == owner, HelpRequest.accepted_at >= now - RECENT
+        HelpRequest.volunteer_id == owner, HelpRequest.accepted_at >= recent_since
     )
     pending = (
         select(func.count())
