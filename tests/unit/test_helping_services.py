@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from bot.community import communities
 from bot.domain.models import (
@@ -310,3 +310,30 @@ def test_a_typed_place_is_understood_when_it_names_one(typed: str, place: str | 
 def test_languages_typed_in_any_offered_language_become_codes() -> None:
     assert volunteering.language_codes("Deutsch, Türkisch") == ["de", "tr"]
     assert volunteering.language_codes("Українська, німецька, English") == ["de", "en", "uk"]
+
+
+async def test_requests_of_one_kind_reuse_the_ranking_statements(app) -> None:
+    """Issue #22: matching.rank builds its statements once per kind of request and then only
+    executes them with the request's values; the same people are still asked."""
+    community_id, resident_id, helpers = await _setup(app, volunteers=4)
+    ranking: list[object] = []
+
+    def seen(conn, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        if "volunteer_profiles" in str(statement) and "max_open" in str(statement):
+            ranking.append(statement)
+
+    event.listen(app.engine.sync_engine, "before_execute", seen)
+    try:
+        first = await _ask(app, community_id, resident_id)
+        built = list(ranking)
+        second = await _ask(app, community_id, resident_id)
+    finally:
+        event.remove(app.engine.sync_engine, "before_execute", seen)
+    assert built and len(ranking) > len(built)
+    assert all(any(s is b for b in built) for s in ranking[len(built) :])
+    (_, offered_first), (_, offered_second) = (
+        await _request(app, first),
+        await _request(app, second),
+    )
+    assert len(offered_first) == len(offered_second) == 3
+    assert set(offered_first) | set(offered_second) == set(helpers)
