@@ -646,6 +646,12 @@ class VolunteerProfile(Base):
     paused_until: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The load matching reads (migration 0029's triggers keep it, never written from Python):
+    # requests taken and not done, offers not answered of requests still offered, and when
+    # the latest request was taken.
+    open_requests: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    pending_offers: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_accepted_at: Mapped[datetime | None] = mapped_column()
 
 
 class VolunteerSkill(Base):

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import (
     Integer,
     Text,
+    and_,
     bindparam,
     case,
     cast,
@@ -30,13 +31,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.models import HelpOffer, HelpRequest, Role, VolunteerProfile, VolunteerSkill
+from bot.domain.models import HelpRequest, Role, VolunteerProfile, VolunteerSkill
 from bot.domain.roles import VOLUNTEER
 
 RECENT = timedelta(days=30)
 # "Something else": every volunteer may be asked, the description tells what it is about.
 ANY_SKILL = "other"
-OPEN_STATES = ("accepted",)
+# Open requests are the accepted ones (migration 0029 counts them into the profile).
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,19 +242,22 @@ def _statement(shape: _Shape, counted: bool) -> Any:
     owner = VolunteerProfile.person_id
     now = bindparam("m_now", type_=VolunteerProfile.paused_until.type)
     recent_since = bindparam("m_since", type_=HelpRequest.accepted_at.type)
+    # Open, recent or pending: the load migration 0029's triggers keep on the profile.
+    profile = VolunteerProfile
     busy = or_(
-        exists().where(HelpRequest.volunteer_id == owner, HelpRequest.status.in_(OPEN_STATES)),
-        exists().where(HelpRequest.volunteer_id == owner, HelpRequest.accepted_at >= recent_since),
-        exists()
-        .where(HelpOffer.volunteer_id == owner, HelpOffer.answer == "")
-        .where(HelpRequest.id == HelpOffer.request_id, HelpRequest.status == "offered"),
+        profile.open_requests > 0,
+        profile.pending_offers > 0,
+        profile.last_accepted_at >= recent_since,
+    )
+    idle = and_(
+        profile.open_requests == 0,
+        profile.pending_offers == 0,
+        or_(profile.last_accepted_at.is_(None), profile.last_accepted_at < recent_since),
     )
     where = [
         or_(VolunteerProfile.paused_until.is_(None), VolunteerProfile.paused_until <= now),
         owner != bindparam("m_requester", type_=Integer),
     ]
-    if shape.skill:
-        where.append(VolunteerSkill.skill == bindparam("m_skill", type_=Text))
     if shape.place:
         place = bindparam("m_place", type_=Text)
         where.append(or_(_listed(VolunteerProfile.places, place), _empty(VolunteerProfile.places)))
@@ -265,7 +269,7 @@ def _statement(shape: _Shape, counted: bool) -> Any:
     # The cheap tests first: SQLite evaluates them in this order, the subqueries last.
     if len(_levels(shape)) > 1:
         where.append(_surely_lost(shape, listed) == bindparam("m_level", type_=Integer))
-    where.append(busy if counted else ~busy)
+    where.append(busy if counted else idle)
     return _query(shape, where, counted, recent_since)
 
 
@@ -281,7 +285,9 @@ def _query(shape: _Shape, where: list[Any], counted: bool, recent_since: Any) ->
     ]
     query = select(*columns)
     if shape.skill:
-        query = query.join(VolunteerSkill, VolunteerSkill.person_id == owner)
+        query = query.join(VolunteerSkill, VolunteerSkill.person_id == owner).where(
+            VolunteerSkill.skill == bindparam("m_skill", type_=Text)
+        )
     # A test, not a join: joined, SQLite may start from every role of the community (all its
     # members) instead of the skill's index, once the busy group's counts are around it.
     is_volunteer = exists().where(
@@ -289,32 +295,19 @@ def _query(shape: _Shape, where: list[Any], counted: bool, recent_since: Any) ->
         Role.community_id == bindparam("m_community", type_=Integer),
         Role.role == VOLUNTEER,
     )
-    query = query.where(*where[:-1], is_volunteer, where[-1])
+    query = query.where(*where, is_volunteer)
     if not counted:
         # Nothing open, recent or pending: ties go by number.
         return query.add_columns(
             literal(0).label("open_now"), literal(0).label("recent"), literal(0).label("pending")
         ).order_by(VolunteerSkill.person_id if shape.skill else owner)
-    open_now = select(func.count()).where(
-        HelpRequest.volunteer_id == owner, HelpRequest.status.in_(OPEN_STATES)
-    )
     recent = select(func.count()).where(
         HelpRequest.volunteer_id == owner, HelpRequest.accepted_at >= recent_since
     )
-    pending = (
-        select(func.count())
-        .select_from(HelpOffer)
-        .join(HelpRequest, HelpRequest.id == HelpOffer.request_id)
-        .where(
-            HelpOffer.volunteer_id == owner,
-            HelpOffer.answer == "",
-            HelpRequest.status == "offered",
-        )
-    )
     inner = query.add_columns(
-        open_now.scalar_subquery().label("open_now"),
+        VolunteerProfile.open_requests.label("open_now"),
         recent.scalar_subquery().label("recent"),
-        pending.scalar_subquery().label("pending"),
+        VolunteerProfile.pending_offers.label("pending"),
     ).subquery()
     c = inner.c
     penalty = 1.5 * c.open_now + 0.5 * c.recent + 0.5 * c.pending

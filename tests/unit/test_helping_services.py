@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select
 
 from bot.community import communities
 from bot.domain.models import (
@@ -23,6 +23,7 @@ from bot.domain.work import Work
 from bot.helping import asking, taking, volunteering
 from bot.helping import requests as help_requests
 from bot.helping.policy import MatchingPolicy
+from bot.privacy import rights
 
 POLICY = MatchingPolicy()
 
@@ -337,3 +338,95 @@ async def test_requests_of_one_kind_reuse_the_ranking_statements(app) -> None:
     )
     assert len(offered_first) == len(offered_second) == 3
     assert set(offered_first) | set(offered_second) == set(helpers)
+
+
+# The load matching reads from each profile (migration 0029: open requests, pending offers,
+# the latest request taken) stays true through every step of a help request.
+
+
+async def _loads(app) -> dict[int, tuple]:  # type: ignore[no-untyped-def, type-arg]
+    """Every profile's stored load next to the load counted from the requests and offers."""
+    owner = VolunteerProfile.person_id
+    open_now = select(func.count()).where(
+        HelpRequest.volunteer_id == owner, HelpRequest.status == "accepted"
+    )
+    pending = (
+        select(func.count())
+        .select_from(HelpOffer)
+        .join(HelpRequest, HelpRequest.id == HelpOffer.request_id)
+        .where(HelpOffer.volunteer_id == owner, HelpOffer.answer == "")
+        .where(HelpRequest.status == "offered")
+    )
+    latest = select(func.max(HelpRequest.accepted_at)).where(HelpRequest.volunteer_id == owner)
+    async with app.sessions() as session:
+        rows = (
+            await session.execute(
+                select(
+                    owner,
+                    VolunteerProfile.open_requests,
+                    VolunteerProfile.pending_offers,
+                    VolunteerProfile.last_accepted_at,
+                    open_now.scalar_subquery(),
+                    pending.scalar_subquery(),
+                    latest.scalar_subquery(),
+                )
+            )
+        ).all()
+    return {row[0]: tuple(row[1:]) for row in rows}
+
+
+async def _true(app) -> dict[int, tuple]:  # type: ignore[no-untyped-def, type-arg]
+    loads = await _loads(app)
+    for person_id, load in loads.items():
+        assert load[:3] == load[3:], person_id
+    return {p: (load[0], load[1]) for p, load in loads.items()}
+
+
+async def test_the_load_on_the_profile_stays_true(app) -> None:
+    community_id, resident, (first, second, third) = await _setup(app, volunteers=3)
+    assert await _true(app) == {first: (0, 0), second: (0, 0), third: (0, 0)}
+
+    one = await _ask(app, community_id, resident)  # offered to all three
+    assert await _true(app) == {first: (0, 1), second: (0, 1), third: (0, 1)}
+
+    async with app.sessions.begin() as session:
+        assert await taking.accept(Work(session, app.clock.now()), one, first) == "accepted"
+    assert await _true(app) == {first: (1, 0), second: (0, 0), third: (0, 0)}
+
+    app.clock.advance(hours=1)
+    two = await _ask(app, community_id, resident)
+    assert await _true(app) == {first: (1, 1), second: (0, 1), third: (0, 1)}
+    async with app.sessions.begin() as session:
+        work = Work(session, app.clock.now())
+        await taking.decline(work, two, second, POLICY)
+        assert await taking.finish(work, one, 30, "") is not None
+    assert await _true(app) == {first: (0, 1), second: (0, 0), third: (0, 1)}
+
+    async with app.sessions.begin() as session:
+        work = Work(session, app.clock.now())
+        assert await taking.accept(work, two, third) == "accepted"
+        assert await taking.hand_back(work, two, third, POLICY)
+    request, _offers = await _request(app, two)
+    assert request.status in ("open", "offered")
+    loads = await _true(app)
+    assert loads[third] == (0, 0)
+
+    async with app.sessions.begin() as session:
+        work = Work(session, app.clock.now())
+        community = await session.get(Community, community_id)
+        assert community is not None
+        await volunteering.pause(work, community, first, None)  # a break
+        assert await taking.cancel(work, two, resident) == "cancelled"
+    assert await _true(app) == {first: (0, 0), second: (0, 0), third: (0, 0)}
+
+    three = await _ask(app, community_id, resident)
+    async with app.sessions.begin() as session:
+        assert await taking.accept(Work(session, app.clock.now()), three, second) == "accepted"
+    assert (await _true(app))[second] == (1, 0)
+    async with app.sessions.begin() as session:
+        await rights.erase_person(Work(session, app.clock.now()), second)
+    assert second not in await _true(app)
+    async with app.sessions.begin() as session:
+        # Back as a volunteer: the new profile carries the request still taken.
+        await volunteering.profile(Work(session, app.clock.now()), second)
+    assert (await _true(app))[second] == (1, 0)
