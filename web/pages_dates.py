@@ -111,8 +111,9 @@ async def dates(request: web.Request) -> web.Response:
         team = await team_of(request, work)
         if isinstance(team, web.Response):
             return team
-        coming = await events.coming(work, team.community.id, 50)
-        rows = [(e, when_of(e, team.community)) for e in coming]
+        with use_locale(team.locale):
+            coming = await events.coming(work, team.community.id, 50)
+            rows = [(e, when_of(e, team.community)) for e in coming]
     return show(team, "dates.html", rows=rows)
 
 

@@ -358,3 +358,28 @@ async def test_the_mistakes_are_said_in_the_visitors_language(site: Site) -> Non
     assert 'id="capacity-error">Please write a number, or leave it empty for no limit.' in html
     assert "Bitte" not in html and "Mir fehlt" not in html
     assert await _dates(site, "Handy-Treff") == []
+
+
+async def test_one_dates_pages_speak_the_visitors_language(site: Site) -> None:
+    first, second, *_ = await _series(site)
+    [choice] = await site.chat.say(BEA, "/sprache")
+    await site.chat.press(BEA, choice, "English")
+    async with await _signed_in(site, BEA) as browser:
+        token = await _token(site, browser)
+        form = {"csrf": token, "community": "1"}
+        _, listed = await site.page(browser, "/staff/dates?community=1")
+        assert "Tuesday" in listed and "Dienstag" not in listed
+        path = f"/staff/dates/{first.id}"
+        status, html, _ = await _post(site, browser, f"{path}/edit", **form, capacity="many")
+        assert status == 400
+        assert 'id="capacity-error">Please write a number, or leave it empty' in html
+        status, html, _ = await _post(site, browser, f"{path}/move", **form, new_when="31.2. 4 pm")
+        assert status == 400 and 'id="new_when-error">I did not understand the date.' in html
+        status, html, _ = await _post(
+            site, browser, f"{path}/call-off", **form, kind="skip", confirm="no"
+        )
+        assert "Tuesday" in html and "Dienstag" not in html
+        status, html, _ = await _post(
+            site, browser, f"/staff/dates/{second.id}/end", **form, confirm="yes"
+        )
+        assert status == 200 and html.count("Done.") == 1 and "Erledigt" not in html
