@@ -14,7 +14,7 @@ from bot.domain.models import Community, Event
 from bot.domain.names import clean_name
 from bot.domain.numbers import is_number
 from bot.domain.work import Work
-from bot.language.i18n import N_, format_when, pick_locale
+from bot.language.i18n import N_, format_when, language_name, offered_locales, pick_locale
 from web.common import (
     field,
     form_date,
@@ -57,6 +57,8 @@ async def people(request: web.Request) -> web.Response:
         people=shown,
         callers=[one for one in shown.seated + shown.waiting if one.caller],
         most=rsvps.MAX_PARTY,
+        languages=[(code, language_name(code)) for code in offered_locales()],
+        language=community.locale,
         csrf=visitor.csrf,
         action=people_address(event.id),
         saved=request.query.get("saved"),
@@ -76,15 +78,18 @@ def _caller(form: Any) -> tuple[str, str | None, int] | None:
 
 
 async def add_caller(request: web.Request) -> web.Response:
-    """Sign up someone who phoned in."""
+    """Sign up someone who phoned in, in their language (their e-mails and letters use it)."""
 
     async def change(
         work: Work, visitor: Visitor, event: Event, community: Community, form: Any
     ) -> str | None:
         given = _caller(form)
-        if given is None:
+        language = field(form, "language")
+        if given is None or (language and language not in offered_locales()):
             return None
-        made = await signup.sign_up_caller(work, community, event, *given, visitor.person_id)
+        made = await signup.sign_up_caller(
+            work, community, event, *given, visitor.person_id, locale=language or None
+        )
         return SAVED.get(made.result.outcome, "closed")
 
     return await _people_form(request, change)
