@@ -270,38 +270,6 @@ def _first_link(app: App, link: Callable[[Adapter], str | None]) -> str | None:
     return next((found for a in app.adapters.values() if (found := link(a))), None)
 
 
-async def offline_deep_link(settings: Settings, payload: str) -> str | None:
-    """A deep link (see ``Adapter.deep_link``) for commands that run beside the bot
-    (``lotsenbot qr``): the configured platforms are reached only to learn the bot's name."""
-    if not settings.telegram_enabled:
-        return None  # the only platform whose links carry a payload
-    from bot.adapters.telegram import TelegramAdapter
-
-    adapter = TelegramAdapter(settings.telegram)
-    try:
-        await adapter.identify()
-        return adapter.deep_link(payload)
-    finally:
-        await adapter.stop()
-
-
-def configured_platforms(settings: Settings) -> list[tuple[str, str]]:
-    """Each platform the settings switch on, as its adapter declares it: (name, command
-    prefix), for commands that run beside the bot (``lotsenbot qr``)."""
-    classes: list[type[Adapter]] = []
-    if settings.telegram_enabled:
-        from bot.adapters.telegram import TelegramAdapter
-
-        classes.append(TelegramAdapter)
-    if settings.matrix_enabled:
-        from bot.adapters.matrix import MatrixAdapter
-
-        classes.append(MatrixAdapter)
-    if settings.console_enabled:
-        classes.append(ConsoleAdapter)
-    return [(adapter.display_name, adapter.command_prefix) for adapter in classes]
-
-
 def _configured_adapters(app: App, stdin: TextIO | None, stdout: TextIO | None) -> list[Adapter]:
     settings = app.settings
     adapters: list[Adapter] = []

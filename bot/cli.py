@@ -184,8 +184,8 @@ def _command(settings: Settings, args: argparse.Namespace) -> int:
     if args.command == "migrate":
         return _migrate(settings, args.revision, args.downgrade)
     if args.command == "qr":
-        from bot.bootstrap import configured_platforms, offline_deep_link
         from bot.dates.checkin_qr import write_qr
+        from bot.offline import configured_platforms, offline_deep_link
 
         link = partial(offline_deep_link, settings)
         platforms = configured_platforms(settings)

@@ -140,3 +140,38 @@ async def form_team(
     if community is None:
         return refused(request, pick_locale(visitor.locale, None, None))
     return visitor, community
+
+
+async def page_date(
+    request: web.Request, staff: StaffWeb, work: Work
+) -> tuple[Visitor, Event, Community] | web.Response:
+    """The signed-in visitor and the date the address names (``{event}``) with its
+    community, when they are in its team; otherwise the answer to give (sign in, or
+    refused)."""
+    visitor = await visitor_of(request, staff, work)
+    if visitor is None:
+        return not_signed_in()
+    return await _date_of(request, work, visitor)
+
+
+async def form_date(
+    request: web.Request, staff: StaffWeb, work: Work, form: Any
+) -> tuple[Visitor, Event, Community] | web.Response:
+    """Like ``page_date`` for a sent form: its CSRF token checked first."""
+    sid = security.session_id(request)
+    visitor = await visitor_of(request, staff, work)
+    if visitor is None or sid is None:
+        return not_signed_in()
+    if not csrf_ok(sid, form):
+        return form_too_old(request, visitor)
+    return await _date_of(request, work, visitor)
+
+
+async def _date_of(
+    request: web.Request, work: Work, visitor: Visitor
+) -> tuple[Visitor, Event, Community] | web.Response:
+    found = await team_date(work, visitor, request.match_info["event"])
+    if found is None:
+        return refused(request, pick_locale(visitor.locale, None, None))
+    event, community = found
+    return visitor, event, community

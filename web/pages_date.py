@@ -15,7 +15,7 @@ from bot.dates.editing import Changes
 from bot.dates.texts import edit_refused, told_line
 from bot.domain.models import Community, Event
 from bot.domain.when import WhenError, parse_times
-from bot.language.i18n import N_, _
+from bot.language.i18n import N_, _, use_locale
 from bot.language.when_words import when_error
 from web.common import field, number
 from web.pages_dates import DATES, TEXTS, Team, not_found, show, team_of, when_of
@@ -54,21 +54,22 @@ async def date_page(request: web.Request) -> web.Response:
         team = await team_of(request, work)
         if isinstance(team, web.Response):
             return team
-        asked = number(request.match_info["event"])
-        event = await events.in_community(work, team.community.id, asked or 0)
-        if event is None:
-            return not_found(request, team)
-        taken, waiting = await events.places(work, event.id)
-        return show(
-            team,
-            "date.html",
-            event=event,
-            when=when_of(event, team.community),
-            values=_current(event, team.community),
-            taken=taken,
-            waiting=waiting,
-            errors={},
-        )
+        with use_locale(team.locale):
+            asked = number(request.match_info["event"])
+            event = await events.in_community(work, team.community.id, asked or 0)
+            if event is None:
+                return not_found(request, team)
+            taken, waiting = await events.places(work, event.id)
+            return show(
+                team,
+                "date.html",
+                event=event,
+                when=when_of(event, team.community),
+                values=_current(event, team.community),
+                taken=taken,
+                waiting=waiting,
+                errors={},
+            )
 
 
 def _changes(
@@ -106,52 +107,57 @@ async def edit(request: web.Request) -> web.Response:
         team = await team_of(request, work)
         if isinstance(team, web.Response):
             return team
-        community = team.community
-        event = await events.in_community(
-            work, community.id, number(request.match_info["event"]) or 0
-        )
-        if event is None:
-            return not_found(request, team)
-        now = _current(event, community)
-        changes, changed, errors = _changes(team.form, now, event, community)
-        whole = field(team.form, "scope") == "from" and event.series_id is not None
-        page = {"event": event, "when": when_of(event, community), "whole": whole}
-        if errors:
-            taken, waiting = await events.places(work, event.id)
-            values = {**now, **changed}
-            context = {**page, "values": values, "taken": taken, "waiting": waiting}
-            return show(team, "date.html", 400, errors=errors, **context)
-        if field(team.form, "confirm") != "yes":
-            found = await editing.preview(work, community.id, event.id, changes, whole_series=whole)
-            if isinstance(found, str):
-                return _answer(team, 400, edit_refused(found), event)
-            rows = [(_(LABELS[name]), now[name] or "-", changed[name] or "-") for name in changed]
-            return show(
-                team,
-                "date_preview.html",
-                rows=rows,
-                changed=changed,
-                dates=len(found.dates),
-                people=found.people,
-                **page,
+        with use_locale(team.locale):
+            community = team.community
+            event = await events.in_community(
+                work, community.id, number(request.match_info["event"]) or 0
             )
-        if whole:
-            assert event.series_id is not None
-            result = await editing.edit_series(
-                work,
-                community.id,
-                event.series_id,
-                _local_day(event, community),
-                changes,
-                policy=staff.policy,
-            )
-        else:
-            result = await editing.edit_date(
-                work, community.id, event.id, changes, policy=staff.policy
-            )
-        if isinstance(result, str):
-            return _answer(team, 400, edit_refused(result), event)
-        return _answer(team, 200, _told(result.told, result.unreachable), event)
+            if event is None:
+                return not_found(request, team)
+            now = _current(event, community)
+            changes, changed, errors = _changes(team.form, now, event, community)
+            whole = field(team.form, "scope") == "from" and event.series_id is not None
+            page = {"event": event, "when": when_of(event, community), "whole": whole}
+            if errors:
+                taken, waiting = await events.places(work, event.id)
+                values = {**now, **changed}
+                context = {**page, "values": values, "taken": taken, "waiting": waiting}
+                return show(team, "date.html", 400, errors=errors, **context)
+            if field(team.form, "confirm") != "yes":
+                found = await editing.preview(
+                    work, community.id, event.id, changes, whole_series=whole
+                )
+                if isinstance(found, str):
+                    return _answer(team, 400, edit_refused(found), event)
+                rows = [
+                    (_(LABELS[name]), now[name] or "-", changed[name] or "-") for name in changed
+                ]
+                return show(
+                    team,
+                    "date_preview.html",
+                    rows=rows,
+                    changed=changed,
+                    dates=len(found.dates),
+                    people=found.people,
+                    **page,
+                )
+            if whole:
+                assert event.series_id is not None
+                result = await editing.edit_series(
+                    work,
+                    community.id,
+                    event.series_id,
+                    _local_day(event, community),
+                    changes,
+                    policy=staff.policy,
+                )
+            else:
+                result = await editing.edit_date(
+                    work, community.id, event.id, changes, policy=staff.policy
+                )
+            if isinstance(result, str):
+                return _answer(team, 400, edit_refused(result), event)
+            return _answer(team, 200, _told(result.told, result.unreachable), event)
 
 
 def _told(told: int, unreachable: list[planning.Unreachable]) -> tuple[str, list[Any]]:
@@ -175,32 +181,33 @@ async def call_off(request: web.Request) -> web.Response:
         team = await team_of(request, work)
         if isinstance(team, web.Response):
             return team
-        event = await events.in_community(
-            work, team.community.id, number(request.match_info["event"]) or 0
-        )
-        if event is None:
-            return not_found(request, team)
-        skip = field(team.form, "kind") == "skip"
-        if field(team.form, "confirm") != "yes":
-            found = await planning.call_off_preview(work, event, skip=skip)
-            if isinstance(found, str):
-                return _answer(team, 400, _call_off_refused(found), event)
-            return show(
-                team,
-                "date_call_off.html",
-                event=event,
-                when=when_of(event, team.community),
-                skip=skip,
-                people=found.people,
-                to_call=found.to_call,
-                version=found.version,
+        with use_locale(team.locale):
+            event = await events.in_community(
+                work, team.community.id, number(request.match_info["event"]) or 0
             )
-        done = await planning.call_off(
-            work, team.community, event, skip=skip, expected=field(team.form, "version") or ""
-        )
-        if isinstance(done, str):
-            return _answer(team, 400, _call_off_refused(done), event)
-        return _answer(team, 200, _told(done.told, done.unreachable), event)
+            if event is None:
+                return not_found(request, team)
+            skip = field(team.form, "kind") == "skip"
+            if field(team.form, "confirm") != "yes":
+                found = await planning.call_off_preview(work, event, skip=skip)
+                if isinstance(found, str):
+                    return _answer(team, 400, _call_off_refused(found), event)
+                return show(
+                    team,
+                    "date_call_off.html",
+                    event=event,
+                    when=when_of(event, team.community),
+                    skip=skip,
+                    people=found.people,
+                    to_call=found.to_call,
+                    version=found.version,
+                )
+            done = await planning.call_off(
+                work, team.community, event, skip=skip, expected=field(team.form, "version") or ""
+            )
+            if isinstance(done, str):
+                return _answer(team, 400, _call_off_refused(done), event)
+            return _answer(team, 200, _told(done.told, done.unreachable), event)
 
 
 def _call_off_refused(reason: str) -> str:
@@ -216,18 +223,19 @@ async def end_series(request: web.Request) -> web.Response:
         team = await team_of(request, work)
         if isinstance(team, web.Response):
             return team
-        event = await events.in_community(
-            work, team.community.id, number(request.match_info["event"]) or 0
-        )
-        if event is None:
-            return not_found(request, team)
-        if event.series_id is None:
-            return _answer(team, 400, edit_refused("not_in_series"), event)
-        if field(team.form, "confirm") != "yes":
-            return show(team, "date_end.html", event=event, when=when_of(event, team.community))
-        done = await editing.end_series(
-            work, team.community.id, event.series_id, _local_day(event, team.community)
-        )
-        if isinstance(done, str):
-            return _answer(team, 400, edit_refused(done), event)
-        return _answer(team, 200, _told(done.told, done.unreachable), event)
+        with use_locale(team.locale):
+            event = await events.in_community(
+                work, team.community.id, number(request.match_info["event"]) or 0
+            )
+            if event is None:
+                return not_found(request, team)
+            if event.series_id is None:
+                return _answer(team, 400, edit_refused("not_in_series"), event)
+            if field(team.form, "confirm") != "yes":
+                return show(team, "date_end.html", event=event, when=when_of(event, team.community))
+            done = await editing.end_series(
+                work, team.community.id, event.series_id, _local_day(event, team.community)
+            )
+            if isinstance(done, str):
+                return _answer(team, 400, edit_refused(done), event)
+            return _answer(team, 200, _told(done.told, done.unreachable), event)

@@ -18,9 +18,9 @@ from bot.community.web_access import Visitor
 from bot.dates import editing, events, planning
 from bot.dates.details import Details
 from bot.domain.models import Community, Event
-from bot.domain.when import WhenError, parse_when
+from bot.domain.when import When, WhenError, parse_when
 from bot.domain.work import Work
-from bot.language.i18n import N_, _, format_span, pick_locale
+from bot.language.i18n import N_, _, format_span, pick_locale, use_locale
 from bot.language.when_words import when_error
 from web import security
 from web.common import (
@@ -111,8 +111,9 @@ async def dates(request: web.Request) -> web.Response:
         team = await team_of(request, work)
         if isinstance(team, web.Response):
             return team
-        coming = await events.coming(work, team.community.id, 50)
-        rows = [(e, when_of(e, team.community)) for e in coming]
+        with use_locale(team.locale):
+            coming = await events.coming(work, team.community.id, 50)
+            rows = [(e, when_of(e, team.community)) for e in coming]
     return show(team, "dates.html", rows=rows)
 
 
@@ -127,25 +128,14 @@ async def new_date(request: web.Request) -> web.Response:
 
 async def create(request: web.Request) -> web.Response:
     """Store the new date or series; a mistake: the form again, what was typed kept, the
-    reason next to the field."""
+    reason next to the field (in the visitor's language)."""
     staff = request.app[STAFF]
     async with staff.work() as work:
         team = await team_of(request, work)
         if isinstance(team, web.Response):
             return team
-        values = {name: (field(team.form, name) or "").strip() for name in (*TEXTS, "when")}
-        values["capacity"] = (field(team.form, "capacity") or "").strip()
-        errors = _new_errors(values)
-        try:
-            when = parse_when(
-                values["when"],
-                work.now,
-                team.community.timezone,
-                require_time=True,
-                language=team.locale,
-            )
-        except WhenError as error:
-            when, errors["when"] = None, when_error(error)
+        with use_locale(team.locale):
+            values, when, errors = _new_date(work, team)
         if when is None or errors:
             return show(team, "date_new.html", 400, values=values, errors=errors)
         details = Details(
@@ -165,10 +155,31 @@ async def create(request: web.Request) -> web.Response:
             policy=staff.policy,
         )
         if not created.events:
-            errors["when"] = _("I could not find a date in the coming months. Nothing was saved.")
+            with use_locale(team.locale):
+                errors["when"] = _(
+                    "I could not find a date in the coming months. Nothing was saved."
+                )
             return show(team, "date_new.html", 400, values=values, errors=errors)
         first = created.events[0].id
     return see_other(f"{DATES}/{first}?community={team.community.id}")
+
+
+def _new_date(work: Work, team: Team) -> tuple[dict[str, str], When | None, dict[str, str]]:
+    """The new date's form as typed, its rhythm understood, and what is wrong with it."""
+    values = {name: (field(team.form, name) or "").strip() for name in (*TEXTS, "when")}
+    values["capacity"] = (field(team.form, "capacity") or "").strip()
+    errors = _new_errors(values)
+    try:
+        when = parse_when(
+            values["when"],
+            work.now,
+            team.community.timezone,
+            require_time=True,
+            language=team.locale,
+        )
+    except WhenError as error:
+        return values, None, {**errors, "when": when_error(error)}
+    return values, when, errors
 
 
 def _new_errors(values: dict[str, str]) -> dict[str, str]:

@@ -11,19 +11,14 @@ from bot.domain.models import Event
 from bot.domain.names import clean_name
 from bot.domain.work import Work
 from bot.language.i18n import N_, format_when, pick_locale
-from web import security
 from web.common import (
-    csrf_ok,
     field,
-    form_too_old,
+    form_date,
     message,
-    not_signed_in,
     number,
     page,
-    refused,
+    page_date,
     see_other,
-    team_date,
-    visitor_of,
 )
 from web.staff import STAFF
 
@@ -39,13 +34,10 @@ async def door(request: web.Request) -> web.Response:
     """The door list of one date."""
     staff = request.app[STAFF]
     async with staff.work() as work:
-        visitor = await visitor_of(request, staff, work)
-        if visitor is None:
-            return not_signed_in()
-        found = await team_date(work, visitor, request.match_info["event"])
-        if found is None:
-            return refused(request, pick_locale(visitor.locale, None, None))
-        event, community = found
+        found = await page_date(request, staff, work)
+        if isinstance(found, web.Response):
+            return found
+        visitor, event, community = found
         shown = await checkin.door_list(work, event)
     locale = pick_locale(visitor.locale, None, community.locale)
     return page(
@@ -101,17 +93,11 @@ async def _door_form(request: web.Request, change, wrong: str) -> web.Response: 
     the change, and back to the list (a wrong entry: a short answer, nothing changed)."""
     staff = request.app[STAFF]
     form = await request.post()
-    sid = security.session_id(request)
     async with staff.work() as work:
-        visitor = await visitor_of(request, staff, work)
-        if visitor is None or sid is None:
-            return not_signed_in()
-        if not csrf_ok(sid, form):
-            return form_too_old(request, visitor)
-        found = await team_date(work, visitor, request.match_info["event"])
-        if found is None:
-            return refused(request, pick_locale(visitor.locale, None, None))
-        event, community = found
+        found = await form_date(request, staff, work, form)
+        if isinstance(found, web.Response):
+            return found
+        visitor, event, community = found
         after = await change(work, visitor, event, form)
     if after is None:
         return message(

@@ -9,7 +9,7 @@ from aiohttp import web
 from bot.dates import events, planning
 from bot.dates.texts import told_line
 from bot.domain.when import WhenError, parse_when
-from bot.language.i18n import format_span
+from bot.language.i18n import format_span, use_locale
 from bot.language.when_words import when_error
 from web.common import field, number
 from web.pages_dates import DATES, not_found, show, team_of, when_of
@@ -24,38 +24,39 @@ async def move(request: web.Request) -> web.Response:
         team = await team_of(request, work)
         if isinstance(team, web.Response):
             return team
-        community = team.community
-        event = await events.in_community(
-            work, community.id, number(request.match_info["event"]) or 0
-        )
-        if event is None or event.status == "cancelled":
-            return not_found(request, team)
-        typed = (field(team.form, "new_when") or "").strip()
-        page = {"event": event, "when": when_of(event, community), "typed": typed}
-        try:
-            when = parse_when(
-                typed, work.now, community.timezone, require_time=True, language=team.locale
+        with use_locale(team.locale):
+            community = team.community
+            event = await events.in_community(
+                work, community.id, number(request.match_info["event"]) or 0
             )
-            if when.rrule is not None:
-                raise WhenError("unknown")
-        except WhenError as error:
-            return show(team, "date_move.html", 400, error=when_error(error), **page)
-        new = format_span(when.start, when.end, community.timezone)
-        if field(team.form, "confirm") != "yes":
-            people = await planning.people_to_tell(work, event)
-            return show(team, "date_move.html", new=new, people=people, error="", **page)
-        told = await planning.move_date(
-            work,
-            community,
-            event,
-            when.start,
-            when.end,
-            None,
-            policy=staff.policy,
-            change_id=f"web:{planning.version(event)}:{when.start.isoformat()}",
-        )
-        back = f"{DATES}/{event.id}?community={community.id}"
-        text = told_line(told.told)
-        return show(
-            team, "date_done.html", text=text, to_call=told.unreachable, back=back, event=event
-        )
+            if event is None or event.status == "cancelled":
+                return not_found(request, team)
+            typed = (field(team.form, "new_when") or "").strip()
+            page = {"event": event, "when": when_of(event, community), "typed": typed}
+            try:
+                when = parse_when(
+                    typed, work.now, community.timezone, require_time=True, language=team.locale
+                )
+                if when.rrule is not None:
+                    raise WhenError("unknown")
+            except WhenError as error:
+                return show(team, "date_move.html", 400, error=when_error(error), **page)
+            new = format_span(when.start, when.end, community.timezone)
+            if field(team.form, "confirm") != "yes":
+                people = await planning.people_to_tell(work, event)
+                return show(team, "date_move.html", new=new, people=people, error="", **page)
+            told = await planning.move_date(
+                work,
+                community,
+                event,
+                when.start,
+                when.end,
+                None,
+                policy=staff.policy,
+                change_id=f"web:{planning.version(event)}:{when.start.isoformat()}",
+            )
+            back = f"{DATES}/{event.id}?community={community.id}"
+            text = told_line(told.told)
+            return show(
+                team, "date_done.html", text=text, to_call=told.unreachable, back=back, event=event
+            )

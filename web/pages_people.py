@@ -14,20 +14,15 @@ from bot.domain.models import Community, Event
 from bot.domain.names import clean_name
 from bot.domain.numbers import is_number
 from bot.domain.work import Work
-from bot.language.i18n import N_, format_when, pick_locale
-from web import security
+from bot.language.i18n import N_, format_when, language_name, offered_locales, pick_locale
 from web.common import (
-    csrf_ok,
     field,
-    form_too_old,
+    form_date,
     message,
-    not_signed_in,
     number,
     page,
-    refused,
+    page_date,
     see_other,
-    team_date,
-    visitor_of,
 )
 from web.staff import STAFF
 
@@ -48,13 +43,10 @@ async def people(request: web.Request) -> web.Response:
     """Everyone signed up for one date, the waiting list, the callers' forms, the call list."""
     staff = request.app[STAFF]
     async with staff.work() as work:
-        visitor = await visitor_of(request, staff, work)
-        if visitor is None:
-            return not_signed_in()
-        found = await team_date(work, visitor, request.match_info["event"])
-        if found is None:
-            return refused(request, pick_locale(visitor.locale, None, None))
-        event, community = found
+        found = await page_date(request, staff, work)
+        if isinstance(found, web.Response):
+            return found
+        visitor, event, community = found
         shown = await planning.attendees(work, event)
     locale = pick_locale(visitor.locale, None, community.locale)
     return page(
@@ -65,6 +57,8 @@ async def people(request: web.Request) -> web.Response:
         people=shown,
         callers=[one for one in shown.seated + shown.waiting if one.caller],
         most=rsvps.MAX_PARTY,
+        languages=[(code, language_name(code)) for code in offered_locales()],
+        language=community.locale,
         csrf=visitor.csrf,
         action=people_address(event.id),
         saved=request.query.get("saved"),
@@ -84,15 +78,18 @@ def _caller(form: Any) -> tuple[str, str | None, int] | None:
 
 
 async def add_caller(request: web.Request) -> web.Response:
-    """Sign up someone who phoned in."""
+    """Sign up someone who phoned in, in their language (their e-mails and letters use it)."""
 
     async def change(
         work: Work, visitor: Visitor, event: Event, community: Community, form: Any
     ) -> str | None:
         given = _caller(form)
-        if given is None:
+        language = field(form, "language")
+        if given is None or (language and language not in offered_locales()):
             return None
-        made = await signup.sign_up_caller(work, community, event, *given, visitor.person_id)
+        made = await signup.sign_up_caller(
+            work, community, event, *given, visitor.person_id, locale=language or None
+        )
         return SAVED.get(made.result.outcome, "closed")
 
     return await _people_form(request, change)
@@ -135,17 +132,11 @@ async def _people_form(request: web.Request, change) -> web.Response:  # type: i
     the change, and back to the list with what happened (wrong input: nothing changed)."""
     staff = request.app[STAFF]
     form = await request.post()
-    sid = security.session_id(request)
     async with staff.work() as work:
-        visitor = await visitor_of(request, staff, work)
-        if visitor is None or sid is None:
-            return not_signed_in()
-        if not csrf_ok(sid, form):
-            return form_too_old(request, visitor)
-        found = await team_date(work, visitor, request.match_info["event"])
-        if found is None:
-            return refused(request, pick_locale(visitor.locale, None, None))
-        event, community = found
+        found = await form_date(request, staff, work, form)
+        if isinstance(found, web.Response):
+            return found
+        visitor, event, community = found
         outcome = await change(work, visitor, event, community, form)
     if outcome is None:
         return message(

@@ -18,6 +18,9 @@ from bot.domain.work import Work
 EVENT, EVENT_AGAIN, TEXT = "event", "event_again", "text"
 SCHEDULED, DONE, CANCELLED = "scheduled", "done", "cancelled"
 DEFAULT_DAYS, DEFAULT_AGAIN_DAYS = 7, 1
+# Staff's same text again within this time is the same announcement (a double tap, a form
+# sent twice after a slow answer, the command repeated): it is not posted twice.
+AGAIN_WITHIN = timedelta(minutes=10)
 _CHANGED = "schedule_changed"
 
 
@@ -215,6 +218,7 @@ class Scheduled:
 
     sent: bool
     next_at: datetime | None
+    again: bool = False  # the same post was made a few minutes ago: nothing new was stored
 
 
 async def schedule_post(
@@ -227,7 +231,12 @@ async def schedule_post(
     created_by: int | None,
 ) -> Scheduled:
     """Schedule staff's own text (repeating with ``rrule``) for all groups or the chosen ones;
-    a start not in the future is sent at once (a repeating one then waits for its next time)."""
+    a start not in the future is sent at once (a repeating one then waits for its next time).
+    The same post from the same person a few minutes ago (a double tap, a form sent again)
+    is not stored or sent again: ``again``."""
+    same = await _same_post(work, community_id, text, start, rrule, chat_ids, created_by)
+    if same is not None:
+        return Scheduled(False, same.due_at if same.status == SCHEDULED else None, again=True)
     row = await schedule_text(
         work.session,
         community_id,
@@ -243,6 +252,47 @@ async def schedule_post(
         return Scheduled(False, row.due_at)
     await post_text(work, row, community)
     return Scheduled(True, row.due_at if row.status == SCHEDULED else None)
+
+
+async def _same_post(
+    work: Work,
+    community_id: int,
+    text: str,
+    start: datetime,
+    rrule: str | None,
+    chat_ids: list[int] | None,
+    created_by: int | None,
+) -> Announcement | None:
+    """The same text to the same groups by the same person within ``AGAIN_WITHIN``, not
+    cancelled: sent now, the one posted in that time; for later, the one waiting for the same
+    time; repeating, the one with the same rule (it would post twice every time)."""
+    if created_by is None:
+        return None
+    since = work.now - AGAIN_WITHIN
+    rows = await work.session.scalars(
+        select(Announcement)
+        .where(
+            Announcement.community_id == community_id,
+            Announcement.kind == TEXT,
+            Announcement.created_by == created_by,
+            Announcement.status != CANCELLED,
+            Announcement.created_at >= since,
+            Announcement.text == text,
+        )
+        .order_by(Announcement.id.desc())
+    )
+    wanted = sorted(chat_ids) if chat_ids is not None else None
+    for row in rows:
+        chats = sorted(row.chat_ids) if row.chat_ids is not None else None
+        if chats != wanted or (row.rrule or None) != (rrule or None):
+            continue
+        if rrule:
+            return row
+        if start > work.now and row.status == SCHEDULED and row.due_at == start:
+            return row
+        if start <= work.now and row.status == DONE and row.due_at >= since:
+            return row
+    return None
 
 
 async def post_text(work: Work, announcement: Announcement, community: Community) -> None:

@@ -160,8 +160,13 @@ def text_limit() -> str:
 
 
 def scheduled_answer(done: announcements.Scheduled, repeats: bool, timezone: str) -> str:
-    """ "Verschickt." when it went out now; otherwise when it will."""
-    if done.sent and done.next_at is not None:
+    """ "Verschickt." when it went out now; otherwise when it will; the same post again:
+    that it was already sent or saved."""
+    if done.again and done.next_at is None:
+        return _("I already sent this announcement a few minutes ago. I am not sending it again.")
+    if done.again:
+        answer = _("I already saved this announcement. It is posted next on {when}.")
+    elif done.sent and done.next_at is not None:
         answer = _("Sent. It is sent again regularly, next on {when}.")
     elif done.sent:
         return _("Sent.")

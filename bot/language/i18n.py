@@ -132,6 +132,18 @@ def language_name(code: str, in_locale: str | None = None) -> str:
     return name[:1].upper() + name[1:]
 
 
+def locale_named(word: str) -> str | None:
+    """The offered language a word names: its code ("en"), its own name ("English") or its
+    name in any offered language ("Englisch"); None when it names none."""
+    wanted = word.strip().casefold()
+    offered = offered_locales()
+    for code in offered:
+        names = {code, *(language_name(code, shown_in).casefold() for shown_in in offered)}
+        if wanted in names:
+            return code
+    return None
+
+
 def text_direction(code: str) -> str:
     """ "rtl" for languages written right to left (Arabic, Persian, Hebrew), else "ltr": for
     ``dir="…"`` in HTML pages and e-mails."""

@@ -14,7 +14,16 @@ from bot.domain.names import clean_name
 from bot.domain.numbers import is_number
 from bot.domain.roles import STAFF
 from bot.domain.when import WhenError, parse_when
-from bot.language.i18n import N_, _, current_locale, format_span, ngettext
+from bot.language.i18n import (
+    N_,
+    _,
+    current_locale,
+    format_span,
+    language_name,
+    locale_named,
+    ngettext,
+    offered_locales,
+)
 from handlers.date_changes import calling_off
 from handlers.date_changes.common import numbered as _numbered
 from handlers.date_changes.common import parts as _parts
@@ -87,54 +96,78 @@ async def skip(ctx: Context) -> None:
 @router.command(
     "anmelden_fuer",
     "sign_up_for",
-    description=N_("Sign up someone who called: number; name; phone or e-mail; people"),
+    description=N_("Sign up someone who called: number; name; phone or e-mail; people; language"),
     roles=(STAFF,),
 )
 async def sign_up_for(ctx: Context) -> None:
-    """Sign up a person who phoned in; they need no chat account."""
+    """Sign up a person who phoned in; they need no chat account. A language at the end
+    ("English") is the one their e-mails and letters use (else the group's)."""
     example = _("{prefix}anmelden_fuer 12; Erika Muster; 04542 1234; 2")
-    parts = _parts(ctx)
+    parts = _parts(ctx) + [""] * 5
     event = await _numbered(ctx, parts, example)
     if event is None:
         return
     # Without invisible characters: the name is shown to others in lists and notices.
-    name = clean_name(parts[1] if len(parts) > 1 else "")
+    name = clean_name(parts[1])
     if not name or len(name) > MAX_NAME:
         await _usage(ctx, example)
         return
-    email, phone = _contact(parts[2] if len(parts) > 2 else "")
+    contact = await _checked_contact(ctx, parts[2], example)
+    if contact is None:
+        return
+    size_text = parts[3] or "1"
+    if not is_number(size_text) or not 1 <= int(size_text) <= rsvps.MAX_PARTY:
+        await ctx.reply(
+            _("Please give the number of people from 1 to {most}.").format(most=rsvps.MAX_PARTY)
+        )
+        return
+    locale = locale_named(parts[4]) if parts[4] else None
+    if parts[4] and locale is None:
+        names = ", ".join(language_name(code) for code in offered_locales())
+        await ctx.reply(
+            _("I do not know this language: {word}. Please write one of these: {names}.").format(
+                word=parts[4], names=names
+            )
+        )
+        return
+    assert ctx.community is not None
+    email, phone = contact
+    caller = await signup.sign_up_caller(
+        ctx.work, ctx.community, event, name, phone, int(size_text), ctx.person.id, email, locale
+    )
+    await ctx.reply(_signed_up(caller.result, name, email), about=(caller.person_id,))
+
+
+async def _checked_contact(
+    ctx: Context, text: str, example: str
+) -> tuple[str | None, str | None] | None:
+    """The caller's e-mail address and phone number; None (and why, said) when the address
+    cannot be used."""
+    email, phone = _contact(text)
     if email is not None and not ctx.services.settings.email_enabled:
         await ctx.reply(_("This bot cannot send e-mails. Please give a phone number instead."))
-        return
+        return None
     if email is not None and (len(email) > MAX_EMAIL or not EMAIL.fullmatch(email)):
         await ctx.reply(
             _("This e-mail address does not look right: {address}").format(address=email)
             + "\n"
             + _("Example: {example}").format(example=example.format(prefix=ctx.command_prefix))
         )
-        return
-    size_text = parts[3] if len(parts) > 3 and parts[3] else "1"
-    if not is_number(size_text) or not 1 <= int(size_text) <= rsvps.MAX_PARTY:
-        await ctx.reply(
-            _("Please give the number of people from 1 to {most}.").format(most=rsvps.MAX_PARTY)
-        )
-        return
-    assert ctx.community is not None
-    caller = await signup.sign_up_caller(
-        ctx.work, ctx.community, event, name, phone, int(size_text), ctx.person.id, email
-    )
-    result = caller.result
+        return None
+    return email, phone
+
+
+def _signed_up(result: rsvps.SignUp, name: str, email: str | None) -> str:
     if result.outcome == rsvps.YES:
         text = _("{name} is signed up.").format(name=name)
         if email:
             text += " " + _("I am sending the confirmation by e-mail.")
-    elif result.outcome == rsvps.WAITLIST:
-        text = _("{name} is number {position} on the waiting list.").format(
+        return text
+    if result.outcome == rsvps.WAITLIST:
+        return _("{name} is number {position} on the waiting list.").format(
             name=name, position=result.position
         )
-    else:
-        text = _("Sign-up is not possible: the date is over or sign-up has closed.")
-    await ctx.reply(text, about=(caller.person_id,))
+    return _("Sign-up is not possible: the date is over or sign-up has closed.")
 
 
 @router.command(

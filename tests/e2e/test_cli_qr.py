@@ -20,14 +20,15 @@ from tests.e2e.telegram_bot import fast_server
 ROOT = Path(__file__).resolve().parents[2]
 
 
-async def _lotsenbot(tmp_path: Path, config: str, *args: str) -> tuple[int, str, str]:
+async def _lotsenbot(
+    tmp_path: Path, config: str, *args: str, program: tuple[str, ...] = ("-m", "bot")
+) -> tuple[int, str, str]:
     (tmp_path / "config.toml").write_text(config)
     env = {k: v for k, v in os.environ.items() if not k.startswith("LOTSENBOT_")}
     env["PYTHONPATH"] = str(ROOT)
     process = await asyncio.create_subprocess_exec(
         sys.executable,
-        "-m",
-        "bot",
+        *program,
         *args,
         cwd=tmp_path,
         env=env,
@@ -86,3 +87,26 @@ async def test_qr_for_a_date_by_number_and_by_day(
     assert err.strip() == (
         "lotsenbot: '31.2.2026' is neither a number nor a day like 2026-12-09 or 9.12.2026"
     )
+
+
+# Run after `lotsenbot qr` in a fresh Python: which of the bot's big parts it loaded.
+_LOADED = """
+import sys
+from bot.cli import main
+code = main(sys.argv[1:])
+heavy = ("bot.bootstrap", "bot.adapters.telegram", "bot.adapters.matrix", "telegram", "nio",
+         "handlers", "aiohttp", "bot.chat.dispatcher")
+print("loaded:", sorted(m for m in sys.modules if m in heavy or m.startswith("handlers.")))
+sys.exit(code)
+"""
+
+
+async def test_qr_loads_only_what_it_needs(tmp_path: Path, sqlite_url: str) -> None:
+    """A small command starts fast: without Telegram it does not load the app's start-up,
+    the chat handlers, the platforms' adapters or their libraries."""
+    number = await _date(sqlite_url, datetime(2026, 12, 9, 14, 0, tzinfo=UTC))
+    config = f'[bot]\ndata_dir = "{tmp_path}"\n[database]\nurl = "{sqlite_url}"\n'
+    code, out, err = await _lotsenbot(tmp_path, config, "qr", str(number), program=("-c", _LOADED))
+    assert code == 0, err
+    assert "/hier " in out
+    assert "loaded: []" in out

@@ -353,3 +353,44 @@ async def test_the_announcement_dialog_can_be_stopped_at_every_step(tg: Conversa
     assert "Abbrechen" in _labels(second)
     [stopped] = await tg.press(ADA, second, "Abbrechen")
     assert stopped.text == "Gut, ich habe aufgehört. Es wurde nichts geändert."
+
+
+async def _announce(tg: Conversation, text: str, when: str | None) -> str:
+    """``/ankuendigung_neu`` with the text, now or at a time, to all groups: the answer."""
+    [ask] = await tg.say(ADA, f"/ankuendigung_neu {text}")
+    if when is None:
+        [where] = await tg.press(ADA, ask, "Jetzt schicken")
+    else:
+        [where] = await tg.say(ADA, when)
+    shown = await tg.press(ADA, where, "Alle Gruppen")
+    [answer] = [s for s in shown if s.chat_id == "dm-1"]
+    return answer.text
+
+
+async def test_the_same_announcement_twice_is_posted_once(tg: Conversation) -> None:
+    text = "Treffen\nFreitag, 4. Dezember 2026, 17 Uhr\nRathaus, Saal 1"
+    assert await _announce(tg, text, None) == "Verschickt."
+    tg.app.clock.advance(minutes=3)  # type: ignore[attr-defined]
+    assert await _announce(tg, text, None) == (
+        "Ich habe diese Ankündigung schon vor ein paar Minuten verschickt. "
+        "Ich schicke sie nicht noch einmal."
+    )
+    await tg.flush()
+    assert [s.text for s in tg.adapter.to(GROUP) if s.text == text] == [text]
+
+    # Saved for later twice: once in the list, posted once.
+    later = "Kuchen am Freitag, 4. Dezember 2026, 15 Uhr. Rathaus, Saal 1."
+    assert (await _announce(tg, later, "4.12. 9 Uhr")).startswith("Gespeichert.")
+    again = await _announce(tg, later, "4.12. 9 Uhr")
+    assert again.startswith(
+        "Diese Ankündigung habe ich schon gespeichert. Sie wird als Nächstes geschickt am "
+        "Freitag, 4. Dezember 2026"
+    )
+    [listing] = await tg.say(ADA, "/ankuendigungen")
+    assert listing.text.count("Kuchen am Freitag") == 1
+
+    # Some time later the same text is a new announcement.
+    tg.app.clock.advance(minutes=11)  # type: ignore[attr-defined]
+    assert await _announce(tg, text, None) == "Verschickt."
+    await tg.flush()
+    assert [s.text for s in tg.adapter.to(GROUP) if s.text == text] == [text, text]

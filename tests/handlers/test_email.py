@@ -264,6 +264,31 @@ async def test_a_caller_hears_in_the_groups_language(mail: Mail) -> None:
     assert status == 200 and '<html lang="en">' in page
 
 
+async def test_staff_give_a_callers_language(mail: Mail) -> None:
+    """Staff name the caller's language at the end: their e-mails and the page behind their
+    link are in it. A language the bot does not know: a short answer, nobody signed up."""
+    event = await _date(mail)
+    [wrong] = await mail.tg.say(
+        ADA, f"/anmelden_fuer {event.id}; Erika Muster; {ERIKA}; 1; Klingonisch"
+    )
+    assert wrong.text == (
+        "Diese Sprache kenne ich nicht: Klingonisch. "
+        "Bitte schreiben Sie eine davon: Deutsch, English, Українська."
+    )
+    async with mail.app.sessions() as session:
+        assert (await session.scalars(select(Rsvp))).all() == []
+    assert mail.inbox() == []
+    [answer] = await mail.tg.say(
+        ADA, f"/anmelden_fuer {event.id}; Erika Muster; {ERIKA}; 1; English"
+    )
+    assert answer.text == "Erika Muster ist angemeldet. Ich schicke die Bestätigung per E-Mail."
+    [confirmation] = mail.inbox()
+    assert confirmation.message["Subject"] == "You are signed up. We look forward to seeing you!"
+    assert '<html lang="en">' in confirmation.html
+    status, page = await _open(_link(confirmation, "I cannot come"), press=False)
+    assert status == 200 and '<html lang="en">' in page
+
+
 async def test_the_give_back_link_works_once(mail: Mail) -> None:
     event = await _date(mail)
     await _sign_up_erika(mail, event)

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from bot.adapters.base import Adapter
-from bot.bootstrap import configured_platforms
 from bot.chat import platforms
 from bot.chat.router import parse_command
 from bot.dates.checkin_qr import _how_to_type
+from bot.offline import configured_platforms
 from tests.conftest import make_settings
 
 

@@ -119,6 +119,39 @@ async def test_send_a_text_now_reaches_the_group(site: Site) -> None:
     assert [s.text for s in site.chat.adapter.to(GROUP)][-1] == "Heute gibt es Kuchen."
 
 
+async def test_a_text_sent_twice_is_posted_once(site: Site) -> None:
+    """The form sent again after a slow answer (a new key: the preview opened again), and
+    the same text from the chat: posted once, and the person is told it was sent already."""
+    text = "Heute gibt es Kuchen."
+    async with await _signed_in(site, BEA) as browser:
+        token = await _token(site, browser)
+        form = {"csrf": token, "community": "1", "text": text, "timing": "now"}
+        status, page = await _post(site, browser, f"{PAGE}/send", {**form, "key": "a"})
+        assert status == 200 and "Verschickt." in _text(page)
+        status, page = await _post(site, browser, f"{PAGE}/send", {**form, "key": "b"})
+        assert status == 200 and "Verschickt." not in _text(page)
+        assert (
+            "Ich habe diese Ankündigung schon vor ein paar Minuten verschickt. "
+            "Ich schicke sie nicht noch einmal."
+        ) in _text(page)
+        later = {**form, "timing": "later", "when": "9.12. 9 Uhr"}
+        status, page = await _post(site, browser, f"{PAGE}/send", later)
+        assert status == 200 and "Gespeichert." in _text(page)
+        status, page = await _post(site, browser, f"{PAGE}/send", later)
+        assert "Diese Ankündigung habe ich schon gespeichert." in _text(page)
+    shown = await site.chat.say(BEA, f"/ankuendigung_neu {text}")
+    [tips] = [s for s in shown if s.buttons]
+    [ask] = await site.chat.press(BEA, tips, "So verwenden")
+    [where] = await site.chat.press(BEA, ask, "Jetzt schicken")
+    shown = await site.chat.press(BEA, where, "Alle Gruppen")
+    assert "Ich schicke sie nicht noch einmal." in shown[-1].text
+    await site.chat.flush()
+    assert [s.text for s in site.chat.adapter.to(GROUP)].count(text) == 1
+    async with site.app.sessions() as session:
+        rows = (await session.scalars(select(Announcement).order_by(Announcement.id))).all()
+    assert [(r.text, r.status) for r in rows] == [(text, "done"), (text, "scheduled")]
+
+
 async def test_a_date_is_previewed_with_its_buttons_and_posted_once(site: Site) -> None:
     chat = site.chat
     [preview] = await chat.say(BEA, "/termin_neu Handy-Treff; 9.12. 15 Uhr; Raum 2; 10")

@@ -142,6 +142,30 @@ async def test_wrong_input_changes_nothing(site: Site) -> None:
     assert await sign_ups(site, event_id) == [("Otto", "yes", 1, None)]
 
 
+async def test_a_callers_language_is_chosen_when_signing_up(site: Site) -> None:
+    """The group's language is chosen first; another one is stored with the person (their
+    e-mails and letters use it); a language the bot does not offer changes nothing."""
+    event_id = await plan(site, 3)
+    async with await signed_in(site, BEA) as browser:
+        status, html = await site.page(browser, f"/staff/dates/{event_id}/people")
+        assert status == 200
+        assert '<option value="de" selected lang="de">Deutsch</option>' in html
+        assert '<option value="uk" lang="uk">Українська</option>' in html
+        got = await add(site, browser, event_id, name="Erika", size="1", language="xx")
+        assert got.status == 400
+        assert await sign_ups(site, event_id) == []
+        got = await add(site, browser, event_id, name="Erika", size="1", language="uk")
+        assert got.status == 303
+        got = await add(site, browser, event_id, name="Karl", size="1", language="de")
+        assert got.status == 303
+    async with site.app.sessions() as session:
+        rows = await session.execute(select(Person.display_name, Person.locale).order_by(Person.id))
+        assert [tuple(r) for r in rows if r[0] in ("Erika", "Karl")] == [
+            ("Erika", "uk"),
+            ("Karl", "de"),
+        ]
+
+
 async def test_member_and_other_team_are_refused(site: Site) -> None:
     event_id = await plan(site, 3)
     people = f"/staff/dates/{event_id}/people"

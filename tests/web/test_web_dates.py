@@ -333,3 +333,53 @@ async def test_move_a_date_to_another_day(site: Site) -> None:
     assert "24. November" in notice.text  # old and new side by side
     moved = [d for d in await _dates(site, "Handy-Treff") if d.id == first.id]
     assert moved[0].starts_at != first.starts_at
+
+
+async def test_the_mistakes_are_said_in_the_visitors_language(site: Site) -> None:
+    [choice] = await site.chat.say(BEA, "/sprache")
+    await site.chat.press(BEA, choice, "English")
+    async with await _signed_in(site, BEA) as browser:
+        token = await _token(site, browser)
+        status, html, _ = await _post(
+            site,
+            browser,
+            "/staff/dates/new",
+            csrf=token,
+            community="1",
+            title="Handy-Treff",
+            when="every two weeks 3 pm",
+            place="",
+            capacity="many",
+        )
+    assert status == 400
+    assert '<html lang="en">' in html
+    assert 'id="when-error">I did not understand the date.' in html
+    assert 'id="place-error">Please write the place.' in html
+    assert 'id="capacity-error">Please write a number, or leave it empty for no limit.' in html
+    assert "Bitte" not in html and "Mir fehlt" not in html
+    assert await _dates(site, "Handy-Treff") == []
+
+
+async def test_one_dates_pages_speak_the_visitors_language(site: Site) -> None:
+    first, second, *_ = await _series(site)
+    [choice] = await site.chat.say(BEA, "/sprache")
+    await site.chat.press(BEA, choice, "English")
+    async with await _signed_in(site, BEA) as browser:
+        token = await _token(site, browser)
+        form = {"csrf": token, "community": "1"}
+        _, listed = await site.page(browser, "/staff/dates?community=1")
+        assert "Tuesday" in listed and "Dienstag" not in listed
+        path = f"/staff/dates/{first.id}"
+        status, html, _ = await _post(site, browser, f"{path}/edit", **form, capacity="many")
+        assert status == 400
+        assert 'id="capacity-error">Please write a number, or leave it empty' in html
+        status, html, _ = await _post(site, browser, f"{path}/move", **form, new_when="31.2. 4 pm")
+        assert status == 400 and 'id="new_when-error">I did not understand the date.' in html
+        status, html, _ = await _post(
+            site, browser, f"{path}/call-off", **form, kind="skip", confirm="no"
+        )
+        assert "Tuesday" in html and "Dienstag" not in html
+        status, html, _ = await _post(
+            site, browser, f"/staff/dates/{second.id}/end", **form, confirm="yes"
+        )
+        assert status == 200 and html.count("Done.") == 1 and "Erledigt" not in html
