@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import json
 import os
+import pstats
 import resource
 import statistics
 import sys
@@ -119,12 +121,20 @@ def main() -> None:
         action="store_true",
         help="also run the bot with group commit switched off, on a database of its own",
     )
+    parser.add_argument("--profile", metavar="FILE", help="cProfile of the bot's run to FILE")
     args = parser.parse_args()
     load = "/".join(f"{x:.2f}" for x in os.getloadavg())
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite+aiosqlite:///{tmp}/bench.db"
         migrate.upgrade(url)
+        profiler = cProfile.Profile() if args.profile else None
+        if profiler is not None:
+            profiler.enable()
         figures = asyncio.run(run_bot(url, args.messages, args.people, args.concurrency))
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(args.profile)
+            pstats.Stats(args.profile).sort_stats("tottime").print_stats(15)
         if args.ungrouped:
             alone_url = f"sqlite+aiosqlite:///{tmp}/alone.db"
             migrate.upgrade(alone_url)
