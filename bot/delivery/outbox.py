@@ -132,7 +132,9 @@ async def enqueue_reply(
     if chat.id is None:
         await session.flush()  # a chat made in this transaction: its row first
     about, content, data = _prepared(session, chat, outgoing, now)
-    result = await session.execute(
+    # On the session's connection: the session's own execute adds its ORM steps to each.
+    connection = await session.connection()
+    result = await connection.execute(
         _INSERT_MESSAGE,
         {
             "dedup_key": dedup_key,
@@ -145,7 +147,7 @@ async def enqueue_reply(
     )
     outbox_id = result.inserted_primary_key[0]  # type: ignore[index]
     if about:
-        await session.execute(
+        await connection.execute(
             _INSERT_SUBJECT,
             [{"outbox_id": outbox_id, "person_id": person_id} for person_id in sorted(about)],
         )
