@@ -121,6 +121,7 @@ async def run_baseline(url: str, messages: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=2000)
+    parser.add_argument("--quick", action="store_true", help="500 messages (under a minute)")
     parser.add_argument("--people", type=int, default=500)
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument(
@@ -130,6 +131,8 @@ def main() -> None:
     )
     parser.add_argument("--profile", metavar="FILE", help="cProfile of the bot's run to FILE")
     args = parser.parse_args()
+    if args.quick:
+        args.messages = min(args.messages, 500)
     load = "/".join(f"{x:.2f}" for x in os.getloadavg())
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite+aiosqlite:///{tmp}/bench.db"

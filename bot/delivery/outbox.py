@@ -81,20 +81,18 @@ async def enqueue(
     dedup_key: str,
     now: datetime,
     due_at: datetime | None = None,
-    known_new: bool = False,
     expires_at: datetime | None = None,
 ) -> OutboxMessage | None:
     """Queue a message for a chat; a second call with the same dedup key adds nothing.
 
-    ``known_new`` skips the look-up where the key cannot exist yet (a reply to an event
-    recorded as new in this transaction); the unique index still guards it.
+    Where the key cannot exist yet (a reply to an event recorded as new in this
+    transaction), ``enqueue_reply`` writes it without the look-up and the unit of work.
     """
-    if not known_new:
-        existing = await session.scalar(
-            select(OutboxMessage.id).where(OutboxMessage.dedup_key == dedup_key)
-        )
-        if existing is not None:
-            return None
+    existing = await session.scalar(
+        select(OutboxMessage.id).where(OutboxMessage.dedup_key == dedup_key)
+    )
+    if existing is not None:
+        return None
     about, content, data = _prepared(session, chat, outgoing, now)
     message = OutboxMessage(
         dedup_key=dedup_key,
