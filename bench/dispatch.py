@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import json
 import os
+import pstats
 import resource
 import statistics
 import sys
@@ -24,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from bot.bootstrap import build_app, prepare
 from bot.chat.types import ChatRef, Incoming, Sender
@@ -68,12 +70,16 @@ async def run_bot(
             await app.dispatch(incoming)
             latencies.append((time.perf_counter() - started) * 1000)
 
+    commits: list[int] = []
+    event.listen(app.engine.sync_engine, "commit", lambda _c: commits.append(1))
+    cpu_started = time.process_time()
     started = time.perf_counter()
     await asyncio.gather(*(person_worker() for _ in range(concurrency)))
     handled = time.perf_counter() - started
     while len(adapter.shown) < messages:  # noqa: ASYNC110 - polling a plain list
         await asyncio.sleep(0.01)
     delivered = time.perf_counter() - started
+    cpu = time.process_time() - cpu_started
     app.sender.stop()
     await sender
     await app.close()
@@ -93,6 +99,9 @@ async def run_bot(
         "p50_ms": statistics.median(latencies),
         "p99_ms": percentile(latencies, 0.99),
         "delivered": len(adapter.shown),
+        # Until everything was delivered: dispatch, sending and the sender's marks.
+        "cpu_per_msg_ms": cpu * 1000 / messages,
+        "commits_per_msg": len(commits) / messages,
     }
 
 
@@ -112,6 +121,7 @@ async def run_baseline(url: str, messages: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=2000)
+    parser.add_argument("--quick", action="store_true", help="500 messages (under a minute)")
     parser.add_argument("--people", type=int, default=500)
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument(
@@ -119,12 +129,22 @@ def main() -> None:
         action="store_true",
         help="also run the bot with group commit switched off, on a database of its own",
     )
+    parser.add_argument("--profile", metavar="FILE", help="cProfile of the bot's run to FILE")
     args = parser.parse_args()
+    if args.quick:
+        args.messages = min(args.messages, 500)
     load = "/".join(f"{x:.2f}" for x in os.getloadavg())
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite+aiosqlite:///{tmp}/bench.db"
         migrate.upgrade(url)
+        profiler = cProfile.Profile() if args.profile else None
+        if profiler is not None:
+            profiler.enable()
         figures = asyncio.run(run_bot(url, args.messages, args.people, args.concurrency))
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(args.profile)
+            pstats.Stats(args.profile).sort_stats("tottime").print_stats(15)
         if args.ungrouped:
             alone_url = f"sqlite+aiosqlite:///{tmp}/alone.db"
             migrate.upgrade(alone_url)
@@ -133,6 +153,7 @@ def main() -> None:
             )
             figures["ungrouped_handled_per_s"] = alone["handled_per_s"]
             figures["ungrouped_p99_ms"] = alone["p99_ms"]
+            figures["ungrouped_cpu_per_msg_ms"] = alone["cpu_per_msg_ms"]
             figures["ratio_to_ungrouped"] = figures["handled_per_s"] / alone["handled_per_s"]
         baseline = asyncio.run(run_baseline(f"sqlite+aiosqlite:///{tmp}/base.db", args.messages))
     figures["baseline_commits_per_s"] = baseline
@@ -143,6 +164,10 @@ def main() -> None:
     print(f"handled:              {figures['handled_per_s']:.0f} msg/s")
     print(f"delivered:            {figures['delivered_per_s']:.0f} msg/s")
     print(f"dispatch p50 / p99:   {figures['p50_ms']:.1f} / {figures['p99_ms']:.1f} ms")
+    print(
+        f"CPU per message:      {figures['cpu_per_msg_ms']:.2f} ms;"
+        f" commits per message {figures['commits_per_msg']:.2f}"
+    )
     print(
         f"baseline (1 commit):  {baseline:.0f} commits/s; ratio {figures['ratio_to_baseline']:.2f}"
     )

@@ -312,8 +312,10 @@ class Dispatcher:
 
     async def _seen(self, session: AsyncSession, incoming: Incoming) -> bool:
         """Record the event as handled; a repeat fails the unique key and is rolled back."""
-        # A Core insert: the unit of work would cost more than the statement itself.
-        await session.execute(
+        # A Core insert on the session's connection: the unit of work, and the session's
+        # own execute, would cost more than the statement itself.
+        connection = await session.connection()
+        await connection.execute(
             _RECORD_EVENT,
             {
                 "platform": incoming.chat.platform,

@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,6 +22,7 @@ from bot.domain.models import (
     OutboxMessage,
     OutboxSubject,
 )
+from bot.infra.column_limits import TooLong
 from bot.language.i18n import _, current_locale, ngettext
 
 log = logging.getLogger(__name__)
@@ -80,20 +81,96 @@ async def enqueue(
     dedup_key: str,
     now: datetime,
     due_at: datetime | None = None,
-    known_new: bool = False,
     expires_at: datetime | None = None,
 ) -> OutboxMessage | None:
     """Queue a message for a chat; a second call with the same dedup key adds nothing.
 
-    ``known_new`` skips the look-up where the key cannot exist yet (a reply to an event
-    recorded as new in this transaction); the unique index still guards it.
+    Where the key cannot exist yet (a reply to an event recorded as new in this
+    transaction), ``enqueue_reply`` writes it without the look-up and the unit of work.
     """
-    if not known_new:
-        existing = await session.scalar(
-            select(OutboxMessage.id).where(OutboxMessage.dedup_key == dedup_key)
+    existing = await session.scalar(
+        select(OutboxMessage.id).where(OutboxMessage.dedup_key == dedup_key)
+    )
+    if existing is not None:
+        return None
+    about, content, data = _prepared(session, chat, outgoing, now)
+    message = OutboxMessage(
+        dedup_key=dedup_key,
+        chat_id=chat.id,
+        content=content,
+        attachment=data,
+        status="pending",
+        due_at=due_at or now,
+        created_at=now,
+        expires_at=expires_at,
+        subjects=[OutboxSubject(person_id=person_id) for person_id in sorted(about)],
+    )
+    session.add(message)
+    note_queued(session, chat)
+    return message
+
+
+async def enqueue_reply(
+    session: AsyncSession,
+    chat: Chat,
+    outgoing: Outgoing,
+    *,
+    dedup_key: str,
+    now: datetime,
+) -> None:
+    """``enqueue`` for a key that cannot exist yet (an answer to an event recorded as new in
+    this transaction), written at once with two prepared Core statements.
+
+    The answers to every update otherwise went through the unit of work: an OutboxMessage and
+    its subjects added, sorted and flushed, the costliest part of a plain answer (#22). The
+    unique index still guards the key; its length is checked here as the flush would.
+    """
+    if len(dedup_key) > DEDUP_KEY_LENGTH:
+        raise TooLong("outbox", "dedup_key", DEDUP_KEY_LENGTH)
+    if chat.id is None:
+        await session.flush()  # a chat made in this transaction: its row first
+    about, content, data = _prepared(session, chat, outgoing, now)
+    # On the session's connection: the session's own execute adds its ORM steps to each.
+    connection = await session.connection()
+    result = await connection.execute(
+        _INSERT_MESSAGE,
+        {
+            "dedup_key": dedup_key,
+            "chat_id": chat.id,
+            "content": content,
+            "attachment": data,
+            "due_at": now,
+            "created_at": now,
+        },
+    )
+    outbox_id = result.inserted_primary_key[0]  # type: ignore[index]
+    if about:
+        await connection.execute(
+            _INSERT_SUBJECT,
+            [{"outbox_id": outbox_id, "person_id": person_id} for person_id in sorted(about)],
         )
-        if existing is not None:
-            return None
+    note_queued(session, chat)
+
+
+_outbox = OutboxMessage.__table__
+_INSERT_MESSAGE = insert(_outbox).values(
+    dedup_key=bindparam("dedup_key"),
+    chat_id=bindparam("chat_id"),
+    content=bindparam("content"),
+    attachment=bindparam("attachment"),
+    status="pending",
+    due_at=bindparam("due_at"),
+    attempts=0,
+    last_error="",
+    created_at=bindparam("created_at"),
+)
+_INSERT_SUBJECT = insert(OutboxSubject.__table__)
+
+
+def _prepared(
+    session: AsyncSession, chat: Chat, outgoing: Outgoing, now: datetime
+) -> tuple[set[int], dict[str, Any], bytes | None]:
+    """Whom a message is about, its stored content (buttons stored as tokens) and its file."""
     about = subjects(chat, outgoing)
     rendered = _render_buttons(session, chat, outgoing.buttons, now, about)
     if rendered:
@@ -109,20 +186,7 @@ async def enqueue(
             "is_image": att.is_image,
         }
         data = att.data
-    message = OutboxMessage(
-        dedup_key=dedup_key,
-        chat_id=chat.id,
-        content=content,
-        attachment=data,
-        status="pending",
-        due_at=due_at or now,
-        created_at=now,
-        expires_at=expires_at,
-        subjects=[OutboxSubject(person_id=person_id) for person_id in sorted(about)],
-    )
-    session.add(message)
-    note_queued(session, chat)
-    return message
+    return about, content, data
 
 
 def subjects(chat: Chat, outgoing: Outgoing) -> set[int]:

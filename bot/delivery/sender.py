@@ -27,6 +27,7 @@ from bot.chat.errors import (
 from bot.chat.types import Delivery
 from bot.delivery import reach
 from bot.delivery.limits import Slots
+from bot.delivery.marks import SentMarks
 from bot.delivery.outbox import edit_delivery, to_delivery
 from bot.domain import people
 from bot.domain.models import Account, Chat, OutboxMessage
@@ -76,6 +77,7 @@ class Sender:
         self._slots: dict[str, Slots | None] = {}
         self._busy: set[asyncio.Task[Any]] = set()  # sending now: not to be cancelled
         self._background: set[asyncio.Task[None]] = set()
+        self._marks = SentMarks(sessions, clock)
 
     def wake(self) -> None:
         """Something was queued: look now instead of at the next poll."""
@@ -517,20 +519,8 @@ class Sender:
             return edit_delivery(delivery, row.content, original.platform_message_id)
 
     async def _mark_sent(self, row_id: int, message_id: str, *, only_if_sending: bool) -> None:
-        query = update(OutboxMessage).where(OutboxMessage.id == row_id)
-        if only_if_sending:
-            # An edit row set back to pending while this send was out has a newer text.
-            query = query.where(OutboxMessage.status == SENDING)
-        async with self._sessions.begin() as session:
-            # A delivered file (an export, a copy of someone's data) is not kept: the bytes go.
-            await session.execute(
-                query.values(
-                    status=SENT,
-                    platform_message_id=message_id,
-                    sent_at=self._clock.now(),
-                    attachment=None,
-                )
-            )
+        # Written with the other marks waiting now, in one transaction (bot/delivery/marks.py).
+        await self._marks.mark(row_id, message_id, only_if_sending=only_if_sending)
 
     async def _hand_back(self, deliveries: list[Delivery]) -> None:
         """Claimed rows not sent because the sender stops: waiting again as before, their

@@ -81,8 +81,9 @@ class GroupCommit:
         its result once committed. Its error, if any, comes from running it alone."""
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._queue.append((work, future))
-        if self._drainer is None:
+        if self._drainer is None or self._drainer.done():
             self._drainer = asyncio.create_task(self._drain(), name="group-commit")
+            self._drainer.add_done_callback(self._drained)
         result = await future
         if result is AGAIN:
             return await self.alone(work)
@@ -94,30 +95,40 @@ class GroupCommit:
             return await work(session)
 
     async def _drain(self) -> None:
-        try:
-            while self._queue:
-                # Let the updates that are ready to be queued join this group.
-                await asyncio.sleep(self._wait_s)
-                group = []
-                while self._queue and len(group) < self._max_group:
-                    work, future = self._queue.popleft()
-                    if not future.done():  # its caller gave up waiting
-                        group.append((work, future))
-                if group:
-                    try:
-                        await self._commit(group)
-                    except BaseException:
-                        # Cancelled (shutting down): whoever still waits runs alone.
-                        for _work, future in group:
-                            if not future.done():
-                                future.set_result(AGAIN)
-                        raise
-        finally:
-            self._drainer = None
-            while self._queue:
-                _work, future = self._queue.popleft()
-                if not future.done():
-                    future.set_result(AGAIN)
+        while self._queue:
+            # Let the updates that are ready to be queued join this group.
+            await asyncio.sleep(self._wait_s)
+            group = []
+            while self._queue and len(group) < self._max_group:
+                work, future = self._queue.popleft()
+                if not future.done():  # its caller gave up waiting
+                    group.append((work, future))
+            if group:
+                try:
+                    await self._commit(group)
+                except BaseException:
+                    # Cancelled (shutting down): whoever still waits runs alone.
+                    for _work, future in group:
+                        if not future.done():
+                            future.set_result(AGAIN)
+                    raise
+
+    def _drained(self, task: asyncio.Task[None]) -> None:
+        """The drainer ended: whatever it left queued runs alone.
+
+        A done-callback, not a ``finally`` in ``_drain``: a task cancelled before its first
+        step (shutting down right after an update queued) never runs its body, and its
+        ``finally`` with it; the updates it was made for then waited for ever, and so did
+        every later one, since a drainer seemed to be running. ``run`` starts a new drainer
+        when the last one is done, so this leaves a newer drainer's queue alone.
+        """
+        if self._drainer is not task:
+            return
+        self._drainer = None
+        while self._queue:
+            _work, future = self._queue.popleft()
+            if not future.done():
+                future.set_result(AGAIN)
 
     async def _commit(self, group: list[tuple[Work, asyncio.Future[Any]]]) -> None:
         results: list[Any] = []

@@ -173,3 +173,28 @@ async def test_left_unset_it_groups_on_sqlite_and_not_on_postgresql(
     else:
         # Side by side on the pool, each in its own transaction: none waits for another.
         assert len(counted) == len(PEOPLE)
+
+
+async def test_updates_queued_when_the_group_is_stopped_before_it_starts_still_commit(
+    conversation: Conversation,
+) -> None:
+    """Shutting down right after updates queued for a group (the group's task cancelled
+    before its first step) must not leave them, or any later update, waiting for ever."""
+    keyboards = await _keyboards(conversation)
+    app = conversation.app
+    presses = [
+        asyncio.create_task(app.dispatch(_press(conversation, p, keyboards[p.user_id], "English")))
+        for p in PEOPLE[:6]
+    ]
+    await asyncio.sleep(0)  # each press queued; the group's task is made, not yet started
+    drainer = app.dispatcher._group._drainer  # type: ignore[union-attr]
+    assert drainer is not None and drainer.cancel()
+    # A hang guard, not a time limit: stopping lost them before (they never returned).
+    assert await asyncio.wait_for(asyncio.gather(*presses), timeout=60) == [True] * 6
+    later = PEOPLE[6]
+    assert await asyncio.wait_for(
+        app.dispatch(_press(conversation, later, keyboards[later.user_id], "English")), timeout=60
+    )
+    locales = await _locales(app)
+    assert [locales[p.user_id] for p in PEOPLE[:7]] == ["en"] * 7
+    assert await _events(app) == len(PEOPLE) + 7  # each /sprache and each press once

@@ -40,7 +40,7 @@ import aiohttp
 from sqlalchemy import func, select, text
 
 from bot.chat.types import ChatRef, Outgoing
-from bot.delivery.outbox import enqueue
+from bot.delivery.outbox import enqueue_reply
 from bot.domain import people
 from bot.domain.models import BotProcess, OutboxMessage
 from bot.infra import migrate
@@ -121,13 +121,12 @@ async def seed_outbox(url: str, targets: list[tuple[str, str, int]]) -> Counter[
                 for n in range(count):
                     text = f"{MARKER} {platform} {chat_id} #{n}"
                     expected[text] = 1
-                    await enqueue(
+                    await enqueue_reply(
                         session,
                         chat,
                         Outgoing(text),
                         dedup_key=f"probe:{platform}:{chat_id}:{n}",
                         now=now,
-                        known_new=True,
                     )
     finally:
         await engine.dispose()

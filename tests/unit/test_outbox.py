@@ -226,3 +226,36 @@ async def _count(app, status: str) -> int:  # type: ignore[no-untyped-def]
     async with app.sessions() as session:
         query = select(func.count()).where(OutboxMessage.status == status)
         return int(await session.scalar(query) or 0)
+
+
+async def test_marks_of_many_chats_share_a_commit_and_a_chat_waits_for_its_mark(app) -> None:  # type: ignore[no-untyped-def]
+    """#22: the rows sent in one round are marked sent in one transaction, not one each; a
+    chat's next message still goes out only once its previous one is recorded as sent (so
+    a crash repeats at most the one message in flight per chat)."""
+    from sqlalchemy import event
+
+    adapter = app.adapters["console"]
+    chats = [f"c{n}" for n in range(10)]
+    for chat in chats:
+        await _queue(app, chat, "eins", "zwei")
+    before_second: dict[str, str] = {}
+    send = adapter.send
+
+    async def send_and_look(delivery: Delivery) -> str:
+        if delivery.text == "zwei":
+            statuses = await _statuses(app)
+            before_second[delivery.chat.external_id] = statuses[f"{delivery.chat.external_id}:eins"]
+        return await send(delivery)
+
+    adapter.send = send_and_look
+    commits: list[int] = []
+    event.listen(app.engine.sync_engine, "commit", lambda _c: commits.append(1))
+    assert await app.sender.send_due() == 20
+    assert set((await _statuses(app)).values()) == {"sent"}
+    assert before_second == dict.fromkeys(chats, "sent")
+    # The claim, then a few transactions for the marks of the sends that finished together:
+    # not one for each of the 20 messages (21 commits before).
+    assert len(commits) <= 10
+    async with app.sessions() as session:
+        ids = (await session.scalars(select(OutboxMessage.platform_message_id))).all()
+    assert len(set(ids)) == 20 and None not in ids
