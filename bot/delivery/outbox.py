@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,6 +22,7 @@ from bot.domain.models import (
     OutboxMessage,
     OutboxSubject,
 )
+from bot.infra.column_limits import check_values
 from bot.language.i18n import _, current_locale, ngettext
 
 log = logging.getLogger(__name__)
@@ -86,8 +87,13 @@ async def enqueue(
     """Queue a message for a chat; a second call with the same dedup key adds nothing.
 
     ``known_new`` skips the look-up where the key cannot exist yet (a reply to an event
-    recorded as new in this transaction); the unique index still guards it.
+    recorded as new in this transaction); the unique index still guards it. Such a message
+    without a file is written at once with prebuilt Core statements (a button press's
+    reply: the unit of work would cost more than the rows), and None is returned.
     """
+    if known_new and outgoing.attachment is None:
+        await _insert_now(session, chat, outgoing, dedup_key, now, due_at, expires_at)
+        return None
     if not known_new:
         existing = await session.scalar(
             select(OutboxMessage.id).where(OutboxMessage.dedup_key == dedup_key)
@@ -123,6 +129,50 @@ async def enqueue(
     session.add(message)
     note_queued(session, chat)
     return message
+
+
+_INSERT_ROW = insert(OutboxMessage.__table__)
+_INSERT_SUBJECTS = insert(OutboxSubject.__table__)
+
+
+async def _insert_now(
+    session: AsyncSession,
+    chat: Chat,
+    outgoing: Outgoing,
+    dedup_key: str,
+    now: datetime,
+    due_at: datetime | None,
+    expires_at: datetime | None,
+) -> None:
+    """``enqueue``'s row and its subjects, inserted now instead of at the flush."""
+    values: dict[str, Any] = {"dedup_key": dedup_key, "status": "pending"}
+    check_values(OutboxMessage, values)  # what the flush would check (TooLong)
+    if session.new:
+        # Rows queued earlier in this transaction keep their place in the sending order,
+        # and a chat or person created in it gets the id this row refers to.
+        await session.flush()
+    about = subjects(chat, outgoing)
+    rendered = _render_buttons(session, chat, outgoing.buttons, now, about)
+    if rendered:
+        chat.choices = [item["key"] for item in rendered]
+    values.update(
+        chat_id=chat.id,
+        content=content_of(outgoing.text, rendered, words=outgoing.words),
+        attachment=None,
+        due_at=due_at or now,
+        attempts=0,
+        last_error="",
+        created_at=now,
+        expires_at=expires_at,
+    )
+    result = await session.execute(_INSERT_ROW, values)
+    row_id = result.inserted_primary_key[0]
+    if about:
+        await session.execute(
+            _INSERT_SUBJECTS,
+            [{"outbox_id": row_id, "person_id": person_id} for person_id in sorted(about)],
+        )
+    note_queued(session, chat)
 
 
 def subjects(chat: Chat, outgoing: Outgoing) -> set[int]:

@@ -62,6 +62,15 @@ def check_lengths(session: Session, _flush: UOWTransaction, _instances: Any) -> 
                 raise TooLong(state.mapper.local_table.name, column, length)
 
 
+def check_values(model: type, values: dict[str, Any]) -> None:
+    """``check_lengths`` for a row written with a Core statement (no flush sees it)."""
+    mapper = inspect(model)
+    for key, column, length in _limits(mapper):
+        value = values.get(key)
+        if isinstance(value, str) and len(value) > length:
+            raise TooLong(mapper.local_table.name, column, length)
+
+
 def guard(session_class: type[Session]) -> None:
     """Check lengths in every flush of this session class (once, however often called)."""
     if not event.contains(session_class, "before_flush", check_lengths):
