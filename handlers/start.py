@@ -6,6 +6,7 @@ from bot.chat.context import Context
 from bot.chat.router import Router
 from bot.chat.types import Button
 from bot.dates import sharing
+from bot.domain import people
 from bot.language.i18n import N_, _, format_when, language_name, offered_locales, use_locale
 from handlers.date_views import show_event, upcoming
 from handlers.menus import command_list
@@ -126,7 +127,7 @@ async def set_language(ctx: Context) -> None:
     if ctx.button_args.get("person") not in (None, ctx.person.id):
         await ctx.reply(_("This button is for someone else."))
         return
-    ctx.person.locale = code
+    await people.set_locale(ctx.work, ctx.person, code)
     with use_locale(code):
         await ctx.reply(_("Thank you. I will write to you in English from now on."))
 

@@ -127,8 +127,10 @@ async def enqueue_reply(
     """
     if len(dedup_key) > DEDUP_KEY_LENGTH:
         raise TooLong("outbox", "dedup_key", DEDUP_KEY_LENGTH)
-    if chat.id is None:
-        await session.flush()  # a chat made in this transaction: its row first
+    if session.new:
+        # Rows queued earlier in this transaction keep their place in the sending order,
+        # and a chat or person made in it gets the id this row refers to.
+        await session.flush()
     about, content, data = _prepared(session, chat, outgoing, now)
     # On the session's connection: the session's own execute adds its ORM steps to each.
     connection = await session.connection()

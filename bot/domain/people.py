@@ -9,6 +9,7 @@ from sqlalchemy import and_, bindparam, case, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.chat.types import ChatRef, Sender
 from bot.domain.models import (
@@ -22,6 +23,7 @@ from bot.domain.models import (
     Role,
 )
 from bot.domain.names import clean_name
+from bot.domain.work import Work
 
 
 @dataclass(slots=True)
@@ -305,3 +307,18 @@ async def private_chat(
     chat = await get_or_create_chat(session, ref, now)
     chat.person_id = person_id
     return chat
+
+
+_persons = Person.__table__
+_SET_LOCALE = (
+    update(_persons)
+    .where(_persons.c.id == bindparam("person_id"))
+    .values(locale=bindparam("new_locale"))
+)
+
+
+async def set_locale(work: Work, person: Person, locale: str) -> None:
+    """Store the language a person chose. One prebuilt statement instead of the unit of
+    work (a press of a language button flushes nothing else); the loaded person shows it."""
+    await work.session.execute(_SET_LOCALE, {"person_id": person.id, "new_locale": locale})
+    set_committed_value(person, "locale", locale)
