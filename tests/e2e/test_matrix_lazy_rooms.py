@@ -1,8 +1,10 @@
 """A restarted Matrix bot answers without reading every joined room's state first.
 
 The bot's account is in many rooms; after a restart it syncs on from its stored token and
-reads a room's state only for the room it has to answer in. What the restarted bot asked
-Synapse for is read from Synapse's access log (one line per request, with its user).
+reads a room's state only for the rooms it has to write in: the one it answers in and the
+one the outbox sends to - encrypted both, which it must know before it writes. What the
+restarted bot asked Synapse for is read from Synapse's access log (one line per request,
+with its user).
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from urllib.parse import quote, unquote
 
 from nio import RoomMessageNotice
 
+from bot.chat.types import ChatRef, Outgoing
 from tests.e2e.matrix_bot import RunningMatrixBot, bot_account
+from tests.e2e.queue import queue
 from tests.fakes.matrix_peer import logged_in, say
 from tests.servers.synapse import SynapseServer, synapse_fixture  # noqa: F401 - fixture
 
@@ -40,7 +44,7 @@ def requests_of(server: SynapseServer, user_id: str, offset: int) -> list[str]:
     ]
 
 
-async def test_a_restart_reads_only_the_state_of_the_room_it_answers_in(
+async def test_a_restart_reads_only_the_state_of_the_rooms_it_writes_in(
     synapse: SynapseServer, sqlite_url: str, tmp_path: Path
 ) -> None:
     account = await bot_account(synapse)
@@ -53,17 +57,20 @@ async def test_a_restart_reads_only_the_state_of_the_room_it_answers_in(
             created = await anna.client.room_create(
                 invite=[account.user_id],
                 is_direct=True,
-                initial_state=[ENCRYPTION] if n == 0 else [],
+                initial_state=[ENCRYPTION] if n < 2 else [],
             )
             room_id = created.room_id  # type: ignore[union-attr]
             path = f"/_matrix/client/v3/join/{quote(room_id, safe='')}"
             await asyncio.to_thread(synapse.request, "POST", path, {}, account.access_token)
             rooms.append(room_id)
-        target = rooms[0]  # encrypted: the restarted bot must learn that before answering
+        # Encrypted both: the restarted bot must learn that before it writes there.
+        target, other = rooms[0], rooms[1]
         first = RunningMatrixBot(synapse, account, sqlite_url, tmp_path)
         await first.start()
-        room = anna.client.rooms.get
-        await anna.wait_until(lambda: account.user_id in getattr(room(target), "users", ()))
+        rooms_of = anna.client.rooms
+        await anna.wait_until(
+            lambda: all(account.user_id in getattr(rooms_of.get(r), "users", ()) for r in rooms[:2])
+        )
         await first.stop()
 
         await say(anna, target, "!ich")  # written while the bot is down
@@ -75,13 +82,19 @@ async def test_a_restart_reads_only_the_state_of_the_room_it_answers_in(
                 target,
                 lambda e: isinstance(e, RoomMessageNotice) and "Ihre Nummer ist" in e.body,
             )
+            assert again.app is not None
+            await queue(again.app, ChatRef("matrix", other, "direct"), ("lazy1", Outgoing("Hallo")))
+            sent = await anna.wait_for(
+                other, lambda e: isinstance(e, RoomMessageNotice) and e.body == "Hallo"
+            )
         finally:
             await again.stop()
-        assert answer.decrypted  # the room's encryption was known before the answer went out
+        # Both rooms' encryption was known before the bot wrote there.
+        assert answer.decrypted and sent.decrypted
 
     asked = requests_of(synapse, account.user_id, offset)
     syncs = [path for path in asked if "/sync" in path]
     assert syncs, asked
     assert not [path for path in syncs if "full_state=true" in path]
     state_read = {unquote(m[1]) for path in asked if (m := ROOM_IN_PATH.search(path))}
-    assert state_read == {target}
+    assert state_read == {target, other}
