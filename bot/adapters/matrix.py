@@ -10,15 +10,16 @@ or restarted send once. Encrypted rooms work through nio's crypto store under da
 
 A room is a person's private chat only while exactly they and the bot are in it: incoming
 events say so per event, and every private delivery checks the room's members first
-(NotPrivate otherwise; the sender then moves it to a new direct room).
+(NotPrivate otherwise; the sender then moves it to a new direct room). A message that
+cannot be decrypted is kept in the database, retried after every sync and handled once its
+key is there; if it never comes, its sender is asked to send it again.
 
 Rooms are learnt lazily after a restart: the first start reads every joined room's state
 (one full-state sync), a restart does not - it syncs on from the stored token at once and
 reads a room's state (``GET /rooms/{id}/state``, one request) only when the room first has
 an event or a delivery in this process. An account in 1,000 rooms answers its first message
-without waiting for 1,000 rooms' state (bench/restart.py). A message that
-cannot be decrypted is kept in the database, retried after every sync and handled once its
-key is there; if it never comes, its sender is asked to send it again.
+without waiting for 1,000 rooms' state (bench/restart.py; a full-state sync of 1,000 rooms
+took Synapse 0.7-22 s and nio 2 s to parse).
 """
 
 from __future__ import annotations
