@@ -507,8 +507,8 @@ async def _follow_cluster(app: App) -> None:
     cluster.changed.clear()
     leads = cluster.is_leader
     set_log_context(process=cluster.process_id, leader=leads)
-    # Polling first: a leader-only start can take long (Matrix reads every joined room), and
-    # people writing on the other platforms need not wait for it.
+    # Polling first: a leader-only start can take long (Matrix's first start reads every joined
+    # room), and people writing on the other platforms need not wait for it.
     for adapter in app.adapters.values():
         if not adapter.leader_only and adapter.receives_on_leader_only:
             await adapter.set_receiving(leads)
