@@ -918,7 +918,11 @@ async def busy_hour(url: str, workdir: Path, args: argparse.Namespace) -> dict[s
             )
 
         def finished() -> bool:
-            replies = {r.chat_id for r in server.sent[sent_before:] if r.chat_id in load.typed}
+            replies = {
+                r.chat_id
+                for r in server.sent[sent_before:]
+                if r.chat_id in load.typed and r.at >= load.typed[r.chat_id]
+            }
             return (
                 all(t.done() for t in people)
                 and (killing is None or killing.done())
