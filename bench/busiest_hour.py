@@ -67,6 +67,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import func, insert, select, text
 
+from bench.processes import cpu_s, peak_rss_mb, postgres_cpu_s, start_bots, wait_until
 from bot.domain import roles
 from bot.domain.models import (
     Account,
@@ -601,31 +602,6 @@ async def move_sequences(conn: Any) -> None:
 # --- measuring -------------------------------------------------------------------------------
 
 
-def _peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def _cpu_s(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _postgres_cpu_s() -> float:
-    total = 0.0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            content = stat.read_text()
-        except OSError:
-            continue
-        if "(postgres)" in content:
-            fields = content.rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
-
-
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values) or [0.0]
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -669,17 +645,6 @@ async def database_mb(url: str, vacuum: bool = False) -> float:
             return int(size or 0) / 1024 / 1024
     finally:
         await engine.dispose()
-
-
-async def wait_for(condition: Any, seconds: float, processes: list[BotRun]) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        for process in processes:
-            process.check_alive()
-        if condition():
-            return True
-        await asyncio.sleep(0.05)
-    return False
 
 
 async def trigger(url: str) -> float:
@@ -921,26 +886,15 @@ async def busy_hour(url: str, workdir: Path, args: argparse.Namespace) -> dict[s
         "",
         rate=int(ALLOWED_PER_S * speed),
     )
-    processes = [BotRun(f"bot-{n}", config, workdir) for n in range(args.processes)]
+    processes: list[BotRun] = []
     try:
-        for process in processes:
-            process.spawn()
-        ready = await wait_for(
-            lambda: all(
-                "telegram adapter started" in p.tail(200_000)
-                and (args.processes == 1 or f"{args.processes} bot processes" in p.tail(200_000))
-                for p in processes
-            ),
-            180,
-            processes,
-        )
-        if not ready:
-            raise RuntimeError("\n".join(p.tail(3000) for p in processes))
+        processes = await start_bots(config, workdir, args.processes)
         await asyncio.sleep(3.0)  # the first scheduler round (retention) is done
         load = Load(server, args)
         sent_before = len(server.sent)
-        cpu_before = [_cpu_s(p.pid) for p in processes]
-        pg_before = _postgres_cpu_s()
+        meter = CpuMeter(processes)
+        cpu_before = meter.now()
+        pg_before = postgres_cpu_s()
         t0_wall = await trigger(url)
         t0 = time.monotonic()
         window = args.window / speed
@@ -948,8 +902,13 @@ async def busy_hour(url: str, workdir: Path, args: argparse.Namespace) -> dict[s
             asyncio.create_task(load.presses(t0, window)),
             asyncio.create_task(load.typing(t0, window)),
         ]
+        killing = (
+            asyncio.create_task(kill_and_restart(processes[0], processes, meter, t0 + window / 2))
+            if args.kill
+            else None
+        )
         samples: list[tuple[float, float, float]] = []
-        last = (len(server.webhook_deliveries), len(server.sent), sum(cpu_before))
+        last = (len(server.webhook_deliveries), len(server.sent), cpu_before)
 
         def reminded() -> int:
             return sum(
@@ -959,9 +918,14 @@ async def busy_hour(url: str, workdir: Path, args: argparse.Namespace) -> dict[s
             )
 
         def finished() -> bool:
-            replies = {r.chat_id for r in server.sent[sent_before:] if r.chat_id in load.typed}
+            replies = {
+                r.chat_id
+                for r in server.sent[sent_before:]
+                if r.chat_id in load.typed and r.at >= load.typed[r.chat_id]
+            }
             return (
                 all(t.done() for t in people)
+                and (killing is None or killing.done())
                 and reminded() >= args.members
                 and len(server.answers) >= args.presses
                 and len(replies) >= args.typed
@@ -975,7 +939,7 @@ async def busy_hour(url: str, workdir: Path, args: argparse.Namespace) -> dict[s
             now = (
                 len(server.webhook_deliveries),
                 len(server.sent),
-                sum(_cpu_s(p.pid) for p in processes),
+                meter.now(),
             )
             samples.append((now[0] - last[0], now[1] - last[1], now[2] - last[2]))
             last = now
@@ -983,11 +947,10 @@ async def busy_hour(url: str, workdir: Path, args: argparse.Namespace) -> dict[s
         await asyncio.sleep(3.0)  # late duplicates would show up here
         for task in people:
             task.cancel()
-        cpu = sum(_cpu_s(p.pid) for p, before in zip(processes, cpu_before, strict=True)) - sum(
-            cpu_before
-        )
-        pg_cpu = _postgres_cpu_s() - pg_before
-        rss = [_peak_rss_mb(p.pid) for p in processes]
+        kill = killing.result() if killing is not None and killing.done() else {}
+        cpu = meter.now() - cpu_before
+        pg_cpu = postgres_cpu_s() - pg_before
+        rss = [peak_rss_mb(p.pid) for p in processes]
         per_update_ms, per_message_ms = least_squares(samples)
         help_ms, offered, offers, signups = await help_offered_s(url, t0_wall)
     finally:
@@ -1016,10 +979,58 @@ async def busy_hour(url: str, workdir: Path, args: argparse.Namespace) -> dict[s
         "bot_cpu_per_item_ms": round(cpu * 1000 / max(updates + sends, 1), 2),
         "cpu_per_update_ms": round(per_update_ms, 2),
         "cpu_per_message_ms": round(per_message_ms, 2),
+        # The kill rules: a Telegram send cannot be made idempotent, so each killed process
+        # may repeat the one message it had in flight (max_in_flight = 1).
+        "kills": 1 if args.kill else 0,
+        "kill_allowed_duplicated": 1 if args.kill else 0,
     }
+    figures |= kill
     for n, value in enumerate(rss):
         figures[f"peak_rss_mb_{n}"] = round(value, 1)
     return figures
+
+
+class CpuMeter:
+    """CPU seconds of the bot processes so far, a killed process's included."""
+
+    def __init__(self, processes: list[BotRun]) -> None:
+        self.processes, self.gone = processes, 0.0
+
+    def now(self) -> float:
+        return self.gone + sum(cpu_s(p.pid) for p in self.processes)
+
+    def dying(self, process: BotRun) -> None:
+        self.gone += cpu_s(process.pid)
+
+
+async def kill_and_restart(
+    victim: BotRun, processes: list[BotRun], meter: CpuMeter, at: float
+) -> dict[str, Any]:
+    """SIGKILL ``victim`` at ``at`` (monotonic), start it again at once; how long until it
+    served again, and its peak RSS before it died."""
+    await asyncio.sleep(max(0.0, at - time.monotonic()))
+    was_leader = '"leader": true' in victim.tail(20_000)
+    meter.dying(victim)
+    rss = peak_rss_mb(victim.pid)
+    before = victim.log_path.stat().st_size
+    victim.kill()
+    killed = time.monotonic()
+    victim.spawn()  # with no await in between: nobody sees it dead
+    print(f"killed {victim.name} (leader: {was_leader}), restarting", flush=True)
+
+    def serving_again() -> bool:
+        with victim.log_path.open("rb") as log:
+            log.seek(before)
+            since = log.read().decode(errors="replace")
+        return "telegram adapter started" in since and f"{len(processes)} bot processes" in since
+
+    back = await wait_until(serving_again, 180, processes, step=0.1)
+    return {
+        "killed": victim.name,
+        "killed_was_leader": was_leader,
+        "killed_peak_rss_mb": round(rss, 1),
+        "restart_serving_s": round(time.monotonic() - killed, 1) if back else -1,
+    }
 
 
 async def second_year(url: str, args: argparse.Namespace, now: datetime, ids: Ids) -> list[str]:
@@ -1116,6 +1127,9 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--deadline", type=float, default=3600.0, help="seconds for the hour")
     parser.add_argument("--seed", type=int, default=22)
+    parser.add_argument(
+        "--kill", action="store_true", help="SIGKILL one bot process mid-window, restart it"
+    )
     parser.add_argument("--no-year", action="store_true", help="skip the second year")
     parser.add_argument(
         "--skip-hour", action="store_true", help="only the seeded year and the second one"

@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import resource
 import statistics
 import sys
@@ -37,6 +36,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.processes import cpu_s, peak_rss_mb, postgres_cpu_s, start_bots, wait_until
 from bot.infra import migrate
 from tests.fakes.telegram_server import FakeTelegramServer
 from tests.scenarios.cluster_campaign import BotRun, free_port, seed_outbox, write_config
@@ -47,36 +47,9 @@ FIRST_SENDER = 500_000
 FIRST_RECIPIENT = 2_000_000
 
 
-def _peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def _cpu_s(pid: int) -> float:
-    """User and system CPU seconds the process has used so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _postgres_cpu_s() -> float:
-    """CPU seconds of every running PostgreSQL process (server and connections)."""
-    total = 0.0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:
-            continue
-        if "(postgres)" in text:
-            fields = text.rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
-
-
 def _cpu(processes: list[BotRun]) -> tuple[float, float, float]:
     """CPU seconds so far: the bot processes, this process (the fake server), PostgreSQL."""
-    return (sum(_cpu_s(p.pid) for p in processes), _own_cpu_s(), _postgres_cpu_s())
+    return (sum(cpu_s(p.pid) for p in processes), _own_cpu_s(), postgres_cpu_s())
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -85,14 +58,8 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 async def _wait(condition: Any, seconds: float, processes: list[BotRun]) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        for process in processes:
-            process.check_alive()
-        if condition():
-            return
-        await asyncio.sleep(0.005)
-    raise RuntimeError("timed out:\n" + "\n".join(p.tail(3000) for p in processes))
+    if not await wait_until(condition, seconds, processes, step=0.005):
+        raise RuntimeError("timed out:\n" + "\n".join(p.tail(3000) for p in processes))
 
 
 async def run_setup(
@@ -116,27 +83,14 @@ async def run_setup(
             workdir / "config.toml", workdir, url, server, free_port(), "", rate=1000
         )
         config.write_text(config.read_text() + "[delivery]\npoll_seconds = 0.2\nbatch_size = 200\n")
-        processes = [BotRun(f"{name}-{n}", config, workdir) for n in range(count)]
-        for process in processes:
-            process.spawn()
-        await _wait(
-            lambda: all("telegram adapter started" in p.tail(100_000) for p in processes),
-            120,
-            processes,
-        )
-        if count > 1:
-            # Each process knows the other before the clock starts (shares, rates).
-            await _wait(
-                lambda: all(f"{count} bot processes" in p.tail(100_000) for p in processes),
-                60,
-                processes,
-            )
+        # Each process knows the other before the clock starts (shares, rates).
+        processes = await start_bots(config, workdir, count, prefix=name)
         await asyncio.sleep(1.0)
 
         # inbound
         sent_before = len(server.sent)
         cpu_before = _cpu(processes)
-        each_before = [_cpu_s(p.pid) for p in processes]
+        each_before = [cpu_s(p.pid) for p in processes]
         queued_at: dict[int, float] = {}
         began = time.monotonic()
         for n, user in enumerate(senders):
@@ -156,7 +110,7 @@ async def run_setup(
             first_reply.setdefault(record.chat_id, record.at)
         inbound_s = max(first_reply[c] for c in queued_at) - began
         latencies = [(first_reply[c] - queued_at[c]) * 1000 for c in queued_at]
-        each = [_cpu_s(p.pid) - before for p, before in zip(processes, each_before, strict=True)]
+        each = [cpu_s(p.pid) - before for p, before in zip(processes, each_before, strict=True)]
         inbound_cpu = [
             (after - before) * 1000 / updates
             for before, after in zip(cpu_before, _cpu(processes), strict=True)
@@ -175,7 +129,7 @@ async def run_setup(
             for before, after in zip(cpu_before, _cpu(processes), strict=True)
         ]
         seed_s = began - seeded_at
-        rss = [_peak_rss_mb(p.pid) for p in processes]
+        rss = [peak_rss_mb(p.pid) for p in processes]
     finally:
         for process in processes:
             await process.stop()

@@ -41,7 +41,7 @@ from bot.helping import due as helping_due
 from bot.helping.policy import MatchingPolicy
 from bot.infra import backup_daily
 from bot.infra.clock import Clock, SystemClock
-from bot.infra.cluster import OUTBOX, PREPARE, SCHEDULE, Cluster, make_cluster
+from bot.infra.cluster import HURRY, OUTBOX, PREPARE, SCHEDULE, Cluster, make_cluster
 from bot.infra.db import create_engine, session_factory
 from bot.infra.deployment import deployment
 from bot.infra.failures import port_failure
@@ -168,8 +168,21 @@ def build_app(
         if ours:
             # Answers to someone who just wrote: ahead of a backlog (a restart, a fan-out).
             sender.hurry(ours)
-        if not all(sender.sends_to(platform, chat_id) for platform, chat_id in chats):
-            cluster.notify(OUTBOX)
+        for platform, chat_id in chats:
+            if not sender.sends_to(platform, chat_id):
+                # Another process sends there: it puts the answer ahead of its backlog too.
+                cluster.notify(f"{HURRY}{platform}:{chat_id}")
+
+    def heard(topic: str) -> None:
+        """Another process asked: send (a chat in a hurry first) or schedule."""
+        if topic == OUTBOX:
+            sender.wake()
+        elif topic.startswith(HURRY):
+            platform, _, chat_id = topic.removeprefix(HURRY).partition(":")
+            if sender.sends_to(platform, int(chat_id)):  # not the process that asked
+                sender.hurry([int(chat_id)])
+        elif topic == SCHEDULE:
+            scheduler.wake()
 
     def schedule_changed() -> None:
         scheduler.wake()
@@ -186,9 +199,7 @@ def build_app(
         on_queued=lambda: queued(None),
         leads=lambda: cluster.is_leader,
     )
-    cluster.on_notify = lambda topic: (
-        sender.wake() if topic == OUTBOX else scheduler.wake() if topic == SCHEDULE else None
-    )
+    cluster.on_notify = heard
 
     dispatcher = Dispatcher(
         sessions,

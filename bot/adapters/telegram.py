@@ -51,7 +51,7 @@ from bot.chat.errors import (
     Unreachable,
 )
 from bot.chat.receiving import RUNNING, Backoff, ReceiveStatus, short_reason, supervise
-from bot.chat.types import ChatRef, Delivery, Incoming, Sender
+from bot.chat.types import REPEAT, ChatRef, Delivery, Incoming, Sender
 from bot.config import ConfigError, TelegramSection, check_webhook_secret
 from bot.delivery.limits import ChatRateLimiter
 from bot.infra.failures import PLATFORM_LOGIN, CannotStart
@@ -422,6 +422,7 @@ class TelegramAdapter(Adapter):
     async def handle_update(self, update: Update) -> None:
         assert self._dispatch is not None
         self._answer_later(update)
+        incoming = None
         try:
             try:
                 incoming = translate(update, self.bot.id)
@@ -433,7 +434,8 @@ class TelegramAdapter(Adapter):
             if incoming is not None:
                 await self._dispatch(incoming)
         finally:
-            self._answer_soon(update)  # without text, unless the dispatch answered it
+            # Without text, unless the dispatch answered it or it was handled before.
+            self._answer_done(update, incoming)
 
     def _answer_later(self, update: Update | str) -> None:
         """A press (the update, or its callback query id) is answered once its dispatch is
@@ -467,6 +469,18 @@ class TelegramAdapter(Adapter):
         task = asyncio.create_task(self._answer(query_id, text))
         self._answering.add(task)
         task.add_done_callback(self._answering.discard)
+
+    def _answer_done(self, update: Update | str, incoming: Incoming | None) -> None:
+        """A press's dispatch ended: answer it now, unless it was handled before. Then its
+        first delivery answers it (Telegram delivers a webhook update again when the POST
+        took too long, perhaps to the other process), and Telegram refuses a second answer."""
+        query_id = _query_id(update)
+        if query_id is None or incoming is None or not incoming.raw_meta.get(REPEAT):
+            self._answer_soon(update)
+            return
+        deadline = self._deadlines.pop(query_id, None)
+        if deadline is not None:
+            deadline.cancel()
 
     async def _answer(self, query_id: str, text: str | None) -> None:
         try:
@@ -575,7 +589,7 @@ class TelegramAdapter(Adapter):
                     await self._dispatch(press)
                 finally:
                     # Without text, unless the dispatch answered it (``answer_press``).
-                    self._answer_soon(press.raw_meta["callback_query_id"])
+                    self._answer_done(press.raw_meta["callback_query_id"], press)
             elif update is not None:
                 await self.handle_update(update)
         except Exception:

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.chat import dialogs as conversations
 from bot.chat.context import FOR_PERSON, Context, Services
 from bot.chat.router import Router, parse_choice, parse_command
-from bot.chat.types import Incoming, Outgoing
+from bot.chat.types import REPEAT, Incoming, Outgoing
 from bot.community import communities
 from bot.dates.announcements import schedule_changed
 from bot.delivery import reach
@@ -101,8 +101,11 @@ class Dispatcher:
             except IntegrityError as exc:
                 if "processed_events" not in (exc.statement or ""):
                     return await self._failed(incoming, exc)
-                # The same event delivered twice: its processed_events row exists.
+                # The same event delivered twice: its processed_events row exists. Its first
+                # delivery (perhaps in another process) answers it, a press too: the adapter
+                # reads the mark and answers nothing more.
                 log.info("event %s was handled before", incoming.event_id)
+                incoming.raw_meta[REPEAT] = True
                 return True
             except Exception as exc:
                 if db_errors.is_transient(exc):

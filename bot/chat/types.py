@@ -68,6 +68,11 @@ class ChatRef:
         _set(self, "external_id", clean_line(self.external_id))
 
 
+# In ``Incoming.raw_meta``: the event was handled before (its first delivery, perhaps in
+# another process, answers it); the adapter answers a repeated press no more.
+REPEAT = "repeat"
+
+
 @dataclass(frozen=True, slots=True)
 class Incoming:
     """One thing a person did: a message, a command, or a button press."""
@@ -101,6 +106,7 @@ class Incoming:
     # A voice message or a sound file (Telegram voice/audio, Matrix m.audio): the bot cannot
     # listen, so it says what to do instead; its caption, if any, is not read as a command.
     voice: bool = False
+    # Platform details; the dispatcher marks a repeat delivery with ``raw_meta[REPEAT]``.
     raw_meta: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

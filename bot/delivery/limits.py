@@ -172,30 +172,45 @@ class Slots:
     def __init__(self, limit: int) -> None:
         self._free = limit
         self._waiting: dict[bool, deque[asyncio.Future[None]]] = {True: deque(), False: deque()}
+        self._keyed: dict[object, asyncio.Future[None]] = {}  # waiting, by key (a chat)
 
     @asynccontextmanager
-    async def hold(self, urgent: bool = False) -> AsyncIterator[None]:
-        await self._acquire(urgent)
+    async def hold(self, urgent: bool = False, key: object = None) -> AsyncIterator[None]:
+        await self._acquire(urgent, key)
         try:
             yield
         finally:
             self._release()
 
-    async def _acquire(self, urgent: bool) -> None:
+    def promote(self, key: object) -> None:
+        """The send waiting under ``key`` became urgent (its chat was hurried after it was
+        claimed): it moves to the urgent ones."""
+        future = self._keyed.get(key)
+        if future is not None and future in self._waiting[False]:
+            self._waiting[False].remove(future)
+            self._waiting[True].append(future)
+
+    async def _acquire(self, urgent: bool, key: object = None) -> None:
         if self._free > 0 and not self._waiting[True] and not self._waiting[False]:
             self._free -= 1
             return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiting[urgent].append(future)
+        if key is not None:
+            self._keyed[key] = future
         try:
             await future
         except asyncio.CancelledError:
             if future.cancelled():
-                if future in self._waiting[urgent]:
-                    self._waiting[urgent].remove(future)
+                for queue in self._waiting.values():
+                    if future in queue:
+                        queue.remove(future)
             else:
                 self._release()  # handed over just as the wait was cancelled
             raise
+        finally:
+            if key is not None and self._keyed.get(key) is future:
+                del self._keyed[key]
 
     def _release(self) -> None:
         for urgent in (True, False):

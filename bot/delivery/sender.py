@@ -24,7 +24,7 @@ from bot.chat.errors import (
     TransientError,
     Unreachable,
 )
-from bot.chat.types import Delivery
+from bot.chat.types import ChatRef, Delivery
 from bot.delivery import reach
 from bot.delivery.limits import Slots
 from bot.delivery.marks import SentMarks
@@ -78,14 +78,22 @@ class Sender:
         self._busy: set[asyncio.Task[Any]] = set()  # sending now: not to be cancelled
         self._background: set[asyncio.Task[None]] = set()
         self._marks = SentMarks(sessions, clock)
+        self._claimed_chats: dict[int, ChatRef] = {}  # in flight: their ChatRef (slot key)
 
     def wake(self) -> None:
         """Something was queued: look now instead of at the next poll."""
         self._wake.set()
 
     def hurry(self, chat_ids: Iterable[int]) -> None:
-        """Answers to someone who just wrote were queued for these chats: send them next."""
+        """Answers to someone who just wrote were queued for these chats: send them next
+        (a chat claimed already, its send waiting for a slot, moves ahead too)."""
+        chat_ids = set(chat_ids)
         self._urgent.update(chat_ids)
+        for chat_id in chat_ids:
+            ref = self._claimed_chats.get(chat_id)
+            for slots in self._slots.values():
+                if slots is not None and ref is not None:
+                    slots.promote(ref)
         self._wake.set()
 
     def stop(self) -> None:
@@ -120,6 +128,9 @@ class Sender:
                 except Exception:  # the database may be briefly unavailable; try again later
                     log.exception("claiming outbox rows failed")
             for chat_id, deliveries in claimed.items():
+                self._claimed_chats[chat_id] = deliveries[0].chat
+                if chat_id in self._urgent:  # hurried while its rows were being claimed
+                    deliveries = [replace(delivery, urgent=True) for delivery in deliveries]
                 task = asyncio.create_task(self._send_chat(deliveries), name=f"send-{chat_id}")
                 inflight[chat_id] = task
                 task.add_done_callback(lambda _t, c=chat_id: self._finished(inflight, c))
@@ -207,6 +218,7 @@ class Sender:
 
     def _finished(self, inflight: dict[int, asyncio.Task[int]], chat_id: int) -> None:
         task = inflight.pop(chat_id, None)
+        self._claimed_chats.pop(chat_id, None)
         if task is not None and not task.cancelled() and task.exception() is not None:
             # Only database trouble gets here (send errors are handled per row): give the
             # chat's claimed rows back once the database answers again.
@@ -466,7 +478,7 @@ class Sender:
         slot = self._slot(transport)
         if slot is None:
             return await self._send_and_mark(transport, delivery, is_edit)
-        async with slot.hold(delivery.urgent):
+        async with slot.hold(delivery.urgent, key=delivery.chat):
             return await self._send_and_mark(transport, delivery, is_edit)
 
     async def _send_and_mark(self, transport: Adapter, delivery: Delivery, is_edit: bool) -> str:

@@ -38,6 +38,8 @@ PROCESS_CLASS = LOCK_CLASS + 1  # (PROCESS_CLASS, bot_processes.id): held while 
 CHAT_CLASS = LOCK_CLASS + 2  # (CHAT_CLASS, chats.id): held while claiming a chat's messages
 CHANNEL = "lotsenbot"
 OUTBOX, SCHEDULE = "outbox", "schedule"
+# "hurry:<platform>:<chat id>": an answer for that chat was queued; its sender sends it next.
+HURRY = "hurry:"
 # The outbox statuses of bot.delivery.sender (which imports this module).
 PENDING, SENDING = "pending", "sending"
 
