@@ -98,6 +98,10 @@ async def test_monthly_cafe_on_telegram(server, bot) -> None:  # type: ignore[no
         server.press_button(GROUP_ID, residents[2], post.message_id, f"old-{n}", forged=True)  # type: ignore[arg-type]
         for n in range(25)
     ]
+    for _ in range(600):
+        if all(q in server.answered_callbacks for q in forged):
+            break
+        await asyncio.sleep(0.05)
     await settled(server, app=bot.app)
     assert {server.answered_callbacks.get(q) for q in forged} == {
         "Dieser Knopf geht nicht mehr.\nBitte schreiben Sie /start."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -191,6 +192,11 @@ async def test_synapse_restart_loses_nothing(matrix_bot, anna, synapse) -> None:
     await anna.wait_for(room_id, notice("Nach dem Neustart"), within=60)
     await _say(anna, room_id, "!ich")
     await anna.wait_for(room_id, notice("Ihre Nummer ist"), within=60)
+    # Anna may see the answer before its sent mark is committed (marks are written together).
+    for _ in range(200):
+        if await app.sender.quiet():
+            break
+        await asyncio.sleep(0.05)
     async with app.sessions() as session:
         pending = await session.scalar(
             select(func.count(OutboxMessage.id)).where(OutboxMessage.status != "sent")
