@@ -15,7 +15,8 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from bot.bootstrap import build_app, prepare
-from bot.chat.types import Incoming
+from bot.chat.types import Button, Incoming, Outgoing
+from bot.delivery.outbox import enqueue_reply
 from bot.domain.models import (
     Account,
     ButtonToken,
@@ -153,3 +154,30 @@ async def test_a_sender_id_too_long_is_refused_and_nothing_is_kept(tg: Conversat
     await tg.say(long, "/start", chat=tg.group(GROUP))
     async with tg.app.sessions() as session:
         assert await session.scalar(select(Person).where(Person.display_name == "Lang")) is None
+
+
+async def test_a_keyed_message_is_queued_once(tg: Conversation) -> None:
+    """``enqueue_reply(once=True)`` (every keyed ``Context.send``): a key queued before adds
+    nothing, not even buttons, as ``enqueue``'s look-up did."""
+    await tg.say(ADA, "/help")  # her private chat
+    async with tg.app.sessions() as session, session.begin():
+        chat = await session.scalar(select(Chat).where(Chat.external_id == "dm-1"))
+        assert chat is not None
+        now = tg.app.services.now()
+        first = Outgoing("first", (Button("Ja", "x.yes"),))
+        second = Outgoing("second", (Button("Nein", "x.no"),))
+        assert await enqueue_reply(session, chat, first, dedup_key="k:1", now=now, once=True)
+        choices = chat.choices
+        assert not await enqueue_reply(session, chat, second, dedup_key="k:1", now=now, once=True)
+        assert chat.choices == choices
+    async with tg.app.sessions() as session:
+        rows = (
+            await session.scalars(select(OutboxMessage).where(OutboxMessage.dedup_key == "k:1"))
+        ).all()
+        assert [row.content["text"] for row in rows] == ["first"]
+        actions = await session.scalars(
+            select(ButtonToken.action).where(ButtonToken.action.like("x.%"))
+        )
+        assert list(actions) == ["x.yes"]
+        stored = await session.scalar(select(Chat.choices).where(Chat.external_id == "dm-1"))
+        assert stored == choices
