@@ -28,7 +28,7 @@ router = Router()
 @router.first_contact
 async def first_contact(ctx: Context) -> None:
     """Once per person: what is stored and why, privately, with a button to agree."""
-    consent.note_shown(ctx.work, ctx.person)
+    await consent.note_shown(ctx.work, ctx.person)
     text = _(
         "A short note on data protection: I store your name from the app and your "
         "sign-ups. Only so that the dates work. Nothing is passed on.\n"

@@ -14,7 +14,7 @@ from bot.chat import dialogs as conversations
 from bot.chat import platforms
 from bot.chat.types import Attachment, Button, Incoming, Outgoing, subject_ids
 from bot.dates.jobs import ReminderPolicy
-from bot.delivery.outbox import enqueue, enqueue_edit, enqueue_reply
+from bot.delivery.outbox import enqueue_edit, enqueue_reply
 from bot.domain import people
 from bot.domain.models import Account, Chat, Community, ConversationState, Person
 from bot.domain.work import Work
@@ -154,7 +154,10 @@ class Context:
         if dedup_key is None:  # a new answer: written at once (the update is recorded as new)
             await enqueue_reply(self.session, chat, outgoing, dedup_key=key, now=self.now)
         else:
-            await enqueue(self.session, chat, outgoing, dedup_key=key, now=self.now)
+            # Once per key (a second call adds nothing), without the look-up or the unit of work.
+            await enqueue_reply(
+                self.session, chat, outgoing, dedup_key=key, now=self.now, once=True
+            )
 
     async def edit(self, original_dedup_key: str, outgoing: Outgoing) -> None:
         """Change a message the bot sent earlier (a list whose button was pressed), through

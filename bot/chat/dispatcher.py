@@ -157,12 +157,14 @@ class Dispatcher:
             return False
         now = self._services.now()
         # Held until the answer is done: it keeps the pressed button's token loaded.
-        known = await people.find_writer(
-            session,
-            incoming.chat,
-            incoming.sender,
-            button=incoming.button_key[:32] if incoming.button_key is not None else None,
-        )
+        button = incoming.button_key[:32] if incoming.button_key is not None else None
+        known = await people.find_writer(session, incoming.chat, incoming.sender, button=button)
+        if known is None:  # first contact: created with prebuilt statements, then loaded
+            if (over := people.too_long(incoming.chat, incoming.sender)) is not None:
+                raise TooLong(*over)
+            known = await people.create_writer(
+                session, incoming.chat, incoming.sender, now, button=button
+            )
         ctx = await self._resolve(session, incoming, known, now)
         with use_locale(ctx.locale):
             await self._answer(ctx)
@@ -175,18 +177,12 @@ class Dispatcher:
         self,
         session: AsyncSession,
         incoming: Incoming,
-        known: people.Writer | None,
+        writer: people.Writer,
         now: datetime,
     ) -> Context:
         """Who wrote, where, for which community, with which roles and in which language."""
-        if known is None:
-            chat = await people.get_or_create_chat(session, incoming.chat, now)
-            account = await people.get_or_create_account(
-                session, incoming.chat.platform, incoming.sender, now
-            )
-            person = await people.person_of(session, account)
-        else:
-            chat, account, person = known.chat, known.account, known.person
+        chat, account, person = writer.chat, writer.account, writer.person
+        known: people.Writer | None = writer
         if await self._settle_chat(session, incoming, chat, account, person, now):
             known = None  # its community and roles were those of a private chat
         community, granted, ties = await self._community_and_roles(

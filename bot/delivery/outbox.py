@@ -10,9 +10,12 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.chat.types import Attachment, Button, ChatRef, Delivery, Outgoing, RenderedButton
 from bot.domain.models import (
@@ -117,13 +120,18 @@ async def enqueue_reply(
     *,
     dedup_key: str,
     now: datetime,
-) -> None:
-    """``enqueue`` for a key that cannot exist yet (an answer to an event recorded as new in
-    this transaction), written at once with two prepared Core statements.
+    once: bool = False,
+) -> bool:
+    """``enqueue`` written at once with prepared Core statements: the message, whom it is
+    about, its buttons' tokens and the chat's typed choices. True when it was queued.
+
+    Without ``once`` the key cannot exist yet (an answer to an event recorded as new in this
+    transaction); with it, a key that exists adds nothing, as with ``enqueue`` but without
+    its look-up (``INSERT … ON CONFLICT DO NOTHING``), and False is returned.
 
     The answers to every update otherwise went through the unit of work: an OutboxMessage and
     its subjects added, sorted and flushed, the costliest part of a plain answer (#22). The
-    unique index still guards the key; its length is checked here as the flush would.
+    unique index still guards the key; lengths are checked here as the flush would.
     """
     if len(dedup_key) > DEDUP_KEY_LENGTH:
         raise TooLong("outbox", "dedup_key", DEDUP_KEY_LENGTH)
@@ -131,11 +139,14 @@ async def enqueue_reply(
         # Rows queued earlier in this transaction keep their place in the sending order,
         # and a chat or person made in it gets the id this row refers to.
         await session.flush()
-    about, content, data = _prepared(session, chat, outgoing, now)
+    about = subjects(chat, outgoing)
+    rendered, tokens, links = _button_rows(chat, outgoing.buttons, now, about)
+    content, data = _content(outgoing, rendered)
     # On the session's connection: the session's own execute adds its ORM steps to each.
     connection = await session.connection()
+    statement = _INSERT_MESSAGE_ONCE[connection.dialect.name] if once else _INSERT_MESSAGE
     result = await connection.execute(
-        _INSERT_MESSAGE,
+        statement,
         {
             "dedup_key": dedup_key,
             "chat_id": chat.id,
@@ -145,28 +156,54 @@ async def enqueue_reply(
             "created_at": now,
         },
     )
+    if once and result.rowcount == 0:
+        return False  # queued before: nothing more (no tokens, the choices unchanged)
     outbox_id = result.inserted_primary_key[0]  # type: ignore[index]
     if about:
         await connection.execute(
             _INSERT_SUBJECT,
             [{"outbox_id": outbox_id, "person_id": person_id} for person_id in sorted(about)],
         )
+    if tokens:
+        await connection.execute(_INSERT_TOKEN, tokens)
+        if links:
+            await connection.execute(_INSERT_TOKEN_SUBJECT, links)
+        # A typed number in this chat now refers to these buttons.
+        choices = [item["key"] for item in rendered]
+        await connection.execute(_SET_CHOICES, {"chat_id": chat.id, "choices": choices})
+        set_committed_value(chat, "choices", choices)
     note_queued(session, chat)
+    return True
 
 
 _outbox = OutboxMessage.__table__
-_INSERT_MESSAGE = insert(_outbox).values(
-    dedup_key=bindparam("dedup_key"),
-    chat_id=bindparam("chat_id"),
-    content=bindparam("content"),
-    attachment=bindparam("attachment"),
-    status="pending",
-    due_at=bindparam("due_at"),
-    attempts=0,
-    last_error="",
-    created_at=bindparam("created_at"),
-)
+_MESSAGE_VALUES: dict[str, Any] = {
+    "dedup_key": bindparam("dedup_key"),
+    "chat_id": bindparam("chat_id"),
+    "content": bindparam("content"),
+    "attachment": bindparam("attachment"),
+    "status": "pending",
+    "due_at": bindparam("due_at"),
+    "attempts": 0,
+    "last_error": "",
+    "created_at": bindparam("created_at"),
+}
+_INSERT_MESSAGE = insert(_outbox).values(**_MESSAGE_VALUES)
+_INSERT_MESSAGE_ONCE = {
+    name: dialect_insert(_outbox)
+    .values(**_MESSAGE_VALUES)
+    .on_conflict_do_nothing(index_elements=["dedup_key"])
+    for name, dialect_insert in (("sqlite", sqlite_insert), ("postgresql", pg_insert))
+}
 _INSERT_SUBJECT = insert(OutboxSubject.__table__)
+_INSERT_TOKEN = insert(ButtonToken.__table__)
+_INSERT_TOKEN_SUBJECT = insert(ButtonTokenSubject.__table__)
+_chats = Chat.__table__
+_SET_CHOICES = (
+    update(_chats).where(_chats.c.id == bindparam("chat_id")).values(choices=bindparam("choices"))
+)
+_tokens = ButtonToken.__table__
+_TOKEN_LIMITS = [(name, _tokens.c[name].type.length) for name in ("action", "label")]
 
 
 def _prepared(
@@ -178,6 +215,14 @@ def _prepared(
     if rendered:
         # A typed number in this chat now refers to these buttons.
         chat.choices = [item["key"] for item in rendered]
+    content, data = _content(outgoing, rendered)
+    return about, content, data
+
+
+def _content(
+    outgoing: Outgoing, rendered: list[dict[str, Any]]
+) -> tuple[dict[str, Any], bytes | None]:
+    """A message's stored content (with its rendered buttons) and its file."""
     content = content_of(outgoing.text, rendered, words=outgoing.words)
     data = None
     if outgoing.attachment is not None:
@@ -188,7 +233,7 @@ def _prepared(
             "is_image": att.is_image,
         }
         data = att.data
-    return about, content, data
+    return content, data
 
 
 def subjects(chat: Chat, outgoing: Outgoing) -> set[int]:
@@ -244,33 +289,55 @@ def _render_buttons(
     now: datetime,
     about: Iterable[int] = (),
 ) -> list[dict[str, Any]]:
+    """``_button_rows`` added to the session as ButtonTokens (written at its flush)."""
+    rendered, tokens, links = _button_rows(chat, buttons, now, about)
+    for row in tokens:
+        token = ButtonToken(**row)
+        token.subjects = [
+            ButtonTokenSubject(person_id=link["person_id"])
+            for link in links
+            if link["button_key"] == row["key"]
+        ]
+        session.add(token)
+    return rendered
+
+
+def _button_rows(
+    chat: Chat, buttons: Sequence[Button], now: datetime, about: Iterable[int] = ()
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
     """Store each button's action under a random key bound to the chat; only the key travels.
     Each button is about the same people as its message (a label may name them). A button
-    with its own number shows it in its label and is chosen by typing it (an alias)."""
+    with its own number shows it in its label and is chosen by typing it (an alias).
+    Returns the buttons as the message stores them, the token rows and their subjects."""
     rendered: list[dict[str, Any]] = []
+    tokens: list[dict[str, Any]] = []
+    links: list[dict[str, Any]] = []
     people = sorted(set(about))
     for button in buttons:
         key = secrets.token_urlsafe(9)
         label, aliases = shown_label(button), list(button.aliases)
         if button.number is not None:
             aliases.append(str(button.number))
-        token = ButtonToken(
-            key=key,
-            chat_id=chat.id,
-            action=button.action,
-            args=dict(button.args),
-            label=label,
-            aliases=aliases,
-            created_at=now,
-            expires_at=now + BUTTON_LIFETIME,
-        )
-        token.subjects = [ButtonTokenSubject(person_id=person_id) for person_id in people]
-        session.add(token)
+        row = {
+            "key": key,
+            "chat_id": chat.id,
+            "action": button.action,
+            "args": dict(button.args),
+            "label": label,
+            "aliases": aliases,
+            "created_at": now,
+            "expires_at": now + BUTTON_LIFETIME,
+        }
+        for column, limit in _TOKEN_LIMITS:
+            if len(row[column]) > limit:
+                raise TooLong("button_tokens", column, limit)
+        tokens.append(row)
+        links.extend({"button_key": key, "person_id": person_id} for person_id in people)
         item: dict[str, Any] = {"label": label, "key": key}
         if button.number is not None:
             item["number"] = button.number
         rendered.append(item)
-    return rendered
+    return rendered, tokens, links
 
 
 def content_of(text: str, rendered: list[dict[str, Any]], *, words: bool = False) -> dict[str, Any]:

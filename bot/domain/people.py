@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, bindparam, case, delete, func, select, update
+from sqlalchemy import and_, bindparam, case, delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, joinedload
@@ -101,6 +104,118 @@ async def find_writer(
     _refresh_account(account, sender)
     granted = {row[4] for row in rows if row[4] is not None}
     return Writer(chat, account, person, community, granted, rows[0][5], int(rows[0][6] or 0))
+
+
+_persons = Person.__table__
+_accounts = Account.__table__
+_chats = Chat.__table__
+_ACCOUNT_PERSON = select(_accounts.c.person_id).where(
+    _accounts.c.platform == bindparam("platform"), _accounts.c.external_id == bindparam("user")
+)
+_INSERT_PERSON = insert(_persons).values(
+    display_name=bindparam("name"), deployment_admin=False, created_at=bindparam("now")
+)
+_DELETE_PERSON = delete(_persons).where(_persons.c.id == bindparam("person_id"))
+
+
+def _if_new(table: Any, **values: Any) -> dict[str, Any]:
+    """``INSERT … ON CONFLICT (platform, external_id) DO NOTHING`` for each database."""
+    return {
+        name: dialect_insert(table)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["platform", "external_id"])
+        for name, dialect_insert in (("sqlite", sqlite_insert), ("postgresql", pg_insert))
+    }
+
+
+_INSERT_ACCOUNT = _if_new(
+    _accounts,
+    person_id=bindparam("person_id"),
+    platform=bindparam("platform"),
+    external_id=bindparam("user"),
+    display_name=bindparam("name"),
+    language_hint=bindparam("hint"),
+    unreachable=False,
+    created_at=bindparam("now"),
+)
+_INSERT_CHAT = _if_new(
+    _chats,
+    platform=bindparam("platform"),
+    external_id=bindparam("chat"),
+    kind=bindparam("kind"),
+    title=bindparam("title"),
+    person_id=bindparam("person_id"),
+    created_at=bindparam("now"),
+)
+
+
+def too_long(ref: ChatRef, sender: Sender) -> tuple[str, str, int] | None:
+    """(table, column, length) of a platform id too long for its column, which the unit of
+    work's length check refused (PostgreSQL would); ``create_writer`` needs it checked."""
+    for table, column, value in (
+        (_chats, "platform", ref.platform),
+        (_chats, "external_id", ref.external_id),
+        (_chats, "kind", ref.kind),
+        (_accounts, "external_id", sender.external_id),
+        (_accounts, "language_hint", sender.language_hint or ""),
+    ):
+        limit = table.c[column].type.length
+        if len(value) > limit:
+            return table.name, column, limit
+    return None
+
+
+async def create_writer(
+    session: AsyncSession,
+    ref: ChatRef,
+    sender: Sender,
+    now: datetime,
+    *,
+    button: str | None = None,
+) -> Writer:
+    """First contact (``find_writer`` found no one): the person, their account and the chat,
+    each created unless it exists, with prebuilt Core statements on the session's connection
+    (no unit of work, no savepoint), then loaded as ``find_writer`` loads a known writer.
+
+    Race-safe on both databases: a chat or account another dispatch created a moment ago
+    is kept (``ON CONFLICT DO NOTHING``), and the person made for a lost race is removed.
+    The ids must fit their columns (``too_long``).
+    """
+    connection = await session.connection()
+    insert_if_new = connection.dialect.name
+    who = {"platform": ref.platform, "user": sender.external_id}
+    person_id = await connection.scalar(_ACCOUNT_PERSON, who)
+    if person_id is None:
+        # A name that was nothing but invisible characters counts as no name: the
+        # platform's id stands in, as for a person who has none.
+        name = clean_name(sender.display_name)[:200]
+        made = await connection.execute(
+            _INSERT_PERSON, {"name": clean_name(name or sender.external_id[:200]), "now": now}
+        )
+        person_id = made.inserted_primary_key[0]  # type: ignore[index]
+        added = await connection.execute(
+            _INSERT_ACCOUNT[insert_if_new],
+            who | {"person_id": person_id, "name": name, "hint": sender.language_hint, "now": now},
+        )
+        if added.rowcount == 0:
+            # Another dispatch created the account a moment ago: theirs is the person.
+            await connection.execute(_DELETE_PERSON, {"person_id": person_id})
+            person_id = await connection.scalar(_ACCOUNT_PERSON, who)
+    await connection.execute(
+        _INSERT_CHAT[insert_if_new],
+        {
+            "platform": ref.platform,
+            "chat": ref.external_id,
+            "kind": ref.kind,
+            "title": clean_name(ref.title)[:255],
+            # A new private chat is the writer's (``Dispatcher._settle_chat`` would set it).
+            "person_id": person_id if ref.kind == "direct" else None,
+            "now": now,
+        },
+    )
+    writer = await find_writer(session, ref, sender, button=button)
+    assert writer is not None
+    return writer
 
 
 def _refresh_chat(chat: Chat, ref: ChatRef) -> None:
@@ -309,7 +424,6 @@ async def private_chat(
     return chat
 
 
-_persons = Person.__table__
 _SET_LOCALE = (
     update(_persons)
     .where(_persons.c.id == bindparam("person_id"))

@@ -3,6 +3,9 @@ own data protection contact and text: what the privacy dialogs store, in one pla
 
 from __future__ import annotations
 
+from sqlalchemy import bindparam, update
+from sqlalchemy.orm.attributes import set_committed_value
+
 from bot.domain.models import Community, Person
 from bot.domain.work import Work
 from bot.language.i18n import N_
@@ -16,9 +19,21 @@ AGE_BANDS = (
 AREA_LENGTH, CONTACT_LENGTH, TEXT_LENGTH = 100, 300, 2000
 
 
-def note_shown(work: Work, person: Person) -> None:
-    """The short note at first contact went out (it is shown once per person)."""
-    person.privacy_noted_at = work.now
+async def note_shown(work: Work, person: Person) -> None:
+    """The short note at first contact went out (it is shown once per person). One prebuilt
+    statement instead of the unit of work (first contacts are a quarter of all updates);
+    the loaded person shows it."""
+    connection = await work.session.connection()
+    await connection.execute(_NOTE_SHOWN, {"person_id": person.id, "noted_at": work.now})
+    set_committed_value(person, "privacy_noted_at", work.now)
+
+
+_persons = Person.__table__
+_NOTE_SHOWN = (
+    update(_persons)
+    .where(_persons.c.id == bindparam("person_id"))
+    .values(privacy_noted_at=bindparam("noted_at"))
+)
 
 
 def agree(work: Work, person: Person) -> bool:
