@@ -53,6 +53,7 @@ import asyncio
 import json
 import os
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -670,6 +671,38 @@ async def trigger(url: str) -> float:
         await engine.dispose()
 
 
+async def print_order(url: str, t0_wall: float) -> None:
+    """What was written when, by kind (the outbox key's first part): the first and last id,
+    written and sent, in seconds after t0 — to see which work waited behind which."""
+    engine = create_engine(url)
+    t0 = datetime.fromtimestamp(t0_wall, UTC).replace(tzinfo=None)
+    try:
+        async with engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    text(
+                        "SELECT split_part(dedup_key, ':', 1) AS kind, count(*), min(id), max(id),"
+                        " min(created_at), max(created_at), min(sent_at), max(sent_at)"
+                        " FROM outbox WHERE created_at >= :t0 GROUP BY 1 ORDER BY 3"
+                    ),
+                    {"t0": t0},
+                )
+            ).all()
+    finally:
+        await engine.dispose()
+
+    def after(at: datetime | None) -> str:
+        return "-" if at is None else f"{(at.replace(tzinfo=None) - t0).total_seconds():.1f}"
+
+    print("outbox rows written after t0 (kind, count, ids, written s, sent s):")
+    for kind, count, first, last, w0, w1, s0, s1 in rows:
+        print(
+            f"  {kind:14s} {count:>6d} ids {first}-{last} written {after(w0)}-{after(w1)}"
+            f" sent {after(s0)}-{after(s1)}",
+            flush=True,
+        )
+
+
 async def help_offered_s(url: str, t0_wall: float) -> tuple[list[float], int, int, int]:
     """Milliseconds from t0 to each request's first offer; requests offered; offers
     written; sign-ups for the dates announced at t0 (one per person who pressed)."""
@@ -953,10 +986,16 @@ async def busy_hour(url: str, workdir: Path, args: argparse.Namespace) -> dict[s
         rss = [peak_rss_mb(p.pid) for p in processes]
         per_update_ms, per_message_ms = least_squares(samples)
         help_ms, offered, offers, signups = await help_offered_s(url, t0_wall)
+        if args.order:
+            await print_order(url, t0_wall)
     finally:
         for process in processes:
             await process.stop()
         await server.stop()
+        if args.keep_logs is not None:
+            args.keep_logs.mkdir(parents=True, exist_ok=True)
+            for process in processes:
+                shutil.copy(process.log_path, args.keep_logs / process.log_path.name)
 
     figures = platform_figures(server, load, sent_before, t0, args)
     sends = figures["messages_sent"]
@@ -1131,6 +1170,10 @@ def main() -> None:
         "--kill", action="store_true", help="SIGKILL one bot process mid-window, restart it"
     )
     parser.add_argument("--no-year", action="store_true", help="skip the second year")
+    parser.add_argument(
+        "--order", action="store_true", help="print when each kind of message was written, sent"
+    )
+    parser.add_argument("--keep-logs", type=Path, help="copy the bot processes' logs here")
     parser.add_argument(
         "--skip-hour", action="store_true", help="only the seeded year and the second one"
     )
