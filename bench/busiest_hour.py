@@ -648,23 +648,26 @@ async def database_mb(url: str, vacuum: bool = False) -> float:
         await engine.dispose()
 
 
-async def trigger(url: str) -> float:
-    """Make the parked work due now, in one transaction, and wake the leader."""
+async def trigger(url: str, *, reminders: bool = True, posts: bool = True) -> float:
+    """Make the parked work due now (the reminders, the posts and help requests, or both),
+    in one transaction, and wake the leader."""
     engine = create_engine(url)
     try:
         async with engine.begin() as conn:
             now = datetime.now(UTC)
-            await conn.execute(
-                text("UPDATE jobs SET due_at = :now WHERE status = 'scheduled'"), {"now": now}
-            )
-            await conn.execute(
-                text("UPDATE announcements SET due_at = :now WHERE status = 'scheduled'"),
-                {"now": now},
-            )
-            await conn.execute(
-                text("UPDATE help_requests SET next_step_at = :now WHERE status = 'open'"),
-                {"now": now},
-            )
+            if reminders:
+                await conn.execute(
+                    text("UPDATE jobs SET due_at = :now WHERE status = 'scheduled'"), {"now": now}
+                )
+            if posts:
+                await conn.execute(
+                    text("UPDATE announcements SET due_at = :now WHERE status = 'scheduled'"),
+                    {"now": now},
+                )
+                await conn.execute(
+                    text("UPDATE help_requests SET next_step_at = :now WHERE status = 'open'"),
+                    {"now": now},
+                )
             await conn.execute(text("SELECT pg_notify('lotsenbot', 'schedule')"))
         return time.time()
     finally:
@@ -821,9 +824,15 @@ class Load:
 
 
 def platform_figures(
-    server: Server, load: Load, sent_before: int, t0: float, args: argparse.Namespace
+    server: Server,
+    load: Load,
+    sent_before: int,
+    t0: float,
+    args: argparse.Namespace,
+    posts_at: float,
 ) -> dict[str, Any]:
-    """What the platform received: latencies, the send rate, lost and duplicated."""
+    """What the platform received: latencies (the posts' from when they fell due), the send
+    rate, lost and duplicated."""
     sent = server.sent[sent_before:]
     sends = [r for r in sent if r.method in ("sendMessage", "editMessageText")]
     posts: Counter[int] = Counter(
@@ -854,10 +863,10 @@ def platform_figures(
     updates = len(load.pressed) + len(load.typed)
     return {
         "announce_p50_ms": round(
-            statistics.median([(a - t0) * 1000 for a in first_post.values()] or [0]), 1
+            statistics.median([(a - posts_at) * 1000 for a in first_post.values()] or [0]), 1
         ),
         "announce_p99_ms": round(
-            percentile([(a - t0) * 1000 for a in first_post.values()], 0.99), 1
+            percentile([(a - posts_at) * 1000 for a in first_post.values()], 0.99), 1
         ),
         "reminder_p50_ms": round(
             percentile([(a - t0) * 1000 for a in reminder_at.values()], 0.5), 1
@@ -928,8 +937,12 @@ async def busy_hour(url: str, workdir: Path, args: argparse.Namespace) -> dict[s
         meter = CpuMeter(processes)
         cpu_before = meter.now()
         pg_before = postgres_cpu_s()
-        t0_wall = await trigger(url)
+        t0_wall = await trigger(url, posts=not args.stagger)
         t0 = time.monotonic()
+        posts_wall, posts_at = t0_wall, t0
+        if args.stagger:  # the posts fall due while the reminders are being written
+            await asyncio.sleep(args.stagger)
+            posts_wall, posts_at = await trigger(url, reminders=False), time.monotonic()
         window = args.window / speed
         people = [
             asyncio.create_task(load.presses(t0, window)),
@@ -985,7 +998,7 @@ async def busy_hour(url: str, workdir: Path, args: argparse.Namespace) -> dict[s
         pg_cpu = postgres_cpu_s() - pg_before
         rss = [peak_rss_mb(p.pid) for p in processes]
         per_update_ms, per_message_ms = least_squares(samples)
-        help_ms, offered, offers, signups = await help_offered_s(url, t0_wall)
+        help_ms, offered, offers, signups = await help_offered_s(url, posts_wall)
         if args.order:
             await print_order(url, t0_wall)
     finally:
@@ -997,7 +1010,7 @@ async def busy_hour(url: str, workdir: Path, args: argparse.Namespace) -> dict[s
             for process in processes:
                 shutil.copy(process.log_path, args.keep_logs / process.log_path.name)
 
-    figures = platform_figures(server, load, sent_before, t0, args)
+    figures = platform_figures(server, load, sent_before, t0, args, posts_at)
     sends = figures["messages_sent"]
     updates = figures["updates"]
     figures |= {
@@ -1172,6 +1185,12 @@ def main() -> None:
     parser.add_argument("--no-year", action="store_true", help="skip the second year")
     parser.add_argument(
         "--order", action="store_true", help="print when each kind of message was written, sent"
+    )
+    parser.add_argument(
+        "--stagger",
+        type=float,
+        default=0.0,
+        help="the posts and help requests fall due this many seconds after the reminders",
     )
     parser.add_argument("--keep-logs", type=Path, help="copy the bot processes' logs here")
     parser.add_argument(

@@ -50,6 +50,9 @@ class DueWork:
     run: Callable[[Work, Any], Awaitable[object]]
     next_due: Callable[[AsyncSession], Awaitable[datetime | None]] | None = None
     batch: int = BATCH
+    # Its messages go out ahead of a backlog (``on_hurry``): a group's post, an offer of
+    # help, not behind thousands of private reminders queued before them.
+    hurry: bool = False
 
 
 @dataclass(frozen=True)
@@ -80,12 +83,15 @@ class Scheduler:
         rounds: Iterable[Round] = (),
         on_queued: Callable[[], None] | None = None,
         leads: Callable[[], bool] = lambda: True,
+        on_hurry: Callable[[AsyncSession], None] | None = None,
     ) -> None:
         self._sessions = sessions
         self._clock = clock
         self._rounds = list(rounds)
         self._wake = asyncio.Event()
         self._on_queued = on_queued
+        # Told the committed session of a ``hurry`` batch: its chats' messages go next.
+        self._on_hurry = on_hurry
         # When each chore last ran, in memory: after a restart one extra pass costs little.
         self._done_at: dict[str, datetime] = {}
         self._alarm: AsyncIOScheduler | None = None
@@ -207,7 +213,9 @@ class Scheduler:
             batch = await work.due(session, now, work.batch)
             for row in batch:
                 await work.run(Work(session, now), row)
-        if batch:
+        if batch and work.hurry and self._on_hurry is not None:
+            self._on_hurry(session)
+        elif batch:
             self._queued()
         return len(batch)
 

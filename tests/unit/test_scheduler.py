@@ -4,6 +4,7 @@ features' due work called without a chat: posting a scheduled text."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -20,6 +21,7 @@ from bot.domain.work import Work
 from bot.helping.policy import MatchingPolicy
 from bot.infra.scheduler import Chore, DueWork, Scheduler
 from bot.privacy.retention import Retention
+from tests.fakes.memory import MemoryAdapter
 
 
 async def _keys(app: App, prefix: str) -> dict[str, str]:
@@ -190,3 +192,43 @@ async def test_a_post_falling_due_during_a_long_fan_out_waits_one_batch(
     # Written by jobs 0-2 (the post fell due in job 2's transaction) and at most job 3.
     assert len(ahead) <= 4 * per_job, f"{len(ahead)} reminders written before the post"
     assert len([key for _id, key in rows if key.startswith("fan:")]) == jobs * per_job
+
+
+async def test_a_groups_post_goes_out_ahead_of_the_reminders_queued_before_it(
+    app: App, demo_group: ChatRef
+) -> None:
+    """Issue 22: at the busiest hour's minute 20,000 private reminders were queued; the
+    groups' posts written after them waited behind all of them in the outbox (id order).
+    A post of the schedule goes ahead of that backlog, as an answer to someone does."""
+    reminders = 300
+    async with app.sessions.begin() as session:
+        demo = await session.scalar(select(Community).where(Community.is_demo))
+        assert demo is not None
+        now = app.clock.now()
+        for n in range(reminders):
+            chat = Chat(platform="console", external_id=f"person-{n}", kind="direct")
+            session.add(chat)
+            await session.flush()
+            key = f"remind:{n}"
+            await enqueue(session, chat, Outgoing("Erinnerung"), dedup_key=key, now=now)
+        await announcements.schedule_text(
+            session, demo.id, "Heute offen", now, None, None, None, now
+        )
+    await app.scheduler.run_due()
+    adapter = app.adapters["console"]
+    assert isinstance(adapter, MemoryAdapter)
+    sending = asyncio.create_task(app.sender.run())
+    try:
+        for _ in range(2000):
+            if len(adapter.shown) >= reminders + 2:
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        app.sender.stop()
+        await sending
+    texts = [shown.text for shown in adapter.shown]
+    assert texts.count("Erinnerung") == reminders
+    # Both groups of the demo community got the post before any but the first batch of
+    # reminders (before the fix: after all of them).
+    posts = [n for n, text in enumerate(texts) if text == "Heute offen"]
+    assert len(posts) == 2 and max(posts) < 60, posts
