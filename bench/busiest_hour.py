@@ -31,10 +31,11 @@ ends when everything expected arrived (or at the deadline).
 
 Figures: p50/p99 per kind of work (announcement and reminder: t0 to the platform's receipt;
 press: press to the callback answer; typed answer: typed to the first reply; help: t0 to
-the offer being written), CPU per update and per message (bots, least squares over 1 s
-samples of both processes' CPU against updates delivered and messages sent), the Telegram
-send rate against its allowed rate, lost and duplicated (no kills here, so both must be
-0), peak RSS per process, the database size and rows per table.
+the offer being written; with ``--stagger S`` the posts and help requests fall due S
+seconds after the reminders, and theirs count from then), CPU per update and per message
+(bots, least squares over 1 s samples of both processes' CPU against updates delivered and
+messages sent), the Telegram send rate against its allowed rate, lost and duplicated (no
+kills here, so both must be 0), peak RSS per process, the database size and rows per table.
 
 Then the second year (in this process, simulated clock): month by month the same activity
 is seeded (dated in that month) and at each month end the retention rules
