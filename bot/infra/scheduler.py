@@ -155,10 +155,11 @@ class Scheduler:
         """Do everything due now, in the registered order; returns how many rows were
         handled and messages chores queued.
 
-        The chores run once. The due work takes turns, one batch each per pass, until a
-        pass finds no full batch: a long fan-out (20,000 reminders, a job at a time) does
-        not hold back a post or a help request due at the same time or falling due
-        meanwhile; each is taken within one batch of every other due work."""
+        The chores run once. The due work takes turns, one batch each per pass (a
+        ``hurry`` one all it has), until a pass finds no full batch: a long fan-out
+        (20,000 reminders, a job at a time) does not hold back a post or a help request
+        due at the same time or falling due meanwhile; each is taken within one batch of
+        every other due work."""
         handled, more = await self._pass(self._rounds)
         works = [item for item in self._rounds if isinstance(item, DueWork)]
         while more:
@@ -168,14 +169,18 @@ class Scheduler:
         return handled
 
     async def _pass(self, rounds: Iterable[Round]) -> tuple[int, bool]:
-        """Each chore given, one batch of each due work; whether a batch was full (then
-        another pass follows, taking every due work again: rows may have fallen due)."""
+        """Each chore given, one batch of each due work (all of a ``hurry`` one: the few
+        posts of a minute go out together); whether a batch was full (then another pass
+        follows, taking every due work again: rows may have fallen due)."""
         handled, full = 0, False
         for item in rounds:
             if isinstance(item, Chore):
                 handled += await self._chore(item)
                 continue
             done = await self._batch(item)
+            while item.hurry and done >= item.batch:
+                handled += done
+                done = await self._batch(item)
             handled += done
             full = full or done >= item.batch
         return handled, full

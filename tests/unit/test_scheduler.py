@@ -232,3 +232,50 @@ async def test_a_groups_post_goes_out_ahead_of_the_reminders_queued_before_it(
     # reminders (before the fix: after all of them).
     posts = [n for n, text in enumerate(texts) if text == "Heute offen"]
     assert len(posts) == 2 and max(posts) < 60, posts
+
+
+async def test_the_posts_due_at_once_are_all_written_before_the_first_reminder_job(
+    app: App, demo_group: ChatRef
+) -> None:
+    """Taking turns does not split the minute's posts: a ``hurry`` due work (posts, help
+    requests) does all it has in its turn, more than one batch of 20 included."""
+    async with app.sessions.begin() as session:
+        demo = await session.scalar(select(Community).where(Community.is_demo))
+        assert demo is not None
+        group = (await communities.group_chats(session, demo.id))[0]
+        now = app.clock.now()
+        for n in range(25):
+            await announcements.schedule_text(
+                session, demo.id, f"Post {n}", now, None, None, None, now
+            )
+        for n in range(3):
+            session.add(KeyValue(key=f"job:{n}", value="waiting", updated_at=now))
+
+    async def due(session, now: datetime, limit: int) -> list[KeyValue]:  # type: ignore[no-untyped-def]
+        rows = await session.scalars(
+            select(KeyValue)
+            .where(KeyValue.key.like("job:%"), KeyValue.value == "waiting")
+            .order_by(KeyValue.key)
+            .limit(limit)
+        )
+        return list(rows)
+
+    async def remind(work: Work, job: KeyValue) -> None:
+        chat = await work.session.get(Chat, group.id)
+        assert chat is not None
+        await enqueue(work.session, chat, Outgoing(job.key), dedup_key=job.key, now=work.now)
+        job.value = "done"
+
+    rounds = due_rounds(ReminderPolicy(), MatchingPolicy(), Retention())
+    [posts] = [item for item in rounds if item.name == "announcements"]
+    assert posts.batch < 25
+    scheduler = Scheduler(
+        app.sessions, app.clock, [posts, DueWork("reminders", due, remind, batch=1)]
+    )
+    assert await scheduler.run_due() == 25 + 3
+    async with app.sessions() as session:
+        rows = (await session.execute(select(OutboxMessage.id, OutboxMessage.dedup_key))).all()
+    last_post = max(row_id for row_id, key in rows if key.startswith("ann:"))
+    first_job = min(row_id for row_id, key in rows if key.startswith("job:"))
+    assert last_post < first_job
+    assert len([key for _id, key in rows if key.startswith("ann:")]) == 25 * 2  # two groups
