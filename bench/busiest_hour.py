@@ -31,10 +31,11 @@ ends when everything expected arrived (or at the deadline).
 
 Figures: p50/p99 per kind of work (announcement and reminder: t0 to the platform's receipt;
 press: press to the callback answer; typed answer: typed to the first reply; help: t0 to
-the offer being written), CPU per update and per message (bots, least squares over 1 s
-samples of both processes' CPU against updates delivered and messages sent), the Telegram
-send rate against its allowed rate, lost and duplicated (no kills here, so both must be
-0), peak RSS per process, the database size and rows per table.
+the offer being written; with ``--stagger S`` the posts and help requests fall due S
+seconds after the reminders, and theirs count from then), CPU per update and per message
+(bots, least squares over 1 s samples of both processes' CPU against updates delivered and
+messages sent), the Telegram send rate against its allowed rate, lost and duplicated (no
+kills here, so both must be 0), peak RSS per process, the database size and rows per table.
 
 Then the second year (in this process, simulated clock): month by month the same activity
 is seeded (dated in that month) and at each month end the retention rules
@@ -53,6 +54,7 @@ import asyncio
 import json
 import os
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -647,27 +649,62 @@ async def database_mb(url: str, vacuum: bool = False) -> float:
         await engine.dispose()
 
 
-async def trigger(url: str) -> float:
-    """Make the parked work due now, in one transaction, and wake the leader."""
+async def trigger(url: str, *, reminders: bool = True, posts: bool = True) -> float:
+    """Make the parked work due now (the reminders, the posts and help requests, or both),
+    in one transaction, and wake the leader."""
     engine = create_engine(url)
     try:
         async with engine.begin() as conn:
             now = datetime.now(UTC)
-            await conn.execute(
-                text("UPDATE jobs SET due_at = :now WHERE status = 'scheduled'"), {"now": now}
-            )
-            await conn.execute(
-                text("UPDATE announcements SET due_at = :now WHERE status = 'scheduled'"),
-                {"now": now},
-            )
-            await conn.execute(
-                text("UPDATE help_requests SET next_step_at = :now WHERE status = 'open'"),
-                {"now": now},
-            )
+            if reminders:
+                await conn.execute(
+                    text("UPDATE jobs SET due_at = :now WHERE status = 'scheduled'"), {"now": now}
+                )
+            if posts:
+                await conn.execute(
+                    text("UPDATE announcements SET due_at = :now WHERE status = 'scheduled'"),
+                    {"now": now},
+                )
+                await conn.execute(
+                    text("UPDATE help_requests SET next_step_at = :now WHERE status = 'open'"),
+                    {"now": now},
+                )
             await conn.execute(text("SELECT pg_notify('lotsenbot', 'schedule')"))
         return time.time()
     finally:
         await engine.dispose()
+
+
+async def print_order(url: str, t0_wall: float) -> None:
+    """What was written when, by kind (the outbox key's first part): the first and last id,
+    written and sent, in seconds after t0 — to see which work waited behind which."""
+    engine = create_engine(url)
+    t0 = datetime.fromtimestamp(t0_wall, UTC).replace(tzinfo=None)
+    try:
+        async with engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    text(
+                        "SELECT split_part(dedup_key, ':', 1) AS kind, count(*), min(id), max(id),"
+                        " min(created_at), max(created_at), min(sent_at), max(sent_at)"
+                        " FROM outbox WHERE created_at >= :t0 GROUP BY 1 ORDER BY 3"
+                    ),
+                    {"t0": t0},
+                )
+            ).all()
+    finally:
+        await engine.dispose()
+
+    def after(at: datetime | None) -> str:
+        return "-" if at is None else f"{(at.replace(tzinfo=None) - t0).total_seconds():.1f}"
+
+    print("outbox rows written after t0 (kind, count, ids, written s, sent s):")
+    for kind, count, first, last, w0, w1, s0, s1 in rows:
+        print(
+            f"  {kind:14s} {count:>6d} ids {first}-{last} written {after(w0)}-{after(w1)}"
+            f" sent {after(s0)}-{after(s1)}",
+            flush=True,
+        )
 
 
 async def help_offered_s(url: str, t0_wall: float) -> tuple[list[float], int, int, int]:
@@ -788,9 +825,15 @@ class Load:
 
 
 def platform_figures(
-    server: Server, load: Load, sent_before: int, t0: float, args: argparse.Namespace
+    server: Server,
+    load: Load,
+    sent_before: int,
+    t0: float,
+    args: argparse.Namespace,
+    posts_at: float,
 ) -> dict[str, Any]:
-    """What the platform received: latencies, the send rate, lost and duplicated."""
+    """What the platform received: latencies (the posts' from when they fell due), the send
+    rate, lost and duplicated."""
     sent = server.sent[sent_before:]
     sends = [r for r in sent if r.method in ("sendMessage", "editMessageText")]
     posts: Counter[int] = Counter(
@@ -821,10 +864,10 @@ def platform_figures(
     updates = len(load.pressed) + len(load.typed)
     return {
         "announce_p50_ms": round(
-            statistics.median([(a - t0) * 1000 for a in first_post.values()] or [0]), 1
+            statistics.median([(a - posts_at) * 1000 for a in first_post.values()] or [0]), 1
         ),
         "announce_p99_ms": round(
-            percentile([(a - t0) * 1000 for a in first_post.values()], 0.99), 1
+            percentile([(a - posts_at) * 1000 for a in first_post.values()], 0.99), 1
         ),
         "reminder_p50_ms": round(
             percentile([(a - t0) * 1000 for a in reminder_at.values()], 0.5), 1
@@ -895,8 +938,12 @@ async def busy_hour(url: str, workdir: Path, args: argparse.Namespace) -> dict[s
         meter = CpuMeter(processes)
         cpu_before = meter.now()
         pg_before = postgres_cpu_s()
-        t0_wall = await trigger(url)
+        t0_wall = await trigger(url, posts=not args.stagger)
         t0 = time.monotonic()
+        posts_wall, posts_at = t0_wall, t0
+        if args.stagger:  # the posts fall due while the reminders are being written
+            await asyncio.sleep(args.stagger)
+            posts_wall, posts_at = await trigger(url, reminders=False), time.monotonic()
         window = args.window / speed
         people = [
             asyncio.create_task(load.presses(t0, window)),
@@ -952,13 +999,19 @@ async def busy_hour(url: str, workdir: Path, args: argparse.Namespace) -> dict[s
         pg_cpu = postgres_cpu_s() - pg_before
         rss = [peak_rss_mb(p.pid) for p in processes]
         per_update_ms, per_message_ms = least_squares(samples)
-        help_ms, offered, offers, signups = await help_offered_s(url, t0_wall)
+        help_ms, offered, offers, signups = await help_offered_s(url, posts_wall)
+        if args.order:
+            await print_order(url, t0_wall)
     finally:
         for process in processes:
             await process.stop()
         await server.stop()
+        if args.keep_logs is not None:
+            args.keep_logs.mkdir(parents=True, exist_ok=True)
+            for process in processes:
+                shutil.copy(process.log_path, args.keep_logs / process.log_path.name)
 
-    figures = platform_figures(server, load, sent_before, t0, args)
+    figures = platform_figures(server, load, sent_before, t0, args, posts_at)
     sends = figures["messages_sent"]
     updates = figures["updates"]
     figures |= {
@@ -1131,6 +1184,16 @@ def main() -> None:
         "--kill", action="store_true", help="SIGKILL one bot process mid-window, restart it"
     )
     parser.add_argument("--no-year", action="store_true", help="skip the second year")
+    parser.add_argument(
+        "--order", action="store_true", help="print when each kind of message was written, sent"
+    )
+    parser.add_argument(
+        "--stagger",
+        type=float,
+        default=0.0,
+        help="the posts and help requests fall due this many seconds after the reminders",
+    )
+    parser.add_argument("--keep-logs", type=Path, help="copy the bot processes' logs here")
     parser.add_argument(
         "--skip-hour", action="store_true", help="only the seeded year and the second one"
     )

@@ -33,6 +33,7 @@ from bot.config import Settings
 from bot.dates import due as dates_due
 from bot.dates import feed as dates_feed
 from bot.dates.jobs import ReminderPolicy
+from bot.delivery.outbox import queued_chats
 from bot.delivery.sender import Sender
 from bot.domain import people
 from bot.domain.models import Community
@@ -198,6 +199,7 @@ def build_app(
         [*due_rounds(policy, matching, retention, settings.web.public_url), *daily],
         on_queued=lambda: queued(None),
         leads=lambda: cluster.is_leader,
+        on_hurry=lambda session: queued(queued_chats(session)),
     )
     cluster.on_notify = heard
 

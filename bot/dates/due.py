@@ -34,6 +34,7 @@ def rounds(policy: ReminderPolicy) -> list[Round]:
             announcements.due,
             post_announcement,
             next_due=announcements.next_due,
+            hurry=True,  # a group's post, not behind the private reminders of the hour
         ),
     ]
 

@@ -21,6 +21,12 @@ def rounds(policy: MatchingPolicy) -> list[Round]:
         return await offers.meeting_reminders(work.session, work.now)
 
     return [
-        DueWork("help requests", help_requests.due_steps, step, next_due=help_requests.next_step),
+        DueWork(
+            "help requests",
+            help_requests.due_steps,
+            step,
+            next_due=help_requests.next_step,
+            hurry=True,  # someone waits for help: the offers go ahead of a backlog
+        ),
         Chore("meeting reminders", meetings, next_due=offers.next_meeting_reminder),
     ]

@@ -41,7 +41,8 @@ RETRY = timedelta(seconds=30)
 class DueWork:
     """Rows a feature has due: ``due`` takes up to ``batch`` of them (locking them on
     PostgreSQL, so another process skips them), ``run`` does one. Each batch is one
-    transaction; batches follow until one comes back short. ``next_due`` tells when the
+    transaction; batches follow, taking turns with the other due work, until one comes
+    back short. ``next_due`` tells when the
     next row falls due, so the loop wakes then."""
 
     name: str
@@ -49,6 +50,9 @@ class DueWork:
     run: Callable[[Work, Any], Awaitable[object]]
     next_due: Callable[[AsyncSession], Awaitable[datetime | None]] | None = None
     batch: int = BATCH
+    # Its messages go out ahead of a backlog (``on_hurry``): a group's post, an offer of
+    # help, not behind thousands of private reminders queued before them.
+    hurry: bool = False
 
 
 @dataclass(frozen=True)
@@ -69,7 +73,8 @@ Round = DueWork | Chore
 class Scheduler:
     """Takes due work from the tables; one instance per process (one leader on PostgreSQL).
 
-    ``rounds`` run in the order given, every time the loop wakes."""
+    ``rounds`` run in the order given, every time the loop wakes (the due work then
+    takes turns, see ``run_due``)."""
 
     def __init__(
         self,
@@ -78,12 +83,15 @@ class Scheduler:
         rounds: Iterable[Round] = (),
         on_queued: Callable[[], None] | None = None,
         leads: Callable[[], bool] = lambda: True,
+        on_hurry: Callable[[AsyncSession], None] | None = None,
     ) -> None:
         self._sessions = sessions
         self._clock = clock
         self._rounds = list(rounds)
         self._wake = asyncio.Event()
         self._on_queued = on_queued
+        # Told the committed session of a ``hurry`` batch: its chats' messages go next.
+        self._on_hurry = on_hurry
         # When each chore last ran, in memory: after a restart one extra pass costs little.
         self._done_at: dict[str, datetime] = {}
         self._alarm: AsyncIOScheduler | None = None
@@ -145,15 +153,37 @@ class Scheduler:
 
     async def run_due(self) -> int:
         """Do everything due now, in the registered order; returns how many rows were
-        handled and messages chores queued."""
-        handled = 0
-        for item in self._rounds:
-            if isinstance(item, Chore):
-                handled += await self._chore(item)
-            else:
-                handled += await self._drain(item)
+        handled and messages chores queued.
+
+        The chores run once. The due work takes turns, one batch each per pass (a
+        ``hurry`` one all it has), until a pass finds no full batch: a long fan-out
+        (20,000 reminders, a job at a time) does not hold back a post or a help request
+        due at the same time or falling due meanwhile; each is taken within one batch of
+        every other due work."""
+        handled, more = await self._pass(self._rounds)
+        works = [item for item in self._rounds if isinstance(item, DueWork)]
+        while more:
+            done, more = await self._pass(works)
+            handled += done
         self.last_round_at = self._clock.now()
         return handled
+
+    async def _pass(self, rounds: Iterable[Round]) -> tuple[int, bool]:
+        """Each chore given, one batch of each due work (all of a ``hurry`` one: the few
+        posts of a minute go out together); whether a batch was full (then another pass
+        follows, taking every due work again: rows may have fallen due)."""
+        handled, full = 0, False
+        for item in rounds:
+            if isinstance(item, Chore):
+                handled += await self._chore(item)
+                continue
+            done = await self._batch(item)
+            while item.hurry and done >= item.batch:
+                handled += done
+                done = await self._batch(item)
+            handled += done
+            full = full or done >= item.batch
+        return handled, full
 
     async def run_chores(self, *names: str, force: bool = False) -> None:
         """Run the named chores now (when their time has come, or at once with ``force``)."""
@@ -181,20 +211,18 @@ class Scheduler:
             self._queued()
         return queued
 
-    async def _drain(self, work: DueWork) -> int:
-        """Batches of ``work`` until one comes back short; how many rows were done."""
-        handled = 0
-        while True:
-            async with self._sessions.begin() as session:
-                now = self._clock.now()
-                batch = await work.due(session, now, work.batch)
-                for row in batch:
-                    await work.run(Work(session, now), row)
-            handled += len(batch)
-            if batch:
-                self._queued()
-            if len(batch) < work.batch:
-                return handled
+    async def _batch(self, work: DueWork) -> int:
+        """One batch of ``work`` in one transaction; how many rows were done."""
+        async with self._sessions.begin() as session:
+            now = self._clock.now()
+            batch = await work.due(session, now, work.batch)
+            for row in batch:
+                await work.run(Work(session, now), row)
+        if batch and work.hurry and self._on_hurry is not None:
+            self._on_hurry(session)
+        elif batch:
+            self._queued()
+        return len(batch)
 
     def _queued(self) -> None:
         if self._on_queued is not None:
