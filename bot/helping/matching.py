@@ -266,10 +266,14 @@ def _statement(shape: _Shape, counted: bool) -> Any:
         # Home visits only in the volunteer's own Ortsteile (none named: anywhere).
         where.append(or_(_empty(VolunteerProfile.areas), listed))
         listed = None  # every row left may have the area: no point is surely lost
-    # The cheap tests first: SQLite evaluates them in this order, the subqueries last.
+    # The cheap tests first: SQLite evaluates them in this order, the subqueries last. The
+    # busy test (three columns) before the level's LIKEs: more than half the rows fail it.
+    if counted:
+        where.append(busy)
     if len(_levels(shape)) > 1:
         where.append(_surely_lost(shape, listed) == bindparam("m_level", type_=Integer))
-    where.append(busy if counted else idle)
+    if not counted:
+        where.append(idle)
     return _query(shape, where, counted, recent_since)
 
 
