@@ -16,7 +16,7 @@ from pathlib import Path
 from bot.infra import migrate
 from tests.fakes.telegram_server import FakeTelegramServer
 from tests.scenarios.cluster_campaign import MARKER, free_port, seed_outbox, write_config
-from tests.scenarios.reminder_setup import BotRun
+from tests.scenarios.reminder_setup import BotRun, start_two_telegram_bots, until_alive
 
 BACKLOG = 300
 FIRST_RECIPIENT = 8_200_000
@@ -26,17 +26,6 @@ WRITERS = 10
 # loaded machine handles in a few seconds still comes well before it (before the fix the
 # answers came after 250-300 of the 300 whatever the rate).
 RATE = 15
-
-
-async def _until(condition, seconds: float, processes: list[BotRun]) -> bool:  # type: ignore[no-untyped-def]
-    deadline = asyncio.get_running_loop().time() + seconds
-    while asyncio.get_running_loop().time() < deadline:
-        for process in processes:
-            process.check_alive()
-        if condition():
-            return True
-        await asyncio.sleep(0.05)
-    return False
 
 
 async def test_answers_go_ahead_of_the_backlog_on_both_processes(
@@ -58,18 +47,7 @@ async def test_answers_go_ahead_of_the_backlog_on_both_processes(
     )
     processes = [BotRun("bot-a", config_a, tmp_path), BotRun("bot-b", config_b, tmp_path)]
     try:
-        for process in processes:
-            process.spawn()
-        started = await _until(
-            lambda: all(
-                "telegram adapter started" in p.tail(100_000)
-                and "2 bot processes" in p.tail(100_000)
-                for p in processes
-            ),
-            120,
-            processes,
-        )
-        assert started, "\n".join(p.tail() for p in processes)
+        await start_two_telegram_bots(processes)
         recipients = [FIRST_RECIPIENT + n for n in range(BACKLOG)]
         for chat in recipients:
             server.private_chat(server.user(chat, "Empfänger"))
@@ -78,7 +56,7 @@ async def test_answers_go_ahead_of_the_backlog_on_both_processes(
             server.private_chat(user)
         mark = len(server.sent)
         await seed_outbox(postgres_url, [("telegram", str(chat), 1) for chat in recipients])
-        await _until(lambda: len(server.sent) > mark, 30, processes)  # the backlog is going
+        await until_alive(lambda: len(server.sent) > mark, 30, processes)  # the backlog is going
         for user in writers:
             server.post_message(user["id"], user, "/start")
         ids = {user["id"] for user in writers}
@@ -89,7 +67,9 @@ async def test_answers_go_ahead_of_the_backlog_on_both_processes(
         def backlog_sent() -> int:
             return sum(1 for r in server.sent[mark:] if MARKER in (r.text or ""))
 
-        assert await _until(lambda: answered() == ids and backlog_sent() >= BACKLOG, 120, processes)
+        assert await until_alive(
+            lambda: answered() == ids and backlog_sent() >= BACKLOG, 120, processes
+        )
         sent = server.sent[mark:]
         before: dict[int, int] = {}
         backlog = 0

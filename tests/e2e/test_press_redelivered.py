@@ -23,20 +23,9 @@ from bot.infra import migrate
 from bot.infra.db import create_engine
 from tests.fakes.telegram_server import FakeTelegramServer
 from tests.scenarios.cluster_campaign import WEBHOOK_SECRET, free_port, write_config
-from tests.scenarios.reminder_setup import BotRun
+from tests.scenarios.reminder_setup import BotRun, start_two_telegram_bots, until_alive
 
 USER = 8_100_001
-
-
-async def _until(condition, seconds: float, processes: list[BotRun]) -> bool:  # type: ignore[no-untyped-def]
-    deadline = asyncio.get_running_loop().time() + seconds
-    while asyncio.get_running_loop().time() < deadline:
-        for process in processes:
-            process.check_alive()
-        if condition():
-            return True
-        await asyncio.sleep(0.05)
-    return False
 
 
 async def test_press_redelivered_to_other_process_is_answered_once(
@@ -58,18 +47,7 @@ async def test_press_redelivered_to_other_process_is_answered_once(
     processes = [BotRun("bot-a", config_a, tmp_path), BotRun("bot-b", config_b, tmp_path)]
     engine = create_engine(postgres_url)
     try:
-        for process in processes:
-            process.spawn()
-        started = await _until(
-            lambda: all(
-                "telegram adapter started" in p.tail(100_000)
-                and "2 bot processes" in p.tail(100_000)
-                for p in processes
-            ),
-            120,
-            processes,
-        )
-        assert started, "\n".join(p.tail() for p in processes)
+        await start_two_telegram_bots(processes)
         user = server.user(USER, "Erika")
         chat = server.private_chat(user)
         mark = len(server.sent)
@@ -84,7 +62,7 @@ async def test_press_redelivered_to_other_process_is_answered_once(
                 u for u in server._updates if u.get("callback_query", {}).get("id") == query
             )
             # The first process answers at its deadline (the person's spinner stops).
-            assert await _until(lambda: query in server.answered_callbacks, 15, processes)
+            assert await until_alive(lambda: query in server.answered_callbacks, 15, processes)
             async with aiohttp.ClientSession() as http:
                 second = asyncio.create_task(
                     http.post(
@@ -102,7 +80,7 @@ async def test_press_redelivered_to_other_process_is_answered_once(
                 response = await asyncio.wait_for(second, 30)
                 assert response.status == 200
                 response.release()
-        assert await _until(lambda: not server._updates, 15, processes)
+        assert await until_alive(lambda: not server._updates, 15, processes)
         await asyncio.sleep(1.0)  # a late second answer would show up here
 
         assert server.requests["answerCallbackQuery"] == 1

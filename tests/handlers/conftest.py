@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from bot.bootstrap import build_app, prepare
 from tests.conftest import make_settings
@@ -28,3 +31,18 @@ async def tg(db_url: str, tmp_path: Path) -> AsyncIterator[Conversation]:
     await conversation.say(ADA, "/start", chat=conversation.group(GROUP))  # now a member there
     yield conversation
     await app.close()
+
+
+@pytest.fixture
+def flushed() -> Iterator[list[str]]:
+    """The kinds of rows any session's unit of work writes while the test runs."""
+    written: list[str] = []
+
+    def note(session: Session, _context: Any, _instances: Any) -> None:
+        written.extend(type(obj).__name__ for obj in (*session.new, *session.dirty))
+
+    event.listen(Session, "before_flush", note)
+    try:
+        yield written
+    finally:
+        event.remove(Session, "before_flush", note)

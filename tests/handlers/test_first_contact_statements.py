@@ -6,13 +6,12 @@ What the person sees and what the database holds stay the same; so does the race
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
 
 from bot.bootstrap import build_app, prepare
 from bot.chat.types import Button, Incoming, Outgoing
@@ -53,21 +52,6 @@ async def tg(db_url: str, tmp_path: Path) -> AsyncIterator[Conversation]:
     await conversation.say(ADA, "/start", chat=conversation.group(GROUP))
     yield conversation
     await app.close()
-
-
-@pytest.fixture
-def flushed() -> Iterator[list[str]]:
-    """The kinds of rows any session's unit of work writes while the test runs."""
-    written: list[str] = []
-
-    def note(session: Session, _context: Any, _instances: Any) -> None:
-        written.extend(type(obj).__name__ for obj in (*session.new, *session.dirty))
-
-    event.listen(Session, "before_flush", note)
-    try:
-        yield written
-    finally:
-        event.remove(Session, "before_flush", note)
 
 
 async def test_a_first_contact_is_written_without_the_unit_of_work(

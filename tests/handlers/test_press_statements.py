@@ -4,12 +4,8 @@ CPU). What the person sees and what the database holds stay the same."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
 import pytest
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
 from bot.chat.types import Outgoing
 from bot.delivery.outbox import enqueue, enqueue_reply
@@ -17,21 +13,6 @@ from bot.domain.models import Chat, OutboxMessage, OutboxSubject, Person
 from bot.infra.column_limits import TooLong
 from tests.fakes.memory import Conversation
 from tests.handlers.conftest import ADA
-
-
-@pytest.fixture
-def flushed() -> Iterator[list[str]]:
-    """The kinds of rows any session's unit of work writes while the test runs."""
-    written: list[str] = []
-
-    def note(session: Session, _context: Any, _instances: Any) -> None:
-        written.extend(type(obj).__name__ for obj in (*session.new, *session.dirty))
-
-    event.listen(Session, "before_flush", note)
-    try:
-        yield written
-    finally:
-        event.remove(Session, "before_flush", note)
 
 
 async def test_a_language_press_is_stored_without_the_unit_of_work(

@@ -494,3 +494,33 @@ class KillCampaign:
                 f"after kill {number} the job is {state.job_status} with {state.rows} of "
                 f"{len(self.recipients)} outbox rows: the job's transaction was not atomic"
             )
+
+
+async def until_alive(
+    condition: Callable[[], bool], seconds: float, processes: Sequence[BotRun]
+) -> bool:
+    """Whether ``condition`` held within ``seconds``; fails at once if a process died."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while loop.time() < deadline:
+        for process in processes:
+            process.check_alive()
+        if condition():
+            return True
+        await asyncio.sleep(0.05)
+    return False
+
+
+async def start_two_telegram_bots(processes: Sequence[BotRun]) -> None:
+    """Spawn the processes and wait until each serves Telegram and sees the other."""
+    for process in processes:
+        process.spawn()
+    started = await until_alive(
+        lambda: all(
+            "telegram adapter started" in p.tail(100_000) and "2 bot processes" in p.tail(100_000)
+            for p in processes
+        ),
+        120,
+        processes,
+    )
+    assert started, "\n".join(p.tail() for p in processes)
