@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import delete, event, func, insert, select, update
 
 from bot.community import communities
 from bot.domain.models import (
@@ -430,3 +430,81 @@ async def test_the_load_on_the_profile_stays_true(app) -> None:
         # Back as a volunteer: the new profile carries the request still taken.
         await volunteering.profile(Work(session, app.clock.now()), second)
     assert (await _true(app))[second] == (1, 0)
+
+
+async def _write(app, statement) -> None:  # type: ignore[no-untyped-def]
+    async with app.sessions.begin() as session:
+        await session.execute(statement)
+
+
+async def _insert(app, statement) -> int:  # type: ignore[no-untyped-def]
+    async with app.sessions.begin() as session:
+        return int((await session.execute(statement)).inserted_primary_key[0])
+
+
+async def test_each_kind_of_direct_write_keeps_the_load_true(app) -> None:
+    """The load columns hold after plain writes that bypass the services (a staff tool, a
+    repair by hand, a cascade): one step per trigger, so none of them can go unnoticed."""
+    community_id, resident, (first, second) = await _setup(app)
+    one = await _ask(app, community_id, resident)  # offered to both
+    app.clock.advance(hours=1)
+    two = await _ask(app, community_id, resident)
+    assert await _true(app) == {first: (0, 2), second: (0, 2)}
+
+    # help_offers UPDATE: an answer without any change to the request itself.
+    await _write(
+        app,
+        update(HelpOffer)
+        .where(HelpOffer.request_id == one, HelpOffer.volunteer_id == second)
+        .values(answer="declined"),
+    )
+    assert await _true(app) == {first: (0, 2), second: (0, 1)}
+
+    # help_offers DELETE and INSERT.
+    await _write(app, delete(HelpOffer).where(HelpOffer.request_id == two))
+    assert await _true(app) == {first: (0, 1), second: (0, 0)}
+    await _write(app, insert(HelpOffer).values(request_id=two, volunteer_id=second, answer=""))
+    assert await _true(app) == {first: (0, 1), second: (0, 1)}
+
+    # help_requests UPDATE: taken by hand, then done.
+    now = app.clock.now()
+    await _write(
+        app,
+        update(HelpRequest)
+        .where(HelpRequest.id == one)
+        .values(status="accepted", volunteer_id=first, accepted_at=now),
+    )
+    loads = await _true(app)
+    assert loads == {first: (1, 0), second: (0, 1)}
+    await _write(app, update(HelpRequest).where(HelpRequest.id == one).values(status="done"))
+    assert await _true(app) == {first: (0, 0), second: (0, 1)}
+
+    # help_requests INSERT (already taken).
+    taken = await _insert(
+        app,
+        insert(HelpRequest).values(
+            community_id=community_id,
+            requester_id=resident,
+            skill="smartphone",
+            status="accepted",
+            volunteer_id=second,
+            accepted_at=now,
+            created_at=now,
+        ),
+    )
+    assert await _true(app) == {first: (0, 0), second: (1, 1)}
+
+    # volunteer_profiles INSERT: a profile made by hand carries the load there is.
+    await _write(app, delete(VolunteerProfile).where(VolunteerProfile.person_id == second))
+    assert second not in await _true(app)
+    await _write(
+        app,
+        insert(VolunteerProfile).values(person_id=second, created_at=now, updated_at=now),
+    )
+    assert (await _true(app))[second] == (1, 1)
+
+    # help_requests DELETE: one still being offered (its offers go with it), one taken.
+    await _write(app, delete(HelpRequest).where(HelpRequest.id == two))
+    assert await _true(app) == {first: (0, 0), second: (1, 0)}
+    await _write(app, delete(HelpRequest).where(HelpRequest.id == taken))
+    assert await _true(app) == {first: (0, 0), second: (0, 0)}
