@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import AsyncIterator
@@ -13,7 +14,7 @@ import pytest
 from sqlalchemy import select, text
 
 from bot.bootstrap import build_app, prepare
-from bot.chat.types import ChatRef
+from bot.chat.types import ChatRef, Incoming
 from bot.domain.models import Base, Feedback, Person, Rsvp
 from bot.privacy import rights as privacy
 from tests.conftest import make_settings
@@ -191,3 +192,58 @@ async def test_a_flood_gets_one_note_then_silence(tg: Conversation) -> None:
     ]
     assert len(notes) == 1
     assert answers[-1] == []
+
+
+async def test_new_people_writing_at_once_get_each_answer_once_and_one_note(
+    tg: Conversation,
+) -> None:
+    """As in bench/dispatch.py (#22), and more: many first messages at once, each new person
+    writing twice in private and once in the group at the same moment (on SQLite grouped
+    into one commit; on PostgreSQL the group's and the private chat's first contact race to
+    create the person). Every private /start is answered once; every new person is one
+    person and gets the note once, in their own private chat and their language."""
+    newcomers = [Someone(str(5000 + n), f"Neu {n}", "de" if n % 2 else "en") for n in range(8)]
+
+    def incoming(person: Someone, chat: ChatRef, n: int) -> Incoming:
+        event_id = f"at-once-{n}-{person.user_id}"
+        return Incoming(chat=chat, sender=person.sender, text="/start", event_id=event_id)
+
+    dispatches = [
+        tg.app.dispatch(incoming(person, chat, n))
+        for n, chat_of in enumerate((lambda _p: tg.group(GROUP), private, private))
+        for person in newcomers
+        for chat in (chat_of(person),)
+    ]
+    assert all(await asyncio.gather(*dispatches))
+    shown = await tg.flush()
+    for person in newcomers:
+        here = [s for s in shown if s.chat_id == person.user_id]
+        hello = "Hallo" if person.language == "de" else "Hello"
+        assert sum(s.text.startswith(f"{hello} {person.name}!") for s in here) == 2, person
+        notes = [s for s in shown if s.dedup_key.startswith("privacy-note:") and s in here]
+        assert len(notes) == 1, person
+        start = "Kurz zum Datenschutz:" if person.language == "de" else "A short note on data"
+        assert notes[0].text.startswith(start)
+        assert len(here) == 3
+    assert sum(s.dedup_key.startswith("privacy-note:") for s in shown) == len(newcomers)
+    async with tg.app.sessions() as session:
+        noted = (
+            await session.scalars(
+                select(Person.privacy_noted_at).where(Person.display_name.startswith("Neu "))
+            )
+        ).all()
+    assert [when is not None for when in noted] == [True] * len(newcomers)
+
+
+async def test_a_first_private_message_refused_as_a_flood_leaves_the_note_due(
+    tg: Conversation,
+) -> None:
+    """Someone who wrote very fast in the group hears only "please wait" in private: the
+    note is not marked as shown, so it comes with the next answered private message."""
+    for _ in range(20):
+        await tg.say(ERIKA, "/start", chat=tg.group(GROUP))
+    [wait] = await tg.say(ERIKA, "/start", chat=private(ERIKA))
+    assert wait.text.startswith("Sie schreiben sehr schnell")
+    async with tg.app.sessions() as session:
+        erika = await session.scalar(select(Person).where(Person.display_name == ERIKA.name))
+    assert erika is not None and erika.privacy_noted_at is None
