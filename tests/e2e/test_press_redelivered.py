@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -186,7 +187,10 @@ async def _started(bot: BotRun, times: int) -> None:
 
 
 async def _press_come(
-    server: FakeTelegramServer, sqlite_url: str, tmp_path: Path
+    server: FakeTelegramServer,
+    sqlite_url: str,
+    tmp_path: Path,
+    before_press: Callable[[], Awaitable[None]] | None = None,
 ) -> tuple[BotRun, str, int]:
     """Start the bot; the member presses "Ich komme" in the group. Returns the bot, the
     query id and the update's id."""
@@ -203,6 +207,8 @@ async def _press_come(
     # matters); pressed in the group, the button gets a notice.
     message = server.post_message(group, user, "Hallo")["message"]
     server._updates.clear()
+    if before_press is not None:
+        await before_press()
     query = server.press_button(group, user, message["message_id"], TOKEN, forged=True)
     update_id = next(
         u["update_id"] for u in server._updates if u.get("callback_query", {}).get("id") == query
@@ -277,6 +283,52 @@ async def test_press_answered_then_redelivered_shows_one_notice(
         assert "was handled before" in log
         assert "answerCallbackQuery" not in log  # the refusal is no warning
     finally:
+        if bot is not None:
+            await bot.stop()
+        await server.stop()
+    assert server.internal_errors == []
+
+
+async def test_press_answered_at_its_deadline_then_killed_before_its_commit(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    """The reverse case: the first delivery cannot store the sign-up in time (a table it
+    needs is locked), its deadline stops the spinner without text, and it dies before its
+    commit. Delivered again, the press is handled in full: one place, the confirmation in
+    the private chat, and still one answer (Telegram refuses the second, with its notice)."""
+    await asyncio.to_thread(migrate.upgrade, postgres_url)
+    server = FakeTelegramServer(strict=True)
+    await server.start()
+    bot: BotRun | None = None
+    engine = create_engine(postgres_url)
+    try:
+        async with engine.connect() as lock:
+
+            async def stall() -> None:
+                await lock.execute(text("LOCK TABLE accounts IN ACCESS EXCLUSIVE MODE"))
+
+            bot, query, update_id = await _press_come(server, postgres_url, tmp_path, stall)
+            assert await until_alive(lambda: query in server.answered_callbacks, 30, [bot]), (
+                bot.tail()
+            )
+            assert server.answered_callbacks[query] is None  # the deadline's answer
+            bot.kill()
+            await lock.rollback()
+        assert (await _stored(postgres_url, 1, update_id)) == (0, 0)
+
+        mark = len(server.sent)
+        bot.spawn()  # Telegram posts the press again: the first POST got no answer
+        await _started(bot, 2)
+        await server.wait_for(lambda r: r.chat_id == MEMBER, 30, start=mark)
+        assert await until_alive(lambda: not server._updates, 30, [bot])
+        assert await until_alive(lambda: server.requests["answerCallbackQuery"] >= 2, 30, [bot]), (
+            bot.tail()
+        )
+        await asyncio.sleep(0.5)  # a further answer would show up here
+        assert server.answered_callbacks == {query: None}  # one answer, no second notice
+        assert (await _stored(postgres_url, 1, update_id)) == (1, 1)
+    finally:
+        await engine.dispose()
         if bot is not None:
             await bot.stop()
         await server.stop()
