@@ -463,7 +463,8 @@ class TelegramAdapter(Adapter):
         deadline = self._deadlines.pop(query_id, None)
         if deadline is not None:
             deadline.cancel()
-        repeat = query_id in self._repeats
+        # A repeat's answer at its deadline (``_answer_done``); a notice is never one.
+        repeat = query_id in self._repeats and text is None
         self._repeats.discard(query_id)
         if query_id in self._answered:
             return
