@@ -241,6 +241,8 @@ class TelegramAdapter(Adapter):
         self._answered: dict[str, None] = {}  # recent query ids, oldest first
         # Presses not answered yet: each is answered without text at its deadline.
         self._deadlines: dict[str, asyncio.TimerHandle] = {}
+        # Repeated presses waiting for their deadline (see ``_answer_done``).
+        self._repeats: set[str] = set()
         # How long a press's answer waits for its dispatch (which may add a notice).
         self.press_answer_wait = 3.0
         # Whether updates arrive (polling answers, or the webhook is registered), for /health.
@@ -461,26 +463,50 @@ class TelegramAdapter(Adapter):
         deadline = self._deadlines.pop(query_id, None)
         if deadline is not None:
             deadline.cancel()
+        # A repeat's answer at its deadline (``_answer_done``); a notice is never one.
+        repeat = query_id in self._repeats and text is None
+        self._repeats.discard(query_id)
         if query_id in self._answered:
             return
         self._answered[query_id] = None
         while len(self._answered) > 10_000:
             self._answered.pop(next(iter(self._answered)))
-        task = asyncio.create_task(self._answer(query_id, text))
+        answer = self._answer_repeat(query_id) if repeat else self._answer(query_id, text)
+        task = asyncio.create_task(answer)
         self._answering.add(task)
         task.add_done_callback(self._answering.discard)
 
     def _answer_done(self, update: Update | str, incoming: Incoming | None) -> None:
-        """A press's dispatch ended: answer it now, unless it was handled before. Then its
-        first delivery answers it (Telegram delivers a webhook update again when the POST
-        took too long, perhaps to the other process), and Telegram refuses a second answer."""
+        """A press's dispatch ended: answer it now, unless it was handled before; such a
+        repeat is answered without text at its deadline.
+
+        Telegram delivers a webhook update again when our POST took longer than its timeout
+        (perhaps to the other process, or to this one after a restart). Its first delivery
+        usually answered the press already, with its notice, and Telegram refuses any
+        second answer: the person sees that one answer only. But a first delivery killed
+        after its commit and before its answer leaves the button spinning, and only the
+        repeat can stop that. So the repeat answers too, without text (never a second,
+        different notice) and only at its deadline, which gives a first delivery still
+        running elsewhere the time to answer first with its notice. The price: one refused
+        request per repeat that reaches another process (or a restarted one), which only
+        a POST slower than Telegram's timeout causes; ``_answer_repeat`` logs the refusal at
+        debug level. A repeat reaching this process again costs nothing: the query is
+        answered or waits for its deadline here already. Recording the answer in the
+        database instead would cost a write on every press to spare that rare request.
+        """
         query_id = _query_id(update)
         if query_id is None or incoming is None or not incoming.raw_meta.get(REPEAT):
             self._answer_soon(update)
-            return
-        deadline = self._deadlines.pop(query_id, None)
-        if deadline is not None:
-            deadline.cancel()
+        elif query_id in self._deadlines:
+            self._repeats.add(query_id)
+
+    async def _answer_repeat(self, query_id: str) -> None:
+        """Answer a repeated press without text; usually its first delivery answered it,
+        and Telegram refuses this answer (``_answer_done``)."""
+        try:
+            await self.bot.answer_callback_query(query_id)
+        except TelegramError as exc:
+            log.debug("repeated press %s: answer refused, answered before: %s", query_id, exc)
 
     async def _answer(self, query_id: str, text: str | None) -> None:
         try:

@@ -102,8 +102,9 @@ class Dispatcher:
                 if "processed_events" not in (exc.statement or ""):
                     return await self._failed(incoming, exc)
                 # The same event delivered twice: its processed_events row exists. Its first
-                # delivery (perhaps in another process) answers it, a press too: the adapter
-                # reads the mark and answers nothing more.
+                # delivery (perhaps in another process) answers it; the mark tells the adapter
+                # to add no notice of its own (a press's spinner is only stopped, at its
+                # deadline: the first delivery may have died before answering).
                 log.info("event %s was handled before", incoming.event_id)
                 incoming.raw_meta[REPEAT] = True
                 return True

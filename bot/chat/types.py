@@ -69,7 +69,8 @@ class ChatRef:
 
 
 # In ``Incoming.raw_meta``: the event was handled before (its first delivery, perhaps in
-# another process, answers it); the adapter answers a repeated press no more.
+# another process, answers it); the adapter answers a repeated press without text only, at
+# its deadline, in case that first delivery died before answering.
 REPEAT = "repeat"
 
 

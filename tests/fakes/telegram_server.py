@@ -174,6 +174,8 @@ class FakeTelegramServer:
         # What the bot did, for assertions.
         self.sent: list[SentRecord] = []
         self.answered_callbacks: dict[str, str | None] = {}
+        self.held_answers: list[str] = []  # query ids of answers held (``hold_answers``)
+        self.answers_waiting = 0  # held answers whose client is still there
         self.requests: Counter[str] = Counter()
         self.count_429 = 0
         self.confirmed_offset = 0
@@ -192,6 +194,8 @@ class FakeTelegramServer:
         self._commands: dict[tuple[str, str], list[JSON]] = {}
         self._files: dict[str, tuple[str, bytes]] = {}
         self._faults: list[_Fault] = []
+        self._answers_open = asyncio.Event()
+        self._answers_open.set()
         self._ids = itertools.count(1)
         # Update delivery (getUpdates or webhook).
         self._updates: list[JSON] = []
@@ -415,6 +419,22 @@ class FakeTelegramServer:
     def clear_faults(self) -> None:
         self._faults.clear()
 
+    def hold_answers(self, held: bool = True) -> None:
+        """While held, answerCallbackQuery requests wait unperformed (their query ids go to
+        ``held_answers``); released, they go on. A bot killed meanwhile answered nothing."""
+        if held:
+            self._answers_open.clear()
+        else:
+            self._answers_open.set()
+
+    def redeliver(self, update_id: int) -> JSON:
+        """Deliver a webhook update again, as Telegram does when the POST took longer than
+        its timeout (it cannot know whether the bot handled it)."""
+        update = next(u for u, _ in self.webhook_deliveries if u["update_id"] == update_id)
+        self._updates.append(update)
+        self._updates_signal.fire()
+        return update
+
     # ---------------------------------------------------- reading what the bot did
     def messages_to(self, chat_id: int) -> list[SentRecord]:
         return [r for r in self.sent if r.chat_id == chat_id and r.method in SEND_METHODS]
@@ -483,6 +503,8 @@ class FakeTelegramServer:
         fault = None
         try:
             params = await self._read_params(request)
+            if method == "answerCallbackQuery" and not await self._answer_goes_on(request, params):
+                return web.Response(status=499)  # the bot is gone: nothing was answered
             fault = self._take_fault(method, params)
             if fault not in (None, "timeout_after_delivery"):
                 return await self._fault_response(fault)
@@ -499,6 +521,18 @@ class FakeTelegramServer:
         if fault == "timeout_after_delivery":
             await self._hang()
         return web.json_response(body)
+
+    async def _answer_goes_on(self, request: web.Request, params: JSON) -> bool:
+        """Hold an answer while ``hold_answers``; False if its client went away meanwhile."""
+        if self._answers_open.is_set():
+            return True
+        self.held_answers.append(str(params.get("callback_query_id") or ""))
+        self.answers_waiting += 1
+        try:
+            await self._answers_open.wait()  # cancelled if the client goes away meanwhile
+        finally:
+            self.answers_waiting -= 1
+        return request.transport is not None and not request.transport.is_closing()
 
     async def _read_params(self, request: web.Request) -> JSON:
         raw: dict[str, Any] = dict(request.query)
