@@ -5,9 +5,22 @@ Setup: the suite's own PostgreSQL cluster (tests/servers/postgres.py) and the fa
 Bot API server (tests/fakes/telegram_server.py) in this process, strict, with Telegram's
 real windows (30 sends/s overall, 1/s per private chat, 20/min per group). Two real bot
 processes (``python -m bot run``) share one database and one webhook port, as in
-bench/multiprocess.py. Telegram only: Matrix for 20,000 people would need 20,000 Synapse
-accounts and rooms (bench/matrix_fanout.py measures Matrix alone); e-mail is the newsletter
-only, not part of this hour.
+bench/multiprocess.py; the leader also runs Matrix. E-mail is the newsletter only, not part
+of this hour.
+
+The Matrix share (bench/matrix_share.py; ``--matrix-communities 0`` leaves it out): the
+suite's real Synapse (tests/servers/synapse.py) on 127.0.0.1. ``--matrix-communities``
+communities (5; ``--quick`` 1) have a Matrix room linked besides their Telegram group, and
+``--matrix-members`` more people (500; ``--quick`` 50, not among the Telegram members, so the
+Telegram share is as before) belong to them, each with a Synapse account registered with the
+admin shared-secret API, a direct room with the bot and a place in the room. Their reminders
+fall due with everyone's; the posts go to the room as well. Matrix has no buttons: the
+reminder ends in "1 – Ich kann nicht", and ``--matrix-typed`` of them (default: the share of
+Telegram members who press or type) type "1" or "ja", in turn, once their reminder arrived.
+The bot's account has Synapse's rate limit lifted, as README "Matrix" tells operators (the
+bot has no Matrix rate of its own, only 64 sends at once); ``--matrix-rate-limit`` keeps
+Synapse's default (0.2 messages/s after a burst of 10). A full-size share (500 accounts and
+505 rooms) adds about two minutes of set-up; 20,000 Matrix accounts would take hours.
 
 Seed (bulk Core inserts, one transaction): ``--communities`` communities with a group chat
 each, ``--members`` people with a Telegram account and private chat (every tenth a
@@ -34,15 +47,20 @@ press: press to the callback answer; typed answer: typed to the first reply; hel
 the offer being written; with ``--stagger S`` the posts and help requests fall due S
 seconds after the reminders, and theirs count from then), CPU per update and per message
 (bots, least squares over 1 s samples of both processes' CPU against updates delivered and
-messages sent), the Telegram send rate against its allowed rate, lost and duplicated (no
-kills here, so both must be 0), peak RSS per process, the database size and rows per table.
+messages sent, both platforms), the Telegram send rate against its allowed rate, lost and
+duplicated (no kills here, so both must be 0), peak RSS per process, the database size and
+rows per table. For Matrix (``matrix_*``), from the rooms' histories with Synapse's own event
+times: announcement (post due to its event in the room), reminder (t0 to its event), typed
+answer (the person's event to the bot's next one), the bot's send rate over the hour (mean
+and the busiest second, edits included) against the allowed rate (None: lifted), Synapse's
+429 answers, lost and duplicated posts and reminders (a repeat: the same text again).
 
 Then the second year (in this process, simulated clock): month by month the same activity
 is seeded (dated in that month) and at each month end the retention rules
 (bot/privacy/retention.py, the defaults) run with that month end as "now", then VACUUM as
 autovacuum would. Printed: the database size after year 1 and after year 2, rows per table.
 
-    .venv/bin/python bench/busiest_hour.py --quick       # x10 smaller, 2-6 minutes
+    .venv/bin/python bench/busiest_hour.py --quick       # x10 smaller, 3-6 minutes
     .venv/bin/python bench/busiest_hour.py               # full size, 15 minutes or more
     .venv/bin/python bench/busiest_hour.py --skip-hour   # the two years only, full size
 """

@@ -100,6 +100,21 @@ class SendLog:
         return self.sends
 
 
+def copies(events: list[dict[str, Any]], bot_id: str, title: str) -> list[dict[str, Any]]:
+    """The bot's first message naming ``title`` and its repeats (the same text again), edits
+    (m.replace) left out. The answer to a typed "1" names the date too ("Sie sind abgemeldet
+    von: ..."), but is no repeat."""
+    found = [
+        e
+        for e in events
+        if e["sender"] == bot_id
+        and title in e["content"].get("body", "")
+        and e["content"].get("m.relates_to", {}).get("rel_type") != "m.replace"
+    ]
+    body = found[0]["content"].get("body") if found else None
+    return [e for e in found if e["content"].get("body") == body]
+
+
 class MatrixShare:
     """Synapse, the bot's account, the people with their rooms, and their typed answers."""
 
@@ -366,23 +381,8 @@ class MatrixShare:
         def own(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
             return [e for e in events if e["sender"] == bot_id]
 
-        def new(events: list[dict[str, Any]], title: str) -> list[dict[str, Any]]:
-            """The bot's messages with the title, edits (m.replace) left out."""
-            return [
-                e
-                for e in own(events)
-                if title in e["content"].get("body", "")
-                and e["content"].get("m.relates_to", {}).get("rel_type") != "m.replace"
-            ]
-
-        def copies(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-            """The first such message and its repeats (the same text again). The answer to a
-            typed "1" names the date too ("Sie sind abgemeldet von: ..."), but differs."""
-            body = events[0]["content"].get("body") if events else None
-            return [e for e in events if e["content"].get("body") == body]
-
-        posts = {room: copies(new(histories[room], title_next)) for room in self.groups}
-        reminders = {room: copies(new(histories[room], title_now)) for room in self.direct}
+        posts = {room: copies(histories[room], bot_id, title_next) for room in self.groups}
+        reminders = {room: copies(histories[room], bot_id, title_now) for room in self.direct}
         announce = [(p[0]["origin_server_ts"] - posts_ms) for p in posts.values() if p]
         remind = [(r[0]["origin_server_ts"] - t0_ms) for r in reminders.values() if r]
         typed_ms, replies = [], Counter[str]()
