@@ -707,8 +707,9 @@ async def trigger(url: str, *, reminders: bool = True, posts: bool = True) -> fl
 
 
 async def print_order(url: str, t0_wall: float) -> None:
-    """What was written when, by kind (the outbox key's first part): the first and last id,
-    written and sent, in seconds after t0 — to see which work waited behind which."""
+    """What was written when, by kind (the outbox key's first part) and platform: the first
+    and last id, written and sent, in seconds after t0 — to see which work waited behind
+    which."""
     engine = create_engine(url)
     t0 = datetime.fromtimestamp(t0_wall, UTC).replace(tzinfo=None)
     try:
@@ -716,9 +717,11 @@ async def print_order(url: str, t0_wall: float) -> None:
             rows = (
                 await conn.execute(
                     text(
-                        "SELECT split_part(dedup_key, ':', 1) AS kind, count(*), min(id), max(id),"
-                        " min(created_at), max(created_at), min(sent_at), max(sent_at)"
-                        " FROM outbox WHERE created_at >= :t0 GROUP BY 1 ORDER BY 3"
+                        "SELECT split_part(o.dedup_key, ':', 1) || ' ' || c.platform AS kind,"
+                        " count(*), min(o.id), max(o.id), min(o.created_at), max(o.created_at),"
+                        " min(o.sent_at), max(o.sent_at)"
+                        " FROM outbox o JOIN chats c ON c.id = o.chat_id"
+                        " WHERE o.created_at >= :t0 GROUP BY 1 ORDER BY 3"
                     ),
                     {"t0": t0},
                 )
@@ -732,7 +735,7 @@ async def print_order(url: str, t0_wall: float) -> None:
     print("outbox rows written after t0 (kind, count, ids, written s, sent s):")
     for kind, count, first, last, w0, w1, s0, s1 in rows:
         print(
-            f"  {kind:14s} {count:>6d} ids {first}-{last} written {after(w0)}-{after(w1)}"
+            f"  {kind:23s} {count:>6d} ids {first}-{last} written {after(w0)}-{after(w1)}"
             f" sent {after(s0)}-{after(s1)}",
             flush=True,
         )
