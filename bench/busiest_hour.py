@@ -20,7 +20,8 @@ Telegram members who press or type) type "1" or "ja", in turn, once their remind
 The bot's account has Synapse's rate limit lifted, as README "Matrix" tells operators (the
 bot has no Matrix rate of its own, only 64 sends at once); ``--matrix-rate-limit`` keeps
 Synapse's default (0.2 messages/s after a burst of 10). A full-size share (500 accounts and
-505 rooms) adds about two minutes of set-up; 20,000 Matrix accounts would take hours.
+505 rooms) should add 2-3 minutes of set-up (51 rooms took 9-19 s; not run); 20,000 Matrix
+accounts and rooms would take hours.
 
 Seed (bulk Core inserts, one transaction): ``--communities`` communities with a group chat
 each, ``--members`` people with a Telegram account and private chat (every tenth a
