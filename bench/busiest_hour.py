@@ -5,9 +5,23 @@ Setup: the suite's own PostgreSQL cluster (tests/servers/postgres.py) and the fa
 Bot API server (tests/fakes/telegram_server.py) in this process, strict, with Telegram's
 real windows (30 sends/s overall, 1/s per private chat, 20/min per group). Two real bot
 processes (``python -m bot run``) share one database and one webhook port, as in
-bench/multiprocess.py. Telegram only: Matrix for 20,000 people would need 20,000 Synapse
-accounts and rooms (bench/matrix_fanout.py measures Matrix alone); e-mail is the newsletter
-only, not part of this hour.
+bench/multiprocess.py; the leader also runs Matrix. E-mail is the newsletter only, not part
+of this hour.
+
+The Matrix share (bench/matrix_share.py; ``--matrix-communities 0`` leaves it out): the
+suite's real Synapse (tests/servers/synapse.py) on 127.0.0.1. ``--matrix-communities``
+communities (5; ``--quick`` 1) have a Matrix room linked besides their Telegram group, and
+``--matrix-members`` more people (500; ``--quick`` 50, not among the Telegram members, so the
+Telegram share is as before) belong to them, each with a Synapse account registered with the
+admin shared-secret API, a direct room with the bot and a place in the room. Their reminders
+fall due with everyone's; the posts go to the room as well. Matrix has no buttons: the
+reminder ends in "1 – Ich kann nicht", and ``--matrix-typed`` of them (default: the share of
+Telegram members who press or type) type "1" or "ja", in turn, once their reminder arrived.
+The bot's account has Synapse's rate limit lifted, as README "Matrix" tells operators (the
+bot has no Matrix rate of its own, only 64 sends at once); ``--matrix-rate-limit`` keeps
+Synapse's default (0.2 messages/s after a burst of 10). A full-size share (500 accounts and
+505 rooms) should add 2-3 minutes of set-up (51 rooms took 9-19 s; not run); 20,000 Matrix
+accounts and rooms would take hours.
 
 Seed (bulk Core inserts, one transaction): ``--communities`` communities with a group chat
 each, ``--members`` people with a Telegram account and private chat (every tenth a
@@ -34,15 +48,20 @@ press: press to the callback answer; typed answer: typed to the first reply; hel
 the offer being written; with ``--stagger S`` the posts and help requests fall due S
 seconds after the reminders, and theirs count from then), CPU per update and per message
 (bots, least squares over 1 s samples of both processes' CPU against updates delivered and
-messages sent), the Telegram send rate against its allowed rate, lost and duplicated (no
-kills here, so both must be 0), peak RSS per process, the database size and rows per table.
+messages sent, both platforms), the Telegram send rate against its allowed rate, lost and
+duplicated (no kills here, so both must be 0), peak RSS per process, the database size and
+rows per table. For Matrix (``matrix_*``), from the rooms' histories with Synapse's own event
+times: announcement (post due to its event in the room), reminder (t0 to its event), typed
+answer (the person's event to the bot's next one), the bot's send rate over the hour (mean
+and the busiest second, edits included) against the allowed rate (None: lifted), Synapse's
+429 answers, lost and duplicated posts and reminders (a repeat: the same text again).
 
 Then the second year (in this process, simulated clock): month by month the same activity
 is seeded (dated in that month) and at each month end the retention rules
 (bot/privacy/retention.py, the defaults) run with that month end as "now", then VACUUM as
 autovacuum would. Printed: the database size after year 1 and after year 2, rows per table.
 
-    .venv/bin/python bench/busiest_hour.py --quick       # x10 smaller, 2-6 minutes
+    .venv/bin/python bench/busiest_hour.py --quick       # x10 smaller, 3-6 minutes
     .venv/bin/python bench/busiest_hour.py               # full size, 15 minutes or more
     .venv/bin/python bench/busiest_hour.py --skip-hour   # the two years only, full size
 """
@@ -69,7 +88,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import func, insert, select, text
 
-from bench.processes import cpu_s, peak_rss_mb, postgres_cpu_s, start_bots, wait_until
+from bench.matrix_share import MatrixShare
+from bench.processes import (
+    cpu_s,
+    peak_rss_mb,
+    postgres_cpu_s,
+    start_bots,
+    started,
+    wait_until,
+)
 from bot.domain import roles
 from bot.domain.models import (
     Account,
@@ -356,7 +383,9 @@ def processed_events(ids: Ids, count: int, start: datetime, end: datetime) -> li
     return out
 
 
-async def seed(url: str, args: argparse.Namespace, now: datetime, ids: Ids) -> dict[str, Any]:
+async def seed(
+    url: str, args: argparse.Namespace, now: datetime, ids: Ids, matrix: MatrixShare | None
+) -> dict[str, Any]:
     """Year one and the parked work of the hour; returns what the hour expects."""
     rng = random.Random(args.seed)
     engine = create_engine(url)
@@ -580,6 +609,9 @@ async def seed(url: str, args: argparse.Namespace, now: datetime, ids: Ids) -> d
                     }
                 )
             await bulk(conn, HelpRequest, helped)
+            if matrix is not None:  # more people, on Matrix, in the first communities
+                for model, items in matrix.rows(m + 1, c + m + 1, soon, year_ago).items():
+                    await bulk(conn, model, items)
             await move_sequences(conn)
         async with engine.connect() as conn:
             await conn.execution_options(isolation_level="AUTOCOMMIT")
@@ -676,8 +708,9 @@ async def trigger(url: str, *, reminders: bool = True, posts: bool = True) -> fl
 
 
 async def print_order(url: str, t0_wall: float) -> None:
-    """What was written when, by kind (the outbox key's first part): the first and last id,
-    written and sent, in seconds after t0 — to see which work waited behind which."""
+    """What was written when, by kind (the outbox key's first part) and platform: the first
+    and last id, written and sent, in seconds after t0 — to see which work waited behind
+    which."""
     engine = create_engine(url)
     t0 = datetime.fromtimestamp(t0_wall, UTC).replace(tzinfo=None)
     try:
@@ -685,9 +718,11 @@ async def print_order(url: str, t0_wall: float) -> None:
             rows = (
                 await conn.execute(
                     text(
-                        "SELECT split_part(dedup_key, ':', 1) AS kind, count(*), min(id), max(id),"
-                        " min(created_at), max(created_at), min(sent_at), max(sent_at)"
-                        " FROM outbox WHERE created_at >= :t0 GROUP BY 1 ORDER BY 3"
+                        "SELECT split_part(o.dedup_key, ':', 1) || ' ' || c.platform AS kind,"
+                        " count(*), min(o.id), max(o.id), min(o.created_at), max(o.created_at),"
+                        " min(o.sent_at), max(o.sent_at)"
+                        " FROM outbox o JOIN chats c ON c.id = o.chat_id"
+                        " WHERE o.created_at >= :t0 GROUP BY 1 ORDER BY 3"
                     ),
                     {"t0": t0},
                 )
@@ -701,7 +736,7 @@ async def print_order(url: str, t0_wall: float) -> None:
     print("outbox rows written after t0 (kind, count, ids, written s, sent s):")
     for kind, count, first, last, w0, w1, s0, s1 in rows:
         print(
-            f"  {kind:14s} {count:>6d} ids {first}-{last} written {after(w0)}-{after(w1)}"
+            f"  {kind:23s} {count:>6d} ids {first}-{last} written {after(w0)}-{after(w1)}"
             f" sent {after(s0)}-{after(s1)}",
             flush=True,
         )
@@ -910,9 +945,9 @@ def platform_figures(
     }
 
 
-async def busy_hour(url: str, workdir: Path, args: argparse.Namespace) -> dict[str, Any]:
-    speed = args.speed
-    server = Server(strict=True, overall_limit=(int(ALLOWED_PER_S * speed), 1.0))
+async def telegram_server(args: argparse.Namespace) -> Server:
+    """The fake Bot API server with every member's private chat and every group."""
+    server = Server(strict=True, overall_limit=(int(ALLOWED_PER_S * args.speed), 1.0))
     await server.start()
     for p in range(1, args.members + 1):
         server.private_chat(server.user(FIRST_USER + p, f"Person {p}"))
@@ -920,25 +955,86 @@ async def busy_hour(url: str, workdir: Path, args: argparse.Namespace) -> dict[s
         server.group(FIRST_GROUP - k, f"Digitalcafé {k}")
         for p in members_of(k, args.communities, args.members):
             server.set_member_status(FIRST_GROUP - k, FIRST_USER + p, "member")
+    return server
+
+
+async def start_hour(url: str, args: argparse.Namespace, matrix: MatrixShare | None) -> float:
+    """Make the hour's work due (``trigger``); Matrix's sends count from here on."""
+    if matrix:
+        matrix.begin()
+    t0_wall = await trigger(url, posts=not args.stagger)
+    if matrix:
+        matrix.t0_wall = t0_wall
+    return t0_wall
+
+
+class Progress:
+    """What the platforms have seen since t0: for the samples and to know when it is done."""
+
+    def __init__(
+        self,
+        server: Server,
+        load: Load,
+        matrix: MatrixShare | None,
+        args: argparse.Namespace,
+        sent_before: int,
+    ) -> None:
+        self.server, self.load, self.matrix = server, load, matrix
+        self.args, self.sent_before = args, sent_before
+
+    def counts(self) -> tuple[int, int]:
+        """Updates delivered and messages sent so far, both platforms."""
+        server, matrix = self.server, self.matrix
+        if matrix is None:
+            return len(server.webhook_deliveries), len(server.sent)
+        return (
+            len(server.webhook_deliveries) + len(matrix.typed),
+            len(server.sent) + matrix.sends(),
+        )
+
+    def done(self, posts_wall: float) -> bool:
+        """Every reminder, press answer and typed answer's reply is there, on both."""
+        sent, typed = self.server.sent[self.sent_before :], self.load.typed
+        reminded = sum(
+            1
+            for r in sent
+            if r.chat_id >= FIRST_USER and TITLE_NOW in (r.plain_text or r.text or "")
+        )
+        replies = {r.chat_id for r in sent if r.chat_id in typed and r.at >= typed[r.chat_id]}
+        return (
+            reminded >= self.args.members
+            and len(self.server.answers) >= self.args.presses
+            and len(replies) >= self.args.typed
+            and (self.matrix is None or self.matrix.finished(posts_wall))
+        )
+
+
+async def busy_hour(
+    url: str, workdir: Path, args: argparse.Namespace, matrix: MatrixShare | None
+) -> dict[str, Any]:
+    speed = args.speed
+    server = await telegram_server(args)
     config = write_config(
         workdir / "config.toml",
         workdir,
         url,
         server,
         free_port(),
-        "",
+        matrix.section() if matrix else "",
         rate=int(ALLOWED_PER_S * speed),
     )
     processes: list[BotRun] = []
     try:
         processes = await start_bots(config, workdir, args.processes)
+        if matrix and not await wait_until(lambda: started(processes, "matrix"), 180, processes):
+            raise RuntimeError("Matrix did not start:\n" + processes[0].tail(3000))
         await asyncio.sleep(3.0)  # the first scheduler round (retention) is done
         load = Load(server, args)
         sent_before = len(server.sent)
         meter = CpuMeter(processes)
         cpu_before = meter.now()
         pg_before = postgres_cpu_s()
-        t0_wall = await trigger(url, posts=not args.stagger)
+        t0_wall = await start_hour(url, args, matrix)
         t0 = time.monotonic()
         posts_wall, posts_at = t0_wall, t0
         if args.stagger:  # the posts fall due while the reminders are being written
@@ -949,33 +1045,22 @@ async def busy_hour(url: str, workdir: Path, args: argparse.Namespace) -> dict[s
             asyncio.create_task(load.presses(t0, window)),
             asyncio.create_task(load.typing(t0, window)),
         ]
+        if matrix:
+            people.append(asyncio.create_task(matrix.typing(t0, window)))
         killing = (
             asyncio.create_task(kill_and_restart(processes[0], processes, meter, t0 + window / 2))
             if args.kill
             else None
         )
         samples: list[tuple[float, float, float]] = []
-        last = (len(server.webhook_deliveries), len(server.sent), cpu_before)
-
-        def reminded() -> int:
-            return sum(
-                1
-                for r in server.sent[sent_before:]
-                if r.chat_id >= FIRST_USER and TITLE_NOW in (r.plain_text or r.text or "")
-            )
+        progress = Progress(server, load, matrix, args, sent_before)
+        last = (*progress.counts(), cpu_before)
 
         def finished() -> bool:
-            replies = {
-                r.chat_id
-                for r in server.sent[sent_before:]
-                if r.chat_id in load.typed and r.at >= load.typed[r.chat_id]
-            }
             return (
                 all(t.done() for t in people)
                 and (killing is None or killing.done())
-                and reminded() >= args.members
-                and len(server.answers) >= args.presses
-                and len(replies) >= args.typed
+                and progress.done(posts_wall)
             )
 
         deadline = t0 + args.deadline
@@ -983,11 +1068,7 @@ async def busy_hour(url: str, workdir: Path, args: argparse.Namespace) -> dict[s
             for process in processes:
                 process.check_alive()
             await asyncio.sleep(1.0)
-            now = (
-                len(server.webhook_deliveries),
-                len(server.sent),
-                meter.now(),
-            )
+            now = (*progress.counts(), meter.now())
             samples.append((now[0] - last[0], now[1] - last[1], now[2] - last[2]))
             last = now
         elapsed = time.monotonic() - t0
@@ -1014,6 +1095,10 @@ async def busy_hour(url: str, workdir: Path, args: argparse.Namespace) -> dict[s
     figures = platform_figures(server, load, sent_before, t0, args, posts_at)
     sends = figures["messages_sent"]
     updates = figures["updates"]
+    if matrix:
+        figures |= await matrix.figures(posts_wall, TITLE_NOW, TITLE_NEXT, percentile)
+        sends += figures["matrix_messages_sent"]
+        updates += figures["matrix_typed_done"]
     figures |= {
         "communities": args.communities,
         "members": args.members,
@@ -1029,6 +1114,7 @@ async def busy_hour(url: str, workdir: Path, args: argparse.Namespace) -> dict[s
         "press_effect_duplicated": max(0, signups - len(load.pressed)),
         "bot_cpu_s": round(cpu, 1),
         "postgres_cpu_s": round(pg_cpu, 1),
+        # Both platforms' updates and messages.
         "bot_cpu_per_item_ms": round(cpu * 1000 / max(updates + sends, 1), 2),
         "cpu_per_update_ms": round(per_update_ms, 2),
         "cpu_per_message_ms": round(per_message_ms, 2),
@@ -1137,18 +1223,22 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="lotsenbot-busy-") as tmp:
         cluster = PostgresCluster.from_env()
         cluster.start()
+        matrix = MatrixShare(args) if args.matrix_communities and not args.skip_hour else None
         try:
+            if matrix:
+                figures |= await matrix.start()
+                print(f"Matrix set up: {figures}", flush=True)
             url = cluster.create_database(f"lotsenbot_busy_{uuid.uuid4().hex[:8]}")
             await asyncio.to_thread(migrate.upgrade, url)
             ids = Ids()
             now = datetime.now(UTC)
             began = time.monotonic()
-            await seed(url, args, now, ids)
+            await seed(url, args, now, ids, matrix)
             figures["seed_s"] = round(time.monotonic() - began, 1)
             figures["seeded_db_mb"] = round(await database_mb(url), 1)
             print(f"seeded in {figures['seed_s']} s: {figures['seeded_db_mb']} MB", flush=True)
             if not args.skip_hour:
-                figures |= await busy_hour(url, Path(tmp), args)
+                figures |= await busy_hour(url, Path(tmp), args, matrix)
             figures["year_1_db_mb"] = round(await database_mb(url, vacuum=True), 1)
             year_1 = await table_rows(url)
             print("the hour:", json.dumps(figures), flush=True)
@@ -1163,6 +1253,8 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
                     figures[f"year_1_{table}_rows"] = year_1[table]
                     figures[f"year_2_{table}_rows"] = year_2[table]
         finally:
+            if matrix:
+                await matrix.stop()
             cluster.stop()
     return figures
 
@@ -1197,12 +1289,42 @@ def main() -> None:
     parser.add_argument(
         "--skip-hour", action="store_true", help="only the seeded year and the second one"
     )
+    parser.add_argument(
+        "--matrix-communities",
+        type=int,
+        help="communities with a Matrix room too (5; --quick 1; 0: Telegram only)",
+    )
+    parser.add_argument(
+        "--matrix-members", type=int, help="people on Matrix in them (500; --quick 50)"
+    )
+    parser.add_argument(
+        "--matrix-typed",
+        type=int,
+        help="Matrix people who type an answer (default: the Telegram share that acts)",
+    )
+    parser.add_argument(
+        "--matrix-rate-limit",
+        action="store_true",
+        help="keep Synapse's default message limit for the bot (no override)",
+    )
     parser.add_argument("--quick", action="store_true", help="everything /10, window 60 s")
     args = parser.parse_args()
     if args.quick:
         args.members, args.history_dates, args.presses = 2_000, 200, 500
         args.typed, args.help, args.window = 200, 20, 60.0
         args.deadline = min(args.deadline, 600.0)
+    if args.matrix_communities is None:
+        args.matrix_communities = 1 if args.quick else 5
+    if args.matrix_members is None:
+        args.matrix_members = 50 if args.quick else 500
+    if not args.matrix_communities:
+        args.matrix_members = 0
+    if args.matrix_typed is None:  # no buttons: those who would press type instead
+        acting = (args.presses + args.typed) / max(args.members, 1)
+        args.matrix_typed = round(args.matrix_members * min(acting, 1.0))
+    args.matrix_typed = min(args.matrix_typed, args.matrix_members)
+    if args.matrix_communities > args.communities or args.matrix_members < 0:
+        parser.error("--matrix-communities at most --communities; --matrix-members >= 0")
     load = os.getloadavg()
     print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}", flush=True)
     wall = time.monotonic()

@@ -79,3 +79,8 @@ async def start_bots(
             await process.stop()
         raise
     return processes
+
+
+def started(processes: list[BotRun], platform: str) -> bool:
+    """Whether one of the processes started the platform's adapter (Matrix: the leader)."""
+    return any(f"{platform} adapter started" in p.tail(200_000) for p in processes)
