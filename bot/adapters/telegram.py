@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import html
+import json
 import logging
 import warnings
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
@@ -42,7 +43,7 @@ from telegram.error import (
 
 from bot.adapters.base import Adapter, Dispatch, cancel_and_wait
 from bot.adapters.telegram_intake import Intake, press_from_json
-from bot.adapters.telegram_request import AiohttpRequest
+from bot.adapters.telegram_request import AiohttpRequest, answer_callback_query
 from bot.chat.errors import (
     ChatMoved,
     PermanentError,
@@ -215,24 +216,29 @@ class TelegramAdapter(Adapter):
         )
         token = config.token.get_secret_value()
         base = config.base_url.rstrip("/")
+        # PTB over aiohttp instead of httpx: a request costs a quarter of the CPU
+        # (BENCHMARKS.md, "Telegram button presses"). A small pool: sends go one at a
+        # time anyway; callback answers are the only bursts.
+        self._request = AiohttpRequest(
+            connection_pool_size=32,
+            read_timeout=request_timeout,
+            write_timeout=request_timeout,
+            connect_timeout=10.0,
+            pool_timeout=60.0,
+        )
         self.bot = Bot(
             token,
             base_url=base,
             base_file_url=base.removesuffix("/bot") + "/file/bot",
-            # PTB over aiohttp instead of httpx: a request costs a quarter of the CPU
-            # (BENCHMARKS.md, "Telegram button presses"). A small pool: sends go one at a
-            # time anyway; callback answers are the only bursts.
-            request=AiohttpRequest(
-                connection_pool_size=32,
-                read_timeout=request_timeout,
-                write_timeout=request_timeout,
-                connect_timeout=10.0,
-                pool_timeout=60.0,
-            ),
+            request=self._request,
             get_updates_request=AiohttpRequest(
                 connection_pool_size=2, read_timeout=poll_timeout + 10.0, connect_timeout=10.0
             ),
         )
+        # A press's answer skips PTB: one JSON POST on PTB's own aiohttp session (see
+        # answer_callback_query), to the URL PTB would use.
+        self._answer_url = f"{self.bot.base_url}/answerCallbackQuery"
+        self._webhook_secret = config.webhook_secret.get_secret_value().encode()
         self._dispatch: Dispatch | None = None
         self._task: asyncio.Task[None] | None = None
         self._runner: web.AppRunner | None = None
@@ -483,10 +489,13 @@ class TelegramAdapter(Adapter):
             deadline.cancel()
 
     async def _answer(self, query_id: str, text: str | None) -> None:
-        try:
-            await self.bot.answer_callback_query(query_id, text=text[:200] if text else None)
-        except TelegramError as exc:
-            log.info("answerCallbackQuery failed: %s", exc)
+        """A refused answer (too old, a 429, the network) is logged: the press itself is
+        handled already, and the spinner stops by itself after a while."""
+        refused = await answer_callback_query(
+            self._request, self._answer_url, query_id, text[:200] if text else None
+        )
+        if refused is not None:
+            log.info("answerCallbackQuery failed: %s", refused)
 
     async def answer_press(self, press: Incoming, text: str) -> None:
         query_id = press.raw_meta.get("callback_query_id")
@@ -566,7 +575,7 @@ class TelegramAdapter(Adapter):
     def _authentic(self, request: web.Request) -> bool:
         """Whether the POST carries our secret: only Telegram knows it. Compared in constant
         time, so the answer's timing does not reveal how much of a guess was right."""
-        secret = self._config.webhook_secret.get_secret_value().encode()
+        secret = self._webhook_secret
         given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "").encode(errors="replace")
         return bool(secret) and hmac.compare_digest(given, secret)
 
@@ -576,7 +585,8 @@ class TelegramAdapter(Adapter):
         self._last_heard = datetime.now(UTC)
         self.status.running()
         try:
-            data = await request.json()
+            # The body read and parsed once, as bytes (request.json() decodes it to text first).
+            data = json.loads(await request.read())
             press = press_from_json(data)
             update = None if press is not None else Update.de_json(data, self.bot)
         except Exception:
