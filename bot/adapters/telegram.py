@@ -241,7 +241,7 @@ class TelegramAdapter(Adapter):
         self._webhook_secret = config.webhook_secret.get_secret_value().encode()
         self._dispatch: Dispatch | None = None
         self._task: asyncio.Task[None] | None = None
-        self._runner: web.AppRunner | None = None
+        self._runner: web.ServerRunner | None = None
         self._stopping = False
         self._answering: set[asyncio.Task[None]] = set()
         self._answered: dict[str, None] = {}  # recent query ids, oldest first
@@ -510,9 +510,9 @@ class TelegramAdapter(Adapter):
             check_webhook_secret(config.webhook_secret.get_secret_value())
         except ValueError as exc:
             raise ConfigError(f"telegram.webhook_secret: {exc}") from None
-        app = web.Application()
-        app.router.add_post(config.webhook_path, self._on_webhook)
-        self._runner = web.AppRunner(app, access_log=None)
+        # aiohttp's low-level server: one path, so no application, router or middlewares
+        # per POST; no access log.
+        self._runner = web.ServerRunner(web.Server(self._on_request, access_log=None))
         await self._runner.setup()
         site = web.TCPSite(
             self._runner,
@@ -572,14 +572,22 @@ class TelegramAdapter(Adapter):
         failed = info.last_error_date
         return bool(info.pending_update_count) and failed is not None and failed > self._last_heard
 
-    def _authentic(self, request: web.Request) -> bool:
+    def _authentic(self, request: web.BaseRequest) -> bool:
         """Whether the POST carries our secret: only Telegram knows it. Compared in constant
         time, so the answer's timing does not reveal how much of a guess was right."""
         secret = self._webhook_secret
         given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "").encode(errors="replace")
         return bool(secret) and hmac.compare_digest(given, secret)
 
-    async def _on_webhook(self, request: web.Request) -> web.Response:
+    async def _on_request(self, request: web.BaseRequest) -> web.Response:
+        """Telegram's POSTs to the webhook path; anything else is not found or not allowed."""
+        if request.path != self._config.webhook_path:
+            return web.Response(status=404)
+        if request.method != "POST":
+            return web.Response(status=405, headers={"Allow": "POST"})
+        return await self._on_webhook(request)
+
+    async def _on_webhook(self, request: web.BaseRequest) -> web.Response:
         if not self._authentic(request):
             return web.Response(status=403)
         self._last_heard = datetime.now(UTC)

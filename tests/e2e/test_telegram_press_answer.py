@@ -104,3 +104,47 @@ async def test_a_429_on_an_answer_does_not_hold_up_the_next_press(server, bot, c
     assert server.requests[ANSWER] == 2
     async with bot.app.sessions() as session:
         assert (await session.scalars(select(Person.locale))).all() == ["de"]
+
+
+async def test_webhook_press_and_what_else_reaches_the_port(server, sqlite_url, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Webhook mode: a press is handled and answered; the port serves only the webhook."""
+    import socket
+
+    import aiohttp
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    url = f"http://127.0.0.1:{port}/telegram"
+    secret = "e2e-webhook-secret-0123456789abcdefABCDEF"
+    running = RunningBot(
+        server,
+        sqlite_url,
+        tmp_path,
+        telegram={
+            "mode": "webhook",
+            "webhook_port": port,
+            "webhook_secret": secret,
+            "webhook_url": url,
+        },
+    )
+    app = await running.start()
+    try:
+        anna = server.user(1001, "Anna")
+        message_id, keys = await _language_keys(server, anna)
+        query = server.press_button(1001, anna, message_id, keys[1])
+        await _reply(server, 1001, "I will write to you in English")
+        await _until(lambda: query in server.answered_callbacks)
+        assert server.json_requests[ANSWER] == server.requests[ANSWER] == 1
+        headers = {"X-Telegram-Bot-Api-Secret-Token": secret}
+        async with aiohttp.ClientSession() as http:
+            async with http.post(f"{url}/other", json={}, headers=headers) as response:
+                assert response.status == 404
+            async with http.get(url, headers=headers) as response:
+                assert response.status == 405
+            async with http.post(url, data=b"{not json", headers=headers) as response:
+                assert response.status == 400
+        async with app.sessions() as session:
+            assert (await session.scalars(select(Person.locale))).all() == ["en"]
+    finally:
+        await running.stop()
