@@ -166,6 +166,7 @@ class AiohttpRequest(BaseRequest):
         "_pool",
         "_pool_size",
         "_pool_timeout",
+        "_post_timeout",
         "_proxy",
         "_read_timeout",
         "_session",
@@ -201,6 +202,11 @@ class AiohttpRequest(BaseRequest):
         self._urls: dict[str, URL] = {}  # post_json's few URLs, parsed once
         self._defaults = (read_timeout, write_timeout, connect_timeout)
         self._default_timeout = self._timeout(*self._defaults)
+        # post_json's: the same overall limit, without sock_read's timer, which aiohttp
+        # sets again on every read (two more timers per request, for a tiny answer).
+        self._post_timeout = aiohttp.ClientTimeout(
+            total=self._default_timeout.total, sock_connect=connect_timeout
+        )
 
     @property
     def read_timeout(self) -> float | None:
@@ -371,6 +377,7 @@ class AiohttpRequest(BaseRequest):
                 data=body,
                 headers=_JSON,
                 proxy=self._proxy_for(url),
+                timeout=self._post_timeout,
                 allow_redirects=False,
             ) as response:
                 return response.status, await response.read()
