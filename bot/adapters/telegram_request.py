@@ -406,6 +406,8 @@ async def answer_callback_query(
         status, payload = await request.post_json(url, json.dumps(body).encode())
     except TelegramError as exc:  # TimedOut, NetworkError: their texts carry no URL
         return str(exc)
+    except RuntimeError as exc:  # the session is shut down (PTB would call it NetworkError)
+        return str(exc)
     if status == 200:
         return None
     try:

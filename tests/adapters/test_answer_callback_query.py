@@ -33,3 +33,13 @@ async def test_a_network_error_is_returned_without_the_token() -> None:
         refused = await answer_callback_query(request, url, "1", "Danke")
     assert refused is not None and refused.startswith("aiohttp.ClientConnectorError: ")
     assert SECRET not in refused
+
+
+async def test_an_answer_after_the_shutdown_is_refused_not_raised() -> None:
+    url = f"http://127.0.0.1:{closed_port()}/bot{TOKEN}/answerCallbackQuery"
+    request = AiohttpRequest()
+    await request.initialize()
+    await request.shutdown()
+    assert await answer_callback_query(request, url, "1", None) == (
+        "This AiohttpRequest is not initialized!"
+    )
