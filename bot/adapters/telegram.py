@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import html
+import json
 import logging
 import warnings
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
@@ -42,7 +43,7 @@ from telegram.error import (
 
 from bot.adapters.base import Adapter, Dispatch, cancel_and_wait
 from bot.adapters.telegram_intake import Intake, press_from_json
-from bot.adapters.telegram_request import AiohttpRequest
+from bot.adapters.telegram_request import AiohttpRequest, answer_callback_query
 from bot.chat.errors import (
     ChatMoved,
     PermanentError,
@@ -215,27 +216,32 @@ class TelegramAdapter(Adapter):
         )
         token = config.token.get_secret_value()
         base = config.base_url.rstrip("/")
+        # PTB over aiohttp instead of httpx: a request costs a quarter of the CPU
+        # (BENCHMARKS.md, "Telegram button presses"). A small pool: sends go one at a
+        # time anyway; callback answers are the only bursts.
+        self._request = AiohttpRequest(
+            connection_pool_size=32,
+            read_timeout=request_timeout,
+            write_timeout=request_timeout,
+            connect_timeout=10.0,
+            pool_timeout=60.0,
+        )
         self.bot = Bot(
             token,
             base_url=base,
             base_file_url=base.removesuffix("/bot") + "/file/bot",
-            # PTB over aiohttp instead of httpx: a request costs a quarter of the CPU
-            # (BENCHMARKS.md, "Telegram button presses"). A small pool: sends go one at a
-            # time anyway; callback answers are the only bursts.
-            request=AiohttpRequest(
-                connection_pool_size=32,
-                read_timeout=request_timeout,
-                write_timeout=request_timeout,
-                connect_timeout=10.0,
-                pool_timeout=60.0,
-            ),
+            request=self._request,
             get_updates_request=AiohttpRequest(
                 connection_pool_size=2, read_timeout=poll_timeout + 10.0, connect_timeout=10.0
             ),
         )
+        # A press's answer skips PTB: one JSON POST on PTB's own aiohttp session (see
+        # answer_callback_query), to the URL PTB would use.
+        self._answer_url = f"{self.bot.base_url}/answerCallbackQuery"
+        self._webhook_secret = config.webhook_secret.get_secret_value().encode()
         self._dispatch: Dispatch | None = None
         self._task: asyncio.Task[None] | None = None
-        self._runner: web.AppRunner | None = None
+        self._runner: web.ServerRunner | None = None
         self._stopping = False
         self._answering: set[asyncio.Task[None]] = set()
         self._answered: dict[str, None] = {}  # recent query ids, oldest first
@@ -471,8 +477,7 @@ class TelegramAdapter(Adapter):
         self._answered[query_id] = None
         while len(self._answered) > 10_000:
             self._answered.pop(next(iter(self._answered)))
-        answer = self._answer_repeat(query_id) if repeat else self._answer(query_id, text)
-        task = asyncio.create_task(answer)
+        task = asyncio.create_task(self._answer(query_id, text, repeat=repeat))
         self._answering.add(task)
         task.add_done_callback(self._answering.discard)
 
@@ -489,8 +494,8 @@ class TelegramAdapter(Adapter):
         different notice) and only at its deadline, which gives a first delivery still
         running elsewhere the time to answer first with its notice. The price: one refused
         request per repeat that reaches another process (or a restarted one), which only
-        a POST slower than Telegram's timeout causes; ``_answer_repeat`` logs the refusal at
-        debug level. A repeat reaching this process again costs nothing: the query is
+        a POST slower than Telegram's timeout causes; ``_answer`` logs the refusal at debug
+        level. A repeat reaching this process again costs nothing: the query is
         answered or waits for its deadline here already. Recording the answer in the
         database instead would cost a write on every press to spare that rare request.
         """
@@ -500,19 +505,19 @@ class TelegramAdapter(Adapter):
         elif query_id in self._deadlines:
             self._repeats.add(query_id)
 
-    async def _answer_repeat(self, query_id: str) -> None:
-        """Answer a repeated press without text; usually its first delivery answered it,
-        and Telegram refuses this answer (``_answer_done``)."""
-        try:
-            await self.bot.answer_callback_query(query_id)
-        except TelegramError as exc:
-            log.debug("repeated press %s: answer refused, answered before: %s", query_id, exc)
-
-    async def _answer(self, query_id: str, text: str | None) -> None:
-        try:
-            await self.bot.answer_callback_query(query_id, text=text[:200] if text else None)
-        except TelegramError as exc:
-            log.info("answerCallbackQuery failed: %s", exc)
+    async def _answer(self, query_id: str, text: str | None, *, repeat: bool = False) -> None:
+        """A refused answer (too old, a 429, the network) is logged: the press itself is
+        handled already, and the spinner stops by itself after a while. A repeat's refusal
+        is the usual case (its first delivery answered, ``_answer_done``): debug only."""
+        refused = await answer_callback_query(
+            self._request, self._answer_url, query_id, text[:200] if text else None
+        )
+        if refused is None:
+            return
+        if repeat:
+            log.debug("repeated press %s: answer refused, answered before: %s", query_id, refused)
+        else:
+            log.info("answerCallbackQuery failed: %s", refused)
 
     async def answer_press(self, press: Incoming, text: str) -> None:
         query_id = press.raw_meta.get("callback_query_id")
@@ -527,9 +532,9 @@ class TelegramAdapter(Adapter):
             check_webhook_secret(config.webhook_secret.get_secret_value())
         except ValueError as exc:
             raise ConfigError(f"telegram.webhook_secret: {exc}") from None
-        app = web.Application()
-        app.router.add_post(config.webhook_path, self._on_webhook)
-        self._runner = web.AppRunner(app, access_log=None)
+        # aiohttp's low-level server: one path, so no application, router or middlewares
+        # per POST; no access log.
+        self._runner = web.ServerRunner(web.Server(self._on_request, access_log=None))
         await self._runner.setup()
         site = web.TCPSite(
             self._runner,
@@ -589,20 +594,29 @@ class TelegramAdapter(Adapter):
         failed = info.last_error_date
         return bool(info.pending_update_count) and failed is not None and failed > self._last_heard
 
-    def _authentic(self, request: web.Request) -> bool:
+    def _authentic(self, request: web.BaseRequest) -> bool:
         """Whether the POST carries our secret: only Telegram knows it. Compared in constant
         time, so the answer's timing does not reveal how much of a guess was right."""
-        secret = self._config.webhook_secret.get_secret_value().encode()
+        secret = self._webhook_secret
         given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "").encode(errors="replace")
         return bool(secret) and hmac.compare_digest(given, secret)
 
-    async def _on_webhook(self, request: web.Request) -> web.Response:
+    async def _on_request(self, request: web.BaseRequest) -> web.Response:
+        """Telegram's POSTs to the webhook path; anything else is not found or not allowed."""
+        if request.path != self._config.webhook_path:
+            return web.Response(status=404)
+        if request.method != "POST":
+            return web.Response(status=405, headers={"Allow": "POST"})
+        return await self._on_webhook(request)
+
+    async def _on_webhook(self, request: web.BaseRequest) -> web.Response:
         if not self._authentic(request):
             return web.Response(status=403)
         self._last_heard = datetime.now(UTC)
         self.status.running()
         try:
-            data = await request.json()
+            # The body read and parsed once, as bytes (request.json() decodes it to text first).
+            data = json.loads(await request.read())
             press = press_from_json(data)
             update = None if press is not None else Update.de_json(data, self.bot)
         except Exception:

@@ -26,6 +26,7 @@ Where aiohttp differs from httpx, and what this class does about it:
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import re
@@ -36,8 +37,9 @@ from urllib.request import getproxies, proxy_bypass_environment
 
 import aiohttp
 import certifi
-from telegram.error import NetworkError, TimedOut
+from telegram.error import NetworkError, TelegramError, TimedOut
 from telegram.request import BaseRequest, RequestData
+from yarl import URL
 
 if TYPE_CHECKING:
     from telegram._utils.types import ODVInput
@@ -51,6 +53,7 @@ _POOL_TIMEOUT = (
     "pool size or the pool timeout."
 )
 _FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+_JSON = {"Content-Type": "application/json"}
 # httpx's escaping of multipart names and file names (the HTML5 form encoding).
 _FORM_ESCAPES = {'"': "%22", "\\": "\\\\"} | {chr(c): f"%{c:02X}" for c in range(0x20) if c != 0x1B}
 _FORM_ESCAPE_RE = re.compile("|".join(re.escape(c) for c in _FORM_ESCAPES))
@@ -163,9 +166,11 @@ class AiohttpRequest(BaseRequest):
         "_pool",
         "_pool_size",
         "_pool_timeout",
+        "_post_timeout",
         "_proxy",
         "_read_timeout",
         "_session",
+        "_urls",
         "_write_timeout",
     )
 
@@ -194,8 +199,14 @@ class AiohttpRequest(BaseRequest):
         self._pool: asyncio.Semaphore | None = None
         self._closed = False
         self._env_proxies: dict[str, str | None] = {}
+        self._urls: dict[str, URL] = {}  # post_json's few URLs, parsed once
         self._defaults = (read_timeout, write_timeout, connect_timeout)
         self._default_timeout = self._timeout(*self._defaults)
+        # post_json's: the same overall limit, without sock_read's timer, which aiohttp
+        # sets again on every read (two more timers per request, for a tiny answer).
+        self._post_timeout = aiohttp.ClientTimeout(
+            total=self._default_timeout.total, sock_connect=connect_timeout
+        )
 
     @property
     def read_timeout(self) -> float | None:
@@ -238,6 +249,14 @@ class AiohttpRequest(BaseRequest):
         except KeyError:
             proxy = self._env_proxies[origin] = _env_proxy(url)
             return proxy
+
+    def _parsed(self, url: str) -> URL:
+        """``url`` parsed once (aiohttp would parse the string on every request)."""
+        try:
+            return self._urls[url]
+        except KeyError:
+            parsed = self._urls[url] = URL(url)
+            return parsed
 
     async def initialize(self) -> None:
         """Open the session unless it is open."""
@@ -334,3 +353,65 @@ class AiohttpRequest(BaseRequest):
             raise NetworkError(message) from _safe_cause(exc, secrets)
         finally:
             pool.release()
+
+    async def post_json(self, url: str, body: bytes) -> tuple[int, bytes]:
+        """POST a JSON body built by the caller (a button press's answer, see
+        ``answer_callback_query``): the same session, pool, proxy, default timeouts and
+        errors as ``do_request``, without PTB's parameter objects and form encoding."""
+        if self._closed:
+            raise RuntimeError("This AiohttpRequest is not initialized!")
+        session = self._session or self._open()
+        pool = self._pool
+        assert pool is not None
+        if pool.locked():
+            try:
+                async with asyncio.timeout(self._pool_timeout):
+                    await pool.acquire()
+            except TimeoutError as exc:
+                raise TimedOut(message=_POOL_TIMEOUT) from exc
+        else:
+            await pool.acquire()
+        try:
+            async with session.post(
+                self._parsed(url),
+                data=body,
+                headers=_JSON,
+                proxy=self._proxy_for(url),
+                timeout=self._post_timeout,
+                allow_redirects=False,
+            ) as response:
+                return response.status, await response.read()
+        except TimeoutError as exc:
+            raise TimedOut from _safe_cause(exc, _secrets(url))
+        except (aiohttp.ClientError, OSError) as exc:
+            secrets = _secrets(url)
+            message = f"aiohttp.{type(exc).__name__}: {_redact(str(exc), secrets)}"
+            raise NetworkError(message) from _safe_cause(exc, secrets)
+        finally:
+            pool.release()
+
+
+async def answer_callback_query(
+    request: AiohttpRequest, url: str, query_id: str, text: str | None
+) -> str | None:
+    """answerCallbackQuery as one prebuilt JSON POST; None when Telegram took it, else why
+    not (its description, or the network error, never the token). A press's answer is the
+    most frequent request, and PTB's way (parameter objects, a form body, its decorators
+    and checks) cost about as much CPU as aiohttp's request itself (BENCHMARKS.md,
+    "Telegram button presses", third pass)."""
+    body = {"callback_query_id": query_id}
+    if text:
+        body["text"] = text
+    try:
+        status, payload = await request.post_json(url, json.dumps(body).encode())
+    except TelegramError as exc:  # TimedOut, NetworkError: their texts carry no URL
+        return str(exc)
+    except RuntimeError as exc:  # the session is shut down (PTB would call it NetworkError)
+        return str(exc)
+    if status == 200:
+        return None
+    try:
+        description = json.loads(payload).get("description")
+    except (ValueError, AttributeError):
+        description = None
+    return f"{status} {description or 'without a description'}"

@@ -69,7 +69,17 @@ from tests.fakes.telegram_limits import (
 
 SEND_METHODS = frozenset({"sendMessage", "sendDocument", "sendPhoto"})
 FAULT_KINDS = frozenset(
-    {"http500", "http502", "timeout", "timeout_after_delivery", "401", "403", "409", "429"}
+    {
+        "http500",
+        "http502",
+        "timeout",
+        "timeout_after_delivery",
+        "401",
+        "403",
+        "409",
+        "429",
+        "query_too_old",
+    }
 )
 # Telegram leaves the other update types out unless allowed_updates asks for them.
 _DEFAULT_UPDATES = frozenset(
@@ -181,6 +191,8 @@ class FakeTelegramServer:
         self.confirmed_offset = 0
         self.webhook_deliveries: list[tuple[JSON, dict[str, str]]] = []  # (update, headers)
         self.internal_errors: list[Exception] = []  # bugs in the fake itself, see _handle
+        # Calls per method whose parameters came as a JSON body (PTB sends forms).
+        self.json_requests: Counter[str] = Counter()
         # The simulated Telegram world.
         self._users: dict[int, JSON] = {}
         self._chats: dict[int, JSON] = {}
@@ -408,7 +420,8 @@ class FakeTelegramServer:
         """Make the next ``times`` calls (None: every call) of ``method`` fail with ``kind``.
 
         http500/http502/timeout/401/403/409/429 are not performed (401: a revoked token,
-        409: another bot instance polls with the token); timeout waits
+        409: another bot instance polls with the token; query_too_old: Telegram's 400 for
+        a late answerCallbackQuery); timeout waits
         ``hang_seconds`` first. timeout_after_delivery performs and records the
         call, then hangs so the client times out although the message arrived.
         """
@@ -503,6 +516,8 @@ class FakeTelegramServer:
         fault = None
         try:
             params = await self._read_params(request)
+            if request.content_type == "application/json":
+                self.json_requests[method] += 1
             if method == "answerCallbackQuery" and not await self._answer_goes_on(request, params):
                 return web.Response(status=499)  # the bot is gone: nothing was answered
             fault = self._take_fault(method, params)
@@ -580,6 +595,8 @@ class FakeTelegramServer:
                 "make sure that only one bot instance is running",
             ),
             "429": ApiError(429, "Too Many Requests: retry after 1", {"retry_after": 1}),
+            # An answerCallbackQuery that came too late, or twice.
+            "query_too_old": ApiError(400, QUERY_TOO_OLD),
         }[kind]
         if kind == "429":
             self.count_429 += 1
