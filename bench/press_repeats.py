@@ -126,7 +126,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         answer_cpu += await paced(batch, args.rate, lambda q: adapter._answer(q, None))
         loud_answers += loud.count - mark
         mark = loud.count
-        repeat_cpu += await paced(batch, args.rate, adapter._answer_repeat)
+        repeat_cpu += await paced(batch, args.rate, lambda q: adapter._answer(q, None, repeat=True))
         loud_repeats += loud.count - mark
     await adapter.stop()
     conn.send("stop")
