@@ -234,9 +234,12 @@ async def move_up(session: AsyncSession, event: Event, now: datetime) -> list[Rs
     """
     if open_for_sign_up(event, now) == "over":
         return []
+    waiting = await attending(session, event.id, WAITLIST)
+    if not waiting:
+        return []  # nobody waits (most dates): no seats to count
     moved: list[Rsvp] = []
     taken = await seats_taken(session, event.id)
-    for rsvp in await attending(session, event.id, WAITLIST):
+    for rsvp in waiting:
         if event.capacity is not None and taken + rsvp.party_size > event.capacity:
             continue
         rsvp.status, rsvp.updated_at = YES, now

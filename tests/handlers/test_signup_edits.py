@@ -128,3 +128,19 @@ async def test_a_sign_up_press_with_the_edit_waiting_runs_few_statements(
     async with tg.app.sessions() as session:
         rsvp = await session.scalar(select(Rsvp).where(Rsvp.status == "yes"))
     assert rsvp is not None and (rsvp.seq, rsvp.party_size) == (2, 1)
+
+
+async def test_a_no_press_with_nobody_waiting_runs_few_statements(tg: Conversation) -> None:
+    post = await _announce(tg)
+    coming = next(key for label, key in post.buttons if label == "Ich komme")
+    cannot = next(key for label, key in post.buttons if label == "Ich kann nicht")
+    anna = Someone("100", "Anna")
+    await _press_unsent(tg, anna, coming)
+    ran = await _statements(tg, anna, cannot)
+    # Nobody waits: the seats are not counted for a move up that cannot happen; the post's
+    # edit as after a sign-up. 19 statements before (#22), 16 now.
+    assert not [s for s in ran if "button_tokens" in s or s.startswith("UPDATE chats")]
+    assert len(ran) <= 16, ran
+    async with tg.app.sessions() as session:
+        rsvp = await session.scalar(select(Rsvp))
+    assert rsvp is not None and rsvp.status == "no"
