@@ -30,7 +30,20 @@ paces its replies itself (30/s, 1/s per chat) in either case, and the baseline's
 can be set up at once. Stops by itself: presses still unanswered 60 s after the last one
 was offered count as lost.
 
+With ``--button signup`` the press is "Ich komme" on a group's announcement instead: G
+groups (``--groups``), each linked to a community of its own with one announced date
+(capacity 10 x its members, so nobody waits: the waiting list is not exercised), and the
+P people spread over them, each a member with a private chat (set up in the database before
+the bot starts; the bot's own outbox posts the announcements). Each person presses "Ich
+komme", then "Ich kann nicht", then "Ich komme" again, and so on (every press valid and
+changing something): each press stores the sign-up, queues the private confirmation (with
+its calendar file, or the "thank you" after a no), answers the press in the group and
+refreshes the group post (one pending edit row per post). The person presses the button
+the group post shows at that moment (the server's current keyboard). The baselines stay
+the language-button bots.
+
     .venv/bin/python bench/telegram_updates.py --quick   # 500 presses from 100 people
+    .venv/bin/python bench/telegram_updates.py --button signup --quick
     .venv/bin/python bench/telegram_updates.py           # 5,000 presses from 1,000 people
     .venv/bin/python bench/telegram_updates.py --mode polling
 """
@@ -145,12 +158,66 @@ async def _serve(conn: Connection, args: argparse.Namespace, kind: str) -> None:
     users = [server.user(20_000 + n, f"Person {n}") for n in range(args.people)]
     for user in users:
         server.private_chat(user)
+    if kind == "bot" and args.button == "signup":
+        for g in range(args.groups):
+            server.group(group_id(g), f"Digitalcafé {g}")
     conn.send({"base_url": server.base_url, "token": server.token})
     deadline = time.monotonic() + SETUP_S
     while server.requests["getUpdates"] + server.requests["setWebhook"] == 0:
         if time.monotonic() > deadline:
             raise RuntimeError("the bot never asked for updates")
         await asyncio.sleep(0.01)
+    if kind == "bot" and args.button == "signup":
+        targets = await _announcements(server, users, args)
+    else:
+        targets = await _keyboards(server, users, args, kind)
+    server.batches.clear()
+    sent_before = len(server.sent)
+    # The server keeps every request and update it saw, and a collection pauses the presses
+    # of either bot alike: the set-up's garbage goes first and its objects are frozen, and
+    # the longest pause while measuring is reported (the bot under test is not helped).
+    gc.collect()
+    gc.freeze()
+    pauses = GcPauses()
+    conn.send({"measuring": True})
+    cpu_before = cpu_seconds()
+    with pauses:
+        figures = await offer_and_measure(server, targets, args)
+    figures["server_cpu_s"] = cpu_seconds() - cpu_before
+    figures["server_gc_pause_max_ms"] = pauses.longest_ms
+    figures["replies_sent_during_run"] = len(server.sent) - sent_before
+    conn.send(figures)
+    await asyncio.to_thread(conn.recv)  # the bot has stopped
+    await server.stop()
+
+
+def group_id(n: int) -> int:
+    return -100_000 - n
+
+
+async def _announcements(
+    server: TimedServer, users: list[dict[str, Any]], args: argparse.Namespace
+) -> list[Target]:
+    """The groups' announcements as the bot posted them: (group, person, message id)."""
+    posts: dict[int, int] = {}
+    deadline = time.monotonic() + SETUP_S
+    while len(posts) < args.groups and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+        for record in server.sent:
+            if record.chat_id < 0 and len(record.callback_data) == 3:
+                posts.setdefault(record.chat_id, record.message_id or 0)
+    if len(posts) < args.groups:
+        raise RuntimeError(f"set-up failed: {len(posts)} of {args.groups} announcements")
+    return [
+        (group_id(n % args.groups), user, posts[group_id(n % args.groups)], ("", ""))
+        for n, user in enumerate(users)
+    ]
+
+
+async def _keyboards(
+    server: TimedServer, users: list[dict[str, Any]], args: argparse.Namespace, kind: str
+) -> list[Target]:
+    """The language keyboards, one per person: (chat, person, message id, two keys)."""
     if kind == "bot":
         for user in users:
             server.post_message(user["id"], user, "/sprache")
@@ -172,25 +239,7 @@ async def _serve(conn: Connection, args: argparse.Namespace, kind: str) -> None:
             f" requests {dict(server.requests)}, pending {server.pending_updates()},"
             f" webhook error {server._webhook_error}, fake errors {server.internal_errors[:3]}"
         )
-    targets = [(u["id"], u, *keyboards[u["id"]]) for u in users]
-    server.batches.clear()
-    sent_before = len(server.sent)
-    # The server keeps every request and update it saw, and a collection pauses the presses
-    # of either bot alike: the set-up's garbage goes first and its objects are frozen, and
-    # the longest pause while measuring is reported (the bot under test is not helped).
-    gc.collect()
-    gc.freeze()
-    pauses = GcPauses()
-    conn.send({"measuring": True})
-    cpu_before = cpu_seconds()
-    with pauses:
-        figures = await offer_and_measure(server, targets, args)  # type: ignore[arg-type]
-    figures["server_cpu_s"] = cpu_seconds() - cpu_before
-    figures["server_gc_pause_max_ms"] = pauses.longest_ms
-    figures["replies_sent_during_run"] = len(server.sent) - sent_before
-    conn.send(figures)
-    await asyncio.to_thread(conn.recv)  # the bot has stopped
-    await server.stop()
+    return [(u["id"], u, *keyboards[u["id"]]) for u in users]  # type: ignore[misc]
 
 
 async def offer_and_measure(
@@ -204,7 +253,13 @@ async def offer_and_measure(
             await asyncio.sleep(delay)
         behind = max(behind, -delay)
         chat_id, user, message_id, keys = targets[n % len(targets)]
-        server.press_button(chat_id, user, message_id, keys[(n // len(targets)) % 2])
+        turn = (n // len(targets)) % 2
+        if keys[0]:
+            key = keys[turn]
+        else:
+            # The group post as it shows now: "Ich komme", then "Ich kann nicht", in turn.
+            key = shown_keys(server, chat_id, message_id)[2 * turn]
+        server.press_button(chat_id, user, message_id, key)
     offered = args.presses / (time.monotonic() - started)
     deadline = time.monotonic() + GRACE_S
     while len(server.answered_at) < args.presses and time.monotonic() < deadline:  # noqa: ASYNC110
@@ -222,6 +277,12 @@ async def offer_and_measure(
         "batch_mean": sum(batches) / len(batches) if batches else None,
         "count_429": server.count_429,
     }
+
+
+def shown_keys(server: TimedServer, chat_id: int, message_id: int) -> list[str]:
+    message = server.message(chat_id, message_id) or {}
+    rows = message.get("reply_markup", {}).get("inline_keyboard", [])
+    return [str(b["callback_data"]) for row in rows for b in row]
 
 
 class ServerProcess:
@@ -299,6 +360,8 @@ async def run_bot(args: argparse.Namespace, tmp: str, url: str) -> dict[str, Any
         demo={"enabled": False},
     )
     app = build_app(settings)
+    if args.button == "signup":
+        await seed_announcements(app, args)
     handled_ms: list[float] = []
     dispatch = app.dispatcher.dispatch
 
@@ -312,7 +375,11 @@ async def run_bot(args: argparse.Namespace, tmp: str, url: str) -> dict[str, Any
 
     app.dispatcher.dispatch = timed_dispatch  # type: ignore[method-assign]
     running = asyncio.create_task(run(app, handle_signals=False))
-    figures, cpu_s = await server.measure(args.profile)
+    try:
+        figures, cpu_s = await server.measure(args.profile)
+    except BaseException:
+        app.stopped.set()  # the server process failed: stop the bot rather than hang
+        raise
     handled_ms[:] = handled_ms[-args.presses :]  # the measured presses, not the set-up
     figures["dispatch_p50_ms"] = percentile(handled_ms, 0.50)
     figures["dispatch_p99_ms"] = percentile(handled_ms, 0.99)
@@ -324,6 +391,54 @@ async def run_bot(args: argparse.Namespace, tmp: str, url: str) -> dict[str, Any
         await app.close()
     await server.stop()
     return figures
+
+
+async def seed_announcements(app: Any, args: argparse.Namespace) -> None:
+    """One community per group, its group chat linked, one date announced there (the post
+    queued in the outbox, the bot sends it when it starts), and every person a member with
+    a private chat."""
+    from datetime import timedelta
+
+    from bot.chat.types import ChatRef, Sender
+    from bot.community import communities
+    from bot.dates.notices import post_event
+    from bot.domain import people
+    from bot.domain.models import Event
+
+    now = app.clock.now()
+    members = -(-args.people // args.groups)
+    async with app.sessions.begin() as session:
+        groups = []
+        for g in range(args.groups):
+            community = await communities.create_community(session, f"Digitalcafé {g}", now=now)
+            ref = ChatRef("telegram", str(group_id(g)), "group", f"Digitalcafé {g}")
+            chat = await people.get_or_create_chat(session, ref, now)
+            chat.community_id = community.id
+            event = Event(
+                community_id=community.id,
+                title="Digitalcafé: Fragen rund ums Handy",
+                starts_at=now + timedelta(days=7),
+                ends_at=now + timedelta(days=7, hours=2),
+                place="Stadtbibliothek, Raum 2",
+                capacity=10 * members,
+                created_at=now,
+            )
+            session.add(event)
+            await session.flush()
+            groups.append((community, event))
+        for n in range(args.people):
+            user_id = 20_000 + n
+            sender = Sender(str(user_id), f"Person {n}", None)
+            account = await people.get_or_create_account(session, "telegram", sender, now)
+            chat = await people.get_or_create_chat(
+                session, ChatRef("telegram", str(user_id), "direct"), now
+            )
+            chat.person_id = account.person_id
+            await communities.add_member(
+                session, account.person_id, groups[n % args.groups][0].id, now
+            )
+        for community, event in groups:
+            await post_event(session, event, community, f"announce:{event.id}", now)
 
 
 async def _bare_db(path: str) -> Any:
@@ -554,6 +669,7 @@ REPORT = [
         " API latency",
     ),
     ("mode", "{mode} (all bots; the issue's goal is judged in webhook mode)"),
+    ("bot's button", "{button}{groups_note} (the baselines: the language button)"),
     (
         "bot press→answer",
         "p50 {bot_p50_ms:.1f} ms, p99 {bot_p99_ms:.1f} ms, max {bot_max_ms:.1f} ms;"
@@ -613,6 +729,8 @@ def one_rate(args: argparse.Namespace) -> dict[str, Any]:
         figures: dict[str, Any] = asyncio.run(bench(args, tmp, url))
     figures.update(
         mode=args.mode,
+        button=args.button,
+        groups_note=f" in {args.groups} groups" if args.button == "signup" else "",
         presses=args.presses,
         people=args.people,
         latency_ms=args.latency_ms,
@@ -627,6 +745,7 @@ def one_rate(args: argparse.Namespace) -> dict[str, Any]:
             print(f"{label + ':':<21}" + line.format(**figures))
         except KeyError:
             pass  # a bot that did not run
+    del figures["groups_note"]  # for the report only
     return figures
 
 
@@ -645,6 +764,13 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=50.0)
     parser.add_argument("--mode", choices=("webhook", "polling"), default="webhook")
     parser.add_argument("--quick", action="store_true", help="500 presses from 100 people")
+    parser.add_argument(
+        "--button",
+        choices=("lang", "signup"),
+        default="lang",
+        help="the bot's press: the language button, or \"Ich komme\" on a group's announcement",
+    )
+    parser.add_argument("--groups", type=int, default=10, help="--button signup: groups")
     parser.add_argument(
         "--bots", default=",".join(BOTS), help="which of bot,bare,aiogram run (default: all)"
     )

@@ -103,8 +103,7 @@ async def post_event(
     session: AsyncSession, event: Event, community: Community, dedup_key: str, now: datetime
 ) -> int:
     """Announce a date in the groups and remember the posts, so their counts can be updated."""
-    taken = await rsvps.seats_taken(session, event.id)
-    waiting = await rsvps.waiting_count(session, event.id)
+    taken, waiting = await rsvps.counts(session, event.id)
     chats = await communities.group_chats(session, community.id)
     for chat in chats:
         with use_locale(community.locale):
@@ -126,8 +125,7 @@ async def refresh_posts(session: AsyncSession, event: Event, now: datetime) -> N
         return
     community = await session.get(Community, event.community_id)
     assert community is not None
-    taken = await rsvps.seats_taken(session, event.id)
-    waiting = await rsvps.waiting_count(session, event.id)
+    taken, waiting = await rsvps.counts(session, event.id)
     for post in posts:
         chat = await session.get(Chat, post.chat_id)
         tap = chat is not None and shows_buttons(chat.platform)

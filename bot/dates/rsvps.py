@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.models import Event, Rsvp
@@ -55,6 +55,23 @@ async def lock(session: AsyncSession, event_id: int) -> Event | None:
         .with_for_update()
         .execution_options(populate_existing=True)
     )
+
+
+_YES_SEATS = func.coalesce(func.sum(case((Rsvp.status == YES, Rsvp.party_size), else_=0)), 0)
+# Seats taken and people waiting in one statement (a group post shows both).
+_COUNTS = select(_YES_SEATS, func.count(case((Rsvp.status == WAITLIST, 1)))).where(
+    Rsvp.event_id == bindparam("event_id"), Rsvp.status.in_((YES, WAITLIST))
+)
+# Seats taken and the highest arrival number, for a sign-up (under the date's lock).
+_TALLY = select(_YES_SEATS, func.coalesce(func.max(Rsvp.seq), 0)).where(
+    Rsvp.event_id == bindparam("event_id")
+)
+
+
+async def counts(session: AsyncSession, event_id: int) -> tuple[int, int]:
+    """Seats taken (companions included) and people on the waiting list."""
+    taken, waiting = (await session.execute(_COUNTS, {"event_id": event_id})).one()
+    return int(taken or 0), int(waiting or 0)
 
 
 async def seats_taken(session: AsyncSession, event_id: int) -> int:
@@ -144,7 +161,8 @@ async def sign_up(
         return SignUp(closed, changed=False)
     party_size = max(1, min(party_size, MAX_PARTY))
     rsvp = await find(session, event.id, person_id)
-    taken = await seats_taken(session, event.id)
+    taken, highest = (await session.execute(_TALLY, {"event_id": event.id})).one()
+    taken = int(taken or 0)
     if rsvp is not None and rsvp.status == YES:
         if party_size == rsvp.party_size:
             return SignUp(YES, rsvp, changed=False)
@@ -163,7 +181,7 @@ async def sign_up(
     if rsvp is None:
         rsvp = Rsvp(event_id=event.id, person_id=person_id, status=NO, created_at=now)
         session.add(rsvp)
-    rsvp.seq = await _next_seq(session, event.id)
+    rsvp.seq = int(highest or 0) + 1
     rsvp.party_size, rsvp.updated_at = party_size, now
     rsvp.added_by, rsvp.phone = added_by, phone
     # Everyone waiting needs more seats than are free (move_up sees to that), so a newcomer
@@ -216,9 +234,12 @@ async def move_up(session: AsyncSession, event: Event, now: datetime) -> list[Rs
     """
     if open_for_sign_up(event, now) == "over":
         return []
+    waiting = await attending(session, event.id, WAITLIST)
+    if not waiting:
+        return []  # nobody waits (most dates): no seats to count
     moved: list[Rsvp] = []
     taken = await seats_taken(session, event.id)
-    for rsvp in await attending(session, event.id, WAITLIST):
+    for rsvp in waiting:
         if event.capacity is not None and taken + rsvp.party_size > event.capacity:
             continue
         rsvp.status, rsvp.updated_at = YES, now
@@ -226,8 +247,3 @@ async def move_up(session: AsyncSession, event: Event, now: datetime) -> list[Rs
         moved.append(rsvp)
     await session.flush()
     return moved
-
-
-async def _next_seq(session: AsyncSession, event_id: int) -> int:
-    highest = await session.scalar(select(func.max(Rsvp.seq)).where(Rsvp.event_id == event_id))
-    return int(highest or 0) + 1

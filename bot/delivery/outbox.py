@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import secrets
 from collections.abc import Iterable, Sequence
@@ -13,8 +14,7 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.chat.types import Attachment, Button, ChatRef, Delivery, Outgoing, RenderedButton
@@ -196,6 +196,9 @@ _INSERT_MESSAGE_ONCE = {
     for name, dialect_insert in (("sqlite", sqlite_insert), ("postgresql", pg_insert))
 }
 _INSERT_SUBJECT = insert(OutboxSubject.__table__)
+_SUBJECTS_OF = select(OutboxSubject.__table__.c.person_id).where(
+    OutboxSubject.__table__.c.outbox_id == bindparam("outbox_id")
+)
 _INSERT_TOKEN = insert(ButtonToken.__table__)
 _INSERT_TOKEN_SUBJECT = insert(ButtonTokenSubject.__table__)
 _chats = Chat.__table__
@@ -245,23 +248,18 @@ def subjects(chat: Chat, outgoing: Outgoing) -> set[int]:
     return about
 
 
-async def _record_subjects(
-    session: AsyncSession, message: OutboxMessage, about: Iterable[int]
-) -> None:
-    """Add people to an existing (flushed) row's subjects, so erasure finds it by reference."""
+async def _record_subjects(session: AsyncSession, outbox_id: int, about: Iterable[int]) -> None:
+    """Add people to an existing row's subjects, so erasure finds it by reference."""
     wanted = set(about)
     if not wanted:
         return
-    assert message.id is not None
-    known = set(
-        (
-            await session.scalars(
-                select(OutboxSubject.person_id).where(OutboxSubject.outbox_id == message.id)
-            )
-        ).all()
-    )
-    for person_id in sorted(wanted - known):
-        session.add(OutboxSubject(outbox_id=message.id, person_id=person_id))
+    connection = await session.connection()
+    known = set((await connection.execute(_SUBJECTS_OF, {"outbox_id": outbox_id})).scalars())
+    missing = sorted(wanted - known)
+    if missing:
+        await connection.execute(
+            _INSERT_SUBJECT, [{"outbox_id": outbox_id, "person_id": p} for p in missing]
+        )
 
 
 def note_queued(session: AsyncSession, chat: Chat) -> None:
@@ -372,68 +370,168 @@ async def enqueue_edit(
     All edits of a message share one row: while it waits, a newer text replaces the older
     one (Telegram allows 20 messages a minute in a group, edits included); once sent, it
     is queued again with the new text. Nothing happens for an unknown key.
+
+    While the row waits with the same buttons (a group post's counts change with every
+    "Ich komme"), it keeps their keys: nobody has seen them yet, and new keys would cost
+    three token rows per press. Written with prepared Core statements on the session's
+    connection, without the unit of work and its savepoint (#22); the row is never loaded
+    as an object.
     """
-    original = await session.scalar(
-        select(OutboxMessage).where(OutboxMessage.dedup_key == original_dedup_key)
-    )
-    if original is None:
+    if session.new:
+        # The message may have been queued in this very transaction.
+        await session.flush()
+    connection = await session.connection()
+    found = (await connection.execute(_ORIGINAL, {"dedup_key": original_dedup_key})).first()
+    if found is None:
         return
-    if "attachment" in original.content or "edit_of" in original.content:
+    chat_id, shown = found
+    if "attachment" in shown or "edit_of" in shown:
         # A file's caption is no text message, and an edit row is not a message of its own.
         log.warning("outbox row %r cannot be edited", original_dedup_key)
         return
     if outgoing.attachment is not None:
         log.warning("an edit of %r changes text and buttons only", original_dedup_key)
-    chat = await session.get(Chat, original.chat_id)
+    chat = await session.get(Chat, chat_id)
     assert chat is not None
     about = subjects(chat, outgoing)
-    rendered = _render_buttons(session, chat, outgoing.buttons, now, about)
-    content = content_of(outgoing.text, rendered, words=outgoing.words)
-    content["edit_of"] = original_dedup_key
+    spec = _buttons_spec(outgoing.buttons, about)
     key = edit_key(original_dedup_key)
     note_queued(session, chat)
     row = await _locked_row(session, key)
     if row is None:
-        row = OutboxMessage(
-            dedup_key=key,
-            chat_id=chat.id,
-            content={**content, "revision": 1},
-            status="pending",
-            due_at=now,
-            created_at=now,
+        rendered = await _new_buttons(connection, chat, outgoing.buttons, now, about)
+        content = _edit_content(outgoing, rendered, original_dedup_key, spec, now)
+        result = await connection.execute(
+            _INSERT_MESSAGE_ONCE[connection.dialect.name],
+            {
+                "dedup_key": key,
+                "chat_id": chat.id,
+                "content": {**content, "revision": 1},
+                "attachment": None,
+                "due_at": now,
+                "created_at": now,
+            },
         )
-        try:
-            async with session.begin_nested():
-                session.add(row)
-        except IntegrityError:
-            # Another transaction queued the first edit a moment ago: update that one.
-            row = await _locked_row(session, key)
-            assert row is not None
-        else:
-            _follow_choices(chat, original.content, rendered)
-            await _record_subjects(session, row, about)
+        if result.rowcount:
+            _follow_choices(chat, shown, rendered)
+            await _record_subjects(session, result.inserted_primary_key[0], about)  # type: ignore[index]
             return
+        # Another transaction queued the first edit a moment ago: update that one.
+        row = await _locked_row(session, key)
+        assert row is not None
+    row_id, status, waiting = row
     # The platform showed the older texts too: their people stay subjects of the row.
-    await _record_subjects(session, row, about)
-    _follow_choices(chat, row.content, rendered)
-    row.content = {**content, "revision": int(row.content.get("revision", 0)) + 1}
-    if row.status != "pending":
-        # Sent (or being sent) already: the new text is one more edit. A pending row keeps
-        # its due time, which may be a wait the platform asked for.
-        row.status = "pending"
-        row.due_at = now
-        row.attempts = 0
-        row.last_error = ""
+    await _record_subjects(session, row_id, about)
+    reused = _reusable(waiting, status, spec, now)
+    if reused is None:
+        rendered = await _new_buttons(connection, chat, outgoing.buttons, now, about)
+        made = now
+    else:
+        rendered, made = reused
+    _follow_choices(chat, waiting, rendered)
+    content = _edit_content(outgoing, rendered, original_dedup_key, spec, made)
+    content["revision"] = int(waiting.get("revision", 0)) + 1
+    if status == "pending":
+        # A pending row keeps its due time, which may be a wait the platform asked for.
+        await connection.execute(_SET_EDIT, {"row_id": row_id, "content": content})
+    else:
+        # Sent (or being sent) already: the new text is one more edit.
+        await connection.execute(_REQUEUE_EDIT, {"row_id": row_id, "content": content, "now": now})
 
 
-async def _locked_row(session: AsyncSession, dedup_key: str) -> OutboxMessage | None:
-    # Locked (PostgreSQL) so two edits at once count the revision up one after the other.
-    return await session.scalar(
-        select(OutboxMessage)
-        .where(OutboxMessage.dedup_key == dedup_key)
-        .with_for_update()
-        .execution_options(populate_existing=True)
+# Reuse a waiting edit's button keys only while they are young (they live 60 days).
+REUSE_BUTTONS_FOR = timedelta(days=1)
+
+
+def _buttons_spec(buttons: Sequence[Button], about: Iterable[int]) -> str:
+    """What an edit's buttons do and whom they are about, as a short fingerprint."""
+    described = [
+        [b.action, dict(b.args), shown_label(b), list(b.aliases), b.number] for b in buttons
+    ]
+    text = json.dumps([described, sorted(about)], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+def _reusable(
+    waiting: dict[str, Any], status: str, spec: str, now: datetime
+) -> tuple[list[dict[str, Any]], datetime] | None:
+    """The waiting edit's rendered buttons and when they were made, when the new edit shows
+    the same buttons (then the same keys serve); None: new keys."""
+    if status != "pending" or waiting.get("buttons_spec") != spec:
+        return None
+    try:
+        made = datetime.fromisoformat(waiting["buttons_made"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    if made.tzinfo is None and now.tzinfo is not None:
+        made = made.replace(tzinfo=now.tzinfo)
+    if not timedelta(0) <= now - made < REUSE_BUTTONS_FOR:
+        return None
+    return list(waiting.get("buttons") or []), made
+
+
+def _edit_content(
+    outgoing: Outgoing,
+    rendered: list[dict[str, Any]],
+    original_dedup_key: str,
+    spec: str,
+    made: datetime,
+) -> dict[str, Any]:
+    content = content_of(outgoing.text, rendered, words=outgoing.words)
+    content["edit_of"] = original_dedup_key
+    if rendered:
+        content["buttons_spec"], content["buttons_made"] = spec, made.isoformat()
+    return content
+
+
+async def _new_buttons(
+    connection: AsyncConnection,
+    chat: Chat,
+    buttons: Sequence[Button],
+    now: datetime,
+    about: Iterable[int],
+) -> list[dict[str, Any]]:
+    """The buttons' tokens written at once (``_button_rows``); the buttons as stored."""
+    rendered, tokens, links = _button_rows(chat, buttons, now, about)
+    if tokens:
+        await connection.execute(_INSERT_TOKEN, tokens)
+        if links:
+            await connection.execute(_INSERT_TOKEN_SUBJECT, links)
+    return rendered
+
+
+async def _locked_row(
+    session: AsyncSession, dedup_key: str
+) -> tuple[int, str, dict[str, Any]] | None:
+    """The edit row's id, status and content. Locked (PostgreSQL) so two edits at once
+    count the revision up one after the other."""
+    connection = await session.connection()
+    found = (await connection.execute(_EDIT_ROW, {"dedup_key": dedup_key})).first()
+    return None if found is None else (found[0], found[1], found[2])
+
+
+_ORIGINAL = select(_outbox.c.chat_id, _outbox.c.content).where(
+    _outbox.c.dedup_key == bindparam("dedup_key")
+)
+_EDIT_ROW = (
+    select(_outbox.c.id, _outbox.c.status, _outbox.c.content)
+    .where(_outbox.c.dedup_key == bindparam("dedup_key"))
+    .with_for_update()
+)
+_SET_EDIT = (
+    update(_outbox).where(_outbox.c.id == bindparam("row_id")).values(content=bindparam("content"))
+)
+_REQUEUE_EDIT = (
+    update(_outbox)
+    .where(_outbox.c.id == bindparam("row_id"))
+    .values(
+        content=bindparam("content"),
+        status="pending",
+        due_at=bindparam("now"),
+        attempts=0,
+        last_error="",
     )
+)
 
 
 async def message_buttons(session: AsyncSession, chat_id: int, message_id: str) -> list[str]:
