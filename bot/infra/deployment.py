@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import json
 import uuid
+import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -30,9 +32,18 @@ class Deployment:
     older_event_ids_up_to: int = 0
 
 
+# Read once per database and process: every sign-up's calendar file names it, and once
+# stored it never changes (a restore of another deployment's backup means a restart).
+_stored: weakref.WeakKeyDictionary[Any, Deployment] = weakref.WeakKeyDictionary()
+
+
 async def deployment(session: AsyncSession) -> Deployment:
     """This deployment's identity; made on first use in the caller's transaction (processes
     starting together agree: the first insert wins, the others read it)."""
+    engine = getattr(session.bind, "sync_engine", None)
+    known = _stored.get(engine) if engine is not None else None
+    if known is not None:
+        return known
     row = await session.get(KeyValue, KEY)
     if row is None:
         older = await session.scalar(select(func.coalesce(func.max(Event.id), 0)))
@@ -45,5 +56,11 @@ async def deployment(session: AsyncSession) -> Deployment:
         )
         row = await session.get(KeyValue, KEY, populate_existing=True)
         assert row is not None
+        # Not kept yet: the caller's transaction may still roll back, and another
+        # process's insert win.
+        engine = None
     data = json.loads(row.value)
-    return Deployment(data["id"], int(data.get("older_event_ids_up_to", 0)))
+    made = Deployment(data["id"], int(data.get("older_event_ids_up_to", 0)))
+    if engine is not None:
+        _stored[engine] = made
+    return made

@@ -125,3 +125,26 @@ async def test_dates_from_before_the_upgrade_keep_their_uid(db_url: str) -> None
     uid: Callable[[int], str] = lambda event_id: event_uid(event_id, made)  # noqa: E731
     assert uid(old.id) == f"event-{old.id}@lotsenbot"
     assert uid(new.id) == f"event-{new.id}-{made.id}@lotsenbot"
+
+
+async def test_the_stored_identity_is_read_from_the_database_once(db_url: str) -> None:
+    """Every sign-up's calendar file names it: after the first read no query asks again."""
+    from sqlalchemy import event
+
+    from bot.infra.db import create_engine, session_factory
+
+    engine = create_engine(db_url)
+    sessions = session_factory(engine)
+    async with sessions.begin() as session:
+        made = await deployment(session)  # made now: not kept, the transaction might fail
+    statements: list[str] = []
+    event.listen(engine.sync_engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    async with sessions() as session:
+        assert await deployment(session) == made
+        read = len(statements)
+        assert read >= 1
+        assert await deployment(session) == made
+    async with sessions() as session:
+        assert await deployment(session) == made
+    assert len(statements) == read
+    await engine.dispose()
