@@ -17,13 +17,11 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
-from sqlalchemy import select
 from sqlalchemy import text as sql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.bootstrap import App
 from bot.chat.types import Delivery
-from bot.domain.models import OutboxMessage
 from bot.infra.db import create_engine
 from tests.unit.test_outbox import _queue, _statuses
 
@@ -114,33 +112,3 @@ async def test_a_stop_during_a_hand_back_leaves_the_rows_waiting(
         await asyncio.gather(running, return_exceptions=True)
     assert [s.text for s in adapter.to("a")] == ["eins"]  # type: ignore[attr-defined]
     assert await _statuses(app) == {"a:eins": "sent", "a:zwei": "pending"}
-
-
-async def test_a_stop_during_a_claim_gives_the_claimed_rows_back(
-    app: App, other: list[AsyncConnection]
-) -> None:
-    """The stop comes while the loop claims a whole batch: the chats claimed then are given
-    back too (their tasks, cancelled before they began, did nothing before)."""
-    batch = app.settings.delivery.batch_size
-    for n in range(batch):
-        await _queue(app, f"c{n}", "Hallo")
-    chats, _row, watch = other
-    await chats.begin()
-    await chats.execute(sql("LOCK TABLE chats IN ACCESS EXCLUSIVE MODE"))
-    running = asyncio.create_task(app.sender.run())
-    try:
-        await _until(lambda: _waiting(watch, "SELECT"))  # the loop's claim waits
-        app.sender.stop()
-        await chats.commit()  # the claim takes the batch, then the loop ends
-        async with asyncio.timeout(30):
-            await asyncio.gather(running, return_exceptions=True)
-    finally:
-        for conn in other:
-            await conn.rollback()
-        app.sender.stop()
-        await asyncio.gather(running, return_exceptions=True)
-    assert app.adapters["console"].shown == []  # type: ignore[attr-defined]
-    assert set((await _statuses(app)).values()) == {"pending"}
-    async with app.sessions() as session:
-        attempts = await session.scalars(select(OutboxMessage.attempts))
-        assert set(attempts) == {0}  # a claim given back is not counted as an attempt
