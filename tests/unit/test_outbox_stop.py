@@ -4,9 +4,13 @@ A chat task's writes of its rows' state (handing them back at a stop, releasing 
 a failure) are never cut by the stop's cancel: cut inside the transaction, the rows stayed
 marked sending, and with several processes nobody gives a live process's rows back.
 
-The orderings are forced with PostgreSQL's locks (one connection per waiter), so these tests
-run on PostgreSQL only: on SQLite the sender's statements run inline on the single
-connection and a waiter can only be held before its transaction begins.
+The ordering is forced with PostgreSQL's locks (one connection per waiter), so this test runs
+on PostgreSQL only. On SQLite the sender's statements run inline on the loop with a single
+connection: a transaction that has the connection runs to its end without yielding, so the
+cancel could only land while the hand-back waits for the connection, and the pool hands the
+connection to its waiters first come, first served, so the loop cannot be made to reach its
+stop in that moment without reaching into the pool. A stop during a claim, the other way
+rows were left sending, is tested on both databases in tests/unit/test_outbox.py.
 """
 
 from __future__ import annotations
