@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -148,10 +149,16 @@ class Sender:
             except TimeoutError:
                 pass
         # Chats waiting for their turn stop now and give their rows back unsent; a send
-        # under way is finished and recorded first.
-        for task in inflight.values():
-            if task not in self._busy:
-                task.cancel()
+        # under way is finished and recorded first, and so is any other write of a chat's
+        # rows (see _writing). Chats claimed in the last round take their first step before:
+        # a task cancelled before it starts would leave its rows marked sending.
+        await asyncio.sleep(0)
+        waiting = [task for task in inflight.values() if task not in self._busy]
+        for task in waiting:
+            task.cancel()
+        log.info(
+            "sender stops: %d chats in flight, %d of them stopped", len(inflight), len(waiting)
+        )
         if inflight:
             await asyncio.gather(*inflight.values(), return_exceptions=True)
 
@@ -406,52 +413,76 @@ class Sender:
     async def _send_chat(self, deliveries: list[Delivery]) -> int:
         sent = 0
         for index, delivery in enumerate(deliveries):
+            rest = deliveries[index:]
             if self._stopping:
-                await self._hand_back(deliveries[index:])
+                with self._writing():
+                    await self._hand_back(rest)
                 return sent
             transport = self._transports.get(delivery.chat.platform)
             if transport is None:
                 # The platform stopped here meanwhile (another process leads now and runs it).
-                await self._release(deliveries[index:], delay=0.0, error="not running here")
+                with self._writing():
+                    await self._release(rest, delay=0.0, error="not running here")
                 return sent
             try:
                 message_id = await self._send_one(transport, delivery)
             except asyncio.CancelledError:
                 # Only while waiting for a turn (see run): this row was not sent.
-                await self._hand_back(deliveries[index:])
+                await self._hand_back(rest)
                 raise
-            except ChatMoved as moved:
-                await self._chat_moved(delivery, moved.new_external_id)
-                await self._release(deliveries[index:], delay=0.0, error=str(moved))
-                return sent
-            except NotPrivate as exc:
-                await self._not_private(delivery, str(exc))
-                await self._release(deliveries[index:], delay=0.0, error="chat no longer private")
-                return sent
-            except RetryLater as wait:
-                self._observe(delivery.chat.platform, "rate_limited")
-                await self._release(deliveries[index:], delay=wait.seconds, error=str(wait))
-                return sent
-            except Unreachable as exc:
-                self._observe(delivery.chat.platform, "failed")
-                await self._unreachable(delivery, str(exc))
+            except Exception as exc:
+                with self._writing():
+                    if not await self._failed(delivery, rest, exc):
+                        return sent
                 continue
-            except PermanentError as exc:
-                self._observe(delivery.chat.platform, "failed")
-                await self._give_up(delivery, str(exc))
-                continue
-            except (TransientError, Exception) as exc:
-                self._observe(delivery.chat.platform, "failed")
-                if not isinstance(exc, TransientError):
-                    log.exception("sending outbox row %s failed", delivery.id)
-                attempts = await self._attempts(delivery.id)
-                delay = min(self._max_backoff, 2 ** min(attempts, 16)) * random.uniform(0.5, 1.0)
-                await self._release(deliveries[index:], delay=delay, error=repr(exc))
-                return sent
             if message_id is not None:
                 self._observe(delivery.chat.platform, "sent")
                 sent += 1
         return sent
+
+    async def _failed(self, delivery: Delivery, rest: list[Delivery], exc: Exception) -> bool:
+        """Record why ``delivery`` did not go out; True if the chat's next row may follow."""
+        platform = delivery.chat.platform
+        if isinstance(exc, ChatMoved):
+            await self._chat_moved(delivery, exc.new_external_id)
+            await self._release(rest, delay=0.0, error=str(exc))
+            return False
+        if isinstance(exc, NotPrivate):
+            await self._not_private(delivery, str(exc))
+            await self._release(rest, delay=0.0, error="chat no longer private")
+            return False
+        if isinstance(exc, RetryLater):
+            self._observe(platform, "rate_limited")
+            await self._release(rest, delay=exc.seconds, error=str(exc))
+            return False
+        self._observe(platform, "failed")
+        if isinstance(exc, Unreachable):
+            await self._unreachable(delivery, str(exc))
+            return True
+        if isinstance(exc, PermanentError):
+            await self._give_up(delivery, str(exc))
+            return True
+        if not isinstance(exc, TransientError):
+            log.exception("sending outbox row %s failed", delivery.id, exc_info=exc)
+        attempts = await self._attempts(delivery.id)
+        delay = min(self._max_backoff, 2 ** min(attempts, 16)) * random.uniform(0.5, 1.0)
+        await self._release(rest, delay=delay, error=repr(exc))
+        return False
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """While a chat task writes its rows' state, a stop does not cancel it (see run):
+        a cancel would land inside the transaction, roll it back and leave the rows marked
+        sending. It is cancelled only while it waits for a turn."""
+        task = asyncio.current_task()
+        if task is None or task in self._busy:  # nested: the outer one unmarks it
+            yield
+            return
+        self._busy.add(task)
+        try:
+            yield
+        finally:
+            self._busy.discard(task)
 
     def _slot(self, transport: Adapter) -> Slots | None:
         # Built on first use: adapters are registered after the sender is created.
@@ -482,14 +513,9 @@ class Sender:
             return await self._send_and_mark(transport, delivery, is_edit)
 
     async def _send_and_mark(self, transport: Adapter, delivery: Delivery, is_edit: bool) -> str:
-        task = asyncio.current_task()
-        if task is not None:
-            self._busy.add(task)
-        try:
+        with self._writing():
             message_id = await transport.send(delivery)
             await self._mark_sent(delivery.id, message_id, only_if_sending=is_edit)
-        finally:
-            self._busy.discard(task)  # type: ignore[arg-type]
         return message_id
 
     async def _prepare_edit(self, transport: Adapter, delivery: Delivery) -> Delivery | None:

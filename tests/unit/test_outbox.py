@@ -259,3 +259,31 @@ async def test_marks_of_many_chats_share_a_commit_and_a_chat_waits_for_its_mark(
     async with app.sessions() as session:
         ids = (await session.scalars(select(OutboxMessage.platform_message_id))).all()
     assert len(set(ids)) == 20 and None not in ids
+
+
+async def test_a_stop_during_a_claim_gives_the_claimed_rows_back(app) -> None:  # type: ignore[no-untyped-def]
+    """The sender stops while it claims a whole batch: the chats claimed then are given
+    back unsent too, not left marked sending (their tasks were cancelled before they began;
+    issue #22). The rows stopped inside a hand-back: tests/unit/test_outbox_stop.py."""
+    from sqlalchemy import event
+
+    batch = app.settings.delivery.batch_size
+    for n in range(batch):
+        await _queue(app, f"c{n}", "Hallo")
+
+    def stop_while_claiming(_conn, _cursor, statement, parameters, _context, _many) -> None:  # type: ignore[no-untyped-def]
+        values = parameters.values() if isinstance(parameters, dict) else parameters
+        if statement.startswith("UPDATE outbox SET status") and "sending" in tuple(values):
+            app.sender.stop()
+
+    event.listen(app.engine.sync_engine, "before_cursor_execute", stop_while_claiming)
+    try:
+        async with asyncio.timeout(30):
+            await app.sender.run()
+    finally:
+        event.remove(app.engine.sync_engine, "before_cursor_execute", stop_while_claiming)
+    assert app.adapters["console"].shown == []
+    assert set((await _statuses(app)).values()) == {"pending"}
+    async with app.sessions() as session:
+        attempts = await session.scalars(select(OutboxMessage.attempts))
+        assert set(attempts) == {0}  # a claim given back is not counted as an attempt
