@@ -36,6 +36,7 @@ from bot.domain.models import (
     ProcessedEvent,
 )
 from bot.domain.numbers import is_number
+from bot.domain.prepared import Prepared, run
 from bot.domain.roles import MEMBER, acting_roles, may
 from bot.infra import db_errors
 from bot.infra.column_limits import TooLong
@@ -48,6 +49,7 @@ SCHEDULE_CHANGED = "schedule_changed"
 # Offered when a private chat could act for several communities and none is chosen.
 SWITCH_COMMAND = "gruppe_wechseln"
 _RECORD_EVENT = insert(ProcessedEvent.__table__)
+_RECORD_SEEN = Prepared(_RECORD_EVENT, keys=("platform", "event_id", "processed_at"))
 CANCEL_WORDS = {"abbrechen", "abbruch", "stop", "stopp", "cancel", "/abbrechen", "/cancel"}
 
 
@@ -311,11 +313,11 @@ class Dispatcher:
 
     async def _seen(self, session: AsyncSession, incoming: Incoming) -> bool:
         """Record the event as handled; a repeat fails the unique key and is rolled back."""
-        # A Core insert on the session's connection: the unit of work, and the session's
-        # own execute, would cost more than the statement itself.
-        connection = await session.connection()
-        await connection.execute(
-            _RECORD_EVENT,
+        # A prepared insert on the session's connection: the unit of work, and even
+        # SQLAlchemy's execute, would cost more than the statement itself.
+        await run(
+            await session.connection(),
+            _RECORD_SEEN,
             {
                 "platform": incoming.chat.platform,
                 "event_id": str(incoming.event_id),

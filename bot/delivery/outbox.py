@@ -25,6 +25,7 @@ from bot.domain.models import (
     OutboxMessage,
     OutboxSubject,
 )
+from bot.domain.prepared import Prepared, run
 from bot.infra.column_limits import TooLong
 from bot.language.i18n import _, current_locale, ngettext
 
@@ -142,10 +143,11 @@ async def enqueue_reply(
     about = subjects(chat, outgoing)
     rendered, tokens, links = _button_rows(chat, outgoing.buttons, now, about)
     content, data = _content(outgoing, rendered)
-    # On the session's connection: the session's own execute adds its ORM steps to each.
+    # On the session's connection, prepared: even SQLAlchemy's execute costs more than these.
     connection = await session.connection()
     statement = _INSERT_MESSAGE_ONCE[connection.dialect.name] if once else _INSERT_MESSAGE
-    result = await connection.execute(
+    result = await run(
+        connection,
         statement,
         {
             "dedup_key": dedup_key,
@@ -158,19 +160,20 @@ async def enqueue_reply(
     )
     if once and result.rowcount == 0:
         return False  # queued before: nothing more (no tokens, the choices unchanged)
-    outbox_id = result.inserted_primary_key[0]  # type: ignore[index]
+    outbox_id = result.inserted_id
     if about:
-        await connection.execute(
+        await run(
+            connection,
             _INSERT_SUBJECT,
             [{"outbox_id": outbox_id, "person_id": person_id} for person_id in sorted(about)],
         )
     if tokens:
-        await connection.execute(_INSERT_TOKEN, tokens)
+        await run(connection, _INSERT_TOKEN, tokens)
         if links:
-            await connection.execute(_INSERT_TOKEN_SUBJECT, links)
+            await run(connection, _INSERT_TOKEN_SUBJECT, links)
         # A typed number in this chat now refers to these buttons.
         choices = [item["key"] for item in rendered]
-        await connection.execute(_SET_CHOICES, {"chat_id": chat.id, "choices": choices})
+        await run(connection, _SET_CHOICES, {"chat_id": chat.id, "choices": choices})
         set_committed_value(chat, "choices", choices)
     note_queued(session, chat)
     return True
@@ -188,18 +191,23 @@ _MESSAGE_VALUES: dict[str, Any] = {
     "last_error": "",
     "created_at": bindparam("created_at"),
 }
-_INSERT_MESSAGE = insert(_outbox).values(**_MESSAGE_VALUES)
+_INSERT_MESSAGE = Prepared(insert(_outbox).values(**_MESSAGE_VALUES))
 _INSERT_MESSAGE_ONCE = {
-    name: dialect_insert(_outbox)
-    .values(**_MESSAGE_VALUES)
-    .on_conflict_do_nothing(index_elements=["dedup_key"])
+    name: Prepared(
+        dialect_insert(_outbox)
+        .values(**_MESSAGE_VALUES)
+        .on_conflict_do_nothing(index_elements=["dedup_key"])
+    )
     for name, dialect_insert in (("sqlite", sqlite_insert), ("postgresql", pg_insert))
 }
-_INSERT_SUBJECT = insert(OutboxSubject.__table__)
-_INSERT_TOKEN = insert(ButtonToken.__table__)
-_INSERT_TOKEN_SUBJECT = insert(ButtonTokenSubject.__table__)
+_INSERT_SUBJECT = Prepared(insert(OutboxSubject.__table__), keys=("outbox_id", "person_id"))
+_TOKEN_COLUMNS = ("key", "chat_id", "action", "args", "label", "aliases", "created_at")
+_INSERT_TOKEN = Prepared(insert(ButtonToken.__table__), keys=(*_TOKEN_COLUMNS, "expires_at"))
+_INSERT_TOKEN_SUBJECT = Prepared(
+    insert(ButtonTokenSubject.__table__), keys=("button_key", "person_id")
+)
 _chats = Chat.__table__
-_SET_CHOICES = (
+_SET_CHOICES = Prepared(
     update(_chats).where(_chats.c.id == bindparam("chat_id")).values(choices=bindparam("choices"))
 )
 _tokens = ButtonToken.__table__

@@ -26,6 +26,7 @@ from bot.domain.models import (
     Role,
 )
 from bot.domain.names import clean_name
+from bot.domain.prepared import Prepared, run
 from bot.domain.work import Work
 
 
@@ -424,7 +425,7 @@ async def private_chat(
     return chat
 
 
-_SET_LOCALE = (
+_SET_LOCALE = Prepared(
     update(_persons)
     .where(_persons.c.id == bindparam("person_id"))
     .values(locale=bindparam("new_locale"))
@@ -432,7 +433,12 @@ _SET_LOCALE = (
 
 
 async def set_locale(work: Work, person: Person, locale: str) -> None:
-    """Store the language a person chose. One prebuilt statement instead of the unit of
-    work (a press of a language button flushes nothing else); the loaded person shows it."""
-    await work.session.execute(_SET_LOCALE, {"person_id": person.id, "new_locale": locale})
+    """Store the language a person chose. One prepared statement instead of the unit of
+    work (a press of a language button flushes nothing else); the loaded person shows it.
+    Nothing is written when it is the language stored already (read in this transaction)."""
+    if person.locale == locale:
+        return
+    await run(
+        await work.session.connection(), _SET_LOCALE, {"person_id": person.id, "new_locale": locale}
+    )
     set_committed_value(person, "locale", locale)
