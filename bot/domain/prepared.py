@@ -17,7 +17,9 @@ connection, inside the session's transaction:
   errors itself; running around it would change those rules for little gain there.
 
 Only for statements whose every value is given (no Python-side column defaults to compute,
-checked when compiled) and whose results are a row count or an inserted id.
+checked when compiled) and whose results are a row count, an inserted id or plain rows
+(``fetch``, SQLite only: the caller keeps its SQLAlchemy query for the other databases;
+``loaded`` puts what a row holds into the session as the ORM's loading would).
 """
 
 from __future__ import annotations
@@ -28,8 +30,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import exc as sa_exc
+from sqlalchemy import inspect
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.orm.attributes import instance_state
 from sqlalchemy.sql import Executable
 
 Params = dict[str, Any]
@@ -49,6 +53,8 @@ class _Compiled:
     names: tuple[str, ...]
     fixed: dict[str, Any]  # values written into the statement (``.values(status="pending")``)
     processors: dict[str, Callable[[Any], Any]]
+    # Per result column: the type's result processor (None: the value as the driver gives it).
+    results: tuple[Callable[[Any], Any] | None, ...] = ()
 
 
 class Prepared:
@@ -72,7 +78,13 @@ class Prepared:
                 for name, bind in compiled.binds.items()
                 if not bind.required and name in names
             }
-            found = _Compiled(compiled.string, names, fixed, dict(compiled._bind_processors))
+            results = tuple(
+                column.type._cached_result_processor(dialect, None)
+                for column in compiled._result_columns
+            )
+            found = _Compiled(
+                compiled.string, names, fixed, dict(compiled._bind_processors), results
+            )
             # Per dialect object: an engine's dialect carries its JSON serializer.
             self._compiled[id(dialect)] = found
         return found
@@ -125,3 +137,49 @@ async def run(
         ) from error
     finally:
         cursor.close()
+
+
+async def fetch(
+    connection: AsyncConnection, prepared: Prepared, params: Params
+) -> list[tuple[Any, ...]] | None:
+    """The rows of a prepared query, each value as SQLAlchemy would return it; None where
+    the connection is not the inline SQLite one (the caller runs its SQLAlchemy query)."""
+    raw = _sqlite(connection)
+    if raw is None:
+        return None
+    compiled = prepared._for(connection.dialect)
+    values = prepared._values(compiled, params)
+    try:
+        rows = raw.execute(compiled.sql, values).fetchall()
+    except sqlite3.Error as error:
+        raise sa_exc.DBAPIError.instance(
+            compiled.sql, values, error, sqlite3.Error, dialect=connection.dialect
+        ) from error
+    results = compiled.results
+    if not any(results):
+        return rows
+    return [
+        tuple(
+            value if process is None or value is None else process(value)
+            for process, value in zip(results, row, strict=True)
+        )
+        for row in rows
+    ]
+
+
+def attributes(model: type) -> list[tuple[str, Any]]:
+    """A mapped class's column attributes: (attribute name, column), in the mapper's order."""
+    return [(prop.key, prop.columns[0]) for prop in inspect(model).column_attrs]
+
+
+def loaded(session: AsyncSession, model: type, values: dict[str, Any]) -> Any:
+    """An instance of ``model`` with ``values`` (every column attribute), in the session as
+    if a query had loaded it: persistent, unchanged, in the identity map; relationships
+    load lazily as after a query. The session must not hold that row already."""
+    instance = inspect(model).class_manager.new_instance()
+    state = instance_state(instance)
+    state.dict.update(values)
+    state.key = state.mapper._identity_key_from_state(state)
+    state._commit_all(state.dict)
+    session.add(instance)
+    return instance
