@@ -53,8 +53,8 @@ class _Compiled:
     names: tuple[str, ...]
     fixed: dict[str, Any]  # values written into the statement (``.values(status="pending")``)
     processors: dict[str, Callable[[Any], Any]]
-    # Per result column: the type's result processor (None: the value as the driver gives it).
-    results: tuple[Callable[[Any], Any] | None, ...] = ()
+    # (result column, the type's result processor) where the driver's value needs one.
+    processed: tuple[tuple[int, Callable[[Any], Any]], ...] = ()
 
 
 class Prepared:
@@ -79,8 +79,9 @@ class Prepared:
                 if not bind.required and name in names
             }
             results = tuple(
-                column.type._cached_result_processor(dialect, None)
-                for column in compiled._result_columns
+                (at, process)
+                for at, column in enumerate(compiled._result_columns)
+                if (process := column.type._cached_result_processor(dialect, None)) is not None
             )
             found = _Compiled(
                 compiled.string, names, fixed, dict(compiled._bind_processors), results
@@ -155,16 +156,17 @@ async def fetch(
         raise sa_exc.DBAPIError.instance(
             compiled.sql, values, error, sqlite3.Error, dialect=connection.dialect
         ) from error
-    results = compiled.results
-    if not any(results):
+    processed = compiled.processed
+    if not processed:
         return rows
-    return [
-        tuple(
-            value if process is None or value is None else process(value)
-            for process, value in zip(results, row, strict=True)
-        )
-        for row in rows
-    ]
+    converted = []
+    for row in rows:
+        values = list(row)
+        for at, process in processed:
+            if values[at] is not None:
+                values[at] = process(values[at])
+        converted.append(tuple(values))
+    return converted
 
 
 def attributes(model: type) -> list[tuple[str, Any]]:
@@ -172,14 +174,31 @@ def attributes(model: type) -> list[tuple[str, Any]]:
     return [(prop.key, prop.columns[0]) for prop in inspect(model).column_attrs]
 
 
+_mapped: dict[type, tuple[Any, tuple[str, ...]]] = {}
+
+
+def _mapping(model: type) -> tuple[Any, tuple[str, ...]]:
+    """The class's mapper and its primary key's attribute names."""
+    mapper = inspect(model)
+    primary = tuple(mapper.get_property_by_column(column).key for column in mapper.primary_key)
+    _mapped[model] = (mapper, primary)
+    return _mapped[model]
+
+
 def loaded(session: AsyncSession, model: type, values: dict[str, Any]) -> Any:
     """An instance of ``model`` with ``values`` (every column attribute), in the session as
     if a query had loaded it: persistent, unchanged, in the identity map; relationships
-    load lazily as after a query. The session must not hold that row already."""
-    instance = inspect(model).class_manager.new_instance()
+    load lazily as after a query. The steps of SQLAlchemy's own loading of a new row
+    (``orm.loading._instance``); ``session.add`` would cost as much again (cascades,
+    events). The session must not hold that row already."""
+    mapper, primary = _mapped.get(model) or _mapping(model)
+    instance = mapper.class_manager.new_instance()
     state = instance_state(instance)
     state.dict.update(values)
-    state.key = state.mapper._identity_key_from_state(state)
-    state._commit_all(state.dict)
-    session.add(instance)
+    key = mapper.identity_key_from_primary_key([values[name] for name in primary])
+    state.key = key
+    state.identity_token = None
+    sync = session.sync_session
+    state.session_id = sync.hash_key
+    sync.identity_map._add_unpresent(state, key)
     return instance
