@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from uuid import uuid4
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -36,7 +36,7 @@ from bot.domain.models import (
     ProcessedEvent,
 )
 from bot.domain.numbers import is_number
-from bot.domain.prepared import Prepared, run
+from bot.domain.prepared import Prepared, fetch, run, settled
 from bot.domain.roles import MEMBER, acting_roles, may
 from bot.infra import db_errors
 from bot.infra.column_limits import TooLong
@@ -308,7 +308,7 @@ class Dispatcher:
             and self._services.settings.privacy.first_contact_note
             # Not while a question is open: a typed "2" must still answer it.
             and ctx.chat.choices == offered_before
-            and await conversations.get_state(ctx.session, ctx.chat.id, person.id) is None
+            and not await _dialog_open(ctx.session, ctx.chat.id, person.id)
         )
 
     async def _seen(self, session: AsyncSession, incoming: Incoming) -> bool:
@@ -673,6 +673,27 @@ def _cannot_listen(ctx: Context) -> str:
     if contact:
         lines.append(_("Or call us: {contact}").format(contact=contact))
     return "\n".join(lines)
+
+
+_DIALOG_OPEN = Prepared(
+    select(ConversationState.__table__.c.chat_id)
+    .where(
+        ConversationState.__table__.c.chat_id == bindparam("chat_id"),
+        ConversationState.__table__.c.person_id == bindparam("person_id"),
+    )
+    .limit(1)
+)
+
+
+async def _dialog_open(session: AsyncSession, chat_id: int, person_id: int) -> bool:
+    """Whether a dialog waits for the person's answer in the chat (a prepared query where
+    the session has nothing to write first, else ``dialogs.get_state``)."""
+    if settled(session):
+        params = {"chat_id": chat_id, "person_id": person_id}
+        rows = await fetch(await session.connection(), _DIALOG_OPEN, params)
+        if rows is not None:
+            return bool(rows)
+    return await conversations.get_state(session, chat_id, person_id) is not None
 
 
 def _apology() -> str:

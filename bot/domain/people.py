@@ -26,7 +26,7 @@ from bot.domain.models import (
     Role,
 )
 from bot.domain.names import clean_name
-from bot.domain.prepared import Prepared, attributes, fetch, loaded, run
+from bot.domain.prepared import Prepared, attributes, fetch, loaded, run, settled
 from bot.domain.work import Work
 
 
@@ -463,11 +463,38 @@ async def reachable(session: AsyncSession, person_id: int) -> bool:
     return await session.scalar(query.limit(1)) is not None
 
 
+_KNOWN_PRIVATE = Prepared(
+    select(_chats_t.c.id)
+    .join(
+        _accounts_t,
+        and_(
+            _accounts_t.c.platform == _chats_t.c.platform,
+            _accounts_t.c.person_id == bindparam("person_id"),
+        ),
+    )
+    .where(
+        _chats_t.c.person_id == bindparam("person_id"),
+        _chats_t.c.kind == "direct",
+        ~_accounts_t.c.unreachable,
+    )
+    # Without a preferred platform every row compares to NULL alike: the id decides.
+    .order_by((_chats_t.c.platform == bindparam("prefer")).desc(), _chats_t.c.id.desc())
+    .limit(1)
+)
+
+
 async def known_private_chat(
     session: AsyncSession, person_id: int, *, prefer: str | None = None
 ) -> Chat | None:
     """The person's last direct chat with the bot (on the ``prefer``red platform if they have
     one there): a chat they have written in, so a message there reaches them."""
+    if settled(session):
+        # Its id with a prepared query (SQLite); usually the chat the person just wrote
+        # in, which the session holds already.
+        params = {"person_id": person_id, "prefer": prefer}
+        rows = await fetch(await session.connection(), _KNOWN_PRIVATE, params)
+        if rows is not None:
+            return await session.get(Chat, rows[0][0]) if rows else None
     query = (
         select(Chat)
         .join(Account, and_(Account.platform == Chat.platform, Account.person_id == person_id))

@@ -174,6 +174,12 @@ def attributes(model: type) -> list[tuple[str, Any]]:
     return [(prop.key, prop.columns[0]) for prop in inspect(model).column_attrs]
 
 
+def settled(session: AsyncSession) -> bool:
+    """Whether the unit of work has nothing to write: a query's autoflush would do nothing,
+    so ``fetch`` reads what a query through the session would."""
+    return not (session.new or session.dirty or session.deleted)
+
+
 _mapped: dict[type, tuple[Any, tuple[str, ...]]] = {}
 
 

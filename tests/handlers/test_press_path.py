@@ -25,10 +25,17 @@ from tests.fakes.memory import Person as Someone
 ERIKA = Someone("4711", "Erika")  # a member, no admin (as the benchmark's people)
 
 
-@pytest.fixture
-async def tg(sqlite_url: str, tmp_path: Path) -> AsyncIterator[Conversation]:
+@pytest.fixture(params=[False])
+async def tg(
+    sqlite_url: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> AsyncIterator[Conversation]:
     adapter = telegram_like()
-    settings = make_settings(sqlite_url, tmp_path, bot={"admins": ["telegram:1"]})
+    settings = make_settings(
+        sqlite_url,
+        tmp_path,
+        bot={"admins": ["telegram:1"]},
+        privacy={"first_contact_note": request.param},
+    )
     app = build_app(settings, clock=FakeClock(), adapters=[adapter])
     await prepare(app)
     yield Conversation(app, adapter)
@@ -158,3 +165,51 @@ async def test_what_the_press_path_loaded_is_written_back_by_the_unit_of_work(
         assert account is not None and account.display_name == "Erika M."
         person = await session.get(Person, account.person_id)
         assert person is not None and person.display_name == "Erika" and person.locale == "en"
+
+
+@pytest.mark.parametrize("tg", [True], indirect=True)
+async def test_a_press_that_brings_the_privacy_note_runs_below_sqlalchemy(
+    tg: Conversation, statements: Statements
+) -> None:
+    """A first contact with /sprache: the keyboard is an open question, so the privacy note
+    waits for the next update, the press. Whether a dialog is open and which private chat
+    gets the note are read with prepared queries; the chat is the one already loaded."""
+    [question] = await tg.say(ERIKA, "/sprache")
+    statements.clear()
+    await _press(tg, question, "English", "press-1")
+    # Before: the dialog's look-up and the private chat's, through the ORM.
+    assert statements.sqlalchemy == ["BEGIN IMMEDIATE"]
+    assert statements.sqlite == [
+        "BEGIN IMMEDIATE",
+        "INSERT INTO processed_events",
+        "SELECT chats.id, chats.platform,",
+        "UPDATE persons SET",
+        "INSERT INTO outbox",
+        "INSERT INTO outbox_subjects",
+        "SELECT conversation_states.chat_id FROM",
+        "UPDATE persons SET",
+        "SELECT chats.id FROM",
+        "INSERT INTO outbox",
+        "INSERT INTO outbox_subjects",
+        "INSERT INTO button_tokens",  # one executemany: each row traced
+        "INSERT INTO button_tokens",
+        "INSERT INTO button_token_subjects",
+        "INSERT INTO button_token_subjects",
+        "UPDATE chats SET",
+        "COMMIT",
+    ]
+    done, note = await tg.flush()
+    assert done.text == "Thank you. I will write to you in English from now on."
+    # In the language the press was handled in (as before this change).
+    assert note.text.startswith("Kurz zum Datenschutz:")
+    assert [label for label, _key in note.buttons] == ["Einverstanden", "Mehr dazu"]
+    async with tg.app.sessions() as session:
+        erika = await session.scalar(select(Person).where(Person.display_name == "Erika"))
+        assert erika is not None and erika.privacy_noted_at is not None
+        row = await session.scalar(
+            select(OutboxMessage).where(OutboxMessage.dedup_key == f"privacy-note:{erika.id}")
+        )
+        assert row is not None and row.status == "sent"
+    # Its buttons answer; a typed "1" picks the first.
+    [thanks, _facts] = await tg.say(ERIKA, "1")
+    assert thanks.text == "Thank you!"
