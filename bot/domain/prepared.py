@@ -25,6 +25,7 @@ checked when compiled) and whose results are a row count, an inserted id or plai
 from __future__ import annotations
 
 import sqlite3
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -64,10 +65,11 @@ class Prepared:
     def __init__(self, statement: Executable, keys: Sequence[str] | None = None) -> None:
         self.statement = statement
         self._keys = list(keys) if keys is not None else None
-        self._compiled: dict[int, _Compiled] = {}
+        # Per dialect object (an engine's carries its JSON serializer), forgotten with it.
+        self._compiled: weakref.WeakKeyDictionary[Dialect, _Compiled] = weakref.WeakKeyDictionary()
 
     def _for(self, dialect: Dialect) -> _Compiled:
-        found = self._compiled.get(id(dialect))
+        found = self._compiled.get(dialect)
         if found is None:
             compiled = self.statement.compile(dialect=dialect, column_keys=self._keys)
             if compiled.insert_prefetch or compiled.update_prefetch:
@@ -86,8 +88,7 @@ class Prepared:
             found = _Compiled(
                 compiled.string, names, fixed, dict(compiled._bind_processors), results
             )
-            # Per dialect object: an engine's dialect carries its JSON serializer.
-            self._compiled[id(dialect)] = found
+            self._compiled[dialect] = found
         return found
 
     def _values(self, compiled: _Compiled, params: Params) -> tuple[Any, ...]:
