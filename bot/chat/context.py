@@ -70,7 +70,7 @@ class Context:
     args: str = ""
     button_args: dict[str, Any] = field(default_factory=dict)
     state: ConversationState | None = None
-    dispatch_id: str = field(default_factory=lambda: uuid4().hex)
+    _dispatch_id: str = ""
     # A private chat: how many communities the person could act for. With several, the
     # first answer names the one this chat acts for, so nothing acts for one silently.
     ties: int = 0
@@ -79,6 +79,13 @@ class Context:
     # The notice for the person who pressed a button, shown by the platform to them alone
     # once the dispatch is committed (``notify_presser``).
     press_answer: str | None = None
+
+    @property
+    def dispatch_id(self) -> str:
+        """A random id of this dispatch, made when first asked for (most never are)."""
+        if not self._dispatch_id:
+            self._dispatch_id = uuid4().hex
+        return self._dispatch_id
 
     @property
     def work(self) -> Work:

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from uuid import uuid4
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -36,6 +36,7 @@ from bot.domain.models import (
     ProcessedEvent,
 )
 from bot.domain.numbers import is_number
+from bot.domain.prepared import Prepared, fetch, run, settled
 from bot.domain.roles import MEMBER, acting_roles, may
 from bot.infra import db_errors
 from bot.infra.column_limits import TooLong
@@ -48,6 +49,7 @@ SCHEDULE_CHANGED = "schedule_changed"
 # Offered when a private chat could act for several communities and none is chosen.
 SWITCH_COMMAND = "gruppe_wechseln"
 _RECORD_EVENT = insert(ProcessedEvent.__table__)
+_RECORD_SEEN = Prepared(_RECORD_EVENT, keys=("platform", "event_id", "processed_at"))
 CANCEL_WORDS = {"abbrechen", "abbruch", "stop", "stopp", "cancel", "/abbrechen", "/cancel"}
 
 
@@ -307,16 +309,16 @@ class Dispatcher:
             and self._services.settings.privacy.first_contact_note
             # Not while a question is open: a typed "2" must still answer it.
             and ctx.chat.choices == offered_before
-            and await conversations.get_state(ctx.session, ctx.chat.id, person.id) is None
+            and not await _dialog_open(ctx.session, ctx.chat.id, person.id)
         )
 
     async def _seen(self, session: AsyncSession, incoming: Incoming) -> bool:
         """Record the event as handled; a repeat fails the unique key and is rolled back."""
-        # A Core insert on the session's connection: the unit of work, and the session's
-        # own execute, would cost more than the statement itself.
-        connection = await session.connection()
-        await connection.execute(
-            _RECORD_EVENT,
+        # A prepared insert on the session's connection: the unit of work, and even
+        # SQLAlchemy's execute, would cost more than the statement itself.
+        await run(
+            await session.connection(),
+            _RECORD_SEEN,
             {
                 "platform": incoming.chat.platform,
                 "event_id": str(incoming.event_id),
@@ -672,6 +674,27 @@ def _cannot_listen(ctx: Context) -> str:
     if contact:
         lines.append(_("Or call us: {contact}").format(contact=contact))
     return "\n".join(lines)
+
+
+_DIALOG_OPEN = Prepared(
+    select(ConversationState.__table__.c.chat_id)
+    .where(
+        ConversationState.__table__.c.chat_id == bindparam("chat_id"),
+        ConversationState.__table__.c.person_id == bindparam("person_id"),
+    )
+    .limit(1)
+)
+
+
+async def _dialog_open(session: AsyncSession, chat_id: int, person_id: int) -> bool:
+    """Whether a dialog waits for the person's answer in the chat (a prepared query where
+    the session has nothing to write first, else ``dialogs.get_state``)."""
+    if settled(session):
+        params = {"chat_id": chat_id, "person_id": person_id}
+        rows = await fetch(await session.connection(), _DIALOG_OPEN, params)
+        if rows is not None:
+            return bool(rows)
+    return await conversations.get_state(session, chat_id, person_id) is not None
 
 
 def _apology() -> str:

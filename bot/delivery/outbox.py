@@ -25,6 +25,7 @@ from bot.domain.models import (
     OutboxMessage,
     OutboxSubject,
 )
+from bot.domain.prepared import Prepared, run
 from bot.infra.column_limits import TooLong
 from bot.language.i18n import _, current_locale, ngettext
 
@@ -142,10 +143,11 @@ async def enqueue_reply(
     about = subjects(chat, outgoing)
     rendered, tokens, links = _button_rows(chat, outgoing.buttons, now, about)
     content, data = _content(outgoing, rendered)
-    # On the session's connection: the session's own execute adds its ORM steps to each.
+    # On the session's connection, prepared: even SQLAlchemy's execute costs more than these.
     connection = await session.connection()
     statement = _INSERT_MESSAGE_ONCE[connection.dialect.name] if once else _INSERT_MESSAGE
-    result = await connection.execute(
+    result = await run(
+        connection,
         statement,
         {
             "dedup_key": dedup_key,
@@ -158,19 +160,20 @@ async def enqueue_reply(
     )
     if once and result.rowcount == 0:
         return False  # queued before: nothing more (no tokens, the choices unchanged)
-    outbox_id = result.inserted_primary_key[0]  # type: ignore[index]
+    outbox_id = result.inserted_id
     if about:
-        await connection.execute(
+        await run(
+            connection,
             _INSERT_SUBJECT,
             [{"outbox_id": outbox_id, "person_id": person_id} for person_id in sorted(about)],
         )
     if tokens:
-        await connection.execute(_INSERT_TOKEN, tokens)
+        await run(connection, _INSERT_TOKEN, tokens)
         if links:
-            await connection.execute(_INSERT_TOKEN_SUBJECT, links)
+            await run(connection, _INSERT_TOKEN_SUBJECT, links)
         # A typed number in this chat now refers to these buttons.
         choices = [item["key"] for item in rendered]
-        await connection.execute(_SET_CHOICES, {"chat_id": chat.id, "choices": choices})
+        await run(connection, _SET_CHOICES, {"chat_id": chat.id, "choices": choices})
         set_committed_value(chat, "choices", choices)
     note_queued(session, chat)
     return True
@@ -188,21 +191,26 @@ _MESSAGE_VALUES: dict[str, Any] = {
     "last_error": "",
     "created_at": bindparam("created_at"),
 }
-_INSERT_MESSAGE = insert(_outbox).values(**_MESSAGE_VALUES)
+_INSERT_MESSAGE = Prepared(insert(_outbox).values(**_MESSAGE_VALUES))
 _INSERT_MESSAGE_ONCE = {
-    name: dialect_insert(_outbox)
-    .values(**_MESSAGE_VALUES)
-    .on_conflict_do_nothing(index_elements=["dedup_key"])
+    name: Prepared(
+        dialect_insert(_outbox)
+        .values(**_MESSAGE_VALUES)
+        .on_conflict_do_nothing(index_elements=["dedup_key"])
+    )
     for name, dialect_insert in (("sqlite", sqlite_insert), ("postgresql", pg_insert))
 }
-_INSERT_SUBJECT = insert(OutboxSubject.__table__)
+_INSERT_SUBJECT = Prepared(insert(OutboxSubject.__table__), keys=("outbox_id", "person_id"))
 _SUBJECTS_OF = select(OutboxSubject.__table__.c.person_id).where(
     OutboxSubject.__table__.c.outbox_id == bindparam("outbox_id")
 )
-_INSERT_TOKEN = insert(ButtonToken.__table__)
-_INSERT_TOKEN_SUBJECT = insert(ButtonTokenSubject.__table__)
+_TOKEN_COLUMNS = ("key", "chat_id", "action", "args", "label", "aliases", "created_at")
+_INSERT_TOKEN = Prepared(insert(ButtonToken.__table__), keys=(*_TOKEN_COLUMNS, "expires_at"))
+_INSERT_TOKEN_SUBJECT = Prepared(
+    insert(ButtonTokenSubject.__table__), keys=("button_key", "person_id")
+)
 _chats = Chat.__table__
-_SET_CHOICES = (
+_SET_CHOICES = Prepared(
     update(_chats).where(_chats.c.id == bindparam("chat_id")).values(choices=bindparam("choices"))
 )
 _tokens = ButtonToken.__table__
@@ -257,8 +265,8 @@ async def _record_subjects(session: AsyncSession, outbox_id: int, about: Iterabl
     known = set((await connection.execute(_SUBJECTS_OF, {"outbox_id": outbox_id})).scalars())
     missing = sorted(wanted - known)
     if missing:
-        await connection.execute(
-            _INSERT_SUBJECT, [{"outbox_id": outbox_id, "person_id": p} for p in missing]
+        await run(
+            connection, _INSERT_SUBJECT, [{"outbox_id": outbox_id, "person_id": p} for p in missing]
         )
 
 
@@ -401,7 +409,8 @@ async def enqueue_edit(
     if row is None:
         rendered = await _new_buttons(connection, chat, outgoing.buttons, now, about)
         content = _edit_content(outgoing, rendered, original_dedup_key, spec, now)
-        result = await connection.execute(
+        result = await run(
+            connection,
             _INSERT_MESSAGE_ONCE[connection.dialect.name],
             {
                 "dedup_key": key,
@@ -414,7 +423,7 @@ async def enqueue_edit(
         )
         if result.rowcount:
             _follow_choices(chat, shown, rendered)
-            await _record_subjects(session, result.inserted_primary_key[0], about)  # type: ignore[index]
+            await _record_subjects(session, result.inserted_id, about)
             return
         # Another transaction queued the first edit a moment ago: update that one.
         row = await _locked_row(session, key)
@@ -494,9 +503,9 @@ async def _new_buttons(
     """The buttons' tokens written at once (``_button_rows``); the buttons as stored."""
     rendered, tokens, links = _button_rows(chat, buttons, now, about)
     if tokens:
-        await connection.execute(_INSERT_TOKEN, tokens)
+        await run(connection, _INSERT_TOKEN, tokens)
         if links:
-            await connection.execute(_INSERT_TOKEN_SUBJECT, links)
+            await run(connection, _INSERT_TOKEN_SUBJECT, links)
     return rendered
 
 

@@ -26,6 +26,7 @@ from bot.domain.models import (
     Role,
 )
 from bot.domain.names import clean_name
+from bot.domain.prepared import Prepared, attributes, fetch, loaded, run, settled
 from bot.domain.work import Work
 
 
@@ -80,30 +81,110 @@ _WRITER = (
 )
 
 
+# The same query in Core (tables, not entities) for SQLite's inline connection: the rows
+# are turned into the entities here, not by the ORM's loading, which cost more than the
+# rest of a press's statements together (#22). Other databases run ``_WRITER``.
+_ENTITIES = (Chat, Account, Person, Community)
+_COLUMNS = {model: attributes(model) for model in (*_ENTITIES, ButtonToken)}
+_KEYS = {model: tuple(key for key, _column in columns) for model, columns in _COLUMNS.items()}
+# Where each entity's columns start in a row; the granted role sits before the token's.
+_ROLE_AT = sum(len(_COLUMNS[model]) for model in _ENTITIES)
+_AT = [
+    (model, sum(len(_COLUMNS[m]) for m in _ENTITIES[:n])) for n, model in enumerate(_ENTITIES)
+] + [(ButtonToken, _ROLE_AT + 1)]
+_roles = Role.__table__
+_granted_t = _roles.alias("granted")
+_accounts_t, _chats_t = Account.__table__, Chat.__table__
+_communities_t, _tokens_t = Community.__table__, ButtonToken.__table__
+_WRITER_ROWS = Prepared(
+    select(
+        *(column for model in _ENTITIES for _key, column in _COLUMNS[model]),
+        _granted_t.c.role,
+        *(column for _key, column in _COLUMNS[ButtonToken]),
+        case(
+            (
+                _chats_t.c.kind == "direct",
+                select(func.count(func.distinct(_roles.c.community_id)))
+                .where(_roles.c.person_id == _accounts_t.c.person_id)
+                .correlate(_accounts_t)
+                .scalar_subquery(),
+            ),
+            else_=0,
+        ),
+    )
+    .select_from(_chats_t)
+    .join(
+        _accounts_t,
+        and_(
+            _accounts_t.c.platform == bindparam("platform"),
+            _accounts_t.c.external_id == bindparam("user"),
+        ),
+    )
+    .join(Person.__table__, Person.__table__.c.id == _accounts_t.c.person_id)
+    .outerjoin(_communities_t, _communities_t.c.id == _chats_t.c.community_id)
+    .outerjoin(
+        _granted_t,
+        and_(
+            _granted_t.c.person_id == Person.__table__.c.id,
+            _granted_t.c.community_id == _communities_t.c.id,
+        ),
+    )
+    .outerjoin(_tokens_t, _tokens_t.c.key == bindparam("button"))
+    .where(
+        _chats_t.c.platform == bindparam("platform"), _chats_t.c.external_id == bindparam("chat")
+    )
+)
+
+
 async def find_writer(
     session: AsyncSession, ref: ChatRef, sender: Sender, *, button: str | None = None
 ) -> Writer | None:
     """A known sender in a known chat, with community and roles, in one query; None on
     first contact. With ``button`` that button's token is loaded into the session too, so
     ``session.get(ButtonToken, button)`` needs no query of its own."""
-    rows = (
-        await session.execute(
-            _WRITER,
-            {
-                "platform": ref.platform,
-                "chat": ref.external_id,
-                "user": sender.external_id,
-                "button": button,
-            },
+    params = {
+        "platform": ref.platform,
+        "chat": ref.external_id,
+        "user": sender.external_id,
+        "button": button,
+    }
+    writer = None
+    if not session.identity_map and not session.new:  # a dispatch's fresh session
+        rows = await fetch(await session.connection(), _WRITER_ROWS, params)
+        if rows is not None:
+            if not rows:
+                return None
+            writer = _writer_of(session, rows)
+    if writer is None:
+        found = (await session.execute(_WRITER, params)).all()
+        if not found:
+            return None
+        chat, account, person, community = found[0][:4]
+        granted = {row[4] for row in found if row[4] is not None}
+        writer = Writer(
+            chat, account, person, community, granted, found[0][5], int(found[0][6] or 0)
         )
-    ).all()
-    if not rows:
+    _refresh_chat(writer.chat, ref)
+    _refresh_account(writer.account, sender)
+    return writer
+
+
+def _writer_of(session: AsyncSession, rows: list[tuple[Any, ...]]) -> Writer:
+    """``_WRITER_ROWS``' rows as a Writer, its entities in the session as if loaded."""
+    first = rows[0]
+    chat, account, person, community = (_entity(session, model, first, at) for model, at in _AT[:4])
+    token = _entity(session, ButtonToken, first, _AT[4][1])
+    granted = {row[_ROLE_AT] for row in rows if row[_ROLE_AT] is not None}
+    return Writer(chat, account, person, community, granted, token, int(first[-1] or 0))
+
+
+def _entity(session: AsyncSession, model: type, row: tuple[Any, ...], at: int) -> Any:
+    """The entity whose columns start at ``at``; None for an outer join's missing row (its
+    primary key, the first column, is NULL)."""
+    if row[at] is None:
         return None
-    chat, account, person, community = rows[0][:4]
-    _refresh_chat(chat, ref)
-    _refresh_account(account, sender)
-    granted = {row[4] for row in rows if row[4] is not None}
-    return Writer(chat, account, person, community, granted, rows[0][5], int(rows[0][6] or 0))
+    keys = _KEYS[model]
+    return loaded(session, model, dict(zip(keys, row[at : at + len(keys)], strict=True)))
 
 
 _persons = Person.__table__
@@ -382,11 +463,38 @@ async def reachable(session: AsyncSession, person_id: int) -> bool:
     return await session.scalar(query.limit(1)) is not None
 
 
+_KNOWN_PRIVATE = Prepared(
+    select(_chats_t.c.id)
+    .join(
+        _accounts_t,
+        and_(
+            _accounts_t.c.platform == _chats_t.c.platform,
+            _accounts_t.c.person_id == bindparam("person_id"),
+        ),
+    )
+    .where(
+        _chats_t.c.person_id == bindparam("person_id"),
+        _chats_t.c.kind == "direct",
+        ~_accounts_t.c.unreachable,
+    )
+    # Without a preferred platform every row compares to NULL alike: the id decides.
+    .order_by((_chats_t.c.platform == bindparam("prefer")).desc(), _chats_t.c.id.desc())
+    .limit(1)
+)
+
+
 async def known_private_chat(
     session: AsyncSession, person_id: int, *, prefer: str | None = None
 ) -> Chat | None:
     """The person's last direct chat with the bot (on the ``prefer``red platform if they have
     one there): a chat they have written in, so a message there reaches them."""
+    if settled(session):
+        # Its id with a prepared query (SQLite); usually the chat the person just wrote
+        # in, which the session holds already.
+        params = {"person_id": person_id, "prefer": prefer}
+        rows = await fetch(await session.connection(), _KNOWN_PRIVATE, params)
+        if rows is not None:
+            return await session.get(Chat, rows[0][0]) if rows else None
     query = (
         select(Chat)
         .join(Account, and_(Account.platform == Chat.platform, Account.person_id == person_id))
@@ -424,7 +532,7 @@ async def private_chat(
     return chat
 
 
-_SET_LOCALE = (
+_SET_LOCALE = Prepared(
     update(_persons)
     .where(_persons.c.id == bindparam("person_id"))
     .values(locale=bindparam("new_locale"))
@@ -432,7 +540,12 @@ _SET_LOCALE = (
 
 
 async def set_locale(work: Work, person: Person, locale: str) -> None:
-    """Store the language a person chose. One prebuilt statement instead of the unit of
-    work (a press of a language button flushes nothing else); the loaded person shows it."""
-    await work.session.execute(_SET_LOCALE, {"person_id": person.id, "new_locale": locale})
+    """Store the language a person chose. One prepared statement instead of the unit of
+    work (a press of a language button flushes nothing else); the loaded person shows it.
+    Nothing is written when it is the language stored already (read in this transaction)."""
+    if person.locale == locale:
+        return
+    await run(
+        await work.session.connection(), _SET_LOCALE, {"person_id": person.id, "new_locale": locale}
+    )
     set_committed_value(person, "locale", locale)

@@ -86,6 +86,11 @@ class InlineConnection:
         self._tx = _Queue()
 
     @property
+    def sqlite(self) -> sqlite3.Connection:
+        """The driver's connection, for statements run below SQLAlchemy (bot.infra.prepared)."""
+        return self._conn
+
+    @property
     def isolation_level(self) -> str | None:
         return self._conn.isolation_level
 

@@ -7,6 +7,7 @@ from sqlalchemy import bindparam, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.domain.models import Community, Person
+from bot.domain.prepared import Prepared, run
 from bot.domain.work import Work
 from bot.language.i18n import N_
 
@@ -24,12 +25,12 @@ async def note_shown(work: Work, person: Person) -> None:
     statement instead of the unit of work (first contacts are a quarter of all updates);
     the loaded person shows it."""
     connection = await work.session.connection()
-    await connection.execute(_NOTE_SHOWN, {"person_id": person.id, "noted_at": work.now})
+    await run(connection, _NOTE_SHOWN, {"person_id": person.id, "noted_at": work.now})
     set_committed_value(person, "privacy_noted_at", work.now)
 
 
 _persons = Person.__table__
-_NOTE_SHOWN = (
+_NOTE_SHOWN = Prepared(
     update(_persons)
     .where(_persons.c.id == bindparam("person_id"))
     .values(privacy_noted_at=bindparam("noted_at"))
