@@ -53,6 +53,13 @@ _RECORD_SEEN = Prepared(_RECORD_EVENT, keys=("platform", "event_id", "processed_
 CANCEL_WORDS = {"abbrechen", "abbruch", "stop", "stopp", "cancel", "/abbrechen", "/cancel"}
 
 
+def _language(person: Person, account: Account, community: Community | None) -> str:
+    """The language to answer in: the person's choice, else their app's, else the group's."""
+    return pick_locale(
+        person.locale, account.language_hint, community.locale if community else None
+    )
+
+
 class Dispatcher:
     """Handles incoming messages; concurrent across chats, in order within one chat."""
 
@@ -195,9 +202,7 @@ class Dispatcher:
         roles = acting_roles(
             granted, deployment_admin=person.deployment_admin, in_community=community is not None
         )
-        locale = pick_locale(
-            person.locale, account.language_hint, community.locale if community else None
-        )
+        locale = _language(person, account, community)
         return Context(
             services=self._services,
             session=session,
@@ -297,7 +302,9 @@ class Dispatcher:
         await self._route(ctx)
         note = self._router.on_first_contact
         if note is not None and await self._first_contact(ctx, offered_before):
-            await note(ctx)
+            # In the language this very update may have chosen (the language buttons).
+            with use_locale(_language(ctx.person, ctx.account, ctx.community)):
+                await note(ctx)
 
     async def _first_contact(self, ctx: Context, offered_before: object) -> bool:
         """Whether the privacy note is due: a private chat of someone who has not had it."""

@@ -200,9 +200,9 @@ async def test_a_press_that_brings_the_privacy_note_runs_below_sqlalchemy(
     ]
     done, note = await tg.flush()
     assert done.text == "Thank you. I will write to you in English from now on."
-    # In the language the press was handled in (as before this change).
-    assert note.text.startswith("Kurz zum Datenschutz:")
-    assert [label for label, _key in note.buttons] == ["Einverstanden", "Mehr dazu"]
+    # In the language just chosen (tests/handlers/test_privacy.py has the story).
+    assert note.text.startswith("A short note on data protection:")
+    assert [label for label, _key in note.buttons] == ["I agree", "Tell me more"]
     async with tg.app.sessions() as session:
         erika = await session.scalar(select(Person).where(Person.display_name == "Erika"))
         assert erika is not None and erika.privacy_noted_at is not None

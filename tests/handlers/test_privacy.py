@@ -247,3 +247,16 @@ async def test_a_first_private_message_refused_as_a_flood_leaves_the_note_due(
     async with tg.app.sessions() as session:
         erika = await session.scalar(select(Person).where(Person.display_name == ERIKA.name))
     assert erika is not None and erika.privacy_noted_at is None
+
+
+async def test_the_note_that_follows_a_language_choice_is_in_that_language(
+    tg: Conversation,
+) -> None:
+    """The first private message is /sprache: its keyboard is a question, so the note waits
+    for the next update. That update is the press of "English": the note comes in English."""
+    [question] = await tg.say(ERIKA, "/sprache", chat=private(ERIKA))
+    assert [label for label, _ in question.buttons][:2] == ["Deutsch", "English"]
+    done, note = await tg.press(ERIKA, question, "English", chat=private(ERIKA))
+    assert done.text == "Thank you. I will write to you in English from now on."
+    assert note.text.startswith("A short note on data protection: I store your name")
+    assert [label for label, _ in note.buttons] == ["I agree", "Tell me more"]
