@@ -116,3 +116,23 @@ async def test_with_nothing_open_yes_and_no_hear_that_no_question_is_open(
         [answer] = await mx.say(PIA, word, chat=private)
         assert answer.text == NO_QUESTION.format("!"), word
     assert await _statuses(mx, PIA.user_id) == []
+
+
+async def test_in_a_room_the_hint_goes_privately_and_names_the_dates_numbers(
+    mx: Conversation,
+) -> None:
+    room = mx.group(ROOM)
+    for day in ("9.12.", "16.12."):
+        [preview] = await mx.say(MX_ADA, f"!termin_neu Digitalcafé; {day} 15 Uhr; Rathaus; 10")
+        await mx.press(MX_ADA, preview, "Speichern und jetzt ankündigen")
+    [listing] = [s for s in await mx.say(PIA, "!termine", chat=room) if s.chat_id == ROOM]
+    assert listing.rendered.splitlines()[-1] == "Antworten Sie mit 1, 2 oder 3."
+    # "ja" picks none of the dates: Pia alone hears it, privately; nothing in the room.
+    [answer] = await mx.say(PIA, "ja", chat=room)
+    assert answer.chat_id == PIA.user_id
+    assert answer.text.splitlines()[:2] == [
+        "Das habe ich leider nicht verstanden.",
+        "Bitte schreiben Sie eine Zahl aus meiner letzten Nachricht in der Gruppe:",
+    ]
+    assert answer.text.splitlines()[2:] == listing.rendered.splitlines()[3:-1]
+    assert await _statuses(mx, PIA.user_id) == []
