@@ -494,7 +494,7 @@ class Dispatcher:
             # "ja" or "nein" that picked no open choice: point to the choices under the
             # question, or say that none is open (privately), never stay silent. Nothing
             # changes. In a group it is still passed on like any text (the relay).
-            await ctx.answer_privately(await yes_no.nothing_picked(ctx))
+            await yes_no.answer(ctx)
             if ctx.is_direct:
                 return
         if not ctx.is_direct and ctx.community is not None and self._router.on_group_text:

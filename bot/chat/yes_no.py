@@ -11,8 +11,9 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.chat.context import Context
+from bot.chat.types import Outgoing
 from bot.delivery.outbox import NAMED_CHOICES
-from bot.domain.models import ButtonToken
+from bot.domain.models import ButtonToken, OutboxMessage
 from bot.domain.numbers import is_number
 from bot.language.i18n import _, ngettext, offered_locales, use_locale
 
@@ -25,6 +26,20 @@ def yes_no_words() -> set[str]:
         with use_locale(code):
             words |= {_("yes").strip().casefold(), _("no").strip().casefold()}
     return words
+
+
+# The dedup key of the answer in a private chat: that answer is not "my last message" the
+# next "ja" is pointed to (it names the same choices).
+HINT_KEY = "yes-no-hint"
+
+
+async def answer(ctx: Context) -> None:
+    """Answer a "ja" or "nein" that picked nothing, to the writer alone. Nothing changes."""
+    text = await nothing_picked(ctx)
+    if ctx.is_direct:
+        await ctx.send(ctx.chat, Outgoing(text), dedup_key=f"{HINT_KEY}:{ctx.dispatch_id}")
+    else:
+        await ctx.answer_privately(text)
 
 
 async def nothing_picked(ctx: Context) -> str:
@@ -79,9 +94,11 @@ def _write(count: int, direct: bool, end: str) -> str:
 async def _open_choices(ctx: Context) -> list[tuple[str, str]]:
     """The chat's open choices as its last message listed them: (the number to write, the
     line: "1 – Ich kann nicht", or a choice with its own number, "Nr. 12: Digitalcafé", as
-    it is). Choices whose buttons are gone or expired are not open."""
+    it is). Choices are open while the last message in this chat shows them (a typed
+    number still picks them later, but "my last message" would then be another one), and
+    their buttons are neither gone nor expired."""
     keys = [str(key) for key in ctx.chat.choices or []]
-    if not keys:
+    if not keys or not set(keys) & await _last_message_keys(ctx):
         return []
     tokens = {
         token.key: token
@@ -96,3 +113,20 @@ async def _open_choices(ctx: Context) -> list[tuple[str, str]]:
         own = next((str(alias) for alias in token.aliases if is_number(str(alias))), None)
         shown.append((own, token.label) if own else (str(place), f"{place} – {token.label}"))
     return shown
+
+
+async def _last_message_keys(ctx: Context) -> set[str]:
+    """The button keys of the last message this chat was shown (due, not given up), an
+    earlier answer to "ja" left out."""
+    content = await ctx.session.scalar(
+        select(OutboxMessage.content)
+        .where(
+            OutboxMessage.chat_id == ctx.chat.id,
+            OutboxMessage.due_at <= ctx.now,
+            OutboxMessage.status.not_in(("failed", "expired")),
+            OutboxMessage.dedup_key.not_like(f"{HINT_KEY}:%"),
+        )
+        .order_by(OutboxMessage.id.desc())
+        .limit(1)
+    )
+    return {str(button.get("key")) for button in (content or {}).get("buttons", [])}

@@ -86,6 +86,9 @@ async def test_matrix_yes_under_the_reminder_names_the_number_and_changes_nothin
     [cancelled] = await mx.say(PIA, "1", chat=private)
     assert cancelled.text.startswith("Sie sind abgemeldet von: Digitalcafé")
     assert await _statuses(mx, PIA.user_id) == ["cancelled"]
+    # Her last message from the bot now asks nothing: no number to point to.
+    [answer] = await mx.say(PIA, "ja", chat=private)
+    assert answer.text == NO_QUESTION.format("!")
 
 
 async def test_telegram_yes_under_the_reminder_points_to_its_button(tg: Conversation) -> None:
