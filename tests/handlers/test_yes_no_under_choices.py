@@ -139,3 +139,20 @@ async def test_in_a_room_the_hint_goes_privately_and_names_the_dates_numbers(
     ]
     assert answer.text.splitlines()[2:] == listing.rendered.splitlines()[3:-1]
     assert await _statuses(mx, PIA.user_id) == []
+
+
+async def test_under_many_choices_the_hint_gives_an_example(mx: Conversation) -> None:
+    for day in ("2.12.", "9.12.", "16.12.", "23.12.", "30.12."):
+        [preview] = await mx.say(MX_ADA, f"!termin_neu Digitalcafé; {day} 15 Uhr; Rathaus; 10")
+        await mx.press(MX_ADA, preview, "Speichern und jetzt ankündigen")
+    await mx.say(PIA, "!start", chat=mx.group(ROOM))
+    private = ChatRef("matrix", PIA.user_id, "direct")
+    [listing] = await mx.say(PIA, "!termine", chat=private)
+    assert listing.rendered.splitlines()[-1].startswith("Antworten Sie mit einer Zahl von 1 bis")
+    [answer] = await mx.say(PIA, "nein", chat=private)
+    assert answer.text == (
+        "Das habe ich leider nicht verstanden.\n"
+        "Bitte schreiben Sie eine Zahl aus meiner letzten Nachricht.\n"
+        "Zum Beispiel: 1"
+    )
+    assert await _statuses(mx, PIA.user_id) == []
