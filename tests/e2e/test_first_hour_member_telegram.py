@@ -39,8 +39,9 @@ from tests.fakes.telegram_server import SEND_METHODS, FakeTelegramServer, SentRe
 
 GROUP_ID = -700
 WAIT = 20.0
-NO_FURTHER_QUESTION = (
-    "Gerade ist keine Frage an Sie offen.\nDie nächsten Termine sehen Sie mit /termine."
+UNDER_THE_LIST = (
+    "Das habe ich leider nicht verstanden.\n"
+    "Bitte tippen Sie auf einen Knopf unter meiner letzten Nachricht."
 )
 
 
@@ -336,9 +337,9 @@ async def test_annas_first_hour_on_telegram(server, bot) -> None:  # type: ignor
         "Nr. 3: Handy-Sprechstunde, Mittwoch, 9. Dezember 2026, 10:00 bis 12:00 Uhr\nNr. 4"
         in mine.text
     )
-    # Point 5: "ja" with no open question gets a kind answer.
+    # Point 5: "ja" under her list picks no date: she hears what to do instead.
     kind = await people.say(anna, "ja")
-    assert kind.text == NO_FURTHER_QUESTION
+    assert kind.text == UNDER_THE_LIST
 
     # Point 6: Bert takes the last place; the post now offers the waiting list.
     query = people.press(bert, december, "Ich komme")
