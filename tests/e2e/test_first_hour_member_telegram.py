@@ -15,7 +15,7 @@ Issue #18 points covered, as the member meets them:
 * 2: forged and stale buttons are answered to the presser alone, never in the group, so the
   group's message quota stays untouched.
 * 5: a reply to the later of two dates' posts answers that post; the confirmation names date,
-  time and place; "ja" with no open question gets a kind answer.
+  time and place; "ja" under her list of dates picks none and hears to tap a button.
 * 16: counts read grammatically ("mit 1 Begleitperson", "1 Person steht auf der Warteliste").
 * 6: full, the post offers the waiting list; over (FakeClock), "Dieser Termin ist vorbei"
   without buttons; a date nobody signed up for is called off and the group is told.
