@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.chat import dialogs as conversations
+from bot.chat import yes_no
 from bot.chat.context import FOR_PERSON, Context, Services
 from bot.chat.router import Router, parse_choice, parse_command
 from bot.chat.types import REPEAT, Incoming, Outgoing
@@ -499,14 +500,10 @@ class Dispatcher:
                 return
             await ctx.finish_dialog()
         if word in _yes_no():
-            # "ja" or "nein" with no question open: say so (privately), never stay silent.
-            # In a group it is still passed on like any text (the relay).
-            await ctx.answer_privately(
-                _(
-                    "There is no open question for you right now.\n"
-                    "Write {prefix}termine to see the next dates."
-                ).format(prefix=ctx.command_prefix)
-            )
+            # "ja" or "nein" that picked no open choice: point to the choices under the
+            # question, or say that none is open (privately), never stay silent. Nothing
+            # changes. In a group it is still passed on like any text (the relay).
+            await yes_no.answer(ctx)
             if ctx.is_direct:
                 return
         if not ctx.is_direct and ctx.community is not None and self._router.on_group_text:
@@ -717,8 +714,8 @@ def _too_long(limit: int) -> Callable[[], str]:
 
 
 def _yes_no() -> set[str]:
-    """The words that answer a yes-or-no question, in the reader's language and in German."""
-    return {"ja", "nein", "yes", "no", _normalise(_("yes")), _normalise(_("no"))}
+    """The words that answer a yes-or-no question, in every offered language."""
+    return yes_no.yes_no_words()
 
 
 def _normalise(text: str) -> str:

@@ -15,7 +15,7 @@ Issue #18 points covered, as the member meets them:
 * 2: forged and stale buttons are answered to the presser alone, never in the group, so the
   group's message quota stays untouched.
 * 5: a reply to the later of two dates' posts answers that post; the confirmation names date,
-  time and place; "ja" with no open question gets a kind answer.
+  time and place; "ja" under her list of dates picks none and hears to tap a button.
 * 16: counts read grammatically ("mit 1 Begleitperson", "1 Person steht auf der Warteliste").
 * 6: full, the post offers the waiting list; over (FakeClock), "Dieser Termin ist vorbei"
   without buttons; a date nobody signed up for is called off and the group is told.
@@ -39,8 +39,9 @@ from tests.fakes.telegram_server import SEND_METHODS, FakeTelegramServer, SentRe
 
 GROUP_ID = -700
 WAIT = 20.0
-NO_FURTHER_QUESTION = (
-    "Gerade ist keine Frage an Sie offen.\nDie nächsten Termine sehen Sie mit /termine."
+UNDER_THE_LIST = (
+    "Das habe ich leider nicht verstanden.\n"
+    "Bitte tippen Sie auf einen Knopf unter meiner letzten Nachricht."
 )
 
 
@@ -336,9 +337,9 @@ async def test_annas_first_hour_on_telegram(server, bot) -> None:  # type: ignor
         "Nr. 3: Handy-Sprechstunde, Mittwoch, 9. Dezember 2026, 10:00 bis 12:00 Uhr\nNr. 4"
         in mine.text
     )
-    # Point 5: "ja" with no open question gets a kind answer.
+    # Point 5: "ja" under her list picks no date: she hears what to do instead.
     kind = await people.say(anna, "ja")
-    assert kind.text == NO_FURTHER_QUESTION
+    assert kind.text == UNDER_THE_LIST
 
     # Point 6: Bert takes the last place; the post now offers the waiting list.
     query = people.press(bert, december, "Ich komme")
