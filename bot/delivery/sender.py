@@ -12,7 +12,18 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
@@ -80,6 +91,7 @@ class Sender:
         self._background: set[asyncio.Task[None]] = set()
         self._marks = SentMarks(sessions, clock)
         self._claimed_chats: dict[int, ChatRef] = {}  # in flight: their ChatRef (slot key)
+        self._statements: dict[tuple[Any, ...], Select[Any]] = {}  # see _due_statement
 
     def wake(self) -> None:
         """Something was queued: look now instead of at the next poll."""
@@ -170,7 +182,8 @@ class Sender:
         chats = self._urgent - inflight.keys()
         self._urgent &= inflight.keys()
         try:
-            claimed = await self._claim(exclude=set(inflight), only=chats)
+            # None of them is in flight: no need to exclude those.
+            claimed = await self._claim(only=chats)
         except Exception:  # as for any claim: the next round tries again
             self._urgent |= chats
             log.exception("claiming outbox rows failed")
@@ -307,15 +320,18 @@ class Sender:
         chat and let a newer one go first.
         """
         now = self._clock.now()
-        query = self._due_query(now, exclude)
+        query = self._due_statement(bool(exclude), only is not None)
+        params: dict[str, Any] = {"now": now}
+        if exclude:
+            params["exclude"] = list(exclude)
         if only is not None:
-            query = query.where(OutboxMessage.chat_id.in_(only))
+            params["only"] = list(only)
         async with self._sessions.begin() as session:
             if self._cluster.distributed:
-                query = await self._lock_chats(session, query)
+                query = await self._lock_chats(session, query, params)
                 if query is None:
                     return {}
-            rows = (await session.execute(query)).all()
+            rows = (await session.execute(query, params)).all()
             if only is None:
                 self._claimed_full = len(rows) >= self._batch_size
             per_chat: dict[int, list[Delivery]] = defaultdict(list)
@@ -346,6 +362,28 @@ class Sender:
         return per_chat
 
     def _due_query(self, now: datetime, exclude: set[int] | None) -> Select[Any]:
+        """The claim's statement with its values bound (to read its plan or its rows)."""
+        values: dict[str, Any] = {"now": now}
+        if exclude:
+            values["exclude"] = list(exclude)
+        return self._due_statement(bool(exclude), False).params(values)
+
+    def _due_statement(self, exclude: bool, only: bool) -> Select[Any]:
+        """The claim's statement for these platforms and this process's share, built once:
+        a claim runs after nearly every commit, and building it (an aliased entity and a
+        dozen comparisons) cost more than running it. Values: ``now``, and the chat ids
+        ``exclude`` and ``only`` when asked for."""
+        platforms = tuple(self._transports)
+        key = (platforms, self._cluster.size, self._cluster.rank, exclude, only)
+        statement = self._statements.get(key)
+        if statement is None:
+            if len(self._statements) > 64:  # the share changed often: keep only the current
+                self._statements.clear()
+            statement = self._statements[key] = self._build_due(exclude, only)
+        return statement
+
+    def _build_due(self, exclude: bool, only: bool) -> Select[Any]:
+        now = bindparam("now")
         earlier = aliased(OutboxMessage)
         blocked_by_earlier = exists().where(
             earlier.chat_id == OutboxMessage.chat_id,
@@ -376,10 +414,14 @@ class Sender:
             .limit(self._batch_size)
         )
         if exclude:
-            query = query.where(OutboxMessage.chat_id.not_in(exclude))
+            query = query.where(OutboxMessage.chat_id.not_in(bindparam("exclude", expanding=True)))
+        if only:
+            query = query.where(OutboxMessage.chat_id.in_(bindparam("only", expanding=True)))
         return query
 
-    async def _lock_chats(self, session: AsyncSession, query: Select[Any]) -> Select[Any] | None:
+    async def _lock_chats(
+        self, session: AsyncSession, query: Select[Any], params: dict[str, Any]
+    ) -> Select[Any] | None:
         """With several processes: lock the candidate chats, then read their rows afresh.
 
         Row locks alone are not enough: another process may have claimed a chat's older rows
@@ -387,7 +429,9 @@ class Sender:
         look free. A chat's advisory lock is held by whoever claims it until their commit, so
         the second statement, begun after we hold it, sees every earlier claim.
         """
-        candidates = (await session.execute(query.with_only_columns(OutboxMessage.chat_id))).all()
+        candidates = (
+            await session.execute(query.with_only_columns(OutboxMessage.chat_id), params)
+        ).all()
         chat_ids = list(dict.fromkeys(int(row[0]) for row in candidates))
         if not chat_ids:
             return None

@@ -5,7 +5,7 @@ chat still waiting?" without reading the chat's sent history. Both kept each cla
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import text
 
@@ -20,12 +20,16 @@ async def _plan(sqlite_url: str, exclude: set[int]) -> list[str]:
     try:
         sessions = session_factory(engine)
         sender = Sender(sessions, {"console": MemoryAdapter(platform="console")}, FakeClock())
-        query = sender._due_query(datetime(2026, 12, 5, 12, 0), exclude)
-        compiled = query.compile(engine.sync_engine, compile_kwargs={"render_postcompile": True})
-        params = [compiled.params[name] for name in compiled.positiontup or ()]
+        # The statement a claim runs, with the values it is given.
+        query = sender._due_statement(bool(exclude), False)
+        values: dict[str, object] = {"now": "2026-12-05 12:00:00.000000"}
+        if exclude:
+            values["exclude"] = sorted(exclude)
+        state = query.compile(engine.sync_engine).construct_expanded_state(values)
+        params = tuple(state.positional_parameters or ())
         async with sessions() as session:
             connection = await session.connection()
-            raw = await connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", tuple(params))
+            raw = await connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {state.statement}", params)
             return [str(row[3]) for row in raw.all()]
     finally:
         await engine.dispose()
