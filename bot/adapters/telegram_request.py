@@ -26,6 +26,7 @@ Where aiohttp differs from httpx, and what this class does about it:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -42,6 +43,8 @@ from telegram.request import BaseRequest, RequestData
 from yarl import URL
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
     from telegram._utils.types import ODVInput
 
 log = logging.getLogger(__name__)
@@ -319,16 +322,7 @@ class AiohttpRequest(BaseRequest):
         else:
             skip = _NO_CONTENT_TYPE  # aiohttp would call "nothing" application/octet-stream
 
-        # Pool slots: a free one is taken at once, without a timer (that costs CPU).
-        if pool.locked():
-            try:
-                async with asyncio.timeout(pool_timeout):
-                    await pool.acquire()
-            except TimeoutError as exc:
-                raise TimedOut(message=_POOL_TIMEOUT) from exc
-        else:
-            await pool.acquire()
-        try:
+        async with self._slot(pool, pool_timeout, url):
             async with session.request(
                 method,
                 url,
@@ -343,6 +337,23 @@ class AiohttpRequest(BaseRequest):
                 # As httpx logs it (the log formatter masks the token in the URL).
                 log.debug('HTTP Request: %s %s "%s"', method, url, response.status)
                 return response.status, body_read
+
+    @contextlib.asynccontextmanager
+    async def _slot(
+        self, pool: asyncio.Semaphore, pool_timeout: float | None, url: str
+    ) -> AsyncIterator[None]:
+        """A pool slot for one request, and its errors as PTB's, without the token."""
+        # A free slot is taken at once, without a timer (that costs CPU).
+        if pool.locked():
+            try:
+                async with asyncio.timeout(pool_timeout):
+                    await pool.acquire()
+            except TimeoutError as exc:
+                raise TimedOut(message=_POOL_TIMEOUT) from exc
+        else:
+            await pool.acquire()
+        try:
+            yield
         except TimeoutError as exc:
             # aiohttp's timeouts (ServerTimeoutError and the total timer) are TimeoutErrors.
             raise TimedOut from _safe_cause(exc, _secrets(url))
@@ -363,15 +374,7 @@ class AiohttpRequest(BaseRequest):
         session = self._session or self._open()
         pool = self._pool
         assert pool is not None
-        if pool.locked():
-            try:
-                async with asyncio.timeout(self._pool_timeout):
-                    await pool.acquire()
-            except TimeoutError as exc:
-                raise TimedOut(message=_POOL_TIMEOUT) from exc
-        else:
-            await pool.acquire()
-        try:
+        async with self._slot(pool, self._pool_timeout, url):
             async with session.post(
                 self._parsed(url),
                 data=body,
@@ -381,14 +384,6 @@ class AiohttpRequest(BaseRequest):
                 allow_redirects=False,
             ) as response:
                 return response.status, await response.read()
-        except TimeoutError as exc:
-            raise TimedOut from _safe_cause(exc, _secrets(url))
-        except (aiohttp.ClientError, OSError) as exc:
-            secrets = _secrets(url)
-            message = f"aiohttp.{type(exc).__name__}: {_redact(str(exc), secrets)}"
-            raise NetworkError(message) from _safe_cause(exc, secrets)
-        finally:
-            pool.release()
 
 
 async def answer_callback_query(
